@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+// The check result: one record, one Kafka message, one row (DESIGN.md "The check result").
+//
+// The first seven fields are the original project's and are frozen in name and JSON type:
+// name, url, response_time, status_code, regex, regex_check, timestamp. Everything after them is
+// optional on decode, so seven-field messages from the original producer are accepted as is.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "vigil/visibility.hpp"
+
+namespace vigil {
+
+/// Microseconds since the Unix epoch, UTC: the precision of the record's timestamps.
+using Timestamp = std::chrono::sys_time<std::chrono::microseconds>;
+
+struct CheckRecord {
+    // --- the original seven (frozen) ---
+    std::string name;                    // site name
+    std::string url;                     // URL checked
+    double response_time = 0;            // total time, milliseconds
+    std::optional<int> status_code;      // null when there was no HTTP response
+    std::optional<std::string> regex;    // pattern checked, null when none
+    std::optional<bool> regex_check;     // null when no pattern or no body
+    Timestamp timestamp{};               // when the check started, UTC, microseconds
+
+    // --- added fields ---
+    std::string check_id;                // unique id: the idempotency key downstream
+    std::string agent;                   // host name of the checking agent
+    std::optional<bool> ok;              // status expected, regex matched, no error
+    std::optional<std::string> error;    // dns, connect, tls, timeout, http, regex, ...
+    std::optional<std::string> error_detail;
+    std::optional<double> dns_ms;        // phase timings of the final hop, milliseconds
+    std::optional<double> connect_ms;
+    std::optional<double> tls_ms;
+    std::optional<double> ttfb_ms;
+    std::optional<int> redirects;
+    std::optional<std::int64_t> body_bytes;
+    std::optional<bool> truncated;
+    std::optional<std::string> http_version;
+    std::optional<std::string> remote_ip;
+    std::optional<Timestamp> tls_not_after;  // certificate expiry, https only
+    std::optional<double> lag_ms;            // how late the check started against its schedule
+
+    friend bool operator==(const CheckRecord&, const CheckRecord&) = default;
+};
+
+/// A record in flight, with where it came from. `origin` names its source coordinates for
+/// messages and dead letters ("topic=checks partition=3 offset=1234"); empty for fresh checks.
+struct Record {
+    CheckRecord check;
+    std::string origin;
+};
+
+/// Encodes one record as a compact JSON object (the Kafka message value, the stdout line).
+/// Never fails: strings that are not valid UTF-8 get U+FFFD for each bad byte, and non-finite
+/// numbers are written as null, so the output is always valid JSON.
+VIGIL_API std::string encode_json(const CheckRecord& record);
+/// Appends the encoding to `out` (for building a batch without a copy per record).
+VIGIL_API void encode_json(const CheckRecord& record, std::string& out);
+
+/// The result of decoding: the record, or a one-line reason naming the field ("missing \"url\"",
+/// "\"status_code\" must be an integer or null, got string", "invalid JSON at offset 17: ...").
+struct DecodeResult {
+    std::optional<CheckRecord> record;
+    std::string error;
+    explicit operator bool() const noexcept { return record.has_value(); }
+};
+
+/// Decodes one JSON document. Never throws and never crashes on any input. Unknown fields are
+/// ignored so that newer producers can add fields without breaking older consumers.
+VIGIL_API DecodeResult decode_json(std::string_view json);
+
+/// "2026-11-28T01:02:03.123456Z": ISO-8601, UTC, always six fractional digits.
+VIGIL_API std::string format_timestamp(Timestamp t);
+/// Accepts ISO-8601 with "Z" or a numeric offset ("+00:00", "+0200"), "T" or " " between date
+/// and time, 0 to 9 fractional digits (truncated to microseconds), and, as the original project
+/// wrote them, no zone at all (read as UTC).
+VIGIL_API std::optional<Timestamp> parse_timestamp(std::string_view text);
+
+}  // namespace vigil

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: Apache-2.0
+// The agent's top level: load and validate everything, then run one pipeline until stopped.
+#include "app/app.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include <fmt/core.h>
+
+#include "app/instantiate.hpp"
+#include "app/pipeline_config.hpp"
+#include "app/signals.hpp"
+#include "loader/search_path.hpp"
+
+namespace vigil::app {
+namespace {
+
+std::vector<std::filesystem::path> search_path(const Options& o, const PipelineFile* file) {
+    loader::SearchPathInputs in;
+    in.cli_dirs = o.plugin_dirs;
+    if (const char* env = std::getenv("VIGIL_PLUGIN_PATH")) {
+        in.env_value = env;
+    }
+    if (file != nullptr) {
+        in.config_dirs = file->plugin_dirs;
+    }
+    in.executable = loader::self_executable();
+    return loader::build_search_path(in);
+}
+
+int list_plugins(const Options& o) {
+    loader::Registry registry(search_path(o, nullptr));
+    int refused = 0;
+    for (const auto& dir : registry.search_path()) {
+        std::error_code ec;
+        std::vector<std::filesystem::path> files;
+        for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+            if (entry.path().extension() == ".so") {
+                files.push_back(entry.path());
+            }
+        }
+        std::sort(files.begin(), files.end());
+        for (const auto& f : files) {
+            std::string error;
+            const auto* p = registry.load_path(f, error);
+            if (p == nullptr) {
+                std::cerr << "warning: " << error << '\n';
+                ++refused;
+                continue;
+            }
+            const auto& d = *p->descriptor;
+            std::cout << fmt::format("{:<16} {:<6} {:<8} {:<7} {}  {}\n", d.name, to_string(d.kind),
+                                     d.version, to_string(d.stability), p->path.string(), d.description);
+        }
+    }
+    return kExitOk;
+}
+
+void print(const Diagnostics& diags) {
+    auto text = diags.render();
+    if (!text.empty()) {
+        std::cerr << text << std::flush;
+    }
+}
+
+void apply_logging(const Options& o, const PipelineFile* file, Diagnostics& diags) {
+    auto level = file && file->log_level ? *file->log_level : LogLevel::Info;
+    auto format = file && file->log_format ? *file->log_format : telemetry::LogFormat::Text;
+    if (o.log_level) {
+        if (auto l = telemetry::parse_level(*o.log_level)) {
+            level = *l;
+        } else {
+            diags.error(fmt::format("--log-level: \"{}\" is not one of trace, debug, info, warn, error, off",
+                                    *o.log_level));
+        }
+    }
+    if (o.log_format) {
+        if (auto f = telemetry::parse_format(*o.log_format)) {
+            format = *f;
+        } else {
+            diags.error(fmt::format("--log-format: \"{}\" is not one of text, json", *o.log_format));
+        }
+    }
+    telemetry::configure_logging(level, format);
+}
+
+// SIGHUP: re-read the file; apply what can change at run time, keep the rest and say so.
+class Reloader {
+  public:
+    Reloader(const Options& o, loader::Registry& registry, Source& source, const PipelineFile& current)
+        : options_(o), registry_(registry), source_(source), current_(current) {}
+
+    void operator()() {
+        Logger log;
+        log.info("SIGHUP: reloading {}", options_.pipeline.string());
+        Diagnostics diags;
+        auto file = load_pipeline_file(options_.pipeline, diags);
+        if (file) {
+            bind_plugins(*file, registry_, diags);
+        }
+        if (!file || diags.has_errors()) {
+            for (const auto& d : diags.entries()) {
+                log.error("reload refused: {}", d.render());
+            }
+            return;
+        }
+        apply_logging(options_, file.get(), diags);
+        if (file->source->plugin != current_.source->plugin) {
+            log.warn("reload: the source plugin changed; restart the agent to apply that");
+        } else if (!source_.supports_reload()) {
+            log.warn("reload: {} cannot reload its options; restart the agent to apply changes",
+                     current_.source->instance);
+        } else if (!source_.reload(file->source->node, diags)) {
+            for (const auto& d : diags.entries()) {
+                log.error("reload refused: {}", d.render());
+            }
+            return;
+        }
+        if (effective_yaml(*file) != effective_yaml(current_) && source_.supports_reload()) {
+            log.info("reload applied to {}; changes to sinks and core keys need a restart",
+                     current_.source->instance);
+        }
+        kept_.push_back(std::move(file));  // the source may still refer to the new nodes
+    }
+
+  private:
+    const Options& options_;
+    loader::Registry& registry_;
+    Source& source_;
+    const PipelineFile& current_;
+    std::vector<std::unique_ptr<PipelineFile>> kept_;
+};
+
+int run_pipeline(const Options& o) {
+    Diagnostics diags;
+    auto file = load_pipeline_file(o.pipeline, diags);
+    apply_logging(o, file.get(), diags);
+    if (!file) {
+        print(diags);
+        return kExitConfig;
+    }
+    // Declared first so it is destroyed last: plugin code must outlive every plugin object.
+    loader::Registry registry(search_path(o, file.get()));
+    bind_plugins(*file, registry, diags);
+    Instances inst;
+    if (!diags.has_errors()) {
+        inst = instantiate(*file, host_name(), diags);
+    }
+    if (!diags.has_errors() && o.once && inst.source && !inst.source->supports_once()) {
+        diags.error(fmt::format("--once: source plugin \"{}\" cannot run a single round",
+                                file->source->plugin->descriptor->name));
+    }
+    print(diags);
+    if (diags.has_errors()) {
+        return kExitConfig;
+    }
+
+    if (o.check_config) {
+        std::cout << effective_yaml(*file) << std::flush;
+        if (o.with_environment) {
+            int failed = 0;
+            auto check = [&](const std::string& name, Status s) {
+                if (s.ok()) {
+                    std::cerr << name << ": healthy\n";
+                } else {
+                    std::cerr << name << ": error: " << s.message() << '\n';
+                    ++failed;
+                }
+            };
+            check(file->source->instance, inst.source->healthcheck());
+            for (auto& s : inst.sinks) {
+                check(s.instance, s.sink->healthcheck());
+            }
+            if (failed > 0) {
+                return kExitRuntime;
+            }
+        }
+        std::cerr << o.pipeline.string() << ": configuration OK\n";
+        return kExitOk;
+    }
+
+    Logger log;
+    pipeline::PipelineOptions po;
+    po.name = file->name;
+    po.max_in_flight = file->max_in_flight;
+    po.drain_timeout = file->drain_timeout;
+    po.dead_letter_file = file->dead_letter_file;
+    po.once = o.once;
+    std::atomic<bool> signalled{false};
+    int code = kExitOk;
+    {
+        pipeline::Pipeline pipe(po, file->source->instance, *inst.source, std::move(inst.sinks));
+        Reloader reload(o, registry, *inst.source, *file);
+        SignalThread signals(
+            [&] {
+                signalled = true;
+                log.info("stop requested: stopping the source and draining");
+                pipe.request_stop();
+            },
+            [&] {
+                log.warn("second stop signal: exiting now without draining");
+                std::_Exit(kExitRuntime);
+            },
+            [&] { reload(); });
+        log.info("pipeline {} starting: {} -> {} sink(s), agent {} (plugin ABI {}.{})", file->name,
+                 file->source->instance, file->sinks.size(), VIGIL_VERSION, kSdkAbiMajor, kSdkAbiMinor);
+        auto result = pipe.run();
+        if (!result.error.empty() || (!result.ok && !signalled.load())) {
+            code = kExitRuntime;
+        }
+    }
+    inst.source.reset();
+    return code;
+}
+
+}  // namespace
+
+int run(const Options& o) {
+    if (o.list_plugins) {
+        Diagnostics diags;
+        apply_logging(o, nullptr, diags);
+        return list_plugins(o);
+    }
+    return run_pipeline(o);
+}
+
+}  // namespace vigil::app

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "app/instantiate.hpp"
+
+#include <unistd.h>
+
+#include <set>
+
+#include <fmt/core.h>
+
+namespace vigil::app {
+
+namespace {
+
+// The section's table: the core's reserved keys followed by the plugin's own.
+void build_table(Section& s, const OptionSpec* reserved, const PluginDescriptor& d,
+                 const SourceLocation& where, const std::string& path, Diagnostics& diags) {
+    s.table.clear();
+    for (const OptionSpec* o = reserved; o->key != nullptr; ++o) {
+        s.table.push_back(*o);
+    }
+    for (const OptionSpec* o = d.options; o != nullptr && o->key != nullptr; ++o) {
+        if (config::find_option(reserved, o->key) != nullptr) {
+            diags.error(where, path, fmt::format("plugin \"{}\" declares option \"{}\", which the core reserves",
+                                                 d.name, o->key));
+            continue;
+        }
+        s.table.push_back(*o);
+    }
+    s.table.push_back(OptionSpec{});
+}
+
+void bind_section(Section& s, PluginKind want, const OptionSpec* reserved,
+                  const std::string& default_instance, loader::Registry& registry,
+                  Diagnostics& diags) {
+    const ConfigNode& raw = s.node;
+    const auto& impl = raw.impl();
+    if (!impl.present || !impl.node.IsMap()) {
+        diags.error(raw.location(), raw.path(), "expected a map with a `plugin:` key");
+        return;
+    }
+    auto plugin_node = config::raw_child(raw, "plugin");
+    if (!plugin_node.impl().present) {
+        diags.error(raw.location(), raw.path(), "missing required option \"plugin\" (the plugin's name)");
+        return;
+    }
+    std::string error;
+    auto name = config::scalar_text(*impl.doc, plugin_node.impl().node, error);
+    if (!name) {
+        diags.error(plugin_node.location(), raw.path_of("plugin"), error);
+        return;
+    }
+    const loader::LoadedPlugin* plugin = registry.get(*name, error);
+    if (plugin == nullptr) {
+        diags.error(plugin_node.location(), raw.path_of("plugin"), error);
+        return;
+    }
+    const PluginDescriptor& d = *plugin->descriptor;
+    if (d.kind != want) {
+        diags.error(plugin_node.location(), raw.path_of("plugin"),
+                    fmt::format("\"{}\" is a {} plugin; a {} is needed here", *name, to_string(d.kind),
+                                to_string(want)));
+        return;
+    }
+    build_table(s, reserved, d, raw.location(), raw.path(), diags);
+    s.plugin = plugin;
+    s.node = config::rebind(raw, s.table.data());
+    config::validate(s.node, diags);
+    try {
+        s.instance = s.node.has("alias") ? s.node.get_string("alias") : default_instance;
+        if (want == PluginKind::Sink) {
+            auto retry = s.node.child("retry");
+            s.retry.initial = retry.get_duration("initial");
+            s.retry.max = retry.get_duration("max");
+            auto attempts = retry.get_int("max_attempts");
+            if (attempts < 0) {
+                diags.error(retry.location_of("max_attempts"), retry.path_of("max_attempts"),
+                            "must be 0 (forever) or more");
+            }
+            s.retry.max_attempts = static_cast<unsigned>(std::max<std::int64_t>(0, attempts));
+        }
+    } catch (const std::logic_error&) {
+        // A type error validate() already reported.
+    }
+}
+
+}  // namespace
+
+void bind_plugins(PipelineFile& file, loader::Registry& registry, Diagnostics& diags) {
+    if (file.source) {
+        file.source->node = config::rebind(file.source->node, nullptr);
+        bind_section(*file.source, PluginKind::Source, kSourceReserved, "", registry, diags);
+        if (file.source->plugin != nullptr && file.source->instance.empty()) {
+            file.source->instance = std::string(file.source->plugin->descriptor->name) + ".0";
+        }
+    }
+    std::set<std::string> names;
+    if (file.source && !file.source->instance.empty()) {
+        names.insert(file.source->instance);
+    }
+    for (std::size_t i = 0; i < file.sinks.size(); ++i) {
+        auto& s = *file.sinks[i];
+        bind_section(s, PluginKind::Sink, kSinkReserved, "", registry, diags);
+        if (s.plugin == nullptr) {
+            continue;
+        }
+        if (s.instance.empty()) {
+            s.instance = fmt::format("{}.{}", s.plugin->descriptor->name, i);
+        }
+        if (!names.insert(s.instance).second) {
+            diags.error(s.node.location_of("alias"), s.node.path_of("alias"),
+                        fmt::format("instance name \"{}\" is used twice; set a distinct alias", s.instance));
+        }
+    }
+}
+
+std::string host_name() {
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof(buf) - 1) != 0) {
+        return "unknown";
+    }
+    return buf;
+}
+
+PluginContext make_context(const PipelineFile& file, const Section& section, const std::string& agent) {
+    return PluginContext{section.instance, file.name, agent, Logger(section.instance)};
+}
+
+Instances instantiate(const PipelineFile& file, const std::string& agent, Diagnostics& diags) {
+    Instances out;
+    auto guarded = [&](const Section& s, auto make) {
+        try {
+            return make();
+        } catch (const std::exception& e) {
+            diags.error(s.node.location(), s.node.path(), fmt::format("plugin threw: {}", e.what()));
+        } catch (...) {
+            diags.error(s.node.location(), s.node.path(), "plugin threw a non-standard exception");
+        }
+        return decltype(make())();
+    };
+    if (file.source && file.source->plugin != nullptr) {
+        const auto& s = *file.source;
+        std::size_t before = diags.error_count();
+        out.source = guarded(s, [&] {
+            return s.plugin->descriptor->make_source(make_context(file, s, agent), s.node, diags);
+        });
+        if (!out.source && diags.error_count() == before) {
+            diags.error(s.node.location(), s.node.path(), "plugin's factory failed without saying why");
+        }
+    }
+    for (const auto& sp : file.sinks) {
+        if (sp->plugin == nullptr) {
+            continue;
+        }
+        const auto& s = *sp;
+        std::size_t before = diags.error_count();
+        auto sink = guarded(s, [&] {
+            return s.plugin->descriptor->make_sink(make_context(file, s, agent), s.node, diags);
+        });
+        if (!sink && diags.error_count() == before) {
+            diags.error(s.node.location(), s.node.path(), "plugin's factory failed without saying why");
+        }
+        if (sink) {
+            out.sinks.push_back(pipeline::SinkSlot{s.instance, std::move(sink), s.retry});
+        }
+    }
+    return out;
+}
+
+}  // namespace vigil::app

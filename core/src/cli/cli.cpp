@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cli/cli.hpp"
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include "app/app.hpp"
+#include "vigil/version.hpp"
+
+namespace vigil::cli {
+
+int main(int argc, char** argv) {
+    CLI::App cli{"Vigil: a website-monitoring agent. Runs one pipeline (a source plugin feeding "
+                 "sink plugins) described by a YAML file.",
+                 "agent"};
+    cli.footer(
+        "Exit codes: 0 ok; 1 runtime failure; 64 bad command line; 70 internal error; "
+        "78 bad configuration (systemd: RestartPreventExitStatus=78).");
+    app::Options o;
+    std::string level, format;
+    auto* pipeline = cli.add_option("-p,--pipeline", o.pipeline, "The pipeline file (YAML)")
+                         ->type_name("FILE");
+    cli.add_flag("--check-config", o.check_config,
+                 "Validate the pipeline and its plugins' options, print the effective config "
+                 "(secrets redacted), connect to nothing, exit");
+    cli.add_flag("--with-environment", o.with_environment,
+                 "With --check-config: also run each plugin's healthcheck against real services");
+    cli.add_flag("--list-plugins", o.list_plugins,
+                 "List the plugins found on the search path (name, kind, version, stability, path)");
+    cli.add_option("--plugin-dir", o.plugin_dirs, "Search DIR for plugins first (repeatable)")
+        ->type_name("DIR");
+    auto* lvl = cli.add_option("--log-level", level, "trace, debug, info, warn, error or off")
+                    ->type_name("LEVEL");
+    auto* fmt_opt = cli.add_option("--log-format", format, "text or json")->type_name("FORMAT");
+    cli.add_flag("--once", o.once,
+                 "Run one round of the source (each site checked once), drain, exit; non-zero "
+                 "if anything was not delivered");
+    bool version = false;
+    cli.add_flag("-V,--version", version, "Print the version and plugin ABI, then exit");
+    try {
+        cli.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return cli.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "agent: error: " << e.what() << " (see agent --help)\n";
+        return app::kExitUsage;
+    }
+    if (version) {
+        std::cout << fmt::format("vigil agent {}\nplugin ABI {}.{}\nbuild {}\n", VIGIL_VERSION,
+                                 kSdkAbiMajor, kSdkAbiMinor, VIGIL_BUILD_FINGERPRINT);
+        return app::kExitOk;
+    }
+    if (!o.list_plugins && pipeline->count() == 0) {
+        std::cerr << "agent: error: --pipeline FILE is required (or --list-plugins, --version; "
+                     "see agent --help)\n";
+        return app::kExitUsage;
+    }
+    if (o.with_environment && !o.check_config) {
+        std::cerr << "agent: error: --with-environment goes with --check-config\n";
+        return app::kExitUsage;
+    }
+    if (lvl->count() > 0) {
+        o.log_level = level;
+    }
+    if (fmt_opt->count() > 0) {
+        o.log_format = format;
+    }
+    try {
+        return app::run(o);
+    } catch (const std::exception& e) {
+        std::cerr << "agent: internal error: " << e.what() << '\n';
+        return app::kExitSoftware;
+    }
+}
+
+}  // namespace vigil::cli

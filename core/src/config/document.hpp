@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: Apache-2.0
+// The parsed pipeline file behind every ConfigNode, and the functions the core uses to load,
+// bind and validate it. Internal to the agent and the SDK library; plugins see only ConfigNode.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <yaml-cpp/yaml.h>
+
+#include "config/interpolate.hpp"
+#include "vigil/config.hpp"
+
+namespace vigil::detail {
+
+struct Document {
+    std::string file;  // as the user named it, for messages
+    std::filesystem::path base_dir;
+    YAML::Node root;
+    config::Environment env;
+};
+
+struct ConfigNodeImpl {
+    std::shared_ptr<const Document> doc;
+    YAML::Node node;  // the map; unused when !present
+    bool present = false;
+    std::string path;
+    SourceLocation location;
+    const OptionSpec* table = nullptr;
+};
+
+}  // namespace vigil::detail
+
+namespace vigil::config {
+
+/// yaml-cpp marks are 0-based; ours are 1-based. A null mark maps to `fallback`.
+SourceLocation locate(const detail::Document& doc, const YAML::Mark& mark,
+                      const SourceLocation& fallback = {});
+
+/// Reads and parses a YAML file. On an I/O or syntax error returns nullptr and records one
+/// located diagnostic.
+std::shared_ptr<const detail::Document> load_file(const std::filesystem::path& path,
+                                                  Environment env, Diagnostics& diags);
+std::shared_ptr<const detail::Document> load_string(const std::string& text, std::string name,
+                                                    std::filesystem::path base_dir,
+                                                    Environment env, Diagnostics& diags);
+
+/// The document's root map, bound to `table`.
+ConfigNode root_node(std::shared_ptr<const detail::Document> doc, const OptionSpec* table);
+/// The same node bound to another table (a plugin section bound to the plugin's options).
+ConfigNode rebind(const ConfigNode& node, const OptionSpec* table);
+/// A child by key, free-form (no table).
+ConfigNode raw_child(const ConfigNode& node, std::string_view key);
+/// The maps of a sequence by key, free-form.
+std::vector<ConfigNode> raw_items(const ConfigNode& node, std::string_view key);
+
+/// Checks `node` against its table, recursively: map shape, duplicate keys, unknown keys (with
+/// the nearest suggestion and the allowed list), types, one_of, required keys, *_file secrets,
+/// and ${VAR} interpolation of every scalar. Records every problem found.
+void validate(const ConfigNode& node, Diagnostics& diags);
+
+/// Checks a free-form subtree for duplicate keys and interpolation errors only.
+void validate_free_form(const ConfigNode& node, Diagnostics& diags);
+
+/// The option named `key` in `table`, or nullptr.
+const OptionSpec* find_option(const OptionSpec* table, std::string_view key);
+
+/// The scalar at `value`, interpolated. nullopt with `error` set when the value is not a scalar
+/// or interpolation fails.
+std::optional<std::string> scalar_text(const detail::Document& doc, const YAML::Node& value,
+                                       std::string& error);
+
+/// The candidate nearest to `word` by edit distance, if close enough to be a likely typo.
+std::optional<std::string> nearest(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace vigil::config
+
+namespace vigil::config {
+/// true/True/TRUE and false/False/FALSE (YAML 1.2 core schema); nothing else.
+bool parse_bool_text(const std::string& text, bool& out);
+}  // namespace vigil::config

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "pipeline/pipeline.hpp"
+
+#include <thread>
+
+#include <fmt/core.h>
+
+namespace vigil::pipeline {
+
+struct Pipeline::Token final : StopToken {
+    mutable std::mutex mutex;
+    mutable std::condition_variable cv;
+    std::atomic<bool> stop{false};
+
+    bool stop_requested() const override { return stop.load(); }
+    bool wait_for(Duration timeout) const override {
+        std::unique_lock lock(mutex);
+        return cv.wait_for(lock, timeout, [&] { return stop.load(); });
+    }
+    void request() {
+        {
+            std::lock_guard lock(mutex);
+            stop = true;
+        }
+        cv.notify_all();
+    }
+};
+
+Pipeline::Pipeline(PipelineOptions options, std::string source_instance, Source& source,
+                   std::vector<SinkSlot> sinks)
+    : options_(std::move(options)),
+      source_instance_(std::move(source_instance)),
+      source_(source),
+      dead_letter_(options_.name, options_.dead_letter_file),
+      token_(std::make_unique<Token>()),
+      log_("pipeline." + options_.name),
+      emitted_(counter("vigil_pipeline_batches_emitted_total", {{"pipeline", options_.name}},
+                       "Batches a source handed to the pipeline")),
+      in_flight_gauge_(gauge("vigil_pipeline_batches_in_flight", {{"pipeline", options_.name}},
+                             "Batches emitted and not yet acknowledged")) {
+    if (!options_.random) {
+        options_.random = system_random();
+    }
+    options_.max_in_flight = std::max<std::size_t>(1, options_.max_in_flight);
+    for (auto& s : sinks) {
+        runners_.push_back(std::make_unique<SinkRunner>(
+            s.instance, std::move(s.sink), s.retry, dead_letter_,
+            [this](std::uint64_t seq, bool ok) { on_sink_done(seq, ok); }, options_.random));
+    }
+}
+
+Pipeline::~Pipeline() {
+    for (auto& r : runners_) {
+        r->abort();
+        r->close();
+    }
+}
+
+std::size_t Pipeline::in_flight() const {
+    std::lock_guard lock(mutex_);
+    return in_flight_;
+}
+
+void Pipeline::request_stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    space_.notify_all();
+    token_->request();
+}
+
+bool Pipeline::emit(Batch batch, AckFn on_ack) {
+    std::unique_lock lock(mutex_);
+    space_.wait(lock, [&] { return stopping_ || in_flight_ < options_.max_in_flight; });
+    if (stopping_) {
+        return false;
+    }
+    batch.sequence = next_sequence_++;
+    ++in_flight_;
+    in_flight_gauge_.set(static_cast<double>(in_flight_));
+    emitted_.inc();
+    pending_[batch.sequence] = Pending{runners_.size(), true};
+    tracker_.add(batch.sequence, std::move(on_ack), batch.records.size());
+    auto shared = std::make_shared<const Batch>(std::move(batch));
+    // Enqueue under the lock so every sink sees batches in sequence order.
+    for (auto& r : runners_) {
+        r->enqueue(shared);
+    }
+    if (runners_.empty()) {
+        lock.unlock();
+        on_sink_done(shared->sequence, true);
+    }
+    return true;
+}
+
+void Pipeline::on_sink_done(std::uint64_t sequence, bool delivered) {
+    {
+        std::lock_guard lock(mutex_);
+        auto it = pending_.find(sequence);
+        if (it == pending_.end()) {
+            return;
+        }
+        it->second.delivered = it->second.delivered && delivered;
+        if (it->second.remaining > 0) {
+            --it->second.remaining;
+        }
+        if (it->second.remaining > 0) {
+            return;
+        }
+        delivered = it->second.delivered;
+        pending_.erase(it);
+    }
+    std::size_t released = 0;
+    {
+        std::lock_guard dispatch(dispatch_);
+        auto ready = tracker_.resolve(sequence, delivered ? AckStatus::Delivered : AckStatus::Undelivered);
+        for (auto& r : ready) {
+            if (r.status == AckStatus::Delivered) {
+                ++result_.batches_delivered;
+                result_.records_delivered += r.records;
+            } else {
+                ++result_.batches_undelivered;
+                result_.records_undelivered += r.records;
+            }
+            try {
+                if (r.ack) {
+                    r.ack(r.status);
+                }
+            } catch (const std::exception& e) {
+                log_.error("{}: acknowledgement callback threw: {}", source_instance_, e.what());
+            }
+        }
+        released = ready.size();
+    }
+    if (released > 0) {
+        {
+            std::lock_guard lock(mutex_);
+            in_flight_ -= released;
+            in_flight_gauge_.set(static_cast<double>(in_flight_));
+        }
+        space_.notify_all();
+        drained_.notify_all();
+    }
+}
+
+RunResult Pipeline::run() {
+    for (auto& r : runners_) {
+        r->start();
+    }
+    Status source_status;
+    bool source_threw = false;
+    std::thread source_thread([&] {
+        try {
+            source_status = source_.run(*this, *token_, RunOptions{options_.once});
+        } catch (const std::exception& e) {
+            source_threw = true;
+            source_status = Status::error(fmt::format("{}: source threw: {}", source_instance_, e.what()));
+        }
+        // A source that returns on its own (--once, or failure) ends the pipeline.
+        request_stop();
+    });
+    source_thread.join();
+
+    if (!source_status.ok() && !token_->stop_requested()) {
+        source_threw = true;
+    }
+    if (!source_status.ok()) {
+        result_.ok = false;
+        result_.error = source_status.message();
+        log_.error("{}", source_status.message());
+    }
+    (void)source_threw;
+
+    // Drain: wait for every accepted batch to resolve, up to the deadline.
+    {
+        std::unique_lock lock(mutex_);
+        if (in_flight_ > 0) {
+            log_.info("draining {} batches in flight (deadline {})", in_flight_,
+                      format_duration(options_.drain_timeout));
+        }
+        bool drained = drained_.wait_for(lock, options_.drain_timeout, [&] { return in_flight_ == 0; });
+        if (!drained) {
+            log_.warn("drain deadline of {} passed with {} batches in flight; abandoning them",
+                      format_duration(options_.drain_timeout), in_flight_);
+        }
+    }
+    for (auto& r : runners_) {
+        r->abort();  // no-op for idle runners; resolves whatever is left as undelivered
+    }
+    for (auto& r : runners_) {
+        r->close();
+    }
+    if (result_.batches_undelivered > 0) {
+        result_.ok = false;
+        log_.error("{} batches ({} records) could not be delivered; the source was not acknowledged for them",
+                   result_.batches_undelivered, result_.records_undelivered);
+    }
+    log_.info("stopped: {} batches ({} records) delivered", result_.batches_delivered,
+              result_.records_delivered);
+    return result_;
+}
+
+}  // namespace vigil::pipeline

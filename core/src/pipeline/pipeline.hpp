@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+// One source to one or more sinks, with a bounded number of batches in flight, acknowledgements
+// in order once every sink has durably accepted a batch, and a drain with a deadline on stop.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "pipeline/ack_tracker.hpp"
+#include "pipeline/dead_letter.hpp"
+#include "pipeline/sink_runner.hpp"
+#include "vigil/log.hpp"
+#include "vigil/source.hpp"
+
+namespace vigil::pipeline {
+
+struct SinkSlot {
+    std::string instance;
+    std::unique_ptr<Sink> sink;
+    RetryPolicy retry;
+};
+
+struct PipelineOptions {
+    std::string name = "pipeline";
+    std::size_t max_in_flight = 8;
+    Duration drain_timeout = std::chrono::seconds(30);
+    std::filesystem::path dead_letter_file;  // empty: dead letters go to the log
+    bool once = false;
+    std::function<double()> random;          // for backoff jitter; system_random() if empty
+};
+
+struct RunResult {
+    bool ok = true;              // false: the source failed, or something was not delivered
+    std::string error;           // the source's failure, if any
+    std::uint64_t batches_delivered = 0;
+    std::uint64_t records_delivered = 0;
+    std::uint64_t batches_undelivered = 0;
+    std::uint64_t records_undelivered = 0;
+};
+
+class Pipeline final : public Emitter {
+  public:
+    Pipeline(PipelineOptions options, std::string source_instance, Source& source,
+             std::vector<SinkSlot> sinks);
+    ~Pipeline() override;
+
+    /// Runs the source on a thread of its own until it returns (--once, or a failure) or
+    /// request_stop() is called, then drains in-flight batches for up to drain_timeout, stops
+    /// the sinks and returns. Call once.
+    RunResult run();
+    /// Thread-safe; idempotent. Stops the source; emit() refuses new batches from now on.
+    void request_stop();
+
+    bool emit(Batch batch, AckFn on_ack) override;
+
+    std::size_t in_flight() const;
+
+  private:
+    struct Token;
+    void on_sink_done(std::uint64_t sequence, bool delivered);
+
+    PipelineOptions options_;
+    std::string source_instance_;
+    Source& source_;
+    DeadLetter dead_letter_;
+    std::vector<std::unique_ptr<SinkRunner>> runners_;
+    std::unique_ptr<Token> token_;
+    Logger log_;
+
+    mutable std::mutex mutex_;
+    std::condition_variable space_;    // in_flight_ dropped below the bound, or stopping
+    std::condition_variable drained_;  // in_flight_ reached zero
+    std::size_t in_flight_ = 0;
+    std::uint64_t next_sequence_ = 1;
+    bool stopping_ = false;
+    struct Pending {
+        std::size_t remaining = 0;
+        bool delivered = true;
+    };
+    std::map<std::uint64_t, Pending> pending_;  // per batch: sinks yet to resolve it
+
+    std::mutex dispatch_;  // serialises ack dispatch so callbacks run in sequence order
+    AckTracker tracker_;
+    RunResult result_;
+    Counter& emitted_;
+    Gauge& in_flight_gauge_;
+};
+
+}  // namespace vigil::pipeline

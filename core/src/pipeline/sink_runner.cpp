@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "pipeline/sink_runner.hpp"
+
+#include <fmt/core.h>
+
+namespace vigil::pipeline {
+
+namespace {
+Labels labels(const std::string& instance) { return {{"instance", instance}}; }
+}  // namespace
+
+SinkRunner::SinkRunner(std::string instance, std::unique_ptr<Sink> sink, RetryPolicy retry,
+                       DeadLetter& dead_letter, Done done, std::function<double()> random)
+    : instance_(std::move(instance)),
+      sink_(std::move(sink)),
+      retry_(retry),
+      dead_letter_(dead_letter),
+      done_(std::move(done)),
+      backoff_(retry.initial, retry.max, std::move(random)),
+      log_(instance_),
+      batches_ok_(counter("vigil_sink_batches_total", labels(instance_), "Batches a sink accepted")),
+      records_ok_(counter("vigil_sink_records_total", labels(instance_), "Records a sink accepted")),
+      retries_(counter("vigil_sink_retries_total", labels(instance_), "Transient sink failures, each retried")),
+      rejected_(counter("vigil_sink_rejected_total", labels(instance_), "Records a sink refused for good")),
+      abandoned_(counter("vigil_sink_abandoned_batches_total", labels(instance_),
+                         "Batches not delivered before the drain deadline")) {}
+
+SinkRunner::~SinkRunner() {
+    abort();
+    close();
+}
+
+void SinkRunner::start() { thread_ = std::thread([this] { loop(); }); }
+
+void SinkRunner::enqueue(std::shared_ptr<const Batch> batch) {
+    {
+        std::lock_guard lock(mutex_);
+        queue_.push_back(std::move(batch));
+    }
+    cv_.notify_all();
+}
+
+void SinkRunner::abort() {
+    {
+        std::lock_guard lock(mutex_);
+        aborted_ = true;
+    }
+    cv_.notify_all();
+    sink_->interrupt();
+}
+
+void SinkRunner::close() {
+    {
+        std::lock_guard lock(mutex_);
+        closing_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) {
+        thread_.join();
+        if (started_) {
+            sink_->stop();
+        }
+    }
+}
+
+void SinkRunner::loop() {
+    for (;;) {
+        std::shared_ptr<const Batch> batch;
+        {
+            std::unique_lock lock(mutex_);
+            cv_.wait(lock, [&] { return !queue_.empty() || closing_ || aborted_; });
+            if (queue_.empty()) {
+                return;
+            }
+            batch = std::move(queue_.front());
+            queue_.pop_front();
+        }
+        bool delivered = deliver(*batch);
+        if (!delivered) {
+            abandoned_.inc();
+        }
+        done_(batch->sequence, delivered);
+    }
+}
+
+bool SinkRunner::wait_backoff(Duration d) {
+    std::unique_lock lock(mutex_);
+    return !cv_.wait_for(lock, d, [&] { return aborted_; });
+}
+
+bool SinkRunner::deliver(const Batch& batch) {
+    backoff_.reset();
+    std::string last_error;
+    for (;;) {
+        {
+            std::lock_guard lock(mutex_);
+            if (aborted_) {
+                return false;
+            }
+        }
+        WriteResult result = WriteResult::retry("");
+        try {
+            if (!started_) {
+                Status s = sink_->start();
+                if (s.ok()) {
+                    started_ = true;
+                } else {
+                    result = WriteResult::retry(s.message());
+                }
+            }
+            if (started_) {
+                result = sink_->write(batch);
+            }
+        } catch (const std::exception& e) {
+            result = WriteResult::retry(fmt::format("sink threw: {}", e.what()));
+        } catch (...) {
+            result = WriteResult::retry("sink threw a non-standard exception");
+        }
+        if (result.kind == WriteResult::Kind::Accepted) {
+            if (complaint_.release()) {
+                log_.info("recovered after {} failed attempts (last error: {})",
+                          backoff_.attempts(), last_error);
+            }
+            for (const auto& r : result.rejected) {
+                rejected_.inc();
+                if (!r.dead_lettered && r.index < batch.records.size()) {
+                    dead_letter_.write(instance_, batch.records[r.index], r.reason);
+                }
+            }
+            batches_ok_.inc();
+            records_ok_.inc(batch.records.size() - std::min(batch.records.size(), result.rejected.size()));
+            return true;
+        }
+        retries_.inc();
+        last_error = result.error.empty() ? "unspecified failure" : result.error;
+        if (retry_.max_attempts > 0 && backoff_.attempts() + 1 >= retry_.max_attempts) {
+            log_.error("batch {} ({} records): giving up after {} attempts: {}; dead-lettering its records",
+                       batch.sequence, batch.records.size(), retry_.max_attempts, last_error);
+            for (const auto& rec : batch.records) {
+                rejected_.inc();
+                dead_letter_.write(instance_, rec, "gave up after retries: " + last_error);
+            }
+            return true;
+        }
+        Duration wait = backoff_.next();
+        if (complaint_.complain()) {
+            log_.warn("{}; retrying in {} (attempt {}{})", last_error, format_duration(
+                std::chrono::duration_cast<std::chrono::milliseconds>(wait)), backoff_.attempts(),
+                complaint_.suppressed() ? fmt::format(", {} similar suppressed", complaint_.suppressed()) : "");
+        }
+        if (!wait_backoff(wait)) {
+            return false;
+        }
+    }
+}
+
+}  // namespace vigil::pipeline

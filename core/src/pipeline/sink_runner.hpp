@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "pipeline/backoff.hpp"
+#include "pipeline/dead_letter.hpp"
+#include "vigil/log.hpp"
+#include "vigil/metrics.hpp"
+#include "vigil/sink.hpp"
+
+namespace vigil::pipeline {
+
+struct RetryPolicy {
+    Duration initial = std::chrono::milliseconds(100);
+    Duration max = std::chrono::seconds(30);
+    /// 0: retry forever (the default). Otherwise, after this many failed attempts the batch's
+    /// records are dead-lettered with the last error, which also resolves the batch.
+    unsigned max_attempts = 0;
+};
+
+/// Drives one sink instance from a thread of its own: batches in order, one write at a time,
+/// retries with backoff, exception capture, rejected records to the dead letter, timing and
+/// counting. This is where the cross-cutting work of every sink lives (spdlog's base_sink role),
+/// so no plugin can skip it.
+class SinkRunner {
+  public:
+    /// Called once per batch, from the runner's thread, when the batch is resolved for this sink:
+    /// true when delivered (including dead-lettered records), false when abandoned at shutdown.
+    using Done = std::function<void(std::uint64_t sequence, bool delivered)>;
+
+    SinkRunner(std::string instance, std::unique_ptr<Sink> sink, RetryPolicy retry,
+               DeadLetter& dead_letter, Done done, std::function<double()> random);
+    ~SinkRunner();
+
+    void start();
+    void enqueue(std::shared_ptr<const Batch> batch);
+    /// Stops retrying and abandons queued batches (each reported not delivered); interrupts a
+    /// blocking write. Called at the drain deadline.
+    void abort();
+    /// Finishes the queue, then stops the thread and calls Sink::stop().
+    void close();
+
+    const std::string& instance() const { return instance_; }
+
+  private:
+    void loop();
+    bool deliver(const Batch& batch);
+    bool wait_backoff(Duration d);
+
+    std::string instance_;
+    std::unique_ptr<Sink> sink_;
+    RetryPolicy retry_;
+    DeadLetter& dead_letter_;
+    Done done_;
+    Backoff backoff_;
+    Logger log_;
+    Complaint complaint_;
+    bool started_ = false;
+
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<std::shared_ptr<const Batch>> queue_;
+    bool closing_ = false;
+    bool aborted_ = false;
+    std::thread thread_;
+
+    Counter& batches_ok_;
+    Counter& records_ok_;
+    Counter& retries_;
+    Counter& rejected_;
+    Counter& abandoned_;
+};
+
+}  // namespace vigil::pipeline

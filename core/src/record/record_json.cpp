@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: Apache-2.0
+// The record's JSON form. Field order on output is the schema order, so messages diff cleanly.
+#include <cmath>
+
+#include <fmt/core.h>
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "record/utf8.hpp"
+#include "vigil/record.hpp"
+
+namespace vigil {
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void put_string(Writer& w, const std::string& s) {
+    if (utf8_valid(s)) {
+        w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    } else {
+        auto fixed = utf8_sanitize(s);
+        w.String(fixed.data(), static_cast<rapidjson::SizeType>(fixed.size()));
+    }
+}
+
+void put_double(Writer& w, double d) {
+    if (std::isfinite(d)) {
+        w.Double(d);
+    } else {
+        w.Null();
+    }
+}
+
+template <typename T>
+void put(Writer& w, const char* key, const std::optional<T>& v) {
+    w.Key(key);
+    if (!v) {
+        w.Null();
+    } else if constexpr (std::is_same_v<T, std::string>) {
+        put_string(w, *v);
+    } else if constexpr (std::is_same_v<T, bool>) {
+        w.Bool(*v);
+    } else if constexpr (std::is_same_v<T, int>) {
+        w.Int(*v);
+    } else if constexpr (std::is_same_v<T, std::int64_t>) {
+        w.Int64(*v);
+    } else if constexpr (std::is_same_v<T, double>) {
+        put_double(w, *v);
+    } else if constexpr (std::is_same_v<T, Timestamp>) {
+        put_string(w, format_timestamp(*v));
+    }
+}
+
+}  // namespace
+
+void encode_json(const CheckRecord& r, std::string& out) {
+    rapidjson::StringBuffer buf;
+    Writer w(buf);
+    w.StartObject();
+    w.Key("name");
+    put_string(w, r.name);
+    w.Key("url");
+    put_string(w, r.url);
+    w.Key("response_time");
+    put_double(w, r.response_time);
+    put(w, "status_code", r.status_code);
+    put(w, "regex", r.regex);
+    put(w, "regex_check", r.regex_check);
+    w.Key("timestamp");
+    put_string(w, format_timestamp(r.timestamp));
+    w.Key("check_id");
+    put_string(w, r.check_id);
+    w.Key("agent");
+    put_string(w, r.agent);
+    put(w, "ok", r.ok);
+    put(w, "error", r.error);
+    put(w, "error_detail", r.error_detail);
+    put(w, "dns_ms", r.dns_ms);
+    put(w, "connect_ms", r.connect_ms);
+    put(w, "tls_ms", r.tls_ms);
+    put(w, "ttfb_ms", r.ttfb_ms);
+    put(w, "redirects", r.redirects);
+    put(w, "body_bytes", r.body_bytes);
+    put(w, "truncated", r.truncated);
+    put(w, "http_version", r.http_version);
+    put(w, "remote_ip", r.remote_ip);
+    put(w, "tls_not_after", r.tls_not_after);
+    put(w, "lag_ms", r.lag_ms);
+    w.EndObject();
+    out.append(buf.GetString(), buf.GetSize());
+}
+
+std::string encode_json(const CheckRecord& record) {
+    std::string out;
+    encode_json(record, out);
+    return out;
+}
+
+namespace {
+
+const char* type_name(const rapidjson::Value& v) {
+    switch (v.GetType()) {
+        case rapidjson::kNullType: return "null";
+        case rapidjson::kFalseType:
+        case rapidjson::kTrueType: return "boolean";
+        case rapidjson::kObjectType: return "object";
+        case rapidjson::kArrayType: return "array";
+        case rapidjson::kStringType: return "string";
+        case rapidjson::kNumberType: return v.IsInt64() || v.IsUint64() ? "integer" : "number";
+    }
+    return "unknown";
+}
+
+// Reads one field into `out`; returns an error message or "". `required`: the key must exist
+// (it may still be null where `nullable`).
+class Reader {
+  public:
+    explicit Reader(const rapidjson::Value& obj) : obj_(obj) {}
+    std::string error;
+
+    const rapidjson::Value* find(const char* key, bool required) {
+        if (!error.empty()) {
+            return nullptr;
+        }
+        auto it = obj_.FindMember(key);
+        if (it == obj_.MemberEnd()) {
+            if (required) {
+                error = fmt::format("missing \"{}\"", key);
+            }
+            return nullptr;
+        }
+        return &it->value;
+    }
+
+    void wrong(const char* key, const char* expected, const rapidjson::Value& v) {
+        error = fmt::format("\"{}\" must be {}, got {}", key, expected, type_name(v));
+    }
+
+    void string(const char* key, std::string& out, bool required) {
+        if (const auto* v = find(key, required)) {
+            if (!v->IsString()) {
+                return wrong(key, "a string", *v);
+            }
+            out.assign(v->GetString(), v->GetStringLength());
+        }
+    }
+    void string(const char* key, std::optional<std::string>& out, bool required) {
+        if (const auto* v = find(key, required); v != nullptr && !v->IsNull()) {
+            if (!v->IsString()) {
+                return wrong(key, "a string or null", *v);
+            }
+            out.emplace(v->GetString(), v->GetStringLength());
+        }
+    }
+    void number(const char* key, double& out) {
+        if (const auto* v = find(key, true)) {
+            if (!v->IsNumber()) {
+                return wrong(key, "a number", *v);
+            }
+            out = v->GetDouble();
+        }
+    }
+    void number(const char* key, std::optional<double>& out) {
+        if (const auto* v = find(key, false); v != nullptr && !v->IsNull()) {
+            if (!v->IsNumber()) {
+                return wrong(key, "a number or null", *v);
+            }
+            out = v->GetDouble();
+        }
+    }
+    void integer(const char* key, std::optional<int>& out, bool required) {
+        if (const auto* v = find(key, required); v != nullptr && !v->IsNull()) {
+            if (!v->IsInt()) {
+                return wrong(key, "an integer or null", *v);
+            }
+            out = v->GetInt();
+        }
+    }
+    void integer(const char* key, std::optional<std::int64_t>& out) {
+        if (const auto* v = find(key, false); v != nullptr && !v->IsNull()) {
+            if (!v->IsInt64()) {
+                return wrong(key, "an integer or null", *v);
+            }
+            out = v->GetInt64();
+        }
+    }
+    void boolean(const char* key, std::optional<bool>& out, bool required) {
+        if (const auto* v = find(key, required); v != nullptr && !v->IsNull()) {
+            if (!v->IsBool()) {
+                return wrong(key, "true, false or null", *v);
+            }
+            out = v->GetBool();
+        }
+    }
+    void timestamp(const char* key, Timestamp& out) {
+        std::optional<Timestamp> t;
+        timestamp(key, t, true);
+        if (error.empty() && t) {
+            out = *t;
+        } else if (error.empty()) {
+            error = fmt::format("\"{}\" must not be null", key);
+        }
+    }
+    void timestamp(const char* key, std::optional<Timestamp>& out, bool required) {
+        if (const auto* v = find(key, required); v != nullptr && !v->IsNull()) {
+            if (!v->IsString()) {
+                return wrong(key, "an ISO-8601 string", *v);
+            }
+            out = parse_timestamp(std::string_view(v->GetString(), v->GetStringLength()));
+            if (!out) {
+                error = fmt::format("\"{}\" is not an ISO-8601 timestamp: \"{}\"", key,
+                                    std::string_view(v->GetString(), std::min<std::size_t>(v->GetStringLength(), 64)));
+            }
+        }
+    }
+
+  private:
+    const rapidjson::Value& obj_;
+};
+
+}  // namespace
+
+DecodeResult decode_json(std::string_view json) {
+    rapidjson::Document doc;
+    // Iterative parsing: a hostile, deeply nested document cannot exhaust the stack.
+    constexpr unsigned kFlags = rapidjson::kParseFullPrecisionFlag |
+                                rapidjson::kParseValidateEncodingFlag |
+                                rapidjson::kParseIterativeFlag;
+    doc.Parse<kFlags>(json.data(), json.size());
+    DecodeResult result;
+    if (doc.HasParseError()) {
+        result.error = fmt::format("invalid JSON at offset {}: {}", doc.GetErrorOffset(),
+                                   rapidjson::GetParseError_En(doc.GetParseError()));
+        return result;
+    }
+    if (!doc.IsObject()) {
+        result.error = fmt::format("expected a JSON object, got {}", type_name(doc));
+        return result;
+    }
+    CheckRecord r;
+    Reader rd(doc);
+    rd.string("name", r.name, true);
+    rd.string("url", r.url, true);
+    rd.number("response_time", r.response_time);
+    rd.integer("status_code", r.status_code, true);
+    rd.string("regex", r.regex, true);
+    rd.boolean("regex_check", r.regex_check, true);
+    rd.timestamp("timestamp", r.timestamp);
+    rd.string("check_id", r.check_id, false);
+    rd.string("agent", r.agent, false);
+    rd.boolean("ok", r.ok, false);
+    rd.string("error", r.error, false);
+    rd.string("error_detail", r.error_detail, false);
+    rd.number("dns_ms", r.dns_ms);
+    rd.number("connect_ms", r.connect_ms);
+    rd.number("tls_ms", r.tls_ms);
+    rd.number("ttfb_ms", r.ttfb_ms);
+    rd.integer("redirects", r.redirects, false);
+    rd.integer("body_bytes", r.body_bytes);
+    rd.boolean("truncated", r.truncated, false);
+    rd.string("http_version", r.http_version, false);
+    rd.string("remote_ip", r.remote_ip, false);
+    rd.timestamp("tls_not_after", r.tls_not_after, false);
+    rd.number("lag_ms", r.lag_ms);
+    if (!rd.error.empty()) {
+        result.error = std::move(rd.error);
+        return result;
+    }
+    result.record = std::move(r);
+    return result;
+}
+
+}  // namespace vigil
