@@ -149,8 +149,8 @@ std::optional<std::string> nearest(std::string_view word, const std::vector<std:
     std::size_t best_d = 0;
     for (const auto& c : candidates) {
         auto d = distance(word, c);
-        // A third of the word's length, at least 1 and at most 3 edits: typos, not guesses.
-        auto limit = std::clamp<std::size_t>(word.size() / 3, 1, 3);
+        // About a third of the word's length, 1 to 3 edits: typos, not guesses.
+        auto limit = std::clamp<std::size_t>(word.size() / 3, word.size() >= 4 ? 2 : 1, 3);
         if (d <= limit && (!best || d < best_d)) {
             best = c;
             best_d = d;

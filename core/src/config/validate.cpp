@@ -91,7 +91,7 @@ class Validator {
             if (spec == nullptr && key.size() > 5 && key.ends_with("_file")) {
                 const OptionSpec* base = find_option(table, std::string_view(key).substr(0, key.size() - 5));
                 if (base != nullptr && base->type == OptionType::Secret) {
-                    secret_file(it->second, child_path(path, key), key_loc);
+                    secret_file(it->second, child_path(path, key), locate(doc_, it->second.Mark(), key_loc));
                     continue;
                 }
             }
@@ -112,7 +112,7 @@ class Validator {
                 present = present || via_file;
             }
             if (o->required && !present) {
-                diags_.error(where, path.empty() ? std::string(o->key) : path,
+                diags_.error(where, path,
                              fmt::format("missing required option \"{}\" ({})", o->key,
                                          o->description));
             }

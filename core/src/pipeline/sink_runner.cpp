@@ -144,8 +144,10 @@ bool SinkRunner::deliver(const Batch& batch) {
         }
         Duration wait = backoff_.next();
         if (complaint_.complain()) {
-            log_.warn("{}; retrying in {} (attempt {}{})", last_error, format_duration(
-                std::chrono::duration_cast<std::chrono::milliseconds>(wait)), backoff_.attempts(),
+            auto shown = wait >= std::chrono::milliseconds(1)
+                             ? Duration(std::chrono::duration_cast<std::chrono::milliseconds>(wait))
+                             : Duration(std::chrono::duration_cast<std::chrono::microseconds>(wait));
+            log_.warn("{}; retrying in {} (attempt {}{})", last_error, format_duration(shown), backoff_.attempts(),
                 complaint_.suppressed() ? fmt::format(", {} similar suppressed", complaint_.suppressed()) : "");
         }
         if (!wait_backoff(wait)) {

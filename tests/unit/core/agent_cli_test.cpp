@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: Apache-2.0
+// The agent binary as a user runs it: exit codes, one-line errors, --check-config, --once,
+// SIGTERM drain and SIGHUP reload.
+#include <csignal>
+
+#include <catch2/catch.hpp>
+#include <rapidjson/document.h>
+
+#include "support.hpp"
+#include "vigil/version.hpp"
+
+using vigil::test::Child;
+using vigil::test::TempDir;
+using vigil::test::wait_until;
+
+namespace {
+std::vector<std::string> agent(std::vector<std::string> args) {
+    std::vector<std::string> argv{vigil::test::agent_binary().string(), "--plugin-dir",
+                                  vigil::test::test_plugin_dir().string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+}
+std::size_t count_lines(const std::string& s) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+// Runs `--pipeline <yaml>` and expects exit 78 with exactly one error line containing `want`.
+void expect_config_error(const std::string& yaml, const std::string& want, std::vector<std::string> extra = {}) {
+    TempDir dir;
+    auto p = dir.write("p.yaml", yaml);
+    auto args = extra;
+    args.insert(args.end(), {"--pipeline", p.string()});
+    auto r = vigil::test::run(agent(args));
+    INFO(r.err);
+    CHECK(r.code == 78);
+    CHECK(count_lines(r.err) == 1);
+    CHECK(r.err.find(want) != std::string::npos);
+    CHECK(r.out.empty());
+}
+
+const char* kGood = R"(pipeline: t
+source:
+  plugin: counting_source
+  count: 100
+  batch_size: 7
+  ack_file: acks.txt
+sinks:
+  - plugin: stdout_sink
+    path: out.jsonl
+)";
+}  // namespace
+
+TEST_CASE("agent: --version prints the version and plugin ABI", "[unit][agent]") {
+    auto r = vigil::test::run({vigil::test::agent_binary().string(), "--version"});
+    CHECK(r.code == 0);
+    CHECK(r.out.rfind("vigil agent " VIGIL_VERSION "\nplugin ABI 1.0\nbuild gcc-", 0) == 0);
+}
+
+TEST_CASE("agent: a bad command line exits 64", "[unit][agent]") {
+    CHECK(vigil::test::run({vigil::test::agent_binary().string()}).code == 64);
+    CHECK(vigil::test::run({vigil::test::agent_binary().string(), "--bogus"}).code == 64);
+}
+
+TEST_CASE("agent: --list-plugins prints one line per plugin", "[unit][agent]") {
+    auto r = vigil::test::run(agent({"--list-plugins"}));
+    CHECK(r.code == 0);
+    CHECK(r.out.find("counting_source  source 0.0.1    wip     " + (vigil::test::test_plugin_dir() / "counting_source.so").string()) != std::string::npos);
+    CHECK(r.out.find("flaky_sink       sink") != std::string::npos);
+    CHECK(r.out.find("stdout_sink      sink   1.0.0    stable") != std::string::npos);
+}
+
+TEST_CASE("agent: each kind of bad configuration exits 78 with its own one-line error", "[unit][agent]") {
+    SECTION("broken YAML") {
+        expect_config_error("pipeline: t\nsource: {plugin: counting_source\n", "p.yaml:3:1: error: invalid YAML: ");
+    }
+    SECTION("unknown key") {
+        expect_config_error(std::string(kGood) + "    fsink: true\n",
+                            "p.yaml:10:5: error: sinks[0].fsink: unknown option; did you mean \"fsync\"? "
+                            "(allowed: plugin, alias, retry, path, fsync)");
+    }
+    SECTION("duplicate key") {
+        expect_config_error(std::string(kGood) + "    path: again.jsonl\n",
+                            "p.yaml:10:5: error: sinks[0].path: duplicate key \"path\" (first at 9:5)");
+    }
+    SECTION("missing plugin") {
+        expect_config_error("pipeline: t\nsource: {plugin: counting_source}\nsinks:\n  - plugin: kafka_snk\n",
+                            "p.yaml:4:13: error: sinks[0].plugin: plugin \"kafka_snk\" not found (no kafka_snk.so in ");
+    }
+    SECTION("wrong-ABI plugin") {
+        expect_config_error("pipeline: t\nsource: {plugin: counting_source}\nsinks:\n  - plugin: wrong_abi\n",
+                            "wrong_abi.so: built for plugin ABI 2, this agent provides ABI 1",
+                            {"--plugin-dir", vigil::test::loader_fixture_dir().string()});
+    }
+    SECTION("a factory that throws") {
+        expect_config_error("pipeline: t\nsource: {plugin: counting_source}\nsinks:\n  - plugin: throwing_factory\n",
+                            "p.yaml:4:5: error: sinks[0]: plugin threw: boom",
+                            {"--plugin-dir", vigil::test::loader_fixture_dir().string()});
+    }
+    SECTION("a plugin semantic error") {
+        expect_config_error("pipeline: t\nsource: {plugin: counting_source, batch_size: 0}\nsinks: [{plugin: stdout_sink}]\n",
+                            "p.yaml:2:47: error: source.batch_size: must be at least 1");
+    }
+}
+
+TEST_CASE("agent: --check-config prints the effective config, secrets redacted, and runs nothing",
+          "[unit][agent]") {
+    TempDir dir;
+    auto p = dir.write("p.yaml", std::string(kGood) + "    alias: ${SINK_NAME:-out}\n"
+                                                      "    retry: {max: 1m}\n");
+    auto r = vigil::test::run(agent({"--check-config", "--pipeline", p.string()}), {{"SINK_NAME", "file"}});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(r.out.find("alias: file") != std::string::npos);  // interpolated
+    CHECK(r.out.find("fsync: false") != std::string::npos);  // defaults shown
+    CHECK(r.out.find("max: 1m") != std::string::npos);
+    CHECK(r.out.find("initial: 100ms") != std::string::npos);
+    CHECK(r.err.find("configuration OK") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir / "out.jsonl"));
+}
+
+TEST_CASE("agent: --once runs one round, drains, and exits 0", "[unit][agent]") {
+    TempDir dir;
+    auto p = dir.write("p.yaml", kGood);
+    auto r = vigil::test::run(agent({"--once", "--pipeline", p.string()}));
+    INFO(r.err);
+    CHECK(r.code == 0);
+    auto lines = vigil::test::read_lines(dir / "out.jsonl");
+    REQUIRE(lines.size() == 100);
+    CHECK(lines[0].rfind(R"({"name":"site-0","url":"http://127.0.0.1/0","response_time":1.5,"status_code":200,)", 0) == 0);
+    auto acks = vigil::test::read_lines(dir / "acks.txt");
+    CHECK(acks.size() == 15);  // ceil(100 / 7)
+    for (const auto& a : acks) {
+        CHECK(a.find("delivered") != std::string::npos);
+    }
+}
+
+TEST_CASE("agent: stdout_sink writes data to stdout and logs to stderr, in JSON if asked", "[unit][agent]") {
+    TempDir dir;
+    auto p = dir.write("p.yaml", "pipeline: t\nsource: {plugin: counting_source, count: 3}\nsinks: [{plugin: stdout_sink}]\n");
+    auto r = vigil::test::run(agent({"--once", "--log-format", "json", "--pipeline", p.string()}));
+    CHECK(r.code == 0);
+    CHECK(count_lines(r.out) == 3);
+    std::istringstream err(r.err);
+    int parsed = 0;
+    for (std::string line; std::getline(err, line);) {
+        rapidjson::Document d;
+        d.Parse(line.c_str());
+        INFO(line);
+        CHECK((d.IsObject() && d.HasMember("message") && d.HasMember("level")));
+        ++parsed;
+    }
+    CHECK(parsed > 0);
+}
+
+TEST_CASE("agent: SIGTERM stops the source, drains, and exits 0 with nothing acked lost", "[unit][agent]") {
+    TempDir dir;
+    auto p = dir.write("p.yaml", R"(pipeline: t
+source: {plugin: counting_source, count: 0, batch_size: 5, interval: 5ms, ack_file: acks.txt}
+sinks:
+  - {plugin: flaky_sink, delay: 20ms, path: out.jsonl}
+)");
+    Child child(agent({"--pipeline", p.string()}));
+    REQUIRE(wait_until([&] { return vigil::test::read_lines(dir / "acks.txt").size() >= 3; }));
+    child.signal(SIGTERM);
+    auto code = child.wait(std::chrono::seconds(20));
+    INFO(child.err());
+    REQUIRE(code);
+    CHECK(*code == 0);
+    std::size_t acked = 0;
+    for (const auto& line : vigil::test::read_lines(dir / "acks.txt")) {
+        CHECK(line.find(" delivered") != std::string::npos);
+        acked += std::stoul(line.substr(line.find(' ') + 1));
+    }
+    CHECK(acked == vigil::test::read_lines(dir / "out.jsonl").size());
+    CHECK(child.err().find("stop requested") != std::string::npos);
+}
+
+TEST_CASE("agent: SIGHUP reloads the source's options; a bad file is refused and the old config kept",
+          "[unit][agent]") {
+    TempDir dir;
+    auto yaml = [](const std::string& label) {
+        return "pipeline: t\nsource: {plugin: counting_source, count: 0, batch_size: 1, interval: 5ms, label: " +
+               label + "}\nsinks: [{plugin: stdout_sink, path: out.jsonl}]\n";
+    };
+    auto p = dir.write("p.yaml", yaml("before"));
+    Child child(agent({"--pipeline", p.string()}));
+    auto output_has = [&](const std::string& s) {
+        return vigil::test::read_file(dir / "out.jsonl").find(s) != std::string::npos;
+    };
+    REQUIRE(wait_until([&] { return output_has("\"before-"); }));
+
+    dir.write("p.yaml", "pipeline: t\nsource: {plugin: counting_source, label: [oops]}\n");
+    child.signal(SIGHUP);
+    REQUIRE(wait_until([&] { return child.err().find("reload refused") != std::string::npos; }));
+    CHECK_FALSE(child.wait(std::chrono::milliseconds(1)));  // still running
+
+    dir.write("p.yaml", yaml("after"));
+    child.signal(SIGHUP);
+    REQUIRE(wait_until([&] { return output_has("\"after-"); }));
+    child.signal(SIGTERM);
+    CHECK(child.wait(std::chrono::seconds(20)) == 0);
+}

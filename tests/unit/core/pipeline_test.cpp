@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: Apache-2.0
+// The pipeline's promises, with the in-process counting source and flaky/slow/stalled sinks:
+// no loss, no ack before durability, acks in order, bounded memory, clean shutdown.
+#include <catch2/catch.hpp>
+
+#include <future>
+
+#include "pipeline/pipeline.hpp"
+#include "support.hpp"
+#include "testkit.hpp"
+
+using namespace std::chrono_literals;
+using vigil::AckStatus;
+using vigil::pipeline::Pipeline;
+using vigil::pipeline::PipelineOptions;
+using vigil::pipeline::SinkSlot;
+using vigil::testkit::CountingSource;
+using vigil::testkit::FlakySink;
+using vigil::test::wait_until;
+
+namespace {
+PipelineOptions options(std::size_t in_flight = 8, vigil::Duration drain = 10s) {
+    PipelineOptions o;
+    o.name = "test";
+    o.max_in_flight = in_flight;
+    o.drain_timeout = drain;
+    o.random = [] { return 0.5; };
+    return o;
+}
+SinkSlot slot(const std::string& name, std::unique_ptr<FlakySink> sink) {
+    return SinkSlot{name, std::move(sink), {1ms, 5ms, 0}};
+}
+std::size_t acked(const CountingSource& s, AckStatus want) {
+    std::size_t n = 0;
+    for (const auto& a : s.acks()) {
+        n += a.status == want ? a.size : 0;
+    }
+    return n;
+}
+}  // namespace
+
+TEST_CASE("pipeline: every record reaches every sink and is acked once, in order, after durability",
+          "[unit][pipeline]") {
+    CountingSource source(1000, 10, 0s, "site");
+    auto a = std::make_unique<FlakySink>(3, 0, 0s, false);  // three transient failures first
+    auto b = std::make_unique<FlakySink>(0, 0, 1ms, false);
+    FlakySink* sa = a.get();
+    FlakySink* sb = b.get();
+    std::atomic<int> early_acks{0};
+    source.on_ack_hook = [&](std::uint64_t first, std::size_t size, AckStatus) {
+        for (auto id = first; id < first + size; ++id) {
+            if (!sa->committed(id) || !sb->committed(id)) {
+                ++early_acks;
+            }
+        }
+    };
+    std::vector<SinkSlot> sinks;
+    sinks.push_back(slot("a", std::move(a)));
+    sinks.push_back(slot("b", std::move(b)));
+    auto o = options();
+    o.once = true;
+    Pipeline p(o, "counting_source.0", source, std::move(sinks));
+    auto result = p.run();
+
+    CHECK(result.ok);
+    CHECK(result.records_delivered == 1000);
+    CHECK(early_acks == 0);
+    auto acks = source.acks();
+    REQUIRE(acks.size() == 100);
+    for (std::size_t i = 0; i < acks.size(); ++i) {
+        CHECK(acks[i].first == i * 10);  // in emission order, each exactly once
+        CHECK(acks[i].status == AckStatus::Delivered);
+    }
+    CHECK(sa->committed_count() == 1000);
+    CHECK(sb->committed_count() == 1000);
+    CHECK(sa->writes() == 103);  // 100 batches + 3 retried failures
+    CHECK(sa->stopped());
+}
+
+TEST_CASE("pipeline: records refused for good are dead-lettered and the stream moves on",
+          "[unit][pipeline]") {
+    vigil::test::TempDir dir;
+    CountingSource source(100, 10, 0s, "site");
+    std::vector<SinkSlot> sinks;
+    sinks.push_back(slot("picky", std::make_unique<FlakySink>(0, 10, 0s, false)));
+    auto o = options();
+    o.once = true;
+    o.dead_letter_file = dir / "dead.jsonl";
+    Pipeline p(o, "src", source, std::move(sinks));
+    auto result = p.run();
+    CHECK(result.ok);
+    CHECK(acked(source, AckStatus::Delivered) == 100);
+    auto lines = vigil::test::read_lines(dir / "dead.jsonl");
+    REQUIRE(lines.size() == 10);
+    CHECK(lines[0].find(R"("sink":"picky","reason":"record 9 is unacceptable")") != std::string::npos);
+    CHECK(lines[0].find(R"("record":{"name":"site-9")") != std::string::npos);
+}
+
+TEST_CASE("pipeline: a stalled sink bounds memory and the drain deadline abandons, never acks",
+          "[unit][pipeline]") {
+    CountingSource source(0, 10, 0s, "site");  // endless
+    auto stalled = std::make_unique<FlakySink>(0, 0, 0s, true);
+    FlakySink* s = stalled.get();
+    std::vector<SinkSlot> sinks;
+    sinks.push_back(slot("stalled", std::move(stalled)));
+    Pipeline p(options(4, 200ms), "src", source, std::move(sinks));
+    auto run = std::async(std::launch::async, [&] { return p.run(); });
+
+    // Four batches in flight, the fifth blocked in emit(): nothing more is produced or buffered.
+    REQUIRE(wait_until([&] { return p.in_flight() == 4 && source.emitted() == 50 && s->in_write(); }));
+    CHECK(source.acks().empty());
+
+    p.request_stop();
+    auto result = run.get();
+    CHECK_FALSE(result.ok);
+    CHECK(result.batches_undelivered == 4);
+    CHECK(source.emitted() == 40);  // the blocked fifth batch was refused, not half-accepted
+    auto acks = source.acks();
+    REQUIRE(acks.size() == 4);
+    for (const auto& a : acks) {
+        CHECK(a.status == AckStatus::Undelivered);
+    }
+    CHECK(s->committed_count() == 0);
+}
+
+TEST_CASE("pipeline: stop drains in-flight batches through a slow sink before returning",
+          "[unit][pipeline]") {
+    CountingSource source(0, 5, 0s, "site");
+    auto slow = std::make_unique<FlakySink>(0, 0, 20ms, false);
+    FlakySink* s = slow.get();
+    std::vector<SinkSlot> sinks;
+    sinks.push_back(slot("slow", std::move(slow)));
+    Pipeline p(options(8, 10s), "src", source, std::move(sinks));
+    auto run = std::async(std::launch::async, [&] { return p.run(); });
+    REQUIRE(wait_until([&] { return source.acks().size() >= 3 && p.in_flight() > 0; }));
+    p.request_stop();
+    auto result = run.get();
+    CHECK(result.ok);
+    CHECK(result.batches_undelivered == 0);
+    CHECK(acked(source, AckStatus::Delivered) == source.emitted());
+    CHECK(s->committed_count() == source.emitted());
+    CHECK(s->stopped());
+}
+
+namespace {
+class ThrowingSink final : public vigil::Sink {
+  public:
+    vigil::WriteResult write(const vigil::Batch& b) override {
+        if (calls_++ == 0) {
+            throw std::runtime_error("connection object exploded");
+        }
+        records_ += b.records.size();
+        return vigil::WriteResult::accepted();
+    }
+    std::atomic<int> calls_{0};
+    std::atomic<std::size_t> records_{0};
+};
+class FailingSource final : public vigil::Source {
+  public:
+    vigil::Status run(vigil::Emitter&, const vigil::StopToken&, const vigil::RunOptions&) override {
+        return vigil::Status::error("src: cannot reach the broker: connection refused");
+    }
+};
+}  // namespace
+
+TEST_CASE("pipeline: a sink that throws is retried, not fatal", "[unit][pipeline]") {
+    CountingSource source(20, 10, 0s, "site");
+    auto sink = std::make_unique<ThrowingSink>();
+    ThrowingSink* t = sink.get();
+    std::vector<SinkSlot> sinks;
+    sinks.push_back(SinkSlot{"thrower", std::move(sink), {1ms, 1ms, 0}});
+    auto o = options();
+    o.once = true;
+    Pipeline p(o, "src", source, std::move(sinks));
+    auto result = p.run();
+    CHECK(result.ok);
+    CHECK(t->records_ == 20);
+    CHECK(t->calls_ == 3);
+}
+
+TEST_CASE("pipeline: with max_attempts a batch is dead-lettered after the last failure", "[unit][pipeline]") {
+    vigil::test::TempDir dir;
+    CountingSource source(10, 10, 0s, "site");
+    std::vector<SinkSlot> sinks;
+    sinks.push_back(SinkSlot{"down", std::make_unique<FlakySink>(1000, 0, 0s, false), {1ms, 1ms, 3}});
+    auto o = options();
+    o.once = true;
+    o.dead_letter_file = dir / "dead.jsonl";
+    Pipeline p(o, "src", source, std::move(sinks));
+    auto result = p.run();
+    CHECK(result.ok);
+    CHECK(acked(source, AckStatus::Delivered) == 10);
+    auto lines = vigil::test::read_lines(dir / "dead.jsonl");
+    REQUIRE(lines.size() == 10);
+    CHECK(lines[0].find("gave up after retries: flaky_sink: simulated failure 3") != std::string::npos);
+}
+
+TEST_CASE("pipeline: a failing source fails the run with its message", "[unit][pipeline]") {
+    FailingSource source;
+    std::vector<SinkSlot> sinks;
+    sinks.push_back(slot("s", std::make_unique<FlakySink>(0, 0, 0s, false)));
+    Pipeline p(options(), "src", source, std::move(sinks));
+    auto result = p.run();
+    CHECK_FALSE(result.ok);
+    CHECK(result.error == "src: cannot reach the broker: connection refused");
+}

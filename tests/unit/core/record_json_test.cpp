@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <catch2/catch.hpp>
+
+#include <rapidjson/document.h>
+
+#include "vigil/record.hpp"
+
+using vigil::CheckRecord;
+using vigil::Timestamp;
+
+namespace {
+Timestamp at(std::int64_t micros) { return Timestamp(std::chrono::microseconds(micros)); }
+
+CheckRecord full_record() {
+    CheckRecord r;
+    r.name = "shop \"main\" — ünïcødé 🚀";
+    r.url = "https://shop.example/path?q=1&x=\"y\"";
+    r.response_time = 123.456789012345;
+    r.status_code = 200;
+    r.regex = R"(<title>\s*(Shop|Store)\\</title>)";
+    r.regex_check = true;
+    r.timestamp = at(1'764'291'723'123'456);
+    r.check_id = "01JDZ8Y3N4T5V6W7X8Y9Z0ABCD";
+    r.agent = "probe-1";
+    r.ok = true;
+    r.error = "timeout";
+    r.error_detail = std::string("line1\nline2\ttab\x01\x1f and nul:") + std::string(1, '\0') + "end";
+    r.dns_ms = 0.1;
+    r.connect_ms = 1e-7;
+    r.tls_ms = 12345678.9;
+    r.ttfb_ms = 0.30000000000000004;
+    r.redirects = 3;
+    r.body_bytes = 9'007'199'254'740'993LL;  // above 2^53: must stay an exact integer
+    r.truncated = false;
+    r.http_version = "2";
+    r.remote_ip = "::1";
+    r.tls_not_after = at(1'800'000'000'000'000);
+    r.lag_ms = 0.25;
+    return r;
+}
+}  // namespace
+
+TEST_CASE("a full record round-trips exactly through JSON", "[unit]") {
+    auto r = full_record();
+    auto json = vigil::encode_json(r);
+    auto back = vigil::decode_json(json);
+    REQUIRE(back.error == "");
+    CHECK(*back.record == r);
+    CHECK(json.find(R"("timestamp":"2025-11-28T01:02:03.123456Z")") != std::string::npos);
+}
+
+TEST_CASE("nulls round-trip as nulls and the original seven fields keep their JSON types", "[unit]") {
+    CheckRecord r;
+    r.name = "a";
+    r.url = "http://a.invalid/";
+    r.response_time = 5;
+    r.timestamp = at(0);
+    auto json = vigil::encode_json(r);
+    rapidjson::Document d;
+    d.Parse(json.c_str());
+    REQUIRE(d.IsObject());
+    CHECK(d["name"].IsString());
+    CHECK(d["url"].IsString());
+    CHECK(d["response_time"].IsNumber());
+    CHECK(d["status_code"].IsNull());
+    CHECK(d["regex"].IsNull());
+    CHECK(d["regex_check"].IsNull());
+    CHECK(std::string(d["timestamp"].GetString()) == "1970-01-01T00:00:00.000000Z");
+    auto back = vigil::decode_json(json);
+    REQUIRE(back);
+    CHECK(*back.record == r);
+}
+
+TEST_CASE("the original project's seven-field messages decode", "[unit]") {
+    auto r = vigil::decode_json(R"({"name": "example", "url": "https://example.com", "response_time": 53.1,
+        "status_code": 200, "regex": "Example", "regex_check": true,
+        "timestamp": "2024-03-01T10:20:30.123456"})");
+    REQUIRE(r.error == "");
+    CHECK(r.record->name == "example");
+    CHECK(r.record->status_code == 200);
+    CHECK(r.record->check_id.empty());
+    CHECK(vigil::format_timestamp(r.record->timestamp) == "2024-03-01T10:20:30.123456Z");
+}
+
+TEST_CASE("malformed or wrongly typed documents give a reason naming the field", "[unit]") {
+    const std::string base = R"("name":"a","url":"u","response_time":1,"status_code":null,"regex":null,"regex_check":null,"timestamp":"2024-01-01T00:00:00Z")";
+    struct Case {
+        std::string json;
+        std::string error;
+    };
+    const Case cases[] = {
+        {"", "invalid JSON at offset 0: The document is empty."},
+        {"{", "invalid JSON at offset 1: Missing a name for object member."},
+        {"[1,2]", "expected a JSON object, got array"},
+        {"{\"name\":\"a\"} trailing", "invalid JSON at offset 13: The document root must not be followed by other values."},
+        {R"({"url":"u"})", "missing \"name\""},
+        {"{" + base.substr(base.find("\"url\"")) + "}", "missing \"name\""},
+        {R"({"name":1})", "\"name\" must be a string, got integer"},
+        {R"({"name":"a","url":"u","response_time":"fast"})", "\"response_time\" must be a number, got string"},
+        {R"({"name":"a","url":"u","response_time":1,"status_code":"200"})", "\"status_code\" must be an integer or null, got string"},
+        {R"({"name":"a","url":"u","response_time":1,"status_code":200.5})", "\"status_code\" must be an integer or null, got number"},
+        {R"({"name":"a","url":"u","response_time":1,"status_code":null,"regex":null,"regex_check":"yes"})", "\"regex_check\" must be true, false or null, got string"},
+        {R"({"name":"a","url":"u","response_time":1,"status_code":null,"regex":null,"regex_check":null,"timestamp":"yesterday"})", "\"timestamp\" is not an ISO-8601 timestamp: \"yesterday\""},
+        {R"({"name":"a","url":"u","response_time":1,"status_code":null,"regex":null,"regex_check":null,"timestamp":null})", "\"timestamp\" must not be null"},
+        {"{" + base + R"(,"body_bytes":"big"})", "\"body_bytes\" must be an integer or null, got string"},
+        {"{" + base + R"(,"ok":1})", "\"ok\" must be true, false or null, got integer"},
+        {"{\"name\":\"\xff\"}", "invalid JSON at offset 9: Invalid encoding in string."},
+    };
+    for (const auto& c : cases) {
+        INFO(c.json);
+        auto r = vigil::decode_json(c.json);
+        CHECK_FALSE(r);
+        CHECK(r.error == c.error);
+    }
+    CHECK(vigil::decode_json("{" + base + R"(,"future_field":{"x":[1,2]}})"));  // unknown: ignored
+}
+
+TEST_CASE("hostile input never crashes the decoder", "[unit]") {
+    std::string deep(100000, '[');
+    CHECK_FALSE(vigil::decode_json(deep));
+    std::string big = R"({"name":")" + std::string(1 << 20, 'x') + "\"}";
+    CHECK(vigil::decode_json(big).error == "missing \"url\"");
+    for (int i = 0; i < 256; ++i) {
+        std::string one(1, static_cast<char>(i));
+        (void)vigil::decode_json(one);
+    }
+}
+
+TEST_CASE("strings that are not UTF-8 still encode to valid JSON", "[unit]") {
+    CheckRecord r;
+    r.name = "bad \xff\xfe bytes \xc3";
+    r.url = "u";
+    r.error_detail = "\xed\xa0\x80 surrogate";
+    auto json = vigil::encode_json(r);
+    auto back = vigil::decode_json(json);
+    REQUIRE(back);
+    CHECK(back.record->name == "bad \xEF\xBF\xBD\xEF\xBF\xBD bytes \xEF\xBF\xBD");
+    CHECK(back.record->error_detail == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD surrogate");
+}
+
+TEST_CASE("non-finite numbers become null rather than invalid JSON", "[unit]") {
+    CheckRecord r;
+    r.name = "a";
+    r.url = "u";
+    r.response_time = std::numeric_limits<double>::quiet_NaN();
+    r.dns_ms = std::numeric_limits<double>::infinity();
+    auto json = vigil::encode_json(r);
+    CHECK(json.find(R"("response_time":null)") != std::string::npos);
+    CHECK(json.find(R"("dns_ms":null)") != std::string::npos);
+}
+
+TEST_CASE("timestamps parse in the forms producers write", "[unit]") {
+    auto us = [](const char* text) {
+        auto t = vigil::parse_timestamp(text);
+        return t ? std::optional<std::int64_t>(t->time_since_epoch().count()) : std::nullopt;
+    };
+    const std::int64_t base = 1'709'288'430'000'000;  // 2024-03-01T10:20:30Z
+    CHECK(us("2024-03-01T10:20:30Z") == base);
+    CHECK(us("2024-03-01T10:20:30.123456Z") == base + 123456);
+    CHECK(us("2024-03-01T10:20:30.1Z") == base + 100000);
+    CHECK(us("2024-03-01T10:20:30.123456789Z") == base + 123456);
+    CHECK(us("2024-03-01 10:20:30.5+00:00") == base + 500000);
+    CHECK(us("2024-03-01T12:20:30+02:00") == base);
+    CHECK(us("2024-03-01T09:20:30-0100") == base);
+    CHECK(us("2024-03-01T10:20:30") == base);
+    CHECK_FALSE(us("2024-03-01"));
+    CHECK_FALSE(us("2024-13-01T10:20:30Z"));
+    CHECK_FALSE(us("2024-03-01T10:20:30.Z"));
+    CHECK_FALSE(us("2024-03-01T10:20:30+2"));
+    CHECK_FALSE(us("2024-03-01T10:20:30 UTC"));
+    CHECK(vigil::format_timestamp(vigil::Timestamp(std::chrono::microseconds(base + 7))) ==
+          "2024-03-01T10:20:30.000007Z");
+}
