@@ -41,6 +41,13 @@ const OptionSpec kOptions[] = {
     {.key = "sites", .type = OptionType::List, .children = kSite, .description = "Sites"},
     {},
 };
+std::string effective(const vigil::ConfigNode& node) {
+    YAML::Emitter out;
+    out << YAML::BeginMap;
+    vigil::config::emit_effective(out, node);
+    out << YAML::EndMap;
+    return out.c_str();
+}
 }  // namespace
 
 TEST_CASE("a valid section yields typed values, defaults and interpolation", "[unit][config]") {
@@ -140,11 +147,7 @@ TEST_CASE("secrets come from <key>_file, not both, and never print", "[unit][con
           "test.yaml:3:27: error: security.password_file: cannot read secret file "
           "\"/nonexistent/pw\": No such file or directory\n");
 
-    YAML::Emitter out;
-    out << YAML::BeginMap;
-    vigil::config::emit_effective(out, s->node);
-    out << YAML::EndMap;
-    std::string printed = out.c_str();
+    std::string printed = effective(s->node);
     CHECK(printed.find("s3cr3t") == std::string::npos);
     CHECK(printed.find("password: <redacted>") != std::string::npos);
     CHECK(printed.find("timeout: 5s") != std::string::npos);  // defaults are shown
@@ -155,11 +158,7 @@ TEST_CASE("free-form maps redact keys that look like secrets", "[unit][config]")
                            "ssl.key.location: /k.pem}\n",
                            kOptions, PluginKind::Sink);
     REQUIRE(s->errors() == "");
-    YAML::Emitter out;
-    out << YAML::BeginMap;
-    vigil::config::emit_effective(out, s->node);
-    out << YAML::EndMap;
-    std::string printed = out.c_str();
+    std::string printed = effective(s->node);
     CHECK(printed.find("hunter2") == std::string::npos);
     CHECK(printed.find("linger.ms: 5") != std::string::npos);
     CHECK(printed.find("ssl.key.location: /k.pem") != std::string::npos);

@@ -30,6 +30,19 @@ PipelineOptions options(std::size_t in_flight = 8, vigil::Duration drain = 10s) 
 SinkSlot slot(const std::string& name, std::unique_ptr<FlakySink> sink) {
     return SinkSlot{name, std::move(sink), {1ms, 5ms, 0}};
 }
+// Runs `source` once into a single sink with dead letters going to a file; returns the letters.
+std::vector<std::string> run_once_with_dead_letters(CountingSource& source, SinkSlot sink) {
+    vigil::test::TempDir dir;
+    std::vector<SinkSlot> sinks;
+    sinks.push_back(std::move(sink));
+    auto o = options();
+    o.once = true;
+    o.dead_letter_file = dir / "dead.jsonl";
+    Pipeline p(o, "src", source, std::move(sinks));
+    auto result = p.run();
+    CHECK(result.ok);
+    return vigil::test::read_lines(dir / "dead.jsonl");
+}
 std::size_t acked(const CountingSource& s, AckStatus want) {
     std::size_t n = 0;
     for (const auto& a : s.acks()) {
@@ -79,18 +92,9 @@ TEST_CASE("pipeline: every record reaches every sink and is acked once, in order
 
 TEST_CASE("pipeline: records refused for good are dead-lettered and the stream moves on",
           "[unit][pipeline]") {
-    vigil::test::TempDir dir;
     CountingSource source(100, 10, 0s, "site");
-    std::vector<SinkSlot> sinks;
-    sinks.push_back(slot("picky", std::make_unique<FlakySink>(0, 10, 0s, false)));
-    auto o = options();
-    o.once = true;
-    o.dead_letter_file = dir / "dead.jsonl";
-    Pipeline p(o, "src", source, std::move(sinks));
-    auto result = p.run();
-    CHECK(result.ok);
+    auto lines = run_once_with_dead_letters(source, slot("picky", std::make_unique<FlakySink>(0, 10, 0s, false)));
     CHECK(acked(source, AckStatus::Delivered) == 100);
-    auto lines = vigil::test::read_lines(dir / "dead.jsonl");
     REQUIRE(lines.size() == 10);
     CHECK(lines[0].find(R"("sink":"picky","reason":"record 9 is unacceptable")") != std::string::npos);
     CHECK(lines[0].find(R"("record":{"name":"site-9")") != std::string::npos);
@@ -179,18 +183,10 @@ TEST_CASE("pipeline: a sink that throws is retried, not fatal", "[unit][pipeline
 }
 
 TEST_CASE("pipeline: with max_attempts a batch is dead-lettered after the last failure", "[unit][pipeline]") {
-    vigil::test::TempDir dir;
     CountingSource source(10, 10, 0s, "site");
-    std::vector<SinkSlot> sinks;
-    sinks.push_back(SinkSlot{"down", std::make_unique<FlakySink>(1000, 0, 0s, false), {1ms, 1ms, 3}});
-    auto o = options();
-    o.once = true;
-    o.dead_letter_file = dir / "dead.jsonl";
-    Pipeline p(o, "src", source, std::move(sinks));
-    auto result = p.run();
-    CHECK(result.ok);
+    auto lines = run_once_with_dead_letters(
+        source, SinkSlot{"down", std::make_unique<FlakySink>(1000, 0, 0s, false), {1ms, 1ms, 3}});
     CHECK(acked(source, AckStatus::Delivered) == 10);
-    auto lines = vigil::test::read_lines(dir / "dead.jsonl");
     REQUIRE(lines.size() == 10);
     CHECK(lines[0].find("gave up after retries: flaky_sink: simulated failure 3") != std::string::npos);
 }
