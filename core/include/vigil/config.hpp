@@ -183,4 +183,16 @@ class VIGIL_API ConfigNode {
     std::shared_ptr<const detail::ConfigNodeImpl> impl_;
 };
 
+/// Parses `text` (YAML, or JSON, which YAML reads as is) whose root is a list of maps, and
+/// validates each map against `table` exactly as the pipeline file is validated. `name` is what
+/// messages call the text ("sites.yaml", "$WEBSITES"); relative paths inside resolve against
+/// `base_dir`. Returns the maps (paths "[0]", "[1]"...); problems go to `diags`.
+VIGIL_API std::vector<ConfigNode> parse_list(const std::string& text, const std::string& name,
+                                             const std::filesystem::path& base_dir,
+                                             const OptionSpec* table, Diagnostics& diags);
+/// The same for a file; a file that cannot be read is one diagnostic at `where`.
+VIGIL_API std::vector<ConfigNode> load_list(const std::filesystem::path& file,
+                                            const OptionSpec* table, const SourceLocation& where,
+                                            Diagnostics& diags);
+
 }  // namespace vigil

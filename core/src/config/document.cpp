@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -160,3 +162,49 @@ std::optional<std::string> nearest(std::string_view word, const std::vector<std:
 }
 
 }  // namespace vigil::config
+
+namespace vigil {
+
+std::vector<ConfigNode> parse_list(const std::string& text, const std::string& name,
+                                   const std::filesystem::path& base_dir, const OptionSpec* table,
+                                   Diagnostics& diags) {
+    std::vector<ConfigNode> out;
+    auto doc = config::load_string(text, name, base_dir, config::snapshot_environment(), diags);
+    if (!doc) {
+        return out;
+    }
+    if (!doc->root.IsSequence()) {
+        diags.error(config::locate(*doc, doc->root.Mark(), {name, 1, 1}), {},
+                    "expected a list of maps, e.g. [{\"name\": \"a\", \"url\": \"https://a.example/\"}]");
+        return out;
+    }
+    auto root = config::root_node(doc, nullptr);
+    std::size_t i = 0;
+    for (const auto& item : doc->root) {
+        auto impl = std::make_shared<detail::ConfigNodeImpl>();
+        impl->doc = doc;
+        impl->node = static_cast<const YAML::Node&>(item);
+        impl->present = true;
+        impl->path = fmt::format("[{}]", i++);
+        impl->location = config::locate(*doc, item.Mark(), {name, 1, 1});
+        impl->table = table;
+        ConfigNode node(std::move(impl));
+        config::validate(node, diags);
+        out.push_back(std::move(node));
+    }
+    return out;
+}
+
+std::vector<ConfigNode> load_list(const std::filesystem::path& file, const OptionSpec* table,
+                                  const SourceLocation& where, Diagnostics& diags) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        diags.error(where, {}, fmt::format("cannot read \"{}\": {}", file.string(), std::strerror(errno)));
+        return {};
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse_list(text.str(), file.string(), std::filesystem::absolute(file).parent_path(), table, diags);
+}
+
+}  // namespace vigil

@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "http_check.hpp"
+
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <thread>
+#include <unordered_set>
+
+#include <fmt/core.h>
+
+namespace vigil::plugins::http_check {
+
+std::string make_check_id(Timestamp t, std::mt19937_64& rng) {
+    auto ms = static_cast<std::uint64_t>(t.time_since_epoch().count() / 1000);
+    std::uint64_t a = rng();
+    std::uint64_t b = rng();
+    unsigned char u[16];
+    for (int i = 0; i < 6; ++i) {
+        u[i] = static_cast<unsigned char>(ms >> (40 - 8 * i));
+    }
+    u[6] = static_cast<unsigned char>(0x70 | ((a >> 8) & 0x0f));  // version 7
+    u[7] = static_cast<unsigned char>(a);
+    u[8] = static_cast<unsigned char>(0x80 | ((b >> 56) & 0x3f));  // RFC 9562 variant
+    for (int i = 9; i < 16; ++i) {
+        u[i] = static_cast<unsigned char>(b >> (8 * (15 - i)));
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(36);
+    for (int i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) {
+            out += '-';
+        }
+        out += kHex[u[i] >> 4];
+        out += kHex[u[i] & 0x0f];
+    }
+    return out;
+}
+
+namespace {
+constexpr std::size_t kOutboxCapacity = 4;  // batches waiting for the pipeline; then checks pause
+constexpr auto kStopPoll = std::chrono::milliseconds(100);
+const ErrorKind kKinds[] = {ErrorKind::None, ErrorKind::Dns, ErrorKind::Connect, ErrorKind::Tls,
+                            ErrorKind::Timeout, ErrorKind::Http, ErrorKind::Regex,
+                            ErrorKind::TooManyRedirects, ErrorKind::Reset, ErrorKind::BodyTooLarge,
+                            ErrorKind::Other};
+}  // namespace
+
+// Everything one run() owns. Destroyed before run() returns; acknowledgement callbacks, which
+// the pipeline may call later, capture only process-lifetime counters.
+class HttpCheck::Loop {
+  public:
+    Loop(HttpCheck& owner, Emitter& out, const StopToken& stop, bool once)
+        : o_(owner), out_(out), stop_(stop), once_(once), rng_(std::random_device{}()),
+          labels_{{"instance", owner.instance_}},
+          overruns_(counter("vigil_http_check_overruns_total", labels_,
+                            "Slots skipped because the previous check of the site was still running")),
+          skipped_(counter("vigil_http_check_skipped_slots_total", labels_,
+                           "Slots skipped because the agent was more than an interval late")),
+          dropped_(counter("vigil_http_check_dropped_results_total", labels_,
+                           "Finished checks the pipeline refused because it was stopping")),
+          delivered_(counter("vigil_http_check_delivered_results_total", labels_,
+                             "Check results every sink accepted")),
+          in_flight_gauge_(gauge("vigil_http_check_in_flight", labels_, "Checks in flight")) {
+        for (auto k : kKinds) {
+            Labels l = labels_;
+            l.emplace_back("result", k == ErrorKind::None ? "ok" : std::string(to_string(k)));
+            results_[static_cast<int>(k)] = &counter("vigil_http_check_checks_total", l, "Checks finished, by result");
+        }
+        steady_start_ = std::chrono::steady_clock::now();
+        wall_start_ = std::chrono::duration_cast<Time>(std::chrono::system_clock::now().time_since_epoch());
+        epoll_ = epoll_create1(EPOLL_CLOEXEC);
+        multi_ = curl_multi_init();
+        curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, on_socket);
+        curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+        curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, on_timer);
+        curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+        emitter_ = std::thread([this] { emit_loop(); });
+    }
+
+    ~Loop() {
+        for (Transfer* t : active_) {
+            curl_multi_remove_handle(multi_, t->easy);
+            curl_easy_cleanup(t->easy);
+            delete t;
+        }
+        for (CURL* e : pool_) {
+            curl_easy_cleanup(e);
+        }
+        curl_multi_cleanup(multi_);
+        ::close(epoll_);
+    }
+
+    Status run() {
+        apply(o_.config_);
+        if (once_) {
+            for (const auto& [id, rt] : sites_) {
+                once_queue_.push_back(id);
+            }
+        }
+        epoll_event events[256];
+        while (!stop_.stop_requested()) {
+            take_reload();
+            start_due();
+            int wait = wait_ms();
+            int n = epoll_wait(epoll_, events, 256, wait);
+            int running = 0;
+            for (int i = 0; i < n; ++i) {
+                int flags = ((events[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) |
+                            ((events[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+                            ((events[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
+                curl_multi_socket_action(multi_, events[i].data.fd, flags, &running);
+            }
+            if (curl_deadline_ && std::chrono::steady_clock::now() >= *curl_deadline_) {
+                curl_deadline_.reset();
+                curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+            }
+            collect();
+            flush(false);
+            if (once_ && once_queue_.empty() && active_.empty()) {
+                break;
+            }
+        }
+        if (!active_.empty()) {
+            o_.log_.info("stopping: abandoning {} checks in flight", active_.size());
+        }
+        flush(true);
+        {
+            std::lock_guard lock(out_mutex_);
+            closing_ = true;
+        }
+        out_cv_.notify_all();
+        emitter_.join();
+        return Status::success();
+    }
+
+  private:
+    Time now() const { return wall_start_ + (std::chrono::steady_clock::now() - steady_start_); }
+
+    static int on_socket(CURL*, curl_socket_t fd, int what, void* user, void*) {
+        auto* self = static_cast<Loop*>(user);
+        if (what == CURL_POLL_REMOVE) {
+            epoll_ctl(self->epoll_, EPOLL_CTL_DEL, fd, nullptr);
+            return 0;
+        }
+        epoll_event ev{};
+        ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+        ev.data.fd = fd;
+        // curl may hand us a descriptor number it reused after a close we never saw removed.
+        if (epoll_ctl(self->epoll_, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT) {
+            epoll_ctl(self->epoll_, EPOLL_CTL_ADD, fd, &ev);
+        }
+        return 0;
+    }
+
+    static int on_timer(CURLM*, long timeout_ms, void* user) {
+        auto* self = static_cast<Loop*>(user);
+        if (timeout_ms < 0) {
+            self->curl_deadline_.reset();
+        } else {
+            self->curl_deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+        }
+        return 0;
+    }
+
+    int wait_ms() {
+        auto steady = std::chrono::steady_clock::now();
+        auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(kStopPoll);
+        if (curl_deadline_) {
+            wait = std::min(wait, std::chrono::duration_cast<std::chrono::nanoseconds>(*curl_deadline_ - steady));
+        }
+        if (!once_ && !outbox_full() && active_.size() < o_.config_.max_concurrency) {
+            if (auto due = sched_.next_due()) {
+                wait = std::min(wait, *due - now());
+            }
+        }
+        if (!pending_.empty()) {
+            wait = std::min(wait, std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                      pending_since_ + o_.config_.batch_delay - steady));
+        }
+        if (wait <= std::chrono::nanoseconds::zero()) {
+            return 0;
+        }
+        // Round up so a wake-up is never a hair early and then spins.
+        return static_cast<int>((wait.count() + 999'999) / 1'000'000);
+    }
+
+    bool outbox_full() {
+        std::lock_guard lock(out_mutex_);
+        return outbox_.size() >= kOutboxCapacity;
+    }
+
+    void take_reload() {
+        std::optional<Config> next;
+        {
+            std::lock_guard lock(o_.reload_mutex_);
+            next.swap(o_.pending_reload_);
+        }
+        if (next) {
+            apply(*next);
+            o_.config_ = std::move(*next);
+        }
+    }
+
+    // Brings the running set of sites in line with `c`: keeps the schedule of unchanged sites.
+    void apply(const Config& c) {
+        std::unordered_map<std::string, std::shared_ptr<const Site>> wanted;
+        for (const auto& s : c.sites) {
+            wanted.emplace(s->name, s);
+        }
+        std::size_t added = 0, removed = 0, changed = 0, kept = 0;
+        for (auto it = by_name_.begin(); it != by_name_.end();) {
+            if (wanted.count(it->first) == 0) {
+                sched_.remove(it->second);
+                sites_.erase(it->second);
+                it = by_name_.erase(it);
+                ++removed;
+            } else {
+                ++it;
+            }
+        }
+        Time t = now();
+        for (const auto& s : c.sites) {
+            auto found = by_name_.find(s->name);
+            if (found != by_name_.end()) {
+                auto& rt = sites_.at(found->second);
+                if (rt.site->same_as(*s)) {
+                    ++kept;
+                    continue;
+                }
+                ++changed;
+                if (rt.site->interval == s->interval) {
+                    rt.site = s;
+                    continue;
+                }
+                sched_.remove(found->second);
+                sites_.erase(found->second);
+                by_name_.erase(found);
+            } else {
+                ++added;
+            }
+            auto id = sched_.add(s->interval, stable_hash(s->name), t);
+            sites_[id] = SiteRuntime{s, false};
+            by_name_[s->name] = id;
+        }
+        if (initialised_) {
+            o_.log_.info("reload: {} sites added, {} removed, {} changed, {} unchanged", added, removed, changed, kept);
+        } else {
+            o_.log_.info("checking {} sites{} with at most {} in flight", c.sites.size(),
+                         c.shard.count > 1 ? fmt::format(" (shard {}/{} of {})", c.shard.index, c.shard.count,
+                                                         c.sites_total)
+                                           : "",
+                         c.max_concurrency);
+        }
+        initialised_ = true;
+    }
+
+    void start_due() {
+        if (outbox_full()) {
+            return;  // the pipeline is behind: let due checks wait rather than pile up results
+        }
+        while (active_.size() < o_.config_.max_concurrency) {
+            Time t = now();
+            if (once_) {
+                if (once_queue_.empty()) {
+                    return;
+                }
+                auto id = once_queue_.front();
+                once_queue_.pop_front();
+                start(id, t, t);
+                continue;
+            }
+            auto slot = sched_.pop_due(t);
+            if (!slot) {
+                return;
+            }
+            auto skipped = sched_.skipped(slot->id);
+            auto& seen = skipped_seen_[slot->id];
+            if (skipped > seen) {
+                skipped_.inc(skipped - seen);
+                seen = skipped;
+            }
+            start(slot->id, slot->scheduled, t);
+        }
+    }
+
+    void start(Scheduler::SiteId id, Time scheduled, Time t) {
+        auto it = sites_.find(id);
+        if (it == sites_.end()) {
+            return;
+        }
+        const auto& site = it->second.site;
+        if (running_.count(site->name) > 0) {
+            overruns_.inc();
+            return;
+        }
+        auto* tr = new Transfer();
+        tr->site = site;
+        tr->site_id = id;
+        tr->scheduled = scheduled;
+        tr->started = t;
+        tr->started_wall = std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now());
+        CURL* easy = nullptr;
+        if (pool_.empty()) {
+            easy = curl_easy_init();
+        } else {
+            easy = pool_.back();
+            pool_.pop_back();
+        }
+        tr->configure(easy);
+        running_.insert(site->name);
+        active_.insert(tr);
+        in_flight_gauge_.set(static_cast<double>(active_.size()));
+        curl_multi_add_handle(multi_, easy);
+    }
+
+    void collect() {
+        int left = 0;
+        while (CURLMsg* m = curl_multi_info_read(multi_, &left)) {
+            if (m->msg != CURLMSG_DONE) {
+                continue;
+            }
+            Transfer* t = nullptr;
+            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
+            CURLcode code = m->data.result;
+            finish(t, code);
+        }
+    }
+
+    void finish(Transfer* t, CURLcode code) {
+        Outcome out = t->outcome(code);
+        double lag_ms = std::chrono::duration<double, std::milli>(t->started - t->scheduled).count();
+        CheckRecord r = make_record(*t->site, out, t->started_wall, lag_ms, make_check_id(t->started_wall, rng_),
+                                    o_.agent_);
+        ErrorKind kind = ErrorKind::None;
+        for (auto k : kKinds) {
+            if (r.error && *r.error == to_string(k)) {
+                kind = k;
+            }
+        }
+        results_[static_cast<int>(kind)]->inc();
+        complain(*t->site, r);
+        if (pending_.empty()) {
+            pending_since_ = std::chrono::steady_clock::now();
+        }
+        pending_.push_back(Record{std::move(r), {}});
+        curl_multi_remove_handle(multi_, t->easy);
+        curl_easy_reset(t->easy);
+        pool_.push_back(t->easy);
+        running_.erase(t->site->name);
+        active_.erase(t);
+        in_flight_gauge_.set(static_cast<double>(active_.size()));
+        delete t;
+        if (pending_.size() >= o_.config_.batch_size) {
+            flush(true);
+        }
+    }
+
+    // One line when a site starts failing, then with backoff while it keeps failing, and one
+    // when it recovers (collectd's c_complain).
+    void complain(const Site& site, const CheckRecord& r) {
+        if (r.ok.value_or(false)) {
+            auto it = complaints_.find(site.name);
+            if (it != complaints_.end()) {
+                if (it->second.release()) {
+                    o_.log_.info("site=\"{}\" url={}: recovered", site.name, site.url);
+                }
+                complaints_.erase(it);
+            }
+            return;
+        }
+        auto& c = complaints_[site.name];
+        if (c.complain()) {
+            o_.log_.warn("site=\"{}\" url={}: {}: {}{}", site.name, site.url, r.error.value_or("error"),
+                         r.error_detail.value_or(""),
+                         c.suppressed() > 0 ? fmt::format(" ({} more failures since the last report)", c.suppressed())
+                                            : "");
+        }
+    }
+
+    void flush(bool force) {
+        if (pending_.empty()) {
+            return;
+        }
+        if (!force && std::chrono::steady_clock::now() - pending_since_ < o_.config_.batch_delay) {
+            return;
+        }
+        Batch b;
+        b.records = std::move(pending_);
+        pending_ = {};
+        {
+            std::lock_guard lock(out_mutex_);
+            outbox_.push_back(std::move(b));
+        }
+        out_cv_.notify_all();
+    }
+
+    void emit_loop() {
+        Counter& delivered = delivered_;
+        Counter& dropped = dropped_;
+        Logger log = o_.log_;
+        bool refused = false;
+        for (;;) {
+            Batch b;
+            {
+                std::unique_lock lock(out_mutex_);
+                out_cv_.wait(lock, [&] { return !outbox_.empty() || closing_; });
+                if (outbox_.empty()) {
+                    return;
+                }
+                b = std::move(outbox_.front());
+                outbox_.pop_front();
+            }
+            std::size_t n = b.records.size();
+            if (refused) {
+                dropped.inc(n);
+                continue;
+            }
+            bool ok = out_.emit(std::move(b), [&delivered, &dropped, n](AckStatus s) {
+                (s == AckStatus::Delivered ? delivered : dropped).inc(n);
+            });
+            if (!ok) {
+                refused = true;
+                dropped.inc(n);
+                log.info("the pipeline is stopping: {} finished checks were not handed on", n);
+            }
+        }
+    }
+
+    HttpCheck& o_;
+    Emitter& out_;
+    const StopToken& stop_;
+    bool once_;
+    std::mt19937_64 rng_;
+    Labels labels_;
+    Counter& overruns_;
+    Counter& skipped_;
+    Counter& dropped_;
+    Counter& delivered_;
+    Gauge& in_flight_gauge_;
+    Counter* results_[11] = {};
+
+    std::chrono::steady_clock::time_point steady_start_;
+    Time wall_start_{};
+    int epoll_ = -1;
+    CURLM* multi_ = nullptr;
+    std::optional<std::chrono::steady_clock::time_point> curl_deadline_;
+    Scheduler sched_;
+    std::unordered_map<Scheduler::SiteId, SiteRuntime> sites_;
+    std::unordered_map<std::string, Scheduler::SiteId> by_name_;
+    std::unordered_set<std::string> running_;
+    std::unordered_set<Transfer*> active_;
+    std::unordered_map<std::string, Complaint> complaints_;
+    std::vector<CURL*> pool_;
+    std::deque<Scheduler::SiteId> once_queue_;
+    std::unordered_map<Scheduler::SiteId, std::uint64_t> skipped_seen_;
+    bool initialised_ = false;
+
+    std::vector<Record> pending_;
+    std::chrono::steady_clock::time_point pending_since_;
+    std::mutex out_mutex_;
+    std::condition_variable out_cv_;
+    std::deque<Batch> outbox_;
+    bool closing_ = false;
+    std::thread emitter_;
+};
+
+HttpCheck::HttpCheck(Config config, std::string instance, std::string agent, Logger log)
+    : config_(std::move(config)), instance_(std::move(instance)), agent_(std::move(agent)), log_(std::move(log)) {}
+
+HttpCheck::~HttpCheck() = default;
+
+Status HttpCheck::run(Emitter& out, const StopToken& stop, const RunOptions& options) {
+    Loop loop(*this, out, stop, options.once);
+    return loop.run();
+}
+
+bool HttpCheck::reload(const ConfigNode& node, Diagnostics& diags) {
+    auto next = parse_config(node, diags);
+    if (!next) {
+        return false;
+    }
+    std::lock_guard lock(reload_mutex_);
+    pending_reload_ = std::move(*next);
+    return true;
+}
+
+}  // namespace vigil::plugins::http_check

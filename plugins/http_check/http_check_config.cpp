@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "http_check_config.hpp"
+
+#include <curl/curl.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <map>
+#include <set>
+
+#include <fmt/core.h>
+
+#include "vigil/version.hpp"
+
+namespace vigil::plugins::http_check {
+
+namespace {
+const char* const kMethods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", nullptr};
+const char* const kFamilies[] = {"any", "ipv4", "ipv6", nullptr};
+}  // namespace
+
+// Options a site may set; at plugin level the same keys set the default for every site.
+#define VIGIL_HTTP_CHECK_SITE_OPTIONS(DEFAULT)                                                          \
+    {.key = "regex", .type = OptionType::String, .description =                                       \
+         "RE2 pattern searched for in the body (the part read, up to max_body); no match is error=regex"}, \
+    {.key = "interval", .type = OptionType::Duration, .default_value = DEFAULT("30s"), .description = \
+         "Time between the starts of two checks of a site (fixed rate, no drift)"},                    \
+    {.key = "timeout", .type = OptionType::Duration, .default_value = DEFAULT("10s"), .description =  \
+         "Limit for the whole check, redirects included; past it the check is error=timeout"},        \
+    {.key = "method", .type = OptionType::String, .default_value = DEFAULT("GET"), .one_of = kMethods, \
+     .description = "HTTP method"},                                                                   \
+    {.key = "headers", .type = OptionType::StringMap, .description =                                  \
+         "Extra request headers, name: value"},                                                      \
+    {.key = "body", .type = OptionType::String, .description = "Request body (for POST, PUT, PATCH)"}, \
+    {.key = "expect_status", .type = OptionType::StringList, .default_value = DEFAULT("[200-399]"),   \
+     .description = "Status codes that count as up: codes (200), ranges (200-299) or classes (2xx)"}, \
+    {.key = "follow_redirects", .type = OptionType::Bool, .default_value = DEFAULT("true"),           \
+     .description = "Follow 3xx redirects; the record's status is the final one's"},                 \
+    {.key = "max_redirects", .type = OptionType::Int, .default_value = DEFAULT("10"), .description =  \
+         "Redirects followed before the check is error=too_many_redirects"},                          \
+    {.key = "verify_tls", .type = OptionType::Bool, .default_value = DEFAULT("true"), .description =  \
+         "Verify the server's certificate chain and host name"},                                      \
+    {.key = "ca_file", .type = OptionType::String, .description =                                     \
+         "PEM file of CA certificates to trust instead of the system's"},                            \
+    {.key = "ip_family", .type = OptionType::String, .default_value = DEFAULT("any"),                 \
+     .one_of = kFamilies, .description = "Resolve to any address, IPv4 only or IPv6 only"},           \
+    {.key = "max_body", .type = OptionType::Size, .default_value = DEFAULT("1MiB"), .description =    \
+         "Body bytes read at most; the rest is not downloaded and the record says truncated"},        \
+    {.key = "user_agent", .type = OptionType::String, .default_value = DEFAULT("vigil/" VIGIL_VERSION), \
+     .description = "User-Agent header"},
+
+#define VIGIL_WITH_DEFAULT(x) x
+#define VIGIL_NO_DEFAULT(x) nullptr
+
+const OptionSpec kSiteOptions[] = {
+    {.key = "name", .type = OptionType::String, .required = true,
+     .description = "Unique name of the site: the record's name and the Kafka key"},
+    {.key = "url", .type = OptionType::String, .required = true, .description = "http:// or https:// URL to check"},
+    VIGIL_HTTP_CHECK_SITE_OPTIONS(VIGIL_NO_DEFAULT){},
+};
+
+const OptionSpec kOptions[] = {
+    {.key = "sites", .type = OptionType::List, .children = kSiteOptions,
+     .description = "Sites listed inline: maps with name, url and any per-site option"},
+    {.key = "sites_file", .type = OptionType::String, .description =
+         "File with a list of sites: YAML, or the original project's JSON list of {name, url, regex}; "
+         "relative to the pipeline file"},
+    {.key = "sites_env", .type = OptionType::String, .description =
+         "Name of an environment variable holding that JSON list (the original project's WEBSITES)"},
+    VIGIL_HTTP_CHECK_SITE_OPTIONS(VIGIL_WITH_DEFAULT)
+    {.key = "max_concurrency", .type = OptionType::Int, .default_value = "1000",
+     .description = "Checks in flight at most; due checks wait (their lag_ms shows it)"},
+    {.key = "shard", .type = OptionType::String, .default_value = "1/1", .description =
+         "I/N: keep only the sites whose stable name hash falls in shard I of N, so N agents split one list"},
+    {.key = "batch_size", .type = OptionType::Int, .default_value = "500",
+     .description = "Results per batch handed to the sinks"},
+    {.key = "batch_delay", .type = OptionType::Duration, .default_value = "200ms",
+     .description = "A batch is handed on after this long even if not full"},
+    {},
+};
+
+bool StatusSet::contains(int status) const {
+    for (const auto& [lo, hi] : ranges) {
+        if (status >= lo && status <= hi) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string StatusSet::to_string() const {
+    std::string out;
+    for (const auto& [lo, hi] : ranges) {
+        if (!out.empty()) {
+            out += ',';
+        }
+        out += lo == hi ? fmt::format("{}", lo) : fmt::format("{}-{}", lo, hi);
+    }
+    return out;
+}
+
+bool Site::same_as(const Site& o) const {
+    return name == o.name && url == o.url && regex_text == o.regex_text && interval == o.interval &&
+           timeout == o.timeout && method == o.method && headers == o.headers && body == o.body &&
+           expect_status.ranges == o.expect_status.ranges && follow_redirects == o.follow_redirects &&
+           max_redirects == o.max_redirects && verify_tls == o.verify_tls && ca_file == o.ca_file &&
+           ip_family == o.ip_family && max_body == o.max_body && user_agent == o.user_agent;
+}
+
+std::uint64_t stable_hash(std::string_view name) {
+    std::uint64_t h = 1469598103934665603ULL;
+    for (unsigned char c : name) {
+        h ^= c;
+        h *= 1099511628211ULL;
+    }
+    // FNV-1a's low bits are weak for short keys; a final mix spreads them (splitmix64).
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+    return h;
+}
+
+bool Shard::keeps(const std::string& name) const { return stable_hash(name) % count + 1 == index; }
+
+namespace {
+
+std::optional<std::pair<int, int>> parse_status(std::string_view s) {
+    auto number = [](std::string_view t) -> std::optional<int> {
+        int v = 0;
+        auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+        if (ec != std::errc() || p != t.data() + t.size() || v < 100 || v > 599) {
+            return std::nullopt;
+        }
+        return v;
+    };
+    if (s.size() == 3 && (s.substr(1) == "xx" || s.substr(1) == "XX") && s[0] >= '1' && s[0] <= '5') {
+        int c = (s[0] - '0') * 100;
+        return std::pair{c, c + 99};
+    }
+    if (auto dash = s.find('-'); dash != std::string_view::npos) {
+        auto lo = number(s.substr(0, dash));
+        auto hi = number(s.substr(dash + 1));
+        if (lo && hi && *lo <= *hi) {
+            return std::pair{*lo, *hi};
+        }
+        return std::nullopt;
+    }
+    if (auto v = number(s)) {
+        return std::pair{*v, *v};
+    }
+    return std::nullopt;
+}
+
+bool header_name_ok(const std::string& n) {
+    if (n.empty()) {
+        return false;
+    }
+    for (unsigned char c : n) {
+        if (c <= 32 || c >= 127 || std::string_view("()<>@,;:\\\"/[]?={}").find(static_cast<char>(c)) !=
+                                       std::string_view::npos) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Reads one site: the site's own value where it sets one, else the plugin-level value (or its
+// default). `plugin` is the plugin's section; `site` one entry of a list.
+class SiteReader {
+  public:
+    SiteReader(const ConfigNode& plugin, const ConfigNode& site, Diagnostics& diags,
+               std::set<std::string>& warned)
+        : plugin_(plugin), site_(site), diags_(diags), warned_(warned) {}
+
+    std::optional<Site> read() {
+        Site s;
+        s.name = site_.get_string("name");
+        s.url = site_.get_string("url");
+        check_url(s.url);
+        if (from("regex").has("regex")) {
+            s.regex_text = from("regex").get_string("regex");
+            re2::RE2::Options o;
+            o.set_log_errors(false);
+            auto re = std::make_shared<re2::RE2>(*s.regex_text, o);
+            if (!re->ok()) {
+                error("regex", fmt::format("invalid regular expression \"{}\": {}", *s.regex_text, re->error()));
+            }
+            s.regex = std::move(re);
+        }
+        s.interval = from("interval").get_duration("interval");
+        s.timeout = from("timeout").get_duration("timeout");
+        if (s.interval <= Duration::zero()) {
+            error("interval", "must be more than 0");
+        }
+        if (s.timeout <= Duration::zero()) {
+            error("timeout", "must be more than 0");
+        }
+        if (s.timeout > s.interval && s.interval > Duration::zero() &&
+            warned_.insert(from("timeout").path_of("timeout") + "/" + from("interval").path_of("interval")).second) {
+            const auto& n = from("timeout");
+            diags_.warning(n.location_of("timeout"), n.path_of("timeout"),
+                           fmt::format("timeout {} is longer than interval {}: a slow site will skip slots",
+                                       format_duration(s.timeout), format_duration(s.interval)));
+        }
+        s.method = from("method").get_string("method");
+        s.headers = from("headers").get_string_map("headers");
+        for (const auto& [k, v] : s.headers) {
+            const auto& n = from("headers");
+            if (!header_name_ok(k)) {
+                diags_.error(n.location_of_entry("headers", k), n.path_of("headers"),
+                             fmt::format("invalid header name \"{}\"", k));
+                failed_ = true;
+            }
+            if (v.find_first_of("\r\n") != std::string::npos) {
+                diags_.error(n.location_of_entry("headers", k), n.path_of("headers"),
+                             fmt::format("header \"{}\" contains a line break", k));
+                failed_ = true;
+            }
+        }
+        if (from("body").has("body")) {
+            s.body = from("body").get_string("body");
+        }
+        auto statuses = from("expect_status").get_string_list("expect_status");
+        if (!from("expect_status").has("expect_status")) {
+            statuses = {"200-399"};
+        }
+        for (const auto& st : statuses) {
+            if (auto r = parse_status(st)) {
+                s.expect_status.ranges.push_back(*r);
+            } else {
+                error("expect_status", fmt::format("\"{}\" is not a status code (100-599), a range such as 200-299, or a class such as 2xx", st));
+            }
+        }
+        if (statuses.empty()) {
+            error("expect_status", "must list at least one status");
+        }
+        s.follow_redirects = from("follow_redirects").get_bool("follow_redirects");
+        s.max_redirects = static_cast<long>(from("max_redirects").get_int("max_redirects"));
+        if (s.max_redirects < 0 || s.max_redirects > 100) {
+            error("max_redirects", fmt::format("must be between 0 and 100, got {}", s.max_redirects));
+        }
+        s.verify_tls = from("verify_tls").get_bool("verify_tls");
+        if (from("ca_file").has("ca_file")) {
+            const auto& n = from("ca_file");
+            s.ca_file = n.resolve_path(n.get_string("ca_file")).string();
+            if (::access(s.ca_file.c_str(), R_OK) != 0) {
+                error("ca_file", fmt::format("cannot read \"{}\": {}", s.ca_file, std::strerror(errno)));
+            }
+        }
+        auto family = from("ip_family").get_string("ip_family");
+        s.ip_family = family == "ipv4" ? IpFamily::V4 : family == "ipv6" ? IpFamily::V6 : IpFamily::Any;
+        s.max_body = from("max_body").get_size("max_body");
+        if (s.max_body == 0) {
+            error("max_body", "must be more than 0");
+        }
+        s.user_agent = from("user_agent").get_string("user_agent");
+        if (failed_) {
+            return std::nullopt;
+        }
+        return s;
+    }
+
+  private:
+    const ConfigNode& from(const char* key) const { return site_.has(key) ? site_ : plugin_; }
+
+    void error(const char* key, std::string message) {
+        const auto& n = from(key);
+        diags_.error(n.location_of(key), n.path_of(key), std::move(message));
+        failed_ = true;
+    }
+
+    void check_url(const std::string& url) {
+        CURLU* u = curl_url();
+        CURLUcode rc = curl_url_set(u, CURLUPART_URL, url.c_str(), 0);
+        if (rc != CURLUE_OK) {
+            error("url", fmt::format("invalid URL \"{}\": {}", url, curl_url_strerror(rc)));
+        } else {
+            char* scheme = nullptr;
+            curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+            std::string sc = scheme ? scheme : "";
+            curl_free(scheme);
+            if (sc != "http" && sc != "https") {
+                error("url", fmt::format("URL \"{}\" is not http:// or https://", url));
+            }
+        }
+        curl_url_cleanup(u);
+    }
+
+    const ConfigNode& plugin_;
+    const ConfigNode& site_;
+    Diagnostics& diags_;
+    std::set<std::string>& warned_;  // one warning per setting, not one per site sharing it
+    bool failed_ = false;
+};
+
+std::optional<Shard> parse_shard(const std::string& text) {
+    auto slash = text.find('/');
+    if (slash == std::string::npos) {
+        return std::nullopt;
+    }
+    Shard s;
+    auto a = std::from_chars(text.data(), text.data() + slash, s.index);
+    auto b = std::from_chars(text.data() + slash + 1, text.data() + text.size(), s.count);
+    if (a.ec != std::errc() || a.ptr != text.data() + slash || b.ec != std::errc() ||
+        b.ptr != text.data() + text.size() || s.count == 0 || s.index == 0 || s.index > s.count) {
+        return std::nullopt;
+    }
+    return s;
+}
+
+}  // namespace
+
+std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
+    std::size_t errors_before = diags.error_count();
+    Config c;
+    auto shard = parse_shard(node.get_string("shard"));
+    if (!shard) {
+        diags.error(node.location_of("shard"), node.path_of("shard"),
+                    fmt::format("\"{}\" is not I/N with 1 <= I <= N, e.g. 2/5", node.get_string("shard")));
+    } else {
+        c.shard = *shard;
+    }
+    auto positive = [&](const char* key, std::int64_t max) {
+        auto v = node.get_int(key);
+        if (v < 1 || v > max) {
+            diags.error(node.location_of(key), node.path_of(key), fmt::format("must be between 1 and {}, got {}", max, v));
+            return std::size_t{1};
+        }
+        return static_cast<std::size_t>(v);
+    };
+    c.max_concurrency = positive("max_concurrency", 100000);
+    c.batch_size = positive("batch_size", 100000);
+    c.batch_delay = node.get_duration("batch_delay");
+
+    std::vector<ConfigNode> entries = node.items("sites");
+    if (node.has("sites_file")) {
+        auto file = node.resolve_path(node.get_string("sites_file"));
+        auto more = load_list(file, kSiteOptions, node.location_of("sites_file"), diags);
+        entries.insert(entries.end(), more.begin(), more.end());
+    }
+    if (node.has("sites_env")) {
+        auto var = node.get_string("sites_env");
+        const char* value = std::getenv(var.c_str());
+        if (value == nullptr) {
+            diags.error(node.location_of("sites_env"), node.path_of("sites_env"),
+                        fmt::format("environment variable {} is not set", var));
+        } else {
+            auto more = parse_list(value, "$" + var, node.base_dir(), kSiteOptions, diags);
+            entries.insert(entries.end(), more.begin(), more.end());
+        }
+    }
+    if (entries.empty() && !diags.has_errors()) {
+        diags.error(node.location(), node.path(), "no sites: set sites, sites_file or sites_env");
+    }
+    if (diags.error_count() > errors_before) {
+        return std::nullopt;  // a site list that failed validation cannot be read safely
+    }
+    std::map<std::string, SourceLocation, std::less<>> seen;
+    std::set<std::string> warned;
+    for (const auto& entry : entries) {
+        auto name = entry.get_string("name");
+        auto where = entry.location_of("name");
+        auto [first, inserted] = seen.emplace(name, where);
+        if (!inserted) {
+            diags.error(where, entry.path_of("name"),
+                        fmt::format("duplicate site name \"{}\" (first at {}:{}:{})", name,
+                                    first->second.file, first->second.line, first->second.column));
+            continue;
+        }
+        auto site = SiteReader(node, entry, diags, warned).read();
+        if (!site) {
+            continue;
+        }
+        ++c.sites_total;
+        if (c.shard.keeps(site->name)) {
+            c.sites.push_back(std::make_shared<const Site>(std::move(*site)));
+        }
+    }
+    if (diags.error_count() > errors_before) {
+        return std::nullopt;
+    }
+    return c;
+}
+
+}  // namespace vigil::plugins::http_check

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+// http_check's options: the plugin-level defaults, the per-site overrides, the site lists
+// (inline, sites_file, sites_env) and the checks that make a bad value a located config error.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <re2/re2.h>
+
+#include "vigil/config.hpp"
+
+namespace vigil::plugins::http_check {
+
+extern const OptionSpec kOptions[];
+extern const OptionSpec kSiteOptions[];
+
+/// Accepted status codes: inclusive ranges.
+struct StatusSet {
+    std::vector<std::pair<int, int>> ranges;
+    bool contains(int status) const;
+    std::string to_string() const;  // "200-299,301"
+};
+
+enum class IpFamily { Any, V4, V6 };
+
+/// Everything needed to check one site. Immutable once built; shared by the scheduler and the
+/// transfers in flight, so a reload can replace it without disturbing a running check.
+struct Site {
+    std::string name;
+    std::string url;
+    std::optional<std::string> regex_text;
+    std::shared_ptr<const re2::RE2> regex;  // compiled once at load
+    Duration interval{};
+    Duration timeout{};
+    std::string method = "GET";
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::optional<std::string> body;
+    StatusSet expect_status;
+    bool follow_redirects = true;
+    long max_redirects = 10;
+    bool verify_tls = true;
+    std::string ca_file;
+    IpFamily ip_family = IpFamily::Any;
+    std::uint64_t max_body = 0;
+    std::string user_agent;
+
+    /// Same check, option for option (regexes compared by pattern): a reload keeps the schedule
+    /// of a site whose options did not change.
+    bool same_as(const Site& other) const;
+};
+
+struct Shard {
+    unsigned index = 1;  // 1-based
+    unsigned count = 1;
+    bool keeps(const std::string& name) const;
+};
+
+struct Config {
+    std::vector<std::shared_ptr<const Site>> sites;  // after sharding, in file order
+    std::size_t sites_total = 0;                      // before sharding
+    Shard shard;
+    std::size_t max_concurrency = 1000;
+    std::size_t batch_size = 500;
+    Duration batch_delay{};
+};
+
+/// Builds the configuration from a validated node: every site from every list, plugin-level
+/// defaults applied, regexes compiled, URLs parsed, duplicate names refused. All problems go to
+/// `diags` with their file:line:col; returns nullopt if there was any.
+std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags);
+
+/// A stable 64-bit hash of a site name (FNV-1a): sharding and the first-check offset use it, so
+/// they are the same on every agent and across restarts.
+std::uint64_t stable_hash(std::string_view name);
+
+}  // namespace vigil::plugins::http_check

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "result.hpp"
+
+#include <sstream>
+
+#include <date/date.h>
+#include <fmt/core.h>
+
+namespace vigil::plugins::http_check {
+
+std::string_view to_string(ErrorKind kind) {
+    switch (kind) {
+        case ErrorKind::None: return "";
+        case ErrorKind::Dns: return "dns";
+        case ErrorKind::Connect: return "connect";
+        case ErrorKind::Tls: return "tls";
+        case ErrorKind::Timeout: return "timeout";
+        case ErrorKind::Http: return "http";
+        case ErrorKind::Regex: return "regex";
+        case ErrorKind::TooManyRedirects: return "too_many_redirects";
+        case ErrorKind::Reset: return "reset";
+        case ErrorKind::BodyTooLarge: return "body_too_large";
+        case ErrorKind::Other: return "other";
+    }
+    return "other";
+}
+
+ErrorKind classify(CURLcode code) {
+    switch (code) {
+        case CURLE_OK:
+            return ErrorKind::None;
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_RESOLVE_PROXY:
+            return ErrorKind::Dns;
+        case CURLE_COULDNT_CONNECT:
+            return ErrorKind::Connect;
+        case CURLE_OPERATION_TIMEDOUT:
+            return ErrorKind::Timeout;
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CIPHER:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_ISSUER_ERROR:
+        case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        case CURLE_SSL_INVALIDCERTSTATUS:
+        case CURLE_SSL_CRL_BADFILE:
+        case CURLE_SSL_SHUTDOWN_FAILED:
+        case CURLE_SSL_ENGINE_INITFAILED:
+        case CURLE_SSL_CLIENTCERT:
+            return ErrorKind::Tls;
+        case CURLE_TOO_MANY_REDIRECTS:
+            return ErrorKind::TooManyRedirects;
+        // The peer went away mid-exchange: reset, closed early, or sent less than announced.
+        case CURLE_RECV_ERROR:
+        case CURLE_SEND_ERROR:
+        case CURLE_GOT_NOTHING:
+        case CURLE_PARTIAL_FILE:
+        case CURLE_HTTP2:
+        case CURLE_HTTP2_STREAM:
+            return ErrorKind::Reset;
+        case CURLE_FILESIZE_EXCEEDED:
+            return ErrorKind::BodyTooLarge;
+        default:
+            return ErrorKind::Other;
+    }
+}
+
+std::optional<Timestamp> parse_cert_time(std::string_view text) {
+    // OpenSSL prints ASN1 times as "Nov 28 12:00:00 2027 GMT", the day space-padded.
+    std::string s(text);
+    if (s.size() > 4 && s.compare(s.size() - 4, 4, " GMT") == 0) {
+        s.resize(s.size() - 4);
+    }
+    std::istringstream in(s);
+    date::sys_seconds t;
+    in >> date::parse("%b %e %H:%M:%S %Y", t);
+    if (in.fail()) {
+        return std::nullopt;
+    }
+    return Timestamp(t);
+}
+
+CheckRecord make_record(const Site& site, const Outcome& o, Timestamp started, double lag_ms,
+                        std::string check_id, const std::string& agent) {
+    CheckRecord r;
+    r.name = site.name;
+    r.url = site.url;
+    r.response_time = o.total_ms;
+    r.timestamp = started;
+    r.check_id = std::move(check_id);
+    r.agent = agent;
+    r.regex = site.regex_text;
+    r.lag_ms = lag_ms;
+
+    // Our own stop at max_body surfaces from curl as a write error; it is a cut, not a failure.
+    CURLcode code = (o.truncated && o.code == CURLE_WRITE_ERROR) ? CURLE_OK : o.code;
+    ErrorKind kind = classify(code);
+    bool responded = o.status > 0;
+    if (responded) {
+        r.status_code = static_cast<int>(o.status);
+        r.http_version = o.http_version;
+    }
+    if (!o.remote_ip.empty()) {
+        r.remote_ip = o.remote_ip;
+    }
+    if (o.dns_ms > 0 || responded || kind == ErrorKind::None) {
+        r.dns_ms = o.dns_ms;
+    }
+    if (o.connect_ms > 0) {
+        r.connect_ms = o.connect_ms;
+    }
+    if (o.tls_ms > 0) {
+        r.tls_ms = o.tls_ms;
+    }
+    if (o.ttfb_ms > 0) {
+        r.ttfb_ms = o.ttfb_ms;
+    }
+    r.redirects = static_cast<int>(o.redirects);
+    r.body_bytes = o.body_bytes;
+    r.truncated = o.truncated;
+    r.tls_not_after = o.tls_not_after;
+
+    // The regex sees the body whenever one arrived, even with an unexpected status, so that
+    // regex_check describes the page; with a transport error the body is incomplete: no verdict.
+    bool regex_matched = true;
+    if (site.regex && kind == ErrorKind::None) {
+        regex_matched = re2::RE2::PartialMatch(re2::StringPiece(o.body.data(), o.body.size()), *site.regex);
+        r.regex_check = regex_matched;
+    }
+
+    if (kind != ErrorKind::None) {
+        r.error = std::string(to_string(kind));
+        r.error_detail = o.curl_error.empty() ? std::string(curl_easy_strerror(code)) : o.curl_error;
+    } else if (!site.expect_status.contains(static_cast<int>(o.status))) {
+        r.error = "http";
+        r.error_detail = fmt::format("status {} is not one of {}", o.status, site.expect_status.to_string());
+    } else if (!regex_matched) {
+        r.error = "regex";
+        r.error_detail = o.truncated
+                             ? fmt::format("no match for \"{}\" in the first {} bytes (body cut at max_body)",
+                                           *site.regex_text, o.body.size())
+                             : fmt::format("no match for \"{}\" in {} bytes", *site.regex_text, o.body.size());
+    }
+    r.ok = !r.error.has_value();
+    return r;
+}
+
+}  // namespace vigil::plugins::http_check

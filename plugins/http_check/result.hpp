@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+// Pure mapping from what a transfer observed to the check record: error kinds, ok, timings.
+// No network here, so every case is table-tested (Telegraf's setResult/setError).
+#pragma once
+
+#include <curl/curl.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "http_check_config.hpp"
+#include "vigil/record.hpp"
+
+namespace vigil::plugins::http_check {
+
+enum class ErrorKind { None, Dns, Connect, Tls, Timeout, Http, Regex, TooManyRedirects, Reset, BodyTooLarge, Other };
+
+/// The record's snake_case name: "dns", "too_many_redirects"...; empty for None.
+std::string_view to_string(ErrorKind kind);
+
+/// The error kind a libcurl result code means (CURLE_OK is None).
+ErrorKind classify(CURLcode code);
+
+/// Everything a finished transfer reports, in curl's units turned to milliseconds.
+struct Outcome {
+    CURLcode code = CURLE_OK;
+    std::string curl_error;      // curl's error buffer, or empty
+    long status = 0;             // final response status; 0 when none was received
+    bool truncated = false;      // we stopped reading at max_body
+    std::string_view body;       // what was read (at most max_body bytes)
+    double total_ms = 0;
+    double dns_ms = 0;           // phase durations of the final request, 0 when not reached
+    double connect_ms = 0;
+    double tls_ms = 0;
+    double ttfb_ms = 0;
+    long redirects = 0;
+    std::int64_t body_bytes = 0;
+    std::string http_version;    // "1.1", "2", "3"; empty when no response
+    std::string remote_ip;
+    std::optional<Timestamp> tls_not_after;
+};
+
+/// Builds the record of one check. Precedence of errors: transport (curl) first, then status,
+/// then regex. The regex runs on what was read, even when the status is unexpected, so
+/// regex_check always says what the body held.
+CheckRecord make_record(const Site& site, const Outcome& outcome, Timestamp started,
+                        double lag_ms, std::string check_id, const std::string& agent);
+
+/// Parses OpenSSL's "Expire date" as libcurl's certinfo prints it ("Nov 28 12:00:00 2027 GMT").
+std::optional<Timestamp> parse_cert_time(std::string_view text);
+
+}  // namespace vigil::plugins::http_check

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <catch2/catch.hpp>
+
+#include "http_check_config.hpp"
+#include "plugin_config.hpp"
+#include "support.hpp"
+
+using vigil::PluginKind;
+using namespace vigil::plugins::http_check;
+
+namespace {
+struct Parsed {
+    std::unique_ptr<vigil::test::CheckedSection> section;
+    std::optional<Config> config;
+    std::string errors() const { return section->errors(); }
+};
+Parsed parse(const std::string& yaml, const std::string& file = "p.yaml") {
+    Parsed p;
+    p.section = vigil::test::check_section(yaml, kOptions, PluginKind::Source, "", file);
+    if (!p.section->diags.has_errors()) {
+        p.config = parse_config(p.section->node, p.section->diags);
+    }
+    return p;
+}
+}  // namespace
+
+TEST_CASE("http_check: sample.yaml validates", "[unit][config]") {
+    auto text = vigil::test::read_file(std::string(PLUGIN_DIR) + "/sample.yaml");
+    auto s = vigil::test::check_section(text, kOptions, PluginKind::Source, "source", "sample.yaml");
+    REQUIRE(s->errors() == "");
+    auto c = parse_config(s->node, s->diags);
+    CHECK(s->errors() == "");
+    REQUIRE(c);
+    CHECK(c->sites.size() >= 1);
+}
+
+TEST_CASE("http_check: the README documents every option, plugin-level and per site", "[unit][config]") {
+    auto keys = vigil::test::readme_option_keys(vigil::test::read_file(std::string(PLUGIN_DIR) + "/README.md"));
+    for (const auto* table : {kOptions, kSiteOptions}) {
+        for (const vigil::OptionSpec* o = table; o->key != nullptr; ++o) {
+            INFO(o->key);
+            CHECK(std::find(keys.begin(), keys.end(), o->key) != keys.end());
+        }
+    }
+}
+
+TEST_CASE("http_check: plugin-level values are defaults that sites override", "[unit][config]") {
+    auto p = parse(R"(plugin: http_check
+interval: 5s
+timeout: 4s
+regex: Welcome
+expect_status: [200, 3xx]
+headers: {X-Probe: vigil}
+sites:
+  - {name: a, url: "https://a.example/"}
+  - {name: b, url: "http://b.example/x?y=1", interval: 1m, regex: "B+", expect_status: ["200-204"], timeout: 2s,
+     method: HEAD, verify_tls: false, ip_family: ipv6, max_body: 4KiB, follow_redirects: false}
+)");
+    REQUIRE(p.errors() == "");
+    REQUIRE(p.config);
+    const auto& a = *p.config->sites[0];
+    const auto& b = *p.config->sites[1];
+    CHECK(a.interval == std::chrono::seconds(5));
+    CHECK(a.timeout == std::chrono::seconds(4));
+    CHECK(a.regex_text == "Welcome");
+    CHECK(a.expect_status.to_string() == "200,300-399");
+    CHECK(a.headers == std::vector<std::pair<std::string, std::string>>{{"X-Probe", "vigil"}});
+    CHECK(a.max_body == 1024 * 1024);
+    CHECK(a.user_agent == "vigil/" VIGIL_VERSION);
+    CHECK(a.follow_redirects);
+    CHECK(b.interval == std::chrono::minutes(1));
+    CHECK(b.regex_text == "B+");
+    CHECK(b.expect_status.to_string() == "200-204");
+    CHECK(b.method == "HEAD");
+    CHECK_FALSE(b.verify_tls);
+    CHECK(b.ip_family == IpFamily::V6);
+    CHECK(b.max_body == 4096);
+    CHECK_FALSE(b.follow_redirects);
+}
+
+TEST_CASE("http_check: bad sites are located errors, all reported at once", "[unit][config]") {
+    auto p = parse(R"(plugin: http_check
+sites:
+  - {name: a, url: "https://a.example/", regex: "([a-z"}
+  - {name: b, url: "ftp://b.example/"}
+  - {name: c, url: "http://exa mple.com/"}
+  - {name: a, url: "https://again.example/"}
+  - {name: d, url: "https://d.example/", expect_status: [200, "99", 2xy], interval: 0s}
+  - {name: e, url: "https://e.example/", headers: {"Bad Header": x}}
+)");
+    CHECK(p.errors() ==
+          "p.yaml:3:49: error: sites[0].regex: invalid regular expression \"([a-z\": missing ]: [a-z\n"
+          "p.yaml:4:20: error: sites[1].url: URL \"ftp://b.example/\" is not http:// or https://\n"
+          "p.yaml:5:20: error: sites[2].url: invalid URL \"http://exa mple.com/\": Bad hostname\n"
+          "p.yaml:6:12: error: sites[3].name: duplicate site name \"a\" (first at p.yaml:3:12)\n"
+          "p.yaml:7:57: error: sites[4].expect_status: \"99\" is not a status code (100-599), a range such as 200-299, or a class such as 2xx\n"
+          "p.yaml:7:57: error: sites[4].expect_status: \"2xy\" is not a status code (100-599), a range such as 200-299, or a class such as 2xx\n"
+          "p.yaml:7:85: error: sites[4].interval: must be more than 0\n"
+          "p.yaml:8:52: error: sites[5].headers: invalid header name \"Bad Header\"\n");
+    CHECK_FALSE(p.config);
+}
+
+TEST_CASE("http_check: the original project's JSON list loads from a file and from WEBSITES", "[unit][config]") {
+    vigil::test::TempDir dir;
+    dir.write("sites.json", R"([{"name": "example", "url": "https://example.com", "regex": "Example Domain"},
+ {"name": "python", "url": "https://www.python.org"}])");
+    auto p = parse("plugin: http_check\nsites_file: " + (dir / "sites.json").string() + "\n");
+    REQUIRE(p.errors() == "");
+    REQUIRE(p.config->sites.size() == 2);
+    CHECK(p.config->sites[0]->regex_text == "Example Domain");
+    CHECK_FALSE(p.config->sites[1]->regex_text);
+
+    ::setenv("VIGIL_TEST_WEBSITES", R"([{"name": "x", "url": "https://x.example/", "regex": "(("}])", 1);
+    auto bad = parse("plugin: http_check\nsites_env: VIGIL_TEST_WEBSITES\n");
+    CHECK(bad.errors() == "$VIGIL_TEST_WEBSITES:1:54: error: [0].regex: invalid regular expression \"((\": missing ): ((\n");
+    ::unsetenv("VIGIL_TEST_WEBSITES");
+    auto unset = parse("plugin: http_check\nsites_env: VIGIL_TEST_WEBSITES\n");
+    CHECK(unset.errors() == "p.yaml:2:12: error: sites_env: environment variable VIGIL_TEST_WEBSITES is not set\n");
+
+    dir.write("bad.json", R"({"name": "x"})");
+    auto shape = parse("plugin: http_check\nsites_file: " + (dir / "bad.json").string() + "\n");
+    CHECK(shape.errors().find("bad.json:1:1: error: expected a list of maps") != std::string::npos);
+}
+
+TEST_CASE("http_check: an empty site list, a bad shard and a long timeout are reported", "[unit][config]") {
+    CHECK(parse("plugin: http_check\n").errors() == "p.yaml:1:1: error: no sites: set sites, sites_file or sites_env\n");
+    auto shard = parse("plugin: http_check\nshard: 4/3\nsites: [{name: a, url: 'http://a/'}]\n");
+    CHECK(shard.errors() == "p.yaml:2:8: error: shard: \"4/3\" is not I/N with 1 <= I <= N, e.g. 2/5\n");
+    auto slow = parse("plugin: http_check\ninterval: 5s\ntimeout: 10s\nsites: [{name: a, url: 'http://a/'}, {name: b, url: 'http://b/'}]\n");
+    CHECK(slow.errors() == "p.yaml:3:10: warning: timeout: timeout 10s is longer than interval 5s: a slow site will skip slots\n");
+    CHECK(slow.config);
+}
+
+TEST_CASE("http_check: 1,000 sites over 3 shards are covered exactly once", "[unit]") {
+    std::string yaml = "plugin: http_check\nsites:\n";
+    for (int i = 0; i < 1000; ++i) {
+        yaml += "  - {name: site-" + std::to_string(i) + ", url: 'http://127.0.0.1/'}\n";
+    }
+    std::map<std::string, int> seen;
+    std::size_t smallest = 1000;
+    for (int shard = 1; shard <= 3; ++shard) {
+        auto p = parse(yaml + "shard: " + std::to_string(shard) + "/3\n");
+        REQUIRE(p.config);
+        CHECK(p.config->sites_total == 1000);
+        smallest = std::min(smallest, p.config->sites.size());
+        for (const auto& s : p.config->sites) {
+            ++seen[s->name];
+        }
+    }
+    CHECK(seen.size() == 1000);
+    for (const auto& [name, n] : seen) {
+        CHECK(n == 1);
+    }
+    CHECK(smallest > 280);  // a fair split: no shard gets much less than a third
+}

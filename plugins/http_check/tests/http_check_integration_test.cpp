@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: Apache-2.0
+// http_check against real HTTP servers on 127.0.0.1 (scripts/fixture-sites, started here).
+#include <catch2/catch.hpp>
+#include <rapidjson/document.h>
+
+#include <csignal>
+#include <fstream>
+#include <map>
+
+#include "http_check.hpp"
+#include "plugin_config.hpp"
+#include "support.hpp"
+
+using namespace std::chrono_literals;
+using namespace vigil::plugins::http_check;
+
+namespace {
+
+struct Fixture {
+    std::unique_ptr<vigil::test::Child> child;
+    int http = 0, https = 0, refused = 0;
+    std::string ca_file;
+
+    Fixture() {
+        child = std::make_unique<vigil::test::Child>(
+            std::vector<std::string>{"/usr/bin/python3", (vigil::test::source_dir() / "scripts/fixture-sites").string()});
+        REQUIRE(vigil::test::wait_until([&] { return child->out().find('\n') != std::string::npos; }, 20s));
+        rapidjson::Document d;
+        d.Parse(child->out().c_str());
+        REQUIRE(d.IsObject());
+        http = d["http"].GetInt();
+        https = d["https"].GetInt();
+        refused = d["refused"].GetInt();
+        ca_file = d["ca_file"].GetString();
+    }
+    std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(http) + path; }
+    std::string tls(const std::string& path) const { return "https://localhost:" + std::to_string(https) + path; }
+};
+
+Fixture& fixture() {
+    static Fixture f;
+    return f;
+}
+
+class Capture final : public vigil::Emitter {
+  public:
+    bool emit(vigil::Batch b, vigil::AckFn ack) override {
+        std::lock_guard lock(mutex_);
+        for (auto& r : b.records) {
+            records_.push_back(std::move(r.check));
+        }
+        ack(vigil::AckStatus::Delivered);
+        return true;
+    }
+    std::map<std::string, vigil::CheckRecord> by_name() const {
+        std::lock_guard lock(mutex_);
+        std::map<std::string, vigil::CheckRecord> m;
+        for (const auto& r : records_) {
+            m[r.name] = r;
+        }
+        return m;
+    }
+
+  private:
+    mutable std::mutex mutex_;
+    std::vector<vigil::CheckRecord> records_;
+};
+
+class NeverStop final : public vigil::StopToken {
+  public:
+    bool stop_requested() const override { return false; }
+    bool wait_for(vigil::Duration) const override { return false; }
+};
+
+// Runs one round (--once) of http_check with `yaml` as its section; returns the records by name.
+std::map<std::string, vigil::CheckRecord> check_once(const std::string& yaml) {
+    auto s = vigil::test::check_section(yaml, kOptions, vigil::PluginKind::Source);
+    INFO(s->errors());
+    REQUIRE_FALSE(s->diags.has_errors());
+    auto config = parse_config(s->node, s->diags);
+    INFO(s->errors());
+    REQUIRE(config);
+    static const bool curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+    REQUIRE(curl_ready);
+    HttpCheck check(std::move(*config), "http_check.0", "probe", vigil::Logger("http_check.0"));
+    Capture capture;
+    NeverStop stop;
+    REQUIRE(check.run(capture, stop, vigil::RunOptions{true}).ok());
+    return capture.by_name();
+}
+
+std::string site(const std::string& name, const std::string& url, const std::string& extra = "") {
+    return "  - {name: " + name + ", url: \"" + url + "\"" + (extra.empty() ? "" : ", " + extra) + "}\n";
+}
+
+long rss_kib() {
+    std::ifstream in("/proc/self/status");
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("VmHWM:", 0) == 0) {
+            return std::stol(line.substr(6));
+        }
+    }
+    return 0;
+}
+
+}  // namespace
+
+TEST_CASE("http_check: statuses, regexes, delays and transport errors against real servers", "[integration]") {
+    const auto& f = fixture();
+    auto r = check_once("plugin: http_check\ntimeout: 2s\nsites:\n" +
+                        site("match", f.url("/ok"), "regex: 'Vigil fixture'") +
+                        site("nomatch", f.url("/ok"), "regex: 'Closed for good'") +
+                        site("notfound", f.url("/status/404")) + site("broken", f.url("/status/500")) +
+                        site("slow", f.url("/delay/300")) + site("timeout", f.url("/delay/3000"), "timeout: 500ms") +
+                        site("refused", "http://127.0.0.1:" + std::to_string(f.refused) + "/") +
+                        site("dns", "http://vigil-test.invalid/") +
+                        site("chain", f.url("/redirect/3")) + site("loop", f.url("/loop"), "max_redirects: 5") +
+                        site("chunked", f.url("/chunked"), "regex: 'chunked-ok'") +
+                        site("gzip", f.url("/gzip"), "regex: 'gzip-ok'") +
+                        site("trickle", f.url("/trickle"), "timeout: 700ms") +
+                        site("reset", f.url("/reset")) + site("latin1", f.url("/latin1"), "regex: 'caf'") +
+                        site("head", f.url("/ok"), "method: HEAD") +
+                        site("post", f.url("/echo"), "method: POST, body: 'hello', headers: {X-Probe: yes}, regex: '\"X-Probe\": \"yes\"'"));
+    REQUIRE(r.size() == 17);
+
+    CHECK(r["match"].ok == true);
+    CHECK(r["match"].status_code == 200);
+    CHECK(r["match"].regex_check == true);
+    CHECK(r["match"].http_version == "1.1");
+    CHECK(r["match"].remote_ip == "127.0.0.1");
+    CHECK(r["match"].body_bytes > 0);
+    CHECK(r["match"].check_id.size() == 36);
+    CHECK(r["match"].agent == "probe");
+    CHECK(r["match"].dns_ms.has_value());
+    CHECK(r["match"].connect_ms.has_value());
+    CHECK(r["match"].ttfb_ms.has_value());
+
+    CHECK(r["nomatch"].error == "regex");
+    CHECK(r["nomatch"].regex_check == false);
+    CHECK(r["notfound"].error == "http");
+    CHECK(r["notfound"].status_code == 404);
+    CHECK(r["broken"].error == "http");
+    CHECK(r["broken"].status_code == 500);
+
+    CHECK(r["slow"].ok == true);
+    CHECK(r["slow"].response_time >= 300);
+    CHECK(r["slow"].response_time < 400);
+
+    CHECK(r["timeout"].error == "timeout");
+    CHECK(r["timeout"].response_time >= 500);
+    CHECK(r["timeout"].response_time < 1000);
+    CHECK_FALSE(r["timeout"].status_code);
+    CHECK(r["trickle"].error == "timeout");
+    CHECK(r["trickle"].status_code == 200);  // headers came; the body did not in time
+
+    CHECK(r["refused"].error == "connect");
+    CHECK(r["dns"].error == "dns");
+    CHECK(r["dns"].error_detail == "Could not resolve host: vigil-test.invalid");
+
+    CHECK(r["chain"].ok == true);
+    CHECK(r["chain"].redirects == 4);
+    CHECK(r["chain"].status_code == 200);
+    CHECK(r["loop"].error == "too_many_redirects");
+
+    CHECK(r["chunked"].ok == true);
+    CHECK(r["gzip"].ok == true);  // decoded before the regex
+    CHECK(r["reset"].error == "reset");
+    CHECK(r["latin1"].ok == true);
+    CHECK(vigil::decode_json(vigil::encode_json(r["latin1"])));  // the JSON stays valid
+    CHECK(r["head"].ok == true);
+    CHECK(r["head"].body_bytes == 0);
+    CHECK(r["post"].ok == true);
+}
+
+TEST_CASE("http_check: a 50 MiB body is cut at max_body and memory stays flat", "[integration]") {
+    const auto& f = fixture();
+    long before = rss_kib();
+    auto r = check_once("plugin: http_check\nmax_body: 1MiB\nsites:\n" + site("huge", f.url("/huge/50"), "regex: 'x{10}'") +
+                        site("huge2", f.url("/huge/50"), "regex: 'y'"));
+    long grown = rss_kib() - before;
+    CHECK(r["huge"].truncated == true);
+    CHECK(r["huge"].body_bytes == 1024 * 1024);
+    CHECK(r["huge"].ok == true);  // the regex matched within the part read
+    CHECK(r["huge2"].error == "regex");
+    CHECK(r["huge2"].error_detail->find("body cut at max_body") != std::string::npos);
+    CHECK(grown < 20 * 1024);  // two 1 MiB buffers and change, not 100 MiB
+}
+
+TEST_CASE("http_check: a self-signed site fails TLS, then passes with its CA in ca_file", "[integration]") {
+    const auto& f = fixture();
+    auto r = check_once("plugin: http_check\nsites:\n" + site("untrusted", f.tls("/ok")) +
+                        site("trusted", f.tls("/ok"), "ca_file: " + f.ca_file) +
+                        site("unverified", f.tls("/ok"), "verify_tls: false"));
+    CHECK(r["untrusted"].error == "tls");
+    CHECK(r["trusted"].ok == true);
+    CHECK(r["trusted"].tls_ms.has_value());
+    REQUIRE(r["trusted"].tls_not_after.has_value());
+    CHECK(*r["trusted"].tls_not_after > r["trusted"].timestamp + std::chrono::hours(24 * 29));
+    CHECK(r["unverified"].ok == true);
+}
+
+TEST_CASE("http_check: SIGHUP starts new sites, stops removed ones, keeps the others' schedule", "[integration]") {
+    const auto& f = fixture();
+    vigil::test::TempDir dir;
+    auto pipeline = [&](const std::string& sites) {
+        return "pipeline: t\nsource:\n  plugin: http_check\n  interval: 200ms\n  timeout: 150ms\n  sites:\n" + sites +
+               "sinks: [{plugin: stdout_sink, path: out.jsonl}]\n";
+    };
+    auto p = dir.write("p.yaml", pipeline(site("stay", f.url("/ok")) + site("leave", f.url("/ok"))));
+    vigil::test::Child agent({vigil::test::agent_binary().string(), "--pipeline", p.string()});
+    auto count = [&](const std::string& name) {
+        auto text = vigil::test::read_file(dir / "out.jsonl");
+        std::size_t n = 0;
+        for (auto pos = text.find("\"name\":\"" + name + "\""); pos != std::string::npos;
+             pos = text.find("\"name\":\"" + name + "\"", pos + 1)) {
+            ++n;
+        }
+        return n;
+    };
+    REQUIRE(vigil::test::wait_until([&] { return count("stay") >= 3 && count("leave") >= 3; }, 20s));
+    dir.write("p.yaml", pipeline(site("stay", f.url("/ok")) + site("arrive", f.url("/ok"))));
+    agent.signal(SIGHUP);
+    REQUIRE(vigil::test::wait_until([&] { return agent.err().find("reload: 1 sites added, 1 removed, 0 changed, 1 unchanged") != std::string::npos; }, 10s));
+    auto left_at_reload = count("leave");
+    REQUIRE(vigil::test::wait_until([&] { return count("arrive") >= 5; }, 20s));
+    CHECK(count("leave") <= left_at_reload + 1);  // at most one check was already in flight
+    agent.signal(SIGTERM);
+    REQUIRE(agent.wait(20s) == 0);
+
+    // "stay" kept one grid: every start is a whole number of intervals after the first.
+    std::vector<std::int64_t> stay;
+    for (const auto& line : vigil::test::read_lines(dir / "out.jsonl")) {
+        auto rec = vigil::decode_json(line);
+        REQUIRE(rec);
+        if (rec.record->name == "stay") {
+            auto scheduled = rec.record->timestamp.time_since_epoch().count() -
+                             static_cast<std::int64_t>(*rec.record->lag_ms * 1000);
+            stay.push_back(scheduled);
+        }
+    }
+    REQUIRE(stay.size() >= 6);
+    for (auto t : stay) {
+        auto offset = (t - stay[0]) % 200'000;
+        CHECK((offset < 2'000 || offset > 198'000));  // within 2 ms of the grid (clock reads differ)
+    }
+}

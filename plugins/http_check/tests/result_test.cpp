@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <catch2/catch.hpp>
+
+#include "result.hpp"
+
+using namespace vigil::plugins::http_check;
+
+namespace {
+Site site(std::optional<std::string> regex = std::nullopt) {
+    Site s;
+    s.name = "shop";
+    s.url = "https://shop.example/";
+    s.expect_status.ranges = {{200, 399}};
+    s.max_body = 1024;
+    if (regex) {
+        s.regex_text = regex;
+        s.regex = std::make_shared<re2::RE2>(*regex);
+    }
+    return s;
+}
+Outcome response(long status, std::string_view body) {
+    Outcome o;
+    o.status = status;
+    o.body = body;
+    o.body_bytes = static_cast<std::int64_t>(body.size());
+    o.total_ms = 12.5;
+    o.http_version = "1.1";
+    return o;
+}
+}  // namespace
+
+TEST_CASE("http_check: curl results map to error kinds", "[unit]") {
+    struct Case {
+        CURLcode code;
+        ErrorKind kind;
+    };
+    const Case cases[] = {
+        {CURLE_OK, ErrorKind::None},
+        {CURLE_COULDNT_RESOLVE_HOST, ErrorKind::Dns},
+        {CURLE_COULDNT_CONNECT, ErrorKind::Connect},
+        {CURLE_OPERATION_TIMEDOUT, ErrorKind::Timeout},
+        {CURLE_PEER_FAILED_VERIFICATION, ErrorKind::Tls},
+        {CURLE_SSL_CONNECT_ERROR, ErrorKind::Tls},
+        {CURLE_TOO_MANY_REDIRECTS, ErrorKind::TooManyRedirects},
+        {CURLE_RECV_ERROR, ErrorKind::Reset},
+        {CURLE_PARTIAL_FILE, ErrorKind::Reset},
+        {CURLE_GOT_NOTHING, ErrorKind::Reset},
+        {CURLE_FILESIZE_EXCEEDED, ErrorKind::BodyTooLarge},
+        {CURLE_BAD_CONTENT_ENCODING, ErrorKind::Other},
+        {CURLE_URL_MALFORMAT, ErrorKind::Other},
+    };
+    for (const auto& c : cases) {
+        INFO(curl_easy_strerror(c.code));
+        CHECK(classify(c.code) == c.kind);
+    }
+    CHECK(to_string(ErrorKind::TooManyRedirects) == "too_many_redirects");
+}
+
+TEST_CASE("http_check: the record says ok only when status, regex and transport all are", "[unit]") {
+    auto t = vigil::Timestamp(std::chrono::microseconds(1'700'000'000'000'000));
+    struct Case {
+        const char* what;
+        Outcome outcome;
+        std::optional<std::string> regex;
+        std::optional<std::string> error;
+        std::optional<bool> regex_check;
+    };
+    Outcome timeout;
+    timeout.code = CURLE_OPERATION_TIMEDOUT;
+    timeout.curl_error = "Operation timed out after 5000 milliseconds with 0 bytes received";
+    Outcome cut = response(200, "no match in this prefix");
+    cut.truncated = true;
+    cut.code = CURLE_WRITE_ERROR;
+    Outcome partial = response(200, "Welcome");
+    partial.code = CURLE_PARTIAL_FILE;
+    const Case cases[] = {
+        {"200 and match", response(200, "<h1>Welcome</h1>"), "Welcome", std::nullopt, true},
+        {"200, no regex", response(200, "x"), std::nullopt, std::nullopt, std::nullopt},
+        {"200, no match", response(200, "<h1>Closed</h1>"), "Welcome", "regex", false},
+        {"404 beats the regex", response(404, "Welcome"), "Welcome", "http", true},
+        {"timeout beats all", timeout, "Welcome", "timeout", std::nullopt},
+        {"cut at max_body is not an error", cut, std::nullopt, std::nullopt, std::nullopt},
+        {"cut, regex judged on the prefix", cut, "prefix", std::nullopt, true},
+        {"reset mid-body: no regex verdict", partial, "Welcome", "reset", std::nullopt},
+    };
+    for (const auto& c : cases) {
+        INFO(c.what);
+        auto r = make_record(site(c.regex), c.outcome, t, 1.5, "id", "probe");
+        CHECK(r.error == c.error);
+        CHECK(r.regex_check == c.regex_check);
+        CHECK(r.ok == !c.error.has_value());
+        CHECK(r.name == "shop");
+        CHECK(r.check_id == "id");
+        CHECK(r.lag_ms == 1.5);
+    }
+    auto r = make_record(site(), response(503, ""), t, 0, "id", "probe");
+    CHECK(r.error_detail == "status 503 is not one of 200-399");
+    CHECK(r.status_code == 503);
+    auto none = make_record(site(), timeout, t, 0, "id", "probe");
+    CHECK_FALSE(none.status_code);
+    CHECK(none.error_detail == timeout.curl_error);
+}
+
+TEST_CASE("http_check: certificate expiry parses as OpenSSL prints it", "[unit]") {
+    auto t = parse_cert_time("Nov  8 12:00:05 2027 GMT");
+    REQUIRE(t);
+    CHECK(vigil::format_timestamp(*t) == "2027-11-08T12:00:05.000000Z");
+    CHECK(parse_cert_time("Feb 29 00:00:00 2028 GMT"));
+    CHECK_FALSE(parse_cert_time("yesterday"));
+}
