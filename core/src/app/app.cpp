@@ -144,10 +144,7 @@ int run_pipeline(const Options& o) {
     // Declared first so it is destroyed last: plugin code must outlive every plugin object.
     loader::Registry registry(search_path(o, file.get()));
     bind_plugins(*file, registry, diags);
-    Instances inst;
-    if (!diags.has_errors()) {
-        inst = instantiate(*file, host_name(), diags);
-    }
+    Instances inst = instantiate(*file, host_name(), diags);
     if (!diags.has_errors() && o.once && inst.source && !inst.source->supports_once()) {
         diags.error(fmt::format("--once: source plugin \"{}\" cannot run a single round",
                                 file->source->plugin->descriptor->name));

@@ -64,7 +64,9 @@ void bind_section(Section& s, PluginKind want, const OptionSpec* reserved,
     build_table(s, reserved, d, raw.location(), raw.path(), diags);
     s.plugin = plugin;
     s.node = config::rebind(raw, s.table.data());
+    std::size_t before = diags.error_count();
     config::validate(s.node, diags);
+    s.had_errors = diags.error_count() > before;
     try {
         s.instance = s.node.has("alias") ? s.node.get_string("alias") : default_instance;
         if (want == PluginKind::Sink) {
@@ -127,11 +129,16 @@ PluginContext make_context(const PipelineFile& file, const Section& section, con
 
 Instances instantiate(const PipelineFile& file, const std::string& agent, Diagnostics& diags) {
     Instances out;
+    // Factories run even for sections with validation errors, so that their semantic errors
+    // (a bad regex) show in the same run; an exception there is a knock-on of an error already
+    // reported (a getter on a mistyped value) and stays quiet.
     auto guarded = [&](const Section& s, auto make) {
         try {
             return make();
         } catch (const std::exception& e) {
-            diags.error(s.node.location(), s.node.path(), fmt::format("plugin threw: {}", e.what()));
+            if (!s.had_errors) {
+                diags.error(s.node.location(), s.node.path(), fmt::format("plugin threw: {}", e.what()));
+            }
         } catch (...) {
             diags.error(s.node.location(), s.node.path(), "plugin threw a non-standard exception");
         }
@@ -143,7 +150,7 @@ Instances instantiate(const PipelineFile& file, const std::string& agent, Diagno
         out.source = guarded(s, [&] {
             return s.plugin->descriptor->make_source(make_context(file, s, agent), s.node, diags);
         });
-        if (!out.source && diags.error_count() == before) {
+        if (!out.source && diags.error_count() == before && !s.had_errors) {
             diags.error(s.node.location(), s.node.path(), "plugin's factory failed without saying why");
         }
     }
@@ -156,7 +163,7 @@ Instances instantiate(const PipelineFile& file, const std::string& agent, Diagno
         auto sink = guarded(s, [&] {
             return s.plugin->descriptor->make_sink(make_context(file, s, agent), s.node, diags);
         });
-        if (!sink && diags.error_count() == before) {
+        if (!sink && diags.error_count() == before && !s.had_errors) {
             diags.error(s.node.location(), s.node.path(), "plugin's factory failed without saying why");
         }
         if (sink) {

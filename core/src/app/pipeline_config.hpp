@@ -28,6 +28,7 @@ struct Section {
     ConfigNode node;                    // bound to reserved + plugin options
     std::vector<OptionSpec> table;      // storage for that combined table
     pipeline::RetryPolicy retry;        // sinks only
+    bool had_errors = false;            // validation found problems in this section
 };
 
 struct PipelineFile {
