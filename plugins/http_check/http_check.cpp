@@ -47,21 +47,98 @@ const ErrorKind kKinds[] = {ErrorKind::None, ErrorKind::Dns, ErrorKind::Connect,
                             ErrorKind::Other};
 }  // namespace
 
-// Everything one run() owns. Destroyed before run() returns; acknowledgement callbacks, which
-// the pipeline may call later, capture only process-lifetime counters.
-class HttpCheck::Loop {
+// Finished batches on their way to the pipeline: workers push, one thread emits. emit() may
+// block on backpressure; only this thread waits, never a worker with checks in flight.
+// Acknowledgement callbacks, which the pipeline may call after run() returned, capture only
+// process-lifetime counters.
+class Outbox {
   public:
-    Loop(HttpCheck& owner, Emitter& out, const StopToken& stop, bool once)
-        : o_(owner), out_(out), stop_(stop), once_(once), rng_(std::random_device{}()),
+    Outbox(Emitter& out, const Labels& labels, Logger log)
+        : out_(out), log_(std::move(log)),
+          dropped_(counter("vigil_http_check_dropped_results_total", labels,
+                           "Finished checks the pipeline refused because it was stopping")),
+          delivered_(counter("vigil_http_check_delivered_results_total", labels,
+                             "Check results every sink accepted")) {
+        thread_ = std::thread([this] { loop(); });
+    }
+    ~Outbox() { close(); }
+
+    void push(Batch b) {
+        {
+            std::lock_guard lock(mutex_);
+            queue_.push_back(std::move(b));
+        }
+        cv_.notify_all();
+    }
+    bool full() {
+        std::lock_guard lock(mutex_);
+        return queue_.size() >= kOutboxCapacity;
+    }
+    void close() {
+        {
+            std::lock_guard lock(mutex_);
+            closing_ = true;
+        }
+        cv_.notify_all();
+        if (thread_.joinable()) {
+            thread_.join();
+        }
+    }
+
+  private:
+    void loop() {
+        bool refused = false;
+        for (;;) {
+            Batch b;
+            {
+                std::unique_lock lock(mutex_);
+                cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
+                if (queue_.empty()) {
+                    return;
+                }
+                b = std::move(queue_.front());
+                queue_.pop_front();
+            }
+            std::size_t n = b.records.size();
+            if (refused) {
+                dropped_.inc(n);
+                continue;
+            }
+            Counter& delivered = delivered_;
+            Counter& dropped = dropped_;
+            if (!out_.emit(std::move(b), [&delivered, &dropped, n](AckStatus s) {
+                    (s == AckStatus::Delivered ? delivered : dropped).inc(n);
+                })) {
+                refused = true;
+                dropped_.inc(n);
+                log_.info("the pipeline is stopping: {} finished checks were not handed on", n);
+            }
+        }
+    }
+
+    Emitter& out_;
+    Logger log_;
+    Counter& dropped_;
+    Counter& delivered_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<Batch> queue_;
+    bool closing_ = false;
+    std::thread thread_;
+};
+
+// One event loop: an epoll set, a curl multi handle and the sites hashed to it. Workers share
+// nothing but the outbox and the counters, so they scale with cores.
+class HttpCheck::Worker {
+  public:
+    Worker(HttpCheck& owner, Outbox& outbox, const StopToken& stop, bool once, std::size_t max_in_flight)
+        : o_(owner), outbox_(outbox), stop_(stop), once_(once), max_in_flight_(max_in_flight),
+          rng_(std::random_device{}()),
           labels_{{"instance", owner.instance_}},
           overruns_(counter("vigil_http_check_overruns_total", labels_,
                             "Slots skipped because the previous check of the site was still running")),
           skipped_(counter("vigil_http_check_skipped_slots_total", labels_,
                            "Slots skipped because the agent was more than an interval late")),
-          dropped_(counter("vigil_http_check_dropped_results_total", labels_,
-                           "Finished checks the pipeline refused because it was stopping")),
-          delivered_(counter("vigil_http_check_delivered_results_total", labels_,
-                             "Check results every sink accepted")),
           in_flight_gauge_(gauge("vigil_http_check_in_flight", labels_, "Checks in flight")) {
         for (auto k : kKinds) {
             Labels l = labels_;
@@ -76,10 +153,9 @@ class HttpCheck::Loop {
         curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
         curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, on_timer);
         curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
-        emitter_ = std::thread([this] { emit_loop(); });
     }
 
-    ~Loop() {
+    ~Worker() {
         for (Transfer* t : active_) {
             curl_multi_remove_handle(multi_, t->easy);
             curl_easy_cleanup(t->easy);
@@ -92,8 +168,15 @@ class HttpCheck::Loop {
         ::close(epoll_);
     }
 
-    Status run() {
-        apply(o_.config_);
+    /// Hands this worker its share of a new configuration; applied between events.
+    void offer(std::vector<std::shared_ptr<const Site>> sites, std::size_t max_in_flight, std::size_t batch_size,
+               Duration batch_delay) {
+        std::lock_guard lock(offer_mutex_);
+        offered_ = Offer{std::move(sites), max_in_flight, batch_size, batch_delay};
+    }
+
+    void run() {
+        take_offer();
         if (once_) {
             for (const auto& [id, rt] : sites_) {
                 once_queue_.push_back(id);
@@ -101,7 +184,7 @@ class HttpCheck::Loop {
         }
         epoll_event events[256];
         while (!stop_.stop_requested()) {
-            take_reload();
+            take_offer();
             start_due();
             int wait = wait_ms();
             int n = epoll_wait(epoll_, events, 256, wait);
@@ -126,20 +209,13 @@ class HttpCheck::Loop {
             o_.log_.info("stopping: abandoning {} checks in flight", active_.size());
         }
         flush(true);
-        {
-            std::lock_guard lock(out_mutex_);
-            closing_ = true;
-        }
-        out_cv_.notify_all();
-        emitter_.join();
-        return Status::success();
     }
 
   private:
     Time now() const { return wall_start_ + (std::chrono::steady_clock::now() - steady_start_); }
 
     static int on_socket(CURL*, curl_socket_t fd, int what, void* user, void*) {
-        auto* self = static_cast<Loop*>(user);
+        auto* self = static_cast<Worker*>(user);
         if (what == CURL_POLL_REMOVE) {
             epoll_ctl(self->epoll_, EPOLL_CTL_DEL, fd, nullptr);
             return 0;
@@ -155,7 +231,7 @@ class HttpCheck::Loop {
     }
 
     static int on_timer(CURLM*, long timeout_ms, void* user) {
-        auto* self = static_cast<Loop*>(user);
+        auto* self = static_cast<Worker*>(user);
         if (timeout_ms < 0) {
             self->curl_deadline_.reset();
         } else {
@@ -170,14 +246,14 @@ class HttpCheck::Loop {
         if (curl_deadline_) {
             wait = std::min(wait, std::chrono::duration_cast<std::chrono::nanoseconds>(*curl_deadline_ - steady));
         }
-        if (!once_ && !outbox_full() && active_.size() < o_.config_.max_concurrency) {
+        if (!once_ && !outbox_.full() && active_.size() < max_in_flight_) {
             if (auto due = sched_.next_due()) {
                 wait = std::min(wait, *due - now());
             }
         }
         if (!pending_.empty()) {
             wait = std::min(wait, std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                      pending_since_ + o_.config_.batch_delay - steady));
+                                      pending_since_ + batch_delay_ - steady));
         }
         if (wait <= std::chrono::nanoseconds::zero()) {
             return 0;
@@ -186,50 +262,43 @@ class HttpCheck::Loop {
         return static_cast<int>((wait.count() + 999'999) / 1'000'000);
     }
 
-    bool outbox_full() {
-        std::lock_guard lock(out_mutex_);
-        return outbox_.size() >= kOutboxCapacity;
-    }
-
-    void take_reload() {
-        std::optional<Config> next;
+    void take_offer() {
+        std::optional<Offer> next;
         {
-            std::lock_guard lock(o_.reload_mutex_);
-            next.swap(o_.pending_reload_);
+            std::lock_guard lock(offer_mutex_);
+            next.swap(offered_);
         }
         if (next) {
-            apply(*next);
-            o_.config_ = std::move(*next);
+            max_in_flight_ = next->max_in_flight;
+            batch_size_ = next->batch_size;
+            batch_delay_ = next->batch_delay;
+            apply(next->sites);
         }
     }
 
-    // Brings the running set of sites in line with `c`: keeps the schedule of unchanged sites.
-    void apply(const Config& c) {
+    // Brings the running set of sites in line with `sites`: keeps the schedule of unchanged ones.
+    void apply(const std::vector<std::shared_ptr<const Site>>& sites) {
         std::unordered_map<std::string, std::shared_ptr<const Site>> wanted;
-        for (const auto& s : c.sites) {
+        for (const auto& s : sites) {
             wanted.emplace(s->name, s);
         }
-        std::size_t added = 0, removed = 0, changed = 0, kept = 0;
         for (auto it = by_name_.begin(); it != by_name_.end();) {
             if (wanted.count(it->first) == 0) {
                 sched_.remove(it->second);
                 sites_.erase(it->second);
                 it = by_name_.erase(it);
-                ++removed;
             } else {
                 ++it;
             }
         }
         Time t = now();
-        for (const auto& s : c.sites) {
+        for (const auto& s : sites) {
             auto found = by_name_.find(s->name);
             if (found != by_name_.end()) {
                 auto& rt = sites_.at(found->second);
                 if (rt.site->same_as(*s)) {
-                    ++kept;
                     continue;
                 }
-                ++changed;
                 if (rt.site->interval == s->interval) {
                     rt.site = s;
                     continue;
@@ -237,30 +306,18 @@ class HttpCheck::Loop {
                 sched_.remove(found->second);
                 sites_.erase(found->second);
                 by_name_.erase(found);
-            } else {
-                ++added;
             }
             auto id = sched_.add(s->interval, stable_hash(s->name), t);
             sites_[id] = SiteRuntime{s, false};
             by_name_[s->name] = id;
         }
-        if (initialised_) {
-            o_.log_.info("reload: {} sites added, {} removed, {} changed, {} unchanged", added, removed, changed, kept);
-        } else {
-            o_.log_.info("checking {} sites{} with at most {} in flight", c.sites.size(),
-                         c.shard.count > 1 ? fmt::format(" (shard {}/{} of {})", c.shard.index, c.shard.count,
-                                                         c.sites_total)
-                                           : "",
-                         c.max_concurrency);
-        }
-        initialised_ = true;
     }
 
     void start_due() {
-        if (outbox_full()) {
+        if (outbox_.full()) {
             return;  // the pipeline is behind: let due checks wait rather than pile up results
         }
-        while (active_.size() < o_.config_.max_concurrency) {
+        while (active_.size() < max_in_flight_) {
             Time t = now();
             if (once_) {
                 if (once_queue_.empty()) {
@@ -352,7 +409,7 @@ class HttpCheck::Loop {
         active_.erase(t);
         in_flight_gauge_.set(static_cast<double>(active_.size()));
         delete t;
-        if (pending_.size() >= o_.config_.batch_size) {
+        if (pending_.size() >= batch_size_) {
             flush(true);
         }
     }
@@ -383,61 +440,35 @@ class HttpCheck::Loop {
         if (pending_.empty()) {
             return;
         }
-        if (!force && std::chrono::steady_clock::now() - pending_since_ < o_.config_.batch_delay) {
+        if (!force && std::chrono::steady_clock::now() - pending_since_ < batch_delay_) {
             return;
         }
         Batch b;
         b.records = std::move(pending_);
         pending_ = {};
-        {
-            std::lock_guard lock(out_mutex_);
-            outbox_.push_back(std::move(b));
-        }
-        out_cv_.notify_all();
+        outbox_.push(std::move(b));
     }
 
-    void emit_loop() {
-        Counter& delivered = delivered_;
-        Counter& dropped = dropped_;
-        Logger log = o_.log_;
-        bool refused = false;
-        for (;;) {
-            Batch b;
-            {
-                std::unique_lock lock(out_mutex_);
-                out_cv_.wait(lock, [&] { return !outbox_.empty() || closing_; });
-                if (outbox_.empty()) {
-                    return;
-                }
-                b = std::move(outbox_.front());
-                outbox_.pop_front();
-            }
-            std::size_t n = b.records.size();
-            if (refused) {
-                dropped.inc(n);
-                continue;
-            }
-            bool ok = out_.emit(std::move(b), [&delivered, &dropped, n](AckStatus s) {
-                (s == AckStatus::Delivered ? delivered : dropped).inc(n);
-            });
-            if (!ok) {
-                refused = true;
-                dropped.inc(n);
-                log.info("the pipeline is stopping: {} finished checks were not handed on", n);
-            }
-        }
-    }
+    struct Offer {
+        std::vector<std::shared_ptr<const Site>> sites;
+        std::size_t max_in_flight;
+        std::size_t batch_size;
+        Duration batch_delay;
+    };
 
     HttpCheck& o_;
-    Emitter& out_;
+    Outbox& outbox_;
     const StopToken& stop_;
     bool once_;
+    std::size_t max_in_flight_;
+    std::size_t batch_size_ = 500;
+    Duration batch_delay_ = std::chrono::milliseconds(200);
+    std::mutex offer_mutex_;
+    std::optional<Offer> offered_;
     std::mt19937_64 rng_;
     Labels labels_;
     Counter& overruns_;
     Counter& skipped_;
-    Counter& dropped_;
-    Counter& delivered_;
     Gauge& in_flight_gauge_;
     Counter* results_[11] = {};
 
@@ -455,15 +486,9 @@ class HttpCheck::Loop {
     std::vector<CURL*> pool_;
     std::deque<Scheduler::SiteId> once_queue_;
     std::unordered_map<Scheduler::SiteId, std::uint64_t> skipped_seen_;
-    bool initialised_ = false;
 
     std::vector<Record> pending_;
     std::chrono::steady_clock::time_point pending_since_;
-    std::mutex out_mutex_;
-    std::condition_variable out_cv_;
-    std::deque<Batch> outbox_;
-    bool closing_ = false;
-    std::thread emitter_;
 };
 
 HttpCheck::HttpCheck(Config config, std::string instance, std::string agent, Logger log)
@@ -471,9 +496,49 @@ HttpCheck::HttpCheck(Config config, std::string instance, std::string agent, Log
 
 HttpCheck::~HttpCheck() = default;
 
+std::size_t HttpCheck::worker_of(const std::string& name, std::size_t workers) {
+    // The high half of the hash: the low half sets the schedule phase.
+    return static_cast<std::size_t>((stable_hash(name) >> 32) % workers);
+}
+
+void HttpCheck::offer(const Config& c) {
+    std::vector<std::vector<std::shared_ptr<const Site>>> parts(workers_.size());
+    for (const auto& s : c.sites) {
+        parts[worker_of(s->name, workers_.size())].push_back(s);
+    }
+    std::size_t per_worker = (c.max_concurrency + workers_.size() - 1) / workers_.size();
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+        workers_[i]->offer(std::move(parts[i]), per_worker, c.batch_size, c.batch_delay);
+    }
+}
+
 Status HttpCheck::run(Emitter& out, const StopToken& stop, const RunOptions& options) {
-    Loop loop(*this, out, stop, options.once);
-    return loop.run();
+    Outbox outbox(out, {{"instance", instance_}}, log_);
+    std::size_t n = std::max<std::size_t>(1, std::min(config_.workers, std::max<std::size_t>(1, config_.sites.size())));
+    {
+        std::lock_guard lock(reload_mutex_);
+        for (std::size_t i = 0; i < n; ++i) {
+            workers_.push_back(std::make_unique<Worker>(*this, outbox, stop, options.once, 1));
+        }
+        offer(config_);
+    }
+    log_.info("checking {} sites{} with {} worker{}, at most {} in flight", config_.sites.size(),
+              config_.shard.count > 1 ? fmt::format(" (shard {}/{} of {})", config_.shard.index,
+                                                    config_.shard.count, config_.sites_total)
+                                      : "",
+              n, n == 1 ? "" : "s", config_.max_concurrency);
+    std::vector<std::thread> threads;
+    for (std::size_t i = 1; i < n; ++i) {
+        threads.emplace_back([w = workers_[i].get()] { w->run(); });
+    }
+    workers_[0]->run();
+    for (auto& t : threads) {
+        t.join();
+    }
+    outbox.close();
+    std::lock_guard lock(reload_mutex_);
+    workers_.clear();
+    return Status::success();
 }
 
 bool HttpCheck::reload(const ConfigNode& node, Diagnostics& diags) {
@@ -482,7 +547,29 @@ bool HttpCheck::reload(const ConfigNode& node, Diagnostics& diags) {
         return false;
     }
     std::lock_guard lock(reload_mutex_);
-    pending_reload_ = std::move(*next);
+    std::unordered_map<std::string, const Site*> old;
+    for (const auto& s : config_.sites) {
+        old.emplace(s->name, s.get());
+    }
+    std::size_t added = 0, changed = 0, kept = 0;
+    for (const auto& s : next->sites) {
+        auto it = old.find(s->name);
+        if (it == old.end()) {
+            ++added;
+        } else {
+            ++(it->second->same_as(*s) ? kept : changed);
+            old.erase(it);
+        }
+    }
+    log_.info("reload: {} sites added, {} removed, {} changed, {} unchanged", added, old.size(), changed, kept);
+    if (next->workers != config_.workers && !workers_.empty()) {
+        log_.warn("reload: a change of workers takes effect at restart");
+    }
+    next->workers = config_.workers;
+    config_ = std::move(*next);
+    if (!workers_.empty()) {
+        offer(config_);
+    }
     return true;
 }
 

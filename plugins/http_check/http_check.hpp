@@ -36,20 +36,24 @@ class HttpCheck final : public Source {
     /// new sites start, removed sites stop, unchanged sites keep their schedule.
     bool reload(const ConfigNode& config, Diagnostics& diags) override;
 
+    /// Which worker checks a site: stable, so a reload never moves a site between workers.
+    static std::size_t worker_of(const std::string& name, std::size_t workers);
+
   private:
     struct SiteRuntime {
         std::shared_ptr<const Site> site;
         bool running = false;
     };
-    class Loop;
-    friend class Loop;
+    class Worker;
+    friend class Worker;
+    void offer(const Config& c);  // hands each worker its share; reload_mutex_ held
 
     Config config_;
     std::string instance_;
     std::string agent_;
     Logger log_;
-    std::mutex reload_mutex_;
-    std::optional<Config> pending_reload_;
+    std::mutex reload_mutex_;                       // guards config_ and workers_
+    std::vector<std::unique_ptr<Worker>> workers_;  // alive during run()
 };
 
 /// A UUIDv7 (RFC 9562): time-ordered, so ids sort by check start, and unique across agents.

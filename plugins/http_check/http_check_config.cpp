@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <map>
+#include <thread>
 #include <set>
 
 #include <fmt/core.h>
@@ -71,6 +72,8 @@ const OptionSpec kOptions[] = {
     VIGIL_HTTP_CHECK_SITE_OPTIONS(VIGIL_WITH_DEFAULT)
     {.key = "max_concurrency", .type = OptionType::Int, .default_value = "1000",
      .description = "Checks in flight at most; due checks wait (their lag_ms shows it)"},
+    {.key = "workers", .type = OptionType::Int, .default_value = "0", .description =
+         "Event-loop threads sharing the sites; 0 means one per CPU core"},
     {.key = "shard", .type = OptionType::String, .default_value = "1/1", .description =
          "I/N: keep only the sites whose stable name hash falls in shard I of N, so N agents split one list"},
     {.key = "batch_size", .type = OptionType::Int, .default_value = "500",
@@ -172,8 +175,8 @@ bool header_name_ok(const std::string& n) {
 class SiteReader {
   public:
     SiteReader(const ConfigNode& plugin, const ConfigNode& site, Diagnostics& diags,
-               std::set<std::string>& warned)
-        : plugin_(plugin), site_(site), diags_(diags), warned_(warned) {}
+               std::set<std::string>& warned, std::map<std::string, std::shared_ptr<const re2::RE2>>& regexes)
+        : plugin_(plugin), site_(site), diags_(diags), warned_(warned), regexes_(regexes) {}
 
     std::optional<Site> read() {
         Site s;
@@ -182,13 +185,18 @@ class SiteReader {
         check_url(s.url);
         if (from("regex").has("regex")) {
             s.regex_text = from("regex").get_string("regex");
-            re2::RE2::Options o;
-            o.set_log_errors(false);
-            auto re = std::make_shared<re2::RE2>(*s.regex_text, o);
-            if (!re->ok()) {
-                error("regex", fmt::format("invalid regular expression \"{}\": {}", *s.regex_text, re->error()));
+            // Sites usually share a handful of patterns: compile each once (an RE2 costs tens of
+            // KiB, so 100,000 copies would cost gigabytes).
+            auto& cached = regexes_[*s.regex_text];
+            if (!cached) {
+                re2::RE2::Options o;
+                o.set_log_errors(false);
+                cached = std::make_shared<re2::RE2>(*s.regex_text, o);
             }
-            s.regex = std::move(re);
+            if (!cached->ok()) {
+                error("regex", fmt::format("invalid regular expression \"{}\": {}", *s.regex_text, cached->error()));
+            }
+            s.regex = cached;
         }
         s.interval = from("interval").get_duration("interval");
         s.timeout = from("timeout").get_duration("timeout");
@@ -293,6 +301,7 @@ class SiteReader {
     const ConfigNode& site_;
     Diagnostics& diags_;
     std::set<std::string>& warned_;  // one warning per setting, not one per site sharing it
+    std::map<std::string, std::shared_ptr<const re2::RE2>>& regexes_;
     bool failed_ = false;
 };
 
@@ -332,6 +341,13 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
         return static_cast<std::size_t>(v);
     };
     c.max_concurrency = positive("max_concurrency", 100000);
+    auto workers = node.get_int("workers");
+    if (workers < 0 || workers > 256) {
+        diags.error(node.location_of("workers"), node.path_of("workers"),
+                    fmt::format("must be between 0 (one per core) and 256, got {}", workers));
+    }
+    c.workers = workers > 0 ? static_cast<std::size_t>(workers)
+                            : std::max(1u, std::thread::hardware_concurrency());
     c.batch_size = positive("batch_size", 100000);
     c.batch_delay = node.get_duration("batch_delay");
 
@@ -360,6 +376,7 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
     }
     std::map<std::string, SourceLocation, std::less<>> seen;
     std::set<std::string> warned;
+    std::map<std::string, std::shared_ptr<const re2::RE2>> regexes;
     for (const auto& entry : entries) {
         auto name = entry.get_string("name");
         auto where = entry.location_of("name");
@@ -370,7 +387,7 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
                                     first->second.file, first->second.line, first->second.column));
             continue;
         }
-        auto site = SiteReader(node, entry, diags, warned).read();
+        auto site = SiteReader(node, entry, diags, warned, regexes).read();
         if (!site) {
             continue;
         }

@@ -65,6 +65,7 @@ struct Config {
     std::size_t sites_total = 0;                      // before sharding
     Shard shard;
     std::size_t max_concurrency = 1000;
+    std::size_t workers = 1;
     std::size_t batch_size = 500;
     Duration batch_delay{};
 };
