@@ -42,7 +42,8 @@ done
 
 # CPU seconds (user+sys) a process has used so far, from /proc/<pid>/stat.
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14+$15)/hz}' "/proc/$1/stat"; }
-rss_mib() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+rss_mib() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }   # peak
+rss_now_mib() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }  # at this moment
 
 # ---- nginx: a 10 KB page, one worker per core --------------------------------------------------
 mkdir -p "$WORK/www" "$WORK/nginx"
@@ -92,7 +93,7 @@ bb_cpu1=$(cpu_s "$BB")
 bb_probes=$(echo "$bb_out" | awk '/requests in/ {print $1}')
 bb_rate=$(echo "$bb_out" | awk '/Requests\/sec/ {print $2}')
 bb_us=$(python3 -c "print(round(($bb_cpu1-$bb_cpu0)*1e6/$bb_probes, 1))")
-bb_rss=$(rss_mib "$BB")
+bb_rss="$(rss_now_mib "$BB")/$(rss_mib "$BB")"
 kill "$BB"
 
 # ---- agent ---------------------------------------------------------------------------------------
@@ -147,7 +148,7 @@ read -r l_wall l_user l_sys _ < "$WORK/a0.time"
 read -r a_wall a_user a_sys a_rss_kib < "$WORK/a.time"
 a_rate=$(python3 -c "print(round($A_SITES/max($a_wall-$l_wall, 0.001)))")
 a_us=$(python3 -c "print(round(($a_user+$a_sys-$l_user-$l_sys)*1e6/$A_SITES, 1))")
-a_rss=$(python3 -c "print(round($a_rss_kib/1024, 1))")
+a_rss="-/$(python3 -c "print(round($a_rss_kib/1024, 1))")"
 
 # (b) and (c): a fixed schedule. After a warm-up of one interval plus a little (start-up, the
 # first round spread over the interval), CPU and checks are counted over a window of SECONDS.
@@ -165,7 +166,7 @@ run_schedule() {  # run_schedule N INTERVAL WARMUP SECONDS -> "checks cpu_us rss
   sleep "$seconds"
   cpu1=$(cpu_s "$pid")
   lines1=$(wc -l < "$WORK/s.jsonl")
-  rss=$(rss_mib "$pid")
+  rss="$(rss_now_mib "$pid")/$(rss_mib "$pid")"
   kill -TERM "$pid"
   wait "$pid" || true
   sed -n "$((lines0 + 1)),${lines1}p" "$WORK/s.jsonl" > "$WORK/window.jsonl"
@@ -187,7 +188,7 @@ report=$(cat <<EOF
 
 Command: \`bench/http_check.sh${1:+ $1}\` (nginx-light $(nginx -v 2>&1 | sed 's|.*/||'), 10 KB page, \`Connection: close\` semantics throughout)
 
-| run | checks/s | CPU µs per check | RSS MiB | ok % | lag p50 ms | lag p99 ms |
+| run | checks/s | CPU µs per check | RSS MiB (steady/peak) | ok % | lag p50 ms | lag p99 ms |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: |
 | wrk -t2 -c64 -H 'Connection: close' (ceiling) | $wrk_rate | | | | | |
 | blackbox_exporter 0.23, regex module, 32 concurrent probes | $bb_rate | $bb_us | $bb_rss | | | |
@@ -198,6 +199,8 @@ Command: \`bench/http_check.sh${1:+ $1}\` (nginx-light $(nginx -v 2>&1 | sed 's|
 Ratios: (a) is ${a_vs_wrk}% of wrk's Connection: close rate (target >= 60%); blackbox_exporter
 spends ${per_cpu_ratio}x the CPU per probe that http_check spends per check (target >= 4x).
 Every client, server and the agent share the same $(nproc) cores, so rates are lower bounds.
+RSS: steady is VmRSS at the end of the window; peak is VmHWM, reached while loading the site
+list (yaml-cpp holds the whole parsed list at once).
 
 EOF
 )
