@@ -6,6 +6,7 @@
 #include <csignal>
 #include <fstream>
 #include <map>
+#include <thread>
 
 #include "http_check.hpp"
 #include "plugin_config.hpp"
@@ -51,6 +52,10 @@ class Capture final : public vigil::Emitter {
         }
         ack(vigil::AckStatus::Delivered);
         return true;
+    }
+    std::vector<vigil::CheckRecord> all() const {
+        std::lock_guard lock(mutex_);
+        return records_;
     }
     std::map<std::string, vigil::CheckRecord> by_name() const {
         std::lock_guard lock(mutex_);
@@ -243,4 +248,46 @@ TEST_CASE("http_check: SIGHUP starts new sites, stops removed ones, keeps the ot
         auto offset = (t - stay[0]) % 200'000;
         CHECK((offset < 2'000 || offset > 198'000));  // within 2 ms of the grid (clock reads differ)
     }
+}
+
+namespace {
+// Stops after `after` has passed.
+class StopAfter final : public vigil::StopToken {
+  public:
+    explicit StopAfter(vigil::Duration after) : deadline_(std::chrono::steady_clock::now() + after) {}
+    bool stop_requested() const override { return std::chrono::steady_clock::now() >= deadline_; }
+    bool wait_for(vigil::Duration d) const override {
+        std::this_thread::sleep_for(std::min<vigil::Duration>(d, deadline_ - std::chrono::steady_clock::now()));
+        return stop_requested();
+    }
+
+  private:
+    std::chrono::steady_clock::time_point deadline_;
+};
+}  // namespace
+
+TEST_CASE("http_check: a check still running at its next slot skips that slot; never two at once", "[integration]") {
+    const auto& f = fixture();
+    auto s = vigil::test::check_section("plugin: http_check\ninterval: 100ms\ntimeout: 1s\nsites:\n" +
+                                            site("slowpoke", f.url("/delay/350")),
+                                        kOptions, vigil::PluginKind::Source);
+    REQUIRE_FALSE(s->diags.has_errors());  // the timeout-over-interval warning is expected
+    auto config = parse_config(s->node, s->diags);
+    REQUIRE(config);
+    auto& overruns = vigil::counter("vigil_http_check_overruns_total", {{"instance", "overrun-test"}});
+    auto before = overruns.value();
+    HttpCheck check(std::move(*config), "overrun-test", "probe", vigil::Logger("overrun-test"));
+    Capture capture;
+    StopAfter stop(1500ms);
+    REQUIRE(check.run(capture, stop, vigil::RunOptions{false}).ok());
+    auto records = capture.all();
+    REQUIRE(records.size() >= 3);
+    for (std::size_t i = 1; i < records.size(); ++i) {
+        // Each check starts only after the previous one (350 ms) finished, on a 100 ms slot.
+        auto gap = records[i].timestamp - records[i - 1].timestamp;
+        CHECK(gap >= 350ms);
+        CHECK(gap < 600ms);
+        CHECK(records[i].lag_ms < 50);  // started on a slot, not late
+    }
+    CHECK(overruns.value() - before >= 2 * (records.size() - 1));  // ~3 slots skipped per check
 }
