@@ -351,11 +351,38 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
     c.batch_size = positive("batch_size", 100000);
     c.batch_delay = node.get_duration("batch_delay");
 
-    std::vector<ConfigNode> entries = node.items("sites");
+    // Sites are read one at a time, straight from each list, so that a long sites_file is never
+    // held whole in memory: validated, checked for a duplicate name, turned into a Site, dropped.
+    std::map<std::string, SourceLocation, std::less<>> seen;
+    std::set<std::string> warned;
+    std::map<std::string, std::shared_ptr<const re2::RE2>> regexes;
+    std::size_t entries = 0;
+    auto process = [&](const ConfigNode& entry) {
+        ++entries;
+        auto name = entry.get_string("name");
+        auto where = entry.location_of("name");
+        auto [first, inserted] = seen.emplace(name, where);
+        if (!inserted) {
+            diags.error(where, entry.path_of("name"),
+                        fmt::format("duplicate site name \"{}\" (first at {}:{}:{})", name,
+                                    first->second.file, first->second.line, first->second.column));
+            return;
+        }
+        auto site = SiteReader(node, entry, diags, warned, regexes).read();
+        if (!site) {
+            return;
+        }
+        ++c.sites_total;
+        if (c.shard.keeps(site->name)) {
+            c.sites.push_back(std::make_shared<const Site>(std::move(*site)));
+        }
+    };
+    for (const auto& entry : node.items("sites")) {
+        process(entry);
+    }
     if (node.has("sites_file")) {
         auto file = node.resolve_path(node.get_string("sites_file"));
-        auto more = load_list(file, kSiteOptions, node.location_of("sites_file"), diags);
-        entries.insert(entries.end(), more.begin(), more.end());
+        for_each_in_list_file(file, kSiteOptions, node.location_of("sites_file"), diags, process);
     }
     if (node.has("sites_env")) {
         auto var = node.get_string("sites_env");
@@ -364,37 +391,11 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
             diags.error(node.location_of("sites_env"), node.path_of("sites_env"),
                         fmt::format("environment variable {} is not set", var));
         } else {
-            auto more = parse_list(value, "$" + var, node.base_dir(), kSiteOptions, diags);
-            entries.insert(entries.end(), more.begin(), more.end());
+            for_each_in_list(value, "$" + var, node.base_dir(), kSiteOptions, diags, process);
         }
     }
-    if (entries.empty() && !diags.has_errors()) {
+    if (entries == 0 && !diags.has_errors()) {
         diags.error(node.location(), node.path(), "no sites: set sites, sites_file or sites_env");
-    }
-    if (diags.error_count() > errors_before) {
-        return std::nullopt;  // a site list that failed validation cannot be read safely
-    }
-    std::map<std::string, SourceLocation, std::less<>> seen;
-    std::set<std::string> warned;
-    std::map<std::string, std::shared_ptr<const re2::RE2>> regexes;
-    for (const auto& entry : entries) {
-        auto name = entry.get_string("name");
-        auto where = entry.location_of("name");
-        auto [first, inserted] = seen.emplace(name, where);
-        if (!inserted) {
-            diags.error(where, entry.path_of("name"),
-                        fmt::format("duplicate site name \"{}\" (first at {}:{}:{})", name,
-                                    first->second.file, first->second.line, first->second.column));
-            continue;
-        }
-        auto site = SiteReader(node, entry, diags, warned, regexes).read();
-        if (!site) {
-            continue;
-        }
-        ++c.sites_total;
-        if (c.shard.keeps(site->name)) {
-            c.sites.push_back(std::make_shared<const Site>(std::move(*site)));
-        }
     }
     if (diags.error_count() > errors_before) {
         return std::nullopt;

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -183,16 +184,20 @@ class VIGIL_API ConfigNode {
     std::shared_ptr<const detail::ConfigNodeImpl> impl_;
 };
 
-/// Parses `text` (YAML, or JSON, which YAML reads as is) whose root is a list of maps, and
-/// validates each map against `table` exactly as the pipeline file is validated. `name` is what
-/// messages call the text ("sites.yaml", "$WEBSITES"); relative paths inside resolve against
-/// `base_dir`. Returns the maps (paths "[0]", "[1]"...); problems go to `diags`.
-VIGIL_API std::vector<ConfigNode> parse_list(const std::string& text, const std::string& name,
-                                             const std::filesystem::path& base_dir,
-                                             const OptionSpec* table, Diagnostics& diags);
+/// Calls `each`, in order, with every map of a list held in `text` (YAML, or JSON, which YAML
+/// reads as is), each validated against `table` exactly as the pipeline file is. A map with
+/// validation errors is reported in `diags` and not passed to `each`. `name` is what messages
+/// call the text ("sites.json", "$WEBSITES"); relative paths inside resolve against `base_dir`.
+/// Paths are "[0]", "[1]"... A JSON array is streamed: one element is parsed at a time, so a list
+/// of 100,000 sites never exists as one parsed tree. The node passed to `each` is valid only
+/// during the call.
+VIGIL_API void for_each_in_list(const std::string& text, const std::string& name,
+                                const std::filesystem::path& base_dir, const OptionSpec* table,
+                                Diagnostics& diags,
+                                const std::function<void(const ConfigNode&)>& each);
 /// The same for a file; a file that cannot be read is one diagnostic at `where`.
-VIGIL_API std::vector<ConfigNode> load_list(const std::filesystem::path& file,
-                                            const OptionSpec* table, const SourceLocation& where,
-                                            Diagnostics& diags);
+VIGIL_API void for_each_in_list_file(const std::filesystem::path& file, const OptionSpec* table,
+                                     const SourceLocation& where, Diagnostics& diags,
+                                     const std::function<void(const ConfigNode&)>& each);
 
 }  // namespace vigil

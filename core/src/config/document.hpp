@@ -20,6 +20,10 @@ struct Document {
     std::filesystem::path base_dir;
     YAML::Node root;
     config::Environment env;
+    // Where this text starts inside `file` (0 for a whole file): set when one element of a
+    // larger JSON list is parsed alone, so its marks still give the file's line and column.
+    int line_offset = 0;
+    int column_offset = 0;
 };
 
 struct ConfigNodeImpl {

@@ -122,6 +122,26 @@ TEST_CASE("http_check: the original project's JSON list loads from a file and fr
     CHECK(shape.errors().find("bad.json:1:1: error: expected a list of maps") != std::string::npos);
 }
 
+TEST_CASE("http_check: a streamed JSON site list keeps each error's own line and column", "[unit][config]") {
+    vigil::test::TempDir dir;
+    auto file = dir.write("sites.json", "[\n"
+                                        "  {\"name\": \"a\", \"url\": \"https://a.example/\"},\n"
+                                        "  \"not a site\",\n"
+                                        "  {\"name\": \"b\",\n"
+                                        "   \"url\": \"https://b.example/\", \"regex\": \"(\", \"timeout\": 5},\n"
+                                        "  {\"name\": \"a\", \"url\": \"https://c.example/\"}\n"
+                                        "]\n");
+    auto p = parse("plugin: http_check\nsites_file: " + file.string() + "\n");
+    auto f = file.string();
+    CHECK(p.errors() == f + ":3:3: error: [1]: expected a map\n" +
+                            f + ":5:58: error: [2].timeout: expected a duration such as 250ms, 10s, 5m or 1h, got \"5\"\n" +
+                            f + ":6:12: error: [3].name: duplicate site name \"a\" (first at " + f + ":2:12)\n");
+    dir.write("broken.json", "[\n  {\"name\": \"a\", \"url\": \"https://a.example/\"},\n  {\"name\": \"b\" \"url\": 1}\n]\n");
+    auto broken = parse("plugin: http_check\nsites_file: " + (dir / "broken.json").string() + "\n");
+    CHECK(broken.errors() == (dir / "broken.json").string() +
+                                 ":3:16: error: invalid JSON: Missing a comma or '}' after an object member.\n");
+}
+
 TEST_CASE("http_check: an empty site list, a bad shard and a long timeout are reported", "[unit][config]") {
     CHECK(parse("plugin: http_check\n").errors() == "p.yaml:1:1: error: no sites: set sites, sites_file or sites_env\n");
     auto shard = parse("plugin: http_check\nshard: 4/3\nsites: [{name: a, url: 'http://a/'}]\n");
