@@ -126,3 +126,34 @@ sinks:
         CHECK_NOTHROW(s->node.items("sites"));
     }
 }
+
+TEST_CASE("fuzz: mutated JSON site lists never crash the streaming list reader", "[unit][fuzz]") {
+    const std::string seed = R"([
+  {"name": "example", "url": "https://example.com", "regex": "Example Domain"},
+  {"name": "python", "url": "https://www.python.org", "interval": "5s"},
+  {"name": "x", "url": "http://x/", "tags": ["a", "b"]}
+])";
+    const vigil::OptionSpec site[] = {
+        {.key = "name", .type = vigil::OptionType::String, .required = true},
+        {.key = "url", .type = vigil::OptionType::String, .required = true},
+        {.key = "regex", .type = vigil::OptionType::String},
+        {.key = "interval", .type = vigil::OptionType::Duration, .default_value = "30s"},
+        {.key = "tags", .type = vigil::OptionType::StringList},
+        {},
+    };
+    std::mt19937_64 rng(11);
+    std::size_t accepted = 0;
+    for (int i = 0; i < 10000; ++i) {
+        vigil::Diagnostics diags;
+        vigil::for_each_in_list(mutate(seed, rng), "fuzz.json", ".", site, diags, [&](const vigil::ConfigNode& n) {
+            ++accepted;
+            CHECK_NOTHROW(n.get_string("name"));
+            CHECK_NOTHROW(n.get_duration("interval"));
+            CHECK_NOTHROW(n.get_string_list("tags"));
+        });
+        for (const auto& d : diags.entries()) {
+            CHECK(d.location.line >= 1);  // every error is located
+        }
+    }
+    CHECK(accepted > 0);
+}
