@@ -199,8 +199,8 @@ Command: \`bench/http_check.sh${1:+ $1}\` (nginx-light $(nginx -v 2>&1 | sed 's|
 Ratios: (a) is ${a_vs_wrk}% of wrk's Connection: close rate (target >= 60%); blackbox_exporter
 spends ${per_cpu_ratio}x the CPU per probe that http_check spends per check (target >= 4x).
 Every client, server and the agent share the same $(nproc) cores, so rates are lower bounds.
-RSS: steady is VmRSS at the end of the window; peak is VmHWM, reached while loading the site
-list (yaml-cpp holds the whole parsed list at once).
+RSS: steady is VmRSS at the end of the window; peak is VmHWM over the whole run (site-list
+loading included).
 
 EOF
 )

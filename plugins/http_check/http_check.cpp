@@ -353,7 +353,13 @@ class HttpCheck::Worker {
             overruns_.inc();
             return;
         }
-        auto* tr = new Transfer();
+        Transfer* tr = nullptr;
+        if (spare_.empty()) {
+            tr = new Transfer();
+        } else {
+            tr = spare_.back().release();
+            spare_.pop_back();
+        }
         tr->site = site;
         tr->site_id = id;
         tr->scheduled = scheduled;
@@ -409,10 +415,20 @@ class HttpCheck::Worker {
         running_.erase(t->site->name);
         active_.erase(t);
         in_flight_gauge_.set(static_cast<double>(active_.size()));
-        delete t;
+        recycle(t);
         if (pending_.size() >= batch_size_) {
             flush(true);
         }
+    }
+
+    // Transfers are reused so that a check costs no allocation of its body buffer (and none of
+    // the page faults of touching fresh memory); a buffer grown past 256 KiB is given back.
+    void recycle(Transfer* t) {
+        t->reset();
+        if (t->body.capacity() > 256 * 1024) {
+            std::string().swap(t->body);
+        }
+        spare_.emplace_back(t);
     }
 
     // One line when a site starts failing, then with backoff while it keeps failing, and one
@@ -485,6 +501,7 @@ class HttpCheck::Worker {
     std::unordered_set<Transfer*> active_;
     std::unordered_map<std::string, Complaint> complaints_;
     std::vector<CURL*> pool_;
+    std::vector<std::unique_ptr<Transfer>> spare_;
     std::deque<Scheduler::SiteId> once_queue_;
     std::unordered_map<Scheduler::SiteId, std::uint64_t> skipped_seen_;
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <strings.h>
 
 #include <fmt/core.h>
 
@@ -45,6 +46,19 @@ Transfer::~Transfer() {
     }
 }
 
+void Transfer::reset() {
+    easy = nullptr;
+    site.reset();
+    body.clear();
+    received = 0;
+    truncated = false;
+    if (headers != nullptr) {
+        curl_slist_free_all(headers);
+        headers = nullptr;
+    }
+    errbuf[0] = '\0';
+}
+
 void Transfer::configure(CURL* handle) {
     easy = handle;
     const Site& s = *site;
@@ -78,8 +92,15 @@ void Transfer::configure(CURL* handle) {
     if (s.url.compare(0, 8, "https://") == 0) {
         curl_easy_setopt(easy, CURLOPT_CERTINFO, 1L);
     }
+    bool has_connection = false;
     for (const auto& [k, v] : s.headers) {
         headers = curl_slist_append(headers, fmt::format("{}: {}", k, v).c_str());
+        has_connection = has_connection || strcasecmp(k.c_str(), "Connection") == 0;
+    }
+    // Each check uses its connection once: say so, so the server closes it after the response
+    // instead of holding an idle keep-alive slot for us until we hang up.
+    if (!has_connection) {
+        headers = curl_slist_append(headers, "Connection: close");
     }
     if (headers != nullptr) {
         curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
@@ -93,7 +114,7 @@ void Transfer::configure(CURL* handle) {
         curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(s.body->size()));
         curl_easy_setopt(easy, CURLOPT_POSTFIELDS, s.body->data());
     }
-    body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(s.max_body, 64 * 1024)));
+    body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(s.max_body, 16 * 1024)));
 }
 
 Outcome Transfer::outcome(CURLcode code) const {

@@ -35,6 +35,8 @@ struct Transfer {
     /// Sets every option of the easy handle for this site. Connections are never reused and
     /// DNS is never cached, so each check measures what a new visitor would see.
     void configure(CURL* handle);
+    /// Clears the check's state (keeping the body buffer's capacity) for reuse.
+    void reset();
     /// curl's measurements and our body, once curl reported the transfer done with `code`.
     Outcome outcome(CURLcode code) const;
 };
