@@ -179,6 +179,14 @@ int run_pipeline(const Options& o) {
     }
 
     Logger log;
+    telemetry::MetricsServer metrics;
+    if (file->metrics_listen) {
+        if (auto st = metrics.start(*file->metrics_listen); !st.ok()) {
+            log.error("{}", st.message());
+            return kExitRuntime;
+        }
+        log.info("serving /metrics and /healthz on {}:{}", file->metrics_listen->host, metrics.port());
+    }
     pipeline::PipelineOptions po;
     po.name = file->name;
     po.max_in_flight = file->max_in_flight;
@@ -193,6 +201,7 @@ int run_pipeline(const Options& o) {
         SignalThread signals(
             [&] {
                 signalled = true;
+                metrics.set_healthy(false);
                 log.info("stop requested: stopping the source and draining");
                 pipe.request_stop();
             },

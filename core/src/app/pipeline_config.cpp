@@ -105,9 +105,14 @@ std::unique_ptr<PipelineFile> load_pipeline_file(const std::filesystem::path& pa
         }
     });
     safe([&] {
-        if (root.child("metrics").has("listen")) {
-            diags.warning(root.child("metrics").location_of("listen"), "metrics.listen",
-                          "the /metrics endpoint is not served by this version yet; ignoring");
+        auto metrics = root.child("metrics");
+        if (metrics.has("listen")) {
+            auto text = metrics.get_string("listen");
+            file->metrics_listen = telemetry::parse_listen(text);
+            if (!file->metrics_listen) {
+                diags.error(metrics.location_of("listen"), "metrics.listen",
+                            fmt::format("\"{}\" is not host:port with an IP address, e.g. 127.0.0.1:9464", text));
+            }
         }
     });
     safe([&] {

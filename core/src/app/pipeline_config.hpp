@@ -12,6 +12,7 @@
 #include "loader/registry.hpp"
 #include "pipeline/sink_runner.hpp"
 #include "telemetry/logging.hpp"
+#include "telemetry/metrics_server.hpp"
 
 namespace vigil::app {
 
@@ -41,6 +42,7 @@ struct PipelineFile {
     std::optional<LogLevel> log_level;
     std::optional<telemetry::LogFormat> log_format;
     std::vector<std::filesystem::path> plugin_dirs;
+    std::optional<telemetry::ListenAddress> metrics_listen;
     std::unique_ptr<Section> source;
     std::vector<std::unique_ptr<Section>> sinks;
 };

@@ -198,3 +198,46 @@ TEST_CASE("agent: SIGHUP reloads the source's options; a bad file is refused and
     child.signal(SIGTERM);
     CHECK(child.wait(std::chrono::seconds(20)) == 0);
 }
+
+TEST_CASE("agent: metrics.listen serves Prometheus /metrics and /healthz", "[unit][agent]") {
+    TempDir dir;
+    auto p = dir.write("p.yaml", R"(pipeline: t
+source: {plugin: counting_source, count: 0, batch_size: 5, interval: 5ms}
+sinks: [{plugin: flaky_sink, fail_first: 1, retry: {initial: 1ms}}]
+metrics: {listen: "127.0.0.1:0"}
+)");
+    Child child(agent({"--pipeline", p.string()}));
+    std::string port;
+    REQUIRE(wait_until([&] {
+        auto err = child.err();
+        auto at = err.find("serving /metrics and /healthz on 127.0.0.1:");
+        if (at == std::string::npos) {
+            return false;
+        }
+        auto start = at + std::string("serving /metrics and /healthz on 127.0.0.1:").size();
+        port = err.substr(start, err.find('\n', start) - start);
+        return true;
+    }));
+    auto base = "http://127.0.0.1:" + port;
+    std::string metrics;
+    REQUIRE(wait_until([&] {
+        metrics = vigil::test::run({"/usr/bin/curl", "-sS", base + "/metrics"}).out;
+        return metrics.find("vigil_sink_batches_total{instance=\"flaky_sink.0\"} ") != std::string::npos;
+    }));
+    CHECK(metrics.find("# TYPE vigil_sink_retries_total counter") != std::string::npos);
+    CHECK(metrics.find("vigil_sink_retries_total{instance=\"flaky_sink.0\"} 1\n") != std::string::npos);
+    CHECK(metrics.find("vigil_pipeline_batches_emitted_total{pipeline=\"t\"}") != std::string::npos);
+    auto health = vigil::test::run({"/usr/bin/curl", "-sS", "-w", " %{http_code}", base + "/healthz"});
+    CHECK(health.out == "ok\n 200");
+    auto missing = vigil::test::run({"/usr/bin/curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", base + "/nope"});
+    CHECK(missing.out == "404");
+    child.signal(SIGTERM);
+    CHECK(child.wait(std::chrono::seconds(20)) == 0);
+}
+
+TEST_CASE("agent: a malformed metrics.listen is a configuration error", "[unit][agent]") {
+    expect_config_error("pipeline: t\nsource: {plugin: counting_source}\nsinks: [{plugin: stdout_sink}]\n"
+                        "metrics: {listen: 'localhost:9464'}\n",
+                        "p.yaml:4:19: error: metrics.listen: \"localhost:9464\" is not host:port with an IP address, "
+                        "e.g. 127.0.0.1:9464");
+}

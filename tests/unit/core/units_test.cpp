@@ -46,3 +46,20 @@ TEST_CASE("sizes parse with binary and decimal units", "[unit][config]") {
     CHECK_FALSE(vigil::parse_size("MiB"));
     CHECK_FALSE(vigil::parse_size("99999999999999TiB"));
 }
+
+#include "telemetry/metrics_server.hpp"
+
+TEST_CASE("metrics.listen accepts IP:port forms only", "[unit][config]") {
+    using vigil::telemetry::parse_listen;
+    auto a = parse_listen("127.0.0.1:9464");
+    REQUIRE(a);
+    CHECK(a->host == "127.0.0.1");
+    CHECK(a->port == 9464);
+    CHECK(parse_listen("[::1]:0")->host == "::1");
+    CHECK(parse_listen(":9464")->host == "0.0.0.0");
+    CHECK_FALSE(parse_listen("localhost:9464"));  // no DNS at bind time
+    CHECK_FALSE(parse_listen("127.0.0.1"));
+    CHECK_FALSE(parse_listen("127.0.0.1:70000"));
+    CHECK_FALSE(parse_listen("127.0.0.1:"));
+    CHECK_FALSE(parse_listen("[::1]9464"));
+}
