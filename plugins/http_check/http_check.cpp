@@ -215,7 +215,7 @@ class HttpCheck::Worker {
   private:
     Time now() const { return wall_start_ + (std::chrono::steady_clock::now() - steady_start_); }
 
-    static int on_socket(CURL*, curl_socket_t fd, int what, void* user, void*) {
+    static int on_socket(CURL*, curl_socket_t fd, int what, void* user, void* known) {
         auto* self = static_cast<Worker*>(user);
         if (what == CURL_POLL_REMOVE) {
             epoll_ctl(self->epoll_, EPOLL_CTL_DEL, fd, nullptr);
@@ -224,8 +224,14 @@ class HttpCheck::Worker {
         epoll_event ev{};
         ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
         ev.data.fd = fd;
-        // curl may hand us a descriptor number it reused after a close we never saw removed.
-        if (epoll_ctl(self->epoll_, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT) {
+        // curl keeps a pointer per socket for us: set once the socket is in the epoll set, so a
+        // new socket costs one ADD and not a failed MOD first.
+        if (known == nullptr) {
+            if (epoll_ctl(self->epoll_, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST) {
+                epoll_ctl(self->epoll_, EPOLL_CTL_MOD, fd, &ev);
+            }
+            curl_multi_assign(self->multi_, fd, self);
+        } else if (epoll_ctl(self->epoll_, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT) {
             epoll_ctl(self->epoll_, EPOLL_CTL_ADD, fd, &ev);
         }
         return 0;
