@@ -32,7 +32,6 @@ std::vector<std::filesystem::path> search_path(const Options& o, const PipelineF
 
 int list_plugins(const Options& o) {
     loader::Registry registry(search_path(o, nullptr));
-    int refused = 0;
     for (const auto& dir : registry.search_path()) {
         std::error_code ec;
         std::vector<std::filesystem::path> files;
@@ -47,7 +46,6 @@ int list_plugins(const Options& o) {
             const auto* p = registry.load_path(f, error);
             if (p == nullptr) {
                 std::cerr << "warning: " << error << '\n';
-                ++refused;
                 continue;
             }
             const auto& d = *p->descriptor;

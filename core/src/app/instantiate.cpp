@@ -89,7 +89,6 @@ void bind_section(Section& s, PluginKind want, const OptionSpec* reserved,
 
 void bind_plugins(PipelineFile& file, loader::Registry& registry, Diagnostics& diags) {
     if (file.source) {
-        file.source->node = config::rebind(file.source->node, nullptr);
         bind_section(*file.source, PluginKind::Source, kSourceReserved, "", registry, diags);
         if (file.source->plugin != nullptr && file.source->instance.empty()) {
             file.source->instance = std::string(file.source->plugin->descriptor->name) + ".0";

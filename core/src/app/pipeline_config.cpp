@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "app/pipeline_config.hpp"
 
-#include <set>
 
 #include <fmt/core.h>
 #include <yaml-cpp/yaml.h>
@@ -66,12 +65,7 @@ std::unique_ptr<PipelineFile> load_pipeline_file(const std::filesystem::path& pa
     auto file = std::make_unique<PipelineFile>();
     file->doc = doc;
     file->root = config::root_node(doc, kPipelineOptions);
-    std::size_t before = diags.error_count();
     config::validate(file->root, diags);
-    if (diags.error_count() > before) {
-        // Type errors in core keys make the typed getters below unsafe; plugin sections may still
-        // be checked for what they can tell.
-    }
     const ConfigNode& root = file->root;
     auto safe = [&](auto fn) {
         try {

@@ -54,16 +54,10 @@ Found lookup(const detail::ConfigNodeImpl& impl, std::string_view key, OptionTyp
                                            key, to_string(f.spec->type), to_string(type)));
     }
     f.location = impl.location;
-    if (impl.present && impl.node.IsMap()) {
-        for (auto it = impl.node.begin(); it != impl.node.end(); ++it) {
-            if (it->first.IsScalar() && it->first.Scalar() == key) {
-                f.value = it->second;
-                f.present = true;
-                f.location = config::locate(*impl.doc, it->second.Mark(),
-                                            config::locate(*impl.doc, it->first.Mark()));
-                break;
-            }
-        }
+    if (auto entry = config::find_entry(impl, key)) {
+        f.value = entry->value;
+        f.present = true;
+        f.location = entry->location;
     }
     return f;
 }
@@ -93,33 +87,14 @@ std::optional<std::string> scalar(const detail::ConfigNodeImpl& impl, std::strin
 
 }  // namespace
 
-bool ConfigNode::has(std::string_view key) const {
-    if (!impl_->present || !impl_->node.IsMap()) {
-        return false;
-    }
-    for (auto it = impl_->node.begin(); it != impl_->node.end(); ++it) {
-        if (it->first.IsScalar() && it->first.Scalar() == key) {
-            return true;
-        }
-    }
-    return false;
-}
+bool ConfigNode::has(std::string_view key) const { return config::find_entry(*impl_, key).has_value(); }
 
 SourceLocation ConfigNode::location_of(std::string_view key) const {
-    if (impl_->present && impl_->node.IsMap()) {
-        for (auto it = impl_->node.begin(); it != impl_->node.end(); ++it) {
-            if (it->first.IsScalar() && it->first.Scalar() == key) {
-                return config::locate(*impl_->doc, it->second.Mark(),
-                                      config::locate(*impl_->doc, it->first.Mark()));
-            }
-        }
-    }
-    return impl_->location;
+    auto entry = config::find_entry(*impl_, key);
+    return entry ? entry->location : impl_->location;
 }
 
-std::string ConfigNode::path_of(std::string_view key) const {
-    return impl_->path.empty() ? std::string(key) : impl_->path + "." + std::string(key);
-}
+std::string ConfigNode::path_of(std::string_view key) const { return config::join_path(impl_->path, key); }
 
 std::string ConfigNode::get_string(std::string_view key) const {
     return scalar(*impl_, key, OptionType::String).value_or("");
@@ -185,22 +160,18 @@ std::uint64_t ConfigNode::get_size(std::string_view key) const {
 }
 
 Secret ConfigNode::get_secret(std::string_view key) const {
-    auto s = scalar(*impl_, key, OptionType::Secret);
-    auto file_key = std::string(key) + "_file";
-    if (has(file_key)) {
-        auto file = config::raw_child(*this, file_key);
-        std::string error;
-        auto text = config::scalar_text(*impl_->doc, file.impl().node, error);
-        if (!text) {
-            throw std::logic_error(error);
-        }
-        auto content = config::read_secret_file(impl_->doc->base_dir, *text, error);
-        if (!content) {
-            throw std::logic_error(error);
-        }
-        return Secret(*content);
+    auto s = scalar(*impl_, key, OptionType::Secret);  // also refuses a key the table lacks
+    auto file = config::find_entry(*impl_, std::string(key) + "_file");
+    if (!file) {
+        return Secret(s.value_or(""));
     }
-    return Secret(s.value_or(""));
+    std::string error;
+    auto path = config::scalar_text(*impl_->doc, file->value, error);
+    auto content = path ? config::read_secret_file(impl_->doc->base_dir, *path, error) : std::nullopt;
+    if (!content) {
+        throw std::logic_error(error);
+    }
+    return Secret(*content);
 }
 
 std::vector<std::string> ConfigNode::get_string_list(std::string_view key) const {

@@ -67,11 +67,21 @@ ConfigNode rebind(const ConfigNode& node, const OptionSpec* table) {
     return ConfigNode(std::move(impl));
 }
 
-namespace {
 std::string join_path(const std::string& parent, std::string_view key) {
     return parent.empty() ? std::string(key) : parent + "." + std::string(key);
 }
-}  // namespace
+
+std::optional<Entry> find_entry(const detail::ConfigNodeImpl& impl, std::string_view key) {
+    if (!impl.present || !impl.node.IsMap()) {
+        return std::nullopt;
+    }
+    for (auto it = impl.node.begin(); it != impl.node.end(); ++it) {
+        if (it->first.IsScalar() && it->first.Scalar() == key) {
+            return Entry{it->second, locate(*impl.doc, it->second.Mark(), locate(*impl.doc, it->first.Mark()))};
+        }
+    }
+    return std::nullopt;
+}
 
 ConfigNode raw_child(const ConfigNode& parent, std::string_view key) {
     const auto& p = parent.impl();
@@ -79,16 +89,10 @@ ConfigNode raw_child(const ConfigNode& parent, std::string_view key) {
     impl->doc = p.doc;
     impl->path = join_path(p.path, key);
     impl->location = p.location;
-    if (p.present && p.node.IsMap()) {
-        const YAML::Node& map = p.node;
-        for (auto it = map.begin(); it != map.end(); ++it) {
-            if (it->first.IsScalar() && it->first.Scalar() == key) {
-                impl->node = it->second;
-                impl->present = !it->second.IsNull();
-                impl->location = locate(*p.doc, it->second.Mark(), locate(*p.doc, it->first.Mark()));
-                break;
-            }
-        }
+    if (auto entry = find_entry(p, key)) {
+        impl->node = entry->value;
+        impl->present = !entry->value.IsNull();
+        impl->location = entry->location;
     }
     return ConfigNode(std::move(impl));
 }

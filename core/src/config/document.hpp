@@ -68,6 +68,18 @@ void validate(const ConfigNode& node, Diagnostics& diags);
 /// Checks a free-form subtree for duplicate keys and interpolation errors only.
 void validate_free_form(const ConfigNode& node, Diagnostics& diags);
 
+/// "parent.key", or "key" at the root: the key path every message prints.
+std::string join_path(const std::string& parent, std::string_view key);
+
+/// The value stored under `key` in a node's map, and where it is (the key's place when the value
+/// carries no mark, as for `key:` with nothing after it).
+struct Entry {
+    YAML::Node value;
+    SourceLocation location;
+};
+/// nullopt when the key is absent or the node is not a map.
+std::optional<Entry> find_entry(const detail::ConfigNodeImpl& impl, std::string_view key);
+
 /// The option named `key` in `table`, or nullptr.
 const OptionSpec* find_option(const OptionSpec* table, std::string_view key);
 

@@ -17,10 +17,6 @@ namespace {
 
 using detail::Document;
 
-std::string child_path(const std::string& parent, std::string_view key) {
-    return parent.empty() ? std::string(key) : parent + "." + std::string(key);
-}
-
 std::string allowed_list(const OptionSpec* table) {
     std::string out;
     std::size_t n = 0;
@@ -78,35 +74,35 @@ class Validator {
             const std::string& key = it->first.Scalar();
             auto [first, inserted] = seen.emplace(key, key_loc);
             if (!inserted) {
-                diags_.error(key_loc, child_path(path, key),
+                diags_.error(key_loc, join_path(path, key),
                              fmt::format("duplicate key \"{}\" (first at {}:{})", key,
                                          first->second.line, first->second.column));
                 continue;
             }
             if (table == nullptr) {
-                free_form(it->second, child_path(path, key), key_loc);
+                free_form(it->second, join_path(path, key), key_loc);
                 continue;
             }
             const OptionSpec* spec = find_option(table, key);
             if (spec == nullptr && key.size() > 5 && key.ends_with("_file")) {
                 const OptionSpec* base = find_option(table, std::string_view(key).substr(0, key.size() - 5));
                 if (base != nullptr && base->type == OptionType::Secret) {
-                    secret_file(it->second, child_path(path, key), locate(doc_, it->second.Mark(), key_loc));
+                    secret_file(it->second, join_path(path, key), locate(doc_, it->second.Mark(), key_loc));
                     continue;
                 }
             }
             if (spec == nullptr) {
-                unknown(key, table, child_path(path, key), key_loc);
+                unknown(key, table, join_path(path, key), key_loc);
                 continue;
             }
-            value(*spec, it->second, child_path(path, key), locate(doc_, it->second.Mark(), key_loc));
+            value(*spec, it->second, join_path(path, key), locate(doc_, it->second.Mark(), key_loc));
         }
         for (const OptionSpec* o = table; o != nullptr && o->key != nullptr; ++o) {
             bool present = seen.count(o->key) > 0;
             if (o->type == OptionType::Secret) {
                 bool via_file = seen.count(std::string(o->key) + "_file") > 0;
                 if (present && via_file) {
-                    diags_.error(seen[std::string(o->key) + "_file"], child_path(path, std::string(o->key) + "_file"),
+                    diags_.error(seen[std::string(o->key) + "_file"], join_path(path, std::string(o->key) + "_file"),
                                  fmt::format("set \"{0}\" or \"{0}_file\", not both", o->key));
                 }
                 present = present || via_file;
@@ -219,7 +215,7 @@ class Validator {
                 for (auto it = v.begin(); it != v.end(); ++it) {
                     if (!it->second.IsScalar()) {
                         diags_.error(locate(doc_, it->second.Mark(), where),
-                                     child_path(path, it->first.Scalar()), "expected a string");
+                                     join_path(path, it->first.Scalar()), "expected a string");
                     }
                 }
                 return;

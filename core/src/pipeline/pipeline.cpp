@@ -149,12 +149,10 @@ RunResult Pipeline::run() {
         r->start();
     }
     Status source_status;
-    bool source_threw = false;
     std::thread source_thread([&] {
         try {
             source_status = source_.run(*this, *token_, RunOptions{options_.once});
         } catch (const std::exception& e) {
-            source_threw = true;
             source_status = Status::error(fmt::format("{}: source threw: {}", source_instance_, e.what()));
         }
         // A source that returns on its own (--once, or failure) ends the pipeline.
@@ -162,15 +160,11 @@ RunResult Pipeline::run() {
     });
     source_thread.join();
 
-    if (!source_status.ok() && !token_->stop_requested()) {
-        source_threw = true;
-    }
     if (!source_status.ok()) {
         result_.ok = false;
         result_.error = source_status.message();
         log_.error("{}", source_status.message());
     }
-    (void)source_threw;
 
     // Drain: wait for every accepted batch to resolve, up to the deadline.
     {
