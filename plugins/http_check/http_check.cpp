@@ -302,12 +302,12 @@ class HttpCheck::Worker {
         for (const auto& s : sites) {
             auto found = by_name_.find(s->name);
             if (found != by_name_.end()) {
-                auto& rt = sites_.at(found->second);
-                if (rt.site->same_as(*s)) {
+                auto& current = sites_.at(found->second);
+                if (current->same_as(*s)) {
                     continue;
                 }
-                if (rt.site->interval == s->interval) {
-                    rt.site = s;
+                if (current->interval == s->interval) {
+                    current = s;
                     continue;
                 }
                 sched_.remove(found->second);
@@ -315,7 +315,7 @@ class HttpCheck::Worker {
                 by_name_.erase(found);
             }
             auto id = sched_.add(s->interval, stable_hash(s->name), t);
-            sites_[id] = SiteRuntime{s, false};
+            sites_[id] = s;
             by_name_[s->name] = id;
         }
     }
@@ -339,12 +339,7 @@ class HttpCheck::Worker {
             if (!slot) {
                 return;
             }
-            auto skipped = sched_.skipped(slot->id);
-            auto& seen = skipped_seen_[slot->id];
-            if (skipped > seen) {
-                skipped_.inc(skipped - seen);
-                seen = skipped;
-            }
+            skipped_.inc(slot->skipped);
             start(slot->id, slot->scheduled, t);
         }
     }
@@ -354,7 +349,7 @@ class HttpCheck::Worker {
         if (it == sites_.end()) {
             return;
         }
-        const auto& site = it->second.site;
+        const auto& site = it->second;
         if (running_.count(site->name) > 0) {
             overruns_.inc();
             return;
@@ -367,7 +362,6 @@ class HttpCheck::Worker {
             spare_.pop_back();
         }
         tr->site = site;
-        tr->site_id = id;
         tr->scheduled = scheduled;
         tr->started = t;
         tr->started_wall = std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now());
@@ -401,14 +395,9 @@ class HttpCheck::Worker {
     void finish(Transfer* t, CURLcode code) {
         Outcome out = t->outcome(code);
         double lag_ms = std::chrono::duration<double, std::milli>(t->started - t->scheduled).count();
-        CheckRecord r = make_record(*t->site, out, t->started_wall, lag_ms, make_check_id(t->started_wall, rng_),
-                                    o_.agent_);
         ErrorKind kind = ErrorKind::None;
-        for (auto k : kKinds) {
-            if (r.error && *r.error == to_string(k)) {
-                kind = k;
-            }
-        }
+        CheckRecord r = make_record(*t->site, out, t->started_wall, lag_ms, make_check_id(t->started_wall, rng_),
+                                    o_.agent_, &kind);
         results_[static_cast<int>(kind)]->inc();
         complain(*t->site, r);
         if (pending_.empty()) {
@@ -501,7 +490,7 @@ class HttpCheck::Worker {
     CURLM* multi_ = nullptr;
     std::optional<std::chrono::steady_clock::time_point> curl_deadline_;
     Scheduler sched_;
-    std::unordered_map<Scheduler::SiteId, SiteRuntime> sites_;
+    std::unordered_map<Scheduler::SiteId, std::shared_ptr<const Site>> sites_;
     std::unordered_map<std::string, Scheduler::SiteId> by_name_;
     std::unordered_set<std::string> running_;
     std::unordered_set<Transfer*> active_;
@@ -509,7 +498,6 @@ class HttpCheck::Worker {
     std::vector<CURL*> pool_;
     std::vector<std::unique_ptr<Transfer>> spare_;
     std::deque<Scheduler::SiteId> once_queue_;
-    std::unordered_map<Scheduler::SiteId, std::uint64_t> skipped_seen_;
 
     std::vector<Record> pending_;
     std::chrono::steady_clock::time_point pending_since_;

@@ -40,10 +40,6 @@ class HttpCheck final : public Source {
     static std::size_t worker_of(const std::string& name, std::size_t workers);
 
   private:
-    struct SiteRuntime {
-        std::shared_ptr<const Site> site;
-        bool running = false;
-    };
     class Worker;
     friend class Worker;
     void offer(const Config& c);  // hands each worker its share; reload_mutex_ held

@@ -82,7 +82,7 @@ std::optional<Timestamp> parse_cert_time(std::string_view text) {
 }
 
 CheckRecord make_record(const Site& site, const Outcome& o, Timestamp started, double lag_ms,
-                        std::string check_id, const std::string& agent) {
+                        std::string check_id, const std::string& agent, ErrorKind* kind_out) {
     CheckRecord r;
     r.name = site.name;
     r.url = site.url;
@@ -130,17 +130,22 @@ CheckRecord make_record(const Site& site, const Outcome& o, Timestamp started, d
     }
 
     if (kind != ErrorKind::None) {
-        r.error = std::string(to_string(kind));
         r.error_detail = o.curl_error.empty() ? std::string(curl_easy_strerror(code)) : o.curl_error;
     } else if (!site.expect_status.contains(static_cast<int>(o.status))) {
-        r.error = "http";
+        kind = ErrorKind::Http;
         r.error_detail = fmt::format("status {} is not one of {}", o.status, site.expect_status.to_string());
     } else if (!regex_matched) {
-        r.error = "regex";
+        kind = ErrorKind::Regex;
         r.error_detail = o.truncated
                              ? fmt::format("no match for \"{}\" in the first {} bytes (body cut at max_body)",
                                            *site.regex_text, o.body.size())
                              : fmt::format("no match for \"{}\" in {} bytes", *site.regex_text, o.body.size());
+    }
+    if (kind != ErrorKind::None) {
+        r.error = std::string(to_string(kind));
+    }
+    if (kind_out != nullptr) {
+        *kind_out = kind;
     }
     r.ok = !r.error.has_value();
     return r;

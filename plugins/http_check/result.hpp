@@ -43,9 +43,11 @@ struct Outcome {
 
 /// Builds the record of one check. Precedence of errors: transport (curl) first, then status,
 /// then regex. The regex runs on what was read, even when the status is unexpected, so
-/// regex_check always says what the body held.
+/// regex_check always says what the body held. `kind`, if given, receives the record's error
+/// kind (None when ok), for counting without re-reading the record's string.
 CheckRecord make_record(const Site& site, const Outcome& outcome, Timestamp started,
-                        double lag_ms, std::string check_id, const std::string& agent);
+                        double lag_ms, std::string check_id, const std::string& agent,
+                        ErrorKind* kind = nullptr);
 
 /// Parses OpenSSL's "Expire date" as libcurl's certinfo prints it ("Nov 28 12:00:00 2027 GMT").
 std::optional<Timestamp> parse_cert_time(std::string_view text);

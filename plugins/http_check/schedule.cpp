@@ -45,13 +45,15 @@ std::optional<Scheduler::Slot> Scheduler::pop_due(Time now) {
     heap_.pop();
     auto& site = sites_.at(e.id);
     Time next = e.due + site.interval;
+    std::uint64_t skipped = 0;
     if (next <= now) {
         auto behind = (now - next) / site.interval + 1;  // whole slots already past
-        site.skipped += static_cast<std::uint64_t>(behind);
+        skipped = static_cast<std::uint64_t>(behind);
+        site.skipped += skipped;
         next += behind * site.interval;
     }
     heap_.push({next, e.id, ++site.generation});
-    return Slot{e.id, e.due};
+    return Slot{e.id, e.due, skipped};
 }
 
 std::uint64_t Scheduler::skipped(SiteId id) const {

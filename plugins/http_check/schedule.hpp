@@ -29,6 +29,7 @@ class Scheduler {
     struct Slot {
         SiteId id;
         Time scheduled;
+        std::uint64_t skipped;  // slots of this site passed over by this pop (the loop was late)
     };
 
     /// Adds a site whose first slot is the first grid point at or after `now`.

@@ -69,8 +69,8 @@ void Transfer::configure(CURL* handle) {
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(s.timeout).count();
+    // Bounds the whole check, connect and redirects included.
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<long long>(1, timeout_ms)));
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::max<long long>(1, timeout_ms)));
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, s.follow_redirects ? 1L : 0L);
     curl_easy_setopt(easy, CURLOPT_MAXREDIRS, s.max_redirects);
     // A redirect may not lead to file://, ldap:// or anything else curl speaks.

@@ -17,7 +17,6 @@ namespace vigil::plugins::http_check {
 struct Transfer {
     CURL* easy = nullptr;  // owned by the pool, lent for the check
     std::shared_ptr<const Site> site;
-    Scheduler::SiteId site_id = 0;
     Time scheduled{};
     Time started{};
     Timestamp started_wall{};

@@ -85,8 +85,10 @@ TEST_CASE("http_check: the record says ok only when status, regex and transport 
     };
     for (const auto& c : cases) {
         INFO(c.what);
-        auto r = make_record(site(c.regex), c.outcome, t, 1.5, "id", "probe");
+        ErrorKind kind = ErrorKind::Other;
+        auto r = make_record(site(c.regex), c.outcome, t, 1.5, "id", "probe", &kind);
         CHECK(r.error == c.error);
+        CHECK(std::string(to_string(kind)) == r.error.value_or(""));
         CHECK(r.regex_check == c.regex_check);
         CHECK(r.ok == !c.error.has_value());
         CHECK(r.name == "shop");

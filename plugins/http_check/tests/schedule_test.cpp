@@ -92,6 +92,7 @@ TEST_CASE("schedule: a loop more than an interval late skips slots instead of bu
     auto late = s.pop_due(t0 + 35s);  // slots at 10s, 20s, 30s are due; only one check runs
     REQUIRE(late);
     CHECK(late->scheduled == t0 + 10s);
+    CHECK(late->skipped == 2);
     CHECK(s.skipped(id) == 2);
     CHECK(*s.next_due() == t0 + 40s);  // back on the grid
     CHECK_FALSE(s.pop_due(t0 + 39s));
