@@ -529,7 +529,8 @@ Status HttpCheck::run(Emitter& out, const StopToken& stop, const RunOptions& opt
     // to the system before settling into the steady state.
     ::malloc_trim(0);
     Outbox outbox(out, {{"instance", instance_}}, log_);
-    std::size_t n = std::max<std::size_t>(1, std::min(config_.workers, std::max<std::size_t>(1, config_.sites.size())));
+    // parse_config makes workers at least 1; no more workers than sites.
+    std::size_t n = std::min(config_.workers, std::max<std::size_t>(1, config_.sites.size()));
     {
         std::lock_guard lock(reload_mutex_);
         for (std::size_t i = 0; i < n; ++i) {

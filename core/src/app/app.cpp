@@ -94,15 +94,17 @@ class Reloader {
         Logger log;
         log.info("SIGHUP: reloading {}", options_.pipeline.string());
         Diagnostics diags;
+        auto refuse = [&] {
+            for (const auto& d : diags.entries()) {
+                log.error("reload refused: {}", d.render());
+            }
+        };
         auto file = load_pipeline_file(options_.pipeline, diags);
         if (file) {
             bind_plugins(*file, registry_, diags);
         }
         if (!file || diags.has_errors()) {
-            for (const auto& d : diags.entries()) {
-                log.error("reload refused: {}", d.render());
-            }
-            return;
+            return refuse();
         }
         apply_logging(options_, file.get(), diags);
         if (file->source->plugin != current_.source->plugin) {
@@ -111,12 +113,8 @@ class Reloader {
             log.warn("reload: {} cannot reload its options; restart the agent to apply changes",
                      current_.source->instance);
         } else if (!source_.reload(file->source->node, diags)) {
-            for (const auto& d : diags.entries()) {
-                log.error("reload refused: {}", d.render());
-            }
-            return;
-        }
-        if (effective_yaml(*file) != effective_yaml(current_) && source_.supports_reload()) {
+            return refuse();
+        } else {
             log.info("reload applied to {}; changes to sinks and core keys need a restart",
                      current_.source->instance);
         }
