@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "vigil/log.hpp"
 #include "vigil/record.hpp"
@@ -22,9 +23,13 @@ class DeadLetter {
     DeadLetter(const DeadLetter&) = delete;
     DeadLetter& operator=(const DeadLetter&) = delete;
 
-    /// Writes one entry: {"time","pipeline","sink","reason","origin","record"}; fsyncs the file so
-    /// an entry is durable before the batch it came from is acknowledged.
-    void write(const std::string& sink, const Record& record, const std::string& reason);
+    struct Letter {
+        const Record* record;
+        std::string reason;
+    };
+    /// Writes one entry per letter: {"time","pipeline","sink","reason","origin","record"}, then
+    /// fsyncs the file once, so the entries are durable before their batch is acknowledged.
+    void write(const std::string& sink, const std::vector<Letter>& letters);
 
   private:
     std::string pipeline_;

@@ -121,12 +121,14 @@ bool SinkRunner::deliver(const Batch& batch) {
                 log_.info("recovered after {} failed attempts (last error: {})",
                           backoff_.attempts(), last_error);
             }
+            std::vector<DeadLetter::Letter> letters;
             for (const auto& r : result.rejected) {
                 rejected_.inc();
                 if (!r.dead_lettered && r.index < batch.records.size()) {
-                    dead_letter_.write(instance_, batch.records[r.index], r.reason);
+                    letters.push_back({&batch.records[r.index], r.reason});
                 }
             }
+            dead_letter_.write(instance_, letters);
             batches_ok_.inc();
             records_ok_.inc(batch.records.size() - std::min(batch.records.size(), result.rejected.size()));
             return true;
@@ -136,10 +138,12 @@ bool SinkRunner::deliver(const Batch& batch) {
         if (retry_.max_attempts > 0 && backoff_.attempts() + 1 >= retry_.max_attempts) {
             log_.error("batch {} ({} records): giving up after {} attempts: {}; dead-lettering its records",
                        batch.sequence, batch.records.size(), retry_.max_attempts, last_error);
+            std::vector<DeadLetter::Letter> letters;
             for (const auto& rec : batch.records) {
-                rejected_.inc();
-                dead_letter_.write(instance_, rec, "gave up after retries: " + last_error);
+                letters.push_back({&rec, "gave up after retries: " + last_error});
             }
+            rejected_.inc(letters.size());
+            dead_letter_.write(instance_, letters);
             return true;
         }
         Duration wait = backoff_.next();
