@@ -13,6 +13,10 @@ function(vigil_add_catch_tests)
              COMMAND ${T_TARGET} "[${tag}]" --reporter compact --durations no
              WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
     set_tests_properties(${T_TARGET}.${tag} PROPERTIES LABELS ${tag} TIMEOUT ${T_TIMEOUT})
+    if(tag STREQUAL "fault")
+      # Fault tests kill and restart the shared services: nothing else may run meanwhile.
+      set_tests_properties(${T_TARGET}.${tag} PROPERTIES RUN_SERIAL TRUE)
+    endif()
     if(T_ENVIRONMENT)
       set_tests_properties(${T_TARGET}.${tag} PROPERTIES ENVIRONMENT "${T_ENVIRONMENT}")
     endif()

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "kafka_options.hpp"
+
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <memory>
+
+#include <fmt/core.h>
+
+namespace vigil::plugins::kafka {
+
+namespace {
+const char* const kProtocols[] = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL", nullptr};
+const char* const kMechanisms[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", nullptr};
+}  // namespace
+
+const OptionSpec kSecurityOptions[] = {
+    {.key = "protocol", .type = OptionType::String, .default_value = "PLAINTEXT", .one_of = kProtocols,
+     .description = "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"},
+    {.key = "sasl_mechanism", .type = OptionType::String, .default_value = "PLAIN", .one_of = kMechanisms,
+     .description = "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (SASL protocols only)"},
+    {.key = "username", .type = OptionType::String, .description = "SASL user name (the original project's KAFKA_USERNAME)"},
+    {.key = "password", .type = OptionType::Secret, .description =
+         "SASL password; or password_file naming a file that holds it (never printed)"},
+    {.key = "ca_file", .type = OptionType::String, .description =
+         "PEM file of the CA that signed the brokers' certificates; default: the system's CAs"},
+    {.key = "cert_file", .type = OptionType::String, .description = "PEM client certificate (mutual TLS), with key_file"},
+    {.key = "key_file", .type = OptionType::String, .description = "PEM private key of cert_file"},
+    {},
+};
+
+const OwnedProperty kClientOwned[] = {
+    {"bootstrap.servers", "set `brokers` instead"},
+    {"metadata.broker.list", "set `brokers` instead"},
+    {"security.protocol", "set `security.protocol` instead"},
+    {"sasl.mechanism", "set `security.sasl_mechanism` instead"},
+    {"sasl.mechanisms", "set `security.sasl_mechanism` instead"},
+    {"sasl.username", "set `security.username` instead"},
+    {"sasl.password", "set `security.password` or `security.password_file` instead, which are never printed"},
+    {"ssl.ca.location", "set `security.ca_file` instead"},
+    {"ssl.certificate.location", "set `security.cert_file` instead"},
+    {"ssl.key.location", "set `security.key_file` instead"},
+    {"client.id", "Vigil names each client after its plugin instance"},
+    {nullptr, nullptr},
+};
+
+std::string property(const Properties& props, const std::string& key) {
+    std::string value;
+    for (const auto& [k, v] : props) {
+        if (k == key) {
+            value = v;
+        }
+    }
+    return value;
+}
+
+namespace {
+
+// A file option: resolved against the pipeline file and readable now, so a typo is a config
+// error rather than a TLS failure at the first connection.
+std::string readable_file(const ConfigNode& node, const char* key, Diagnostics& diags) {
+    auto text = node.get_string(key);
+    if (text.empty()) {
+        return {};
+    }
+    auto path = node.resolve_path(text);
+    if (::access(path.c_str(), R_OK) != 0) {
+        diags.error(node.location_of(key), node.path_of(key),
+                    fmt::format("cannot read \"{}\": {}", path.string(), std::strerror(errno)));
+    }
+    return path.string();
+}
+
+}  // namespace
+
+void read_connection(const ConfigNode& node, Properties& props, Diagnostics& diags) {
+    auto brokers = node.get_string("brokers");
+    if (brokers.find_first_not_of(" ,") == std::string::npos) {
+        diags.error(node.location_of("brokers"), node.path_of("brokers"),
+                    "no broker given; expected host:port[,host:port...]");
+    }
+    props.emplace_back("bootstrap.servers", brokers);
+
+    auto sec = node.child("security");
+    auto protocol = sec.get_string("protocol");
+    props.emplace_back("security.protocol", protocol);
+    bool sasl = protocol.rfind("SASL_", 0) == 0;
+    bool tls = protocol == "SSL" || protocol == "SASL_SSL";
+    auto user = sec.get_string("username");
+    auto password = sec.get_secret("password");
+    if (sasl) {
+        auto mechanism = sec.get_string("sasl_mechanism");
+        props.emplace_back("sasl.mechanism", mechanism);
+        if (user.empty()) {
+            diags.error(sec.location_of("username"), sec.path_of("username"),
+                        fmt::format("protocol {} needs a username", protocol));
+        }
+        if (password.empty()) {
+            diags.error(sec.location_of("password"), sec.path_of("password"),
+                        fmt::format("protocol {} needs a password (or password_file)", protocol));
+        }
+        props.emplace_back("sasl.username", user);
+        props.emplace_back("sasl.password", password.reveal());
+        if (mechanism.rfind("SCRAM", 0) == 0 && rd_kafka_version() < 0x020601ff) {
+            diags.warning(sec.location_of("sasl_mechanism"), sec.path_of("sasl_mechanism"),
+                          fmt::format("librdkafka {} fails {} against Kafka 4 brokers (librdkafka issue "
+                                      "#4895, fixed in 2.6.1); Kafka 3 brokers work, or use PLAIN over SASL_SSL",
+                                      rd_kafka_version_str(), mechanism));
+        }
+    } else {
+        for (const char* key : {"username", "password", "sasl_mechanism"}) {
+            if (sec.has(key) || (std::strcmp(key, "password") == 0 && sec.has("password_file"))) {
+                diags.error(sec.location_of(key), sec.path_of(key),
+                            fmt::format("applies to protocols SASL_PLAINTEXT and SASL_SSL only, not {}", protocol));
+            }
+        }
+    }
+    auto ca = readable_file(sec, "ca_file", diags);
+    auto cert = readable_file(sec, "cert_file", diags);
+    auto key = readable_file(sec, "key_file", diags);
+    if (!tls) {
+        for (const char* k : {"ca_file", "cert_file", "key_file"}) {
+            if (sec.has(k)) {
+                diags.error(sec.location_of(k), sec.path_of(k),
+                            fmt::format("applies to protocols SSL and SASL_SSL only, not {}", protocol));
+            }
+        }
+        return;
+    }
+    if (cert.empty() != key.empty()) {
+        const char* missing = cert.empty() ? "cert_file" : "key_file";
+        diags.error(sec.location_of(cert.empty() ? "key_file" : "cert_file"), sec.path(),
+                    fmt::format("cert_file and key_file go together; {} is missing", missing));
+    }
+    if (!ca.empty()) {
+        props.emplace_back("ssl.ca.location", ca);
+    }
+    if (!cert.empty() && !key.empty()) {
+        props.emplace_back("ssl.certificate.location", cert);
+        props.emplace_back("ssl.key.location", key);
+    }
+}
+
+void read_passthrough(const ConfigNode& node, const OwnedProperty* owned, Properties& props,
+                      Diagnostics& diags) {
+    if (!node.has("librdkafka")) {
+        return;
+    }
+    std::unique_ptr<rd_kafka_conf_t, void (*)(rd_kafka_conf_t*)> probe(rd_kafka_conf_new(), rd_kafka_conf_destroy);
+    for (const auto& [key, value] : node.get_string_map("librdkafka")) {
+        auto where = node.location_of_entry("librdkafka", key);
+        auto path = node.path_of("librdkafka") + "." + key;
+        const char* reason = nullptr;
+        for (const auto* table : {owned, kClientOwned}) {
+            for (const OwnedProperty* o = table; o != nullptr && o->key != nullptr; ++o) {
+                if (key == o->key) {
+                    reason = o->reason;
+                }
+            }
+        }
+        if (reason != nullptr) {
+            diags.error(where, path, fmt::format("Vigil sets this property itself: {}", reason));
+            continue;
+        }
+        char err[512] = "";
+        if (rd_kafka_conf_set(probe.get(), key.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+            diags.error(where, path, fmt::format("librdkafka: {}", err));
+            continue;
+        }
+        props.emplace_back(key, value);
+    }
+}
+
+void validate_client(rd_kafka_type_t type, const Properties& props, const ConfigNode& node,
+                     Diagnostics& diags) {
+    if (diags.has_errors()) {
+        return;  // the entries are reported already; a combined check would only repeat them
+    }
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    char err[512] = "";
+    for (const auto& [key, value] : props) {
+        if (key == "bootstrap.servers") {
+            continue;  // with no broker the client connects nowhere
+        }
+        if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+            diags.error(node.location(), node.path(), fmt::format("librdkafka refused {}: {}", key, err));
+            rd_kafka_conf_destroy(conf);
+            return;
+        }
+    }
+    // Silence the "no bootstrap.servers" notice of this throwaway client.
+    rd_kafka_conf_set_log_cb(conf, [](const rd_kafka_t*, int, const char*, const char*) {});
+    rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof err);
+    if (rk == nullptr) {
+        rd_kafka_conf_destroy(conf);
+        // Point at the option the message is about when it names one of ours.
+        std::string text = err;
+        auto sec = node.child("security");
+        SourceLocation at = node.has("librdkafka") ? node.location_of("librdkafka") : node.location();
+        std::string path = node.has("librdkafka") ? node.path_of("librdkafka") : node.path();
+        for (auto [prop, key] : {std::pair{"ssl.ca.location", "ca_file"}, std::pair{"ssl.certificate.location", "cert_file"},
+                                 std::pair{"ssl.key.location", "key_file"}}) {
+            if (text.find(prop) != std::string::npos && sec.has(key)) {
+                at = sec.location_of(key);
+                path = sec.path_of(key);
+            }
+        }
+        diags.error(at, path, fmt::format("librdkafka refused the configuration: {}", text));
+        return;
+    }
+    rd_kafka_destroy(rk);
+}
+
+}  // namespace vigil::plugins::kafka

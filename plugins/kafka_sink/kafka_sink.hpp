@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "kafka_client.hpp"
+#include "kafka_sink_config.hpp"
+#include "vigil/log.hpp"
+#include "vigil/metrics.hpp"
+#include "vigil/sink.hpp"
+
+namespace vigil::plugins::kafka_sink {
+
+/// Publishes each record as one JSON message through an idempotent producer (acks=all).
+/// write() returns only when every record of the batch has a delivery report: delivered, or
+/// refused for good (too large, topic missing, not authorised), which the core dead-letters.
+/// A record whose send failed for a reason that may heal is sent again inside the same write(),
+/// so one failed record never makes the whole batch go out twice.
+class KafkaSink final : public Sink {
+  public:
+    KafkaSink(Config config, std::string instance, Logger log);
+    ~KafkaSink() override;
+
+    Status start() override;
+    WriteResult write(const Batch& batch) override;
+    void interrupt() override;
+    void stop() override;
+    Status healthcheck() override;
+
+    /// The message key of a record under `field`; empty for KeyField::None.
+    static std::string_view key_of(const CheckRecord& r, KeyField field);
+
+  private:
+    enum class Slot : std::uint8_t { ToSend, InFlight, Delivered, Rejected };
+    struct Current {
+        std::uint64_t sequence = 0;
+        std::uint32_t generation = 0;  // tells late reports of an abandoned batch apart
+        std::vector<Slot> slots;
+        std::vector<Rejection> rejected;
+        std::size_t remaining = 0;     // slots ToSend or InFlight
+    };
+
+    Status connect();
+    void begin(const Batch& batch);
+    /// Produces every ToSend slot it can; false when librdkafka's queue is full.
+    void produce_pending(const Batch& batch);
+    void on_delivery(const rd_kafka_message_t& m);
+    void recreate_after_fatal();
+    Counter& error_counter(rd_kafka_resp_err_t err);
+
+    Config config_;
+    std::string instance_;
+    Logger log_;
+    kafka::ClientEvents events_;
+    kafka::Client producer_;
+    Current cur_;
+    std::uint32_t next_generation_ = 1;
+    std::atomic<bool> interrupted_{false};
+    bool stopping_ = false;
+    Complaint resend_complaint_;
+    std::uint64_t resent_since_log_ = 0;
+
+    Counter& delivered_;
+    Counter& rejected_;
+    Counter& resent_;
+    std::map<rd_kafka_resp_err_t, Counter*> errors_;
+};
+
+}  // namespace vigil::plugins::kafka_sink

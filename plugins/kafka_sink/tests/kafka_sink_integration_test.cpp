@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: Apache-2.0
+// kafka_sink against the real broker of scripts/services.
+#include <csignal>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "kafka_sink.hpp"
+#include "kafka_support.hpp"
+#include "plugin_config.hpp"
+#include "support.hpp"
+
+namespace kt = vigil::test::kafka;
+using vigil::plugins::kafka_sink::KafkaSink;
+
+namespace {
+
+std::unique_ptr<KafkaSink> make_sink(const std::string& yaml) {
+    auto s = vigil::test::check_section("plugin: kafka_sink\n" + yaml, vigil::plugins::kafka_sink::kOptions,
+                                        vigil::PluginKind::Sink);
+    INFO(s->errors());
+    REQUIRE_FALSE(s->diags.has_errors());
+    auto c = vigil::plugins::kafka_sink::parse_config(s->node, "vigil-test", s->diags);
+    INFO(s->errors());
+    REQUIRE(c);
+    return std::make_unique<KafkaSink>(std::move(*c), "kafka_sink.test", vigil::Logger("kafka_sink.test"));
+}
+
+vigil::Batch records(int n, const std::string& prefix, std::uint64_t sequence = 1) {
+    vigil::Batch b;
+    b.sequence = sequence;
+    for (int i = 0; i < n; ++i) {
+        vigil::CheckRecord r;
+        r.name = prefix + "-site-" + std::to_string(i % 7);
+        r.url = "https://example.com/" + std::to_string(i);
+        r.response_time = 10 + i;
+        r.status_code = 200;
+        r.timestamp = vigil::Timestamp(std::chrono::microseconds(1'800'000'000'000'000 + i));
+        r.check_id = prefix + "-" + std::to_string(i);
+        b.records.push_back({r, {}});
+    }
+    return b;
+}
+
+std::string sasl_yaml(const std::string& topic, const std::string& password, const std::string& ca) {
+    return "brokers: " + kt::env("KAFKA_BOOTSTRAP_SERVERS") + "\ntopic: " + topic +
+           "\nsecurity:\n  protocol: SASL_SSL\n  sasl_mechanism: PLAIN\n  username: " + kt::env("KAFKA_USERNAME") +
+           "\n  password: \"" + password + "\"\n  ca_file: " + ca + "\n";
+}
+
+std::size_t occurrences(const std::string& text, const std::string& needle) {
+    std::size_t n = 0;
+    for (auto p = text.find(needle); p != std::string::npos; p = text.find(needle, p + 1)) {
+        ++n;
+    }
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("kafka_sink: a batch over PLAINTEXT arrives once, keyed by site name, as the record's JSON",
+          "[integration]") {
+    auto topic = kt::unique("sink-plain");
+    kt::create_topic(topic, 3);
+    auto sink = make_sink("brokers: " + kt::plaintext_brokers() + "\ntopic: " + topic + "\n");
+    REQUIRE(sink->start().ok());
+    auto batch = records(1000, "p");
+    auto result = sink->write(batch);
+    REQUIRE(result.kind == vigil::WriteResult::Kind::Accepted);
+    CHECK(result.rejected.empty());
+    sink->stop();
+
+    auto got = kt::read_all(topic, 1000);
+    REQUIRE(got.size() == 1000);
+    CHECK(kt::count(topic) == 1000);
+    std::map<std::string, std::int32_t> partition_of_key;
+    std::map<std::string, std::int64_t> last_index_of_key;
+    for (const auto& m : got) {
+        auto decoded = vigil::decode_json(m.value);
+        INFO(m.value);
+        REQUIRE(decoded);
+        CHECK(m.key == decoded.record->name);
+        auto index = std::stoll(decoded.record->check_id.substr(2));
+        CHECK(*decoded.record == batch.records[static_cast<std::size_t>(index)].check);
+        // One site, one partition, in order.
+        auto [it, fresh] = partition_of_key.emplace(m.key, m.partition);
+        CHECK(it->second == m.partition);
+        if (!fresh) {
+            CHECK(last_index_of_key[m.key] < index);
+        }
+        last_index_of_key[m.key] = index;
+    }
+}
+
+TEST_CASE("kafka_sink: SASL_SSL with the CA verified delivers; the healthcheck passes", "[integration]") {
+    auto topic = kt::unique("sink-sasl");
+    kt::create_topic(topic, 1);
+    auto sink = make_sink(sasl_yaml(topic, kt::env("KAFKA_PASSWORD"), kt::env("KAFKA_CA_FILE")));
+    CHECK(sink->healthcheck().message() == "");
+    REQUIRE(sink->start().ok());
+    auto result = sink->write(records(20, "s"));
+    REQUIRE(result.kind == vigil::WriteResult::Kind::Accepted);
+    sink->stop();
+    CHECK(kt::read_all(topic, 20).size() == 20);
+}
+
+TEST_CASE("kafka_sink: a wrong password and an untrusted CA are clear errors within seconds", "[integration]") {
+    auto topic = kt::unique("sink-refused");
+    SECTION("wrong password") {
+        auto t0 = std::chrono::steady_clock::now();
+        auto st = make_sink(sasl_yaml(topic, "not-the-password", kt::env("KAFKA_CA_FILE")))->healthcheck();
+        CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+        CHECK_FALSE(st.ok());
+        CHECK_THAT(st.message(), Catch::StartsWith("cannot reach Kafka brokers " + kt::env("KAFKA_BOOTSTRAP_SERVERS")));
+        CHECK_THAT(st.message(), Catch::Contains("Authentication failed"));
+    }
+    SECTION("untrusted CA") {
+        auto t0 = std::chrono::steady_clock::now();
+        auto st = make_sink(sasl_yaml(topic, kt::env("KAFKA_PASSWORD"), kt::env("VIGIL_UNTRUSTED_CA_FILE")))->healthcheck();
+        CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+        CHECK_FALSE(st.ok());
+        CHECK_THAT(st.message(), Catch::Contains("certificate verify failed"));
+    }
+    SECTION("a running agent logs the authentication failure once, promptly, and keeps the records") {
+        vigil::test::TempDir dir;
+        auto file = dir.write("p.yaml", "pipeline: wrongpw\ndrain_timeout: 1s\nsource:\n  plugin: counting_source\n"
+                                        "  count: 0\n  batch_size: 10\n  interval: 100ms\nsinks:\n  - plugin: kafka_sink\n" +
+                                            [&] {
+                                                std::string y = sasl_yaml(topic, "wrong", kt::env("KAFKA_CA_FILE"));
+                                                std::string out;
+                                                std::istringstream in(y);
+                                                for (std::string line; std::getline(in, line);) {
+                                                    out += "    " + line + "\n";
+                                                }
+                                                return out;
+                                            }());
+        vigil::test::Child agent({vigil::test::agent_binary().string(), "--pipeline", file.string(), "--plugin-dir",
+                                  vigil::test::test_plugin_dir().string()});
+        CHECK(vigil::test::wait_until([&] { return agent.err().find("Authentication failed") != std::string::npos; },
+                                      std::chrono::seconds(10)));
+        agent.signal(SIGTERM);
+        auto code = agent.wait(std::chrono::seconds(30));
+        INFO(agent.err());
+        REQUIRE(code);
+        CHECK(*code == 0);  // a requested stop is a clean exit; the log counts what was not delivered
+        CHECK(occurrences(agent.err(), "cannot reach Kafka brokers") == 1);
+        CHECK_THAT(agent.err(), Catch::Contains("could not be delivered"));
+        CHECK_THAT(agent.err(), !Catch::Contains("Purged"));
+    }
+}
+
+TEST_CASE("kafka_sink: a record too large is refused for good with topic and reason; the rest arrive",
+          "[integration]") {
+    auto topic = kt::unique("sink-large");
+    kt::create_topic(topic, 1);
+    auto sink = make_sink("brokers: " + kt::plaintext_brokers() + "\ntopic: " + topic +
+                          "\nlibrdkafka:\n  message.max.bytes: \"4000\"\n");
+    REQUIRE(sink->start().ok());
+    auto batch = records(10, "l");
+    batch.records[3].check.error_detail = std::string(10'000, 'x');
+    auto result = sink->write(batch);
+    REQUIRE(result.kind == vigil::WriteResult::Kind::Accepted);
+    REQUIRE(result.rejected.size() == 1);
+    CHECK(result.rejected[0].index == 3);
+    CHECK_THAT(result.rejected[0].reason, Catch::Contains("topic " + topic));
+    CHECK_THAT(result.rejected[0].reason, Catch::Contains("MSG_SIZE_TOO_LARGE"));
+    CHECK_FALSE(result.rejected[0].dead_lettered);
+    sink->stop();
+    CHECK(kt::read_all(topic, 9).size() == 9);
+}
+
+TEST_CASE("kafka_sink: broker killed with SIGKILL and restarted mid-stream: nothing acked is lost, nothing "
+          "is written twice, the outage is logged once and its end once", "[fault]") {
+    auto topic = kt::unique("sink-kill");
+    kt::create_topic(topic, 3);
+    vigil::test::TempDir dir;
+    auto acks = dir / "acks.txt";
+    auto file = dir.write("p.yaml", "pipeline: brokerkill\nsource:\n  plugin: counting_source\n  count: 0\n"
+                                    "  batch_size: 100\n  interval: 20ms\n  ack_file: " + acks.string() +
+                                    "\nsinks:\n  - plugin: kafka_sink\n    brokers: " + kt::plaintext_brokers() +
+                                    "\n    topic: " + topic + "\n");
+    vigil::test::Child agent({vigil::test::agent_binary().string(), "--pipeline", file.string(), "--plugin-dir",
+                              vigil::test::test_plugin_dir().string()});
+    auto acked_batches = [&] { return vigil::test::read_lines(acks).size(); };
+    REQUIRE(vigil::test::wait_until([&] { return acked_batches() >= 20; }, std::chrono::seconds(30)));
+    auto services = (vigil::test::source_dir() / "scripts" / "services").string();
+    REQUIRE(vigil::test::run({services, "kill", "kafka"}).code == 0);
+    auto during = acked_batches();
+    REQUIRE(vigil::test::run({services, "start", "kafka"}, {}, std::chrono::seconds(120)).code == 0);
+    REQUIRE(vigil::test::wait_until([&] { return acked_batches() >= during + 20; }, std::chrono::seconds(60)));
+    agent.signal(SIGTERM);
+    auto code = agent.wait(std::chrono::seconds(60));
+    INFO(agent.err());
+    REQUIRE(code == 0);
+
+    std::set<std::string> acked;
+    for (const auto& line : vigil::test::read_lines(acks)) {
+        std::istringstream in(line);
+        std::uint64_t first = 0;
+        std::size_t size = 0;
+        std::string status;
+        in >> first >> size >> status;
+        REQUIRE(status == "delivered");
+        for (std::size_t i = 0; i < size; ++i) {
+            acked.insert(std::to_string(first + i));
+        }
+    }
+    auto in_topic = kt::read_all(topic, acked.size(), std::chrono::seconds(60));
+    std::map<std::string, int> seen;
+    for (const auto& m : in_topic) {
+        auto d = vigil::decode_json(m.value);
+        REQUIRE(d);
+        ++seen[d.record->check_id];
+    }
+    std::size_t missing = 0, duplicated = 0;
+    for (const auto& id : acked) {
+        missing += seen.count(id) == 0 ? 1 : 0;
+    }
+    for (const auto& [id, n] : seen) {
+        duplicated += n > 1 ? 1 : 0;
+    }
+    UNSCOPED_INFO("acked " << acked.size() << " records, topic holds " << in_topic.size());
+    CHECK(missing == 0);
+    CHECK(duplicated == 0);
+    CHECK(occurrences(agent.err(), "cannot reach Kafka brokers") == 1);
+    CHECK(occurrences(agent.err(), "reachable again") == 1);
+}
