@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "kafka_source.hpp"
+
+#include <cstring>
+
+#include <fmt/core.h>
+#include <fmt/format.h>
+
+#include "kafka_errors.hpp"
+#include "message_decode.hpp"
+
+namespace vigil::plugins::kafka_source {
+
+namespace {
+constexpr auto kRecommitEvery = std::chrono::seconds(5);
+constexpr auto kLagEvery = std::chrono::seconds(5);
+constexpr auto kDeadLetterFlush = std::chrono::seconds(10);
+constexpr int kPollMs = 100;
+
+struct ListDeleter {
+    void operator()(rd_kafka_topic_partition_list_t* l) const { rd_kafka_topic_partition_list_destroy(l); }
+};
+using List = std::unique_ptr<rd_kafka_topic_partition_list_t, ListDeleter>;
+
+KafkaSource& self(rd_kafka_t* rk) { return *static_cast<KafkaSource*>(kafka::events_of(rk).owner); }
+}  // namespace
+
+KafkaSource::KafkaSource(Config config, std::string instance, Logger log)
+    : config_(std::move(config)),
+      instance_(std::move(instance)),
+      log_(log),
+      events_(log, config_.brokers),
+      consume_complaint_(std::chrono::seconds(30)),
+      commit_complaint_(std::chrono::seconds(30)),
+      consumed_(counter("vigil_kafka_source_messages_total", {{"instance", instance_}}, "Messages read")),
+      commits_(counter("vigil_kafka_source_commits_total", {{"instance", instance_}},
+                       "Offset commits the group coordinator confirmed")),
+      commit_errors_(counter("vigil_kafka_source_commit_errors_total", {{"instance", instance_}},
+                             "Offset commits that failed (asked again later)")) {
+    events_.owner = this;
+}
+
+KafkaSource::~KafkaSource() {
+    if (!consumer_) {
+        return;
+    }
+    // The pipeline has resolved every batch by now: commit the final positions once, then leave
+    // the group (the revoke that closing triggers finds nothing left to commit).
+    commit(tracker_.unconfirmed(), true);
+    {
+        std::lock_guard lock(commit_mutex_);
+        closing_ = true;
+    }
+    rd_kafka_consumer_close(consumer_.get());
+    consumer_.reset();
+}
+
+Status KafkaSource::healthcheck() { return kafka::probe(config_.producer, config_.topics.front(), log_); }
+
+Status KafkaSource::open(bool once) {
+    auto props = config_.consumer;
+    if (once) {
+        props.emplace_back("enable.partition.eof", "true");
+    }
+    std::string error;
+    consumer_ = kafka::make_client(RD_KAFKA_CONSUMER, props, events_, [](rd_kafka_conf_t* conf) {
+        rd_kafka_conf_set_rebalance_cb(conf, [](rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                                rd_kafka_topic_partition_list_t* parts, void*) {
+            self(rk).on_rebalance(err, parts);
+        });
+        rd_kafka_conf_set_offset_commit_cb(conf, [](rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                                    rd_kafka_topic_partition_list_t* offsets, void*) {
+            self(rk).on_commit(err, offsets);
+        });
+    }, error);
+    if (!consumer_) {
+        return Status::error(error);
+    }
+    rd_kafka_poll_set_consumer(consumer_.get());
+    List topics(rd_kafka_topic_partition_list_new(static_cast<int>(config_.topics.size())));
+    for (const auto& t : config_.topics) {
+        rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+    }
+    if (auto err = rd_kafka_subscribe(consumer_.get(), topics.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return Status::error(fmt::format("cannot subscribe to {}: {}", fmt::join(config_.topics, ", "), kafka::describe(err)));
+    }
+    dlq_ = std::make_unique<DeadLetterQueue>(config_, instance_, log_);
+    return dlq_->open();
+}
+
+void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
+    bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(consumer_.get()), "COOPERATIVE") == 0;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < parts->cnt; ++i) {
+            TopicPartition tp{parts->elems[i].topic, parts->elems[i].partition};
+            tracker_.assign(tp);
+            at_eof_.erase(tp);
+        }
+        log_.info("assigned {} partition(s) of group {}", parts->cnt, config_.group);
+        if (cooperative) {
+            if (rd_kafka_error_t* e = rd_kafka_incremental_assign(consumer_.get(), parts)) {
+                log_.error("incremental assign failed: {}", rd_kafka_error_string(e));
+                rd_kafka_error_destroy(e);
+            }
+        } else {
+            rd_kafka_assign(consumer_.get(), parts);
+        }
+        return;
+    }
+    // Revoked (or lost): commit what was acknowledged, and forget the rest. Acknowledgements
+    // still to come for those partitions are ignored (another member reads them again).
+    std::vector<OffsetTracker::Commit> final;
+    std::set<std::pair<std::string, std::int32_t>> revoked;
+    for (int i = 0; i < parts->cnt; ++i) {
+        TopicPartition tp{parts->elems[i].topic, parts->elems[i].partition};
+        revoked.emplace(tp.topic, tp.partition);
+        if (auto pos = tracker_.revoke(tp); pos && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS &&
+                                                !rd_kafka_assignment_lost(consumer_.get())) {
+            final.push_back({tp, *pos});
+        }
+        at_eof_.erase(tp);
+    }
+    commit(final, true);
+    std::size_t dropped = 0;
+    for (std::size_t i = 0; i < coords_.size();) {
+        const auto& origin = batch_.records[i].origin;
+        bool gone = false;
+        for (const auto& [topic, partition] : revoked) {
+            if (origin.rfind(fmt::format("topic={} partition={} ", topic, partition), 0) == 0) {
+                gone = true;
+            }
+        }
+        if (gone) {
+            batch_.records.erase(batch_.records.begin() + static_cast<std::ptrdiff_t>(i));
+            coords_.erase(coords_.begin() + static_cast<std::ptrdiff_t>(i));
+            ++dropped;
+        } else {
+            ++i;
+        }
+    }
+    log_.info("{} {} partition(s) of group {}; committed {}, dropped {} unsent record(s)",
+              err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ? "revoked" : "lost", parts->cnt, config_.group,
+              final.size(), dropped);
+    if (cooperative) {
+        if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(consumer_.get(), parts)) {
+            rd_kafka_error_destroy(e);
+        }
+    } else {
+        rd_kafka_assign(consumer_.get(), nullptr);
+    }
+}
+
+void KafkaSource::commit(const std::vector<OffsetTracker::Commit>& commits, bool sync) {
+    if (commits.empty()) {
+        return;
+    }
+    std::lock_guard lock(commit_mutex_);
+    if (closing_ || !consumer_) {
+        return;
+    }
+    List list(rd_kafka_topic_partition_list_new(static_cast<int>(commits.size())));
+    for (const auto& c : commits) {
+        rd_kafka_topic_partition_list_add(list.get(), c.tp.topic.c_str(), c.tp.partition)->offset = c.offset;
+    }
+    auto err = rd_kafka_commit(consumer_.get(), list.get(), sync ? 0 : 1);
+    if (sync) {
+        on_commit(err, list.get());
+    } else if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        on_commit(err, list.get());
+    }
+}
+
+void KafkaSource::on_commit(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets) {
+    if (err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        return;
+    }
+    for (int i = 0; offsets != nullptr && i < offsets->cnt; ++i) {
+        const auto& e = offsets->elems[i];
+        bool ok = err == RD_KAFKA_RESP_ERR_NO_ERROR && e.err == RD_KAFKA_RESP_ERR_NO_ERROR;
+        tracker_.commit_result({e.topic, e.partition}, e.offset, ok);
+        if (ok) {
+            commits_.inc();
+        } else {
+            commit_errors_.inc();
+            if (commit_complaint_.complain()) {
+                log_.warn("commit of offset {} on {}/{} failed: {}; asking again", e.offset, e.topic, e.partition,
+                          kafka::describe(err != RD_KAFKA_RESP_ERR_NO_ERROR ? err : e.err));
+            }
+        }
+    }
+}
+
+Gauge& KafkaSource::lag_gauge(const TopicPartition& tp) {
+    auto it = lag_.find(tp);
+    if (it == lag_.end()) {
+        it = lag_.emplace(tp, &gauge("vigil_kafka_source_consumer_lag",
+                                     {{"instance", instance_}, {"topic", tp.topic},
+                                      {"partition", std::to_string(tp.partition)}},
+                                     "Messages in the partition after the last acknowledged one"))
+                 .first;
+    }
+    return *it->second;
+}
+
+void KafkaSource::report_lag() {
+    for (const auto& tp : tracker_.assigned()) {
+        std::int64_t lo = 0, hi = 0;
+        if (rd_kafka_get_watermark_offsets(consumer_.get(), tp.topic.c_str(), tp.partition, &lo, &hi) !=
+                RD_KAFKA_RESP_ERR_NO_ERROR || hi < 0) {
+            continue;
+        }
+        auto pos = tracker_.position(tp).value_or(lo);
+        lag_gauge(tp).set(static_cast<double>(std::max<std::int64_t>(0, hi - pos)));
+    }
+}
+
+void KafkaSource::handle(rd_kafka_message_t& m) {
+    if (m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        at_eof_.insert({rd_kafka_topic_name(m.rkt), m.partition});
+        return;
+    }
+    if (m.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        std::string what = rd_kafka_message_errstr(&m);
+        if (kafka::is_connectivity_error(m.err)) {
+            events_.on_error(m.err, what);
+        } else if (consume_complaint_.complain()) {
+            log_.warn("reading {}: {} ({})", m.rkt != nullptr ? rd_kafka_topic_name(m.rkt) : config_.topics.front(),
+                      what, rd_kafka_err2name(m.err));
+        }
+        return;
+    }
+    consumed_.inc();
+    events_.on_progress();
+    std::string topic = rd_kafka_topic_name(m.rkt);
+    TopicPartition tp{topic, m.partition};
+    at_eof_.erase(tp);
+    auto coord = tracker_.track(tp, m.offset);
+    if (coord.epoch == 0) {
+        return;  // from a partition no longer ours: its new owner reads it
+    }
+    auto decoded = decode_message(topic, m.partition, m.offset, m.payload, m.len, config_.max_message_bytes);
+    if (decoded.record) {
+        if (batch_.records.empty()) {
+            batch_started_ = Clock::now();
+        }
+        batch_.records.push_back(std::move(*decoded.record));
+        coords_.push_back(coord);
+        return;
+    }
+    log_.warn("topic={} partition={} offset={}: not a check result: {}; sent to {}", topic, m.partition, m.offset,
+              decoded.reason, config_.dead_letter_topic_for(topic));
+    dlq_->send(m, decoded.reason, [this, coord] {
+        tracker_.done(coord);
+        commit(tracker_.take_commits(), false);
+    });
+}
+
+bool KafkaSource::emit_batch(Emitter& out) {
+    if (batch_.records.empty()) {
+        return true;
+    }
+    Batch batch = std::move(batch_);
+    auto coords = std::make_shared<std::vector<Coord>>(std::move(coords_));
+    batch_ = Batch{};
+    coords_.clear();
+    return out.emit(std::move(batch), [this, coords](AckStatus status) {
+        if (status != AckStatus::Delivered) {
+            return;  // not stored: its offsets stay uncommitted and are read again
+        }
+        for (const auto& c : *coords) {
+            tracker_.done(c);
+        }
+        commit(tracker_.take_commits(), false);
+    });
+}
+
+Status KafkaSource::run(Emitter& out, const StopToken& stop, const RunOptions& options) {
+    if (auto st = open(options.once); !st.ok()) {
+        return st;
+    }
+    auto next_recommit = Clock::now() + kRecommitEvery;
+    auto next_lag = Clock::now() + kLagEvery;
+    while (!stop.stop_requested()) {
+        int wait = kPollMs;
+        if (!batch_.records.empty()) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                batch_started_ + config_.max_batch_delay - Clock::now()).count();
+            wait = static_cast<int>(std::clamp<std::int64_t>(left, 0, kPollMs));
+        }
+        // Read what is there without waiting once a batch is under way, up to its size.
+        while (batch_.records.size() < config_.max_batch) {
+            rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), wait);
+            if (m == nullptr) {
+                break;
+            }
+            handle(*m);
+            rd_kafka_message_destroy(m);
+            wait = 0;
+        }
+        dlq_->poll(0);
+        auto now = Clock::now();
+        bool due = batch_.records.size() >= config_.max_batch ||
+                   (!batch_.records.empty() && now >= batch_started_ + config_.max_batch_delay);
+        if (due && !emit_batch(out)) {
+            break;
+        }
+        if (now >= next_recommit) {
+            commit(tracker_.unconfirmed(), false);
+            next_recommit = now + kRecommitEvery;
+        }
+        if (now >= next_lag) {
+            report_lag();
+            next_lag = now + kLagEvery;
+        }
+        if (options.once) {
+            auto assigned = tracker_.assigned();
+            bool all_read = !assigned.empty() && std::all_of(assigned.begin(), assigned.end(),
+                                                             [&](const auto& tp) { return at_eof_.count(tp) > 0; });
+            if (all_read && emit_batch(out) && dlq_->pending() == 0) {
+                break;
+            }
+        }
+    }
+    if (!batch_.records.empty()) {
+        log_.info("stopping with {} record(s) read but not handed on; they are read again on restart",
+                  batch_.records.size());
+    }
+    if (auto left = dlq_->flush(kDeadLetterFlush); left > 0) {
+        log_.warn("{} dead letter(s) not confirmed when stopping; their messages are read again on restart", left);
+    }
+    return Status::success();
+}
+
+}  // namespace vigil::plugins::kafka_source

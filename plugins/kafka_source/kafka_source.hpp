@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "dead_letter_queue.hpp"
+#include "kafka_client.hpp"
+#include "kafka_source_config.hpp"
+#include "offset_tracker.hpp"
+#include "vigil/log.hpp"
+#include "vigil/metrics.hpp"
+#include "vigil/source.hpp"
+
+namespace vigil::plugins::kafka_source {
+
+/// Reads check records from Kafka as a member of a consumer group. Auto-commit and auto offset
+/// store are off: an offset is committed only when every message before it on its partition
+/// was acknowledged by the sinks (or, if it was not a check result, confirmed in the
+/// dead-letter topic). So a restart, a rebalance or a crash re-reads what was not stored, and
+/// never skips anything.
+class KafkaSource final : public Source {
+  public:
+    KafkaSource(Config config, std::string instance, Logger log);
+    ~KafkaSource() override;
+
+    Status run(Emitter& out, const StopToken& stop, const RunOptions& options) override;
+    bool supports_once() const override { return true; }
+    Status healthcheck() override;
+
+  private:
+    using Clock = std::chrono::steady_clock;
+
+    Status open(bool once);
+    void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
+    void on_commit(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets);
+    void handle(rd_kafka_message_t& m);
+    /// Emits the pending batch; false when the pipeline is stopping.
+    bool emit_batch(Emitter& out);
+    void commit(const std::vector<OffsetTracker::Commit>& commits, bool sync);
+    void report_lag();
+    Gauge& lag_gauge(const TopicPartition& tp);
+
+    Config config_;
+    std::string instance_;
+    Logger log_;
+    kafka::ClientEvents events_;
+    kafka::Client consumer_;
+    std::unique_ptr<DeadLetterQueue> dlq_;
+    OffsetTracker tracker_;
+
+    Batch batch_;
+    std::vector<Coord> coords_;
+    Clock::time_point batch_started_{};
+    std::set<TopicPartition> at_eof_;  // --once: partitions read to their end
+
+    std::mutex commit_mutex_;  // acknowledgements commit from core threads
+    bool closing_ = false;
+    Complaint consume_complaint_;
+    Complaint commit_complaint_;
+
+    Counter& consumed_;
+    Counter& commits_;
+    Counter& commit_errors_;
+    std::map<TopicPartition, Gauge*> lag_;
+};
+
+}  // namespace vigil::plugins::kafka_source

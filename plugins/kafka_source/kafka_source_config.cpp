@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "kafka_source_config.hpp"
+
+#include <fmt/core.h>
+
+namespace vigil::plugins::kafka_source {
+
+namespace {
+const char* const kStarts[] = {"earliest", "latest", nullptr};
+
+// What the commit promise depends on, so the pass-through map may not change it.
+const kafka::OwnedProperty kOwned[] = {
+    {"enable.auto.commit", "offsets are committed only after the sinks acknowledge, never automatically"},
+    {"enable.auto.offset.store", "offsets are stored only after the sinks acknowledge, never automatically"},
+    {"auto.commit.enable", "offsets are committed only after the sinks acknowledge, never automatically"},
+    {"group.id", "set `group` instead"},
+    {"auto.offset.reset", "set `start` instead"},
+    {"enable.partition.eof", "Vigil sets it for --once"},
+    {nullptr, nullptr},
+};
+
+bool valid_topic(const std::string& t) {
+    return !t.empty() && t.size() <= 249 &&
+           t.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == std::string::npos;
+}
+}  // namespace
+
+const OptionSpec kOptions[] = {
+    VIGIL_KAFKA_CONNECTION_OPTIONS
+    {.key = "topics", .type = OptionType::StringList, .required = true, .description =
+         "Topics to read (the original project's KAFKA_TOPIC)"},
+    {.key = "group", .type = OptionType::String, .required = true, .description =
+         "Consumer group: consumers of one group share the partitions (the original project's KAFKA_CONSUMER_GROUP)"},
+    {.key = "start", .type = OptionType::String, .default_value = "earliest", .one_of = kStarts, .description =
+         "Where a group with no committed offset starts: earliest or latest"},
+    {.key = "max_batch", .type = OptionType::Int, .default_value = "500", .description =
+         "Records per batch handed to the sinks at most"},
+    {.key = "max_batch_delay", .type = OptionType::Duration, .default_value = "100ms", .description =
+         "A batch is handed on after this long even if not full"},
+    {.key = "max_message_bytes", .type = OptionType::Size, .default_value = "1MiB", .description =
+         "Messages larger than this are not decoded but dead-lettered"},
+    {.key = "dead_letter_topic", .type = OptionType::String, .default_value = "", .description =
+         "Topic for messages that are not check results; empty means <topic>.dlq"},
+    {},
+};
+
+std::optional<Config> parse_config(const ConfigNode& node, const std::string& client_id, Diagnostics& diags) {
+    auto before = diags.error_count();
+    Config c;
+    c.brokers = node.get_string("brokers");
+    c.topics = node.get_string_list("topics");
+    if (c.topics.empty()) {
+        diags.error(node.location_of("topics"), node.path_of("topics"), "name at least one topic");
+    }
+    for (const auto& t : c.topics) {
+        if (!valid_topic(t)) {
+            diags.error(node.location_of("topics"), node.path_of("topics"),
+                        fmt::format("\"{}\" is not a valid Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -)", t));
+        }
+    }
+    c.group = node.get_string("group");
+    if (c.group.empty()) {
+        diags.error(node.location_of("group"), node.path_of("group"), "must not be empty");
+    }
+    auto max_batch = node.get_int("max_batch");
+    if (max_batch < 1 || max_batch > 100000) {
+        diags.error(node.location_of("max_batch"), node.path_of("max_batch"), "must be between 1 and 100000");
+    }
+    c.max_batch = static_cast<std::size_t>(std::max<std::int64_t>(1, max_batch));
+    c.max_batch_delay = node.get_duration("max_batch_delay");
+    c.max_message_bytes = node.get_size("max_message_bytes");
+    if (c.max_message_bytes < 64) {
+        diags.error(node.location_of("max_message_bytes"), node.path_of("max_message_bytes"),
+                    "must be at least 64 bytes: no check result is smaller");
+    }
+    c.dead_letter_topic = node.get_string("dead_letter_topic");
+    if (!c.dead_letter_topic.empty() && !valid_topic(c.dead_letter_topic)) {
+        diags.error(node.location_of("dead_letter_topic"), node.path_of("dead_letter_topic"),
+                    fmt::format("\"{}\" is not a valid Kafka topic name", c.dead_letter_topic));
+    }
+    for (const auto& t : c.topics) {
+        if (c.dead_letter_topic_for(t) == t || std::find(c.topics.begin(), c.topics.end(), c.dead_letter_topic_for(t)) != c.topics.end()) {
+            diags.error(node.location_of("dead_letter_topic"), node.path_of("dead_letter_topic"),
+                        fmt::format("\"{}\" is also read by this source: a bad message would come back forever",
+                                    c.dead_letter_topic_for(t)));
+            break;
+        }
+    }
+
+    kafka::Properties connection;
+    kafka::read_connection(node, connection, diags);
+    c.producer = connection;
+    c.producer.insert(c.producer.end(), {{"client.id", client_id + "-dlq"},
+                                         {"enable.idempotence", "true"},
+                                         {"acks", "all"},
+                                         {"linger.ms", "5"}});
+    c.consumer = connection;
+    c.consumer.insert(c.consumer.end(), {{"client.id", client_id},
+                                         {"group.id", c.group},
+                                         {"enable.auto.commit", "false"},
+                                         {"enable.auto.offset.store", "false"},
+                                         {"auto.offset.reset", node.get_string("start")}});
+    kafka::read_passthrough(node, kOwned, c.consumer, diags);
+    kafka::validate_client(RD_KAFKA_CONSUMER, c.consumer, node, diags);
+    if (diags.error_count() > before) {
+        return std::nullopt;
+    }
+    return c;
+}
+
+}  // namespace vigil::plugins::kafka_source

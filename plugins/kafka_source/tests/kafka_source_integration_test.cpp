@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: Apache-2.0
+// kafka_source (with kafka_sink) against the real broker of scripts/services, run through the
+// agent binary the way a deployment runs it.
+#include <csignal>
+#include <set>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "dead_letter_queue.hpp"
+#include "kafka_sink.hpp"
+#include "kafka_support.hpp"
+#include "plugin_config.hpp"
+#include "poison_corpus.hpp"
+#include "support.hpp"
+
+namespace kt = vigil::test::kafka;
+using vigil::test::Child;
+using vigil::test::TempDir;
+
+namespace {
+
+// Publishes `n` records "<prefix>-<i>" through kafka_sink, `per_batch` at a time.
+void publish(const std::string& topic, int n, const std::string& prefix, int per_batch = 5000,
+             std::chrono::milliseconds pause = {}) {
+    auto s = vigil::test::check_section("plugin: kafka_sink\nbrokers: " + kt::plaintext_brokers() + "\ntopic: " + topic +
+                                            "\n", vigil::plugins::kafka_sink::kOptions, vigil::PluginKind::Sink);
+    auto c = vigil::plugins::kafka_sink::parse_config(s->node, "vigil-test-publisher", s->diags);
+    REQUIRE(c);
+    vigil::plugins::kafka_sink::KafkaSink sink(std::move(*c), "publisher", vigil::Logger("publisher"));
+    REQUIRE(sink.start().ok());
+    std::uint64_t seq = 1;
+    for (int i = 0; i < n;) {
+        vigil::Batch b;
+        b.sequence = seq++;
+        for (int k = 0; k < per_batch && i < n; ++k, ++i) {
+            vigil::CheckRecord r;
+            r.name = "site-" + std::to_string(i % 97);
+            r.url = "https://example.com/";
+            r.response_time = 5;
+            r.status_code = 200;
+            r.timestamp = vigil::Timestamp(std::chrono::seconds(1'800'000'000 + i));
+            r.check_id = prefix + "-" + std::to_string(i);
+            b.records.push_back({r, {}});
+        }
+        auto result = sink.write(b);
+        REQUIRE(result.kind == vigil::WriteResult::Kind::Accepted);
+        REQUIRE(result.rejected.empty());
+        if (pause.count() > 0) {
+            std::this_thread::sleep_for(pause);  // pacing the stream, not waiting for anything
+        }
+    }
+    sink.stop();
+}
+
+std::string consumer_yaml(const std::string& topic, const std::string& group, const std::filesystem::path& out,
+                          const std::string& extra = "") {
+    return "pipeline: consumer\nsource:\n  plugin: kafka_source\n  brokers: " + kt::plaintext_brokers() +
+           "\n  topics: [" + topic + "]\n  group: " + group + "\n" + extra + "sinks:\n  - plugin: stdout_sink\n    path: " +
+           out.string() + "\n";
+}
+
+std::unique_ptr<Child> agent(const std::filesystem::path& pipeline, std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv{vigil::test::agent_binary().string(), "--pipeline", pipeline.string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return std::make_unique<Child>(argv);
+}
+
+std::vector<std::string> ids_in(const std::filesystem::path& file) {
+    std::vector<std::string> ids;
+    for (const auto& line : vigil::test::read_lines(file)) {
+        auto d = vigil::decode_json(line);
+        if (d) {
+            ids.push_back(d.record->check_id);
+        }
+    }
+    return ids;
+}
+
+std::int64_t committed_total(const std::string& group, const std::string& topic) {
+    std::int64_t total = 0;
+    for (const auto& [p, offset] : kt::committed(group, topic)) {
+        total += offset > 0 ? offset : 0;
+    }
+    return total;
+}
+
+}  // namespace
+
+TEST_CASE("kafka_source: 100,000 records through kafka_sink then kafka_source arrive exactly once, offsets "
+          "committed to the end", "[integration]") {
+    auto topic = kt::unique("roundtrip");
+    auto group = kt::unique("roundtrip-group");
+    kt::create_topic(topic, 3);
+    constexpr int kRecords = 100'000;
+    publish(topic, kRecords, "r");
+    REQUIRE(kt::count(topic) == kRecords);
+
+    TempDir dir;
+    auto out = dir / "out.jsonl";
+    auto file = dir.write("consumer.yaml", consumer_yaml(topic, group, out));
+    auto a = agent(file, {"--once"});
+    auto code = a->wait(std::chrono::seconds(180));
+    INFO(a->err());
+    REQUIRE(code == 0);
+    auto ids = ids_in(out);
+    std::set<std::string> unique(ids.begin(), ids.end());
+    CHECK(ids.size() == kRecords);
+    CHECK(unique.size() == kRecords);
+    CHECK(unique.count("r-0") == 1);
+    CHECK(unique.count("r-99999") == 1);
+    CHECK(committed_total(group, topic) == kRecords);
+}
+
+TEST_CASE("kafka_source: reads over SASL_SSL with the CA verified", "[integration]") {
+    auto topic = kt::unique("source-sasl");
+    kt::create_topic(topic, 1);
+    publish(topic, 50, "s");
+    TempDir dir;
+    auto out = dir / "out.jsonl";
+    auto file = dir.write("c.yaml", "pipeline: c\nsource:\n  plugin: kafka_source\n  brokers: " +
+                                        kt::env("KAFKA_BOOTSTRAP_SERVERS") + "\n  topics: [" + topic + "]\n  group: " +
+                                        kt::unique("g") + "\n  security:\n    protocol: SASL_SSL\n    username: " +
+                                        kt::env("KAFKA_USERNAME") + "\n    password: ${KAFKA_PASSWORD}\n    ca_file: " +
+                                        kt::env("KAFKA_CA_FILE") + "\nsinks:\n  - plugin: stdout_sink\n    path: " +
+                                        out.string() + "\n");
+    auto a = agent(file, {"--once"});
+    auto code = a->wait(std::chrono::seconds(60));
+    INFO(a->err());
+    REQUIRE(code == 0);
+    CHECK(ids_in(out).size() == 50);
+    CHECK_THAT(a->err(), !Catch::Contains("KAFKA_PASSWORD"));
+}
+
+TEST_CASE("kafka_source: every kind of poison message lands in the dead-letter topic with its reason and "
+          "coordinates while the good records pass", "[integration]") {
+    auto topic = kt::unique("poison");
+    auto group = kt::unique("poison-group");
+    kt::create_topic(topic, 1);
+    auto corpus = vigil::test::poison_corpus();
+    std::vector<kt::Message> messages;
+    std::map<std::int64_t, std::string> expect_at;  // offset -> reason fragment
+    const std::string seven = R"({"name":"orig","url":"https://example.com","response_time":12.5,"status_code":200,)"
+                              R"("regex":null,"regex_check":null,"timestamp":"2026-11-28 01:02:03.456789"})";
+    for (std::size_t i = 0; i < corpus.size(); ++i) {
+        messages.push_back({"good", vigil::encode_json([&] {
+                                vigil::CheckRecord r;
+                                r.name = "good";
+                                r.url = "https://example.com/";
+                                r.check_id = "good-" + std::to_string(i);
+                                r.timestamp = vigil::Timestamp(std::chrono::seconds(1'800'000'000));
+                                return r;
+                            }()), 0});
+        auto value = corpus[i].value;
+        if (corpus[i].kind == "over max_message_bytes") {
+            value = value.substr(0, 100'000);  // over the 64KiB set below, under the broker's own limit
+        }
+        expect_at[static_cast<std::int64_t>(messages.size())] = corpus[i].expect;
+        messages.push_back({"bad-" + std::to_string(i), value, 0, -1, {{"origin-header", corpus[i].kind}}});
+    }
+    messages.push_back({"orig", seven, 0});
+    kt::produce(topic, messages);
+
+    TempDir dir;
+    auto out = dir / "out.jsonl";
+    auto file = dir.write("c.yaml", consumer_yaml(topic, group, out, "  max_message_bytes: 64KiB\n"));
+    auto a = agent(file, {"--once"});
+    auto code = a->wait(std::chrono::seconds(90));
+    INFO(a->err());
+    REQUIRE(code == 0);
+
+    auto ids = ids_in(out);
+    CHECK(ids.size() == corpus.size() + 1);  // the good ones and the original seven-field message
+    auto dead = kt::read_all(topic + ".dlq", corpus.size());
+    REQUIRE(dead.size() == corpus.size());
+    for (const auto& d : dead) {
+        using namespace vigil::plugins::kafka_source;
+        INFO(d.headers.at(kReasonHeader));
+        REQUIRE(d.headers.count(kOffsetHeader) == 1);
+        auto offset = std::stoll(d.headers.at(kOffsetHeader));
+        REQUIRE(expect_at.count(offset) == 1);
+        CHECK_THAT(d.headers.at(kReasonHeader), Catch::Contains(expect_at[offset]));
+        CHECK(d.headers.at(kTopicHeader) == topic);
+        CHECK(d.headers.at(kPartitionHeader) == "0");
+        CHECK(d.headers.count("origin-header") == 1);  // the message's own headers are kept
+        CHECK(d.key == "bad-" + std::to_string((offset - 1) / 2));
+        if (d.headers.at("origin-header") == "over max_message_bytes") {
+            CHECK(d.headers.at(kTruncatedHeader) == "100000");
+            CHECK(d.value.size() == 64 * 1024);
+        }
+    }
+    CHECK(committed_total(group, topic) == static_cast<std::int64_t>(messages.size()));
+    CHECK_THAT(a->err(), Catch::Contains("offset=1: not a check result: empty message"));
+}
+
+TEST_CASE("kafka_source: broker killed and restarted, then the consumer killed: it resumes from its committed "
+          "offsets and every record arrives", "[fault]") {
+    auto topic = kt::unique("resume");
+    auto group = kt::unique("resume-group");
+    kt::create_topic(topic, 3);
+    constexpr int kRecords = 30'000;
+    std::thread producer([&] { publish(topic, kRecords, "k", 500, std::chrono::milliseconds(40)); });
+    struct Join {
+        std::thread& t;
+        ~Join() { if (t.joinable()) t.join(); }
+    } join{producer};
+
+    TempDir dir;
+    auto out1 = dir / "out1.jsonl", out2 = dir / "out2.jsonl";
+    auto extra = "  max_batch: 200\n";
+    auto first = agent(dir.write("c1.yaml", consumer_yaml(topic, group, out1, extra)));
+    REQUIRE(vigil::test::wait_until([&] { return ids_in(out1).size() >= 3000; }, std::chrono::seconds(60)));
+    auto services = (vigil::test::source_dir() / "scripts" / "services").string();
+    REQUIRE(vigil::test::run({services, "kill", "kafka"}).code == 0);
+    REQUIRE(vigil::test::run({services, "start", "kafka"}, {}, std::chrono::seconds(120)).code == 0);
+    auto after_restart = ids_in(out1).size();
+    REQUIRE(vigil::test::wait_until([&] { return ids_in(out1).size() >= after_restart + 3000; }, std::chrono::seconds(90)));
+
+    first->signal(SIGKILL);
+    first->wait();
+    UNSCOPED_INFO("first consumer's log:\n" << first->err());
+    auto seen_by_first = ids_in(out1);
+    auto second = agent(dir.write("c2.yaml", consumer_yaml(topic, group, out2, extra)));
+    producer.join();
+    std::set<std::string> all;
+    REQUIRE(vigil::test::wait_until([&] {
+        all.clear();
+        for (const auto& f : {out1, out2}) {
+            for (auto& id : ids_in(f)) all.insert(id);
+        }
+        return all.size() == kRecords;
+    }, std::chrono::seconds(120)));
+    second->signal(SIGTERM);
+    auto code = second->wait(std::chrono::seconds(60));
+    INFO(second->err());
+    REQUIRE(code == 0);
+
+    // The second consumer started from the committed offsets: it read again at most what was in
+    // flight when the first was killed (max_in_flight batches of max_batch, plus one being filled).
+    std::set<std::string> first_set(seen_by_first.begin(), seen_by_first.end());
+    std::size_t read_again = 0;
+    for (const auto& id : ids_in(out2)) {
+        read_again += first_set.count(id);
+    }
+    UNSCOPED_INFO("first consumer stored " << first_set.size() << ", second read again " << read_again);
+    CHECK(read_again <= 9 * 200 * 3);
+    CHECK(all.size() == kRecords);
+    CHECK(committed_total(group, topic) == kRecords);
+}
+
+TEST_CASE("kafka_source: two consumers in one group, one killed mid-stream: every record is processed at least "
+          "once", "[fault]") {
+    auto topic = kt::unique("group");
+    auto group = kt::unique("group-group");
+    kt::create_topic(topic, 4);
+    constexpr int kRecords = 20'000;
+    std::thread producer([&] { publish(topic, kRecords, "g", 250, std::chrono::milliseconds(50)); });
+    struct Join {
+        std::thread& t;
+        ~Join() { if (t.joinable()) t.join(); }
+    } join{producer};
+
+    TempDir dir;
+    auto out1 = dir / "out1.jsonl", out2 = dir / "out2.jsonl";
+    auto extra = "  max_batch: 100\n  librdkafka:\n    session.timeout.ms: \"6000\"\n    heartbeat.interval.ms: \"1000\"\n";
+    auto one = agent(dir.write("c1.yaml", consumer_yaml(topic, group, out1, extra)));
+    auto two = agent(dir.write("c2.yaml", consumer_yaml(topic, group, out2, extra)));
+    // Both members hold partitions and have stored records before one dies.
+    REQUIRE(vigil::test::wait_until([&] { return ids_in(out1).size() >= 500 && ids_in(out2).size() >= 500; },
+                                    std::chrono::seconds(60)));
+    one->signal(SIGKILL);
+    one->wait();
+    producer.join();
+    std::set<std::string> all;
+    REQUIRE(vigil::test::wait_until([&] {
+        all.clear();
+        for (const auto& f : {out1, out2}) {
+            for (auto& id : ids_in(f)) all.insert(id);
+        }
+        return all.size() == kRecords;
+    }, std::chrono::seconds(90)));
+    two->signal(SIGTERM);
+    auto code = two->wait(std::chrono::seconds(60));
+    INFO(two->err());
+    REQUIRE(code == 0);
+    CHECK(all.size() == kRecords);
+    CHECK_THAT(two->err(), Catch::Contains("assigned 4 partition(s)"));  // it took the dead member's share
+    CHECK(committed_total(group, topic) == kRecords);
+}
