@@ -153,7 +153,10 @@ Status probe(const Properties& props, const std::string& topic, const Logger& lo
             if (terr == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE) {
                 continue;  // being created (auto-create): ask again
             }
-            if (terr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            if (terr == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+                outcome = fmt::format("topic {} does not exist on Kafka brokers {} (a producer creates it on first "
+                                      "use only if the brokers allow auto-creation)", topic, brokers);
+            } else if (terr != RD_KAFKA_RESP_ERR_NO_ERROR) {
                 outcome = fmt::format("Kafka brokers {} answered, but topic {}: {}", brokers, topic, describe(terr));
             }
             rd_kafka_topic_destroy(t);
@@ -165,9 +168,11 @@ Status probe(const Properties& props, const std::string& topic, const Logger& lo
     }
     rd_kafka_topic_destroy(t);
     auto last = events.last_error();
-    return Status::error(fmt::format("cannot reach Kafka brokers {} within {}s: {}", brokers,
-                                     std::chrono::duration_cast<std::chrono::seconds>(timeout).count(),
-                                     last.empty() ? "no answer" : last));
+    if (last.empty()) {
+        return Status::error(fmt::format("cannot reach Kafka brokers {}: no answer within {}s", brokers,
+                                         std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
+    }
+    return Status::error(fmt::format("cannot reach Kafka brokers {}: {}", brokers, last));
 }
 
 }  // namespace vigil::plugins::kafka

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "kafka_source.hpp"
 
+#include <atomic>
 #include <cstring>
+#include <thread>
 
 #include <fmt/core.h>
 #include <fmt/format.h>
@@ -279,7 +281,24 @@ Status KafkaSource::run(Emitter& out, const StopToken& stop, const RunOptions& o
         return st;
     }
     auto next_recommit = Clock::now() + kRecommitEvery;
-    auto next_lag = Clock::now() + kLagEvery;
+    std::atomic<bool> finished{false};
+    std::thread lag_reporter([&] {
+        auto next = Clock::now() + kLagEvery;
+        while (!finished && !stop.wait_for(std::chrono::milliseconds(200))) {
+            if (Clock::now() >= next) {
+                report_lag();
+                next = Clock::now() + kLagEvery;
+            }
+        }
+    });
+    struct Join {
+        std::thread& t;
+        std::atomic<bool>& finished;
+        ~Join() {
+            finished = true;
+            t.join();
+        }
+    } join_lag{lag_reporter, finished};
     while (!stop.stop_requested()) {
         int wait = kPollMs;
         if (!batch_.records.empty()) {
@@ -307,10 +326,6 @@ Status KafkaSource::run(Emitter& out, const StopToken& stop, const RunOptions& o
         if (now >= next_recommit) {
             commit(tracker_.unconfirmed(), false);
             next_recommit = now + kRecommitEvery;
-        }
-        if (now >= next_lag) {
-            report_lag();
-            next_lag = now + kLagEvery;
         }
         if (options.once) {
             auto assigned = tracker_.assigned();

@@ -43,6 +43,7 @@ class KafkaSource final : public Source {
     /// Emits the pending batch; false when the pipeline is stopping.
     bool emit_batch(Emitter& out);
     void commit(const std::vector<OffsetTracker::Commit>& commits, bool sync);
+    /// Runs on a thread of its own, so lag is reported while backpressure holds the source.
     void report_lag();
     Gauge& lag_gauge(const TopicPartition& tp);
 

@@ -2,6 +2,7 @@
 // kafka_source (with kafka_sink) against the real broker of scripts/services, run through the
 // agent binary the way a deployment runs it.
 #include <csignal>
+#include <sstream>
 #include <set>
 #include <thread>
 
@@ -40,7 +41,7 @@ void publish(const std::string& topic, int n, const std::string& prefix, int per
             r.response_time = 5;
             r.status_code = 200;
             r.timestamp = vigil::Timestamp(std::chrono::seconds(1'800'000'000 + i));
-            r.check_id = prefix + "-" + std::to_string(i);
+            r.check_id = prefix.empty() ? std::to_string(i) : prefix + "-" + std::to_string(i);
             b.records.push_back({r, {}});
         }
         auto result = sink.write(b);
@@ -286,4 +287,50 @@ TEST_CASE("kafka_source: two consumers in one group, one killed mid-stream: ever
     CHECK(all.size() == kRecords);
     CHECK_THAT(two->err(), Catch::Contains("assigned 4 partition(s)"));  // it took the dead member's share
     CHECK(committed_total(group, topic) == kRecords);
+}
+
+TEST_CASE("kafka_source: consumer lag per partition is served on /metrics and counts what is not acknowledged",
+          "[integration]") {
+    auto topic = kt::unique("lag");
+    kt::create_topic(topic, 1);
+    publish(topic, 2000, "");  // numeric ids, as flaky_sink wants
+    TempDir dir;
+    // A slow sink (500 ms a batch of 100) keeps records unacknowledged for a while.
+    auto file = dir.write("c.yaml", "pipeline: lag\nmetrics: {listen: \"127.0.0.1:0\"}\nsource:\n  plugin: kafka_source\n"
+                                    "  brokers: " + kt::plaintext_brokers() + "\n  topics: [" + topic + "]\n  group: " +
+                                    kt::unique("lag-group") + "\n  max_batch: 100\n"
+                                    "sinks:\n  - plugin: flaky_sink\n    delay: 500ms\n");
+    auto a = agent(file, {"--plugin-dir", vigil::test::test_plugin_dir().string()});
+    const std::string marker = "serving /metrics and /healthz on ";
+    std::string base;
+    REQUIRE(vigil::test::wait_until([&] {
+        auto err = a->err();
+        auto at = err.find(marker);
+        if (at != std::string::npos) {
+            base = "http://" + err.substr(at + marker.size(), err.find('\n', at) - at - marker.size());
+        }
+        return !base.empty();
+    }));
+    auto lag = [&]() -> std::optional<double> {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));  // pacing the scrapes
+        auto metrics = vigil::test::run({"/usr/bin/curl", "-sS", base + "/metrics"}).out;
+        std::istringstream in(metrics);
+        for (std::string line; std::getline(in, line);) {
+            if (line.rfind("vigil_kafka_source_consumer_lag{", 0) == 0 && line.find("topic=\"" + topic + "\"") != std::string::npos &&
+                line.find("partition=\"0\"") != std::string::npos) {
+                return std::stod(line.substr(line.rfind(' ') + 1));
+            }
+        }
+        return std::nullopt;
+    };
+    std::optional<double> seen;
+    bool reported = vigil::test::wait_until([&] { return (seen = lag()).has_value(); }, std::chrono::seconds(20));
+    INFO(a->err());
+    REQUIRE(reported);
+    INFO("first lag reported: " << *seen);
+    CHECK(*seen > 0);
+    CHECK(*seen <= 2000);
+    CHECK(vigil::test::wait_until([&] { return lag() == 0.0; }, std::chrono::seconds(40)));
+    a->signal(SIGTERM);
+    CHECK(a->wait(std::chrono::seconds(30)) == 0);
 }
