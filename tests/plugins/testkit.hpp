@@ -150,9 +150,11 @@ inline const OptionSpec kFlakySinkOptions[] = {
 class FlakySink final : public Sink {
   public:
     FlakySink(std::int64_t fail_first, std::int64_t reject_every, Duration delay, bool stall,
-              std::string path = {})
+              std::string path = {}, Batching batching = {})
         : fail_first_(fail_first), reject_every_(reject_every), delay_(delay), stall_(stall),
-          path_(std::move(path)) {}
+          path_(std::move(path)), batching_(batching) {}
+
+    Batching batching() const override { return batching_; }
 
     static std::unique_ptr<Sink> make(const PluginContext&, const ConfigNode& n, Diagnostics&) {
         return std::make_unique<FlakySink>(n.get_int("fail_first"), n.get_int("reject_every"),
@@ -239,6 +241,7 @@ class FlakySink final : public Sink {
     std::atomic<std::int64_t> failures_{0};
     std::atomic<std::uint64_t> writes_{0};
     std::atomic<bool> stopped_{false};
+    Batching batching_;
 };
 
 }  // namespace vigil::testkit

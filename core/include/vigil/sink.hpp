@@ -39,6 +39,16 @@ struct WriteResult {
     static WriteResult retry(std::string error) { return {Kind::Retry, std::move(error), {}}; }
 };
 
+/// How a sink wants its batches (since SDK ABI 1.1). With max_records > 0, the core hands the
+/// sink batches that were queued for it merged into one write() of up to max_records records,
+/// waiting up to max_delay for more to arrive, so a sink with a high per-write cost (a database
+/// transaction) writes fewer, larger batches. Every merged batch is acknowledged when the write
+/// succeeds. The default asks for no merging.
+struct Batching {
+    std::size_t max_records = 0;
+    std::chrono::nanoseconds max_delay{0};
+};
+
 /// A sink. The core drives each instance from one thread of its own, so a sink sees one call at
 /// a time, batches in order. The core owns retry (capped exponential backoff with jitter),
 /// exception capture, timing and outcome counting, so a sink only reports what happened.
@@ -65,6 +75,9 @@ class VIGIL_API Sink {
     /// Reaches the outside world to check it is usable (agent --check-config
     /// --with-environment). Never called on the data path.
     virtual Status healthcheck() { return Status::success(); }
+
+    /// Added in SDK ABI 1.1 (called only for plugins built against 1.1 or later).
+    virtual Batching batching() const { return {}; }
 };
 
 }  // namespace vigil

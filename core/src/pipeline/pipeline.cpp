@@ -43,9 +43,12 @@ Pipeline::Pipeline(PipelineOptions options, std::string source_instance, Source&
     }
     options_.max_in_flight = std::max<std::size_t>(1, options_.max_in_flight);
     for (auto& s : sinks) {
+        // Read before the sink is moved into its runner.
+        Batching batching = s.abi_has_batching ? s.sink->batching() : Batching{};
         runners_.push_back(std::make_unique<SinkRunner>(
-            s.instance, std::move(s.sink), s.retry, dead_letter_,
+            s.instance, std::move(s.sink), s.retry, batching, dead_letter_,
             [this](std::uint64_t seq, bool ok) { on_sink_done(seq, ok); }, options_.random));
+        runners_.back()->set_in_flight_bound(options_.max_in_flight);
     }
 }
 

@@ -24,6 +24,7 @@ struct SinkSlot {
     std::string instance;
     std::unique_ptr<Sink> sink;
     RetryPolicy retry;
+    bool abi_has_batching = true;  // the plugin was built against SDK ABI >= 1.1
 };
 
 struct PipelineOptions {

@@ -9,11 +9,12 @@ namespace {
 Labels labels(const std::string& instance) { return {{"instance", instance}}; }
 }  // namespace
 
-SinkRunner::SinkRunner(std::string instance, std::unique_ptr<Sink> sink, RetryPolicy retry,
+SinkRunner::SinkRunner(std::string instance, std::unique_ptr<Sink> sink, RetryPolicy retry, Batching batching,
                        DeadLetter& dead_letter, Done done, std::function<double()> random)
     : instance_(std::move(instance)),
       sink_(std::move(sink)),
       retry_(retry),
+      batching_(batching),
       dead_letter_(dead_letter),
       done_(std::move(done)),
       backoff_(retry.initial, retry.max, std::move(random)),
@@ -63,23 +64,52 @@ void SinkRunner::close() {
     }
 }
 
+std::shared_ptr<const Batch> SinkRunner::take(std::vector<std::uint64_t>& taken) {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [&] { return !queue_.empty() || closing_ || aborted_; });
+    if (queue_.empty()) {
+        return nullptr;
+    }
+    auto first = std::move(queue_.front());
+    queue_.pop_front();
+    taken.push_back(first->sequence);
+    if (batching_.max_records == 0 || first->records.size() >= batching_.max_records) {
+        return first;
+    }
+    // Merge what is queued, waiting up to max_delay for more, while the total stays within
+    // max_records. Never past a stop: closing or aborting writes what is there.
+    auto merged = std::make_shared<Batch>(*first);
+    auto deadline = std::chrono::steady_clock::now() + batching_.max_delay;
+    for (;;) {
+        while (!queue_.empty() && merged->records.size() + queue_.front()->records.size() <= batching_.max_records) {
+            const auto& next = *queue_.front();
+            merged->records.insert(merged->records.end(), next.records.begin(), next.records.end());
+            taken.push_back(next.sequence);
+            queue_.pop_front();
+        }
+        bool full = !queue_.empty() || merged->records.size() >= batching_.max_records ||
+                    (in_flight_bound_ > 0 && taken.size() >= in_flight_bound_);
+        if (full || closing_ || aborted_ ||
+            !cv_.wait_until(lock, deadline, [&] { return !queue_.empty() || closing_ || aborted_; })) {
+            return merged;
+        }
+    }
+}
+
 void SinkRunner::loop() {
     for (;;) {
-        std::shared_ptr<const Batch> batch;
-        {
-            std::unique_lock lock(mutex_);
-            cv_.wait(lock, [&] { return !queue_.empty() || closing_ || aborted_; });
-            if (queue_.empty()) {
-                return;
-            }
-            batch = std::move(queue_.front());
-            queue_.pop_front();
+        std::vector<std::uint64_t> taken;
+        auto batch = take(taken);
+        if (!batch) {
+            return;
         }
         bool delivered = deliver(*batch);
         if (!delivered) {
-            abandoned_.inc();
+            abandoned_.inc(taken.size());
         }
-        done_(batch->sequence, delivered);
+        for (auto sequence : taken) {
+            done_(sequence, delivered);
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "pipeline/backoff.hpp"
 #include "pipeline/dead_letter.hpp"
@@ -35,7 +36,7 @@ class SinkRunner {
     /// true when delivered (including dead-lettered records), false when abandoned at shutdown.
     using Done = std::function<void(std::uint64_t sequence, bool delivered)>;
 
-    SinkRunner(std::string instance, std::unique_ptr<Sink> sink, RetryPolicy retry,
+    SinkRunner(std::string instance, std::unique_ptr<Sink> sink, RetryPolicy retry, Batching batching,
                DeadLetter& dead_letter, Done done, std::function<double()> random);
     ~SinkRunner();
 
@@ -48,15 +49,23 @@ class SinkRunner {
     void close();
 
     const std::string& instance() const { return instance_; }
+    /// The pipeline's bound of batches in flight: merging stops there, since no more can come
+    /// until these are acknowledged.
+    void set_in_flight_bound(std::size_t n) { in_flight_bound_ = n; }
 
   private:
     void loop();
+    /// Takes the next batch to write, merged with queued ones as batching_ asks; the sequences
+    /// of every batch taken go to `taken`. Null when the runner is closing with nothing queued.
+    std::shared_ptr<const Batch> take(std::vector<std::uint64_t>& taken);
     bool deliver(const Batch& batch);
     bool wait_backoff(Duration d);
 
     std::string instance_;
     std::unique_ptr<Sink> sink_;
     RetryPolicy retry_;
+    Batching batching_;
+    std::size_t in_flight_bound_ = 0;
     DeadLetter& dead_letter_;
     Done done_;
     Backoff backoff_;

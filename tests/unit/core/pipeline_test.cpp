@@ -200,3 +200,30 @@ TEST_CASE("pipeline: a failing source fails the run with its message", "[unit][p
     CHECK_FALSE(result.ok);
     CHECK(result.error == "src: cannot reach the broker: connection refused");
 }
+
+TEST_CASE("pipeline: a sink asking for batching gets queued batches merged, each acked once, in order",
+          "[unit][pipeline]") {
+    CountingSource source(1000, 10, 0s, "site");
+    // Slow writes let batches queue up; every 7th record is refused for good.
+    auto sink = std::make_unique<FlakySink>(0, 7, 5ms, false, "", vigil::Batching{100, 20ms});
+    FlakySink* s = sink.get();
+    vigil::test::TempDir dir;
+    std::vector<SinkSlot> sinks;
+    sinks.push_back(slot("merging", std::move(sink)));
+    auto o = options(16);
+    o.once = true;
+    o.dead_letter_file = dir / "dead.jsonl";
+    Pipeline p(o, "counting_source.0", source, std::move(sinks));
+    auto result = p.run();
+    CHECK(result.ok);
+    auto acks = source.acks();
+    REQUIRE(acks.size() == 100);
+    for (std::size_t i = 0; i < acks.size(); ++i) {
+        CHECK(acks[i].first == i * 10);
+        CHECK(acks[i].status == AckStatus::Delivered);
+    }
+    CHECK(s->writes() <= 20);  // merged: at most 100 records a write, so at least 10 writes
+    CHECK(s->writes() >= 10);
+    CHECK(s->committed_count() + vigil::test::read_lines(dir / "dead.jsonl").size() == 1000);
+    CHECK(vigil::test::read_lines(dir / "dead.jsonl").size() == 1000 / 7);
+}
