@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include "app/app.hpp"
+#include "cli/migrate_command.hpp"
 #include "vigil/version.hpp"
 
 namespace vigil::cli {
@@ -37,6 +38,13 @@ int main(int argc, char** argv) {
     cli.add_flag("--once", o.once,
                  "Run one round of the source (each site checked once), drain, exit; non-zero "
                  "if anything was not delivered");
+    MigrateOptions mo;
+    auto* migrate = cli.add_subcommand("migrate", "Apply the SQL migrations (dbmate's format) to a PostgreSQL database");
+    migrate->add_option("--database-url", mo.database_url, "libpq URL of the database (default: $DATABASE_URL)")
+        ->type_name("URL");
+    migrate->add_option("--dir", mo.dir, "Directory of migrations (default: the installed ones)")->type_name("DIR");
+    auto* status = migrate->add_flag("--status", mo.status, "List the migrations and whether each is applied");
+    migrate->add_flag("--down", mo.down, "Roll back the most recently applied migration")->excludes(status);
     bool version = false;
     cli.add_flag("-V,--version", version, "Print the version and plugin ABI, then exit");
     try {
@@ -46,6 +54,9 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         std::cerr << "agent: error: " << e.what() << " (see agent --help)\n";
         return app::kExitUsage;
+    }
+    if (migrate->parsed()) {
+        return run_migrate(mo);
     }
     if (version) {
         std::cout << fmt::format("vigil agent {}\nplugin ABI {}.{}\nbuild {}\n", VIGIL_VERSION,
