@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "pg_sink.hpp"
+
+#include <chrono>
+#include <thread>
+
+#include <fmt/core.h>
+#include <fmt/format.h>
+
+#include "vigil/migrate.hpp"
+
+namespace vigil::plugins::pg_sink {
+
+namespace {
+// Below this, splitting a write across connections costs more than it saves.
+constexpr std::size_t kMinRowsPerConnection = 256;
+}  // namespace
+
+PgSink::PgSink(Config config, std::string instance, Logger log)
+    : config_(std::move(config)),
+      instance_(std::move(instance)),
+      log_(std::move(log)),
+      rows_(counter("vigil_pg_sink_rows_total", {{"instance", instance_}}, "Rows committed (duplicates included)")),
+      transactions_(counter("vigil_pg_sink_transactions_total", {{"instance", instance_}}, "Transactions committed")),
+      dead_lettered_(counter("vigil_pg_sink_dead_lettered_total", {{"instance", instance_}},
+                             "Rows the database refused, stored in the dead-letter table")),
+      batch_seconds_(gauge("vigil_pg_sink_last_write_seconds", {{"instance", instance_}},
+                           "How long the last write took, COMMIT included")) {
+    for (int i = 0; i < config_.connections; ++i) {
+        writers_.push_back(std::make_unique<Writer>(config_, log_));
+    }
+}
+
+PgSink::~PgSink() { stop(); }
+
+Status PgSink::start() {
+    if (config_.migrate && !started_) {
+        auto dir = config_.migrations_dir.empty() ? migrate::default_dir() : config_.migrations_dir;
+        migrate::Migrator m(config_.url.reveal(), dir, [&](const std::string& line) { log_.info("{}", line); });
+        std::vector<std::string> applied;
+        if (auto st = m.up(&applied); !st.ok()) {
+            return Status::error(fmt::format("migrations from {}: {}", dir.string(), st.message()));
+        }
+        log_.info("migrations from {}: {} applied, the database is up to date", dir.string(), applied.size());
+    }
+    std::vector<std::string> missing;
+    if (auto st = writers_.front()->connect(&missing); !st.ok()) {
+        return st;
+    }
+    if (!missing.empty()) {
+        log_.warn("table {} has no column for {}: those fields are not stored", config_.table, fmt::join(missing, ", "));
+    }
+    started_ = true;
+    return Status::success();
+}
+
+WriteResult PgSink::write(const Batch& batch) {
+    auto t0 = std::chrono::steady_clock::now();
+    std::size_t n = batch.records.size();
+    if (n == 0) {
+        return WriteResult::accepted();
+    }
+    std::size_t chunks = std::max((n + config_.max_rows - 1) / config_.max_rows,
+                                  std::min(writers_.size(), (n + kMinRowsPerConnection - 1) / kMinRowsPerConnection));
+    std::size_t per = (n + chunks - 1) / chunks;
+    std::size_t used = std::min(chunks, writers_.size());
+    std::vector<std::vector<ChunkResult>> results(used);
+    auto work = [&](std::size_t w) {
+        for (std::size_t c = w; c < chunks; c += used) {
+            auto begin = c * per;
+            auto end = std::min(n, begin + per);
+            results[w].push_back(writers_[w]->write(batch, begin, end));
+            if (results[w].back().retry) {
+                return;
+            }
+        }
+    };
+    if (used == 1) {
+        work(0);
+    } else {
+        std::vector<std::thread> threads;
+        for (std::size_t w = 1; w < used; ++w) {
+            threads.emplace_back(work, w);
+        }
+        work(0);
+        for (auto& t : threads) {
+            t.join();
+        }
+    }
+    std::vector<Rejection> rejected;
+    std::size_t committed_chunks = 0;
+    for (auto& per_writer : results) {
+        for (auto& r : per_writer) {
+            if (r.retry) {
+                // Chunks already committed are stored; the retry writes them again and
+                // ON CONFLICT keeps one row each.
+                return WriteResult::retry(r.error);
+            }
+            ++committed_chunks;
+            rejected.insert(rejected.end(), std::make_move_iterator(r.rejected.begin()),
+                            std::make_move_iterator(r.rejected.end()));
+        }
+    }
+    transactions_.inc(committed_chunks);
+    rows_.inc(n - rejected.size());
+    dead_lettered_.inc(rejected.size());
+    batch_seconds_.set(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    return WriteResult::accepted_except(std::move(rejected));
+}
+
+void PgSink::interrupt() {
+    for (auto& w : writers_) {
+        w->interrupt();
+    }
+}
+
+void PgSink::stop() { writers_.clear(); }
+
+Status PgSink::healthcheck() {
+    Writer probe(config_, log_);
+    std::vector<std::string> missing;
+    auto st = probe.connect(&missing);
+    if (st.ok() && !missing.empty()) {
+        log_.warn("table {} has no column for {}", config_.table, fmt::join(missing, ", "));
+    }
+    return st;
+}
+
+}  // namespace vigil::plugins::pg_sink

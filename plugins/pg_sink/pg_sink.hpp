@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pg_sink_config.hpp"
+#include "pg_writer.hpp"
+#include "vigil/log.hpp"
+#include "vigil/metrics.hpp"
+#include "vigil/sink.hpp"
+
+namespace vigil::plugins::pg_sink {
+
+/// Writes records to a PostgreSQL table, exactly once per check_id: each transaction COPYs its
+/// rows into a staging table and moves them with INSERT ... ON CONFLICT (check_id) DO NOTHING,
+/// so a batch delivered twice (a Kafka redelivery, a retry after a lost COMMIT reply) stores
+/// each row once. write() returns after COMMIT; a row the database refuses goes to the
+/// dead-letter table in the same transaction, and the rest commit.
+class PgSink final : public Sink {
+  public:
+    PgSink(Config config, std::string instance, Logger log);
+    ~PgSink() override;
+
+    Status start() override;
+    WriteResult write(const Batch& batch) override;
+    void interrupt() override;
+    void stop() override;
+    Status healthcheck() override;
+    Batching batching() const override { return {config_.max_rows, config_.max_delay}; }
+
+  private:
+    Config config_;
+    std::string instance_;
+    Logger log_;
+    std::vector<std::unique_ptr<Writer>> writers_;
+    bool started_ = false;
+    Counter& rows_;
+    Counter& transactions_;
+    Counter& dead_lettered_;
+    Gauge& batch_seconds_;
+};
+
+}  // namespace vigil::plugins::pg_sink

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "pg_sink_config.hpp"
+
+#include <libpq-fe.h>
+
+#include <cstdlib>
+#include <set>
+
+#include <fmt/core.h>
+
+namespace vigil::plugins::pg_sink {
+
+const OptionSpec kOptions[] = {
+    {.key = "url", .type = OptionType::Secret, .description =
+         "libpq connection URL (postgresql://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem); "
+         "default: $DATABASE_URL; or url_file naming a file that holds it"},
+    {.key = "table", .type = OptionType::String, .default_value = "metrics", .description =
+         "Table the records are written to (name or schema.name)"},
+    {.key = "columns", .type = OptionType::StringMap, .description =
+         "Record field to column name, for the fields whose column is named differently"},
+    {.key = "max_rows", .type = OptionType::Int, .default_value = "5000", .description =
+         "Rows per transaction at most; queued batches are merged up to this"},
+    {.key = "max_delay", .type = OptionType::Duration, .default_value = "200ms", .description =
+         "How long a transaction waits for more queued batches before it is written"},
+    {.key = "connections", .type = OptionType::Int, .default_value = "2", .description =
+         "Parallel connections; a large write is split across them, one transaction each"},
+    {.key = "dead_letter_table", .type = OptionType::String, .default_value = "metrics_rejected", .description =
+         "Table for rows the database refuses, with the raw record, SQLSTATE, message and origin"},
+    {.key = "migrate", .type = OptionType::Bool, .default_value = "false", .description =
+         "Apply pending migrations at start, under an advisory lock"},
+    {.key = "migrations_dir", .type = OptionType::String, .default_value = "", .description =
+         "Directory of migrations for `migrate`; default: the installed ones"},
+    {},
+};
+
+std::string quote_identifier(const std::string& name) {
+    std::string out;
+    std::size_t start = 0;
+    while (true) {
+        auto dot = name.find('.', start);
+        auto part = name.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+        if (!out.empty()) {
+            out += '.';
+        }
+        out += '"';
+        for (char c : part) {
+            out += c;
+            if (c == '"') {
+                out += '"';
+            }
+        }
+        out += '"';
+        if (dot == std::string::npos) {
+            return out;
+        }
+        start = dot + 1;
+    }
+}
+
+std::optional<Config> parse_config(const ConfigNode& node, const std::string& instance, Diagnostics& diags) {
+    auto before = diags.error_count();
+    Config c;
+    c.application_name = "vigil-" + instance;
+    c.url = node.get_secret("url");
+    if (c.url.empty()) {
+        const char* env = std::getenv("DATABASE_URL");
+        c.url = Secret(env != nullptr ? env : "");
+    }
+    if (c.url.empty()) {
+        diags.error(node.location_of("url"), node.path_of("url"), "no database: set url (or url_file), or DATABASE_URL");
+    } else {
+        char* err = nullptr;
+        PQconninfoOption* parsed = PQconninfoParse(c.url.reveal().c_str(), &err);
+        if (parsed == nullptr) {
+            // libpq's message names the bad part, never the password.
+            std::string m = err != nullptr ? err : "cannot be parsed";
+            while (!m.empty() && m.back() == '\n') {
+                m.pop_back();
+            }
+            diags.error(node.location_of("url"), node.path_of("url"), "not a libpq connection string: " + m);
+        }
+        PQfreemem(err);
+        PQconninfoFree(parsed);
+    }
+    auto table_ok = [](const std::string& t) { return !t.empty() && t.find('\0') == std::string::npos && t.size() < 128; };
+    c.table = node.get_string("table");
+    if (!table_ok(c.table)) {
+        diags.error(node.location_of("table"), node.path_of("table"), "must be a table name");
+    }
+    c.dead_letter_table = node.get_string("dead_letter_table");
+    if (!table_ok(c.dead_letter_table) || c.dead_letter_table == c.table) {
+        diags.error(node.location_of("dead_letter_table"), node.path_of("dead_letter_table"),
+                    "must be a table name other than `table`");
+    }
+    for (std::size_t i = 0; i < kFieldCount; ++i) {
+        auto f = static_cast<Field>(i);
+        c.columns.emplace_back(f, std::string(field_name(f)));
+    }
+    std::set<std::string> taken;
+    for (const auto& [field, column] : node.get_string_map("columns")) {
+        Field f;
+        if (!field_by_name(field, f)) {
+            std::string known;
+            for (std::size_t i = 0; i < kFieldCount; ++i) {
+                known += (i ? ", " : "") + std::string(field_name(static_cast<Field>(i)));
+            }
+            diags.error(node.location_of_entry("columns", field), node.path_of("columns") + "." + field,
+                        fmt::format("the record has no field \"{}\"; fields: {}", field, known));
+            continue;
+        }
+        if (column.empty()) {
+            diags.error(node.location_of_entry("columns", field), node.path_of("columns") + "." + field,
+                        "names no column");
+            continue;
+        }
+        c.columns[static_cast<std::size_t>(f)].second = column;
+    }
+    for (const auto& [f, column] : c.columns) {
+        if (!taken.insert(column).second) {
+            diags.error(node.location_of("columns"), node.path_of("columns"),
+                        fmt::format("two fields are written to column \"{}\"", column));
+        }
+    }
+    auto max_rows = node.get_int("max_rows");
+    if (max_rows < 1 || max_rows > 1'000'000) {
+        diags.error(node.location_of("max_rows"), node.path_of("max_rows"), "must be between 1 and 1000000");
+    }
+    c.max_rows = static_cast<std::size_t>(std::max<std::int64_t>(1, max_rows));
+    c.max_delay = node.get_duration("max_delay");
+    auto connections = node.get_int("connections");
+    if (connections < 1 || connections > 64) {
+        diags.error(node.location_of("connections"), node.path_of("connections"), "must be between 1 and 64");
+    }
+    c.connections = static_cast<int>(std::clamp<std::int64_t>(connections, 1, 64));
+    c.migrate = node.get_bool("migrate");
+    auto dir = node.get_string("migrations_dir");
+    if (!dir.empty()) {
+        c.migrations_dir = node.resolve_path(dir);
+        if (!std::filesystem::is_directory(c.migrations_dir)) {
+            diags.error(node.location_of("migrations_dir"), node.path_of("migrations_dir"),
+                        fmt::format("\"{}\" is not a directory", c.migrations_dir.string()));
+        }
+    }
+    if (diags.error_count() > before) {
+        return std::nullopt;
+    }
+    return c;
+}
+
+}  // namespace vigil::plugins::pg_sink

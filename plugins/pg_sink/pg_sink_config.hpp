@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "record_columns.hpp"
+#include "vigil/config.hpp"
+
+namespace vigil::plugins::pg_sink {
+
+/// The option table: the single source of truth for validation, the README and --check-config.
+extern const OptionSpec kOptions[];
+
+struct Config {
+    Secret url;  // a libpq URL or keyword string; holds the password, so never printed
+    std::string table = "metrics";
+    std::vector<std::pair<Field, std::string>> columns;  // every field and its column name
+    std::size_t max_rows = 5000;
+    Duration max_delay = std::chrono::milliseconds(200);
+    int connections = 2;
+    std::string dead_letter_table = "metrics_rejected";
+    bool migrate = false;
+    std::filesystem::path migrations_dir;  // empty: vigil::migrate::default_dir()
+    std::string application_name;
+};
+
+/// Reads a validated node into a Config, adding semantic errors to `diags`. `url` falls back
+/// to $DATABASE_URL.
+std::optional<Config> parse_config(const ConfigNode& node, const std::string& instance, Diagnostics& diags);
+
+/// `name` or `schema.name` quoted as a PostgreSQL identifier.
+std::string quote_identifier(const std::string& name);
+
+}  // namespace vigil::plugins::pg_sink

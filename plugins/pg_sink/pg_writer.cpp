@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "pg_writer.hpp"
+
+#include <cstdlib>
+#include <set>
+
+#include <fmt/core.h>
+
+#include "sqlstate.hpp"
+
+namespace vigil::plugins::pg_sink {
+
+namespace {
+
+struct ResultDeleter {
+    void operator()(PGresult* r) const { PQclear(r); }
+};
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+std::string chomp(const char* m) {
+    std::string s = m != nullptr ? m : "";
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
+        s.pop_back();
+    }
+    return s;
+}
+
+bool ok(const PGresult* r) {
+    auto s = r == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(r);
+    return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+}
+
+std::string field(const PGresult* r, int code) {
+    const char* v = r != nullptr ? PQresultErrorField(r, code) : nullptr;
+    return v != nullptr ? v : "";
+}
+
+constexpr const char* kStage = "vigil_stage";
+
+}  // namespace
+
+Writer::Writer(const Config& config, Logger log) : config_(config), log_(std::move(log)) {}
+
+Writer::~Writer() { disconnect(); }
+
+void Writer::disconnect() {
+    {
+        std::lock_guard lock(cancel_mutex_);
+        if (cancel_ != nullptr) {
+            PQfreeCancel(cancel_);
+            cancel_ = nullptr;
+        }
+    }
+    if (conn_ != nullptr) {
+        PQfinish(conn_);
+        conn_ = nullptr;
+    }
+}
+
+void Writer::interrupt() {
+    interrupted_ = true;
+    std::lock_guard lock(cancel_mutex_);
+    if (cancel_ != nullptr) {
+        char err[256];
+        PQcancel(cancel_, err, sizeof err);
+    }
+}
+
+Status Writer::connect(std::vector<std::string>* missing) {
+    disconnect();
+    const char* keys[] = {"dbname", "application_name", "connect_timeout", nullptr};
+    const char* values[] = {config_.url.reveal().c_str(), config_.application_name.c_str(), "10", nullptr};
+    conn_ = PQconnectdbParams(keys, values, 1);
+    if (PQstatus(conn_) != CONNECTION_OK) {
+        auto message = chomp(PQerrorMessage(conn_));
+        disconnect();
+        return Status::error(fmt::format("cannot connect to PostgreSQL: {}", message));
+    }
+    host_ = fmt::format("{}:{}/{}", PQhost(conn_), PQport(conn_), PQdb(conn_));
+    Result quiet(PQexec(conn_, "SET client_min_messages = warning"));
+
+    // The table's columns, their types and NOT NULL flags: the staging table mirrors the ones
+    // we write, so a bad value fails at COPY, where PostgreSQL names its line.
+    auto table = quote_identifier(config_.table);
+    const char* tparams[] = {table.c_str()};
+    Result r(PQexecParams(conn_,
+                         "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull "
+                         "FROM pg_attribute a WHERE a.attrelid = to_regclass($1) "
+                         "AND a.attnum > 0 AND NOT a.attisdropped",
+                         1, nullptr, tparams, nullptr, nullptr, 0));
+    if (!ok(r.get())) {
+        auto st = Status::error(fmt::format("{}: reading the columns of {}: {}", host_, config_.table,
+                                            chomp(PQresultErrorMessage(r.get()))));
+        disconnect();
+        return st;
+    }
+    if (PQntuples(r.get()) == 0) {
+        disconnect();
+        return Status::error(fmt::format("{}: table {} does not exist (run `agent migrate`, or set migrate: true)",
+                                         host_, config_.table));
+    }
+    std::map<std::string, std::pair<std::string, bool>> table_columns;
+    for (int i = 0; i < PQntuples(r.get()); ++i) {
+        table_columns[PQgetvalue(r.get(), i, 0)] = {PQgetvalue(r.get(), i, 1), PQgetvalue(r.get(), i, 2)[0] == 't'};
+    }
+    columns_.clear();
+    std::string stage_columns = "ord integer NOT NULL";
+    column_list_.clear();
+    for (const auto& [f, column] : config_.columns) {
+        auto it = table_columns.find(column);
+        if (it == table_columns.end()) {
+            if (f == Field::check_id) {
+                disconnect();
+                return Status::error(fmt::format("{}: table {} has no column \"{}\" for check_id, which makes "
+                                                 "writes idempotent", host_, config_.table, column));
+            }
+            if (missing != nullptr) {
+                missing->push_back(std::string(field_name(f)));
+            }
+            continue;
+        }
+        columns_.emplace_back(f, column);
+        auto quoted = quote_identifier(column);
+        stage_columns += fmt::format(", {} {}{}", quoted, it->second.first, it->second.second ? " NOT NULL" : "");
+        column_list_ += (column_list_.empty() ? "" : ", ") + quoted;
+    }
+    insert_sql_ = fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY ord ON CONFLICT ({}) DO NOTHING", table,
+                              column_list_, column_list_, kStage,
+                              quote_identifier(config_.columns[static_cast<std::size_t>(Field::check_id)].second));
+    // ON COMMIT DELETE ROWS: the staging table is empty at the start of every transaction.
+    r.reset(PQexec(conn_, fmt::format("CREATE TEMPORARY TABLE IF NOT EXISTS {} ({}) ON COMMIT DELETE ROWS", kStage,
+                                      stage_columns).c_str()));
+    if (!ok(r.get())) {
+        auto st = Status::error(fmt::format("{}: creating the staging table: {}", host_, chomp(PQresultErrorMessage(r.get()))));
+        disconnect();
+        return st;
+    }
+    std::lock_guard lock(cancel_mutex_);
+    cancel_ = PQgetCancel(conn_);
+    return Status::success();
+}
+
+ChunkResult Writer::fail(const std::string& what, PGresult* r) {
+    ChunkResult out;
+    out.retry = true;
+    auto state = field(r, PG_DIAG_SQLSTATE);
+    auto message = r != nullptr && !field(r, PG_DIAG_MESSAGE_PRIMARY).empty() ? field(r, PG_DIAG_MESSAGE_PRIMARY)
+                                                                             : chomp(PQerrorMessage(conn_));
+    out.error = fmt::format("PostgreSQL {}: {}: {}{}", host_, what, message,
+                            state.empty() ? "" : fmt::format(" (SQLSTATE {})", state));
+    if (interrupted_) {
+        out.error += " (interrupted at the drain deadline)";
+    }
+    if (PQstatus(conn_) != CONNECTION_OK) {
+        disconnect();  // reconnect at the next write
+    } else if (PQtransactionStatus(conn_) != PQTRANS_IDLE) {
+        Result rb(PQexec(conn_, "ROLLBACK"));
+    }
+    return out;
+}
+
+Writer::Copied Writer::copy_rows(const Batch& batch, const std::vector<std::size_t>& rows) {
+    Copied c;
+    Result r(PQexec(conn_, fmt::format("COPY {} (ord, {}) FROM STDIN", kStage, column_list_).c_str()));
+    if (PQresultStatus(r.get()) != PGRES_COPY_IN) {
+        c.sqlstate = field(r.get(), PG_DIAG_SQLSTATE);
+        c.message = field(r.get(), PG_DIAG_MESSAGE_PRIMARY);
+        return c;
+    }
+    std::string buf;
+    buf.reserve(256 * 1024);
+    bool sent = true;
+    for (auto i : rows) {
+        const auto& rec = batch.records[i].check;
+        fmt::format_to(std::back_inserter(buf), "{}", i);
+        for (const auto& [f, column] : columns_) {
+            buf += '\t';
+            append_copy_value(buf, rec, f);
+        }
+        buf += '\n';
+        if (buf.size() >= 192 * 1024) {
+            sent = sent && PQputCopyData(conn_, buf.data(), static_cast<int>(buf.size())) == 1;
+            buf.clear();
+        }
+    }
+    if (!buf.empty()) {
+        sent = sent && PQputCopyData(conn_, buf.data(), static_cast<int>(buf.size())) == 1;
+    }
+    PQputCopyEnd(conn_, sent ? nullptr : "client failed to send");
+    r.reset(PQgetResult(conn_));
+    c.ok = ok(r.get());
+    if (!c.ok) {
+        c.sqlstate = field(r.get(), PG_DIAG_SQLSTATE);
+        c.message = field(r.get(), PG_DIAG_MESSAGE_PRIMARY);
+        // CONTEXT reads "COPY vigil_stage, line 3, column status_code: ...".
+        auto context = field(r.get(), PG_DIAG_CONTEXT);
+        auto at = context.find(", line ");
+        if (context.rfind("COPY ", 0) == 0 && at != std::string::npos) {
+            c.line = std::strtol(context.c_str() + at + 7, nullptr, 10);
+            auto col = context.find("column ");
+            if (col != std::string::npos) {
+                c.message += " (" + context.substr(col, context.find(':', col) - col) + ")";
+            }
+        }
+    }
+    while (PGresult* rest = PQgetResult(conn_)) {
+        PQclear(rest);
+    }
+    return c;
+}
+
+ChunkResult Writer::write(const Batch& batch, std::size_t begin, std::size_t end) {
+    if (!connected()) {
+        if (auto st = connect(); !st.ok()) {
+            return {true, st.message(), {}};
+        }
+    }
+    interrupted_ = false;
+    std::map<std::size_t, std::pair<std::string, std::string>> refused;  // index -> sqlstate, reason
+    for (auto i = begin; i < end; ++i) {
+        Field f;
+        if (find_nul(batch.records[i].check, f)) {
+            refused[i] = {"22021", fmt::format("\"{}\" holds a NUL byte, which PostgreSQL text cannot store", field_name(f))};
+        }
+    }
+    // Each pass either commits or refuses one more row, so this ends.
+    for (std::size_t pass = 0; pass <= end - begin; ++pass) {
+        std::vector<std::size_t> rows;
+        for (auto i = begin; i < end; ++i) {
+            if (refused.count(i) == 0) {
+                rows.push_back(i);
+            }
+        }
+        Result r(PQexec(conn_, "BEGIN"));
+        if (!ok(r.get())) {
+            return fail("BEGIN", r.get());
+        }
+        bool row_by_row = false;
+        if (!rows.empty()) {
+            auto copied = copy_rows(batch, rows);
+            if (!copied.ok) {
+                if (classify_sqlstate(copied.sqlstate) == SqlFate::RejectRow && copied.line >= 1 &&
+                    static_cast<std::size_t>(copied.line) <= rows.size()) {
+                    refused[rows[static_cast<std::size_t>(copied.line) - 1]] = {copied.sqlstate, copied.message};
+                    Result rb(PQexec(conn_, "ROLLBACK"));
+                    continue;
+                }
+                auto out = fail("COPY into the staging table", nullptr);
+                out.error = fmt::format("PostgreSQL {}: COPY into the staging table: {} (SQLSTATE {})", host_,
+                                        copied.message.empty() ? chomp(PQerrorMessage(conn_)) : copied.message,
+                                        copied.sqlstate.empty() ? "none" : copied.sqlstate);
+                return out;
+            }
+            r.reset(PQexec(conn_, insert_sql_.c_str()));
+            if (!ok(r.get())) {
+                if (classify_sqlstate(field(r.get(), PG_DIAG_SQLSTATE)) != SqlFate::RejectRow) {
+                    return fail(fmt::format("INSERT INTO {}", config_.table), r.get());
+                }
+                row_by_row = true;  // a row broke a constraint of the table itself: find which
+            }
+        }
+        if (row_by_row) {
+            Result rb(PQexec(conn_, "ROLLBACK"));
+            r.reset(PQexec(conn_, "BEGIN"));
+            auto copied = copy_rows(batch, rows);
+            if (!copied.ok) {
+                return fail("COPY into the staging table", nullptr);
+            }
+            auto one = insert_sql_;
+            one.insert(one.find(" ORDER BY ord"), " WHERE ord = $1");
+            for (auto i : rows) {
+                Result sp(PQexec(conn_, "SAVEPOINT vigil_row"));
+                auto ord = std::to_string(i);
+                const char* p[] = {ord.c_str()};
+                Result ins(PQexecParams(conn_, one.c_str(), 1, nullptr, p, nullptr, nullptr, 0));
+                if (ok(ins.get())) {
+                    Result rel(PQexec(conn_, "RELEASE SAVEPOINT vigil_row"));
+                    continue;
+                }
+                auto state = field(ins.get(), PG_DIAG_SQLSTATE);
+                if (classify_sqlstate(state) != SqlFate::RejectRow) {
+                    return fail(fmt::format("INSERT INTO {}", config_.table), ins.get());
+                }
+                refused[i] = {state, field(ins.get(), PG_DIAG_MESSAGE_PRIMARY)};
+                Result back(PQexec(conn_, "ROLLBACK TO SAVEPOINT vigil_row"));
+            }
+        }
+        ChunkResult out;
+        auto dl = fmt::format("INSERT INTO {} (check_id, origin, sqlstate, reason, record) VALUES ($1, $2, $3, $4, $5) "
+                              "ON CONFLICT (check_id) DO NOTHING", quote_identifier(config_.dead_letter_table));
+        for (const auto& [i, why] : refused) {
+            const auto& rec = batch.records[i];
+            std::string id = rec.check.check_id.substr(0, rec.check.check_id.find('\0'));
+            std::string origin = rec.origin.substr(0, rec.origin.find('\0'));
+            auto json = encode_json(rec.check);
+            const char* p[] = {id.empty() ? nullptr : id.c_str(), origin.empty() ? nullptr : origin.c_str(),
+                               why.first.c_str(), why.second.c_str(), json.c_str()};
+            Result ins(PQexecParams(conn_, dl.c_str(), 5, nullptr, p, nullptr, nullptr, 0));
+            if (!ok(ins.get())) {
+                return fail(fmt::format("INSERT INTO dead-letter table {}", config_.dead_letter_table), ins.get());
+            }
+            out.rejected.push_back({i, fmt::format("SQLSTATE {}: {}", why.first, why.second), true});
+        }
+        r.reset(PQexec(conn_, "COMMIT"));
+        if (!ok(r.get())) {
+            return fail("COMMIT", r.get());
+        }
+        return out;
+    }
+    return {true, "PostgreSQL refused every row of the chunk without a final answer", {}};
+}
+
+}  // namespace vigil::plugins::pg_sink

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+// One connection writing chunks of a batch, each in one transaction: COPY into a temporary
+// staging table, INSERT ... SELECT ... ON CONFLICT (check_id) DO NOTHING into the table, the
+// refused rows into the dead-letter table, COMMIT.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "pg_sink_config.hpp"
+#include "vigil/batch.hpp"
+#include "vigil/log.hpp"
+#include "vigil/sink.hpp"
+#include "vigil/status.hpp"
+
+namespace vigil::plugins::pg_sink {
+
+struct ChunkResult {
+    bool retry = false;
+    std::string error;                // retry: one line naming the server and what failed
+    std::vector<Rejection> rejected;  // stored in the dead-letter table, in this transaction
+};
+
+class Writer {
+  public:
+    Writer(const Config& config, Logger log);
+    ~Writer();
+
+    /// Connects, checks the table, and creates the staging table. `missing` gets the fields
+    /// whose column the table lacks (they are not written).
+    Status connect(std::vector<std::string>* missing = nullptr);
+    bool connected() const { return conn_ != nullptr; }
+
+    /// Writes records [begin, end) of `batch` in one transaction. Returns only after COMMIT (or
+    /// a failure, after which nothing of the chunk is stored).
+    ChunkResult write(const Batch& batch, std::size_t begin, std::size_t end);
+
+    /// Cancels the statement in progress (from another thread): write() returns retry.
+    void interrupt();
+
+  private:
+    struct Copied {
+        bool ok = false;
+        std::string sqlstate, message;
+        long line = 0;  // COPY's line of the failing row, 0 if none
+    };
+    Copied copy_rows(const Batch& batch, const std::vector<std::size_t>& rows);
+    ChunkResult fail(const std::string& what, PGresult* r);
+    void disconnect();
+
+    const Config& config_;
+    Logger log_;
+    PGconn* conn_ = nullptr;
+    std::mutex cancel_mutex_;
+    PGcancel* cancel_ = nullptr;
+    std::atomic<bool> interrupted_{false};
+    std::vector<std::pair<Field, std::string>> columns_;  // the ones the table has
+    std::string column_list_;  // "name","url",...
+    std::string insert_sql_;
+    std::string host_;         // for messages
+};
+
+}  // namespace vigil::plugins::pg_sink

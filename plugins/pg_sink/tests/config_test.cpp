@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <catch2/catch.hpp>
+
+#include "pg_sink_config.hpp"
+#include "plugin_config.hpp"
+#include "support.hpp"
+
+using vigil::PluginKind;
+using vigil::plugins::pg_sink::kOptions;
+using vigil::plugins::pg_sink::parse_config;
+
+namespace {
+std::unique_ptr<vigil::test::CheckedSection> check(const std::string& yaml) {
+    auto s = vigil::test::check_section("plugin: pg_sink\n" + yaml, kOptions, PluginKind::Sink);
+    if (!s->diags.has_errors()) {
+        parse_config(s->node, "pg_sink.0", s->diags);
+    }
+    return s;
+}
+}  // namespace
+
+TEST_CASE("pg_sink: sample.yaml validates", "[unit][config]") {
+    auto text = vigil::test::read_file(std::string(PLUGIN_DIR) + "/sample.yaml");
+    auto s = vigil::test::check_section(text, kOptions, PluginKind::Sink, "sinks[0]", "sample.yaml");
+    REQUIRE(s->errors() == "");
+    auto c = parse_config(s->node, "pg_sink.0", s->diags);
+    CHECK(s->errors() == "");
+    REQUIRE(c);
+    CHECK(c->table == "metrics");
+    CHECK(c->max_rows == 5000);
+    CHECK(c->connections == 2);
+    CHECK(c->application_name == "vigil-pg_sink.0");
+}
+
+TEST_CASE("pg_sink: the README documents every option", "[unit][config]") {
+    auto keys = vigil::test::readme_option_keys(vigil::test::read_file(std::string(PLUGIN_DIR) + "/README.md"));
+    for (const vigil::OptionSpec* o = kOptions; o->key != nullptr; ++o) {
+        INFO(o->key);
+        CHECK(std::find(keys.begin(), keys.end(), o->key) != keys.end());
+    }
+}
+
+TEST_CASE("pg_sink: each refusal names the file, line, column and key", "[unit][config]") {
+    auto s = check("url: \"postgresql://u@h/db?nosuchoption=1\"\ntable: metrics\ndead_letter_table: metrics\n"
+                   "columns:\n  nosuch: x\n  name: url\nmax_rows: 0\nconnections: 100\n");
+    CHECK(s->errors() ==
+          "test.yaml:2:6: error: url: not a libpq connection string: invalid URI query parameter: \"nosuchoption\"\n"
+          "test.yaml:4:20: error: dead_letter_table: must be a table name other than `table`\n"
+          "test.yaml:6:3: error: columns.nosuch: the record has no field \"nosuch\"; fields: name, url, "
+          "response_time, status_code, regex, regex_check, timestamp, check_id, agent, ok, error, error_detail, "
+          "dns_ms, connect_ms, tls_ms, ttfb_ms, redirects, body_bytes, truncated, http_version, remote_ip, "
+          "tls_not_after, lag_ms\n"
+          "test.yaml:6:3: error: columns: two fields are written to column \"url\"\n"
+          "test.yaml:8:11: error: max_rows: must be between 1 and 1000000\n"
+          "test.yaml:9:14: error: connections: must be between 1 and 64\n");
+}
+
+TEST_CASE("pg_sink: a name is quoted as an identifier, schema-qualified names part by part", "[unit]") {
+    using vigil::plugins::pg_sink::quote_identifier;
+    CHECK(quote_identifier("metrics") == "\"metrics\"");
+    CHECK(quote_identifier("ops.metrics") == "\"ops\".\"metrics\"");
+    CHECK(quote_identifier("we\"ird") == "\"we\"\"ird\"");
+}
