@@ -141,4 +141,9 @@ std::filesystem::path test_plugin_dir() { return VIGIL_TEST_PLUGIN_DIR; }
 std::filesystem::path loader_fixture_dir() { return VIGIL_TEST_FIXTURE_DIR; }
 std::filesystem::path source_dir() { return VIGIL_SOURCE_DIR; }
 
+std::string kafka_untrusted_ca() {
+    const char* v = std::getenv("VIGIL_UNTRUSTED_CA_FILE");
+    return v != nullptr ? v : "/nonexistent-untrusted-ca.pem";
+}
+
 }  // namespace vigil::test

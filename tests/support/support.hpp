@@ -74,5 +74,7 @@ std::filesystem::path agent_binary();
 std::filesystem::path test_plugin_dir();
 std::filesystem::path loader_fixture_dir();
 std::filesystem::path source_dir();
+/// A CA that signed nothing the services use ($VIGIL_UNTRUSTED_CA_FILE from scripts/services env).
+std::string kafka_untrusted_ca();
 
 }  // namespace vigil::test

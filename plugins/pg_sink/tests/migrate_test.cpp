@@ -1,1 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+// `agent migrate` against the real server, each test in a database of its own.
 #include <catch2/catch.hpp>
+
+#include "pg_support.hpp"
+#include "support.hpp"
+
+namespace pg = vigil::test::pg;
+using vigil::test::run;
+
+namespace {
+vigil::test::RunResult migrate(const std::string& url, std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv{vigil::test::agent_binary().string(), "migrate", "--database-url", url};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return run(argv);
+}
+std::string tables(const std::string& url) {
+    std::string out;
+    for (const auto& row : pg::query(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")) {
+        out += row[0] + " ";
+    }
+    return out;
+}
+}  // namespace
+
+TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them", "[integration]") {
+    pg::TestDatabase db;
+    auto status = migrate(db.url(), {"--status"});
+    CHECK(status.code == 0);
+    CHECK(status.out == "[ ] 20261128000000_create_metrics.sql\n[ ] 20261128000100_create_metrics_rejected.sql\n\n"
+                        "Applied: 0\nPending: 2\n");
+    auto up = migrate(db.url());
+    INFO(up.err);
+    REQUIRE(up.code == 0);
+    CHECK(up.out == "applying 20261128000000_create_metrics.sql\napplying 20261128000100_create_metrics_rejected.sql\n"
+                    "applied 2 migration(s); the database is up to date\n");
+    CHECK(tables(db.url()) == "metrics metrics_rejected schema_migrations ");
+    CHECK(pg::scalar(db.url(), "SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations") ==
+          "20261128000000,20261128000100");
+    // dbmate's own table shape, so dbmate keeps working on the same database.
+    CHECK(pg::scalar(db.url(), "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
+                               "'schema_migrations'::regclass AND attname = 'version'") == "character varying(128)");
+    CHECK(migrate(db.url()).out == "the database is up to date\n");
+
+    auto down = migrate(db.url(), {"--down"});
+    CHECK(down.code == 0);
+    CHECK(down.out == "rolling back 20261128000100_create_metrics_rejected.sql\nrolled back 20261128000100\n");
+    CHECK(tables(db.url()) == "metrics schema_migrations ");
+    REQUIRE(migrate(db.url(), {"--down"}).code == 0);
+    CHECK(tables(db.url()) == "schema_migrations ");
+    auto none = migrate(db.url(), {"--down"});
+    CHECK(none.code == 1);
+    CHECK(none.err == "agent migrate: error: no migration is applied: nothing to roll back\n");
+    REQUIRE(migrate(db.url()).code == 0);
+    CHECK(tables(db.url()) == "metrics metrics_rejected schema_migrations ");
+    CHECK(pg::scalar(db.url(), "SELECT count(*) FROM pg_indexes WHERE indexname = 'metrics_name_timestamp_idx'") == "1");
+}
+
+TEST_CASE("migrate: two agents migrating at once apply each migration once", "[integration]") {
+    pg::TestDatabase db;
+    std::vector<std::string> argv{vigil::test::agent_binary().string(), "migrate", "--database-url", db.url()};
+    vigil::test::Child a(argv), b(argv);
+    CHECK(a.wait() == 0);
+    CHECK(b.wait() == 0);
+    INFO(a.out() << b.out() << a.err() << b.err());
+    // Between them the two runs applied each migration exactly once.
+    auto applied = [](const std::string& out) {
+        std::size_t n = 0;
+        for (auto p = out.find("applying "); p != std::string::npos; p = out.find("applying ", p + 1)) ++n;
+        return n;
+    };
+    CHECK(applied(a.out()) + applied(b.out()) == 2);
+    CHECK(pg::scalar(db.url(), "SELECT count(*) FROM schema_migrations") == "2");
+}
+
+TEST_CASE("migrate: a failing migration names file:line and leaves the database as it was", "[integration]") {
+    pg::TestDatabase db;
+    vigil::test::TempDir dir;
+    dir.write("001_good.sql", "-- migrate:up\nCREATE TABLE good (id int);\n-- migrate:down\nDROP TABLE good;\n");
+    dir.write("002_bad.sql", "-- migrate:up\nCREATE TABLE half (id int);\n\nSELEC 1;\n-- migrate:down\nDROP TABLE half;\n");
+    auto r = migrate(db.url(), {"--dir", dir.path().string()});
+    CHECK(r.code == 1);
+    CHECK(r.err == "agent migrate: error: 002_bad.sql:4: syntax error at or near \"SELEC\" (SQLSTATE 42601); rolled "
+                   "back: the database is as it was before this migration\n");
+    CHECK(tables(db.url()) == "good schema_migrations ");
+    CHECK(pg::scalar(db.url(), "SELECT string_agg(version, ',') FROM schema_migrations") == "001");
+    dir.write("003_nodown.sql", "CREATE TABLE x (id int);\n");
+    auto bad_file = migrate(db.url(), {"--dir", dir.path().string()});
+    CHECK(bad_file.code == 1);
+    CHECK_THAT(bad_file.err, Catch::Contains("003_nodown.sql: no \"-- migrate:up\" section"));
+}
