@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# bench/pg_sink.sh [--quick]
+#
+# 1,000,000 check records from Kafka to PostgreSQL, in one run, on the same server and table:
+#   - end to end: `agent --once` with kafka_source -> pg_sink (rows/s, wall clock of the whole
+#     run, start-up and group join included), then exact count and duplicates;
+#   - the ceiling: psql \copy of the same rows (CSV) into an empty `metrics` table;
+#   - the original design: one INSERT and COMMIT per message (psycopg2), over a sample.
+# The records are produced into Kafka first (not measured) by the agent with counting_source ->
+# kafka_sink. Appends the numbers and this command to bench/RESULTS.md.
+# Needs: the services up (scripts/services up) and a built tree.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+AGENT="${VIGIL_AGENT:-$ROOT/build/bin/agent}"
+N=1000000
+LOOP_N=20000
+if [[ "${1:-}" == "--quick" ]]; then N=100000; LOOP_N=3000; fi
+eval "$("$ROOT/scripts/services" env)"
+WORK="$(mktemp -d /tmp/vigil-bench-pg-XXXXXX)"
+chmod 755 "$WORK"
+TAG="bench$(date +%s)"
+TOPIC="$TAG-metrics"
+DB_E2E="${TAG}_e2e"; DB_COPY="${TAG}_copy"; DB_LOOP="${TAG}_loop"
+url_for() { python3 -c 'import sys,re; u=sys.argv[1]; print(re.sub(r"(//[^/]+/)[^?]*", r"\g<1>"+sys.argv[2], u, count=1))' "$DATABASE_URL" "$1"; }
+cleanup() {
+  for db in "$DB_E2E" "$DB_COPY" "$DB_LOOP"; do psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+now() { date +%s.%N; }
+say() { echo "bench: $*" >&2; }
+
+for db in "$DB_E2E" "$DB_COPY" "$DB_LOOP"; do
+  psql "$DATABASE_URL" -qc "CREATE DATABASE $db" >/dev/null
+  "$AGENT" migrate --database-url "$(url_for "$db")" >/dev/null
+done
+
+say "producing $N records into $TOPIC (not measured)"
+cat > "$WORK/produce.yaml" <<YAML
+pipeline: bench-produce
+max_in_flight: 16
+source: {plugin: counting_source, count: $N, batch_size: 5000}
+sinks:
+  - plugin: kafka_sink
+    brokers: $KAFKA_PLAINTEXT_BOOTSTRAP_SERVERS
+    topic: $TOPIC
+    linger: 20ms
+    librdkafka: {batch.num.messages: "10000"}
+YAML
+"$AGENT" --pipeline "$WORK/produce.yaml" --once --plugin-dir "$ROOT/build/tests/plugins" --log-level warn
+
+say "end to end: kafka_source -> pg_sink"
+cat > "$WORK/consume.yaml" <<YAML
+pipeline: bench-consume
+max_in_flight: 16
+source:
+  plugin: kafka_source
+  brokers: $KAFKA_PLAINTEXT_BOOTSTRAP_SERVERS
+  topics: [$TOPIC]
+  group: $TAG-group
+  max_batch: 5000
+sinks:
+  - plugin: pg_sink
+    url: "$(url_for "$DB_E2E")"
+    max_rows: 20000
+    connections: 2
+YAML
+t0=$(now)
+"$AGENT" --pipeline "$WORK/consume.yaml" --once --log-level warn
+t1=$(now)
+rows=$(psql "$(url_for "$DB_E2E")" -Atc "SELECT count(*) FROM metrics")
+dups=$(psql "$(url_for "$DB_E2E")" -Atc "SELECT count(*) - count(DISTINCT check_id) FROM metrics")
+e2e_s=$(python3 -c "print(f'{$t1-$t0:.2f}')")
+e2e_rate=$(python3 -c "print(round($rows/($t1-$t0)))")
+say "end to end: $rows rows in $e2e_s s = $e2e_rate rows/s, duplicates $dups"
+
+COLS='name, url, response_time, status_code, regex, regex_check, "timestamp", check_id, agent, ok, error, error_detail, dns_ms, connect_ms, tls_ms, ttfb_ms, redirects, body_bytes, truncated, http_version, remote_ip, tls_not_after, lag_ms'
+psql "$(url_for "$DB_E2E")" -qc "\\copy (SELECT $COLS FROM metrics) TO '$WORK/rows.csv' WITH (FORMAT csv)"
+say "ceiling: psql \\copy of the same rows"
+t0=$(now)
+psql "$(url_for "$DB_COPY")" -qc "\\copy metrics ($COLS) FROM '$WORK/rows.csv' WITH (FORMAT csv)"
+t1=$(now)
+copy_rows=$(psql "$(url_for "$DB_COPY")" -Atc "SELECT count(*) FROM metrics")
+copy_rate=$(python3 -c "print(round($copy_rows/($t1-$t0)))")
+say "copy: $copy_rows rows, $copy_rate rows/s"
+
+say "original design: one INSERT and COMMIT per message, $LOOP_N rows"
+loop_rate=$(/usr/bin/python3 - "$(url_for "$DB_LOOP")" "$WORK/rows.csv" "$LOOP_N" <<'PY'
+import csv, sys, time, psycopg2
+url, path, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+conn = psycopg2.connect(url)
+cur = conn.cursor()
+rows = []
+with open(path) as f:
+    for i, row in enumerate(csv.reader(f)):
+        if i >= n: break
+        rows.append([None if v == "" else v for v in row[:8]])
+t0 = time.time()
+for r in rows:
+    cur.execute('INSERT INTO metrics (name, url, response_time, status_code, regex, regex_check, "timestamp", check_id) '
+                'VALUES (%s, %s, %s, %s, %s, %s, %s, %s)', r)
+    conn.commit()
+print(round(len(rows) / (time.time() - t0)))
+PY
+)
+say "loop: $loop_rate rows/s"
+
+pct=$(python3 -c "print(f'{100*$e2e_rate/$copy_rate:.1f}')")
+x=$(python3 -c "print(f'{$e2e_rate/$loop_rate:.1f}')")
+{
+  echo
+  echo "### pg_sink: $N records Kafka -> PostgreSQL ($(date -u +%Y-%m-%d), $(nproc) cores, PostgreSQL 15, Kafka 4.1.1, all on this machine)"
+  echo
+  echo "Command: \`bench/pg_sink.sh${1:+ $1}\`"
+  echo
+  echo "| run | rows | rows/s | notes |"
+  echo "| --- | ---: | ---: | --- |"
+  echo "| psql \\\\copy, CSV, into an empty metrics table (ceiling, no dedup) | $copy_rows | $copy_rate | |"
+  echo "| one INSERT + COMMIT per message, psycopg2 (original design) | $LOOP_N | $loop_rate | |"
+  echo "| agent --once: kafka_source -> pg_sink, end to end | $rows | $e2e_rate | ${e2e_s} s wall incl. start-up and group join; duplicates $dups |"
+  echo
+  echo "Ratios: end to end is ${pct}% of the COPY rate (target >= 25%) and ${x}x the one-row loop (target >= 50x)."
+} >> "$ROOT/bench/RESULTS.md"
+tail -12 "$ROOT/bench/RESULTS.md"
