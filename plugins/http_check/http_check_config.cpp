@@ -387,9 +387,13 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
     if (node.has("sites_env")) {
         auto var = node.get_string("sites_env");
         const char* value = std::getenv(var.c_str());
-        if (value == nullptr) {
-            diags.error(node.location_of("sites_env"), node.path_of("sites_env"),
-                        fmt::format("environment variable {} is not set", var));
+        if (value == nullptr || *value == '\0') {
+            // Unset is fine beside another list (a pipeline file that takes WEBSITES when the
+            // deployment sets it); alone it leaves nothing to check.
+            if (entries == 0 && !node.has("sites_file")) {
+                diags.error(node.location_of("sites_env"), node.path_of("sites_env"),
+                            fmt::format("environment variable {} is not set", var));
+            }
         } else {
             for_each_in_list(value, "$" + var, node.base_dir(), kSiteOptions, diags, process);
         }

@@ -109,26 +109,24 @@ void read_connection(const ConfigNode& node, Properties& props, Diagnostics& dia
                                       "#4895, fixed in 2.6.1); Kafka 3 brokers work, or use PLAIN over SASL_SSL",
                                       rd_kafka_version_str(), mechanism));
         }
-    } else {
-        for (const char* key : {"username", "password", "sasl_mechanism"}) {
-            if (sec.has(key) || (std::strcmp(key, "password") == 0 && sec.has("password_file"))) {
-                diags.error(sec.location_of(key), sec.path_of(key),
-                            fmt::format("applies to protocols SASL_PLAINTEXT and SASL_SSL only, not {}", protocol));
-            }
-        }
+    } else if (!user.empty() || !password.empty()) {
+        // A warning, not an error: one pipeline file serves PLAINTEXT locally and SASL_SSL in
+        // production through ${VAR}s, so credentials may be present and unused.
+        diags.warning(sec.location_of(user.empty() ? "password" : "username"), sec.path(),
+                      fmt::format("username and password are ignored with protocol {} (no SASL)", protocol));
     }
-    auto ca = readable_file(sec, "ca_file", diags);
-    auto cert = readable_file(sec, "cert_file", diags);
-    auto key = readable_file(sec, "key_file", diags);
     if (!tls) {
         for (const char* k : {"ca_file", "cert_file", "key_file"}) {
-            if (sec.has(k)) {
-                diags.error(sec.location_of(k), sec.path_of(k),
-                            fmt::format("applies to protocols SSL and SASL_SSL only, not {}", protocol));
+            if (!sec.get_string(k).empty()) {
+                diags.warning(sec.location_of(k), sec.path_of(k),
+                              fmt::format("ignored with protocol {} (no TLS)", protocol));
             }
         }
         return;
     }
+    auto ca = readable_file(sec, "ca_file", diags);
+    auto cert = readable_file(sec, "cert_file", diags);
+    auto key = readable_file(sec, "key_file", diags);
     if (cert.empty() != key.empty()) {
         const char* missing = cert.empty() ? "cert_file" : "key_file";
         diags.error(sec.location_of(cert.empty() ? "key_file" : "cert_file"), sec.path(),

@@ -116,6 +116,10 @@ TEST_CASE("http_check: the original project's JSON list loads from a file and fr
     ::unsetenv("VIGIL_TEST_WEBSITES");
     auto unset = parse("plugin: http_check\nsites_env: VIGIL_TEST_WEBSITES\n");
     CHECK(unset.errors() == "p.yaml:2:12: error: sites_env: environment variable VIGIL_TEST_WEBSITES is not set\n");
+    // Beside a site file, an unset variable adds nothing and is no error.
+    auto beside = parse("plugin: http_check\nsites_env: VIGIL_TEST_WEBSITES\nsites_file: " + (dir / "sites.json").string() + "\n");
+    CHECK(beside.errors() == "");
+    CHECK(beside.config->sites.size() == 2);
 
     dir.write("bad.json", R"({"name": "x"})");
     auto shape = parse("plugin: http_check\nsites_file: " + (dir / "bad.json").string() + "\n");
