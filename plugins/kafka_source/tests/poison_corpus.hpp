@@ -44,6 +44,10 @@ inline std::vector<Poison> poison_corpus() {
         {"check_id not a string", with(R"("name":"a","url":"u","check_id":12,)" + ok_tail), "\"check_id\""},
         {"ok not a bool", with(R"("name":"a","url":"u","ok":"true",)" + ok_tail), "\"ok\""},
         {"status_code out of range", with(R"("name":"a","url":"u","response_time":1.5,"status_code":99999999999,"regex":null,"regex_check":null,"timestamp":"2026-11-28T00:00:00Z")"), "\"status_code\""},
+        {"timestamp with month 13", with(R"("name":"a","url":"u","response_time":1.5,"status_code":200,"regex":null,"regex_check":null,"timestamp":"2026-13-01T00:00:00Z")"), "\"timestamp\""},
+        {"tls_not_after not a date", with(R"("name":"a","url":"u","tls_not_after":"soon",)" + ok_tail), "\"tls_not_after\""},
+        {"body_bytes a float", with(R"("name":"a","url":"u","body_bytes":1.5,)" + ok_tail), "\"body_bytes\""},
+        {"lag_ms a string", with(R"("name":"a","url":"u","lag_ms":"late",)" + ok_tail), "\"lag_ms\""},
         {"over max_message_bytes", with(R"("name":"a","url":"u","error_detail":")" + std::string(2 << 20, 'x') + "\"," + ok_tail), "over max_message_bytes"},
     };
 }

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+// Broken pipeline files: each gives its own one-line error naming file:line:col, and exit 78
+// (EX_CONFIG), never a crash. Run through the agent binary, as a user meets them.
+#include <set>
+
+#include <catch2/catch.hpp>
+
+#include "support.hpp"
+
+namespace {
+
+struct Broken {
+    const char* what;
+    std::string yaml;
+    std::string where;  // "line:col" of the first error
+    std::string says;   // a fragment of its message
+};
+
+const std::string kSource = "source:\n  plugin: http_check\n  sites: [{name: a, url: \"http://127.0.0.1:1/\"}]\n";
+const std::string kSink = "sinks:\n  - plugin: stdout_sink\n";
+
+std::vector<Broken> corpus() {
+    return {
+        {"YAML syntax: unclosed flow list", "pipeline: p\nsinks: [\n", "3:1", "YAML"},
+        {"YAML syntax: a tab for indentation", "pipeline: p\nsource:\n\tplugin: http_check\n", "3:8", "invalid YAML"},
+        {"duplicate key", "pipeline: p\npipeline: q\n" + kSource + kSink, "2:1", "duplicate key"},
+        {"unknown core key", "pipline: p\n" + kSource + kSink, "1:1", "unknown option; did you mean \"pipeline\""},
+        {"unknown plugin key", "pipeline: p\n" + kSource + "  intervall: 5s\n" + kSink, "5:3", "intervall"},
+        {"wrong type: int", "pipeline: p\nmax_in_flight: lots\n" + kSource + kSink, "2:16", "integer"},
+        {"bad duration", "pipeline: p\n" + kSource + "  interval: 5 minutes\n" + kSink, "5:13", "duration"},
+        {"negative duration", "pipeline: p\n" + kSource + "  timeout: -1s\n" + kSink, "5:12", "duration"},
+        {"bad size", "pipeline: p\n" + kSource + "  max_body: 1XB\n" + kSink, "5:13", "size"},
+        {"bool as yes", "pipeline: p\n" + kSource + "  verify_tls: yes\n" + kSink, "5:15", "true or false"},
+        {"bad regex", "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: \"http://x/\", regex: \"((\"}]\n" + kSink,
+         "4:46", "invalid regular expression"},
+        {"bad URL scheme", "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: \"ftp://x/\"}]\n" + kSink,
+         "4:26", "is not http:// or https://"},
+        {"duplicate site names",
+         "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: \"http://x/\"}, {name: a, url: \"http://y/\"}]\n" + kSink,
+         "4:", "duplicate"},
+        {"bad status", "pipeline: p\n" + kSource + "  expect_status: [700]\n" + kSink, "5:", "status"},
+        {"bad method", "pipeline: p\n" + kSource + "  method: FETCH\n" + kSink, "5:11", "one of"},
+        {"bad shard", "pipeline: p\n" + kSource + "  shard: 4/3\n" + kSink, "5:10", "shard"},
+        {"missing variable", "pipeline: p\n" + kSource + "  interval: ${VIGIL_SURELY_UNSET_VARIABLE}\n" + kSink, "5:",
+         "VIGIL_SURELY_UNSET_VARIABLE"},
+        {"unreadable secret file",
+         "pipeline: p\n" + kSource + "sinks:\n  - plugin: kafka_sink\n    brokers: a:1\n    topic: t\n    security:\n"
+         "      protocol: SASL_SSL\n      username: u\n      password_file: /nonexistent/secret\n", "12:", "/nonexistent/secret"},
+        {"plugin missing", "pipeline: p\n" + kSource + "sinks:\n  - plugin: no_such_plugin\n", "6:", "no_such_plugin"},
+        {"a sink in the source slot", "pipeline: p\nsource:\n  plugin: stdout_sink\n" + kSink, "3:", "sink"},
+        {"a source in a sink slot", "pipeline: p\n" + kSource + "sinks:\n  - plugin: http_check\n", "6:", "source"},
+        {"no source", "pipeline: p\n" + kSink, "1:1", "source"},
+        {"no sinks", "pipeline: p\n" + kSource + "sinks: []\n", "5:", "sink"},
+        {"source not a map", "pipeline: p\nsource: http_check\n" + kSink, "2:9", "map"},
+        {"kafka_sink: bad compression",
+         "pipeline: p\n" + kSource + "sinks:\n  - plugin: kafka_sink\n    brokers: a:1\n    topic: t\n    compression: brotli\n",
+         "9:18", "brotli"},
+        {"kafka_sink: a property Vigil owns",
+         "pipeline: p\n" + kSource + "sinks:\n  - plugin: kafka_sink\n    brokers: a:1\n    topic: t\n    librdkafka: {acks: \"1\"}\n",
+         "9:", "acks"},
+        {"kafka_source: bad start",
+         "pipeline: p\nsource:\n  plugin: kafka_source\n  brokers: a:1\n  topics: [t]\n  group: g\n  start: middle\n" + kSink,
+         "7:10", "middle"},
+        {"pg_sink: a column for no field",
+         "pipeline: p\n" + kSource + "sinks:\n  - plugin: pg_sink\n    url: postgresql://u@h/db\n    columns: {nosuch: x}\n",
+         "8:", "nosuch"},
+        {"pg_sink: a URL libpq cannot parse",
+         "pipeline: p\n" + kSource + "sinks:\n  - plugin: pg_sink\n    url: \"postgresql://u@h/db?bogus=1\"\n", "7:10", "bogus"},
+        {"bad log level", "pipeline: p\nlog: {level: loud}\n" + kSource + kSink, "2:14", "loud"},
+        {"bad metrics address", "pipeline: p\nmetrics: {listen: nowhere}\n" + kSource + kSink, "2:19", "nowhere"},
+        {"empty file", "", "1:1", "missing required option \"pipeline\""},
+        {"a list at the top", "- pipeline: p\n", "1:1", "map"},
+        {"sites_file missing", "pipeline: p\nsource:\n  plugin: http_check\n  sites_file: /nonexistent/sites.yaml\n" + kSink,
+         "4:15", "/nonexistent/sites.yaml"},
+    };
+}
+
+}  // namespace
+
+TEST_CASE("badinput: every broken pipeline file gets its own located one-line error and exit 78", "[badinput]") {
+    vigil::test::TempDir dir;
+    auto cases = corpus();
+    REQUIRE(cases.size() >= 30);
+    std::set<std::string> distinct;
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+        const auto& c = cases[i];
+        auto file = dir.write("broken-" + std::to_string(i) + ".yaml", c.yaml);
+        auto r = vigil::test::run({vigil::test::agent_binary().string(), "--check-config", "--pipeline", file.string()});
+        INFO(c.what << "\n" << c.yaml << "\nstderr:\n" << r.err);
+        CHECK(r.code == 78);
+        auto first = r.err.substr(0, r.err.find('\n'));
+        CHECK_THAT(first, Catch::StartsWith(file.string() + ":" + c.where));
+        CHECK_THAT(first, Catch::Contains(": error: "));
+        CHECK_THAT(first, Catch::Contains(c.says, Catch::CaseSensitive::No));
+        distinct.insert(first.substr(file.string().size()));
+    }
+    CHECK(distinct.size() == cases.size());  // each its own message
+}
