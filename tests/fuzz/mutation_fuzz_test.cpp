@@ -4,10 +4,12 @@
 // under ASan/UBSan by CI, where a crash or undefined behaviour fails the test.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <random>
 
 #include "config/document.hpp"
 #include "plugin_config.hpp"
+#include "support.hpp"
 #include "vigil/record.hpp"
 
 namespace {
@@ -156,4 +158,35 @@ TEST_CASE("fuzz: mutated JSON site lists never crash the streaming list reader",
         }
     }
     CHECK(accepted > 0);
+}
+
+TEST_CASE("fuzz: the libFuzzer seed corpora and every kept crash input replay cleanly", "[unit][fuzz]") {
+    namespace fs = std::filesystem;
+    auto root = vigil::test::source_dir() / "tests" / "fuzz";
+    std::size_t replayed = 0;
+    for (const char* dir : {"corpus/record", "regressions/record_decode"}) {
+        for (const auto& e : fs::directory_iterator(root / dir)) {
+            if (e.path().filename().string()[0] == '.') continue;
+            INFO(e.path());
+            auto result = vigil::decode_json(vigil::test::read_file(e.path()));
+            CHECK((result || !result.error.empty()));
+            ++replayed;
+        }
+    }
+    const vigil::OptionSpec site[] = {
+        {.key = "name", .type = vigil::OptionType::String, .required = true},
+        {.key = "url", .type = vigil::OptionType::String},
+        {},
+    };
+    for (const char* dir : {"corpus/config", "regressions/config"}) {
+        for (const auto& e : fs::directory_iterator(root / dir)) {
+            if (e.path().filename().string()[0] == '.') continue;
+            INFO(e.path());
+            vigil::Diagnostics diags;
+            CHECK_NOTHROW(vigil::for_each_in_list(vigil::test::read_file(e.path()), e.path().filename().string(), ".",
+                                                  site, diags, [](const vigil::ConfigNode&) {}));
+            ++replayed;
+        }
+    }
+    CHECK(replayed >= 10);
 }

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: Apache-2.0
+// The delivery promise across the whole system: the shipped etc/producer.yaml and
+// etc/consumer.yaml run against the real services and a few hundred fixture sites while,
+// at random moments (seeded; the seed is printed), the producer and a consumer are killed with
+// SIGKILL and restarted, the Kafka broker is killed and restarted, PostgreSQL is restarted, and
+// a second consumer joins the group and one of the two is killed. At the end every check Kafka
+// holds is a row in PostgreSQL, exactly once.
+#include <csignal>
+#include <cstdlib>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <catch2/catch.hpp>
+#include <rapidjson/document.h>
+
+#include "kafka_support.hpp"
+#include "pg_support.hpp"
+#include "support.hpp"
+#include "vigil/record.hpp"
+
+namespace kt = vigil::test::kafka;
+namespace pg = vigil::test::pg;
+using vigil::test::Child;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Fixtures {
+    std::unique_ptr<Child> child;
+    int http = 0;
+    Fixtures() {
+        child = std::make_unique<Child>(
+            std::vector<std::string>{"/usr/bin/python3", (vigil::test::source_dir() / "scripts/fixture-sites").string()});
+        REQUIRE(vigil::test::wait_until([&] { return child->out().find('\n') != std::string::npos; }, 20s));
+        rapidjson::Document d;
+        d.Parse(child->out().c_str());
+        REQUIRE(d.IsObject());
+        http = d["http"].GetInt();
+    }
+};
+
+std::string say(const std::string& what) {
+    UNSCOPED_INFO(what);
+    std::fprintf(stderr, "fault suite: %s\n", what.c_str());
+    return what;
+}
+
+}  // namespace
+
+TEST_CASE("faults: producer, consumer, broker and database restarts lose no check and duplicate none", "[fault]") {
+    std::uint64_t seed = std::random_device{}();
+    if (const char* s = std::getenv("VIGIL_FAULT_SEED")) {
+        seed = std::strtoull(s, nullptr, 10);
+    }
+    say("seed " + std::to_string(seed) + " (VIGIL_FAULT_SEED=" + std::to_string(seed) + " repeats this run)");
+    std::mt19937_64 rng(seed);
+    auto pause = [&] {
+        auto ms = 500 + rng() % 2500;
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));  // the random moment, not a wait for a result
+    };
+
+    Fixtures fixtures;
+    vigil::test::TempDir dir;
+    std::string sites;
+    const char* paths[] = {"/ok", "/delay/50", "/status/500", "/size/20000", "/redirect/2"};
+    for (int i = 0; i < 300; ++i) {
+        sites += "- {name: site-" + std::to_string(i) + ", url: \"http://127.0.0.1:" + std::to_string(fixtures.http) +
+                 paths[i % 5] + "?i=" + std::to_string(i) + "\"}\n";
+    }
+    auto sites_file = dir.write("sites.yaml", sites);
+    pg::TestDatabase db;
+    auto topic = kt::unique("faults");
+    kt::create_topic(topic, 3);
+    std::map<std::string, std::string> env = {
+        {"SITES_FILE", sites_file.string()}, {"CHECK_INTERVAL", "1s"}, {"REQUEST_TIMEOUT", "2s"},
+        {"KAFKA_TOPIC", topic}, {"KAFKA_CONSUMER_GROUP", topic + "-group"}, {"DATABASE_URL", db.url()},
+        {"KAFKA_SESSION_TIMEOUT_MS", "6000"},
+        {"PRODUCER_METRICS_LISTEN", "127.0.0.1:0"}, {"CONSUMER_METRICS_LISTEN", "127.0.0.1:0"},
+    };
+    auto etc = vigil::test::source_dir() / "etc";
+    auto start = [&](const char* file) {
+        return std::make_unique<Child>(
+            std::vector<std::string>{vigil::test::agent_binary().string(), "--pipeline", (etc / file).string()}, env);
+    };
+    auto rows = [&] {
+        auto v = pg::query(db.url(), "SELECT count(*) FROM pg_tables WHERE tablename = 'metrics'");
+        return v[0][0] == "1" ? std::stoll(pg::scalar(db.url(), "SELECT count(*) FROM metrics")) : 0LL;
+    };
+    auto progress = [&](const char* after) {
+        auto before = rows();
+        INFO("rows did not grow after: " << after);
+        REQUIRE(vigil::test::wait_until([&] { return rows() > before + 300; }, 90s));
+    };
+    auto services = (vigil::test::source_dir() / "scripts" / "services").string();
+
+    auto producer = start("producer.yaml");
+    auto consumer = start("consumer.yaml");
+    progress("start");
+
+    pause();
+    say("killing the producer with SIGKILL and starting it again");
+    producer->signal(SIGKILL);
+    producer->wait();
+    producer = start("producer.yaml");
+    progress("producer restart");
+
+    pause();
+    say("killing the consumer with SIGKILL mid-batch and starting it again");
+    consumer->signal(SIGKILL);
+    consumer->wait();
+    consumer = start("consumer.yaml");
+    progress("consumer restart");
+
+    pause();
+    say("killing the Kafka broker with SIGKILL and starting it again");
+    REQUIRE(vigil::test::run({services, "kill", "kafka"}).code == 0);
+    REQUIRE(vigil::test::run({services, "start", "kafka"}, {}, 120s).code == 0);
+    progress("broker restart");
+
+    pause();
+    say("restarting PostgreSQL (pg_ctl restart -m fast)");
+    REQUIRE(vigil::test::run({services, "restart", "postgres"}, {}, 90s).code == 0);
+    progress("database restart");
+
+    pause();
+    say("a second consumer joins the group; then one of the two is killed");
+    auto second = start("consumer.yaml");
+    progress("second consumer");
+    pause();
+    bool kill_first = rng() % 2 == 0;
+    say(std::string("killing the ") + (kill_first ? "first" : "second") + " consumer with SIGKILL");
+    (kill_first ? consumer : second)->signal(SIGKILL);
+    (kill_first ? consumer : second)->wait();
+    auto& survivor = kill_first ? second : consumer;
+    progress("consumer killed in a group of two");
+
+    say("stopping the producer (SIGTERM), waiting for the consumer to store everything Kafka holds");
+    producer->signal(SIGTERM);
+    REQUIRE(producer->wait(60s) == 0);
+    auto total = kt::count(topic);
+    std::set<std::string> in_kafka;
+    for (const auto& m : kt::read_all(topic, static_cast<std::size_t>(total), 120s)) {
+        auto d = vigil::decode_json(m.value);
+        REQUIRE(d);
+        in_kafka.insert(d.record->check_id);
+    }
+    bool caught_up = vigil::test::wait_until([&] { return rows() >= static_cast<long long>(in_kafka.size()); }, 120s);
+    survivor->signal(SIGTERM);
+    CHECK(survivor->wait(60s) == 0);
+    REQUIRE(caught_up);
+
+    std::set<std::string> in_db;
+    for (const auto& r : pg::query(db.url(), "SELECT check_id FROM metrics")) {
+        in_db.insert(r[0]);
+    }
+    auto duplicates = pg::scalar(db.url(), "SELECT count(*) - count(DISTINCT check_id) FROM metrics");
+    std::size_t missing = 0;
+    for (const auto& id : in_kafka) {
+        missing += in_db.count(id) == 0 ? 1 : 0;
+    }
+    say("Kafka holds " + std::to_string(total) + " messages (" + std::to_string(in_kafka.size()) +
+        " distinct checks); PostgreSQL holds " + std::to_string(in_db.size()) + " rows; missing " +
+        std::to_string(missing) + ", duplicates " + duplicates);
+    CHECK(missing == 0);
+    CHECK(duplicates == "0");
+    CHECK(in_db.size() == in_kafka.size());
+    CHECK(static_cast<std::size_t>(total) == in_kafka.size());  // the idempotent producer wrote none twice
+}
