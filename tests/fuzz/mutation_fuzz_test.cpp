@@ -164,7 +164,7 @@ TEST_CASE("fuzz: the libFuzzer seed corpora and every kept crash input replay cl
     namespace fs = std::filesystem;
     auto root = vigil::test::source_dir() / "tests" / "fuzz";
     std::size_t replayed = 0;
-    for (const char* dir : {"corpus/record", "regressions/record_decode"}) {
+    for (const char* dir : {"corpus/record_decode", "regressions/record_decode"}) {
         for (const auto& e : fs::directory_iterator(root / dir)) {
             if (e.path().filename().string()[0] == '.') continue;
             INFO(e.path());

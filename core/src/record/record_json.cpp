@@ -138,12 +138,19 @@ class Reader {
         error = fmt::format("\"{}\" must be {}, got {}", key, expected, type_name(v));
     }
 
+    // The input is valid UTF-8 (the parser checks), but a \u escape of a lone surrogate decodes
+    // to bytes that are not: repair them here, as encoding would, so a record is always valid
+    // text and survives encode -> decode unchanged (found by libFuzzer).
+    static std::string valid_text(const rapidjson::Value& v) {
+        std::string_view s(v.GetString(), v.GetStringLength());
+        return utf8_valid(s) ? std::string(s) : utf8_sanitize(s);
+    }
     void string(const char* key, std::string& out, bool required) {
         if (const auto* v = find(key, required)) {
             if (!v->IsString()) {
                 return wrong(key, "a string", *v);
             }
-            out.assign(v->GetString(), v->GetStringLength());
+            out = valid_text(*v);
         }
     }
     void string(const char* key, std::optional<std::string>& out, bool required) {
@@ -151,7 +158,7 @@ class Reader {
             if (!v->IsString()) {
                 return wrong(key, "a string or null", *v);
             }
-            out.emplace(v->GetString(), v->GetStringLength());
+            out.emplace(valid_text(*v));
         }
     }
     void number(const char* key, double& out) {

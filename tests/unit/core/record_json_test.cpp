@@ -171,3 +171,17 @@ TEST_CASE("timestamps parse in the forms producers write", "[unit]") {
     CHECK(vigil::format_timestamp(vigil::Timestamp(std::chrono::microseconds(base + 7))) ==
           "2024-03-01T10:20:30.000007Z");
 }
+
+TEST_CASE("record codec: a lone surrogate escape decodes to U+FFFDs, so the round trip is exact", "[unit]") {
+    // Found by libFuzzer (tests/fuzz/regressions/record_decode/lone-surrogate-roundtrip.json).
+    std::string json = R"({"name":"a\ude00b","url":"u","response_time":1,"status_code":null,"regex":null,)"
+                       R"("regex_check":null,"timestamp":"2026-11-28T00:00:00Z","check_id":"\udfff"})";
+    auto r = vigil::decode_json(json);
+    REQUIRE(r);
+    const std::string fffd = "\xEF\xBF\xBD";  // one per byte of the surrogate's three-byte form
+    CHECK(r.record->name == "a" + fffd + fffd + fffd + "b");
+    CHECK(r.record->check_id == fffd + fffd + fffd);
+    auto again = vigil::decode_json(vigil::encode_json(*r.record));
+    REQUIRE(again);
+    CHECK(*again.record == *r.record);
+}
