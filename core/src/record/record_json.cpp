@@ -9,6 +9,8 @@
 #include <rapidjson/writer.h>
 
 #include "record/utf8.hpp"
+
+#include <optional>
 #include "vigil/record.hpp"
 
 namespace vigil {
@@ -227,9 +229,60 @@ class Reader {
     const rapidjson::Value& obj_;
 };
 
+// RapidJSON 1.1.0 (Debian 12) reads out of bounds in its full-precision strtod for numbers with
+// hundreds of digits (found by libFuzzer; CVE-2024-38517 is the same family). No check result
+// has such a number, so any number longer than this, or with an exponent of more than three
+// digits, is refused before RapidJSON sees it. Returns the offset of the first bad number.
+constexpr std::size_t kMaxNumberChars = 64;
+
+std::optional<std::size_t> oversized_number(std::string_view json) {
+    bool in_string = false;
+    for (std::size_t i = 0; i < json.size(); ++i) {
+        char c = json[i];
+        if (in_string) {
+            if (c == '\\') {
+                ++i;
+            } else if (c == '"') {
+                in_string = false;
+            }
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+            continue;
+        }
+        if (c != '-' && (c < '0' || c > '9')) {
+            continue;
+        }
+        std::size_t start = i, exponent_digits = 0;
+        bool in_exponent = false;
+        for (; i < json.size(); ++i) {
+            char d = json[i];
+            if (d == 'e' || d == 'E') {
+                in_exponent = true;
+            } else if (d >= '0' && d <= '9') {
+                exponent_digits += in_exponent ? 1 : 0;
+            } else if (d != '-' && d != '+' && d != '.') {
+                break;
+            }
+        }
+        if (i - start > kMaxNumberChars || exponent_digits > 3) {
+            return start;
+        }
+        --i;
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 DecodeResult decode_json(std::string_view json) {
+    if (auto at = oversized_number(json)) {
+        DecodeResult refused;
+        refused.error = fmt::format("number at offset {} is too long (over {} characters, or an exponent over 3 digits)",
+                                    *at, kMaxNumberChars);
+        return refused;
+    }
     rapidjson::Document doc;
     // Iterative parsing: a hostile, deeply nested document cannot exhaust the stack.
     constexpr unsigned kFlags = rapidjson::kParseFullPrecisionFlag |

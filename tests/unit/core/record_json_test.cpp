@@ -185,3 +185,19 @@ TEST_CASE("record codec: a lone surrogate escape decodes to U+FFFDs, so the roun
     REQUIRE(again);
     CHECK(*again.record == *r.record);
 }
+
+TEST_CASE("record codec: numbers too long for RapidJSON 1.1.0's strtod are refused, not parsed", "[unit]") {
+    // Found by libFuzzer (tests/fuzz/regressions/record_decode/strtod-extreme-exponent.json): an
+    // out-of-bounds read inside RapidJSON for numbers of hundreds of digits.
+    std::string huge = R"({"name":"a","url":"u","response_time":0.)" + std::string(500, '0') +
+                       R"(1,"status_code":null,"regex":null,"regex_check":null,"timestamp":"2026-11-28T00:00:00Z"})";
+    auto r = vigil::decode_json(huge);
+    REQUIRE_FALSE(r);
+    CHECK(r.error == "number at offset 38 is too long (over 64 characters, or an exponent over 3 digits)");
+    auto e = vigil::decode_json(R"({"name":"a","url":"u","response_time":1e0001})");
+    CHECK_THAT(e.error, Catch::StartsWith("number at offset 38 is too long"));
+    // Digits inside strings are text, not numbers.
+    auto s = vigil::decode_json(R"({"name":")" + std::string(200, '9') + R"(","url":"u","response_time":1.5,)"
+                                R"("status_code":200,"regex":null,"regex_check":null,"timestamp":"2026-11-28T00:00:00Z"})");
+    CHECK(s);
+}
