@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "loader/plugin_file.hpp"
 
+#include <elf.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <vector>
 #include <string_view>
 
-#include <boost/dll/library_info.hpp>
 #include <fmt/core.h>
 
 namespace vigil::loader {
@@ -33,19 +37,64 @@ std::string check_permissions(const std::filesystem::path& path) {
     return {};
 }
 
-// Reads the ELF symbol table only: a stray .so's static constructors never run.
-std::string check_symbol(const std::filesystem::path& path) {
-    try {
-        boost::dll::library_info info(boost::dll::fs::path(path.string()), false);
-        for (const auto& s : info.symbols("vigil")) {
-            if (s == "vigil_plugin_v1") {
-                return {};
+// Whether the file exports `vigil_plugin_v1` from its `vigil` section, read from the ELF dynamic
+// symbol table: no code of the file runs (a stray .so's static constructors never do), and a
+// stripped plugin (a Debian package's) still has it, since the entry point is a dynamic symbol.
+// Every offset is bounds-checked: the file may be anything.
+enum class Elf { Plugin, NoSymbol, NotElf };
+
+Elf read_entry_point(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto fits = [&](std::uint64_t off, std::uint64_t len) { return off <= data.size() && len <= data.size() - off; };
+    if (!fits(0, sizeof(Elf64_Ehdr)) || std::memcmp(data.data(), ELFMAG, SELFMAG) != 0 ||
+        data[EI_CLASS] != ELFCLASS64 || data[EI_DATA] != ELFDATA2LSB) {
+        return Elf::NotElf;
+    }
+    Elf64_Ehdr eh;
+    std::memcpy(&eh, data.data(), sizeof eh);
+    if (eh.e_shentsize != sizeof(Elf64_Shdr) || !fits(eh.e_shoff, std::uint64_t{eh.e_shnum} * sizeof(Elf64_Shdr)) ||
+        eh.e_shstrndx >= eh.e_shnum) {
+        return Elf::NotElf;
+    }
+    std::vector<Elf64_Shdr> sh(eh.e_shnum);
+    std::memcpy(sh.data(), data.data() + eh.e_shoff, sh.size() * sizeof(Elf64_Shdr));
+    auto name_at = [&](const Elf64_Shdr& strtab, std::uint32_t off) -> std::string_view {
+        if (off >= strtab.sh_size || !fits(strtab.sh_offset, strtab.sh_size)) {
+            return {};
+        }
+        const char* base = data.data() + strtab.sh_offset + off;
+        return std::string_view(base, ::strnlen(base, strtab.sh_size - off));
+    };
+    std::size_t vigil_section = 0;
+    for (std::size_t i = 0; i < sh.size(); ++i) {
+        if (name_at(sh[eh.e_shstrndx], sh[i].sh_name) == "vigil") {
+            vigil_section = i;
+        }
+    }
+    for (const auto& dynsym : sh) {
+        if (dynsym.sh_type != SHT_DYNSYM || dynsym.sh_entsize != sizeof(Elf64_Sym) || dynsym.sh_link >= sh.size() ||
+            !fits(dynsym.sh_offset, dynsym.sh_size)) {
+            continue;
+        }
+        for (std::uint64_t at = 0; at + sizeof(Elf64_Sym) <= dynsym.sh_size; at += sizeof(Elf64_Sym)) {
+            Elf64_Sym sym;
+            std::memcpy(&sym, data.data() + dynsym.sh_offset + at, sizeof sym);
+            if (sym.st_shndx != SHN_UNDEF && name_at(sh[dynsym.sh_link], sym.st_name) == "vigil_plugin_v1") {
+                return vigil_section != 0 && sym.st_shndx == vigil_section ? Elf::Plugin : Elf::NoSymbol;
             }
         }
-        return fmt::format("{}: not a Vigil plugin (no vigil_plugin_v1 symbol)", path.string());
-    } catch (const std::exception&) {
-        return fmt::format("{}: not a Vigil plugin (not an ELF shared object)", path.string());
     }
+    return Elf::NoSymbol;
+}
+
+std::string check_symbol(const std::filesystem::path& path) {
+    switch (read_entry_point(path)) {
+        case Elf::Plugin: return {};
+        case Elf::NoSymbol: return fmt::format("{}: not a Vigil plugin (no vigil_plugin_v1 symbol)", path.string());
+        case Elf::NotElf: break;
+    }
+    return fmt::format("{}: not a Vigil plugin (not an ELF shared object)", path.string());
 }
 
 bool valid_name(std::string_view name) {

@@ -67,6 +67,22 @@ TEST_CASE("agent: --list-plugins prints one line per plugin", "[unit][agent]") {
     CHECK(r.out.find("stdout_sink      sink   1.0.0    stable") != std::string::npos);
 }
 
+TEST_CASE("agent: a stripped plugin (as Debian packages ship them) is found and loaded", "[unit][agent]") {
+    TempDir dir;
+    auto copy = dir / "counting_source.so";
+    std::filesystem::copy_file(vigil::test::test_plugin_dir() / "counting_source.so", copy);
+    REQUIRE(vigil::test::run({"/usr/bin/strip", "--strip-all", copy.string()}).code == 0);
+    REQUIRE(vigil::test::run({"/usr/bin/readelf", "-S", copy.string()}).out.find(".symtab") == std::string::npos);
+    auto bin = vigil::test::agent_binary().string();  // not agent(): it would add the unstripped original first
+    auto r = vigil::test::run({bin, "--list-plugins", "--plugin-dir", dir.path().string()});
+    INFO(r.err);
+    CHECK(r.out.find("counting_source  source 0.0.1    wip     " + copy.string()) != std::string::npos);
+    auto p = dir.write("p.yaml", "pipeline: t\nsource: {plugin: counting_source, count: 5}\nsinks: [{plugin: stdout_sink}]\n");
+    auto once = vigil::test::run({bin, "--plugin-dir", dir.path().string(), "--pipeline", p.string(), "--once"});
+    CHECK(once.code == 0);
+    CHECK(count_lines(once.out) == 5);
+}
+
 TEST_CASE("agent: each kind of bad configuration exits 78 with its own one-line error", "[unit][agent]") {
     SECTION("broken YAML") {
         expect_config_error("pipeline: t\nsource: {plugin: counting_source\n", "p.yaml:3:1: error: invalid YAML: ");
