@@ -7,8 +7,8 @@
 #include <map>
 
 #include <catch2/catch.hpp>
-#include <rapidjson/document.h>
 
+#include "fixture_sites.hpp"
 #include "support.hpp"
 #include "vigil/record.hpp"
 
@@ -29,12 +29,8 @@ long peak_rss_kib(pid_t pid) {
 
 TEST_CASE("badinput: hostile sites each give their class, memory stays bounded, others keep their schedule",
           "[badinput]") {
-    Child fixtures({"/usr/bin/python3", (vigil::test::source_dir() / "scripts/fixture-sites").string()});
-    REQUIRE(vigil::test::wait_until([&] { return fixtures.out().find('\n') != std::string::npos; }, 20s));
-    rapidjson::Document d;
-    d.Parse(fixtures.out().c_str());
-    REQUIRE(d.IsObject());
-    auto base = "http://127.0.0.1:" + std::to_string(d["http"].GetInt());
+    vigil::test::FixtureSites fixtures;
+    auto base = "http://127.0.0.1:" + std::to_string(fixtures.http);
     vigil::test::TempDir dir;
     auto out = dir / "out.jsonl";
     auto file = dir.write("p.yaml", "pipeline: hostile\nsource:\n  plugin: http_check\n  interval: 2s\n  timeout: 3s\n"

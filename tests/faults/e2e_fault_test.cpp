@@ -12,8 +12,8 @@
 #include <thread>
 
 #include <catch2/catch.hpp>
-#include <rapidjson/document.h>
 
+#include "fixture_sites.hpp"
 #include "kafka_support.hpp"
 #include "pg_support.hpp"
 #include "support.hpp"
@@ -25,20 +25,6 @@ using vigil::test::Child;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct Fixtures {
-    std::unique_ptr<Child> child;
-    int http = 0;
-    Fixtures() {
-        child = std::make_unique<Child>(
-            std::vector<std::string>{"/usr/bin/python3", (vigil::test::source_dir() / "scripts/fixture-sites").string()});
-        REQUIRE(vigil::test::wait_until([&] { return child->out().find('\n') != std::string::npos; }, 20s));
-        rapidjson::Document d;
-        d.Parse(child->out().c_str());
-        REQUIRE(d.IsObject());
-        http = d["http"].GetInt();
-    }
-};
 
 std::string say(const std::string& what) {
     UNSCOPED_INFO(what);
@@ -60,7 +46,7 @@ TEST_CASE("faults: producer, consumer, broker and database restarts lose no chec
         std::this_thread::sleep_for(std::chrono::milliseconds(ms));  // the random moment, not a wait for a result
     };
 
-    Fixtures fixtures;
+    vigil::test::FixtureSites fixtures;
     vigil::test::TempDir dir;
     std::string sites;
     const char* paths[] = {"/ok", "/delay/50", "/status/500", "/size/20000", "/redirect/2"};

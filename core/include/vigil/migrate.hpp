@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,9 @@ class VIGIL_API Migrator {
     Status status(std::vector<Entry>& entries);
 
   private:
+    struct Session;
+    Status locked(const std::function<Status(Session&, const std::vector<Migration>&,
+                                             const std::set<std::string>&)>& change);
     std::string conninfo_;
     std::filesystem::path dir_;
     Log log_;

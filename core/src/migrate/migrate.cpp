@@ -76,7 +76,7 @@ int error_line(const PGresult* r, const std::string& sql, int first_line) {
     return first_line + static_cast<int>(std::count(sql.begin(), sql.begin() + static_cast<std::ptrdiff_t>(std::min(offset, sql.size())), '\n'));
 }
 
-struct Session {
+struct SessionImpl {
     Conn conn;
     Status open(const std::string& conninfo) {
         conn.reset(PQconnectdb(conninfo.c_str()));
@@ -223,10 +223,15 @@ std::filesystem::path default_dir() {
     return VIGIL_MIGRATIONS_SOURCE_DIR;
 }
 
+struct Migrator::Session : SessionImpl {};
+
 Migrator::Migrator(std::string conninfo, std::filesystem::path dir, Log log)
     : conninfo_(std::move(conninfo)), dir_(std::move(dir)), log_(std::move(log)) {}
 
-Status Migrator::up(std::vector<std::string>* applied_out) {
+// Loads the directory, connects, takes the lock, makes sure schema_migrations exists and reads
+// it, then runs `change` and releases the lock, whatever happened.
+Status Migrator::locked(const std::function<Status(Session&, const std::vector<Migration>&,
+                                                   const std::set<std::string>&)>& change) {
     std::string error;
     auto migrations = load(dir_, error);
     if (!error.empty()) {
@@ -244,67 +249,58 @@ Status Migrator::up(std::vector<std::string>* applied_out) {
     if (result.ok()) {
         result = s.applied(applied);
     }
-    for (const auto& m : migrations) {
-        if (!result.ok()) {
-            break;
-        }
-        if (applied.count(m.version) > 0) {
-            continue;
-        }
-        if (log_) {
-            log_(fmt::format("applying {}", m.file.filename().string()));
-        }
-        result = s.run(m, m.up, m.up_line, m.up_transaction, "INSERT INTO schema_migrations (version) VALUES ($1)");
-        if (result.ok() && applied_out != nullptr) {
-            applied_out->push_back(m.version);
-        }
+    if (result.ok()) {
+        result = change(s, migrations, applied);
     }
     s.unlock();
     return result;
 }
 
+Status Migrator::up(std::vector<std::string>* applied_out) {
+    return locked([&](Session& s, const std::vector<Migration>& migrations, const std::set<std::string>& applied) {
+        for (const auto& m : migrations) {
+            if (applied.count(m.version) > 0) {
+                continue;
+            }
+            if (log_) {
+                log_(fmt::format("applying {}", m.file.filename().string()));
+            }
+            auto st = s.run(m, m.up, m.up_line, m.up_transaction, "INSERT INTO schema_migrations (version) VALUES ($1)");
+            if (!st.ok()) {
+                return st;
+            }
+            if (applied_out != nullptr) {
+                applied_out->push_back(m.version);
+            }
+        }
+        return Status::success();
+    });
+}
+
 Status Migrator::down(std::string* rolled_back) {
-    std::string error;
-    auto migrations = load(dir_, error);
-    if (!error.empty()) {
-        return Status::error(error);
-    }
-    Session s;
-    if (auto st = s.open(conninfo_); !st.ok()) {
-        return st;
-    }
-    if (auto st = s.lock(); !st.ok()) {
-        return st;
-    }
-    std::set<std::string> applied;
-    Status result = s.ensure_table();
-    if (result.ok()) {
-        result = s.applied(applied);
-    }
-    if (result.ok() && applied.empty()) {
-        result = Status::error("no migration is applied: nothing to roll back");
-    }
-    if (result.ok()) {
+    return locked([&](Session& s, const std::vector<Migration>& migrations, const std::set<std::string>& applied) {
+        if (applied.empty()) {
+            return Status::error("no migration is applied: nothing to roll back");
+        }
         auto latest = *applied.rbegin();
         auto it = std::find_if(migrations.begin(), migrations.end(), [&](const Migration& m) { return m.version == latest; });
         if (it == migrations.end()) {
-            result = Status::error(fmt::format("version {} is applied but has no file in {}", latest, dir_.string()));
-        } else if (it->down_line == 0 || it->down.find_first_not_of(" \t\n") == std::string::npos) {
-            result = Status::error(fmt::format("{}: no \"-- migrate:down\" section to roll back with",
-                                               it->file.filename().string()));
-        } else {
-            if (log_) {
-                log_(fmt::format("rolling back {}", it->file.filename().string()));
-            }
-            result = s.run(*it, it->down, it->down_line, it->down_transaction,
-                           "DELETE FROM schema_migrations WHERE version = $1");
-            if (result.ok() && rolled_back != nullptr) {
-                *rolled_back = latest;
-            }
+            return Status::error(fmt::format("version {} is applied but has no file in {}", latest, dir_.string()));
         }
-    }
-    s.unlock();
-    return result;
+        if (it->down_line == 0 || it->down.find_first_not_of(" \t\n") == std::string::npos) {
+            return Status::error(fmt::format("{}: no \"-- migrate:down\" section to roll back with",
+                                             it->file.filename().string()));
+        }
+        if (log_) {
+            log_(fmt::format("rolling back {}", it->file.filename().string()));
+        }
+        auto st = s.run(*it, it->down, it->down_line, it->down_transaction,
+                        "DELETE FROM schema_migrations WHERE version = $1");
+        if (st.ok() && rolled_back != nullptr) {
+            *rolled_back = latest;
+        }
+        return st;
+    });
 }
 
 Status Migrator::status(std::vector<Entry>& entries) {

@@ -10,6 +10,7 @@
 
 #include "http_check.hpp"
 #include "plugin_config.hpp"
+#include "fixture_sites.hpp"
 #include "support.hpp"
 
 using namespace std::chrono_literals;
@@ -17,26 +18,7 @@ using namespace vigil::plugins::http_check;
 
 namespace {
 
-struct Fixture {
-    std::unique_ptr<vigil::test::Child> child;
-    int http = 0, https = 0, refused = 0;
-    std::string ca_file;
-
-    Fixture() {
-        child = std::make_unique<vigil::test::Child>(
-            std::vector<std::string>{"/usr/bin/python3", (vigil::test::source_dir() / "scripts/fixture-sites").string()});
-        REQUIRE(vigil::test::wait_until([&] { return child->out().find('\n') != std::string::npos; }, 20s));
-        rapidjson::Document d;
-        d.Parse(child->out().c_str());
-        REQUIRE(d.IsObject());
-        http = d["http"].GetInt();
-        https = d["https"].GetInt();
-        refused = d["refused"].GetInt();
-        ca_file = d["ca_file"].GetString();
-    }
-    std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(http) + path; }
-    std::string tls(const std::string& path) const { return "https://localhost:" + std::to_string(https) + path; }
-};
+using Fixture = vigil::test::FixtureSites;
 
 Fixture& fixture() {
     static Fixture f;

@@ -78,6 +78,27 @@ std::vector<std::string> ids_in(const std::filesystem::path& file) {
     return ids;
 }
 
+// Every check_id the consumers stored, over all their output files.
+std::set<std::string> ids_in_all(const std::vector<std::filesystem::path>& files) {
+    std::set<std::string> all;
+    for (const auto& f : files) {
+        for (auto& id : ids_in(f)) {
+            all.insert(std::move(id));
+        }
+    }
+    return all;
+}
+
+// Joins a thread when the test leaves, even on a failed REQUIRE.
+struct JoinOnExit {
+    std::thread& t;
+    ~JoinOnExit() {
+        if (t.joinable()) {
+            t.join();
+        }
+    }
+};
+
 std::int64_t committed_total(const std::string& group, const std::string& topic) {
     std::int64_t total = 0;
     for (const auto& [p, offset] : kt::committed(group, topic)) {
@@ -202,10 +223,7 @@ TEST_CASE("kafka_source: broker killed and restarted, then the consumer killed: 
     kt::create_topic(topic, 3);
     constexpr int kRecords = 30'000;
     std::thread producer([&] { publish(topic, kRecords, "k", 500, std::chrono::milliseconds(40)); });
-    struct Join {
-        std::thread& t;
-        ~Join() { if (t.joinable()) t.join(); }
-    } join{producer};
+    JoinOnExit join{producer};
 
     TempDir dir;
     auto out1 = dir / "out1.jsonl", out2 = dir / "out2.jsonl";
@@ -229,10 +247,7 @@ TEST_CASE("kafka_source: broker killed and restarted, then the consumer killed: 
     producer.join();
     std::set<std::string> all;
     REQUIRE(vigil::test::wait_until([&] {
-        all.clear();
-        for (const auto& f : {out1, out2}) {
-            for (auto& id : ids_in(f)) all.insert(id);
-        }
+        all = ids_in_all({out1, out2});
         return all.size() == kRecords;
     }, std::chrono::seconds(120)));
     second->signal(SIGTERM);
@@ -262,10 +277,7 @@ TEST_CASE("kafka_source: two consumers in one group, one killed mid-stream: ever
     kt::create_topic(topic, 4);
     constexpr int kRecords = 20'000;
     std::thread producer([&] { publish(topic, kRecords, "g", 250, std::chrono::milliseconds(50)); });
-    struct Join {
-        std::thread& t;
-        ~Join() { if (t.joinable()) t.join(); }
-    } join{producer};
+    JoinOnExit join{producer};
 
     TempDir dir;
     auto out1 = dir / "out1.jsonl", out2 = dir / "out2.jsonl";
@@ -280,10 +292,7 @@ TEST_CASE("kafka_source: two consumers in one group, one killed mid-stream: ever
     producer.join();
     std::set<std::string> all;
     REQUIRE(vigil::test::wait_until([&] {
-        all.clear();
-        for (const auto& f : {out1, out2}) {
-            for (auto& id : ids_in(f)) all.insert(id);
-        }
+        all = ids_in_all({out1, out2});
         return all.size() == kRecords;
     }, std::chrono::seconds(90)));
     two->signal(SIGTERM);
