@@ -140,7 +140,11 @@ class HttpCheck::Worker {
                             "Slots skipped because the previous check of the site was still running")),
           skipped_(counter("vigil_http_check_skipped_slots_total", labels_,
                            "Slots skipped because the agent was more than an interval late")),
-          in_flight_gauge_(gauge("vigil_http_check_in_flight", labels_, "Checks in flight")) {
+          in_flight_gauge_(gauge("vigil_http_check_in_flight", labels_, "Checks in flight")),
+          duration_(histogram("vigil_http_check_duration_seconds", labels_, latency_buckets(),
+                              "Check durations (response_time), redirects included")),
+          lag_(histogram("vigil_http_check_lag_seconds", labels_, latency_buckets(),
+                         "How late checks started against their schedule")) {
         for (auto k : kKinds) {
             Labels l = labels_;
             l.emplace_back("result", k == ErrorKind::None ? "ok" : std::string(to_string(k)));
@@ -399,6 +403,8 @@ class HttpCheck::Worker {
         CheckRecord r = make_record(*t->site, out, t->started_wall, lag_ms, make_check_id(t->started_wall, rng_),
                                     o_.agent_, &kind);
         results_[static_cast<int>(kind)]->inc();
+        duration_.observe(r.response_time / 1000.0);
+        lag_.observe(std::max(0.0, lag_ms) / 1000.0);
         complain(*t->site, r);
         if (pending_.empty()) {
             pending_since_ = std::chrono::steady_clock::now();
@@ -483,6 +489,8 @@ class HttpCheck::Worker {
     Counter& skipped_;
     Gauge& in_flight_gauge_;
     Counter* results_[11] = {};
+    Histogram& duration_;
+    Histogram& lag_;
 
     std::chrono::steady_clock::time_point steady_start_;
     Time wall_start_{};

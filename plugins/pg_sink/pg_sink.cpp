@@ -25,7 +25,9 @@ PgSink::PgSink(Config config, std::string instance, Logger log)
       dead_lettered_(counter("vigil_pg_sink_dead_lettered_total", {{"instance", instance_}},
                              "Rows the database refused, stored in the dead-letter table")),
       batch_seconds_(gauge("vigil_pg_sink_last_write_seconds", {{"instance", instance_}},
-                           "How long the last write took, COMMIT included")) {
+                           "How long the last write took, COMMIT included")),
+      commit_seconds_(histogram("vigil_pg_sink_write_seconds", {{"instance", instance_}}, latency_buckets(),
+                                "Duration of each committed write (all its transactions), COMMIT included")) {
     for (int i = 0; i < config_.connections; ++i) {
         writers_.push_back(std::make_unique<Writer>(config_, log_));
     }
@@ -104,7 +106,9 @@ WriteResult PgSink::write(const Batch& batch) {
     transactions_.inc(committed_chunks);
     rows_.inc(n - rejected.size());
     dead_lettered_.inc(rejected.size());
-    batch_seconds_.set(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    batch_seconds_.set(seconds);
+    commit_seconds_.observe(seconds);
     return WriteResult::accepted_except(std::move(rejected));
 }
 

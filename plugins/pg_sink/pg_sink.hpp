@@ -40,6 +40,7 @@ class PgSink final : public Sink {
     Counter& transactions_;
     Counter& dead_lettered_;
     Gauge& batch_seconds_;
+    Histogram& commit_seconds_;
 };
 
 }  // namespace vigil::plugins::pg_sink

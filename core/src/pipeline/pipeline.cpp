@@ -37,7 +37,15 @@ Pipeline::Pipeline(PipelineOptions options, std::string source_instance, Source&
       emitted_(counter("vigil_pipeline_batches_emitted_total", {{"pipeline", options_.name}},
                        "Batches a source handed to the pipeline")),
       in_flight_gauge_(gauge("vigil_pipeline_batches_in_flight", {{"pipeline", options_.name}},
-                             "Batches emitted and not yet acknowledged")) {
+                             "Batches emitted and not yet acknowledged")),
+      records_emitted_(counter("vigil_source_records_emitted_total", {{"instance", source_instance_}},
+                               "Records a source handed to the pipeline")),
+      records_delivered_(counter("vigil_source_records_acked_total",
+                                 {{"instance", source_instance_}, {"status", "delivered"}},
+                                 "Records acknowledged to their source, by final status")),
+      records_undelivered_(counter("vigil_source_records_acked_total",
+                                   {{"instance", source_instance_}, {"status", "undelivered"}},
+                                   "Records acknowledged to their source, by final status")) {
     if (!options_.random) {
         options_.random = system_random();
     }
@@ -83,6 +91,7 @@ bool Pipeline::emit(Batch batch, AckFn on_ack) {
     ++in_flight_;
     in_flight_gauge_.set(static_cast<double>(in_flight_));
     emitted_.inc();
+    records_emitted_.inc(batch.records.size());
     pending_[batch.sequence] = Pending{runners_.size(), true};
     tracker_.add(batch.sequence, std::move(on_ack), batch.records.size());
     auto shared = std::make_shared<const Batch>(std::move(batch));
@@ -122,9 +131,11 @@ void Pipeline::on_sink_done(std::uint64_t sequence, bool delivered) {
             if (r.status == AckStatus::Delivered) {
                 ++result_.batches_delivered;
                 result_.records_delivered += r.records;
+                records_delivered_.inc(r.records);
             } else {
                 ++result_.batches_undelivered;
                 result_.records_undelivered += r.records;
+                records_undelivered_.inc(r.records);
             }
             try {
                 if (r.ack) {

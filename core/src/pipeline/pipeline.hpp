@@ -91,6 +91,9 @@ class Pipeline final : public Emitter {
     RunResult result_;
     Counter& emitted_;
     Gauge& in_flight_gauge_;
+    Counter& records_emitted_;
+    Counter& records_delivered_;
+    Counter& records_undelivered_;
 };
 
 }  // namespace vigil::pipeline

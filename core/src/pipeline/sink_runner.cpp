@@ -24,7 +24,9 @@ SinkRunner::SinkRunner(std::string instance, std::unique_ptr<Sink> sink, RetryPo
       retries_(counter("vigil_sink_retries_total", labels(instance_), "Transient sink failures, each retried")),
       rejected_(counter("vigil_sink_rejected_total", labels(instance_), "Records a sink refused for good")),
       abandoned_(counter("vigil_sink_abandoned_batches_total", labels(instance_),
-                         "Batches not delivered before the drain deadline")) {}
+                         "Batches not delivered before the drain deadline")),
+      write_seconds_(histogram("vigil_sink_write_seconds", labels(instance_), latency_buckets(),
+                               "Duration of each write (one batch, or merged batches), failures included")) {}
 
 SinkRunner::~SinkRunner() {
     abort();
@@ -139,7 +141,9 @@ bool SinkRunner::deliver(const Batch& batch) {
                 }
             }
             if (started_) {
+                auto t0 = std::chrono::steady_clock::now();
                 result = sink_->write(batch);
+                write_seconds_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
             }
         } catch (const std::exception& e) {
             result = WriteResult::retry(fmt::format("sink threw: {}", e.what()));

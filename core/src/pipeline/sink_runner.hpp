@@ -85,6 +85,7 @@ class SinkRunner {
     Counter& retries_;
     Counter& rejected_;
     Counter& abandoned_;
+    Histogram& write_seconds_;
 };
 
 }  // namespace vigil::pipeline

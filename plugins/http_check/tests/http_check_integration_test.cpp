@@ -273,3 +273,39 @@ TEST_CASE("http_check: a check still running at its next slot skips that slot; n
     }
     CHECK(overruns.value() - before >= 2 * (records.size() - 1));  // ~3 slots skipped per check
 }
+
+TEST_CASE("http_check: a running agent serves checks by result and the check duration and lag histograms on "
+          "/metrics", "[integration]") {
+    const auto& f = fixture();
+    vigil::test::TempDir dir;
+    auto p = dir.write("p.yaml", "pipeline: m\nmetrics: {listen: \"127.0.0.1:0\"}\nsource:\n  plugin: http_check\n"
+                                 "  interval: 500ms\n  batch_delay: 50ms\n  sites:\n"
+                                 "    - {name: up, url: \"" + f.url("/ok") + "\"}\n"
+                                 "    - {name: down, url: \"" + f.url("/status/503") + "\"}\n"
+                                 "sinks:\n  - plugin: stdout_sink\n    path: " + (dir / "out.jsonl").string() + "\n");
+    vigil::test::Child agent({vigil::test::agent_binary().string(), "--pipeline", p.string()});
+    const std::string marker = "serving /metrics and /healthz on ";
+    std::string base;
+    REQUIRE(vigil::test::wait_until([&] {
+        auto err = agent.err();
+        auto at = err.find(marker);
+        if (at != std::string::npos) {
+            base = "http://" + err.substr(at + marker.size(), err.find('\n', at) - at - marker.size());
+        }
+        return !base.empty();
+    }));
+    std::string metrics;
+    bool seen = vigil::test::wait_until([&] {
+        metrics = vigil::test::run({"/usr/bin/curl", "-sS", base + "/metrics"}).out;
+        return metrics.find("vigil_http_check_checks_total{instance=\"http_check.0\",result=\"http\"} 2") != std::string::npos;
+    }, 20s);
+    agent.signal(SIGTERM);
+    CHECK(agent.wait(20s) == 0);
+    INFO(metrics);
+    REQUIRE(seen);
+    CHECK(metrics.find("vigil_http_check_checks_total{instance=\"http_check.0\",result=\"ok\"} ") != std::string::npos);
+    CHECK(metrics.find("# TYPE vigil_http_check_duration_seconds histogram\n") != std::string::npos);
+    CHECK(metrics.find("vigil_http_check_duration_seconds_bucket{instance=\"http_check.0\",le=\"+Inf\"} ") != std::string::npos);
+    CHECK(metrics.find("# TYPE vigil_http_check_lag_seconds histogram\n") != std::string::npos);
+    CHECK(metrics.find("vigil_http_check_lag_seconds_count{instance=\"http_check.0\"} ") != std::string::npos);
+}

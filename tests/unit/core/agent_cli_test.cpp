@@ -243,6 +243,14 @@ metrics: {listen: "127.0.0.1:0"}
     CHECK(metrics.find("# TYPE vigil_sink_retries_total counter") != std::string::npos);
     CHECK(metrics.find("vigil_sink_retries_total{instance=\"flaky_sink.0\"} 1\n") != std::string::npos);
     CHECK(metrics.find("vigil_pipeline_batches_emitted_total{pipeline=\"t\"}") != std::string::npos);
+    CHECK(metrics.find("vigil_source_records_emitted_total{instance=\"counting_source.0\"} ") != std::string::npos);
+    CHECK(metrics.find("vigil_source_records_acked_total{instance=\"counting_source.0\",status=\"delivered\"} ") !=
+          std::string::npos);
+    // Batch latency per sink instance, as a Prometheus histogram.
+    CHECK(metrics.find("# TYPE vigil_sink_write_seconds histogram\n") != std::string::npos);
+    CHECK(metrics.find("vigil_sink_write_seconds_bucket{instance=\"flaky_sink.0\",le=\"0.001\"} ") != std::string::npos);
+    CHECK(metrics.find("vigil_sink_write_seconds_bucket{instance=\"flaky_sink.0\",le=\"+Inf\"} ") != std::string::npos);
+    CHECK(metrics.find("vigil_sink_write_seconds_count{instance=\"flaky_sink.0\"} ") != std::string::npos);
     auto health = vigil::test::run({"/usr/bin/curl", "-sS", "-w", " %{http_code}", base + "/healthz"});
     CHECK(health.out == "ok\n 200");
     auto missing = vigil::test::run({"/usr/bin/curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", base + "/nope"});

@@ -227,3 +227,18 @@ TEST_CASE("pipeline: a sink asking for batching gets queued batches merged, each
     CHECK(s->committed_count() + vigil::test::read_lines(dir / "dead.jsonl").size() == 1000);
     CHECK(vigil::test::read_lines(dir / "dead.jsonl").size() == 1000 / 7);
 }
+
+TEST_CASE("metrics: a histogram renders cumulative buckets, +Inf, sum and count", "[unit]") {
+    auto& h = vigil::histogram("vigil_test_histogram_seconds", {{"instance", "x"}}, {0.1, 1.0}, "Test");
+    h.observe(0.05);
+    h.observe(0.5);
+    h.observe(0.5);
+    h.observe(7);
+    auto text = vigil::render_prometheus();
+    CHECK(text.find("# TYPE vigil_test_histogram_seconds histogram\n"
+                    "vigil_test_histogram_seconds_bucket{instance=\"x\",le=\"0.1\"} 1\n"
+                    "vigil_test_histogram_seconds_bucket{instance=\"x\",le=\"1\"} 3\n"
+                    "vigil_test_histogram_seconds_bucket{instance=\"x\",le=\"+Inf\"} 4\n"
+                    "vigil_test_histogram_seconds_sum{instance=\"x\"} 8.05\n"
+                    "vigil_test_histogram_seconds_count{instance=\"x\"} 4\n") != std::string::npos);
+}
