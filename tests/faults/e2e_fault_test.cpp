@@ -77,6 +77,8 @@ TEST_CASE("faults: producer, consumer, broker and database restarts lose no chec
         auto before = rows();
         INFO("rows did not grow after: " << after);
         REQUIRE(vigil::test::wait_until([&] { return rows() > before + 300; }, 90s));
+        say(std::string("  after ") + after + ": " + std::to_string(rows()) + " rows stored, " +
+            std::to_string(kt::count(topic)) + " messages in Kafka");
     };
     auto services = (vigil::test::source_dir() / "scripts" / "services").string();
 
