@@ -228,3 +228,22 @@ TEST_CASE("kafka_sink: broker killed with SIGKILL and restarted mid-stream: noth
     CHECK(occurrences(agent.err(), "cannot reach Kafka brokers") == 1);
     CHECK(occurrences(agent.err(), "reachable again") == 1);
 }
+
+TEST_CASE("kafka_sink: a topic that does not exist, with auto-creation off, is refused for good with its name",
+          "[integration]") {
+    auto topic = kt::unique("sink-missing");
+    auto sink = make_sink("brokers: " + kt::plaintext_brokers() + "\ntopic: " + topic +
+                          "\nlibrdkafka:\n  allow.auto.create.topics: \"false\"\n"
+                          "  topic.metadata.propagation.max.ms: \"1000\"\n");
+    REQUIRE(sink->start().ok());
+    auto t0 = std::chrono::steady_clock::now();
+    auto result = sink->write(records(3, "m"));
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20));  // refused, not retried forever
+    REQUIRE(result.kind == vigil::WriteResult::Kind::Accepted);
+    REQUIRE(result.rejected.size() == 3);
+    for (const auto& r : result.rejected) {
+        CHECK_THAT(r.reason, Catch::Contains("topic " + topic));
+        CHECK_THAT(r.reason, Catch::Contains("UNKNOWN_TOPIC") || Catch::Contains("Unknown topic"));
+    }
+    sink->stop();
+}
