@@ -55,6 +55,9 @@ void ClientEvents::on_error(rd_kafka_resp_err_t err, const std::string& reason) 
 }
 
 void ClientEvents::on_progress(std::uint64_t waited_records) {
+    if (!outage_.load(std::memory_order_relaxed)) {
+        return;  // the common case, once per message: no lock
+    }
     std::lock_guard lock(mutex_);
     if (!outage_) {
         return;

@@ -5,6 +5,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -50,7 +51,7 @@ class ClientEvents {
     std::string last_error_;
     rd_kafka_resp_err_t last_code_ = RD_KAFKA_RESP_ERR_NO_ERROR;
     bool refused_ = false;
-    bool outage_ = false;
+    std::atomic<bool> outage_{false};  // read without the lock on every delivered/fetched message
     std::chrono::steady_clock::time_point outage_since_{};
     std::uint64_t outage_errors_ = 0;
     Complaint complaint_;

@@ -112,10 +112,8 @@ void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
     // Revoked (or lost): commit what was acknowledged, and forget the rest. Acknowledgements
     // still to come for those partitions are ignored (another member reads them again).
     std::vector<OffsetTracker::Commit> final;
-    std::set<std::pair<std::string, std::int32_t>> revoked;
     for (int i = 0; i < parts->cnt; ++i) {
         TopicPartition tp{parts->elems[i].topic, parts->elems[i].partition};
-        revoked.emplace(tp.topic, tp.partition);
         if (auto pos = tracker_.revoke(tp); pos && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS &&
                                                 !rd_kafka_assignment_lost(consumer_.get())) {
             final.push_back({tp, *pos});
@@ -123,23 +121,17 @@ void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
         at_eof_.erase(tp);
     }
     commit(final, true);
-    std::size_t dropped = 0;
-    for (std::size_t i = 0; i < coords_.size();) {
-        const auto& origin = batch_.records[i].origin;
-        bool gone = false;
-        for (const auto& [topic, partition] : revoked) {
-            if (origin.rfind(fmt::format("topic={} partition={} ", topic, partition), 0) == 0) {
-                gone = true;
-            }
-        }
-        if (gone) {
-            batch_.records.erase(batch_.records.begin() + static_cast<std::ptrdiff_t>(i));
-            coords_.erase(coords_.begin() + static_cast<std::ptrdiff_t>(i));
-            ++dropped;
-        } else {
-            ++i;
+    // Records read but not handed on whose partition just left the tracker are dropped.
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < coords_.size(); ++i) {
+        if (tracker_.is_current(coords_[i])) {
+            batch_.records[kept] = std::move(batch_.records[i]);
+            coords_[kept++] = coords_[i];
         }
     }
+    std::size_t dropped = coords_.size() - kept;
+    batch_.records.resize(kept);
+    coords_.resize(kept);
     log_.info("{} {} partition(s) of group {}; committed {}, dropped {} unsent record(s)",
               err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ? "revoked" : "lost", parts->cnt, config_.group,
               final.size(), dropped);

@@ -77,6 +77,11 @@ void OffsetTracker::done(const Coord& c) {
     }
 }
 
+bool OffsetTracker::is_current(const Coord& c) const {
+    std::lock_guard lock(mutex_);
+    return c.epoch != 0 && c.id < states_.size() && states_[c.id].epoch == c.epoch;
+}
+
 std::vector<OffsetTracker::Commit> OffsetTracker::take_commits() {
     std::lock_guard lock(mutex_);
     std::vector<Commit> out;

@@ -45,6 +45,8 @@ class OffsetTracker {
     Coord track(const TopicPartition& tp, std::int64_t offset);
     /// The message's batch was acknowledged (or its dead letter delivered).
     void done(const Coord& c);
+    /// Whether `c` was tracked under its partition's current assignment (false once revoked).
+    bool is_current(const Coord& c) const;
 
     /// Positions advanced past what was last asked to be committed; marks them asked.
     std::vector<Commit> take_commits();

@@ -56,6 +56,7 @@ class VIGIL_API Migrator {
 
   private:
     struct Session;
+    Status open(Session& s, std::vector<Migration>& migrations);
     Status locked(const std::function<Status(Session&, const std::vector<Migration>&,
                                              const std::set<std::string>&)>& change);
     std::string conninfo_;

@@ -228,17 +228,23 @@ struct Migrator::Session : SessionImpl {};
 Migrator::Migrator(std::string conninfo, std::filesystem::path dir, Log log)
     : conninfo_(std::move(conninfo)), dir_(std::move(dir)), log_(std::move(log)) {}
 
+// Reads the directory, then connects: a bad file is reported before any connection is made.
+Status Migrator::open(Session& s, std::vector<Migration>& migrations) {
+    std::string error;
+    migrations = load(dir_, error);
+    if (!error.empty()) {
+        return Status::error(error);
+    }
+    return s.open(conninfo_);
+}
+
 // Loads the directory, connects, takes the lock, makes sure schema_migrations exists and reads
 // it, then runs `change` and releases the lock, whatever happened.
 Status Migrator::locked(const std::function<Status(Session&, const std::vector<Migration>&,
                                                    const std::set<std::string>&)>& change) {
-    std::string error;
-    auto migrations = load(dir_, error);
-    if (!error.empty()) {
-        return Status::error(error);
-    }
+    std::vector<Migration> migrations;
     Session s;
-    if (auto st = s.open(conninfo_); !st.ok()) {
+    if (auto st = open(s, migrations); !st.ok()) {
         return st;
     }
     if (auto st = s.lock(); !st.ok()) {
@@ -304,13 +310,9 @@ Status Migrator::down(std::string* rolled_back) {
 }
 
 Status Migrator::status(std::vector<Entry>& entries) {
-    std::string error;
-    auto migrations = load(dir_, error);
-    if (!error.empty()) {
-        return Status::error(error);
-    }
+    std::vector<Migration> migrations;
     Session s;
-    if (auto st = s.open(conninfo_); !st.ok()) {
+    if (auto st = open(s, migrations); !st.ok()) {
         return st;
     }
     std::set<std::string> applied;

@@ -56,6 +56,7 @@ TEST_CASE("offset tracker: acknowledgements after a revoke are ignored, a new as
     auto pos = t.revoke(p);
     REQUIRE(pos);
     CHECK(*pos == 101);  // acknowledged but not committed: the revoke commits it
+    CHECK_FALSE(t.is_current(b));  // records read before the revoke are dropped, not handed on
     t.done(b);          // late: the partition is someone else's now
     CHECK(t.take_commits().empty());
     CHECK(t.track(p, 102).epoch == 0);  // not assigned: not tracked
@@ -64,6 +65,7 @@ TEST_CASE("offset tracker: acknowledgements after a revoke are ignored, a new as
     auto again = t.track(p, 101);  // the new owner reads from the committed 101
     t.done(b);                     // the old epoch's ack still does not count
     CHECK(t.take_commits().empty());
+    CHECK(t.is_current(again));
     t.done(again);
     CHECK(commit_of(t, p) == 102);
 }
