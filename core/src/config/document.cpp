@@ -6,6 +6,7 @@
 
 #include <fmt/core.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
 #include "config/document.hpp"
@@ -177,12 +178,16 @@ namespace {
 // Byte offsets of the top-level elements of a JSON array, found with RapidJSON's SAX reader
 // (no tree is built). The iterative parser (safe against deep nesting) calls StartObject and
 // EndObject with the stream still on the '{' and the '}'.
+// A MemoryStream, not a StringStream: RapidJSON 1.1.0's UTF-8 validation takes up to three
+// continuation bytes without looking, so on a NUL-terminated StringStream a truncated
+// multi-byte sequence at the end reads past the terminator (found by the config fuzzer).
+// MemoryStream stops at its end and returns '\0' from there on.
 struct ElementSplitter : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, ElementSplitter> {
     struct Span {
         std::size_t begin, end;
         bool is_map;
     };
-    explicit ElementSplitter(const rapidjson::StringStream& in) : in_(in) {}
+    explicit ElementSplitter(const rapidjson::MemoryStream& in) : in_(in) {}
     std::vector<Span> spans;
 
     bool StartObject() { return open(true); }
@@ -224,7 +229,7 @@ struct ElementSplitter : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Element
         }
         return true;
     }
-    const rapidjson::StringStream& in_;
+    const rapidjson::MemoryStream& in_;
     int depth_ = 0;
 };
 
@@ -269,7 +274,7 @@ void each_node(const std::shared_ptr<const detail::Document>& doc, const YAML::N
 bool stream_json_array(const std::string& text, const std::string& name, const std::filesystem::path& base_dir,
                        const OptionSpec* table, Diagnostics& diags,
                        const std::function<void(const ConfigNode&)>& each) {
-    rapidjson::StringStream in(text.c_str());
+    rapidjson::MemoryStream in(text.data(), text.size());
     ElementSplitter splitter(in);
     rapidjson::Reader reader;
     auto ok = reader.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(in, splitter);

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "app/pipeline_config.hpp"
+#include "vigil/config.hpp"
 #include "config/printer.hpp"
 #include "plugin_config.hpp"
 #include "support.hpp"
@@ -201,4 +202,19 @@ TEST_CASE("diagnostics are capped so a broken file does not flood the terminal",
     auto text = d.render(20);
     CHECK(std::count(text.begin(), text.end(), '\n') == 21);
     CHECK(text.find("... and 10 more") != std::string::npos);
+}
+
+TEST_CASE("a JSON site list cut inside a UTF-8 sequence is a located error, read within bounds",
+          "[unit][config]") {
+    // Found by the config fuzzer (tests/fuzz/regressions/config/truncated-utf8-at-end.json): RapidJSON
+    // validated the cut sequence past the string's end. The ASan run of this test reads exactly
+    // the bytes given, in a heap buffer longer than the small-string buffer.
+    for (std::string text : {std::string("[{\"name\": \"abcdefghijklmnop\xed"), std::string("[{\"name\": \"x\xf0\x9f")}) {
+        vigil::Diagnostics diags;
+        int accepted = 0;
+        vigil::for_each_in_list(text, "sites.json", ".", kSite, diags, [&](const vigil::ConfigNode&) { ++accepted; });
+        CHECK(accepted == 0);
+        CHECK(diags.render().rfind("sites.json:1:", 0) == 0);
+        CHECK(diags.render().find("invalid JSON: Invalid encoding in string.") != std::string::npos);
+    }
 }
