@@ -18,6 +18,11 @@ constexpr auto kRecommitEvery = std::chrono::seconds(5);
 constexpr auto kLagEvery = std::chrono::seconds(5);
 constexpr auto kDeadLetterFlush = std::chrono::seconds(10);
 constexpr int kPollMs = 100;
+// How long the pipeline may refuse a batch before the partitions are paused so the consumer can
+// poll on. Well under any max.poll.interval.ms (librdkafka wants it >= session.timeout.ms, which
+// brokers keep >= 6 s by default), and long enough that a briefly full pipeline does not throw
+// away librdkafka's prefetched messages each time.
+constexpr auto kPauseAfter = std::chrono::seconds(1);
 
 struct ListDeleter {
     void operator()(rd_kafka_topic_partition_list_t* l) const { rd_kafka_topic_partition_list_destroy(l); }
@@ -38,7 +43,10 @@ KafkaSource::KafkaSource(Config config, std::string instance, Logger log)
       commits_(counter("vigil_kafka_source_commits_total", {{"instance", instance_}},
                        "Offset commits the group coordinator confirmed")),
       commit_errors_(counter("vigil_kafka_source_commit_errors_total", {{"instance", instance_}},
-                             "Offset commits that failed (asked again later)")) {
+                             "Offset commits that failed (asked again later)")),
+      pauses_(counter("vigil_kafka_source_pauses_total", {{"instance", instance_}},
+                      "Times the partitions were paused because the pipeline stayed full")),
+      pause_complaint_(std::chrono::seconds(60)) {
     events_.owner = this;
 }
 
@@ -93,6 +101,12 @@ Status KafkaSource::open(bool once) {
 void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
     bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(consumer_.get()), "COOPERATIVE") == 0;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        // New partitions are never paused here: a pause right after an assign can outdate the
+        // assign's fetch start (librdkafka #2190) and leave the partition unread. Partitions we
+        // still hold are resumed now, before the assign; the pause comes back after kPauseAfter
+        // if the pipeline is still full.
+        set_paused(false);
+        full_since_.reset();
         for (int i = 0; i < parts->cnt; ++i) {
             TopicPartition tp{parts->elems[i].topic, parts->elems[i].partition};
             tracker_.assign(tp);
@@ -135,6 +149,11 @@ void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
     log_.info("{} {} partition(s) of group {}; committed {}, dropped {} unsent record(s)",
               err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ? "revoked" : "lost", parts->cnt, config_.group,
               final.size(), dropped);
+    if (paused_) {
+        // A paused partition stays paused through a revoke and comes back paused if it is
+        // assigned again (librdkafka keeps the flag): clear it while it is still ours.
+        rd_kafka_resume_partitions(consumer_.get(), parts);
+    }
     if (cooperative) {
         if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(consumer_.get(), parts)) {
             rd_kafka_error_destroy(e);
@@ -249,15 +268,13 @@ void KafkaSource::handle(rd_kafka_message_t& m) {
     });
 }
 
-bool KafkaSource::emit_batch(Emitter& out) {
+KafkaSource::Handoff KafkaSource::emit_batch(Emitter& out, Duration wait) {
     if (batch_.records.empty()) {
-        return true;
+        return Handoff::Sent;
     }
-    Batch batch = std::move(batch_);
     auto coords = std::make_shared<std::vector<Coord>>(std::move(coords_));
-    batch_ = Batch{};
     coords_.clear();
-    return out.emit(std::move(batch), [this, coords](AckStatus status) {
+    AckFn on_ack = [this, coords](AckStatus status) {
         if (status != AckStatus::Delivered) {
             return;  // not stored: its offsets stay uncommitted and are read again
         }
@@ -265,7 +282,45 @@ bool KafkaSource::emit_batch(Emitter& out) {
             tracker_.done(c);
         }
         commit(tracker_.take_commits(), false);
-    });
+    };
+    switch (out.offer(batch_, on_ack, wait)) {
+        case Emitter::Offer::Accepted:
+            batch_ = Batch{};
+            return Handoff::Sent;
+        case Emitter::Offer::Full:
+            coords_ = std::move(*coords);  // still ours: a revoke may yet trim it
+            return Handoff::Full;
+        case Emitter::Offer::Stopping:
+            break;
+    }
+    coords_ = std::move(*coords);
+    return Handoff::Stopping;
+}
+
+void KafkaSource::set_paused(bool paused) {
+    if (paused == paused_) {
+        return;
+    }
+    rd_kafka_topic_partition_list_t* assigned = nullptr;
+    if (rd_kafka_assignment(consumer_.get(), &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return;
+    }
+    List parts(assigned);
+    auto err = paused ? rd_kafka_pause_partitions(consumer_.get(), parts.get())
+                      : rd_kafka_resume_partitions(consumer_.get(), parts.get());
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        log_.warn("{} partitions: {}", paused ? "pausing" : "resuming", kafka::describe(err));
+        return;
+    }
+    paused_ = paused;
+    if (paused) {
+        pauses_.inc();
+        if (pause_complaint_.complain()) {
+            log_.info("the pipeline has been full for {} ms: paused {} partition(s) and polling on so the group "
+                      "keeps them; reading resumes where it stopped once the sinks catch up",
+                      std::chrono::duration_cast<std::chrono::milliseconds>(kPauseAfter).count(), parts->cnt);
+        }
+    }
 }
 
 Status KafkaSource::run(Emitter& out, const StopToken& stop, const RunOptions& options) {
@@ -298,8 +353,16 @@ Status KafkaSource::run(Emitter& out, const StopToken& stop, const RunOptions& o
                 batch_started_ + config_.max_batch_delay - Clock::now()).count();
             wait = static_cast<int>(std::clamp<std::int64_t>(left, 0, kPollMs));
         }
+        if (paused_) {
+            // Rebalances and the group's poll deadline are served here; paused partitions
+            // deliver nothing (one assigned a moment ago might: it is kept, not lost).
+            if (rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), 0)) {
+                handle(*m);
+                rd_kafka_message_destroy(m);
+            }
+        }
         // Read what is there without waiting once a batch is under way, up to its size.
-        while (batch_.records.size() < config_.max_batch) {
+        while (!paused_ && batch_.records.size() < config_.max_batch) {
             rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), wait);
             if (m == nullptr) {
                 break;
@@ -312,8 +375,22 @@ Status KafkaSource::run(Emitter& out, const StopToken& stop, const RunOptions& o
         auto now = Clock::now();
         bool due = batch_.records.size() >= config_.max_batch ||
                    (!batch_.records.empty() && now >= batch_started_ + config_.max_batch_delay);
-        if (due && !emit_batch(out)) {
-            break;
+        if (due) {
+            auto handoff = emit_batch(out, std::chrono::milliseconds(kPollMs));
+            if (handoff == Handoff::Stopping) {
+                break;
+            }
+            if (handoff == Handoff::Sent) {
+                full_since_.reset();
+                set_paused(false);
+            } else if (!full_since_) {
+                full_since_ = Clock::now();
+            } else if (Clock::now() - *full_since_ >= kPauseAfter) {
+                set_paused(true);
+            }
+        } else if (paused_) {
+            full_since_.reset();  // a revoke took the whole pending batch away
+            set_paused(false);
         }
         if (now >= next_recommit) {
             commit(tracker_.unconfirmed(), false);
@@ -323,7 +400,8 @@ Status KafkaSource::run(Emitter& out, const StopToken& stop, const RunOptions& o
             auto assigned = tracker_.assigned();
             bool all_read = !assigned.empty() && std::all_of(assigned.begin(), assigned.end(),
                                                              [&](const auto& tp) { return at_eof_.count(tp) > 0; });
-            if (all_read && emit_batch(out) && dlq_->pending() == 0) {
+            if (all_read && emit_batch(out, std::chrono::milliseconds(kPollMs)) == Handoff::Sent &&
+                dlq_->pending() == 0) {
                 break;
             }
         }

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -40,8 +41,13 @@ class KafkaSource final : public Source {
     void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
     void on_commit(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets);
     void handle(rd_kafka_message_t& m);
-    /// Emits the pending batch; false when the pipeline is stopping.
-    bool emit_batch(Emitter& out);
+    enum class Handoff { Sent, Full, Stopping };
+    /// Offers the pending batch for up to `wait`. Full leaves it pending (and its coordinates).
+    Handoff emit_batch(Emitter& out, Duration wait);
+    /// Pauses (or resumes) every assigned partition. Paused, the consumer can poll on for the
+    /// group's sake (rebalances, max.poll.interval.ms) and no message arrives; librdkafka drops
+    /// what it prefetched and resumes from the next offset not yet handed to us.
+    void set_paused(bool paused);
     void commit(const std::vector<OffsetTracker::Commit>& commits, bool sync);
     /// Runs on a thread of its own, so lag is reported while backpressure holds the source.
     void report_lag();
@@ -59,6 +65,8 @@ class KafkaSource final : public Source {
     std::vector<Coord> coords_;
     Clock::time_point batch_started_{};
     std::set<TopicPartition> at_eof_;  // --once: partitions read to their end
+    std::optional<Clock::time_point> full_since_;  // the pipeline has refused the batch since
+    bool paused_ = false;
 
     std::mutex commit_mutex_;  // acknowledgements commit from core threads
     bool closing_ = false;
@@ -68,6 +76,8 @@ class KafkaSource final : public Source {
     Counter& consumed_;
     Counter& commits_;
     Counter& commit_errors_;
+    Counter& pauses_;
+    Complaint pause_complaint_;
     std::map<TopicPartition, Gauge*> lag_;
 };
 

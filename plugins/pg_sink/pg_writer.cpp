@@ -141,11 +141,15 @@ Status Writer::connect(std::vector<std::string>* missing) {
 }
 
 ChunkResult Writer::fail(const std::string& what, PGresult* r) {
+    return fail(what, field(r, PG_DIAG_MESSAGE_PRIMARY), field(r, PG_DIAG_SQLSTATE));
+}
+
+ChunkResult Writer::fail(const std::string& what, std::string message, const std::string& state) {
     ChunkResult out;
     out.retry = true;
-    auto state = field(r, PG_DIAG_SQLSTATE);
-    auto message = r != nullptr && !field(r, PG_DIAG_MESSAGE_PRIMARY).empty() ? field(r, PG_DIAG_MESSAGE_PRIMARY)
-                                                                             : chomp(PQerrorMessage(conn_));
+    if (message.empty()) {
+        message = chomp(PQerrorMessage(conn_));  // the connection's own error: lost, reset, refused
+    }
     out.error = fmt::format("PostgreSQL {}: {}: {}{}", host_, what, message,
                             state.empty() ? "" : fmt::format(" (SQLSTATE {})", state));
     if (interrupted_) {
@@ -245,11 +249,7 @@ ChunkResult Writer::write(const Batch& batch, std::size_t begin, std::size_t end
                     Result rb(PQexec(conn_, "ROLLBACK"));
                     continue;
                 }
-                auto out = fail("COPY into the staging table", nullptr);
-                out.error = fmt::format("PostgreSQL {}: COPY into the staging table: {} (SQLSTATE {})", host_,
-                                        copied.message.empty() ? chomp(PQerrorMessage(conn_)) : copied.message,
-                                        copied.sqlstate.empty() ? "none" : copied.sqlstate);
-                return out;
+                return fail("COPY into the staging table", copied.message, copied.sqlstate);
             }
             r.reset(PQexec(conn_, insert_sql_.c_str()));
             if (!ok(r.get())) {
@@ -264,7 +264,7 @@ ChunkResult Writer::write(const Batch& batch, std::size_t begin, std::size_t end
             r.reset(PQexec(conn_, "BEGIN"));
             auto copied = copy_rows(batch, rows);
             if (!copied.ok) {
-                return fail("COPY into the staging table", nullptr);
+                return fail("COPY into the staging table", copied.message, copied.sqlstate);
             }
             auto one = insert_sql_;
             one.insert(one.find(" ORDER BY ord"), " WHERE ord = $1");

@@ -52,6 +52,7 @@ class Writer {
     };
     Copied copy_rows(const Batch& batch, const std::vector<std::size_t>& rows);
     ChunkResult fail(const std::string& what, PGresult* r);
+    ChunkResult fail(const std::string& what, std::string message, const std::string& state);
     void disconnect();
 
     const Config& config_;

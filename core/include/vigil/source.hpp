@@ -20,6 +20,17 @@ class VIGIL_API Emitter {
     /// once, later, with the batch's final status. Returns false when the pipeline is stopping:
     /// the batch was not accepted and `on_ack` is never called.
     virtual bool emit(Batch batch, AckFn on_ack) = 0;
+
+    enum class Offer { Accepted, Full, Stopping };
+    /// ABI 1.2 (a plugin calling it declares abi_minor >= 2, so an older agent refuses to load
+    /// it instead of calling past its vtable). Like emit(), but waits at most `timeout` for room.
+    /// Accepted: `batch` and `on_ack` were taken, `on_ack` will be called once. Full: nothing was
+    /// taken; the source keeps both and may use the time, e.g. a Kafka consumer polls on with its
+    /// partitions paused so the group does not expel it. Stopping: nothing taken, never will be.
+    virtual Offer offer(Batch& batch, AckFn& on_ack, Duration timeout) {
+        (void)timeout;  // an emitter without a bounded wait blocks
+        return emit(std::move(batch), std::move(on_ack)) ? Offer::Accepted : Offer::Stopping;
+    }
 };
 
 /// A cooperative stop signal. Sources poll it or wait on it instead of sleeping.

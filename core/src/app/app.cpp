@@ -118,7 +118,6 @@ class Reloader {
             log.info("reload applied to {}; changes to sinks and core keys need a restart",
                      current_.source->instance);
         }
-        kept_.push_back(std::move(file));  // the source may still refer to the new nodes
     }
 
   private:
@@ -126,7 +125,6 @@ class Reloader {
     loader::Registry& registry_;
     Source& source_;
     const PipelineFile& current_;
-    std::vector<std::unique_ptr<PipelineFile>> kept_;
 };
 
 int run_pipeline(const Options& o) {

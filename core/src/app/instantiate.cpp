@@ -14,9 +14,9 @@ namespace {
 // The section's table: the core's reserved keys followed by the plugin's own.
 void build_table(Section& s, const OptionSpec* reserved, const PluginDescriptor& d,
                  const SourceLocation& where, const std::string& path, Diagnostics& diags) {
-    s.table.clear();
+    auto table = std::make_shared<std::vector<OptionSpec>>();
     for (const OptionSpec* o = reserved; o->key != nullptr; ++o) {
-        s.table.push_back(*o);
+        table->push_back(*o);
     }
     for (const OptionSpec* o = d.options; o != nullptr && o->key != nullptr; ++o) {
         if (config::find_option(reserved, o->key) != nullptr) {
@@ -24,9 +24,10 @@ void build_table(Section& s, const OptionSpec* reserved, const PluginDescriptor&
                                                  d.name, o->key));
             continue;
         }
-        s.table.push_back(*o);
+        table->push_back(*o);
     }
-    s.table.push_back(OptionSpec{});
+    table->push_back(OptionSpec{});
+    s.table = std::move(table);
 }
 
 void bind_section(Section& s, PluginKind want, const OptionSpec* reserved,
@@ -63,7 +64,7 @@ void bind_section(Section& s, PluginKind want, const OptionSpec* reserved,
     }
     build_table(s, reserved, d, raw.location(), raw.path(), diags);
     s.plugin = plugin;
-    s.node = config::rebind(raw, s.table.data());
+    s.node = config::rebind(raw, s.table);
     std::size_t before = diags.error_count();
     config::validate(s.node, diags);
     s.had_errors = diags.error_count() > before;

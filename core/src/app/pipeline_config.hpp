@@ -27,7 +27,7 @@ struct Section {
     const loader::LoadedPlugin* plugin = nullptr;
     std::string instance;
     ConfigNode node;                    // bound to reserved + plugin options
-    std::vector<OptionSpec> table;      // storage for that combined table
+    std::shared_ptr<const std::vector<OptionSpec>> table;  // that combined table (nodes share it)
     pipeline::RetryPolicy retry;        // sinks only
     bool had_errors = false;            // validation found problems in this section
 };

@@ -65,6 +65,14 @@ ConfigNode root_node(std::shared_ptr<const detail::Document> doc, const OptionSp
 ConfigNode rebind(const ConfigNode& node, const OptionSpec* table) {
     auto impl = std::make_shared<detail::ConfigNodeImpl>(node.impl());
     impl->table = table;
+    impl->table_owner = nullptr;
+    return ConfigNode(std::move(impl));
+}
+
+ConfigNode rebind(const ConfigNode& node, std::shared_ptr<const std::vector<OptionSpec>> table) {
+    auto impl = std::make_shared<detail::ConfigNodeImpl>(node.impl());
+    impl->table = table->data();
+    impl->table_owner = std::move(table);
     return ConfigNode(std::move(impl));
 }
 

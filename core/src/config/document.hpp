@@ -33,6 +33,9 @@ struct ConfigNodeImpl {
     std::string path;
     SourceLocation location;
     const OptionSpec* table = nullptr;
+    // Keeps `table` alive when it is built at run time (a pipeline section's reserved + plugin
+    // keys) rather than a plugin's static array: a plugin may keep its node after a reload.
+    std::shared_ptr<const void> table_owner;
 };
 
 }  // namespace vigil::detail
@@ -55,6 +58,8 @@ std::shared_ptr<const detail::Document> load_string(const std::string& text, std
 ConfigNode root_node(std::shared_ptr<const detail::Document> doc, const OptionSpec* table);
 /// The same node bound to another table (a plugin section bound to the plugin's options).
 ConfigNode rebind(const ConfigNode& node, const OptionSpec* table);
+/// Same, for a table built at run time: the node shares ownership of it.
+ConfigNode rebind(const ConfigNode& node, std::shared_ptr<const std::vector<OptionSpec>> table);
 /// A child by key, free-form (no table).
 ConfigNode raw_child(const ConfigNode& node, std::string_view key);
 /// The maps of a sequence by key, free-form.

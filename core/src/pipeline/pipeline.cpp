@@ -87,6 +87,23 @@ bool Pipeline::emit(Batch batch, AckFn on_ack) {
     if (stopping_) {
         return false;
     }
+    accept(lock, std::move(batch), std::move(on_ack));
+    return true;
+}
+
+Emitter::Offer Pipeline::offer(Batch& batch, AckFn& on_ack, Duration timeout) {
+    std::unique_lock lock(mutex_);
+    if (!space_.wait_for(lock, timeout, [&] { return stopping_ || in_flight_ < options_.max_in_flight; })) {
+        return Offer::Full;
+    }
+    if (stopping_) {
+        return Offer::Stopping;
+    }
+    accept(lock, std::move(batch), std::move(on_ack));
+    return Offer::Accepted;
+}
+
+void Pipeline::accept(std::unique_lock<std::mutex>& lock, Batch batch, AckFn on_ack) {
     batch.sequence = next_sequence_++;
     ++in_flight_;
     in_flight_gauge_.set(static_cast<double>(in_flight_));
@@ -103,7 +120,6 @@ bool Pipeline::emit(Batch batch, AckFn on_ack) {
         lock.unlock();
         on_sink_done(shared->sequence, true);
     }
-    return true;
 }
 
 void Pipeline::on_sink_done(std::uint64_t sequence, bool delivered) {

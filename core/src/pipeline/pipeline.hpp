@@ -59,10 +59,13 @@ class Pipeline final : public Emitter {
     void request_stop();
 
     bool emit(Batch batch, AckFn on_ack) override;
+    Offer offer(Batch& batch, AckFn& on_ack, Duration timeout) override;
 
     std::size_t in_flight() const;
 
   private:
+    // Takes an admitted batch: sequence, counters, ack tracking, hand-off to every sink.
+    void accept(std::unique_lock<std::mutex>& lock, Batch batch, AckFn on_ack);
     struct Token;
     void on_sink_done(std::uint64_t sequence, bool delivered);
 

@@ -230,12 +230,55 @@ class Reader {
 };
 
 // RapidJSON 1.1.0 (Debian 12) reads out of bounds in its full-precision strtod for numbers with
-// hundreds of digits (found by libFuzzer; CVE-2024-38517 is the same family). No check result
-// has such a number, so any number longer than this, or with an exponent of more than three
-// digits, is refused before RapidJSON sees it. Returns the offset of the first bad number.
+// hundreds of digits, and for numbers whose decimal exponent falls below its table of cached
+// powers (-348), which leading zeros can reach even with a short exponent: 0.000...1e-326
+// (both found by libFuzzer; CVE-2024-38517 is the same family). No check result has such a
+// number, so any number longer than kMaxNumberChars, with an exponent of more than three
+// digits, or with a magnitude outside a double's normal range is refused before RapidJSON sees
+// it. Inside these bounds the exponents RapidJSON computes stay within its tables.
 constexpr std::size_t kMaxNumberChars = 64;
+constexpr int kMinMagnitude = -306, kMaxMagnitude = 309;  // 1e-307 .. 1e309, decimal exponent
 
-std::optional<std::size_t> oversized_number(std::string_view json) {
+struct NumberProblem {
+    std::size_t offset;
+    const char* what;
+};
+
+// The decimal magnitude E of a number token (its value is 0.d... x 10^E), or nullopt for zero.
+// Tolerates malformed tokens (RapidJSON refuses those itself).
+std::optional<int> magnitude(std::string_view token) {
+    std::optional<int> leading;  // magnitude of the first non-zero digit, once seen
+    int fraction_seen = 0, exponent = 0;
+    bool in_fraction = false, in_exponent = false, exponent_negative = false;
+    for (char c : token) {
+        if (in_exponent) {
+            if (c == '-') {
+                exponent_negative = true;
+            } else if (c >= '0' && c <= '9') {
+                exponent = exponent * 10 + (c - '0');  // at most three digits: checked first
+            }
+        } else if (c == '.') {
+            in_fraction = true;
+        } else if (c == 'e' || c == 'E') {
+            in_exponent = true;
+        } else if (c >= '0' && c <= '9') {
+            if (!leading && c != '0') {
+                leading = in_fraction ? -fraction_seen : 0;
+            }
+            if (in_fraction) {
+                ++fraction_seen;
+            } else if (leading) {
+                ++*leading;
+            }
+        }
+    }
+    if (!leading) {
+        return std::nullopt;
+    }
+    return *leading + (exponent_negative ? -exponent : exponent);
+}
+
+std::optional<NumberProblem> unsafe_number(std::string_view json) {
     bool in_string = false;
     for (std::size_t i = 0; i < json.size(); ++i) {
         char c = json[i];
@@ -267,7 +310,11 @@ std::optional<std::size_t> oversized_number(std::string_view json) {
             }
         }
         if (i - start > kMaxNumberChars || exponent_digits > 3) {
-            return start;
+            return NumberProblem{start, "is too long (over 64 characters, or an exponent over 3 digits)"};
+        }
+        auto e = magnitude(json.substr(start, i - start));
+        if (e && (*e < kMinMagnitude || *e > kMaxMagnitude)) {
+            return NumberProblem{start, "is out of range for a double (magnitude beyond 1e-307 .. 1e308)"};
         }
         --i;
     }
@@ -277,10 +324,9 @@ std::optional<std::size_t> oversized_number(std::string_view json) {
 }  // namespace
 
 DecodeResult decode_json(std::string_view json) {
-    if (auto at = oversized_number(json)) {
+    if (auto bad = unsafe_number(json)) {
         DecodeResult refused;
-        refused.error = fmt::format("number at offset {} is too long (over {} characters, or an exponent over 3 digits)",
-                                    *at, kMaxNumberChars);
+        refused.error = fmt::format("number at offset {} {}", bad->offset, bad->what);
         return refused;
     }
     rapidjson::Document doc;

@@ -349,3 +349,44 @@ TEST_CASE("kafka_source: consumer lag per partition is served on /metrics and co
     a->signal(SIGTERM);
     CHECK(a->wait(std::chrono::seconds(30)) == 0);
 }
+
+TEST_CASE("kafka_source: a sink slower than max.poll.interval.ms does not cost the consumer its partitions",
+          "[integration]") {
+    // Each write takes 8 s and one batch may be in flight, so the second batch waits 8 s for room:
+    // longer than the group's 6 s poll deadline. A consumer that stopped polling while it waited
+    // would be expelled, rejoin, and read the first batch again (its commit refused meanwhile).
+    auto topic = kt::unique("slow");
+    auto group = kt::unique("slow-group");
+    kt::create_topic(topic, 1);
+    constexpr int kRecords = 20;
+    publish(topic, kRecords, "");  // numeric ids, as flaky_sink wants
+    TempDir dir;
+    auto out = dir / "out.jsonl";
+    auto file = dir.write("c.yaml", "pipeline: slow\nmax_in_flight: 1\nsource:\n  plugin: kafka_source\n"
+                                    "  brokers: " + kt::plaintext_brokers() + "\n  topics: [" + topic + "]\n  group: " +
+                                    group + "\n  max_batch: 10\n  max_batch_delay: 100ms\n  librdkafka:\n"
+                                    "    session.timeout.ms: \"6000\"\n    heartbeat.interval.ms: \"1000\"\n"
+                                    "    max.poll.interval.ms: \"6000\"\n"
+                                    "sinks:\n  - plugin: flaky_sink\n    delay: 8s\n    path: " + out.string() + "\n");
+    auto a = agent(file, {"--plugin-dir", vigil::test::test_plugin_dir().string()});
+    REQUIRE(vigil::test::wait_until([&] { return committed_total(group, topic) == kRecords; },
+                                    std::chrono::seconds(90)));
+    a->signal(SIGTERM);
+    auto code = a->wait(std::chrono::seconds(60));
+    auto log = a->err();
+    INFO(log);
+    REQUIRE(code == 0);
+    auto ids = ids_in(out);
+    std::set<std::string> unique(ids.begin(), ids.end());
+    CHECK(unique.size() == kRecords);
+    CHECK(ids.size() == kRecords);  // nothing read twice
+    auto count = [&](const std::string& s) {
+        std::size_t n = 0;
+        for (auto at = log.find(s); at != std::string::npos; at = log.find(s, at + 1)) {
+            ++n;
+        }
+        return n;
+    };
+    CHECK(count("assigned 1 partition(s)") == 1);  // never expelled, never re-assigned
+    CHECK(count("paused 1 partition(s) and polling on") >= 1);
+}

@@ -242,3 +242,64 @@ TEST_CASE("metrics: a histogram renders cumulative buckets, +Inf, sum and count"
                     "vigil_test_histogram_seconds_sum{instance=\"x\"} 8.05\n"
                     "vigil_test_histogram_seconds_count{instance=\"x\"} 4\n") != std::string::npos);
 }
+
+namespace {
+// Offers each batch with a short wait, the way kafka_source does, and records what it saw.
+class OfferingSource final : public vigil::Source {
+  public:
+    vigil::Status run(vigil::Emitter& out, const vigil::StopToken& stop, const vigil::RunOptions&) override {
+        for (int i = 0; i < 3; ++i) {
+            vigil::Batch b;
+            for (int k = 0; k < 5; ++k) {
+                vigil::CheckRecord r;
+                r.name = "offer-" + std::to_string(i);
+                r.check_id = std::to_string(i * 5 + k);
+                b.records.push_back({r, {}});
+            }
+            vigil::AckFn ack = [this](vigil::AckStatus s) { delivered += s == AckStatus::Delivered ? 1 : 0; };
+            for (;;) {
+                auto r = out.offer(b, ack, 5ms);
+                if (r == vigil::Emitter::Offer::Accepted) {
+                    ++accepted;
+                    break;
+                }
+                if (r != vigil::Emitter::Offer::Full) {
+                    return vigil::Status::success();  // `accepted` falls short: the test fails
+                }
+                ++full;
+                intact = intact && b.records.size() == 5 && b.records[4].check.check_id == std::to_string(i * 5 + 4) &&
+                         static_cast<bool>(ack);
+            }
+        }
+        stop.wait_for(30s);
+        vigil::Batch last;
+        last.records.resize(1);
+        vigil::AckFn ack = [this](vigil::AckStatus) { ++late_acks; };
+        after_stop = out.offer(last, ack, 1s);
+        last_intact = last.records.size() == 1 && static_cast<bool>(ack);
+        return vigil::Status::success();
+    }
+    std::atomic<int> accepted{0}, full{0}, delivered{0}, late_acks{0};
+    std::atomic<bool> intact{true}, last_intact{false};
+    std::atomic<vigil::Emitter::Offer> after_stop{vigil::Emitter::Offer::Accepted};
+};
+}  // namespace
+
+TEST_CASE("pipeline: offer() gives up after its wait leaving the batch with the source, takes it once there "
+          "is room, and refuses it after a stop", "[unit][pipeline]") {
+    OfferingSource source;
+    std::vector<SinkSlot> sinks;
+    sinks.push_back(slot("slow", std::make_unique<FlakySink>(0, 0, 50ms, false)));
+    Pipeline p(options(1, 10s), "src", source, std::move(sinks));
+    auto run = std::async(std::launch::async, [&] { return p.run(); });
+    REQUIRE(wait_until([&] { return source.delivered.load() == 3; }));
+    p.request_stop();
+    auto result = run.get();
+    CHECK(result.ok);
+    CHECK(source.accepted.load() == 3);
+    CHECK(source.full.load() > 0);  // one batch in flight at most, 50 ms a write, 5 ms waits
+    CHECK(source.intact.load());
+    CHECK(source.after_stop.load() == vigil::Emitter::Offer::Stopping);
+    CHECK(source.last_intact.load());
+    CHECK(source.late_acks.load() == 0);
+}

@@ -201,3 +201,28 @@ TEST_CASE("record codec: numbers too long for RapidJSON 1.1.0's strtod are refus
                                 R"("status_code":200,"regex":null,"regex_check":null,"timestamp":"2026-11-28T00:00:00Z"})");
     CHECK(s);
 }
+
+TEST_CASE("record codec: numbers whose magnitude leaves a double's range are refused before RapidJSON",
+          "[unit]") {
+    // Found by libFuzzer (tests/fuzz/regressions/record_decode/strtod-leading-zeros-tiny-exponent.json):
+    // leading zeros plus a three-digit exponent took RapidJSON's cached-power index below its table.
+    auto with = [](const std::string& number) {
+        return vigil::decode_json(R"({"name":"a","url":"u","response_time":)" + number +
+                                  R"(,"status_code":200,"regex":null,"regex_check":null,)"
+                                  R"("timestamp":"2026-11-28T00:00:00Z"})");
+    };
+    for (const char* bad : {"0.0000000000000000000000000000249712e-326", "1e-308", "0.001e-305", "1e309",
+                            "12e308", "-0.0000000001e-300"}) {
+        INFO(bad);
+        auto r = with(bad);
+        REQUIRE_FALSE(r);
+        CHECK(r.error == "number at offset 38 is out of range for a double (magnitude beyond 1e-307 .. 1e308)");
+    }
+    // The edges of the range, and zeros however written, still decode.
+    for (const char* good : {"1e-307", "1.7e308", "0.0000e-300", "0e-999", "0.25", "571.456", "-0.0"}) {
+        INFO(good);
+        CHECK(with(good));
+    }
+    CHECK(with("1.7e308").record->response_time == 1.7e308);
+    CHECK(with("571.456").record->response_time == 571.456);
+}
