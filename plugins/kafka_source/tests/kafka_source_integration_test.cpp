@@ -369,12 +369,13 @@ TEST_CASE("kafka_source: a sink slower than max.poll.interval.ms does not cost t
                                     "    max.poll.interval.ms: \"6000\"\n"
                                     "sinks:\n  - plugin: flaky_sink\n    delay: 8s\n    path: " + out.string() + "\n");
     auto a = agent(file, {"--plugin-dir", vigil::test::test_plugin_dir().string()});
-    REQUIRE(vigil::test::wait_until([&] { return committed_total(group, topic) == kRecords; },
-                                    std::chrono::seconds(90)));
+    bool all_committed = vigil::test::wait_until([&] { return committed_total(group, topic) == kRecords; },
+                                                 std::chrono::seconds(90));
     a->signal(SIGTERM);
     auto code = a->wait(std::chrono::seconds(60));
     auto log = a->err();
     INFO(log);
+    REQUIRE(all_committed);
     REQUIRE(code == 0);
     auto ids = ids_in(out);
     std::set<std::string> unique(ids.begin(), ids.end());

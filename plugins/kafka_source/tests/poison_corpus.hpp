@@ -49,6 +49,7 @@ inline std::vector<Poison> poison_corpus() {
         {"body_bytes a float", with(R"("name":"a","url":"u","body_bytes":1.5,)" + ok_tail), "\"body_bytes\""},
         {"lag_ms a string", with(R"("name":"a","url":"u","lag_ms":"late",)" + ok_tail), "\"lag_ms\""},
         {"a number of hundreds of digits", with(R"("name":"a","url":"u","lag_ms":0.)" + std::string(400, '0') + "1," + ok_tail), "is too long"},
+        {"a number below a double's range", with(R"("name":"a","url":"u","lag_ms":0.000001e-326,)" + ok_tail), "out of range for a double"},
         {"over max_message_bytes", with(R"("name":"a","url":"u","error_detail":")" + std::string(2 << 20, 'x') + "\"," + ok_tail), "over max_message_bytes"},
     };
 }
