@@ -96,6 +96,9 @@ CheckRecord make_record(const Site& site, const Outcome& o, Timestamp started, d
     // Our own stop at max_body surfaces from curl as a write error; it is a cut, not a failure.
     CURLcode code = (o.truncated && o.code == CURLE_WRITE_ERROR) ? CURLE_OK : o.code;
     ErrorKind kind = classify(code);
+    if (kind == ErrorKind::Reset && o.curl_error.rfind("Too large response headers", 0) == 0) {
+        kind = ErrorKind::Other;  // curl says "receive error", but the peer sent too much, it did not go away
+    }
     bool responded = o.status > 0;
     if (responded) {
         r.status_code = static_cast<int>(o.status);

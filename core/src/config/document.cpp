@@ -6,7 +6,6 @@
 
 #include <fmt/core.h>
 #include <rapidjson/error/en.h>
-#include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
 #include "config/document.hpp"
@@ -183,19 +182,50 @@ namespace vigil {
 
 namespace {
 
+// RapidJSON 1.1.0's UTF-8 validation takes up to three continuation bytes without looking, so
+// on its NUL-terminated StringStream a list cut inside a multi-byte sequence was read past its
+// end (found by the config fuzzer). This stream stops at the end and returns '\0' from there on.
+// Like StringStream it asks for copy optimization: the reader parses a scalar on a local copy,
+// so the splitter's Tell() during the scalar's callback is still the scalar's first byte.
+class BoundedStream {
+  public:
+    using Ch = char;
+    BoundedStream(const char* data, std::size_t size) : begin_(data), src_(data), end_(data + size) {}
+    Ch Peek() const { return src_ == end_ ? '\0' : *src_; }
+    Ch Take() { return src_ == end_ ? '\0' : *src_++; }
+    std::size_t Tell() const { return static_cast<std::size_t>(src_ - begin_); }
+    // Read-only: the reader never writes to an input stream it does not parse in situ.
+    Ch* PutBegin() { return nullptr; }
+    void Put(Ch) {}
+    void Flush() {}
+    std::size_t PutEnd(Ch*) { return 0; }
+
+  private:
+    const Ch* begin_;
+    const Ch* src_;
+    const Ch* end_;
+};
+
+}  // namespace
+}  // namespace vigil
+
+template <>
+struct rapidjson::StreamTraits<vigil::BoundedStream> {
+    enum { copyOptimization = 1 };
+};
+
+namespace vigil {
+namespace {
+
 // Byte offsets of the top-level elements of a JSON array, found with RapidJSON's SAX reader
 // (no tree is built). The iterative parser (safe against deep nesting) calls StartObject and
 // EndObject with the stream still on the '{' and the '}'.
-// A MemoryStream, not a StringStream: RapidJSON 1.1.0's UTF-8 validation takes up to three
-// continuation bytes without looking, so on a NUL-terminated StringStream a truncated
-// multi-byte sequence at the end reads past the terminator (found by the config fuzzer).
-// MemoryStream stops at its end and returns '\0' from there on.
 struct ElementSplitter : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, ElementSplitter> {
     struct Span {
         std::size_t begin, end;
         bool is_map;
     };
-    explicit ElementSplitter(const rapidjson::MemoryStream& in) : in_(in) {}
+    explicit ElementSplitter(const BoundedStream& in) : in_(in) {}
     std::vector<Span> spans;
 
     bool StartObject() { return open(true); }
@@ -237,7 +267,7 @@ struct ElementSplitter : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Element
         }
         return true;
     }
-    const rapidjson::MemoryStream& in_;
+    const BoundedStream& in_;
     int depth_ = 0;
 };
 
@@ -282,7 +312,7 @@ void each_node(const std::shared_ptr<const detail::Document>& doc, const YAML::N
 bool stream_json_array(const std::string& text, const std::string& name, const std::filesystem::path& base_dir,
                        const OptionSpec* table, Diagnostics& diags,
                        const std::function<void(const ConfigNode&)>& each) {
-    rapidjson::MemoryStream in(text.data(), text.size());
+    BoundedStream in(text.data(), text.size());
     ElementSplitter splitter(in);
     rapidjson::Reader reader;
     auto ok = reader.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(in, splitter);

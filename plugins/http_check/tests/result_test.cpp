@@ -73,6 +73,9 @@ TEST_CASE("http_check: the record says ok only when status, regex and transport 
     cut.code = CURLE_WRITE_ERROR;
     Outcome partial = response(200, "Welcome");
     partial.code = CURLE_PARTIAL_FILE;
+    Outcome flood;
+    flood.code = CURLE_RECV_ERROR;
+    flood.curl_error = "Too large response headers: 307200 > 307200";
     const Case cases[] = {
         {"200 and match", response(200, "<h1>Welcome</h1>"), "Welcome", std::nullopt, true},
         {"200, no regex", response(200, "x"), std::nullopt, std::nullopt, std::nullopt},
@@ -82,6 +85,7 @@ TEST_CASE("http_check: the record says ok only when status, regex and transport 
         {"cut at max_body is not an error", cut, std::nullopt, std::nullopt, std::nullopt},
         {"cut, regex judged on the prefix", cut, "prefix", std::nullopt, true},
         {"reset mid-body: no regex verdict", partial, "Welcome", "reset", std::nullopt},
+        {"a header flood is not a reset", flood, std::nullopt, "other", std::nullopt},
     };
     for (const auto& c : cases) {
         INFO(c.what);
