@@ -235,7 +235,9 @@ class Reader {
 // (both found by libFuzzer; CVE-2024-38517 is the same family). No check result has such a
 // number, so any number longer than kMaxNumberChars, with an exponent of more than three
 // digits, or with a magnitude outside a double's normal range is refused before RapidJSON sees
-// it. Inside these bounds the exponents RapidJSON computes stay within its tables.
+// it. Inside these bounds the exponents RapidJSON computes stay within its tables: for a value
+// 0.d... x 10^E it looks up 10^(E - k) with k the at most 19 digits it consumed, and its table
+// covers 10^-348 .. 10^340.
 constexpr std::size_t kMaxNumberChars = 64;
 constexpr int kMinMagnitude = -306, kMaxMagnitude = 309;  // 1e-307 .. 1e309, decimal exponent
 
@@ -244,9 +246,15 @@ struct NumberProblem {
     const char* what;
 };
 
-// The decimal magnitude E of a number token (its value is 0.d... x 10^E), or nullopt for zero.
-// Tolerates malformed tokens (RapidJSON refuses those itself).
-std::optional<int> magnitude(std::string_view token) {
+// Where a number token puts its digits: `magnitude` E of its value, 0.d... x 10^E (nullopt for a
+// zero), and `scale`, its exponent less its fraction digits (RapidJSON's fast path takes a value
+// only for a scale within +-22). Tolerates malformed tokens (RapidJSON refuses those itself).
+struct NumberShape {
+    std::optional<int> magnitude;
+    int scale = 0;
+};
+
+NumberShape shape_of(std::string_view token) {
     std::optional<int> leading;  // magnitude of the first non-zero digit, once seen
     int fraction_seen = 0, exponent = 0;
     bool in_fraction = false, in_exponent = false, exponent_negative = false;
@@ -272,10 +280,13 @@ std::optional<int> magnitude(std::string_view token) {
             }
         }
     }
-    if (!leading) {
-        return std::nullopt;
+    int e = exponent_negative ? -exponent : exponent;
+    NumberShape shape;
+    shape.scale = e - fraction_seen;
+    if (leading) {
+        shape.magnitude = *leading + e;
     }
-    return *leading + (exponent_negative ? -exponent : exponent);
+    return shape;
 }
 
 std::optional<NumberProblem> unsafe_number(std::string_view json) {
@@ -312,9 +323,14 @@ std::optional<NumberProblem> unsafe_number(std::string_view json) {
         if (i - start > kMaxNumberChars || exponent_digits > 3) {
             return NumberProblem{start, "is too long (over 64 characters, or an exponent over 3 digits)"};
         }
-        auto e = magnitude(json.substr(start, i - start));
-        if (e && (*e < kMinMagnitude || *e > kMaxMagnitude)) {
+        auto shape = shape_of(json.substr(start, i - start));
+        if (shape.magnitude && (*shape.magnitude < kMinMagnitude || *shape.magnitude > kMaxMagnitude)) {
             return NumberProblem{start, "is out of range for a double (magnitude beyond 1e-307 .. 1e308)"};
+        }
+        // A zero off the fast path reaches RapidJSON's DiyFp with a zero significand, which it
+        // normalises with clz(0): undefined behaviour (found by UBSan).
+        if (!shape.magnitude && (shape.scale < -22 || shape.scale > 22)) {
+            return NumberProblem{start, "is a zero with an extreme exponent or over 22 decimals"};
         }
         --i;
     }

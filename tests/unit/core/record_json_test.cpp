@@ -218,8 +218,15 @@ TEST_CASE("record codec: numbers whose magnitude leaves a double's range are ref
         REQUIRE_FALSE(r);
         CHECK(r.error == "number at offset 38 is out of range for a double (magnitude beyond 1e-307 .. 1e308)");
     }
-    // The edges of the range, and zeros however written, still decode.
-    for (const char* good : {"1e-307", "1.7e308", "0.0000e-300", "0e-999", "0.25", "571.456", "-0.0"}) {
+    // A zero far off RapidJSON's fast path would reach its DiyFp with a zero significand (UBSan: clz(0)).
+    for (const char* zero : {"0.0000e-300", "0e-999", "0e23", "0.00000000000000000000000"}) {
+        INFO(zero);
+        auto r = with(zero);
+        REQUIRE_FALSE(r);
+        CHECK(r.error == "number at offset 38 is a zero with an extreme exponent or over 22 decimals");
+    }
+    // The edges of the range, and zeros as people write them, still decode.
+    for (const char* good : {"1e-307", "1.7e308", "0.25", "571.456", "-0.0", "0", "0.000", "0e5", "0.0e-21"}) {
         INFO(good);
         CHECK(with(good));
     }
