@@ -94,6 +94,33 @@ void create_topic(const std::string& topic, int partitions) {
     REQUIRE(partitions_of(rk.get(), topic).size() == static_cast<std::size_t>(partitions));
 }
 
+void allow_write(const std::string& user, const std::string& topic) {
+    auto rk = client(RD_KAFKA_PRODUCER, {});
+    char err[512];
+    rd_kafka_AclBinding_t* acl = rd_kafka_AclBinding_new(
+        RD_KAFKA_RESOURCE_TOPIC, topic.c_str(), RD_KAFKA_RESOURCE_PATTERN_LITERAL, ("User:" + user).c_str(), "*",
+        RD_KAFKA_ACL_OPERATION_WRITE, RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW, err, sizeof err);
+    INFO(err);
+    REQUIRE(acl != nullptr);
+    rd_kafka_queue_t* q = rd_kafka_queue_new(rk.get());
+    rd_kafka_CreateAcls(rk.get(), &acl, 1, nullptr, q);
+    rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 30000);
+    REQUIRE(ev != nullptr);
+    INFO((rd_kafka_event_error_string(ev) != nullptr ? rd_kafka_event_error_string(ev) : ""));
+    CHECK(rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    const rd_kafka_CreateAcls_result_t* res = rd_kafka_event_CreateAcls_result(ev);
+    REQUIRE(res != nullptr);
+    size_t n = 0;
+    const rd_kafka_acl_result_t** results = rd_kafka_CreateAcls_result_acls(res, &n);
+    REQUIRE(n == 1);
+    const rd_kafka_error_t* e = rd_kafka_acl_result_error(results[0]);
+    INFO((e != nullptr ? rd_kafka_error_string(e) : ""));
+    CHECK(e == nullptr);
+    rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_AclBinding_destroy(acl);
+}
+
 void produce(const std::string& topic, const std::vector<Message>& messages) {
     auto rk = client(RD_KAFKA_PRODUCER, {{"enable.idempotence", "true"}, {"linger.ms", "5"}});
     for (const auto& m : messages) {

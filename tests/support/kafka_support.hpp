@@ -24,6 +24,10 @@ std::string unique(const std::string& prefix);
 /// Creates `topic` with `partitions` partitions and waits until it can be written.
 void create_topic(const std::string& topic, int partitions);
 
+/// Grants `user` (a SASL user, e.g. KAFKA_DENIED_USERNAME) write access to the topic named
+/// `topic` (literal; it need not exist). The broker runs with ACLs on (scripts/services).
+void allow_write(const std::string& user, const std::string& topic);
+
 struct Message {
     std::string key;
     std::string value;

@@ -229,6 +229,33 @@ TEST_CASE("kafka_sink: broker killed with SIGKILL and restarted mid-stream: noth
     CHECK(occurrences(agent.err(), "reachable again") == 1);
 }
 
+TEST_CASE("kafka_sink: a topic the user may not write to is refused for good, naming the topic and the broker",
+          "[integration]") {
+    // The user may write to another topic only: enough for the idempotent producer's
+    // InitProducerId (Kafka asks for write access to some topic), not for this one.
+    auto topic = kt::unique("sink-forbidden");
+    kt::create_topic(topic, 1);
+    auto user = kt::env("KAFKA_DENIED_USERNAME");
+    kt::allow_write(user, topic + "-elsewhere");
+    auto sink = make_sink("brokers: " + kt::env("KAFKA_BOOTSTRAP_SERVERS") + "\ntopic: " + topic +
+                          "\nsecurity:\n  protocol: SASL_SSL\n  sasl_mechanism: PLAIN\n  username: " + user +
+                          "\n  password: \"" + kt::env("KAFKA_DENIED_PASSWORD") + "\"\n  ca_file: " +
+                          kt::env("KAFKA_CA_FILE") + "\n");
+    REQUIRE(sink->start().ok());
+    auto t0 = std::chrono::steady_clock::now();
+    auto result = sink->write(records(3, "f"));
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20));  // refused, not retried forever
+    REQUIRE(result.kind == vigil::WriteResult::Kind::Accepted);
+    REQUIRE(result.rejected.size() == 3);
+    for (const auto& r : result.rejected) {
+        CHECK_THAT(r.reason, Catch::Contains("topic " + topic));
+        CHECK_THAT(r.reason, Catch::Contains(kt::env("KAFKA_BOOTSTRAP_SERVERS")));
+        CHECK_THAT(r.reason, Catch::Contains("TOPIC_AUTHORIZATION_FAILED") || Catch::Contains("authorization failed"));
+    }
+    sink->stop();
+    CHECK(kt::count(topic) == 0);
+}
+
 TEST_CASE("kafka_sink: a topic that does not exist, with auto-creation off, is refused for good with its name",
           "[integration]") {
     auto topic = kt::unique("sink-missing");
