@@ -28,6 +28,7 @@ KafkaSink::KafkaSink(Config config, std::string instance, Logger log)
       log_(log),
       events_(log, config_.brokers),
       resend_complaint_(std::chrono::seconds(30)),
+      fatal_complaint_(std::chrono::seconds(60)),
       delivered_(counter("vigil_kafka_sink_delivered_total", {{"instance", instance_}},
                          "Records the brokers confirmed (acks=all)")),
       rejected_(counter("vigil_kafka_sink_rejected_total", {{"instance", instance_}},
@@ -159,8 +160,13 @@ void KafkaSink::on_delivery(const rd_kafka_message_t& m) {
 void KafkaSink::recreate_after_fatal() {
     char reason[512] = "";
     auto err = rd_kafka_fatal_error(producer_.get(), reason, sizeof reason);
-    log_.error("the idempotent producer hit a fatal error: {} ({}); creating a new producer and sending the "
-               "unconfirmed records again", reason, rd_kafka_err2name(err));
+    ++fatal_since_log_;
+    if (fatal_complaint_.complain()) {
+        log_.error("the idempotent producer hit a fatal error: {} ({}); creating a new producer and sending the "
+                   "unconfirmed records again{}", reason, rd_kafka_err2name(err),
+                   fatal_since_log_ > 1 ? fmt::format(" ({} times since the last report)", fatal_since_log_) : "");
+        fatal_since_log_ = 0;
+    }
     rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     producer_.reset();
     for (auto& s : cur_.slots) {

@@ -256,6 +256,40 @@ TEST_CASE("kafka_sink: a topic the user may not write to is refused for good, na
     CHECK(kt::count(topic) == 0);
 }
 
+TEST_CASE("kafka_sink: a user with no rights at all: records dead-lettered as unauthorised, the producer's fatal "
+          "error reported once, not once a batch", "[integration]") {
+    // Kafka refuses such a user the idempotent producer id (cluster authorization failed), a
+    // fatal error that returns with every new producer the sink creates.
+    auto topic = kt::unique("sink-nobody");
+    kt::create_topic(topic, 1);
+    vigil::test::TempDir dir;
+    auto dead = dir / "dead.jsonl";
+    auto file = dir.write("p.yaml", "pipeline: nobody\ndrain_timeout: 2s\ndead_letter_file: " + dead.string() +
+                                        "\nsource:\n  plugin: counting_source\n  count: 0\n  batch_size: 5\n"
+                                        "  interval: 200ms\nsinks:\n  - plugin: kafka_sink\n    brokers: " +
+                                        kt::env("KAFKA_BOOTSTRAP_SERVERS") + "\n    topic: " + topic +
+                                        "\n    security:\n      protocol: SASL_SSL\n      sasl_mechanism: PLAIN\n"
+                                        "      username: " + kt::env("KAFKA_NOBODY_USERNAME") + "\n      password: \"" +
+                                        kt::env("KAFKA_NOBODY_PASSWORD") + "\"\n      ca_file: " +
+                                        kt::env("KAFKA_CA_FILE") + "\n");
+    vigil::test::Child agent({vigil::test::agent_binary().string(), "--pipeline", file.string(), "--plugin-dir",
+                              vigil::test::test_plugin_dir().string()});
+    // Several batches, each meeting the fatal error again.
+    CHECK(vigil::test::wait_until([&] { return vigil::test::read_lines(dead).size() >= 25; },
+                                  std::chrono::seconds(30)));
+    agent.signal(SIGTERM);
+    auto code = agent.wait(std::chrono::seconds(30));
+    auto log = agent.err();
+    INFO(log);
+    REQUIRE(code);
+    CHECK(*code == 0);
+    CHECK(occurrences(log, "CLUSTER_AUTHORIZATION_FAILED") == 1);
+    auto letters = vigil::test::read_lines(dead);
+    REQUIRE_FALSE(letters.empty());
+    CHECK_THAT(letters.front(), Catch::Contains("TOPIC_AUTHORIZATION_FAILED") && Catch::Contains("topic " + topic));
+    CHECK(kt::count(topic) == 0);
+}
+
 TEST_CASE("kafka_sink: a topic that does not exist, with auto-creation off, is refused for good with its name",
           "[integration]") {
     auto topic = kt::unique("sink-missing");
