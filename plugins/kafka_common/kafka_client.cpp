@@ -14,11 +14,18 @@ using Clock = std::chrono::steady_clock;
 ClientEvents::ClientEvents(Logger log, std::string brokers, bool quiet)
     : log_(std::move(log)), brokers_(std::move(brokers)), complaint_(std::chrono::seconds(30)), quiet_(quiet) {}
 
-void ClientEvents::on_error(rd_kafka_resp_err_t err, const std::string& reason) {
+void ClientEvents::on_error(rd_kafka_resp_err_t err, const std::string& raw_reason) {
     std::lock_guard lock(mutex_);
     bool connectivity = is_connectivity_error(err);
+    // A TLS alert from the broker ("sslv3 alert bad certificate", "tlsv13 alert certificate
+    // required") is its refusal of our handshake: configuration, not an outage.
+    bool alert = raw_reason.find("SSL routines") != std::string::npos && raw_reason.find(" alert ") != std::string::npos;
+    std::string reason = raw_reason;
+    if (alert && raw_reason.find("certificate") != std::string::npos) {
+        reason += " (the broker refused our client certificate, or wanted one: see security.cert_file and key_file)";
+    }
     if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED ||
-        err == RD_KAFKA_RESP_ERR__SSL || reason.find("SSL handshake failed") != std::string::npos ||
+        err == RD_KAFKA_RESP_ERR__SSL || alert || reason.find("SSL handshake failed") != std::string::npos ||
         reason.find("certificate verify failed") != std::string::npos) {
         refused_ = true;
     }

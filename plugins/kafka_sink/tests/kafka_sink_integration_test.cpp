@@ -125,6 +125,35 @@ TEST_CASE("kafka_sink: SASL_SSL with the CA verified delivers; the healthcheck p
     CHECK(kt::read_all(topic, 20).size() == 20);
 }
 
+TEST_CASE("kafka_sink: mutual TLS: the client certificate is presented and accepted; without one the broker's "
+          "refusal is a clear error within seconds", "[integration]") {
+    auto topic = kt::unique("sink-mtls");
+    kt::create_topic(topic, 1);
+    auto base = "brokers: " + kt::env("KAFKA_MTLS_BOOTSTRAP_SERVERS") + "\ntopic: " + topic +
+                "\nsecurity:\n  protocol: SSL\n  ca_file: " + kt::env("KAFKA_CA_FILE") + "\n";
+    SECTION("with the certificate") {
+        auto sink = make_sink(base + "  cert_file: " + kt::env("KAFKA_CLIENT_CERT_FILE") + "\n  key_file: " +
+                              kt::env("KAFKA_CLIENT_KEY_FILE") + "\n");
+        CHECK(sink->healthcheck().message() == "");
+        REQUIRE(sink->start().ok());
+        auto result = sink->write(records(10, "t"));
+        REQUIRE(result.kind == vigil::WriteResult::Kind::Accepted);
+        CHECK(result.rejected.empty());
+        sink->stop();
+        CHECK(kt::read_all(topic, 10).size() == 10);
+    }
+    SECTION("without one") {
+        auto t0 = std::chrono::steady_clock::now();
+        auto st = make_sink(base)->healthcheck();
+        CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+        CHECK_FALSE(st.ok());
+        CHECK_THAT(st.message(), Catch::StartsWith("cannot reach Kafka brokers " + kt::env("KAFKA_MTLS_BOOTSTRAP_SERVERS")));
+        // TLS 1.3 reports the missing certificate as an alert on the first read after the handshake.
+        CHECK_THAT(st.message(), Catch::Contains("alert") && Catch::Contains("certificate"));
+        CHECK_THAT(st.message(), Catch::Contains("see security.cert_file and key_file"));
+    }
+}
+
 TEST_CASE("kafka_sink: a wrong password and an untrusted CA are clear errors within seconds", "[integration]") {
     auto topic = kt::unique("sink-refused");
     SECTION("wrong password") {
