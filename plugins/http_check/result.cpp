@@ -25,7 +25,7 @@ std::string_view to_string(ErrorKind kind) {
     return "other";
 }
 
-ErrorKind classify(CURLcode code) {
+ErrorKind classify(CURLcode code, std::string_view curl_error) {
     switch (code) {
         case CURLE_OK:
             return ErrorKind::None;
@@ -53,6 +53,9 @@ ErrorKind classify(CURLcode code) {
             return ErrorKind::TooManyRedirects;
         // The peer went away mid-exchange: reset, closed early, or sent less than announced.
         case CURLE_RECV_ERROR:
+            // curl says "receive error" for a header flood too, where the peer sent too much
+            // rather than went away.
+            return curl_error.rfind("Too large response headers", 0) == 0 ? ErrorKind::Other : ErrorKind::Reset;
         case CURLE_SEND_ERROR:
         case CURLE_GOT_NOTHING:
         case CURLE_PARTIAL_FILE:
@@ -95,10 +98,7 @@ CheckRecord make_record(const Site& site, const Outcome& o, Timestamp started, d
 
     // Our own stop at max_body surfaces from curl as a write error; it is a cut, not a failure.
     CURLcode code = (o.truncated && o.code == CURLE_WRITE_ERROR) ? CURLE_OK : o.code;
-    ErrorKind kind = classify(code);
-    if (kind == ErrorKind::Reset && o.curl_error.rfind("Too large response headers", 0) == 0) {
-        kind = ErrorKind::Other;  // curl says "receive error", but the peer sent too much, it did not go away
-    }
+    ErrorKind kind = classify(code, o.curl_error);
     bool responded = o.status > 0;
     if (responded) {
         r.status_code = static_cast<int>(o.status);

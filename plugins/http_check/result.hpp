@@ -19,8 +19,9 @@ enum class ErrorKind { None, Dns, Connect, Tls, Timeout, Http, Regex, TooManyRed
 /// The record's snake_case name: "dns", "too_many_redirects"...; empty for None.
 std::string_view to_string(ErrorKind kind);
 
-/// The error kind a libcurl result code means (CURLE_OK is None).
-ErrorKind classify(CURLcode code);
+/// The error kind a libcurl result code means (CURLE_OK is None); `curl_error` (its error buffer)
+/// tells a header flood from a reset.
+ErrorKind classify(CURLcode code, std::string_view curl_error = {});
 
 /// Everything a finished transfer reports, in curl's units turned to milliseconds.
 struct Outcome {

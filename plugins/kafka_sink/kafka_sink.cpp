@@ -160,12 +160,11 @@ void KafkaSink::on_delivery(const rd_kafka_message_t& m) {
 void KafkaSink::recreate_after_fatal() {
     char reason[512] = "";
     auto err = rd_kafka_fatal_error(producer_.get(), reason, sizeof reason);
-    ++fatal_since_log_;
     if (fatal_complaint_.complain()) {
+        auto unlogged = fatal_complaint_.suppressed();
         log_.error("the idempotent producer hit a fatal error: {} ({}); creating a new producer and sending the "
                    "unconfirmed records again{}", reason, rd_kafka_err2name(err),
-                   fatal_since_log_ > 1 ? fmt::format(" ({} times since the last report)", fatal_since_log_) : "");
-        fatal_since_log_ = 0;
+                   unlogged > 0 ? fmt::format(" ({} more since the last report)", unlogged) : "");
     }
     rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     producer_.reset();

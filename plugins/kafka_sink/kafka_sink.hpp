@@ -64,7 +64,6 @@ class KafkaSink final : public Sink {
     Complaint resend_complaint_;
     std::uint64_t resent_since_log_ = 0;
     Complaint fatal_complaint_;  // a fatal error that comes back with each new producer (rights)
-    std::uint64_t fatal_since_log_ = 0;
 
     Counter& delivered_;
     Counter& rejected_;

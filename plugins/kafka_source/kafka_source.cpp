@@ -268,9 +268,9 @@ void KafkaSource::handle(rd_kafka_message_t& m) {
     });
 }
 
-KafkaSource::Handoff KafkaSource::emit_batch(Emitter& out, Duration wait) {
+Emitter::Offer KafkaSource::emit_batch(Emitter& out, Duration wait) {
     if (batch_.records.empty()) {
-        return Handoff::Sent;
+        return Emitter::Offer::Accepted;
     }
     auto coords = std::make_shared<std::vector<Coord>>(std::move(coords_));
     coords_.clear();
@@ -283,18 +283,13 @@ KafkaSource::Handoff KafkaSource::emit_batch(Emitter& out, Duration wait) {
         }
         commit(tracker_.take_commits(), false);
     };
-    switch (out.offer(batch_, on_ack, wait)) {
-        case Emitter::Offer::Accepted:
-            batch_ = Batch{};
-            return Handoff::Sent;
-        case Emitter::Offer::Full:
-            coords_ = std::move(*coords);  // still ours: a revoke may yet trim it
-            return Handoff::Full;
-        case Emitter::Offer::Stopping:
-            break;
+    auto offered = out.offer(batch_, on_ack, wait);
+    if (offered == Emitter::Offer::Accepted) {
+        batch_ = Batch{};
+    } else {
+        coords_ = std::move(*coords);  // still ours: a revoke may yet trim it
     }
-    coords_ = std::move(*coords);
-    return Handoff::Stopping;
+    return offered;
 }
 
 void KafkaSource::set_paused(bool paused) {
@@ -376,11 +371,11 @@ Status KafkaSource::run(Emitter& out, const StopToken& stop, const RunOptions& o
         bool due = batch_.records.size() >= config_.max_batch ||
                    (!batch_.records.empty() && now >= batch_started_ + config_.max_batch_delay);
         if (due) {
-            auto handoff = emit_batch(out, std::chrono::milliseconds(kPollMs));
-            if (handoff == Handoff::Stopping) {
+            auto offered = emit_batch(out, std::chrono::milliseconds(kPollMs));
+            if (offered == Emitter::Offer::Stopping) {
                 break;
             }
-            if (handoff == Handoff::Sent) {
+            if (offered == Emitter::Offer::Accepted) {
                 full_since_.reset();
                 set_paused(false);
             } else if (!full_since_) {
@@ -400,7 +395,7 @@ Status KafkaSource::run(Emitter& out, const StopToken& stop, const RunOptions& o
             auto assigned = tracker_.assigned();
             bool all_read = !assigned.empty() && std::all_of(assigned.begin(), assigned.end(),
                                                              [&](const auto& tp) { return at_eof_.count(tp) > 0; });
-            if (all_read && emit_batch(out, std::chrono::milliseconds(kPollMs)) == Handoff::Sent &&
+            if (all_read && emit_batch(out, std::chrono::milliseconds(kPollMs)) == Emitter::Offer::Accepted &&
                 dlq_->pending() == 0) {
                 break;
             }

@@ -41,9 +41,9 @@ class KafkaSource final : public Source {
     void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
     void on_commit(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets);
     void handle(rd_kafka_message_t& m);
-    enum class Handoff { Sent, Full, Stopping };
-    /// Offers the pending batch for up to `wait`. Full leaves it pending (and its coordinates).
-    Handoff emit_batch(Emitter& out, Duration wait);
+    /// Offers the pending batch for up to `wait` (an empty one counts as Accepted). Full and
+    /// Stopping leave it pending, with its coordinates.
+    Emitter::Offer emit_batch(Emitter& out, Duration wait);
     /// Pauses (or resumes) every assigned partition. Paused, the consumer can poll on for the
     /// group's sake (rebalances, max.poll.interval.ms) and no message arrives; librdkafka drops
     /// what it prefetched and resumes from the next offset not yet handed to us.

@@ -246,15 +246,18 @@ struct NumberProblem {
     const char* what;
 };
 
-// Where a number token puts its digits: `magnitude` E of its value, 0.d... x 10^E (nullopt for a
-// zero), and `scale`, its exponent less its fraction digits (RapidJSON's fast path takes a value
-// only for a scale within +-22). Tolerates malformed tokens (RapidJSON refuses those itself).
+// One pass over a number token: its length in the exponent's digits, the `magnitude` E of its
+// value, 0.d... x 10^E (nullopt for a zero), and `scale`, its exponent less its fraction digits
+// (RapidJSON's fast path takes a value only for a scale within +-22). Tolerates malformed tokens
+// (RapidJSON refuses those itself).
 struct NumberShape {
+    std::size_t exponent_digits = 0;
     std::optional<int> magnitude;
     int scale = 0;
 };
 
 NumberShape shape_of(std::string_view token) {
+    NumberShape shape;
     std::optional<int> leading;  // magnitude of the first non-zero digit, once seen
     int fraction_seen = 0, exponent = 0;
     bool in_fraction = false, in_exponent = false, exponent_negative = false;
@@ -262,8 +265,8 @@ NumberShape shape_of(std::string_view token) {
         if (in_exponent) {
             if (c == '-') {
                 exponent_negative = true;
-            } else if (c >= '0' && c <= '9') {
-                exponent = exponent * 10 + (c - '0');  // at most three digits: checked first
+            } else if (c >= '0' && c <= '9' && ++shape.exponent_digits <= 3) {
+                exponent = exponent * 10 + (c - '0');  // more digits are refused, not summed
             }
         } else if (c == '.') {
             in_fraction = true;
@@ -281,13 +284,14 @@ NumberShape shape_of(std::string_view token) {
         }
     }
     int e = exponent_negative ? -exponent : exponent;
-    NumberShape shape;
     shape.scale = e - fraction_seen;
     if (leading) {
         shape.magnitude = *leading + e;
     }
     return shape;
 }
+
+bool in_number(char c) { return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'; }
 
 std::optional<NumberProblem> unsafe_number(std::string_view json) {
     bool in_string = false;
@@ -308,22 +312,15 @@ std::optional<NumberProblem> unsafe_number(std::string_view json) {
         if (c != '-' && (c < '0' || c > '9')) {
             continue;
         }
-        std::size_t start = i, exponent_digits = 0;
-        bool in_exponent = false;
-        for (; i < json.size(); ++i) {
-            char d = json[i];
-            if (d == 'e' || d == 'E') {
-                in_exponent = true;
-            } else if (d >= '0' && d <= '9') {
-                exponent_digits += in_exponent ? 1 : 0;
-            } else if (d != '-' && d != '+' && d != '.') {
-                break;
-            }
+        std::size_t start = i;
+        while (i < json.size() && in_number(json[i])) {
+            ++i;
         }
-        if (i - start > kMaxNumberChars || exponent_digits > 3) {
+        auto token = json.substr(start, i - start);
+        auto shape = shape_of(token);
+        if (token.size() > kMaxNumberChars || shape.exponent_digits > 3) {
             return NumberProblem{start, "is too long (over 64 characters, or an exponent over 3 digits)"};
         }
-        auto shape = shape_of(json.substr(start, i - start));
         if (shape.magnitude && (*shape.magnitude < kMinMagnitude || *shape.magnitude > kMaxMagnitude)) {
             return NumberProblem{start, "is out of range for a double (magnitude beyond 1e-307 .. 1e308)"};
         }

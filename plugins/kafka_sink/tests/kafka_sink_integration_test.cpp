@@ -45,10 +45,23 @@ vigil::Batch records(int n, const std::string& prefix, std::uint64_t sequence = 
     return b;
 }
 
-std::string sasl_yaml(const std::string& topic, const std::string& password, const std::string& ca) {
+// kafka_sink's options over SASL_SSL/PLAIN, as KAFKA_USERNAME unless `user` is given.
+std::string sasl_yaml(const std::string& topic, const std::string& password, const std::string& ca,
+                      const std::string& user = "") {
     return "brokers: " + kt::env("KAFKA_BOOTSTRAP_SERVERS") + "\ntopic: " + topic +
-           "\nsecurity:\n  protocol: SASL_SSL\n  sasl_mechanism: PLAIN\n  username: " + kt::env("KAFKA_USERNAME") +
-           "\n  password: \"" + password + "\"\n  ca_file: " + ca + "\n";
+           "\nsecurity:\n  protocol: SASL_SSL\n  sasl_mechanism: PLAIN\n  username: " +
+           (user.empty() ? kt::env("KAFKA_USERNAME") : user) + "\n  password: \"" + password + "\"\n  ca_file: " + ca +
+           "\n";
+}
+
+// `yaml` with every line indented by `prefix`: a sink's options placed under `sinks:`.
+std::string indented(const std::string& yaml, const std::string& prefix) {
+    std::string out;
+    std::istringstream in(yaml);
+    for (std::string line; std::getline(in, line);) {
+        out += prefix + line + "\n";
+    }
+    return out;
 }
 
 // Writes three records that the broker must refuse for good: promptly, each naming the topic.
@@ -175,15 +188,7 @@ TEST_CASE("kafka_sink: a wrong password and an untrusted CA are clear errors wit
         vigil::test::TempDir dir;
         auto file = dir.write("p.yaml", "pipeline: wrongpw\ndrain_timeout: 1s\nsource:\n  plugin: counting_source\n"
                                         "  count: 0\n  batch_size: 10\n  interval: 100ms\nsinks:\n  - plugin: kafka_sink\n" +
-                                            [&] {
-                                                std::string y = sasl_yaml(topic, "wrong", kt::env("KAFKA_CA_FILE"));
-                                                std::string out;
-                                                std::istringstream in(y);
-                                                for (std::string line; std::getline(in, line);) {
-                                                    out += "    " + line + "\n";
-                                                }
-                                                return out;
-                                            }());
+                                            indented(sasl_yaml(topic, "wrong", kt::env("KAFKA_CA_FILE")), "    "));
         vigil::test::Child agent({vigil::test::agent_binary().string(), "--pipeline", file.string(), "--plugin-dir",
                                   vigil::test::test_plugin_dir().string()});
         CHECK(vigil::test::wait_until([&] { return agent.err().find("Authentication failed") != std::string::npos; },
@@ -284,10 +289,7 @@ TEST_CASE("kafka_sink: a topic the user may not write to is refused for good, na
     kt::create_topic(topic, 1);
     auto user = kt::env("KAFKA_DENIED_USERNAME");
     kt::allow_write(user, topic + "-elsewhere");
-    auto sink = make_sink("brokers: " + kt::env("KAFKA_BOOTSTRAP_SERVERS") + "\ntopic: " + topic +
-                          "\nsecurity:\n  protocol: SASL_SSL\n  sasl_mechanism: PLAIN\n  username: " + user +
-                          "\n  password: \"" + kt::env("KAFKA_DENIED_PASSWORD") + "\"\n  ca_file: " +
-                          kt::env("KAFKA_CA_FILE") + "\n");
+    auto sink = make_sink(sasl_yaml(topic, kt::env("KAFKA_DENIED_PASSWORD"), kt::env("KAFKA_CA_FILE"), user));
     for (const auto& reason : write_refused(*sink, topic)) {
         CHECK_THAT(reason, Catch::Contains(kt::env("KAFKA_BOOTSTRAP_SERVERS")));
         CHECK_THAT(reason, Catch::Contains("TOPIC_AUTHORIZATION_FAILED"));
@@ -305,12 +307,10 @@ TEST_CASE("kafka_sink: a user with no rights at all: records dead-lettered as un
     auto dead = dir / "dead.jsonl";
     auto file = dir.write("p.yaml", "pipeline: nobody\ndrain_timeout: 2s\ndead_letter_file: " + dead.string() +
                                         "\nsource:\n  plugin: counting_source\n  count: 0\n  batch_size: 5\n"
-                                        "  interval: 200ms\nsinks:\n  - plugin: kafka_sink\n    brokers: " +
-                                        kt::env("KAFKA_BOOTSTRAP_SERVERS") + "\n    topic: " + topic +
-                                        "\n    security:\n      protocol: SASL_SSL\n      sasl_mechanism: PLAIN\n"
-                                        "      username: " + kt::env("KAFKA_NOBODY_USERNAME") + "\n      password: \"" +
-                                        kt::env("KAFKA_NOBODY_PASSWORD") + "\"\n      ca_file: " +
-                                        kt::env("KAFKA_CA_FILE") + "\n");
+                                        "  interval: 200ms\nsinks:\n  - plugin: kafka_sink\n" +
+                                        indented(sasl_yaml(topic, kt::env("KAFKA_NOBODY_PASSWORD"), kt::env("KAFKA_CA_FILE"),
+                                                           kt::env("KAFKA_NOBODY_USERNAME")),
+                                                 "    "));
     vigil::test::Child agent({vigil::test::agent_binary().string(), "--pipeline", file.string(), "--plugin-dir",
                               vigil::test::test_plugin_dir().string()});
     // Several batches, each meeting the fatal error again.
