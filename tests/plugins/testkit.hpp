@@ -26,7 +26,7 @@ inline const OptionSpec kCountingSourceOptions[] = {
     {.key = "label", .type = OptionType::String, .default_value = "site",
      .description = "Record name prefix; reloadable with SIGHUP"},
     {.key = "ack_file", .type = OptionType::String, .default_value = "",
-     .description = "File to append \"<first record> <status>\" to on each acknowledgement"},
+     .description = "File to append \"<first record> <count> <status> <label>\" to on each acknowledgement"},
     {},
 };
 
@@ -115,8 +115,8 @@ class CountingSource final : public Source {
         acks_.push_back({first, size, s});
         if (!ack_file_.empty()) {
             if (std::FILE* f = std::fopen(ack_file_.c_str(), "a")) {
-                std::fprintf(f, "%llu %zu %s\n", static_cast<unsigned long long>(first), size,
-                             s == AckStatus::Delivered ? "delivered" : "undelivered");
+                std::fprintf(f, "%llu %zu %s %s\n", static_cast<unsigned long long>(first), size,
+                             s == AckStatus::Delivered ? "delivered" : "undelivered", label_.c_str());
                 std::fclose(f);
             }
         }
@@ -182,6 +182,9 @@ class FlakySink final : public Sink {
             ++failures_;
             return WriteResult::retry(fmt::format("flaky_sink: simulated failure {}", failures_.load()));
         }
+        if (down_) {
+            return WriteResult::retry("flaky_sink: down");
+        }
         std::vector<Rejection> rejected;
         std::string lines;
         std::lock_guard lock(mutex_);
@@ -193,6 +196,7 @@ class FlakySink final : public Sink {
                 continue;
             }
             committed_.insert(id);
+            accepted_.push_back(id);
             encode_json(r, lines);
             lines += '\n';
         }
@@ -226,6 +230,13 @@ class FlakySink final : public Sink {
         return in_write_;
     }
     std::uint64_t writes() const { return writes_.load(); }
+    /// While down, every write fails transiently (an outage a test ends when it likes).
+    void set_down(bool down) { down_ = down; }
+    /// Every record accepted, in order of acceptance, with repeats (check_id as a number).
+    std::vector<std::uint64_t> accepted() const {
+        std::lock_guard lock(mutex_);
+        return accepted_;
+    }
     bool stopped() const { return stopped_.load(); }
 
   private:
@@ -238,6 +249,8 @@ class FlakySink final : public Sink {
     bool interrupted_ = false;
     bool in_write_ = false;
     std::set<std::uint64_t> committed_;
+    std::vector<std::uint64_t> accepted_;
+    std::atomic<bool> down_{false};
     std::atomic<std::int64_t> failures_{0};
     std::atomic<std::uint64_t> writes_{0};
     std::atomic<bool> stopped_{false};

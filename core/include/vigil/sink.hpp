@@ -78,6 +78,14 @@ class VIGIL_API Sink {
 
     /// Added in SDK ABI 1.1 (called only for plugins built against 1.1 or later).
     virtual Batching batching() const { return {}; }
+
+    /// Added in SDK ABI 1.3 (called only for plugins built against 1.3 or later). Whether the
+    /// sink can deliver right now, for a sink that waits out an outage inside write() rather
+    /// than returning Retry (kafka_sink: librdkafka retries on its own): an error naming what
+    /// is unreachable while it cannot. The core calls it about once a second from another
+    /// thread for the vigil_sink_up gauge, so it must be cheap and thread-safe, and it must not
+    /// reach the network. The default: healthy unless write() says otherwise.
+    virtual Status health() const { return Status::success(); }
 };
 
 }  // namespace vigil

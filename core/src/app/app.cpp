@@ -185,7 +185,8 @@ int run_pipeline(const Options& o) {
     po.name = file->name;
     po.max_in_flight = file->max_in_flight;
     po.drain_timeout = file->drain_timeout;
-    po.dead_letter_file = file->dead_letter_file;
+    po.dead_letter = file->dead_letter;
+    po.buffer = file->buffer;
     po.once = o.once;
     std::atomic<bool> signalled{false};
     int code = kExitOk;
@@ -203,7 +204,10 @@ int run_pipeline(const Options& o) {
                 log.warn("second stop signal: exiting now without draining");
                 std::_Exit(kExitRuntime);
             },
-            [&] { reload(); });
+            [&] {
+                reload();
+                pipe.reopen_dead_letters();
+            });
         log.info("pipeline {} starting: {} -> {} sink(s), agent {} (plugin ABI {}.{})", file->name,
                  file->source->instance, file->sinks.size(), VIGIL_VERSION, kSdkAbiMajor, kSdkAbiMinor);
         auto result = pipe.run();

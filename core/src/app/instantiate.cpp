@@ -167,8 +167,8 @@ Instances instantiate(const PipelineFile& file, const std::string& agent, Diagno
             diags.error(s.node.location(), s.node.path(), "plugin's factory failed without saying why");
         }
         if (sink) {
-            bool batching = s.plugin->descriptor->header.abi_minor >= 1;
-            out.sinks.push_back(pipeline::SinkSlot{s.instance, std::move(sink), s.retry, batching});
+            auto minor = s.plugin->descriptor->header.abi_minor;
+            out.sinks.push_back(pipeline::SinkSlot{s.instance, std::move(sink), s.retry, minor >= 1, minor >= 3});
         }
     }
     return out;

@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "app/pipeline_config.hpp"
 
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
 #include <fmt/core.h>
 #include <yaml-cpp/yaml.h>
@@ -22,12 +28,136 @@ const OptionSpec kMetricsOptions[] = {
     {.key = "listen", .type = OptionType::String, .description = "host:port to serve Prometheus /metrics and /healthz on"},
     {},
 };
+const char* const kBufferTypes[] = {"memory", "disk", nullptr};
+const char* const kWhenFull[] = {"block", "drop_oldest", nullptr};
+const OptionSpec kBufferOptions[] = {
+    {.key = "type", .type = OptionType::String, .default_value = "memory", .one_of = kBufferTypes, .description = "memory: the source is acknowledged when every sink has its batch, and waits while max_in_flight batches do; disk: acknowledged once the batch is stored and fsynced, the sinks catch up from disk"},
+    {.key = "path", .type = OptionType::String, .description = "Directory of the disk buffer (default $STATE_DIRECTORY/buffer under systemd, else /var/lib/vigil/<pipeline>/buffer; empty means the default)"},
+    {.key = "max_size", .type = OptionType::Size, .default_value = "1GiB", .description = "The disk budget: the buffer's file never grows past it; records fill up to 80% of it"},
+    {.key = "when_full", .type = OptionType::String, .default_value = "block", .one_of = kWhenFull, .description = "block: the source waits for room; drop_oldest: the oldest records no sink is writing make room, counted and logged"},
+    {},
+};
 const OptionSpec kRetryOptions[] = {
     {.key = "initial", .type = OptionType::Duration, .default_value = "100ms", .description = "First delay after a transient failure"},
     {.key = "max", .type = OptionType::Duration, .default_value = "30s", .description = "Cap on the delay between attempts (delays double up to it, with jitter)"},
     {.key = "max_attempts", .type = OptionType::Int, .default_value = "0", .description = "Attempts before the batch is dead-lettered; 0 retries forever"},
     {},
 };
+std::string state_directory() {
+    // systemd's StateDirectory= (a colon-separated list when several are set: the first).
+    const char* env = std::getenv("STATE_DIRECTORY");
+    if (env == nullptr || *env == '\0') {
+        return {};
+    }
+    std::string dirs(env);
+    return dirs.substr(0, dirs.find(':'));
+}
+
+void load_dead_letters(const ConfigNode& root, PipelineFile& file, Diagnostics& diags) {
+    auto& dl = file.dead_letter;
+    if (root.has("dead_letter_file") && !root.get_string("dead_letter_file").empty()) {
+        dl.file = root.resolve_path(root.get_string("dead_letter_file"));
+    } else if (auto state = state_directory(); !state.empty()) {
+        dl.file = std::filesystem::path(state) / "dead-letters.jsonl";
+    }
+    dl.max_size = root.get_size("dead_letter_max_size");
+    auto keep = root.get_int("dead_letter_keep");
+    if (keep < 0 || keep > 1000) {
+        diags.error(root.location_of("dead_letter_keep"), "dead_letter_keep",
+                    fmt::format("must be between 0 and 1000, got {}", keep));
+    }
+    dl.keep = static_cast<unsigned>(std::clamp<std::int64_t>(keep, 0, 1000));
+}
+
+// The nearest directory that exists at or above `p`: where creating it would start.
+std::filesystem::path existing_ancestor(std::filesystem::path p) {
+    std::error_code ec;
+    while (!p.empty() && !std::filesystem::exists(p, ec)) {
+        auto parent = p.parent_path();
+        if (parent == p) {
+            break;
+        }
+        p = parent;
+    }
+    return p;
+}
+
+std::string format_size(std::uint64_t bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    double v = static_cast<double>(bytes);
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        ++u;
+    }
+    if (u == 0) {
+        return fmt::format("{}B", bytes);
+    }
+    return v == static_cast<double>(static_cast<std::uint64_t>(v)) ? fmt::format("{}{}", static_cast<std::uint64_t>(v), units[u])
+                                                                  : fmt::format("{:.1f}{}", v, units[u]);
+}
+
+void load_buffer(const ConfigNode& root, PipelineFile& file, Diagnostics& diags) {
+    auto b = root.child("buffer");
+    auto& out = file.buffer;
+    out.type = b.get_string("type") == "disk" ? pipeline::BufferOptions::Type::Disk
+                                              : pipeline::BufferOptions::Type::Memory;
+    out.when_full = b.get_string("when_full") == "drop_oldest" ? pipeline::BufferOptions::WhenFull::DropOldest
+                                                               : pipeline::BufferOptions::WhenFull::Block;
+    out.max_size = b.get_size("max_size");
+    if (out.type == pipeline::BufferOptions::Type::Memory) {
+        for (const char* key : {"path", "max_size", "when_full"}) {
+            if (b.has(key)) {
+                diags.warning(b.location_of(key), b.path_of(key), "ignored: the buffer's type is memory");
+            }
+        }
+        return;
+    }
+    if (out.max_size < pipeline::kMinBufferSize) {
+        diags.error(b.location_of("max_size"), b.path_of("max_size"),
+                    fmt::format("must be at least {} (a few batches of large records), got {}",
+                                format_size(pipeline::kMinBufferSize), format_size(out.max_size)));
+    }
+    std::string path = b.has("path") ? b.get_string("path") : std::string();
+    if (!path.empty()) {
+        out.path = b.resolve_path(path);
+    } else if (auto state = state_directory(); !state.empty()) {
+        out.path = std::filesystem::path(state) / "buffer";
+    } else {
+        out.path = std::filesystem::path("/var/lib/vigil") / (file.name.empty() ? "pipeline" : file.name) / "buffer";
+    }
+    auto where = b.has("path") ? b.location_of("path") : b.location();
+    auto key = b.has("path") ? b.path_of("path") : std::string("buffer");
+    std::error_code ec;
+    if (std::filesystem::exists(out.path, ec) && !std::filesystem::is_directory(out.path, ec)) {
+        diags.error(where, key, fmt::format("{} exists and is not a directory", out.path.string()));
+        return;
+    }
+    auto base = existing_ancestor(out.path);
+    if (!std::filesystem::is_directory(base, ec)) {
+        diags.error(where, key, fmt::format("{} is not a directory", base.string()));
+        return;
+    }
+    if (::access(base.c_str(), W_OK | X_OK) != 0) {
+        diags.error(where, key, fmt::format("{}: {} is not writable by this user ({}){}", out.path.string(),
+                                            base.string(), std::strerror(errno),
+                                            b.has("path") ? "" : "; set buffer.path, or run under the vigil@ unit"));
+        return;
+    }
+    struct statvfs fs{};
+    if (::statvfs(base.c_str(), &fs) == 0) {
+        std::uint64_t free = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+        auto used = std::filesystem::file_size(out.path / "data.mdb", ec);
+        std::uint64_t have = free + (ec ? 0 : used);
+        if (out.max_size > have) {
+            diags.warning(b.location_of("max_size"), b.path_of("max_size"),
+                          fmt::format("{} is more than the {} the file system of {} has free: the disk fills "
+                                      "before the buffer does", format_size(out.max_size), format_size(have),
+                                      base.string()));
+        }
+    }
+}
+
 }  // namespace
 
 const OptionSpec kPipelineOptions[] = {
@@ -36,7 +166,10 @@ const OptionSpec kPipelineOptions[] = {
     {.key = "sinks", .type = OptionType::List, .required = true, .description = "One or more sinks, each a map with `plugin:` and its options"},
     {.key = "max_in_flight", .type = OptionType::Int, .default_value = "8", .description = "Batches emitted but not yet acknowledged before the source blocks"},
     {.key = "drain_timeout", .type = OptionType::Duration, .default_value = "30s", .description = "On stop, how long in-flight batches may take to deliver"},
-    {.key = "dead_letter_file", .type = OptionType::String, .description = "JSON-lines file for records a sink refuses for good (default: the log)"},
+    {.key = "dead_letter_file", .type = OptionType::String, .description = "JSON-lines file for records a sink refuses for good (default $STATE_DIRECTORY/dead-letters.jsonl under systemd, else the log)"},
+    {.key = "dead_letter_max_size", .type = OptionType::Size, .default_value = "64MiB", .description = "The dead-letter file is rotated to <file>.1 past this size; 0 never rotates"},
+    {.key = "dead_letter_keep", .type = OptionType::Int, .default_value = "3", .description = "Rotated dead-letter files kept (<file>.1 is the newest); 0 deletes instead"},
+    {.key = "buffer", .type = OptionType::Map, .children = kBufferOptions, .description = "Where batches wait between the source and the sinks: memory or a durable disk buffer"},
     {.key = "log", .type = OptionType::Map, .children = kLogOptions, .description = "Logging: level and format (the command line overrides)"},
     {.key = "metrics", .type = OptionType::Map, .children = kMetricsOptions, .description = "Prometheus endpoint"},
     {.key = "plugin_dirs", .type = OptionType::StringList, .description = "Extra directories to search for plugins, after --plugin-dir and VIGIL_PLUGIN_PATH"},
@@ -84,11 +217,8 @@ std::unique_ptr<PipelineFile> load_pipeline_file(const std::filesystem::path& pa
         file->max_in_flight = static_cast<std::size_t>(std::max<std::int64_t>(n, 1));
     });
     safe([&] { file->drain_timeout = root.get_duration("drain_timeout"); });
-    safe([&] {
-        if (root.has("dead_letter_file")) {
-            file->dead_letter_file = root.resolve_path(root.get_string("dead_letter_file"));
-        }
-    });
+    safe([&] { load_dead_letters(root, *file, diags); });
+    safe([&] { load_buffer(root, *file, diags); });
     safe([&] {
         auto log = root.child("log");
         if (log.has("level")) {
@@ -140,6 +270,18 @@ std::string effective_yaml(const PipelineFile& file) {
     // The core's emitter prints plugin sections raw; print them again bound to their tables so
     // defaults show and secrets are redacted. Replacing keys keeps the core's order.
     YAML::Node doc = YAML::Load(out.c_str());
+    // The buffer as it will run: with its default path made concrete.
+    YAML::Node buffer;
+    buffer["type"] = std::string(pipeline::to_string(file.buffer.type));
+    if (file.buffer.type == pipeline::BufferOptions::Type::Disk) {
+        buffer["path"] = file.buffer.path.string();
+        buffer["max_size"] = format_size(file.buffer.max_size);
+        buffer["when_full"] = std::string(pipeline::to_string(file.buffer.when_full));
+    }
+    doc["buffer"] = buffer;
+    if (!file.dead_letter.file.empty()) {
+        doc["dead_letter_file"] = file.dead_letter.file.string();
+    }
     auto section_yaml = [](const Section& s) {
         YAML::Emitter e;
         e << YAML::BeginMap;

@@ -10,6 +10,8 @@
 
 #include "config/document.hpp"
 #include "loader/registry.hpp"
+#include "pipeline/buffer/buffer_options.hpp"
+#include "pipeline/dead_letter.hpp"
 #include "pipeline/sink_runner.hpp"
 #include "telemetry/logging.hpp"
 #include "telemetry/metrics_server.hpp"
@@ -38,7 +40,8 @@ struct PipelineFile {
     std::string name;
     std::size_t max_in_flight = 8;
     Duration drain_timeout{};
-    std::filesystem::path dead_letter_file;
+    pipeline::DeadLetterOptions dead_letter;
+    pipeline::BufferOptions buffer;
     std::optional<LogLevel> log_level;
     std::optional<telemetry::LogFormat> log_format;
     std::vector<std::filesystem::path> plugin_dirs;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
@@ -12,13 +13,20 @@
 
 namespace vigil::pipeline {
 
+struct DeadLetterOptions {
+    std::filesystem::path file;              // empty: the log
+    std::uint64_t max_size = 64ull << 20;    // rotate past this size
+    unsigned keep = 3;                       // rotated files kept: file.1 (newest) .. file.<keep>
+};
+
 /// Where records a sink refused for good end up when that sink has no dead-letter target of its
 /// own: a JSON-lines file (`dead_letter_file:` in the pipeline), or, without one, one error log
-/// line per record carrying the full record. Counted either way; never silently dropped.
+/// line per record carrying the full record. Counted either way; never silently dropped: a write
+/// that fails returns false and the caller keeps the batch unacknowledged and tries again.
 /// Thread-safe.
 class DeadLetter {
   public:
-    DeadLetter(std::string pipeline, std::filesystem::path file);
+    DeadLetter(std::string pipeline, DeadLetterOptions options);
     ~DeadLetter();
     DeadLetter(const DeadLetter&) = delete;
     DeadLetter& operator=(const DeadLetter&) = delete;
@@ -29,13 +37,20 @@ class DeadLetter {
     };
     /// Writes one entry per letter: {"time","pipeline","sink","reason","origin","record"}, then
     /// fsyncs the file once, so the entries are durable before their batch is acknowledged.
-    void write(const std::string& sink, const std::vector<Letter>& letters);
+    /// False when the file could not be written (`error` says why); nothing is counted then.
+    bool write(const std::string& sink, const std::vector<Letter>& letters, std::string& error);
+    /// Closes the file; the next write opens it again (SIGHUP, after an external rotation).
+    void reopen();
+    const std::filesystem::path& path() const { return options_.file; }
 
   private:
+    bool rotate(std::string& error);
+
     std::string pipeline_;
-    std::filesystem::path path_;
+    DeadLetterOptions options_;
     std::mutex mutex_;
     std::FILE* file_ = nullptr;
+    std::uint64_t size_ = 0;
     Logger log_;
 };
 

@@ -3,6 +3,8 @@
 
 #include <thread>
 
+#include "pipeline/buffer/disk_buffer.hpp"
+
 #include <fmt/core.h>
 
 namespace vigil::pipeline {
@@ -31,7 +33,7 @@ Pipeline::Pipeline(PipelineOptions options, std::string source_instance, Source&
     : options_(std::move(options)),
       source_instance_(std::move(source_instance)),
       source_(source),
-      dead_letter_(options_.name, options_.dead_letter_file),
+      dead_letter_(options_.name, options_.dead_letter),
       token_(std::make_unique<Token>()),
       log_("pipeline." + options_.name),
       emitted_(counter("vigil_pipeline_batches_emitted_total", {{"pipeline", options_.name}},
@@ -50,13 +52,31 @@ Pipeline::Pipeline(PipelineOptions options, std::string source_instance, Source&
         options_.random = system_random();
     }
     options_.max_in_flight = std::max<std::size_t>(1, options_.max_in_flight);
+    std::vector<std::string> names;
     for (auto& s : sinks) {
         // Read before the sink is moved into its runner.
         Batching batching = s.abi_has_batching ? s.sink->batching() : Batching{};
+        std::size_t index = runners_.size();
+        names.push_back(s.instance);
         runners_.push_back(std::make_unique<SinkRunner>(
             s.instance, std::move(s.sink), s.retry, batching, dead_letter_,
-            [this](std::uint64_t seq, bool ok) { on_sink_done(seq, ok); }, options_.random));
+            [this, index](std::uint64_t seq, bool ok) {
+                if (disk_) {
+                    disk_->done(index, seq, ok);
+                } else {
+                    on_sink_done(seq, ok);
+                }
+            },
+            options_.random, s.abi_has_health));
         runners_.back()->set_in_flight_bound(options_.max_in_flight);
+    }
+    if (options_.buffer.type == BufferOptions::Type::Disk) {
+        buffer::DiskBuffer::Tuning tuning;
+        tuning.window = options_.max_in_flight;
+        disk_ = std::make_unique<buffer::DiskBuffer>(
+            options_.name, options_.buffer, std::move(names), tuning,
+            [this](std::size_t sink, std::shared_ptr<const Batch> b) { runners_[sink]->enqueue(std::move(b)); },
+            [this](std::uint64_t token, bool stored) { on_sink_done(token, stored); });
     }
 }
 
@@ -64,6 +84,9 @@ Pipeline::~Pipeline() {
     for (auto& r : runners_) {
         r->abort();
         r->close();
+    }
+    if (disk_) {
+        disk_->close();
     }
 }
 
@@ -111,6 +134,13 @@ void Pipeline::accept(std::unique_lock<std::mutex>& lock, Batch batch, AckFn on_
     records_emitted_.inc(batch.records.size());
     pending_[batch.sequence] = Pending{runners_.size(), true};
     tracker_.add(batch.sequence, std::move(on_ack), batch.records.size());
+    if (disk_) {
+        // Acknowledged once stored: a single "sink", the buffer, resolves it.
+        pending_[batch.sequence].remaining = 1;
+        auto sequence = batch.sequence;
+        disk_->append(sequence, std::move(batch));
+        return;
+    }
     auto shared = std::make_shared<const Batch>(std::move(batch));
     // Enqueue under the lock so every sink sees batches in sequence order.
     for (auto& r : runners_) {
@@ -174,10 +204,49 @@ void Pipeline::on_sink_done(std::uint64_t sequence, bool delivered) {
     }
 }
 
+void Pipeline::watch_sinks() {
+    while (!token_->wait_for(std::chrono::seconds(1))) {
+        for (auto& r : runners_) {
+            r->refresh_up();
+        }
+    }
+}
+
+void Pipeline::drain_disk(std::chrono::steady_clock::time_point deadline) {
+    if (options_.once) {
+        // One round: hand on everything, as a memory pipeline would.
+        if (!disk_->wait_empty(deadline)) {
+            log_.warn("drain deadline of {} passed with {} records still in the buffer; they stay stored and are "
+                      "delivered after the next start", format_duration(options_.drain_timeout), disk_->records());
+        }
+    }
+    disk_->stop_feeding();
+    for (auto& r : runners_) {
+        if (!r->refresh_up()) {
+            log_.info("{} is down: not waiting for it; its records stay in the buffer", r->instance());
+            r->abort();
+        }
+    }
+    if (!disk_->wait_sinks_idle(deadline)) {
+        log_.warn("drain deadline of {} passed with sinks still writing; their batches stay in the buffer",
+                  format_duration(options_.drain_timeout));
+    }
+}
+
 RunResult Pipeline::run() {
     for (auto& r : runners_) {
         r->start();
     }
+    if (disk_) {
+        if (auto st = disk_->open(); !st.ok()) {
+            result_.ok = false;
+            result_.error = st.message();
+            log_.error("{}", st.message());
+            return result_;
+        }
+        disk_->start();
+    }
+    std::thread watcher([this] { watch_sinks(); });
     Status source_status;
     std::thread source_thread([&] {
         try {
@@ -196,24 +265,38 @@ RunResult Pipeline::run() {
         log_.error("{}", source_status.message());
     }
 
-    // Drain: wait for every accepted batch to resolve, up to the deadline.
+    // Drain: wait for every accepted batch to resolve (memory) or be stored (disk), up to the
+    // deadline.
+    auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
     {
         std::unique_lock lock(mutex_);
         if (in_flight_ > 0) {
             log_.info("draining {} batches in flight (deadline {})", in_flight_,
                       format_duration(options_.drain_timeout));
         }
-        bool drained = drained_.wait_for(lock, options_.drain_timeout, [&] { return in_flight_ == 0; });
+        bool drained = drained_.wait_until(lock, deadline, [&] { return in_flight_ == 0; });
         if (!drained) {
             log_.warn("drain deadline of {} passed with {} batches in flight; abandoning them",
                       format_duration(options_.drain_timeout), in_flight_);
         }
+    }
+    if (disk_) {
+        drain_disk(deadline);
     }
     for (auto& r : runners_) {
         r->abort();  // no-op for idle runners; resolves whatever is left as undelivered
     }
     for (auto& r : runners_) {
         r->close();
+    }
+    watcher.join();
+    if (disk_) {
+        disk_->close();
+        result_.records_buffered = disk_->records();
+        if (result_.records_buffered > 0) {
+            log_.info("{} records stay in the buffer {}; the sinks get them after the next start",
+                      result_.records_buffered, options_.buffer.path.string());
+        }
     }
     if (result_.batches_undelivered > 0) {
         result_.ok = false;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "pipeline/ack_tracker.hpp"
+#include "pipeline/buffer/buffer_options.hpp"
 #include "pipeline/dead_letter.hpp"
 #include "pipeline/sink_runner.hpp"
 #include "vigil/log.hpp"
@@ -20,18 +21,24 @@
 
 namespace vigil::pipeline {
 
+namespace buffer {
+class DiskBuffer;
+}
+
 struct SinkSlot {
     std::string instance;
     std::unique_ptr<Sink> sink;
     RetryPolicy retry;
     bool abi_has_batching = true;  // the plugin was built against SDK ABI >= 1.1
+    bool abi_has_health = true;    // ... >= 1.3
 };
 
 struct PipelineOptions {
     std::string name = "pipeline";
     std::size_t max_in_flight = 8;
     Duration drain_timeout = std::chrono::seconds(30);
-    std::filesystem::path dead_letter_file;  // empty: dead letters go to the log
+    DeadLetterOptions dead_letter;           // no file: dead letters go to the log
+    BufferOptions buffer;                    // memory (the default) or disk
     bool once = false;
     std::function<double()> random;          // for backoff jitter; system_random() if empty
 };
@@ -43,6 +50,7 @@ struct RunResult {
     std::uint64_t records_delivered = 0;
     std::uint64_t batches_undelivered = 0;
     std::uint64_t records_undelivered = 0;
+    std::uint64_t records_buffered = 0;  // disk buffer: left stored for the next start
 };
 
 class Pipeline final : public Emitter {
@@ -62,18 +70,25 @@ class Pipeline final : public Emitter {
     Offer offer(Batch& batch, AckFn& on_ack, Duration timeout) override;
 
     std::size_t in_flight() const;
+    /// SIGHUP: the dead-letter file is reopened on its next write (after logrotate moved it).
+    void reopen_dead_letters() { dead_letter_.reopen(); }
 
   private:
     // Takes an admitted batch: sequence, counters, ack tracking, hand-off to every sink.
     void accept(std::unique_lock<std::mutex>& lock, Batch batch, AckFn on_ack);
     struct Token;
     void on_sink_done(std::uint64_t sequence, bool delivered);
+    /// Drain with a disk buffer: what is stored stays stored, so only what the sinks hold is
+    /// waited for, and a sink that is down is not waited for at all.
+    void drain_disk(std::chrono::steady_clock::time_point deadline);
+    void watch_sinks();
 
     PipelineOptions options_;
     std::string source_instance_;
     Source& source_;
     DeadLetter dead_letter_;
     std::vector<std::unique_ptr<SinkRunner>> runners_;
+    std::unique_ptr<buffer::DiskBuffer> disk_;
     std::unique_ptr<Token> token_;
     Logger log_;
 

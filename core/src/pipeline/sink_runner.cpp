@@ -10,7 +10,7 @@ Labels labels(const std::string& instance) { return {{"instance", instance}}; }
 }  // namespace
 
 SinkRunner::SinkRunner(std::string instance, std::unique_ptr<Sink> sink, RetryPolicy retry, Batching batching,
-                       DeadLetter& dead_letter, Done done, std::function<double()> random)
+                       DeadLetter& dead_letter, Done done, std::function<double()> random, bool has_health)
     : instance_(std::move(instance)),
       sink_(std::move(sink)),
       retry_(retry),
@@ -19,6 +19,7 @@ SinkRunner::SinkRunner(std::string instance, std::unique_ptr<Sink> sink, RetryPo
       done_(std::move(done)),
       backoff_(retry.initial, retry.max, std::move(random)),
       log_(instance_),
+      has_health_(has_health),
       batches_ok_(counter("vigil_sink_batches_total", labels(instance_), "Batches a sink accepted")),
       records_ok_(counter("vigil_sink_records_total", labels(instance_), "Records a sink accepted")),
       retries_(counter("vigil_sink_retries_total", labels(instance_), "Transient sink failures, each retried")),
@@ -26,7 +27,47 @@ SinkRunner::SinkRunner(std::string instance, std::unique_ptr<Sink> sink, RetryPo
       abandoned_(counter("vigil_sink_abandoned_batches_total", labels(instance_),
                          "Batches not delivered before the drain deadline")),
       write_seconds_(histogram("vigil_sink_write_seconds", labels(instance_), latency_buckets(),
-                               "Duration of each write (one batch, or merged batches), failures included")) {}
+                               "Duration of each write (one batch, or merged batches), failures included")),
+      up_(gauge("vigil_sink_up", labels(instance_),
+                "1 while the sink delivers; 0 while its writes fail or it reports an outage it is waiting out")) {
+    up_.set(1);
+}
+
+bool SinkRunner::refresh_up() {
+    bool up = !last_failed_.load();
+    if (up && has_health_) {
+        try {
+            up = sink_->health().ok();
+        } catch (...) {
+            up = false;
+        }
+    }
+    up_.set(up ? 1 : 0);
+    return up;
+}
+
+bool SinkRunner::dead_letter(const std::vector<DeadLetter::Letter>& letters) {
+    Backoff backoff(retry_.initial, retry_.max, [] { return 0.5; });
+    Complaint complaint(std::chrono::seconds(30));
+    std::string error;
+    while (!dead_letter_.write(instance_, letters, error)) {
+        retries_.inc();
+        last_failed_ = true;
+        up_.set(0);
+        auto wait = backoff.next();
+        if (complaint.complain()) {
+            log_.error("{}; {} dead letters wait and their batch is not acknowledged; retrying in {}", error,
+                       letters.size(), format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(wait)));
+        }
+        if (!wait_backoff(wait)) {
+            return false;
+        }
+    }
+    if (complaint.release()) {
+        log_.info("dead letters written again to {}", dead_letter_.path().string());
+    }
+    return true;
+}
 
 SinkRunner::~SinkRunner() {
     abort();
@@ -151,6 +192,7 @@ bool SinkRunner::deliver(const Batch& batch) {
             result = WriteResult::retry("sink threw a non-standard exception");
         }
         if (result.kind == WriteResult::Kind::Accepted) {
+            last_failed_ = false;
             if (complaint_.release()) {
                 log_.info("recovered after {} failed attempts (last error: {})",
                           backoff_.attempts(), last_error);
@@ -162,7 +204,10 @@ bool SinkRunner::deliver(const Batch& batch) {
                     letters.push_back({&batch.records[r.index], r.reason});
                 }
             }
-            dead_letter_.write(instance_, letters);
+            if (!dead_letter(letters)) {
+                return false;
+            }
+            up_.set(1);
             batches_ok_.inc();
             records_ok_.inc(batch.records.size() - std::min(batch.records.size(), result.rejected.size()));
             return true;
@@ -177,9 +222,10 @@ bool SinkRunner::deliver(const Batch& batch) {
                 letters.push_back({&rec, "gave up after retries: " + last_error});
             }
             rejected_.inc(letters.size());
-            dead_letter_.write(instance_, letters);
-            return true;
+            return dead_letter(letters);
         }
+        last_failed_ = true;
+        up_.set(0);
         Duration wait = backoff_.next();
         if (complaint_.complain()) {
             auto shown = wait >= std::chrono::milliseconds(1)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -37,7 +38,7 @@ class SinkRunner {
     using Done = std::function<void(std::uint64_t sequence, bool delivered)>;
 
     SinkRunner(std::string instance, std::unique_ptr<Sink> sink, RetryPolicy retry, Batching batching,
-               DeadLetter& dead_letter, Done done, std::function<double()> random);
+               DeadLetter& dead_letter, Done done, std::function<double()> random, bool has_health = false);
     ~SinkRunner();
 
     void start();
@@ -49,6 +50,10 @@ class SinkRunner {
     void close();
 
     const std::string& instance() const { return instance_; }
+    /// Whether the sink can deliver, as far as is known: its last attempt did not fail, and
+    /// (ABI >= 1.3) it does not report an outage it is waiting out inside write(). Updates
+    /// vigil_sink_up. Thread-safe; the pipeline calls it about once a second.
+    bool refresh_up();
     /// The pipeline's bound of batches in flight: merging stops there, since no more can come
     /// until these are acknowledged.
     void set_in_flight_bound(std::size_t n) { in_flight_bound_ = n; }
@@ -59,6 +64,9 @@ class SinkRunner {
     /// of every batch taken go to `taken`. Null when the runner is closing with nothing queued.
     std::shared_ptr<const Batch> take(std::vector<std::uint64_t>& taken);
     bool deliver(const Batch& batch);
+    /// Writes dead letters, retrying with backoff while their file fails (the batch stays
+    /// unacknowledged meanwhile). False if aborted first.
+    bool dead_letter(const std::vector<DeadLetter::Letter>& letters);
     bool wait_backoff(Duration d);
 
     std::string instance_;
@@ -72,6 +80,8 @@ class SinkRunner {
     Logger log_;
     Complaint complaint_;
     bool started_ = false;
+    bool has_health_ = false;
+    std::atomic<bool> last_failed_{false};
 
     std::mutex mutex_;
     std::condition_variable cv_;
@@ -86,6 +96,7 @@ class SinkRunner {
     Counter& rejected_;
     Counter& abandoned_;
     Histogram& write_seconds_;
+    Gauge& up_;
 };
 
 }  // namespace vigil::pipeline

@@ -37,7 +37,7 @@ std::vector<std::string> run_once_with_dead_letters(CountingSource& source, Sink
     sinks.push_back(std::move(sink));
     auto o = options();
     o.once = true;
-    o.dead_letter_file = dir / "dead.jsonl";
+    o.dead_letter.file = dir / "dead.jsonl";
     Pipeline p(o, "src", source, std::move(sinks));
     auto result = p.run();
     CHECK(result.ok);
@@ -212,7 +212,7 @@ TEST_CASE("pipeline: a sink asking for batching gets queued batches merged, each
     sinks.push_back(slot("merging", std::move(sink)));
     auto o = options(16);
     o.once = true;
-    o.dead_letter_file = dir / "dead.jsonl";
+    o.dead_letter.file = dir / "dead.jsonl";
     Pipeline p(o, "counting_source.0", source, std::move(sinks));
     auto result = p.run();
     CHECK(result.ok);
