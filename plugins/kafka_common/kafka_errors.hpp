@@ -10,13 +10,16 @@ namespace vigil::plugins::kafka {
 
 enum class Fate {
     Retry,   // the broker or network may recover: send again, forever, counted
-    Reject,  // this record can never be written as configured: dead-letter it
+    Outage,  // the topic or cluster refuses every record as configured (missing, not
+             // authorised): nothing is wrong with the record, so it waits until someone
+             // fixes that, said loudly, and is never dead-lettered
+    Reject,  // this record can never be written: dead-letter it
 };
 
-/// One table, tested entry by entry: the permanent errors are the ones that depend on the
-/// record or on the topic's configuration (too large, topic missing, not authorised); every
-/// other error, known or not, is retried, because dropping data on an unknown error is worse
-/// than retrying it.
+/// One table, tested entry by entry: only errors that depend on the record itself (too large,
+/// invalid) dead-letter it; a refusal of the topic or the cluster is an outage, since it would
+/// refuse the whole stream; every other error, known or not, is retried, because dropping data
+/// on an unknown error is worse than retrying it.
 Fate classify(rd_kafka_resp_err_t err);
 
 /// "Broker: Message size too large (MSG_SIZE_TOO_LARGE)".

@@ -29,6 +29,7 @@ KafkaSink::KafkaSink(Config config, std::string instance, Logger log)
       events_(log, config_.brokers),
       resend_complaint_(std::chrono::seconds(30)),
       fatal_complaint_(std::chrono::seconds(60)),
+      outage_complaint_(std::chrono::seconds(60)),
       delivered_(counter("vigil_kafka_sink_delivered_total", {{"instance", instance_}},
                          "Records the brokers confirmed (acks=all)")),
       rejected_(counter("vigil_kafka_sink_rejected_total", {{"instance", instance_}},
@@ -105,7 +106,12 @@ void KafkaSink::produce_pending(const Batch& batch) {
             return;  // the caller polls, which frees room as reports arrive
         }
         error_counter(err).inc();
-        if (kafka::classify(err) == kafka::Fate::Reject) {
+        auto fate = kafka::classify(err);
+        if (fate == kafka::Fate::Outage) {
+            note_outage(err, {});
+            return;
+        }
+        if (fate == kafka::Fate::Reject) {
             cur_.slots[i] = Slot::Rejected;
             --cur_.remaining;
             rejected_.inc();
@@ -136,7 +142,14 @@ void KafkaSink::on_delivery(const rd_kafka_message_t& m) {
         return;  // purged on stop: counted in stop()'s line
     }
     error_counter(m.err).inc();
-    if (kafka::classify(m.err) == kafka::Fate::Reject) {
+    auto fate = kafka::classify(m.err);
+    if (fate == kafka::Fate::Outage) {
+        cur_.slots[index] = Slot::ToSend;
+        auto broker = rd_kafka_message_broker_id(&m);
+        note_outage(m.err, broker >= 0 ? fmt::format(" (broker {})", broker) : std::string());
+        return;
+    }
+    if (fate == kafka::Fate::Reject) {
         cur_.slots[index] = Slot::Rejected;
         --cur_.remaining;
         rejected_.inc();
@@ -166,6 +179,10 @@ void KafkaSink::recreate_after_fatal() {
                    "unconfirmed records again{}", reason, rd_kafka_err2name(err),
                    unlogged > 0 ? fmt::format(" ({} more since the last report)", unlogged) : "");
     }
+    drop_producer();
+}
+
+void KafkaSink::drop_producer() {
     rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     producer_.reset();
     for (auto& s : cur_.slots) {
@@ -174,6 +191,66 @@ void KafkaSink::recreate_after_fatal() {
         }
     }
     cur_.generation = next_generation_++;
+}
+
+void KafkaSink::note_outage(rd_kafka_resp_err_t err, std::string detail) {
+    if (cur_.outage == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        cur_.outage = err;
+        cur_.outage_detail = std::move(detail);
+    }
+}
+
+WriteResult KafkaSink::outage_result() {
+    auto err = cur_.outage;
+    const char* hint = "";
+    switch (err) {
+        case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+            hint = "; grant the user WRITE on the topic";
+            break;
+        case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+            hint = "; grant the user IDEMPOTENT_WRITE on the cluster";
+            break;
+        case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+        case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+            hint = "; create the topic, or let the brokers create topics on first use";
+            break;
+        default:
+            break;
+    }
+    auto reason = fmt::format("topic {} on {}{}: {}", config_.topic, config_.brokers, cur_.outage_detail,
+                              kafka::describe(err));
+    if (outage_complaint_.complain()) {
+        auto unlogged = outage_complaint_.suppressed();
+        log_.error("{}: the topic refuses every record, so none is dead-lettered: they wait and are sent again "
+                   "until this is fixed{}{}", reason, hint,
+                   unlogged > 0 ? fmt::format(" ({} more refusals since the last report)", unlogged) : "");
+    }
+    {
+        std::lock_guard lock(health_mutex_);
+        outage_ = reason;
+    }
+    cur_.outage = RD_KAFKA_RESP_ERR_NO_ERROR;
+    cur_.outage_detail.clear();
+    // librdkafka keeps a refused topic's state until its next metadata refresh (minutes): the
+    // next attempt starts with a new producer, so a topic created or a right granted meanwhile
+    // is seen at once. What was delivered stays delivered; the rest is sent again.
+    drop_producer();
+    return WriteResult::retry(reason);
+}
+
+Status KafkaSink::health() const {
+    {
+        std::lock_guard lock(health_mutex_);
+        if (!outage_.empty()) {
+            return Status::error(outage_);
+        }
+    }
+    if (events_.in_outage()) {
+        auto last = events_.last_error();
+        return Status::error(fmt::format("cannot reach Kafka brokers {}{}", config_.brokers,
+                                         last.empty() ? "" : ": " + last));
+    }
+    return Status::success();
 }
 
 WriteResult KafkaSink::write(const Batch& batch) {
@@ -193,10 +270,16 @@ WriteResult KafkaSink::write(const Batch& batch) {
             }
         }
         produce_pending(batch);
+        if (cur_.outage != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            return outage_result();
+        }
         if (cur_.remaining == 0) {
             break;
         }
         rd_kafka_poll(producer_.get(), kPollMs);
+        if (cur_.outage != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            return outage_result();
+        }
         if (cur_.remaining == 0) {
             break;
         }
@@ -208,6 +291,16 @@ WriteResult KafkaSink::write(const Batch& batch) {
     }
     auto rejected = std::move(cur_.rejected);
     cur_ = Current{};
+    bool healed = false;
+    {
+        std::lock_guard lock(health_mutex_);
+        healed = !outage_.empty();
+        outage_.clear();
+    }
+    if (healed) {
+        outage_complaint_.release();
+        log_.info("topic {} accepts records again", config_.topic);
+    }
     return WriteResult::accepted_except(std::move(rejected));
 }
 

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -16,10 +17,13 @@
 namespace vigil::plugins::kafka_sink {
 
 /// Publishes each record as one JSON message through an idempotent producer (acks=all).
-/// write() returns only when every record of the batch has a delivery report: delivered, or
-/// refused for good (too large, topic missing, not authorised), which the core dead-letters.
-/// A record whose send failed for a reason that may heal is sent again inside the same write(),
-/// so one failed record never makes the whole batch go out twice.
+/// write() returns Accepted only when every record of the batch has a delivery report:
+/// delivered, or refused for good because of the record itself (too large), which the core
+/// dead-letters. A record whose send failed for a reason that may heal is sent again inside the
+/// same write(), so one failed record never makes the whole batch go out twice. A refusal of
+/// the topic or the cluster (missing, not authorised) is an outage, not poison: write()
+/// returns Retry naming it, the core backs off and calls again with the same batch (what was
+/// delivered is not sent twice), and health() reports it until a write succeeds.
 class KafkaSink final : public Sink {
   public:
     KafkaSink(Config config, std::string instance, Logger log);
@@ -30,6 +34,7 @@ class KafkaSink final : public Sink {
     void interrupt() override;
     void stop() override;
     Status healthcheck() override;
+    Status health() const override;
 
     /// The message key of a record under `field`; empty for KeyField::None.
     static std::string_view key_of(const CheckRecord& r, KeyField field);
@@ -42,6 +47,8 @@ class KafkaSink final : public Sink {
         std::vector<Slot> slots;
         std::vector<Rejection> rejected;
         std::size_t remaining = 0;     // slots ToSend or InFlight
+        rd_kafka_resp_err_t outage = RD_KAFKA_RESP_ERR_NO_ERROR;  // a topic-level refusal seen
+        std::string outage_detail;
     };
 
     Status connect();
@@ -50,6 +57,12 @@ class KafkaSink final : public Sink {
     void produce_pending(const Batch& batch);
     void on_delivery(const rd_kafka_message_t& m);
     void recreate_after_fatal();
+    /// Purges and destroys the producer; unconfirmed records are sent again by the next one.
+    void drop_producer();
+    /// Records a topic-level refusal for the running write (the first one counts).
+    void note_outage(rd_kafka_resp_err_t err, std::string detail);
+    /// Ends a write that met a topic-level refusal: loud, once a minute, and Retry.
+    WriteResult outage_result();
     Counter& error_counter(rd_kafka_resp_err_t err);
 
     Config config_;
@@ -64,6 +77,9 @@ class KafkaSink final : public Sink {
     Complaint resend_complaint_;
     std::uint64_t resent_since_log_ = 0;
     Complaint fatal_complaint_;  // a fatal error that comes back with each new producer (rights)
+    Complaint outage_complaint_;
+    mutable std::mutex health_mutex_;
+    std::string outage_;         // the topic-level refusal health() reports; empty when writable
 
     Counter& delivered_;
     Counter& rejected_;

@@ -129,7 +129,7 @@ TEST_CASE("kafka_sink: each refusal names the file, line, column and key", "[uni
     }
 }
 
-TEST_CASE("kafka_sink: errors are sorted into retry and reject by one table", "[unit]") {
+TEST_CASE("kafka_sink: errors are sorted into retry, outage and reject by one table", "[unit]") {
     using vigil::plugins::kafka::classify;
     using vigil::plugins::kafka::Fate;
     struct Case {
@@ -138,9 +138,12 @@ TEST_CASE("kafka_sink: errors are sorted into retry and reject by one table", "[
     };
     const Case cases[] = {
         {RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, Fate::Reject},
-        {RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, Fate::Reject},
-        {RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, Fate::Reject},
-        {RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, Fate::Reject},
+        // The topic or the cluster refuses the stream: wait, never dead-letter it all.
+        {RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, Fate::Outage},
+        {RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED, Fate::Outage},
+        {RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, Fate::Outage},
+        {RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, Fate::Outage},
+        {RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, Fate::Outage},
         {RD_KAFKA_RESP_ERR_INVALID_RECORD, Fate::Reject},
         {RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE, Fate::Reject},
         {RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, Fate::Retry},

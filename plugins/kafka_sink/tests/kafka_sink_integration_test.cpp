@@ -2,6 +2,7 @@
 // kafka_sink against the real broker of scripts/services.
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -64,22 +65,35 @@ std::string indented(const std::string& yaml, const std::string& prefix) {
     return out;
 }
 
-// Writes three records that the broker must refuse for good: promptly, each naming the topic.
-// Returns the reasons.
-std::vector<std::string> write_refused(KafkaSink& sink, const std::string& topic) {
+// Writes three records to a topic that refuses them all (missing, not authorised): an outage,
+// not poison. The write returns Retry promptly naming the topic, health() says the same, and
+// nothing is dead-lettered. `fix` then makes the topic writable, and the same batch, written
+// again as the core would, arrives once. Returns the outage's reason.
+std::string write_through_outage(KafkaSink& sink, const std::string& topic, const std::function<void()>& fix) {
     REQUIRE(sink.start().ok());
+    auto batch = records(3, "refused");
     auto t0 = std::chrono::steady_clock::now();
-    auto result = sink.write(records(3, "refused"));
-    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20));  // refused, not retried forever
+    auto result = sink.write(batch);
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20));  // told, not waited out
+    REQUIRE(result.kind == vigil::WriteResult::Kind::Retry);
+    CHECK_THAT(result.error, Catch::Contains("topic " + topic));
+    CHECK(result.rejected.empty());
+    auto health = sink.health();
+    CHECK_FALSE(health.ok());
+    CHECK(health.message() == result.error);
+    fix();
+    // Written again as the core does after a backoff, until it is accepted or 60 s passed.
+    vigil::WriteResult again = vigil::WriteResult::retry("not yet");
+    vigil::test::wait_until([&] {
+        again = sink.write(batch);
+        return again.kind == vigil::WriteResult::Kind::Accepted;
+    }, std::chrono::seconds(60));
+    CHECK(again.kind == vigil::WriteResult::Kind::Accepted);
+    CHECK(again.rejected.empty());
+    CHECK(sink.health().ok());
     sink.stop();
-    REQUIRE(result.kind == vigil::WriteResult::Kind::Accepted);
-    REQUIRE(result.rejected.size() == 3);
-    std::vector<std::string> reasons;
-    for (const auto& r : result.rejected) {
-        CHECK_THAT(r.reason, Catch::Contains("topic " + topic));
-        reasons.push_back(r.reason);
-    }
-    return reasons;
+    CHECK(kt::read_all(topic, 3).size() == 3);
+    return result.error;
 }
 
 std::size_t occurrences(const std::string& text, const std::string& needle) {
@@ -281,8 +295,8 @@ TEST_CASE("kafka_sink: broker killed with SIGKILL and restarted mid-stream: noth
     CHECK(occurrences(agent.err(), "reachable again") == 1);
 }
 
-TEST_CASE("kafka_sink: a topic the user may not write to is refused for good, naming the topic and the broker",
-          "[integration]") {
+TEST_CASE("kafka_sink: a topic the user may not write to is an outage naming the topic and the broker, never "
+          "dead letters; granting the right ends it", "[integration]") {
     // The user may write to another topic only: enough for the idempotent producer's
     // InitProducerId (Kafka asks for write access to some topic), not for this one.
     auto topic = kt::unique("sink-forbidden");
@@ -290,15 +304,13 @@ TEST_CASE("kafka_sink: a topic the user may not write to is refused for good, na
     auto user = kt::env("KAFKA_DENIED_USERNAME");
     kt::allow_write(user, topic + "-elsewhere");
     auto sink = make_sink(sasl_yaml(topic, kt::env("KAFKA_DENIED_PASSWORD"), kt::env("KAFKA_CA_FILE"), user));
-    for (const auto& reason : write_refused(*sink, topic)) {
-        CHECK_THAT(reason, Catch::Contains(kt::env("KAFKA_BOOTSTRAP_SERVERS")));
-        CHECK_THAT(reason, Catch::Contains("TOPIC_AUTHORIZATION_FAILED"));
-    }
-    CHECK(kt::count(topic) == 0);
+    auto reason = write_through_outage(*sink, topic, [&] { kt::allow_write(user, topic); });
+    CHECK_THAT(reason, Catch::Contains(kt::env("KAFKA_BOOTSTRAP_SERVERS")));
+    CHECK_THAT(reason, Catch::Contains("TOPIC_AUTHORIZATION_FAILED"));
 }
 
-TEST_CASE("kafka_sink: a user with no rights at all: records dead-lettered as unauthorised, the producer's fatal "
-          "error reported once, not once a batch", "[integration]") {
+TEST_CASE("kafka_sink: a user with no rights at all: an outage said once a minute, the sink down on /metrics, "
+          "not one record dead-lettered", "[integration]") {
     // Kafka refuses such a user the idempotent producer id (cluster authorization failed), a
     // fatal error that returns with every new producer the sink creates.
     auto topic = kt::unique("sink-nobody");
@@ -306,36 +318,53 @@ TEST_CASE("kafka_sink: a user with no rights at all: records dead-lettered as un
     vigil::test::TempDir dir;
     auto dead = dir / "dead.jsonl";
     auto file = dir.write("p.yaml", "pipeline: nobody\ndrain_timeout: 2s\ndead_letter_file: " + dead.string() +
-                                        "\nsource:\n  plugin: counting_source\n  count: 0\n  batch_size: 5\n"
-                                        "  interval: 200ms\nsinks:\n  - plugin: kafka_sink\n" +
+                                        "\nmetrics: {listen: \"127.0.0.1:0\"}\nbuffer: {type: disk, path: " +
+                                        (dir / "buffer").string() + "}\nsource:\n  plugin: counting_source\n"
+                                        "  count: 0\n  batch_size: 5\n  interval: 200ms\nsinks:\n  - plugin: kafka_sink\n"
+                                        "    retry: {initial: 100ms, max: 500ms}\n" +
                                         indented(sasl_yaml(topic, kt::env("KAFKA_NOBODY_PASSWORD"), kt::env("KAFKA_CA_FILE"),
                                                            kt::env("KAFKA_NOBODY_USERNAME")),
                                                  "    "));
     vigil::test::Child agent({vigil::test::agent_binary().string(), "--pipeline", file.string(), "--plugin-dir",
                               vigil::test::test_plugin_dir().string()});
-    // Several batches, each meeting the fatal error again.
-    CHECK(vigil::test::wait_until([&] { return vigil::test::read_lines(dead).size() >= 25; },
-                                  std::chrono::seconds(30)));
+    auto metrics = [&] {
+        auto err = agent.err();
+        const std::string serving = "serving /metrics and /healthz on 127.0.0.1:";
+        auto at = err.find(serving);
+        if (at == std::string::npos) {
+            return std::string();
+        }
+        auto port = err.substr(at + serving.size(), err.find('\n', at) - at - serving.size());
+        return vigil::test::run({"/usr/bin/curl", "-sS", "http://127.0.0.1:" + port + "/metrics"}).out;
+    };
+    // Several attempts, each meeting the fatal error again; the source goes on into the buffer.
+    CHECK(vigil::test::wait_until([&] {
+        auto m = metrics();
+        const std::string retries = "vigil_sink_retries_total{instance=\"kafka_sink.0\"} ";
+        auto at = m.find(retries);
+        return at != std::string::npos && std::stoi(m.substr(at + retries.size())) >= 5 &&
+               m.find("vigil_sink_up{instance=\"kafka_sink.0\"} 0\n") != std::string::npos;
+    }, std::chrono::seconds(60)));
     agent.signal(SIGTERM);
     auto code = agent.wait(std::chrono::seconds(30));
     auto log = agent.err();
     INFO(log);
     REQUIRE(code);
     CHECK(*code == 0);
-    CHECK(occurrences(log, "CLUSTER_AUTHORIZATION_FAILED") == 1);
-    auto letters = vigil::test::read_lines(dead);
-    REQUIRE_FALSE(letters.empty());
-    CHECK_THAT(letters.front(), Catch::Contains("TOPIC_AUTHORIZATION_FAILED") && Catch::Contains("topic " + topic));
+    // Five attempts or more, one report: the outage is said once a minute, not once an attempt.
+    CHECK(occurrences(log, "the topic refuses every record, so none is dead-lettered") == 1);
+    CHECK(occurrences(log, "Cluster authorization failed") <= 1);
+    CHECK_FALSE(std::filesystem::exists(dead));
     CHECK(kt::count(topic) == 0);
+    CHECK_THAT(log, Catch::Contains("records stay in the buffer"));
 }
 
-TEST_CASE("kafka_sink: a topic that does not exist, with auto-creation off, is refused for good with its name",
-          "[integration]") {
+TEST_CASE("kafka_sink: a topic that does not exist, with auto-creation off, is an outage naming it until it is "
+          "created", "[integration]") {
     auto topic = kt::unique("sink-missing");
     auto sink = make_sink("brokers: " + kt::plaintext_brokers() + "\ntopic: " + topic +
                           "\nlibrdkafka:\n  allow.auto.create.topics: \"false\"\n"
                           "  topic.metadata.propagation.max.ms: \"1000\"\n");
-    for (const auto& reason : write_refused(*sink, topic)) {
-        CHECK_THAT(reason, Catch::Contains("UNKNOWN_TOPIC") || Catch::Contains("Unknown topic"));
-    }
+    auto reason = write_through_outage(*sink, topic, [&] { kt::create_topic(topic, 1); });
+    CHECK_THAT(reason, Catch::Contains("UNKNOWN_TOPIC") || Catch::Contains("Unknown topic"));
 }
