@@ -46,6 +46,9 @@ KafkaSource::KafkaSource(Config config, std::string instance, Logger log)
                              "Offset commits that failed (asked again later)")),
       pauses_(counter("vigil_kafka_source_pauses_total", {{"instance", instance_}},
                       "Times the partitions were paused because the pipeline stayed full")),
+      recreated_(counter("vigil_kafka_source_recreated_total", {{"instance", instance_}},
+                         "Consumers replaced after a fatal error (e.g. a static member fenced)")),
+      fatal_complaint_(std::chrono::seconds(60)),
       pause_complaint_(std::chrono::seconds(60)) {
     events_.owner = this;
 }
@@ -68,12 +71,46 @@ KafkaSource::~KafkaSource() {
 Status KafkaSource::healthcheck() { return kafka::probe(config_.producer, config_.topics.front(), log_); }
 
 Status KafkaSource::open(bool once) {
+    if (auto st = connect(once); !st.ok()) {
+        return st;
+    }
+    dlq_ = std::make_unique<DeadLetterQueue>(config_, instance_, log_);
+    return dlq_->open();
+}
+
+Status KafkaSource::recreate(bool once) {
+    char reason[512] = "";
+    auto err = rd_kafka_fatal_error(consumer_.get(), reason, sizeof reason);
+    recreated_.inc();
+    if (fatal_complaint_.complain()) {
+        auto unlogged = fatal_complaint_.suppressed();
+        log_.error("the consumer of group {} hit a fatal error: {} ({}); starting a new one: what was read and not "
+                   "committed is read again{}", config_.group, reason, rd_kafka_err2name(err),
+                   unlogged > 0 ? fmt::format(" ({} more since the last report)", unlogged) : "");
+    }
+    for (const auto& tp : tracker_.assigned()) {
+        tracker_.revoke(tp);
+    }
+    batch_ = Batch{};
+    coords_.clear();
+    at_eof_.clear();
+    full_since_.reset();
+    paused_ = false;
+    {
+        std::lock_guard lock(commit_mutex_);
+        // A fatal consumer cannot leave its group cleanly; closing would only wait.
+        rd_kafka_destroy_flags(consumer_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    }
+    return connect(once);
+}
+
+Status KafkaSource::connect(bool once) {
     auto props = config_.consumer;
     if (once) {
         props.emplace_back("enable.partition.eof", "true");
     }
     std::string error;
-    consumer_ = kafka::make_client(RD_KAFKA_CONSUMER, props, events_, [](rd_kafka_conf_t* conf) {
+    kafka::Client client = kafka::make_client(RD_KAFKA_CONSUMER, props, events_, [](rd_kafka_conf_t* conf) {
         rd_kafka_conf_set_rebalance_cb(conf, [](rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                                 rd_kafka_topic_partition_list_t* parts, void*) {
             self(rk).on_rebalance(err, parts);
@@ -83,8 +120,12 @@ Status KafkaSource::open(bool once) {
             self(rk).on_commit(err, offsets);
         });
     }, error);
-    if (!consumer_) {
+    if (!client) {
         return Status::error(error);
+    }
+    {
+        std::lock_guard lock(commit_mutex_);
+        consumer_ = std::move(client);
     }
     rd_kafka_poll_set_consumer(consumer_.get());
     List topics(rd_kafka_topic_partition_list_new(static_cast<int>(config_.topics.size())));
@@ -94,8 +135,7 @@ Status KafkaSource::open(bool once) {
     if (auto err = rd_kafka_subscribe(consumer_.get(), topics.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         return Status::error(fmt::format("cannot subscribe to {}: {}", fmt::join(config_.topics, ", "), kafka::describe(err)));
     }
-    dlq_ = std::make_unique<DeadLetterQueue>(config_, instance_, log_);
-    return dlq_->open();
+    return Status::success();
 }
 
 void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
@@ -216,6 +256,10 @@ Gauge& KafkaSource::lag_gauge(const TopicPartition& tp) {
 }
 
 void KafkaSource::report_lag() {
+    std::lock_guard lock(commit_mutex_);  // the consumer may be replaced meanwhile
+    if (!consumer_) {
+        return;
+    }
     for (const auto& tp : tracker_.assigned()) {
         std::int64_t lo = 0, hi = 0;
         if (rd_kafka_get_watermark_offsets(consumer_.get(), tp.topic.c_str(), tp.partition, &lo, &hi) !=
@@ -342,6 +386,13 @@ Status KafkaSource::run(Emitter& out, const StopToken& stop, const RunOptions& o
         }
     } join_lag{lag_reporter, finished};
     while (!stop.stop_requested()) {
+        if (!consumer_ || rd_kafka_fatal_error(consumer_.get(), nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            if (auto st = consumer_ ? recreate(options.once) : connect(options.once); !st.ok()) {
+                log_.error("{}; trying again", st.message());
+                stop.wait_for(std::chrono::seconds(1));
+                continue;
+            }
+        }
         int wait = kPollMs;
         if (!batch_.records.empty()) {
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -38,6 +38,11 @@ class KafkaSource final : public Source {
     using Clock = std::chrono::steady_clock;
 
     Status open(bool once);
+    /// Creates the consumer and subscribes.
+    Status connect(bool once);
+    /// After a fatal error (a static member fenced, say): forgets every partition (what was not
+    /// committed is read again by whoever gets it) and starts a new consumer in the group.
+    Status recreate(bool once);
     void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
     void on_commit(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets);
     void handle(rd_kafka_message_t& m);
@@ -77,6 +82,8 @@ class KafkaSource final : public Source {
     Counter& commits_;
     Counter& commit_errors_;
     Counter& pauses_;
+    Counter& recreated_;
+    Complaint fatal_complaint_;
     Complaint pause_complaint_;
     std::map<TopicPartition, Gauge*> lag_;
 };

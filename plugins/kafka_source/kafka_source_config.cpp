@@ -16,6 +16,7 @@ const kafka::OwnedProperty kOwned[] = {
     {"group.id", "set `group` instead"},
     {"auto.offset.reset", "set `start` instead"},
     {"enable.partition.eof", "Vigil sets it for --once"},
+    {"session.timeout.ms", "set `session_timeout` instead"},
     {nullptr, nullptr},
 };
 
@@ -41,6 +42,9 @@ const OptionSpec kOptions[] = {
          "Messages larger than this are not decoded but dead-lettered"},
     {.key = "dead_letter_topic", .type = OptionType::String, .default_value = "", .description =
          "Topic for messages that are not check results; empty means <topic>.dlq"},
+    {.key = "session_timeout", .type = OptionType::Duration, .default_value = "10s", .description =
+         "How soon a consumer that died loses its partitions to the others, and the longest a consumer waits "
+         "for its own old membership to expire after a broker outage (librdkafka session.timeout.ms)"},
     {},
 };
 
@@ -73,6 +77,13 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& cl
         diags.error(node.location_of("max_message_bytes"), node.path_of("max_message_bytes"),
                     "must be at least 64 bytes: no check result is smaller");
     }
+    auto session = std::chrono::duration_cast<std::chrono::milliseconds>(node.get_duration("session_timeout"));
+    // The brokers' defaults: group.min.session.timeout.ms 6 s, group.max.session.timeout.ms 30 min.
+    if (session < std::chrono::seconds(6) || session > std::chrono::minutes(30)) {
+        diags.error(node.location_of("session_timeout"), node.path_of("session_timeout"),
+                    fmt::format("must be between 6s and 30m (what brokers accept by default), got {}",
+                                format_duration(session)));
+    }
     c.dead_letter_topic = node.get_string("dead_letter_topic");
     if (!c.dead_letter_topic.empty() && !valid_topic(c.dead_letter_topic)) {
         diags.error(node.location_of("dead_letter_topic"), node.path_of("dead_letter_topic"),
@@ -99,7 +110,11 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& cl
                                          {"group.id", c.group},
                                          {"enable.auto.commit", "false"},
                                          {"enable.auto.offset.store", "false"},
-                                         {"auto.offset.reset", node.get_string("start")}});
+                                         {"auto.offset.reset", node.get_string("start")},
+                                         {"session.timeout.ms", std::to_string(session.count())},
+                                         // A third of the session, as Kafka advises, at most 3 s.
+                                         {"heartbeat.interval.ms",
+                                          std::to_string(std::min<std::int64_t>(3000, session.count() / 3))}});
     kafka::read_passthrough(node, kOwned, c.consumer, diags);
     kafka::validate_client(RD_KAFKA_CONSUMER, c.consumer, node, diags);
     if (diags.error_count() > before) {

@@ -281,7 +281,7 @@ TEST_CASE("kafka_source: two consumers in one group, one killed mid-stream: ever
 
     TempDir dir;
     auto out1 = dir / "out1.jsonl", out2 = dir / "out2.jsonl";
-    auto extra = "  max_batch: 100\n  librdkafka:\n    session.timeout.ms: \"6000\"\n    heartbeat.interval.ms: \"1000\"\n";
+    auto extra = "  max_batch: 100\n  session_timeout: 6s\n";
     auto one = agent(dir.write("c1.yaml", consumer_yaml(topic, group, out1, extra)));
     auto two = agent(dir.write("c2.yaml", consumer_yaml(topic, group, out2, extra)));
     // Both members hold partitions and have stored records before one dies.
@@ -364,9 +364,8 @@ TEST_CASE("kafka_source: a sink slower than max.poll.interval.ms does not cost t
     auto out = dir / "out.jsonl";
     auto file = dir.write("c.yaml", "pipeline: slow\nmax_in_flight: 1\nsource:\n  plugin: kafka_source\n"
                                     "  brokers: " + kt::plaintext_brokers() + "\n  topics: [" + topic + "]\n  group: " +
-                                    group + "\n  max_batch: 10\n  max_batch_delay: 100ms\n  librdkafka:\n"
-                                    "    session.timeout.ms: \"6000\"\n    heartbeat.interval.ms: \"1000\"\n"
-                                    "    max.poll.interval.ms: \"6000\"\n"
+                                    group + "\n  max_batch: 10\n  max_batch_delay: 100ms\n  session_timeout: 6s\n"
+                                    "  librdkafka:\n    max.poll.interval.ms: \"6000\"\n"
                                     "sinks:\n  - plugin: flaky_sink\n    delay: 8s\n    path: " + out.string() + "\n");
     auto a = agent(file, {"--plugin-dir", vigil::test::test_plugin_dir().string()});
     bool all_committed = vigil::test::wait_until([&] { return committed_total(group, topic) == kRecords; },
@@ -390,4 +389,55 @@ TEST_CASE("kafka_source: a sink slower than max.poll.interval.ms does not cost t
     };
     CHECK(count("assigned 1 partition(s)") == 1);  // never expelled, never re-assigned
     CHECK(count("paused 1 partition(s) and polling on") >= 1);
+}
+
+TEST_CASE("kafka_source: a fatal error (a static member fenced by another with its group.instance.id) replaces "
+          "the consumer, which reads on", "[integration]") {
+    auto topic = kt::unique("fenced");
+    auto group = kt::unique("fenced-group");
+    auto instance = kt::unique("fenced-instance");
+    kt::create_topic(topic, 1);
+    publish(topic, 50, "before");
+    TempDir dir;
+    auto out = dir / "out.jsonl";
+    auto a = agent(dir.write("c.yaml", consumer_yaml(topic, group, out,
+                                                     "  session_timeout: 6s\n  librdkafka:\n    group.instance.id: " +
+                                                         instance + "\n")));
+    REQUIRE(vigil::test::wait_until([&] { return ids_in(out).size() >= 50; }, std::chrono::seconds(60)));
+
+    // Another consumer joins with the same static identity: the coordinator fences the agent's.
+    char err[512] = "";
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
+             {"bootstrap.servers", kt::plaintext_brokers()}, {"group.id", group},
+             {"group.instance.id", instance}, {"session.timeout.ms", "6000"}}) {
+        REQUIRE(rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) == RD_KAFKA_CONF_OK);
+    }
+    rd_kafka_t* intruder = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    REQUIRE(intruder != nullptr);
+    rd_kafka_poll_set_consumer(intruder);
+    rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(topics, topic.c_str(), RD_KAFKA_PARTITION_UA);
+    REQUIRE(rd_kafka_subscribe(intruder, topics) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_topic_partition_list_destroy(topics);
+    bool fenced = vigil::test::wait_until([&] {
+        if (rd_kafka_message_t* m = rd_kafka_consumer_poll(intruder, 100)) {
+            rd_kafka_message_destroy(m);
+        }
+        return a->err().find("hit a fatal error") != std::string::npos;
+    }, std::chrono::seconds(60));
+    // The agent's new consumer takes the identity back, fencing the intruder in turn.
+    rd_kafka_destroy_flags(intruder, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    INFO(a->err());
+    REQUIRE(fenced);
+    CHECK_THAT(a->err(), Catch::Contains("FENCED_INSTANCE_ID"));
+
+    publish(topic, 50, "after");
+    auto all = [&] {
+        auto ids = ids_in(out);
+        return std::set<std::string>(ids.begin(), ids.end());
+    };
+    CHECK(vigil::test::wait_until([&] { return all().size() == 100; }, std::chrono::seconds(60)));
+    a->signal(SIGTERM);
+    CHECK(a->wait(std::chrono::seconds(30)) == 0);
 }
