@@ -139,7 +139,8 @@ class HttpCheck::Worker {
           overruns_(counter("vigil_http_check_overruns_total", labels_,
                             "Slots skipped because the previous check of the site was still running")),
           skipped_(counter("vigil_http_check_skipped_slots_total", labels_,
-                           "Slots skipped because the agent was more than an interval late")),
+                           "Slots skipped because checks started more than an interval late (the pipeline was "
+                           "full, or the host too busy), counted as each slot passes")),
           in_flight_gauge_(gauge("vigil_http_check_in_flight", labels_, "Checks in flight")),
           duration_(histogram("vigil_http_check_duration_seconds", labels_, latency_buckets(),
                               "Check durations (response_time), redirects included")),
@@ -326,7 +327,14 @@ class HttpCheck::Worker {
 
     void start_due() {
         if (outbox_.full()) {
-            return;  // the pipeline is behind: let due checks wait rather than pile up results
+            // The pipeline is behind: due checks wait rather than pile up results. Slots that
+            // pass meanwhile are counted now, once a second, so an outage shows while it lasts.
+            auto steady = std::chrono::steady_clock::now();
+            if (!once_ && steady >= next_skip_count_) {
+                skipped_.inc(sched_.skip_overdue(now()));
+                next_skip_count_ = steady + std::chrono::seconds(1);
+            }
+            return;
         }
         while (active_.size() < max_in_flight_) {
             Time t = now();
@@ -509,6 +517,7 @@ class HttpCheck::Worker {
 
     std::vector<Record> pending_;
     std::chrono::steady_clock::time_point pending_since_;
+    std::chrono::steady_clock::time_point next_skip_count_{};
 };
 
 HttpCheck::HttpCheck(Config config, std::string instance, std::string agent, Logger log)

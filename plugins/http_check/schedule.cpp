@@ -56,6 +56,33 @@ std::optional<Scheduler::Slot> Scheduler::pop_due(Time now) {
     return Slot{e.id, e.due, skipped};
 }
 
+std::uint64_t Scheduler::skip_overdue(Time now) {
+    std::vector<Entry> due;
+    std::uint64_t total = 0;
+    drop_stale();
+    while (!heap_.empty() && heap_.top().due <= now) {
+        Entry e = heap_.top();
+        heap_.pop();
+        auto it = sites_.find(e.id);
+        if (it == sites_.end() || it->second.generation != e.generation) {
+            continue;  // a stale entry: drop it
+        }
+        auto& site = it->second;
+        if (e.due + site.interval <= now) {
+            auto behind = (now - e.due) / site.interval;  // whole slots already past, >= 1
+            site.skipped += static_cast<std::uint64_t>(behind);
+            total += static_cast<std::uint64_t>(behind);
+            e.due += behind * site.interval;
+            e.generation = ++site.generation;
+        }
+        due.push_back(e);
+    }
+    for (const auto& e : due) {
+        heap_.push(e);
+    }
+    return total;
+}
+
 std::uint64_t Scheduler::skipped(SiteId id) const {
     auto it = sites_.find(id);
     return it == sites_.end() ? 0 : it->second.skipped;

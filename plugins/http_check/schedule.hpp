@@ -42,6 +42,11 @@ class Scheduler {
     /// grid point after `now` if the loop is more than an interval late; those are counted in
     /// skipped()). The caller starts the check, or counts an overrun if one is still running.
     std::optional<Slot> pop_due(Time now);
+    /// While the caller cannot start checks (the pipeline is full): moves every site whose pending
+    /// slot is an interval or more behind `now` to its latest grid point at or before `now`, and
+    /// returns the slots passed over, so they are counted as they pass rather than when checking
+    /// resumes. The moved slots stay pending. O(sites due) per call.
+    std::uint64_t skip_overdue(Time now);
     /// Slots skipped because the caller was late by more than an interval, per site.
     std::uint64_t skipped(SiteId id) const;
     std::size_t size() const { return sites_.size(); }

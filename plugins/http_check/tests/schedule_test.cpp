@@ -99,3 +99,29 @@ TEST_CASE("schedule: a loop more than an interval late skips slots instead of bu
     s.remove(id);
     CHECK_FALSE(s.next_due());
 }
+
+TEST_CASE("schedule: slots passed while checks cannot start are counted as they pass, once each", "[unit]") {
+    Scheduler s;
+    const Time t0 = std::chrono::hours(400000);
+    auto fast = s.add(1s, stable_hash("fast"), t0);
+    auto slow = s.add(60s, stable_hash("slow"), t0);
+    auto first_fast = *s.next_due();
+    // Blocked from the start: nothing is popped. 10.5 s later, the slots at +0 s .. +9 s of
+    // `fast` have passed; the one at +10 s stays pending. `slow` is not an interval late.
+    Time blocked_until = first_fast + 10500ms;
+    CHECK(s.skip_overdue(blocked_until - 5s) == 5);  // counted while blocked, not only afterwards
+    CHECK(s.skip_overdue(blocked_until) == 5);
+    CHECK(s.skip_overdue(blocked_until) == 0);  // once each
+    CHECK(s.skipped(fast) == 10);
+    CHECK(s.skipped(slow) == 0);
+    // Unblocked: the pending slot is the latest grid point, and pop_due counts nothing again.
+    auto slot = s.pop_due(blocked_until);
+    REQUIRE(slot);
+    while (slot && slot->id != fast) {
+        slot = s.pop_due(blocked_until);
+    }
+    REQUIRE(slot);
+    CHECK(slot->scheduled == first_fast + 10s);
+    CHECK(slot->skipped == 0);
+    CHECK(s.skipped(fast) == 10);
+}
