@@ -82,6 +82,9 @@ void read_connection(const ConfigNode& node, Properties& props, Diagnostics& dia
                     "no broker given; expected host:port[,host:port...]");
     }
     props.emplace_back("bootstrap.servers", brokers);
+    // librdkafka backs off reconnecting up to 10 s by default: after an outage that is up to 10 s
+    // of a broker that is back and unused. 2 s caps it (the `librdkafka:` map may still say more).
+    props.emplace_back("reconnect.backoff.max.ms", "2000");
 
     auto sec = node.child("security");
     auto protocol = sec.get_string("protocol");

@@ -293,6 +293,7 @@ RunResult Pipeline::run() {
     if (disk_) {
         disk_->close();
         result_.records_buffered = disk_->records();
+        result_.records_dropped = disk_->dropped();
         if (result_.records_buffered > 0) {
             log_.info("{} records stay in the buffer {}; the sinks get them after the next start",
                       result_.records_buffered, options_.buffer.path.string());
@@ -303,8 +304,14 @@ RunResult Pipeline::run() {
         log_.error("{} batches ({} records) could not be delivered; the source was not acknowledged for them",
                    result_.batches_undelivered, result_.records_undelivered);
     }
-    log_.info("stopped: {} batches ({} records) delivered", result_.batches_delivered,
-              result_.records_delivered);
+    if (disk_) {
+        log_.info("stopped: {} batches ({} records) stored in the buffer, {} of its records dropped when it was "
+                  "full; {} records stay in it", result_.batches_delivered, result_.records_delivered,
+                  result_.records_dropped, result_.records_buffered);
+    } else {
+        log_.info("stopped: {} batches ({} records) delivered", result_.batches_delivered,
+                  result_.records_delivered);
+    }
     return result_;
 }
 

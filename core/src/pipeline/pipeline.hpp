@@ -51,6 +51,7 @@ struct RunResult {
     std::uint64_t batches_undelivered = 0;
     std::uint64_t records_undelivered = 0;
     std::uint64_t records_buffered = 0;  // disk buffer: left stored for the next start
+    std::uint64_t records_dropped = 0;   // disk buffer: dropped when full (drop_oldest), this run
 };
 
 class Pipeline final : public Emitter {

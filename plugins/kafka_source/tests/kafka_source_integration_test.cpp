@@ -441,3 +441,41 @@ TEST_CASE("kafka_source: a fatal error (a static member fenced by another with i
     a->signal(SIGTERM);
     CHECK(a->wait(std::chrono::seconds(30)) == 0);
 }
+
+TEST_CASE("kafka_source with a disk buffer: offsets are committed once the buffer holds the records, and the "
+          "buffer hands them to the sink after a restart", "[integration]") {
+    auto topic = kt::unique("buffered");
+    auto group = kt::unique("buffered-group");
+    kt::create_topic(topic, 2);
+    constexpr int kRecords = 2000;
+    publish(topic, kRecords, "");  // numeric ids, as flaky_sink wants
+    TempDir dir;
+    auto out = dir / "out.jsonl";
+    auto yaml = [&](const std::string& sink) {
+        return "pipeline: buffered\nbuffer: {type: disk, path: " + (dir / "buffer").string() +
+               "}\nsource:\n  plugin: kafka_source\n  brokers: " + kt::plaintext_brokers() + "\n  topics: [" + topic +
+               "]\n  group: " + group + "\nsinks:\n  - " + sink + "\n";
+    };
+    std::vector<std::string> plugins{"--plugin-dir", vigil::test::test_plugin_dir().string()};
+    // The sink is down: Kafka's offsets move on all the same, since the buffer holds the records.
+    auto down = agent(dir.write("down.yaml", yaml("{plugin: flaky_sink, fail_first: 1000000000, path: " +
+                                                  out.string() + "}")), plugins);
+    bool committed = vigil::test::wait_until([&] { return committed_total(group, topic) == kRecords; },
+                                             std::chrono::seconds(60));
+    down->signal(SIGTERM);
+    CHECK(down->wait(std::chrono::seconds(30)) == 0);
+    INFO(down->err());
+    REQUIRE(committed);
+    CHECK(ids_in(out).empty());
+    // Restarted with the sink up: nothing is left to read from Kafka; the buffer replays it all.
+    auto up = agent(dir.write("up.yaml", yaml("{plugin: flaky_sink, path: " + out.string() + "}")), plugins);
+    bool all = vigil::test::wait_until([&] {
+        auto ids = ids_in(out);
+        return std::set<std::string>(ids.begin(), ids.end()).size() == kRecords;
+    }, std::chrono::seconds(60));
+    up->signal(SIGTERM);
+    CHECK(up->wait(std::chrono::seconds(30)) == 0);
+    INFO(up->err());
+    CHECK(all);
+    CHECK_THAT(up->err(), Catch::Contains("2000 records") && Catch::Contains("from an earlier run"));
+}

@@ -640,6 +640,7 @@ DiskBuffer::CommitOutcome DiskBuffer::commit() {
     }
     if (dropped + dropped_incoming > 0) {
         dropped_full_.inc(dropped + dropped_incoming);
+        dropped_total_ += dropped + dropped_incoming;
         dropped_since_log_ += dropped + dropped_incoming;
         cache_.clear();  // a cached batch may hold a dropped record: read from disk from here
         if (drop_complaint_.complain()) {

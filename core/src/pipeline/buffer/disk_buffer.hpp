@@ -14,6 +14,7 @@
 // done with, and feeds the sinks, from memory while they keep up and from disk when they lag.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -82,6 +83,8 @@ class DiskBuffer {
     /// Records stored and not yet acknowledged by every sink (as of the last commit).
     std::uint64_t records() const;
     std::uint64_t bytes() const;
+    /// Records dropped because the buffer was full (when_full: drop_oldest) since open().
+    std::uint64_t dropped() const { return dropped_total_.load(); }
 
   private:
     struct Append {
@@ -172,6 +175,7 @@ class DiskBuffer {
     Complaint full_complaint_;
     Complaint drop_complaint_;
     std::uint64_t dropped_since_log_ = 0;
+    std::atomic<std::uint64_t> dropped_total_{0};
     std::thread thread_;
 
     Gauge& records_gauge_;
