@@ -36,7 +36,7 @@ const OptionSpec kOptions[] = {
          "Where a group with no committed offset starts: earliest or latest"},
     {.key = "max_batch", .type = OptionType::Int, .default_value = "500", .description =
          "Records per batch handed to the sinks at most"},
-    {.key = "max_batch_delay", .type = OptionType::Duration, .default_value = "100ms", .description =
+    {.key = "max_batch_delay", .type = OptionType::Duration, .default_value = "50ms", .description =
          "A batch is handed on after this long even if not full"},
     {.key = "max_message_bytes", .type = OptionType::Size, .default_value = "1MiB", .description =
          "Messages larger than this are not decoded but dead-lettered"},

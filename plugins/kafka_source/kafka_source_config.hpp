@@ -21,7 +21,7 @@ struct Config {
     std::vector<std::string> topics;
     std::string group;
     std::size_t max_batch = 500;
-    Duration max_batch_delay = std::chrono::milliseconds(100);
+    Duration max_batch_delay = std::chrono::milliseconds(50);
     std::size_t max_message_bytes = 1 << 20;
     std::string dead_letter_topic;  // empty: "<topic>.dlq" of each message's topic
 

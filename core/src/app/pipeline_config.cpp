@@ -106,12 +106,7 @@ void load_buffer(const ConfigNode& root, PipelineFile& file, Diagnostics& diags)
                                                                : pipeline::BufferOptions::WhenFull::Block;
     out.max_size = b.get_size("max_size");
     if (out.type == pipeline::BufferOptions::Type::Memory) {
-        for (const char* key : {"path", "max_size", "when_full"}) {
-            if (b.has(key)) {
-                diags.warning(b.location_of(key), b.path_of(key), "ignored: the buffer's type is memory");
-            }
-        }
-        return;
+        return;  // path, max_size and when_full are unused (the shipped files set them for `disk`)
     }
     if (out.max_size < pipeline::kMinBufferSize) {
         diags.error(b.location_of("max_size"), b.path_of("max_size"),
