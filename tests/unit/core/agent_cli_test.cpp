@@ -265,3 +265,19 @@ TEST_CASE("agent: a malformed metrics.listen is a configuration error", "[unit][
                         "p.yaml:4:19: error: metrics.listen: \"localhost:9464\" is not host:port with an IP address, "
                         "e.g. 127.0.0.1:9464");
 }
+
+TEST_CASE("agent: SIGHUP reopens the dead-letter file, so an external rotation (logrotate) takes effect",
+          "[unit][agent]") {
+    TempDir dir;
+    auto p = dir.write("p.yaml", "pipeline: t\ndead_letter_file: dead.jsonl\nsource: {plugin: counting_source, "
+                                 "count: 0, batch_size: 1, interval: 10ms}\nsinks: [{plugin: flaky_sink, "
+                                 "reject_every: 1}]\n");
+    Child child(agent({"--pipeline", p.string()}));
+    REQUIRE(wait_until([&] { return vigil::test::read_lines(dir / "dead.jsonl").size() >= 3; }));
+    std::filesystem::rename(dir / "dead.jsonl", dir / "dead.jsonl.old");
+    child.signal(SIGHUP);
+    // Letters written after the reload go to a new file of the configured name.
+    CHECK(wait_until([&] { return vigil::test::read_lines(dir / "dead.jsonl").size() >= 3; }));
+    child.signal(SIGTERM);
+    CHECK(child.wait(std::chrono::seconds(20)) == 0);
+}

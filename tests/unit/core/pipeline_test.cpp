@@ -3,6 +3,7 @@
 // no loss, no ack before durability, acks in order, bounded memory, clean shutdown.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <future>
 
 #include "pipeline/pipeline.hpp"
@@ -302,4 +303,50 @@ TEST_CASE("pipeline: offer() gives up after its wait leaving the batch with the 
     CHECK(source.after_stop.load() == vigil::Emitter::Offer::Stopping);
     CHECK(source.last_intact.load());
     CHECK(source.late_acks.load() == 0);
+}
+
+TEST_CASE("pipeline: a dead-letter file that cannot be written holds its batch back, retried, until it can",
+          "[unit][pipeline]") {
+    vigil::test::TempDir dir;
+    CountingSource source(100, 10, 0s, "site");
+    std::vector<SinkSlot> sinks;
+    sinks.push_back(slot("picky", std::make_unique<FlakySink>(0, 10, 0s, false)));
+    auto o = options();
+    o.dead_letter.file = dir / "missing" / "dead.jsonl";  // its directory does not exist yet
+    auto& retries = vigil::counter("vigil_sink_retries_total", {{"instance", "picky"}});
+    auto before = retries.value();
+    Pipeline p(o, "src", source, std::move(sinks));
+    auto result = std::async(std::launch::async, [&] { return p.run(); });
+    // The first batch's letter fails to be written: retried, and nothing is acknowledged.
+    REQUIRE(wait_until([&] { return retries.value() >= before + 3; }));
+    CHECK(acked(source, AckStatus::Delivered) == 0);
+    std::filesystem::create_directory(dir / "missing");
+    REQUIRE(wait_until([&] { return acked(source, AckStatus::Delivered) == 100; }));
+    p.request_stop();
+    CHECK(result.get().ok);
+    CHECK(vigil::test::read_lines(dir / "missing" / "dead.jsonl").size() == 10);
+}
+
+TEST_CASE("pipeline: the dead-letter file rotates past dead_letter_max_size, keeping dead_letter_keep files",
+          "[unit][pipeline]") {
+    vigil::test::TempDir dir;
+    CountingSource source(400, 10, 0s, "site");
+    std::vector<SinkSlot> sinks;
+    sinks.push_back(slot("picky", std::make_unique<FlakySink>(0, 2, 0s, false)));  // half refused
+    auto o = options();
+    o.once = true;
+    o.dead_letter.file = dir / "dead.jsonl";
+    o.dead_letter.max_size = 4096;
+    o.dead_letter.keep = 2;
+    Pipeline p(o, "src", source, std::move(sinks));
+    CHECK(p.run().ok);
+    auto size = [&](const std::string& name) { return std::filesystem::file_size(dir / name); };
+    CHECK(size("dead.jsonl") <= 4096);
+    CHECK(size("dead.jsonl.1") <= 4096);
+    CHECK(size("dead.jsonl.2") <= 4096);
+    CHECK_FALSE(std::filesystem::exists(dir / "dead.jsonl.3"));
+    // The newest letters are in the current file; the oldest rotated out of the kept ones.
+    auto lines = vigil::test::read_lines(dir / "dead.jsonl");
+    REQUIRE_FALSE(lines.empty());
+    CHECK(lines.back().find("\"name\":\"site-399\"") != std::string::npos);
 }
