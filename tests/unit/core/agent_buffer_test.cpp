@@ -2,6 +2,8 @@
 // The disk buffer through the agent, as a user runs it: kill -9 at random moments never loses an
 // acknowledged record; a stop with a sink down is prompt and keeps the records; --check-config
 // prints the block and refuses a bad one with its location.
+#include <unistd.h>
+
 #include <csignal>
 #include <random>
 #include <set>
@@ -143,4 +145,56 @@ TEST_CASE("agent: --check-config prints the buffer as it will run and refuses a 
                        ":5:13: error: buffer.max_size: must be at least 4MiB (a few batches of large records), "
                        "got 1MiB\n" +
                        b + ":6:14: error: buffer.when_full: \"wait\" is not one of: block, drop_oldest\n");
+}
+
+TEST_CASE("agent: a full disk under the buffer: one clear error, nothing acknowledged, and it resumes by itself "
+          "when space returns", "[unit][agent][buffer]") {
+    if (::geteuid() != 0) {
+        WARN("not run: mounting a small tmpfs (a disk that fills up) needs root; CI runs as root");
+        return;
+    }
+    TempDir dir;
+    auto fs = dir / "fs";
+    std::filesystem::create_directory(fs);
+    REQUIRE(vigil::test::run({"/usr/bin/mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", fs.string()}).code == 0);
+    struct Unmount {
+        std::filesystem::path p;
+        ~Unmount() { vigil::test::run({"/usr/bin/umount", "-l", p.string()}); }
+    } unmount{fs};
+    // Leave about 2 MiB free: the buffer (its sink down) fills that within a second.
+    vigil::test::run({"/usr/bin/dd", "if=/dev/zero", "of=" + (fs / "filler").string(), "bs=1M", "count=6"});
+    auto p = dir.write("p.yaml", "pipeline: full\nmetrics: {listen: \"127.0.0.1:0\"}\nbuffer: {type: disk, path: " +
+                                     (fs / "buf").string() + ", max_size: 64MiB}\nsource: {plugin: counting_source, "
+                                     "count: 0, batch_size: 50, interval: 2ms, ack_file: acks.txt, label: f}\n"
+                                     "sinks: [{plugin: flaky_sink, fail_first: 1000000000}]\n");
+    Child child(agent({"--pipeline", p.string()}));
+    auto errors = [&] {
+        auto err = child.err();
+        const std::string serving = "serving /metrics and /healthz on ";
+        auto at = err.find(serving);
+        if (at == std::string::npos) {
+            return -1.0;
+        }
+        auto addr = err.substr(at + serving.size(), err.find('\n', at) - at - serving.size());
+        auto body = vigil::test::run({"/usr/bin/curl", "-sS", "http://" + addr + "/metrics"}).out;
+        const std::string series = "vigil_buffer_write_errors_total{pipeline=\"full\"} ";
+        auto line = body.find(series);
+        return line == std::string::npos ? -1.0 : std::stod(body.substr(line + series.size()));
+    };
+    auto acks = [&] { return vigil::test::read_lines(dir / "acks.txt").size(); };
+    REQUIRE(wait_until([&] { return errors() >= 1; }, 30s));
+    auto held = acks();
+    auto failed = errors();
+    REQUIRE(wait_until([&] { return errors() >= failed + 2; }, 30s));  // two more attempts, each refused
+    CHECK(acks() == held);
+    INFO(child.err());
+    // LMDB reports the short write as EIO; the line says what it was.
+    CHECK(child.err().find("error [buffer.full] buffer " + (fs / "buf").string() + ": cannot write: ") !=
+          std::string::npos);
+    CHECK(child.err().find("free: the disk is full); ") != std::string::npos);
+    std::filesystem::remove(fs / "filler");
+    CHECK(wait_until([&] { return acks() > held + 20; }, 30s));
+    CHECK(child.err().find("buffer " + (fs / "buf").string() + ": writing again") != std::string::npos);
+    child.signal(SIGTERM);
+    CHECK(child.wait(20s) == 0);
 }

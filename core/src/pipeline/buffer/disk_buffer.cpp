@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -597,7 +598,7 @@ DiskBuffer::CommitOutcome DiskBuffer::commit() {
         }
         if (write_complaint_.complain()) {
             log_.error("{}; {} records wait to be stored and their source is not acknowledged (it waits); "
-                       "retrying every {}s{}", env_.error("cannot write", rc), waiting,
+                       "retrying every {}s{}", env_.error("cannot write", rc) + disk_full_hint(rc), waiting,
                        std::chrono::duration_cast<std::chrono::seconds>(kRetryAfterError).count(),
                        write_complaint_.suppressed() > 0
                            ? fmt::format(" ({} failures since the last report)", write_complaint_.suppressed())
@@ -667,6 +668,22 @@ DiskBuffer::CommitOutcome DiskBuffer::commit() {
         refresh_oldest();
     }
     return CommitOutcome::Committed;
+}
+
+std::string DiskBuffer::disk_full_hint(int rc) const {
+    // LMDB turns a short write into EIO: say when the cause is a full file system.
+    if (rc != EIO && rc != ENOSPC && rc != EDQUOT) {
+        return {};
+    }
+    struct statvfs fs {};
+    if (::statvfs(options_.path.c_str(), &fs) != 0) {
+        return {};
+    }
+    auto free = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+    if (free >= (std::uint64_t{4} << 20)) {
+        return {};
+    }
+    return fmt::format(" (its file system has {} free: the disk is full)", human_size(free));
 }
 
 std::uint64_t DiskBuffer::drop_oldest(const Txn& txn, std::uint64_t needed, std::uint64_t& count, int& rc) {

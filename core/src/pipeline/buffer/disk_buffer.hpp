@@ -119,6 +119,7 @@ class DiskBuffer {
     /// Inside a write transaction: deletes the oldest records no sink holds until `needed`
     /// bytes are freed. Returns the bytes freed; `count` gets the records deleted.
     std::uint64_t drop_oldest(const Txn& txn, std::uint64_t needed, std::uint64_t& count, int& rc);
+    std::string disk_full_hint(int rc) const;
     void feed();
     bool feed_one(SinkState& s, std::size_t index);
     void refresh_oldest();
