@@ -198,3 +198,18 @@ TEST_CASE("agent: a full disk under the buffer: one clear error, nothing acknowl
     child.signal(SIGTERM);
     CHECK(child.wait(20s) == 0);
 }
+
+TEST_CASE("agent: under systemd's StateDirectory the buffer and the dead letters default there",
+          "[unit][agent][buffer]") {
+    TempDir dir;
+    auto p = dir.write("p.yaml", "pipeline: t\nbuffer: {type: disk}\nsource: {plugin: counting_source}\n"
+                                 "sinks: [{plugin: stdout_sink}]\n");
+    auto state = dir / "state";
+    std::filesystem::create_directory(state);
+    auto r = vigil::test::run(agent({"--check-config", "--pipeline", p.string()}),
+                              {{"STATE_DIRECTORY", state.string()}});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(r.out.find("dead_letter_file: " + (state / "dead-letters.jsonl").string() + "\n") != std::string::npos);
+    CHECK(r.out.find("  path: " + (state / "buffer").string() + "\n") != std::string::npos);
+}
