@@ -294,6 +294,9 @@ RunResult Pipeline::run() {
         disk_->close();
         result_.records_buffered = disk_->records();
         result_.records_dropped = disk_->dropped();
+        if (options_.once && result_.records_buffered > 0) {
+            result_.ok = false;  // one round was asked for, and part of it was not handed on
+        }
         if (result_.records_buffered > 0) {
             log_.info("{} records stay in the buffer {}; the sinks get them after the next start",
                       result_.records_buffered, options_.buffer.path.string());

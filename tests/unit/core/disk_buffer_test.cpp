@@ -384,3 +384,84 @@ TEST_CASE("disk buffer: stored records round-trip, and damage of any kind is a r
         CHECK_FALSE(decode_stored(std::string_view(v).substr(0, n)).record);
     }
 }
+
+namespace {
+// Emits `small` records of the usual size, then large ones (a 3 KiB error_detail each: LMDB
+// gives each its own overflow pages), numbered from 0, until stopped.
+class MixedSource final : public vigil::Source {
+  public:
+    explicit MixedSource(std::uint64_t small) : small_(small) {}
+    vigil::Status run(vigil::Emitter& out, const vigil::StopToken& stop, const vigil::RunOptions&) override {
+        std::uint64_t n = 0;
+        while (!stop.stop_requested()) {
+            vigil::Batch b;
+            for (int i = 0; i < 50; ++i, ++n) {
+                vigil::CheckRecord r;
+                r.name = "site-" + std::to_string(n);
+                r.url = "http://127.0.0.1/";
+                r.check_id = std::to_string(n);
+                if (n >= small_) {
+                    r.error_detail = std::string(3072, 'x');
+                }
+                b.records.push_back({r, {}});
+            }
+            if (!out.emit(std::move(b), [this](AckStatus s) {
+                    if (s == AckStatus::Delivered) {
+                        acked_ += 50;
+                    }
+                })) {
+                break;
+            }
+        }
+        return vigil::Status::success();
+    }
+    std::uint64_t acked() const { return acked_.load(); }
+
+  private:
+    std::uint64_t small_;
+    std::atomic<std::uint64_t> acked_{0};
+};
+}  // namespace
+
+TEST_CASE("disk buffer: records far larger than its estimate fill the file first; it holds, then recovers",
+          "[unit][pipeline][buffer]") {
+    vigil::test::TempDir dir;
+    MixedSource source(3000);
+    auto sink = std::make_unique<FlakySink>(0, 0, 0s, false);
+    FlakySink* s = sink.get();
+    s->set_down(true);
+    std::vector<SinkSlot> sinks;
+    sinks.push_back(slot("a", std::move(sink)));
+    Running run(disk_options("buf-mixed", dir / "buffer", vigil::pipeline::kMinBufferSize), source, std::move(sinks));
+    auto& full = vigil::gauge("vigil_buffer_full", {{"pipeline", "buf-mixed"}});
+    REQUIRE(wait_until([&] { return full.value() == 1 && source.acked() > 3000; }));
+    auto held = source.acked();
+    s->set_down(false);
+    // Room is freed first, then the source goes on: nothing lost, nothing stuck.
+    REQUIRE(wait_until([&] { return source.acked() > held + 2000; }));
+    auto result = run.stop();
+    CHECK(unique(s->accepted()).size() + result.records_buffered >= source.acked());
+    CHECK(dropped("buf-mixed", "full") == 0);
+}
+
+TEST_CASE("disk buffer: with drop_oldest, records far larger than its estimate never stall it, and every record "
+          "is delivered, counted as dropped, or still stored", "[unit][pipeline][buffer]") {
+    vigil::test::TempDir dir;
+    MixedSource source(3000);
+    auto sink = std::make_unique<FlakySink>(0, 0, 0s, false);
+    FlakySink* s = sink.get();
+    s->set_down(true);
+    std::vector<SinkSlot> sinks;
+    sinks.push_back(slot("a", std::move(sink)));
+    Running run(disk_options("buf-mixed-drop", dir / "buffer", vigil::pipeline::kMinBufferSize,
+                             BufferOptions::WhenFull::DropOldest),
+                source, std::move(sinks));
+    REQUIRE(wait_until([&] { return source.acked() > 20000; }, 30s));  // 4 MiB hold ~1,000 large ones
+    s->set_down(false);
+    auto now = source.acked();
+    REQUIRE(wait_until([&] { return source.acked() > now + 5000; }, 30s));
+    auto result = run.stop();
+    auto ids = s->accepted();
+    CHECK(unique(ids).size() == ids.size());
+    CHECK(ids.size() + dropped("buf-mixed-drop", "full") + result.records_buffered == source.acked());
+}

@@ -403,7 +403,12 @@ void DiskBuffer::loop() {
             if (retry_at_ > Clock::now()) {
                 deadline = std::min(deadline, retry_at_);
             }
-            wake_.wait_until(lock, deadline, [&] { return closing_ || !dones_.empty() || !queued_.empty(); });
+            // Staged batches that may fit now (after a commit that only freed room) are work too;
+            // ones waiting for room (full) or for a retry after an error are not.
+            wake_.wait_until(lock, deadline, [&] {
+                return closing_ || !dones_.empty() || !queued_.empty() || spacers_ > 0 ||
+                       (!staged_.empty() && !full_ && Clock::now() >= retry_at_);
+            });
             while (!queued_.empty()) {
                 staged_.push_back(std::move(queued_.front()));
                 queued_.pop_front();
@@ -430,7 +435,9 @@ void DiskBuffer::loop() {
             }
         }
         if (!reopen_ && (closing || Clock::now() >= retry_at_)) {
-            if (commit() == CommitOutcome::Failed) {
+            // After a full file the commit that frees room follows at once; other failures
+            // are retried after a pause.
+            if (commit() == CommitOutcome::Failed && spacers_ == 0) {
                 retry_at_ = Clock::now() + kRetryAfterError;
             }
         }
@@ -462,8 +469,16 @@ DiskBuffer::CommitOutcome DiskBuffer::commit() {
     const bool dirty = std::any_of(sinks_.begin(), sinks_.end(), [](const SinkState& s) { return s.dirty; });
     const bool deletable = through > deleted_through_;
     // Blocked on room with nothing freed since the last try: a commit would change nothing.
-    const bool appendable = !staged_.empty() && !deletions_only_ && (!full_ || drop_mode || deletable);
-    if (!dirty && !deletable && corrupt_.empty() && !appendable) {
+    // After the file filled up, a commit without appends goes first: it frees what it can, and
+    // it moves LMDB's transaction id on, since pages freed by the last commit may be reused
+    // only from the next but one (a failed commit does not count).
+    const bool frees = dirty || deletable || !corrupt_.empty();
+    const bool spacer = spacers_ > 0;
+    // The first commit after a full file also drops (drop_oldest) what the waiting batches
+    // need; the second only moves the id on, so those pages are free for the appends after it.
+    const bool drop_first = spacer && spacers_ == 2 && drop_mode && !staged_.empty();
+    const bool appendable = !staged_.empty() && !spacer && (!full_ || drop_mode || deletable);
+    if (!frees && !appendable && !spacer) {
         return CommitOutcome::Nothing;
     }
     Txn txn(env_, false);
@@ -502,6 +517,16 @@ DiskBuffer::CommitOutcome DiskBuffer::commit() {
         } else if (rc == MDB_NOTFOUND) {
             rc = 0;
         }
+    }
+    if (rc == 0 && drop_first) {
+        std::uint64_t needed = 0, count = 0;
+        for (const auto& a : staged_) {
+            needed += a.bytes;
+        }
+        auto freed = drop_oldest(txn, needed, count, rc);
+        bytes -= std::min(bytes, freed);
+        records -= std::min(records, count);
+        dropped += count;
     }
     for (std::size_t i = 0; appendable && i < staged_.size() && rc == 0; ++i) {
         auto& a = staged_[i];
@@ -577,20 +602,34 @@ DiskBuffer::CommitOutcome DiskBuffer::commit() {
             waiting += a.batch.records.size();
         }
         if (rc == MDB_MAP_FULL) {
-            // The file reached max_size before the estimate said so: count records as taking
-            // more room from here on, and commit the deletions and positions alone next time,
-            // which always fits.
-            ratio_floor_ = ratio() * 1.1;
-            deletions_only_ = true;
-            if (records_ == 0 && !placed.empty()) {
-                log_.error("buffer {}: a batch of {} records does not fit in max_size {}; raise max_size",
-                           options_.path.string(), staged_.front().batch.records.size(),
-                           human_size(options_.max_size));
-            } else if (full_complaint_.complain()) {
-                log_.warn("buffer {}: the store's file reached max_size {}; holding new records until the sinks "
-                          "free room", options_.path.string(), human_size(options_.max_size));
+            if (!appendable) {
+                // Not even room to delete (LMDB copies the pages it changes): grow the map a
+                // little past max_size rather than never free anything again.
+                MDB_envinfo info{};
+                mdb_env_info(env_.env(), &info);
+                auto grown = info.me_mapsize + (std::size_t{8} << 20);
+                mdb_env_set_mapsize(env_.env(), grown);
+                log_.warn("buffer {}: no room left even to delete records; its file may grow to {} to free some",
+                          options_.path.string(), human_size(grown));
+                return CommitOutcome::Failed;
             }
-            full_ = !drop_mode;
+            // The file reached max_size before the estimate said so (pages freed in this very
+            // commit cannot hold its new records): count records as taking more room from here
+            // on, and commit without appends first.
+            ratio_floor_ = std::min(ratio() * 1.1, 4.0);
+            spacers_ = 2;
+            if (full_complaint_.complain()) {
+                if (records_ == 0) {
+                    log_.error("buffer {}: a batch of {} records does not fit in max_size {}; raise max_size",
+                               options_.path.string(), staged_.empty() ? 0 : staged_.front().batch.records.size(),
+                               human_size(options_.max_size));
+                } else {
+                    log_.warn("buffer {}: its file reached max_size {}; new records wait until the sinks free "
+                              "room{}", options_.path.string(), human_size(options_.max_size),
+                              drop_mode ? " or the oldest are dropped" : "");
+                }
+            }
+            full_ = !drop_mode && records_ > 0;
             return CommitOutcome::Failed;
         }
         if (rc == MDB_PANIC || rc == EINVAL) {
@@ -610,9 +649,11 @@ DiskBuffer::CommitOutcome DiskBuffer::commit() {
     if (write_complaint_.release()) {
         log_.info("buffer {}: writing again", options_.path.string());
     }
+    if (spacer) {
+        --spacers_;
+    }
     bool was_empty = records_ == 0;
     bool deleted = records < records_ + (next_id - next_id_);
-    deletions_only_ = false;
     pages_ = pages;
     page_size_ = page_size;
     bytes_ = bytes;
@@ -690,7 +731,9 @@ std::uint64_t DiskBuffer::drop_oldest(const Txn& txn, std::uint64_t needed, std:
     std::uint64_t freed = 0;
     Cursor c(txn, env_.records());
     bool ok = c.first();
-    while (ok && freed < needed) {
+    // Only records stored by earlier commits: the batches this commit places are the newest,
+    // and must not make room for each other.
+    while (ok && freed < needed && c.id() < next_id_) {
         auto id = c.id();
         // Never a record a sink holds: it may be written right now, and a record counted as
         // dropped must never arrive anywhere.
@@ -706,6 +749,7 @@ std::uint64_t DiskBuffer::drop_oldest(const Txn& txn, std::uint64_t needed, std:
         }
         freed += c.value().size() + kRecordOverhead;
         ++count;
+        
         if ((rc = c.del()) != 0) {
             return freed;
         }

@@ -166,7 +166,7 @@ class DiskBuffer {
     std::uint64_t pages_ = 0;          // pages of the records' tree, as LMDB counts them
     unsigned page_size_ = 4096;
     double ratio_floor_ = 0;           // raised when the file fills up before the estimate said
-    bool deletions_only_ = false;      // after MAP_FULL: the next commit frees room first
+    int spacers_ = 0;                  // after MAP_FULL: commits without appends still to make
     std::uint64_t deleted_through_ = 0;  // every id <= this has been deleted
     std::optional<Timestamp> oldest_;
     bool full_ = false;
