@@ -44,21 +44,8 @@ std::string say(const std::string& what) {
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-// One value from an agent's /metrics (the line that starts with `series`), or -1.
 double metric(const Child& agent, const std::string& series) {
-    auto err = agent.err();
-    const std::string serving = "serving /metrics and /healthz on ";
-    auto at = err.find(serving);
-    if (at == std::string::npos) {
-        return -1;
-    }
-    auto addr = err.substr(at + serving.size(), err.find('\n', at) - at - serving.size());
-    auto body = vigil::test::run({"/usr/bin/curl", "-sS", "http://" + addr + "/metrics"}, {}, 5s).out;
-    auto line = body.find("\n" + series + " ");
-    if (line == std::string::npos) {
-        return -1;
-    }
-    return std::stod(body.substr(line + series.size() + 2));
+    return vigil::test::metric_value(vigil::test::metrics_of(agent), series);
 }
 
 // Whether something accepts TCP connections on 127.0.0.1:`port`.

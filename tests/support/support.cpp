@@ -146,4 +146,23 @@ std::string kafka_untrusted_ca() {
     return v != nullptr ? v : "/nonexistent-untrusted-ca.pem";
 }
 
+std::string metrics_of(const Child& agent) {
+    auto err = agent.err();
+    const std::string serving = "serving /metrics and /healthz on ";
+    auto at = err.find(serving);
+    if (at == std::string::npos) {
+        return {};
+    }
+    auto addr = err.substr(at + serving.size(), err.find('\n', at) - at - serving.size());
+    return run({"/usr/bin/curl", "-sS", "http://" + addr + "/metrics"}, {}, std::chrono::seconds(5)).out;
+}
+
+double metric_value(const std::string& page, const std::string& series) {
+    auto at = page.find("\n" + series + " ");
+    if (at == std::string::npos) {
+        return -1;
+    }
+    return std::stod(page.substr(at + series.size() + 2));
+}
+
 }  // namespace vigil::test

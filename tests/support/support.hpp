@@ -69,6 +69,13 @@ struct RunResult {
 RunResult run(std::vector<std::string> argv, std::map<std::string, std::string> extra_env = {},
               std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
+/// The /metrics page of an agent started with `metrics: {listen: ...}` (the address it logged),
+/// or "" while it has not said where it listens.
+std::string metrics_of(const Child& agent);
+/// The value of the series whose line starts with `series` ("name{labels}") in a /metrics page,
+/// or -1 when there is none.
+double metric_value(const std::string& page, const std::string& series);
+
 /// Paths of the build tree, passed in by CMake.
 std::filesystem::path agent_binary();
 std::filesystem::path test_plugin_dir();

@@ -327,23 +327,11 @@ TEST_CASE("kafka_sink: a user with no rights at all: an outage said once a minut
                                                  "    "));
     vigil::test::Child agent({vigil::test::agent_binary().string(), "--pipeline", file.string(), "--plugin-dir",
                               vigil::test::test_plugin_dir().string()});
-    auto metrics = [&] {
-        auto err = agent.err();
-        const std::string serving = "serving /metrics and /healthz on 127.0.0.1:";
-        auto at = err.find(serving);
-        if (at == std::string::npos) {
-            return std::string();
-        }
-        auto port = err.substr(at + serving.size(), err.find('\n', at) - at - serving.size());
-        return vigil::test::run({"/usr/bin/curl", "-sS", "http://127.0.0.1:" + port + "/metrics"}).out;
-    };
     // Several attempts, each meeting the fatal error again; the source goes on into the buffer.
     CHECK(vigil::test::wait_until([&] {
-        auto m = metrics();
-        const std::string retries = "vigil_sink_retries_total{instance=\"kafka_sink.0\"} ";
-        auto at = m.find(retries);
-        return at != std::string::npos && std::stoi(m.substr(at + retries.size())) >= 5 &&
-               m.find("vigil_sink_up{instance=\"kafka_sink.0\"} 0\n") != std::string::npos;
+        auto m = vigil::test::metrics_of(agent);
+        return vigil::test::metric_value(m, "vigil_sink_retries_total{instance=\"kafka_sink.0\"}") >= 5 &&
+               vigil::test::metric_value(m, "vigil_sink_up{instance=\"kafka_sink.0\"}") == 0;
     }, std::chrono::seconds(60)));
     agent.signal(SIGTERM);
     auto code = agent.wait(std::chrono::seconds(30));

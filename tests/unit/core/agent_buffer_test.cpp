@@ -169,17 +169,8 @@ TEST_CASE("agent: a full disk under the buffer: one clear error, nothing acknowl
                                      "sinks: [{plugin: flaky_sink, fail_first: 1000000000}]\n");
     Child child(agent({"--pipeline", p.string()}));
     auto errors = [&] {
-        auto err = child.err();
-        const std::string serving = "serving /metrics and /healthz on ";
-        auto at = err.find(serving);
-        if (at == std::string::npos) {
-            return -1.0;
-        }
-        auto addr = err.substr(at + serving.size(), err.find('\n', at) - at - serving.size());
-        auto body = vigil::test::run({"/usr/bin/curl", "-sS", "http://" + addr + "/metrics"}).out;
-        const std::string series = "vigil_buffer_write_errors_total{pipeline=\"full\"} ";
-        auto line = body.find(series);
-        return line == std::string::npos ? -1.0 : std::stod(body.substr(line + series.size()));
+        return vigil::test::metric_value(vigil::test::metrics_of(child),
+                                         "vigil_buffer_write_errors_total{pipeline=\"full\"}");
     };
     auto acks = [&] { return vigil::test::read_lines(dir / "acks.txt").size(); };
     REQUIRE(wait_until([&] { return errors() >= 1; }, 30s));

@@ -50,6 +50,17 @@ SinkSlot slot(const std::string& name, std::unique_ptr<FlakySink> sink) {
     return SinkSlot{name, std::move(sink), {1ms, 20ms, 0}};
 }
 
+// The sink "a" (down if asked, until set_down(false)), as a pipeline's only sink; `out` points
+// at it for as long as the pipeline lives.
+std::vector<SinkSlot> one_sink(FlakySink*& out, bool down = false) {
+    auto sink = std::make_unique<FlakySink>(0, 0, 0s, false);
+    out = sink.get();
+    out->set_down(down);
+    std::vector<SinkSlot> sinks;
+    sinks.push_back(slot("a", std::move(sink)));
+    return sinks;
+}
+
 double buffered(const std::string& pipeline) {
     return vigil::gauge("vigil_buffer_records", {{"pipeline", pipeline}}).value();
 }
@@ -102,11 +113,8 @@ class Running {
 // Runs `count` records into the buffer at `path` while the sink `name` is down, then stops.
 void fill_while_down(const std::filesystem::path& path, const std::string& pipeline, std::int64_t count) {
     CountingSource source(count, 100, 0s, "site");
-    auto sink = std::make_unique<FlakySink>(0, 0, 0s, false);
-    sink->set_down(true);
-    std::vector<SinkSlot> sinks;
-    sinks.push_back(slot("a", std::move(sink)));
-    Running run(disk_options(pipeline, path), source, std::move(sinks));
+    FlakySink* s = nullptr;
+    Running run(disk_options(pipeline, path), source, one_sink(s, true));
     REQUIRE(wait_until([&] { return acked(source) == static_cast<std::size_t>(count); }));
     auto result = run.stop();
     CHECK(result.records_buffered == static_cast<std::uint64_t>(count));
@@ -118,11 +126,8 @@ TEST_CASE("disk buffer: the source is acknowledged once a batch is stored and go
           "[unit][pipeline][buffer]") {
     vigil::test::TempDir dir;
     CountingSource source(2000, 10, 0s, "site");
-    auto sink = std::make_unique<FlakySink>(0, 0, 0s, false);
-    FlakySink* s = sink.get();
-    s->set_down(true);
-    std::vector<SinkSlot> sinks;
-    sinks.push_back(slot("a", std::move(sink)));
+    FlakySink* s = nullptr;
+    auto sinks = one_sink(s, true);
     Running run(disk_options("buf-down", dir / "buffer"), source, std::move(sinks));
 
     // 200 batches against max_in_flight 4: a memory pipeline would hold the source at 4.
@@ -147,10 +152,8 @@ TEST_CASE("disk buffer: a restart replays exactly what the sink had not acknowle
 
     // Second run: the same sink (by name) is up; the source emits nothing new.
     IdleSource none;
-    auto sink = std::make_unique<FlakySink>(0, 0, 0s, false);
-    FlakySink* s = sink.get();
-    std::vector<SinkSlot> sinks;
-    sinks.push_back(slot("a", std::move(sink)));
+    FlakySink* s = nullptr;
+    auto sinks = one_sink(s);
     {
         Running run(disk_options("buf-replay-2", dir / "buffer"), none, std::move(sinks));
         REQUIRE(wait_until([&] { return s->committed_count() == 1000 && buffered("buf-replay-2") == 0; }));
@@ -160,11 +163,8 @@ TEST_CASE("disk buffer: a restart replays exactly what the sink had not acknowle
 
     // Third run: nothing is left to replay.
     IdleSource none2;
-    auto again = std::make_unique<FlakySink>(0, 0, 0s, false);
-    FlakySink* s2 = again.get();
-    std::vector<SinkSlot> sinks2;
-    sinks2.push_back(slot("a", std::move(again)));
-    Running run(disk_options("buf-replay-3", dir / "buffer"), none2, std::move(sinks2));
+    FlakySink* s2 = nullptr;
+    Running run(disk_options("buf-replay-3", dir / "buffer"), none2, one_sink(s2));
     CHECK(run.stop().records_buffered == 0);
     CHECK(s2->accepted().empty());
 }
@@ -192,11 +192,8 @@ TEST_CASE("disk buffer: a record leaves the buffer only when every sink has it",
 TEST_CASE("disk buffer: when_full block holds the source back and loses nothing", "[unit][pipeline][buffer]") {
     vigil::test::TempDir dir;
     CountingSource source(0, 100, 0s, "site");  // as fast as it can, until stopped
-    auto sink = std::make_unique<FlakySink>(0, 0, 0s, false);
-    FlakySink* s = sink.get();
-    s->set_down(true);
-    std::vector<SinkSlot> sinks;
-    sinks.push_back(slot("a", std::move(sink)));
+    FlakySink* s = nullptr;
+    auto sinks = one_sink(s, true);
     Running run(disk_options("buf-block", dir / "buffer", vigil::pipeline::kMinBufferSize), source, std::move(sinks));
     auto& full = vigil::gauge("vigil_buffer_full", {{"pipeline", "buf-block"}});
     REQUIRE(wait_until([&] { return full.value() == 1; }));
@@ -220,11 +217,8 @@ TEST_CASE("disk buffer: when_full drop_oldest counts exactly the records it drop
     vigil::test::TempDir dir;
     const std::int64_t total = 40000;
     CountingSource source(total, 100, 0s, "site");
-    auto sink = std::make_unique<FlakySink>(0, 0, 0s, false);
-    FlakySink* s = sink.get();
-    s->set_down(true);
-    std::vector<SinkSlot> sinks;
-    sinks.push_back(slot("a", std::move(sink)));
+    FlakySink* s = nullptr;
+    auto sinks = one_sink(s, true);
     Running run(disk_options("buf-drop", dir / "buffer", vigil::pipeline::kMinBufferSize,
                              BufferOptions::WhenFull::DropOldest),
                 source, std::move(sinks));
@@ -263,10 +257,8 @@ TEST_CASE("disk buffer: a damaged record is skipped, counted and logged; the res
         out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     }
     IdleSource none;
-    auto sink = std::make_unique<FlakySink>(0, 0, 0s, false);
-    FlakySink* s = sink.get();
-    std::vector<SinkSlot> sinks;
-    sinks.push_back(slot("a", std::move(sink)));
+    FlakySink* s = nullptr;
+    auto sinks = one_sink(s);
     Running run(disk_options("buf-crc-2", dir / "buffer"), none, std::move(sinks));
     REQUIRE(wait_until([&] { return s->committed_count() == 999 && buffered("buf-crc-2") == 0; }));
     auto got = unique(s->accepted());
@@ -284,10 +276,8 @@ TEST_CASE("disk buffer: a truncated store is moved aside and the pipeline starts
     std::filesystem::resize_file(data, std::filesystem::file_size(data) / 2);
 
     CountingSource source(100, 10, 0s, "site");
-    auto sink = std::make_unique<FlakySink>(0, 0, 0s, false);
-    FlakySink* s = sink.get();
-    std::vector<SinkSlot> sinks;
-    sinks.push_back(slot("a", std::move(sink)));
+    FlakySink* s = nullptr;
+    auto sinks = one_sink(s);
     Running run(disk_options("buf-trunc-2", dir / "buffer"), source, std::move(sinks));
     REQUIRE(wait_until([&] { return s->committed_count() == 100 && buffered("buf-trunc-2") == 0; }));
     CHECK(run.stop().ok);
@@ -327,11 +317,8 @@ TEST_CASE("disk buffer: a write that fails acknowledges nothing, and the buffer 
     rlimit saved{};
     REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved) == 0);
     CountingSource source(0, 100, 2ms, "site");
-    auto sink = std::make_unique<FlakySink>(0, 0, 0s, false);
-    FlakySink* s = sink.get();
-    s->set_down(true);
-    std::vector<SinkSlot> sinks;
-    sinks.push_back(slot("a", std::move(sink)));
+    FlakySink* s = nullptr;
+    auto sinks = one_sink(s, true);
     Running run(disk_options("buf-efbig", dir / "buffer"), source, std::move(sinks));
     REQUIRE(wait_until([&] { return acked(source) >= 1000; }));
     auto& errors = vigil::counter("vigil_buffer_write_errors_total", {{"pipeline", "buf-efbig"}});
@@ -427,11 +414,8 @@ TEST_CASE("disk buffer: records far larger than its estimate fill the file first
           "[unit][pipeline][buffer]") {
     vigil::test::TempDir dir;
     MixedSource source(3000);
-    auto sink = std::make_unique<FlakySink>(0, 0, 0s, false);
-    FlakySink* s = sink.get();
-    s->set_down(true);
-    std::vector<SinkSlot> sinks;
-    sinks.push_back(slot("a", std::move(sink)));
+    FlakySink* s = nullptr;
+    auto sinks = one_sink(s, true);
     Running run(disk_options("buf-mixed", dir / "buffer", vigil::pipeline::kMinBufferSize), source, std::move(sinks));
     auto& full = vigil::gauge("vigil_buffer_full", {{"pipeline", "buf-mixed"}});
     REQUIRE(wait_until([&] { return full.value() == 1 && source.acked() > 3000; }));
@@ -448,11 +432,8 @@ TEST_CASE("disk buffer: with drop_oldest, records far larger than its estimate n
           "is delivered, counted as dropped, or still stored", "[unit][pipeline][buffer]") {
     vigil::test::TempDir dir;
     MixedSource source(3000);
-    auto sink = std::make_unique<FlakySink>(0, 0, 0s, false);
-    FlakySink* s = sink.get();
-    s->set_down(true);
-    std::vector<SinkSlot> sinks;
-    sinks.push_back(slot("a", std::move(sink)));
+    FlakySink* s = nullptr;
+    auto sinks = one_sink(s, true);
     Running run(disk_options("buf-mixed-drop", dir / "buffer", vigil::pipeline::kMinBufferSize,
                              BufferOptions::WhenFull::DropOldest),
                 source, std::move(sinks));
