@@ -70,6 +70,17 @@ std::vector<Broken> corpus() {
         {"bad metrics address", "pipeline: p\nmetrics: {listen: nowhere}\n" + kSource + kSink, "2:19", "nowhere"},
         {"empty file", "", "1:1", "missing required option \"pipeline\""},
         {"a list at the top", "- pipeline: p\n", "1:1", "map"},
+        {"buffer: unknown type", "pipeline: p\nbuffer: {type: tape}\n" + kSource + kSink, "2:16", "tape"},
+        {"buffer: too small", "pipeline: p\nbuffer: {type: disk, path: /tmp, max_size: 64KiB}\n" + kSource + kSink,
+         "2:44", "at least 4MiB"},
+        {"buffer: path under a file", "pipeline: p\nbuffer: {type: disk, path: /etc/hostname/buffer}\n" + kSource + kSink,
+         "2:28", "not a directory"},
+        {"buffer: bad when_full", "pipeline: p\nbuffer: {type: disk, path: /tmp, when_full: wait}\n" + kSource + kSink,
+         "2:45", "one of"},
+        {"kafka_source: session_timeout below what brokers accept",
+         "pipeline: p\nsource:\n  plugin: kafka_source\n  brokers: a:1\n  topics: [t]\n  group: g\n  session_timeout: 1s\n" +
+             kSink,
+         "7:20", "between 6s and 30m"},
         {"sites_file missing", "pipeline: p\nsource:\n  plugin: http_check\n  sites_file: /nonexistent/sites.yaml\n" + kSink,
          "4:15", "/nonexistent/sites.yaml"},
     };
