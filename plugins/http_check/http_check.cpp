@@ -488,7 +488,7 @@ class HttpCheck::Worker {
     bool once_;
     std::size_t max_in_flight_;
     std::size_t batch_size_ = 500;
-    Duration batch_delay_ = std::chrono::milliseconds(100);
+    Duration batch_delay_ = std::chrono::milliseconds(50);
     std::mutex offer_mutex_;
     std::optional<Offer> offered_;
     std::mt19937_64 rng_;

@@ -78,7 +78,7 @@ const OptionSpec kOptions[] = {
          "I/N: keep only the sites whose stable name hash falls in shard I of N, so N agents split one list"},
     {.key = "batch_size", .type = OptionType::Int, .default_value = "500",
      .description = "Results per batch handed to the sinks"},
-    {.key = "batch_delay", .type = OptionType::Duration, .default_value = "100ms",
+    {.key = "batch_delay", .type = OptionType::Duration, .default_value = "50ms",
      .description = "A batch is handed on after this long even if not full"},
     {},
 };

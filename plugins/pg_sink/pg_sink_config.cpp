@@ -20,7 +20,7 @@ const OptionSpec kOptions[] = {
          "Record field to column name, for the fields whose column is named differently"},
     {.key = "max_rows", .type = OptionType::Int, .default_value = "5000", .description =
          "Rows per transaction at most; queued batches are merged up to this"},
-    {.key = "max_delay", .type = OptionType::Duration, .default_value = "50ms", .description =
+    {.key = "max_delay", .type = OptionType::Duration, .default_value = "10ms", .description =
          "How long a transaction waits for more queued batches before it is written"},
     {.key = "connections", .type = OptionType::Int, .default_value = "2", .description =
          "Parallel connections; a large write is split across them, one transaction each"},

@@ -21,7 +21,7 @@ struct Config {
     std::string table = "metrics";
     std::vector<std::pair<Field, std::string>> columns;  // every field and its column name
     std::size_t max_rows = 5000;
-    Duration max_delay = std::chrono::milliseconds(50);
+    Duration max_delay = std::chrono::milliseconds(10);
     int connections = 2;
     std::string dead_letter_table = "metrics_rejected";
     bool migrate = false;
