@@ -4,7 +4,8 @@
 // at random moments (seeded; the seed is printed), the producer and a consumer are killed with
 // SIGKILL and restarted, the Kafka broker is killed and restarted, PostgreSQL is restarted, and
 // a second consumer joins the group and one of the two is killed. At the end every check Kafka
-// holds is a row in PostgreSQL, exactly once.
+// holds is a row in PostgreSQL, exactly once, and Kafka holds a check twice only if the producer's
+// disk buffer sent it again after the producer was killed.
 #include <csignal>
 #include <cstdlib>
 #include <random>
@@ -34,7 +35,7 @@ std::string say(const std::string& what) {
 
 }  // namespace
 
-TEST_CASE("faults: producer, consumer, broker and database restarts lose no check and duplicate none", "[fault]") {
+TEST_CASE("faults: producer, consumer, broker and database restarts lose no check and store none twice", "[fault]") {
     std::uint64_t seed = std::random_device{}();
     if (const char* s = std::getenv("VIGIL_FAULT_SEED")) {
         seed = std::strtoull(s, nullptr, 10);
@@ -88,6 +89,7 @@ TEST_CASE("faults: producer, consumer, broker and database restarts lose no chec
 
     pause();
     say("killing the producer with SIGKILL and starting it again");
+    auto producer_killed = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
     producer->signal(SIGKILL);
     producer->wait();
     producer = start("producer.yaml");
@@ -128,10 +130,13 @@ TEST_CASE("faults: producer, consumer, broker and database restarts lose no chec
     REQUIRE(producer->wait(60s) == 0);
     auto total = kt::count(topic);
     std::set<std::string> in_kafka;
+    std::size_t resent_after_kill = 0, resent_otherwise = 0;
     for (const auto& m : kt::read_all(topic, static_cast<std::size_t>(total), 120s)) {
         auto d = vigil::decode_json(m.value);
         REQUIRE(d);
-        in_kafka.insert(d.record->check_id);
+        if (!in_kafka.insert(d.record->check_id).second) {
+            ++(d.record->timestamp < producer_killed ? resent_after_kill : resent_otherwise);
+        }
     }
     bool caught_up = vigil::test::wait_until([&] { return rows() >= static_cast<long long>(in_kafka.size()); }, 120s);
     survivor->signal(SIGTERM);
@@ -153,5 +158,10 @@ TEST_CASE("faults: producer, consumer, broker and database restarts lose no chec
     CHECK(missing == 0);
     CHECK(duplicates == "0");
     CHECK(in_db.size() == in_kafka.size());
-    CHECK(static_cast<std::size_t>(total) == in_kafka.size());  // the idempotent producer wrote none twice
+    // A message twice in Kafka is a check the killed producer had sent and not yet marked as sent
+    // in its disk buffer: replayed after its restart (at-least-once transport, by design); its
+    // row is still single. The idempotent producer wrote nothing else twice.
+    say(std::to_string(resent_after_kill) + " checks made before the producer's kill were sent again after it");
+    CHECK(resent_otherwise == 0);
+    CHECK(static_cast<std::size_t>(total) == in_kafka.size() + resent_after_kill);
 }
