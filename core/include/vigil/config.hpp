@@ -123,6 +123,9 @@ VIGIL_API std::optional<Duration> parse_duration(std::string_view text);
 VIGIL_API std::string format_duration(Duration d);
 /// Parses "512KiB", "1MiB", "10MB", "4096". Returns nullopt on anything else or on overflow.
 VIGIL_API std::optional<std::uint64_t> parse_size(std::string_view text);
+/// Formats a size the way it is written in config: "4MiB", "1GiB", "512B"; one decimal when it
+/// is not a whole number of its unit ("3.4MiB").
+VIGIL_API std::string format_size(std::uint64_t bytes);
 
 namespace detail {
 struct ConfigNodeImpl;

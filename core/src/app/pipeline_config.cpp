@@ -33,7 +33,7 @@ const char* const kWhenFull[] = {"block", "drop_oldest", nullptr};
 const OptionSpec kBufferOptions[] = {
     {.key = "type", .type = OptionType::String, .default_value = "memory", .one_of = kBufferTypes, .description = "memory: the source is acknowledged when every sink has its batch, and waits while max_in_flight batches do; disk: acknowledged once the batch is stored and fsynced, the sinks catch up from disk"},
     {.key = "path", .type = OptionType::String, .description = "Directory of the disk buffer (default $STATE_DIRECTORY/buffer under systemd, else /var/lib/vigil/<pipeline>/buffer; empty means the default)"},
-    {.key = "max_size", .type = OptionType::Size, .default_value = "1GiB", .description = "The disk budget: the buffer's file never grows past it; records fill up to 80% of it"},
+    {.key = "max_size", .type = OptionType::Size, .default_value = "1GiB", .description = "The disk budget: the buffer's file never grows past it; records fill up to 85% of it"},
     {.key = "when_full", .type = OptionType::String, .default_value = "block", .one_of = kWhenFull, .description = "block: the source waits for room; drop_oldest: the oldest records no sink is writing make room, counted and logged"},
     {},
 };
@@ -80,21 +80,6 @@ std::filesystem::path existing_ancestor(std::filesystem::path p) {
         p = parent;
     }
     return p;
-}
-
-std::string format_size(std::uint64_t bytes) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int u = 0;
-    double v = static_cast<double>(bytes);
-    while (v >= 1024 && u < 4) {
-        v /= 1024;
-        ++u;
-    }
-    if (u == 0) {
-        return fmt::format("{}B", bytes);
-    }
-    return v == static_cast<double>(static_cast<std::uint64_t>(v)) ? fmt::format("{}{}", static_cast<std::uint64_t>(v), units[u])
-                                                                  : fmt::format("{:.1f}{}", v, units[u]);
 }
 
 void load_buffer(const ConfigNode& root, PipelineFile& file, Diagnostics& diags) {

@@ -96,6 +96,23 @@ std::optional<Duration> parse_duration(std::string_view text) {
     return Duration(static_cast<std::int64_t>(std::llround(total)));
 }
 
+std::string format_size(std::uint64_t bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    double v = static_cast<double>(bytes);
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        ++u;
+    }
+    if (u == 0) {
+        return fmt::format("{}B", bytes);
+    }
+    if (v == static_cast<double>(static_cast<std::uint64_t>(v))) {
+        return fmt::format("{}{}", static_cast<std::uint64_t>(v), units[u]);
+    }
+    return fmt::format("{:.1f}{}", v, units[u]);
+}
+
 std::string format_duration(Duration d) {
     using namespace std::chrono;
     auto ns = d.count();

@@ -3,9 +3,9 @@
 
 #include <thread>
 
-#include "pipeline/buffer/disk_buffer.hpp"
-
 #include <fmt/core.h>
+
+#include "pipeline/buffer/disk_buffer.hpp"
 
 namespace vigil::pipeline {
 
@@ -132,11 +132,10 @@ void Pipeline::accept(std::unique_lock<std::mutex>& lock, Batch batch, AckFn on_
     in_flight_gauge_.set(static_cast<double>(in_flight_));
     emitted_.inc();
     records_emitted_.inc(batch.records.size());
-    pending_[batch.sequence] = Pending{runners_.size(), true};
+    // With a disk buffer, the buffer alone resolves a batch: it is acknowledged once stored.
+    pending_[batch.sequence] = Pending{disk_ ? 1 : runners_.size(), true};
     tracker_.add(batch.sequence, std::move(on_ack), batch.records.size());
     if (disk_) {
-        // Acknowledged once stored: a single "sink", the buffer, resolves it.
-        pending_[batch.sequence].remaining = 1;
         auto sequence = batch.sequence;
         disk_->append(sequence, std::move(batch));
         return;

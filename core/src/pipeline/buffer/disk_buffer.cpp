@@ -13,6 +13,7 @@
 #include <fmt/core.h>
 
 #include "pipeline/buffer/stored_record.hpp"
+#include "vigil/config.hpp"
 
 namespace vigil::pipeline::buffer {
 
@@ -28,16 +29,8 @@ Timestamp now_us() {
     return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
 }
 
-std::string human_size(std::uint64_t bytes) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = static_cast<double>(bytes);
-    int u = 0;
-    while (v >= 1024 && u < 4) {
-        v /= 1024;
-        ++u;
-    }
-    return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, units[u]);
-}
+constexpr const char* kDroppedHelp =
+    "Records the disk buffer lost, by reason: full (when_full: drop_oldest), corrupt (failed its checksum)";
 
 Labels labels(const std::string& pipeline) { return {{"pipeline", pipeline}}; }
 Labels labels(const std::string& pipeline, const char* reason) { return {{"pipeline", pipeline}, {"reason", reason}}; }
@@ -69,12 +62,8 @@ DiskBuffer::DiskBuffer(std::string pipeline, BufferOptions options, std::vector<
                        "Transactions committed to the disk buffer (each fsyncs; many batches share one)")),
       write_errors_(counter("vigil_buffer_write_errors_total", labels(pipeline_),
                             "Failed commits to the disk buffer (disk full, I/O errors), each retried")),
-      dropped_full_(counter("vigil_buffer_dropped_records_total", labels(pipeline_, "full"),
-                            "Records the disk buffer lost, by reason: full (when_full: drop_oldest), "
-                            "corrupt (failed its checksum)")),
-      dropped_corrupt_(counter("vigil_buffer_dropped_records_total", labels(pipeline_, "corrupt"),
-                               "Records the disk buffer lost, by reason: full (when_full: drop_oldest), "
-                               "corrupt (failed its checksum)")) {
+      dropped_full_(counter("vigil_buffer_dropped_records_total", labels(pipeline_, "full"), kDroppedHelp)),
+      dropped_corrupt_(counter("vigil_buffer_dropped_records_total", labels(pipeline_, "corrupt"), kDroppedHelp)) {
     for (auto& name : sinks) {
         SinkState s;
         s.name = std::move(name);
@@ -242,20 +231,17 @@ Status DiskBuffer::read_positions() {
         s.handed = s.acked;
         s.dirty = it == saved.end();
     }
+    t.commit();
+    refresh_oldest();
     if (records_ > 0) {
-        Cursor c(t, env_.records());
-        if (c.first()) {
-            oldest_ = stored_at(c.value());
-        }
         std::string where;
         for (const auto& s : sinks_) {
             where += fmt::format("{}{} from record {}", where.empty() ? "" : ", ", s.name, s.acked + 1);
         }
         log_.info("buffer {}: {} records ({}) from an earlier run, the oldest stored {}; replaying to {}",
-                  options_.path.string(), records_, human_size(pages_ * page_size_),
+                  options_.path.string(), records_, format_size(pages_ * page_size_),
                   oldest_ ? format_timestamp(*oldest_) : std::string("at an unknown time"), where);
     }
-    t.commit();
     if (!forget.empty()) {
         Txn w(env_, false);
         for (const auto& name : forget) {
@@ -323,11 +309,6 @@ bool DiskBuffer::wait_empty(Clock::time_point deadline) {
 std::uint64_t DiskBuffer::records() const {
     std::lock_guard lock(mutex_);
     return records_published_;
-}
-
-std::uint64_t DiskBuffer::bytes() const {
-    std::lock_guard lock(mutex_);
-    return bytes_published_;
 }
 
 void DiskBuffer::close() {
@@ -518,25 +499,26 @@ DiskBuffer::CommitOutcome DiskBuffer::commit() {
             rc = 0;
         }
     }
-    if (rc == 0 && drop_first) {
-        std::uint64_t needed = 0, count = 0;
-        for (const auto& a : staged_) {
-            needed += a.bytes;
-        }
+    // Deletes the oldest records no sink holds until `needed` counted bytes are free.
+    auto drop = [&](std::uint64_t needed) {
+        std::uint64_t count = 0;
         auto freed = drop_oldest(txn, needed, count, rc);
         bytes -= std::min(bytes, freed);
         records -= std::min(records, count);
         dropped += count;
+    };
+    if (rc == 0 && drop_first) {
+        std::uint64_t needed = 0;
+        for (const auto& a : staged_) {
+            needed += a.bytes;
+        }
+        drop(needed);
     }
     for (std::size_t i = 0; appendable && i < staged_.size() && rc == 0; ++i) {
         auto& a = staged_[i];
         auto fits = [&] { return bytes + a.bytes <= limit() || records == 0; };
         if (!fits() && drop_mode) {
-            std::uint64_t count = 0;
-            auto freed = drop_oldest(txn, bytes + a.bytes - limit(), count, rc);
-            bytes -= std::min(bytes, freed);
-            records -= std::min(records, count);
-            dropped += count;
+            drop(bytes + a.bytes - limit());
             if (rc == 0 && !fits()) {
                 // Every stored record is held by a sink right now: this batch is the oldest
                 // that can go.
@@ -610,7 +592,7 @@ DiskBuffer::CommitOutcome DiskBuffer::commit() {
                 auto grown = info.me_mapsize + (std::size_t{8} << 20);
                 mdb_env_set_mapsize(env_.env(), grown);
                 log_.warn("buffer {}: no room left even to delete records; its file may grow to {} to free some",
-                          options_.path.string(), human_size(grown));
+                          options_.path.string(), format_size(grown));
                 return CommitOutcome::Failed;
             }
             // The file reached max_size before the estimate said so (pages freed in this very
@@ -622,10 +604,10 @@ DiskBuffer::CommitOutcome DiskBuffer::commit() {
                 if (records_ == 0) {
                     log_.error("buffer {}: a batch of {} records does not fit in max_size {}; raise max_size",
                                options_.path.string(), staged_.empty() ? 0 : staged_.front().batch.records.size(),
-                               human_size(options_.max_size));
+                               format_size(options_.max_size));
                 } else {
                     log_.warn("buffer {}: its file reached max_size {}; new records wait until the sinks free "
-                              "room{}", options_.path.string(), human_size(options_.max_size),
+                              "room{}", options_.path.string(), format_size(options_.max_size),
                               drop_mode ? " or the oldest are dropped" : "");
                 }
             }
@@ -675,7 +657,7 @@ DiskBuffer::CommitOutcome DiskBuffer::commit() {
         if (full && full_complaint_.complain()) {
             log_.warn("buffer {} is full ({} records in {} of max_size {}): the source waits until the sinks "
                       "catch up (when_full: block)", options_.path.string(), records_,
-                      human_size(pages_ * page_size_), human_size(options_.max_size));
+                      format_size(pages_ * page_size_), format_size(options_.max_size));
         } else if (!full) {
             full_complaint_.release();
         }
@@ -688,7 +670,7 @@ DiskBuffer::CommitOutcome DiskBuffer::commit() {
         if (drop_complaint_.complain()) {
             log_.warn("buffer {} is full (max_size {}): dropped the {} oldest records no sink was writing "
                       "(when_full: drop_oldest); {} dropped so far", options_.path.string(),
-                      human_size(options_.max_size),
+                      format_size(options_.max_size),
                       dropped_since_log_, dropped_full_.value());
             dropped_since_log_ = 0;
         }
@@ -724,7 +706,7 @@ std::string DiskBuffer::disk_full_hint(int rc) const {
     if (free >= (std::uint64_t{4} << 20)) {
         return {};
     }
-    return fmt::format(" (its file system has {} free: the disk is full)", human_size(free));
+    return fmt::format(" (its file system has {} free: the disk is full)", format_size(free));
 }
 
 std::uint64_t DiskBuffer::drop_oldest(const Txn& txn, std::uint64_t needed, std::uint64_t& count, int& rc) {
@@ -749,7 +731,6 @@ std::uint64_t DiskBuffer::drop_oldest(const Txn& txn, std::uint64_t needed, std:
         }
         freed += c.value().size() + kRecordOverhead;
         ++count;
-        
         if ((rc = c.del()) != 0) {
             return freed;
         }
@@ -870,7 +851,6 @@ void DiskBuffer::publish() {
         idle_ = idle;
         empty_ = records_ == 0 && staged_.empty() && queued_.empty();
         records_published_ = records_;
-        bytes_published_ = pages_ * page_size_;
     }
     state_.notify_all();
 }

@@ -82,7 +82,6 @@ class DiskBuffer {
 
     /// Records stored and not yet acknowledged by every sink (as of the last commit).
     std::uint64_t records() const;
-    std::uint64_t bytes() const;
     /// Records dropped because the buffer was full (when_full: drop_oldest) since open().
     std::uint64_t dropped() const { return dropped_total_.load(); }
 
@@ -151,7 +150,6 @@ class DiskBuffer {
     bool idle_ = true;
     bool empty_ = true;
     std::uint64_t records_published_ = 0;
-    std::uint64_t bytes_published_ = 0;
 
     // Owned by the buffer's thread (and by open() before it starts).
     LmdbEnv env_;
