@@ -46,15 +46,20 @@ bool SinkRunner::refresh_up() {
     return up;
 }
 
+void SinkRunner::set_failing(bool failing) {
+    last_failed_ = failing;
+    up_.set(failing ? 0 : 1);
+}
+
 bool SinkRunner::dead_letter(const std::vector<DeadLetter::Letter>& letters) {
-    Backoff backoff(retry_.initial, retry_.max, [] { return 0.5; });
+    // The write itself is done with; its backoff serves the letters' retries.
+    backoff_.reset();
     Complaint complaint(std::chrono::seconds(30));
     std::string error;
     while (!dead_letter_.write(instance_, letters, error)) {
         retries_.inc();
-        last_failed_ = true;
-        up_.set(0);
-        auto wait = backoff.next();
+        set_failing(true);
+        auto wait = backoff_.next();
         if (complaint.complain()) {
             log_.error("{}; {} dead letters wait and their batch is not acknowledged; retrying in {}", error,
                        letters.size(), format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(wait)));
@@ -192,7 +197,6 @@ bool SinkRunner::deliver(const Batch& batch) {
             result = WriteResult::retry("sink threw a non-standard exception");
         }
         if (result.kind == WriteResult::Kind::Accepted) {
-            last_failed_ = false;
             if (complaint_.release()) {
                 log_.info("recovered after {} failed attempts (last error: {})",
                           backoff_.attempts(), last_error);
@@ -207,7 +211,7 @@ bool SinkRunner::deliver(const Batch& batch) {
             if (!dead_letter(letters)) {
                 return false;
             }
-            up_.set(1);
+            set_failing(false);
             batches_ok_.inc();
             records_ok_.inc(batch.records.size() - std::min(batch.records.size(), result.rejected.size()));
             return true;
@@ -222,10 +226,9 @@ bool SinkRunner::deliver(const Batch& batch) {
                 letters.push_back({&rec, "gave up after retries: " + last_error});
             }
             rejected_.inc(letters.size());
-            return dead_letter(letters);
+            return dead_letter(letters);  // the sink itself still fails: it stays down
         }
-        last_failed_ = true;
-        up_.set(0);
+        set_failing(true);
         Duration wait = backoff_.next();
         if (complaint_.complain()) {
             auto shown = wait >= std::chrono::milliseconds(1)

@@ -67,6 +67,8 @@ class SinkRunner {
     /// Writes dead letters, retrying with backoff while their file fails (the batch stays
     /// unacknowledged meanwhile). False if aborted first.
     bool dead_letter(const std::vector<DeadLetter::Letter>& letters);
+    /// The outcome of the last attempt, for refresh_up() and vigil_sink_up.
+    void set_failing(bool failing);
     bool wait_backoff(Duration d);
 
     std::string instance_;
