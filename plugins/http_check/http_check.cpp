@@ -5,10 +5,15 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
+#include <functional>
 #include <thread>
 #include <unordered_set>
 
 #include <fmt/core.h>
+
+#include "vigil/redact.hpp"
 
 namespace vigil::plugins::http_check {
 
@@ -37,6 +42,17 @@ std::string make_check_id(Timestamp t, std::mt19937_64& rng) {
         out += kHex[u[i] & 0x0f];
     }
     return out;
+}
+
+std::mt19937_64 seeded_rng() {
+    // check_id is the idempotency key downstream: a generator seeded from one 32-bit word could
+    // start two agents on the same sequence after 2^16 restarts (birthday bound). Fill the whole
+    // state from the OS entropy source instead.
+    std::random_device rd;
+    std::array<std::uint32_t, std::mt19937_64::state_size * 2> words{};
+    std::generate(words.begin(), words.end(), std::ref(rd));
+    std::seed_seq seq(words.begin(), words.end());
+    return std::mt19937_64(seq);
 }
 
 namespace {
@@ -134,7 +150,7 @@ class HttpCheck::Worker {
   public:
     Worker(HttpCheck& owner, Outbox& outbox, const StopToken& stop, bool once, std::size_t max_in_flight)
         : o_(owner), outbox_(outbox), stop_(stop), once_(once), max_in_flight_(max_in_flight),
-          rng_(std::random_device{}()),
+          rng_(seeded_rng()),
           labels_{{"instance", owner.instance_}},
           overruns_(counter("vigil_http_check_overruns_total", labels_,
                             "Slots skipped because the previous check of the site was still running")),
@@ -162,6 +178,8 @@ class HttpCheck::Worker {
     }
 
     ~Worker() {
+        in_flight_gauge_.set(static_cast<double>(o_.in_flight_.fetch_sub(static_cast<std::int64_t>(active_.size())) -
+                                                 static_cast<std::int64_t>(active_.size())));
         for (Transfer* t : active_) {
             curl_multi_remove_handle(multi_, t->easy);
             curl_easy_cleanup(t->easy);
@@ -387,7 +405,8 @@ class HttpCheck::Worker {
         tr->configure(easy);
         running_.insert(site->name);
         active_.insert(tr);
-        in_flight_gauge_.set(static_cast<double>(active_.size()));
+        // Workers share the gauge: each adds its own change to the instance's total.
+        in_flight_gauge_.set(static_cast<double>(o_.in_flight_.fetch_add(1) + 1));
         curl_multi_add_handle(multi_, easy);
     }
 
@@ -423,7 +442,7 @@ class HttpCheck::Worker {
         pool_.push_back(t->easy);
         running_.erase(t->site->name);
         active_.erase(t);
-        in_flight_gauge_.set(static_cast<double>(active_.size()));
+        in_flight_gauge_.set(static_cast<double>(o_.in_flight_.fetch_sub(1) - 1));
         recycle(t);
         if (pending_.size() >= batch_size_) {
             flush(true);
@@ -447,7 +466,7 @@ class HttpCheck::Worker {
             auto it = complaints_.find(site.name);
             if (it != complaints_.end()) {
                 if (it->second.release()) {
-                    o_.log_.info("site=\"{}\" url={}: recovered", site.name, site.url);
+                    o_.log_.info("site=\"{}\" url={}: recovered", site.name, redact_url(site.url));
                 }
                 complaints_.erase(it);
             }
@@ -455,7 +474,7 @@ class HttpCheck::Worker {
         }
         auto& c = complaints_[site.name];
         if (c.complain()) {
-            o_.log_.warn("site=\"{}\" url={}: {}: {}{}", site.name, site.url, r.error.value_or("error"),
+            o_.log_.warn("site=\"{}\" url={}: {}: {}{}", site.name, redact_url(site.url), r.error.value_or("error"),
                          r.error_detail.value_or(""),
                          c.suppressed() > 0 ? fmt::format(" ({} more failures since the last report)", c.suppressed())
                                             : "");

@@ -6,6 +6,7 @@
 
 #include <curl/curl.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -50,9 +51,12 @@ class HttpCheck final : public Source {
     Logger log_;
     std::mutex reload_mutex_;                       // guards config_ and workers_
     std::vector<std::unique_ptr<Worker>> workers_;  // alive during run()
+    std::atomic<std::int64_t> in_flight_{0};        // checks in flight across the workers
 };
 
 /// A UUIDv7 (RFC 9562): time-ordered, so ids sort by check start, and unique across agents.
 std::string make_check_id(Timestamp t, std::mt19937_64& rng);
+/// A generator whose whole state comes from std::random_device, for make_check_id.
+std::mt19937_64 seeded_rng();
 
 }  // namespace vigil::plugins::http_check

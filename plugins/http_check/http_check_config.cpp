@@ -12,6 +12,8 @@
 
 #include <fmt/core.h>
 
+#include "vigil/redact.hpp"
+
 #include "vigil/version.hpp"
 
 namespace vigil::plugins::http_check {
@@ -284,14 +286,14 @@ class SiteReader {
         CURLU* u = curl_url();
         CURLUcode rc = curl_url_set(u, CURLUPART_URL, url.c_str(), 0);
         if (rc != CURLUE_OK) {
-            error("url", fmt::format("invalid URL \"{}\": {}", url, curl_url_strerror(rc)));
+            error("url", fmt::format("invalid URL \"{}\": {}", redact_url(url), curl_url_strerror(rc)));
         } else {
             char* scheme = nullptr;
             curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
             std::string sc = scheme ? scheme : "";
             curl_free(scheme);
             if (sc != "http" && sc != "https") {
-                error("url", fmt::format("URL \"{}\" is not http:// or https://", url));
+                error("url", fmt::format("URL \"{}\" is not http:// or https://", redact_url(url)));
             }
         }
         curl_url_cleanup(u);

@@ -6,6 +6,8 @@
 #include <date/date.h>
 #include <fmt/core.h>
 
+#include "vigil/redact.hpp"
+
 namespace vigil::plugins::http_check {
 
 std::string_view to_string(ErrorKind kind) {
@@ -88,7 +90,8 @@ CheckRecord make_record(const Site& site, const Outcome& o, Timestamp started, d
                         std::string check_id, const std::string& agent, ErrorKind* kind_out) {
     CheckRecord r;
     r.name = site.name;
-    r.url = site.url;
+    // The record travels to Kafka and PostgreSQL: it keeps no password of the URL's.
+    r.url = redact_url(site.url);
     r.response_time = o.total_ms;
     r.timestamp = started;
     r.check_id = std::move(check_id);

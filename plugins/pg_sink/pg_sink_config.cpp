@@ -8,6 +8,8 @@
 
 #include <fmt/core.h>
 
+#include "vigil/redact.hpp"
+
 namespace vigil::plugins::pg_sink {
 
 const OptionSpec kOptions[] = {
@@ -72,11 +74,12 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& in
         char* err = nullptr;
         PQconninfoOption* parsed = PQconninfoParse(c.url.reveal().c_str(), &err);
         if (parsed == nullptr) {
-            // libpq's message names the bad part, never the password.
+            // libpq's message quotes the bad part, which may be the password: scrub it.
             std::string m = err != nullptr ? err : "cannot be parsed";
             while (!m.empty() && m.back() == '\n') {
                 m.pop_back();
             }
+            m = scrub_conninfo(std::move(m), c.url.reveal());
             diags.error(node.location_of("url"), node.path_of("url"), "not a libpq connection string: " + m);
         }
         PQfreemem(err);

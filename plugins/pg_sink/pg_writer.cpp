@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include "sqlstate.hpp"
+#include "vigil/redact.hpp"
 
 namespace vigil::plugins::pg_sink {
 
@@ -72,7 +73,8 @@ Status Writer::connect(std::vector<std::string>* missing) {
     const char* values[] = {config_.url.reveal().c_str(), config_.application_name.c_str(), "10", nullptr};
     conn_ = PQconnectdbParams(keys, values, 1);
     if (PQstatus(conn_) != CONNECTION_OK) {
-        auto message = chomp(PQerrorMessage(conn_));
+        // libpq may quote the connection string's bad part, the password included.
+        auto message = scrub_conninfo(chomp(PQerrorMessage(conn_)), config_.url.reveal());
         disconnect();
         return Status::error(fmt::format("cannot connect to PostgreSQL: {}", message));
     }
@@ -148,7 +150,8 @@ ChunkResult Writer::fail(const std::string& what, std::string message, const std
     ChunkResult out;
     out.retry = true;
     if (message.empty()) {
-        message = chomp(PQerrorMessage(conn_));  // the connection's own error: lost, reset, refused
+        // The connection's own error (lost, reset, refused), scrubbed as a connect error is.
+        message = scrub_conninfo(chomp(PQerrorMessage(conn_)), config_.url.reveal());
     }
     out.error = fmt::format("PostgreSQL {}: {}: {}{}", host_, what, message,
                             state.empty() ? "" : fmt::format(" (SQLSTATE {})", state));

@@ -81,6 +81,12 @@ std::vector<Broken> corpus() {
          "pipeline: p\nsource:\n  plugin: kafka_source\n  brokers: a:1\n  topics: [t]\n  group: g\n  session_timeout: 1s\n" +
              kSink,
          "7:20", "between 6s and 30m"},
+        {"pg_sink: a password libpq cannot decode (reported without it)",
+         "pipeline: p\n" + kSource + "sinks:\n  - plugin: pg_sink\n    url: \"postgresql://vigil:s3cr%zzet@127.0.0.1:1/db\"\n",
+         "7:10", "invalid percent-encoded token: \"***\""},
+        {"a value with a stray ${ (never echoed)",
+         "pipeline: p\n" + kSource + "sinks:\n  - plugin: kafka_sink\n    brokers: a:1\n    topic: t\n    security:\n"
+         "      protocol: SASL_SSL\n      username: u\n      password: \"hunter2${oops\"\n", "12:", "at character 8"},
         {"sites_file missing", "pipeline: p\nsource:\n  plugin: http_check\n  sites_file: /nonexistent/sites.yaml\n" + kSink,
          "4:15", "/nonexistent/sites.yaml"},
     };
@@ -106,4 +112,39 @@ TEST_CASE("badinput: every broken pipeline file gets its own located one-line er
         distinct.insert(first.substr(file.string().size()));
     }
     CHECK(distinct.size() == cases.size());  // each its own message
+}
+
+TEST_CASE("badinput: no password, token or cookie reaches an error or --check-config's output", "[badinput]") {
+    vigil::test::TempDir dir;
+    auto check_config = [&](const std::string& name, const std::string& yaml) {
+        auto file = dir.write(name, yaml);
+        return vigil::test::run({vigil::test::agent_binary().string(), "--check-config", "--pipeline", file.string()});
+    };
+    // Refused files: the secret is in the part each message is about.
+    for (const auto& yaml : {
+             "pipeline: p\n" + kSource + "sinks:\n  - plugin: pg_sink\n    url: \"postgresql://vigil:s3cr%zzet@h/db\"\n",
+             "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: \"ftp://ops:s3cr%zzet@x/\"}]\n" + kSink,
+             "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: \"http://ops:s3cr%zzet@[::1/\"}]\n" + kSink,
+             "pipeline: p\n" + kSource + "sinks:\n  - plugin: kafka_sink\n    brokers: a:1\n    topic: t\n    security:\n"
+             "      protocol: SASL_SSL\n      username: u\n      password: \"s3cr%zzet${\"\n",
+         }) {
+        auto r = check_config("refused.yaml", yaml);
+        INFO(yaml << "\nstderr:\n" << r.err);
+        CHECK(r.code == 78);
+        CHECK_FALSE(r.err.empty());
+        CHECK(r.err.find("zzet") == std::string::npos);
+    }
+    // An accepted file: its effective configuration keeps URLs' shapes, not their secrets.
+    auto r = check_config("ok.yaml",
+                          "pipeline: p\nsource:\n  plugin: http_check\n  sites:\n"
+                          "    - name: a\n      url: \"https://ops:s3cr3t-pw@shop.example/x?page=2&api_key=s3cr3t-key\"\n"
+                          "      headers: {Cookie: \"session=s3cr3t-cookie\", Authorization: \"Bearer s3cr3t-bearer\", "
+                          "Proxy-Authorization: \"Basic s3cr3t-proxy\", X-Api-Key: s3cr3t-header, Accept: text/html}\n" +
+                              kSink);
+    INFO(r.out << r.err);
+    CHECK(r.code == 0);
+    CHECK(r.out.find("https://ops:***@shop.example/x?page=2&api_key=***") != std::string::npos);
+    CHECK(r.out.find("Accept: text/html") != std::string::npos);
+    CHECK(r.out.find("s3cr3t") == std::string::npos);
+    CHECK(r.err.find("s3cr3t") == std::string::npos);
 }

@@ -40,8 +40,14 @@ int main(int argc, char** argv) {
                  "if anything was not delivered");
     MigrateOptions mo;
     auto* migrate = cli.add_subcommand("migrate", "Apply the SQL migrations (dbmate's format) to a PostgreSQL database");
-    migrate->add_option("--database-url", mo.database_url, "libpq URL of the database (default: $DATABASE_URL)")
-        ->type_name("URL");
+    auto* url_option = migrate->add_option("--database-url", mo.database_url,
+                                           "libpq URL of the database (default: $DATABASE_URL); visible in ps, so "
+                                           "prefer DATABASE_URL or --database-url-file")
+                           ->type_name("URL");
+    migrate->add_option("--database-url-file", mo.database_url_file,
+                        "File holding the libpq URL (for example a systemd credential)")
+        ->type_name("FILE")
+        ->excludes(url_option);
     migrate->add_option("--dir", mo.dir, "Directory of migrations (default: the installed ones)")->type_name("DIR");
     auto* status = migrate->add_flag("--status", mo.status, "List the migrations and whether each is applied");
     migrate->add_flag("--down", mo.down, "Roll back the most recently applied migration")->excludes(status);

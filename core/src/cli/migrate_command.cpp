@@ -7,18 +7,29 @@
 #include <fmt/core.h>
 
 #include "app/app.hpp"
+#include "config/secret_file.hpp"
 #include "vigil/migrate.hpp"
 
 namespace vigil::cli {
 
 int run_migrate(const MigrateOptions& options) {
     std::string url = options.database_url;
+    if (!options.database_url_file.empty()) {
+        std::string error;
+        auto content = config::read_secret_file(std::filesystem::current_path(), options.database_url_file, error);
+        if (!content) {
+            std::cerr << "agent migrate: error: --database-url-file: " << error << '\n';
+            return app::kExitUsage;
+        }
+        url = *content;
+    }
     if (url.empty()) {
         const char* env = std::getenv("DATABASE_URL");
         url = env != nullptr ? env : "";
     }
     if (url.empty()) {
-        std::cerr << "agent migrate: error: no database: pass --database-url URL or set DATABASE_URL\n";
+        std::cerr << "agent migrate: error: no database: set DATABASE_URL, or pass --database-url-file FILE "
+                     "(or --database-url URL)\n";
         return app::kExitUsage;
     }
     auto dir = options.dir.empty() ? migrate::default_dir() : options.dir;

@@ -7,7 +7,8 @@
 namespace vigil::cli {
 
 struct MigrateOptions {
-    std::string database_url;  // empty: $DATABASE_URL
+    std::string database_url;  // empty: database_url_file, else $DATABASE_URL
+    std::string database_url_file;
     std::filesystem::path dir;  // empty: vigil::migrate::default_dir()
     bool status = false;
     bool down = false;

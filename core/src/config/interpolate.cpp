@@ -54,7 +54,9 @@ std::optional<std::string> interpolate(std::string_view text, const Environment&
         }
         auto close = text.find('}', i + 2);
         if (close == std::string_view::npos) {
-            error = "unterminated \"${\" in \"" + std::string(text) + "\" (write $$ for a literal $)";
+            // The value is never echoed: it may be a password that merely holds a "${".
+            error = "unterminated \"${\" at character " + std::to_string(i + 1) +
+                    " of the value (write $$ for a literal $)";
             return std::nullopt;
         }
         std::string_view inner = text.substr(i + 2, close - i - 2);
@@ -65,8 +67,9 @@ std::optional<std::string> interpolate(std::string_view text, const Environment&
             fallback = inner.substr(sep + 2);
         }
         if (!valid_name(name)) {
-            error = "invalid variable name \"" + std::string(name) + "\" in \"${" +
-                    std::string(inner) + "}\"";
+            error = "invalid variable name in the \"${\" at character " + std::to_string(i + 1) +
+                    " of the value (a name is letters, digits and _, not starting with a digit; write $$ for a "
+                    "literal $)";
             return std::nullopt;
         }
         auto it = env.find(name);

@@ -5,13 +5,14 @@
 #include <cctype>
 
 #include "config/document.hpp"
+#include "vigil/redact.hpp"
 
 namespace vigil::config {
 
 bool looks_secret(std::string_view key) {
     std::string k(key);
     std::transform(k.begin(), k.end(), k.begin(), [](unsigned char c) { return std::tolower(c); });
-    for (const char* word : {"password", "secret", "token", "credential", "authorization", "key"}) {
+    for (const char* word : {"password", "secret", "token", "credential", "authorization", "cookie", "key"}) {
         if (k.find(word) != std::string::npos) {
             // "key" alone is too broad: ssl.key.location names a file, key_field a field.
             if (std::string_view(word) == "key" &&
@@ -45,7 +46,8 @@ void emit_raw(YAML::Emitter& out, const detail::Document& doc, const YAML::Node&
     } else if (node.IsScalar()) {
         std::string error;
         auto text = scalar_text(doc, node, error);
-        out << (redact ? std::string(Secret::kRedacted) : text.value_or(node.Scalar()));
+        // A URL keeps its shape but loses its password and secret query values.
+        out << (redact ? std::string(Secret::kRedacted) : redact_url(text.value_or(node.Scalar())));
     } else {
         out << YAML::Null;
     }

@@ -13,6 +13,8 @@
 
 #include <fmt/core.h>
 
+#include "vigil/redact.hpp"
+
 namespace vigil::migrate {
 
 namespace {
@@ -81,7 +83,9 @@ struct SessionImpl {
     Status open(const std::string& conninfo) {
         conn.reset(PQconnectdb(conninfo.c_str()));
         if (PQstatus(conn.get()) != CONNECTION_OK) {
-            return Status::error(fmt::format("cannot connect to the database: {}", trim_message(PQerrorMessage(conn.get()))));
+            // libpq may quote the connection string's bad part, the password included.
+            return Status::error(fmt::format("cannot connect to the database: {}",
+                                             scrub_conninfo(trim_message(PQerrorMessage(conn.get())), conninfo)));
         }
         Result quiet(PQexec(conn.get(), "SET client_min_messages = warning"));
         return Status::success();

@@ -11,6 +11,7 @@
 
 #include <fmt/core.h>
 
+#include "telemetry/process_metrics.hpp"
 #include "vigil/metrics.hpp"
 
 namespace vigil::telemetry {
@@ -65,7 +66,8 @@ MHD_Result handle(void* self, MHD_Connection* c, const char* url, const char* me
         return respond(c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET only\n", "text/plain");
     }
     if (std::strcmp(url, "/metrics") == 0) {
-        return respond(c, MHD_HTTP_OK, render_prometheus(), "text/plain; version=0.0.4; charset=utf-8");
+        return respond(c, MHD_HTTP_OK, render_prometheus() + render_process_metrics(),
+                       "text/plain; version=0.0.4; charset=utf-8");
     }
     if (std::strcmp(url, "/healthz") == 0) {
         return server->healthy() ? respond(c, MHD_HTTP_OK, "ok\n", "text/plain")
@@ -80,7 +82,10 @@ MetricsServer::~MetricsServer() { stop(); }
 
 Status MetricsServer::start(const ListenAddress& a) {
     sockaddr_storage addr{};
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    // epoll (MHD_USE_AUTO picks it on Linux), not select(): with a thousand checks in flight the
+    // process holds more than FD_SETSIZE descriptors, and select() cannot watch a socket numbered
+    // past 1,024, so libmicrohttpd would close such a scrape unanswered.
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
     auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
     auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
     if (inet_pton(AF_INET, a.host.c_str(), &v4->sin_addr) == 1) {

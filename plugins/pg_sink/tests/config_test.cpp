@@ -55,6 +55,15 @@ TEST_CASE("pg_sink: each refusal names the file, line, column and key", "[unit][
           "test.yaml:9:14: error: connections: must be between 1 and 64\n");
 }
 
+TEST_CASE("pg_sink: a URL libpq refuses is reported without the password it holds", "[unit][config]") {
+    // libpq's message quotes the bad token, here the password itself.
+    auto s = check("url: \"postgresql://vigil:s3cr%zzet@127.0.0.1:1/db\"\n");
+    CHECK(s->errors() == "test.yaml:2:6: error: url: not a libpq connection string: invalid percent-encoded token: "
+                         "\"***\"\n");
+    auto kv = check("url: \"host=h password='unterminated\"\n");
+    CHECK(kv->errors().find("unterminated") == std::string::npos);
+}
+
 TEST_CASE("pg_sink: a name is quoted as an identifier, schema-qualified names part by part", "[unit]") {
     using vigil::plugins::pg_sink::quote_identifier;
     CHECK(quote_identifier("metrics") == "\"metrics\"");

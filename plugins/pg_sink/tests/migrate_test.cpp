@@ -89,3 +89,25 @@ TEST_CASE("migrate: a failing migration names file:line and leaves the database 
     CHECK(bad_file.code == 1);
     CHECK_THAT(bad_file.err, Catch::Contains("003_nodown.sql: no \"-- migrate:up\" section"));
 }
+
+TEST_CASE("migrate: the URL comes from DATABASE_URL or --database-url-file, never needing argv", "[integration]") {
+    pg::TestDatabase db;
+    vigil::test::TempDir dir;
+    auto file = dir.write("url", db.url() + "\n");
+    auto from_file = run({vigil::test::agent_binary().string(), "migrate", "--database-url-file", file.string(), "--status"});
+    INFO(from_file.err);
+    CHECK(from_file.code == 0);
+    CHECK(from_file.out.find("Pending: 2") != std::string::npos);
+    auto from_env = run({vigil::test::agent_binary().string(), "migrate"}, {{"DATABASE_URL", db.url()}});
+    INFO(from_env.err);
+    CHECK(from_env.code == 0);
+    CHECK(tables(db.url()) == "metrics metrics_rejected schema_migrations ");
+    auto missing = run({vigil::test::agent_binary().string(), "migrate", "--database-url-file", (dir / "none").string()});
+    CHECK(missing.code == 64);
+    CHECK(missing.err.find("--database-url-file: cannot read secret file") != std::string::npos);
+    // libpq quotes the token it cannot decode: here, the password.
+    auto bad = run({vigil::test::agent_binary().string(), "migrate"},
+                   {{"DATABASE_URL", "postgresql://vigil:s3cr%zzet@127.0.0.1:1/db"}});
+    CHECK(bad.code == 1);
+    CHECK(bad.err == "agent migrate: error: cannot connect to the database: invalid percent-encoded token: \"***\"\n");
+}
