@@ -61,7 +61,8 @@ constexpr auto kStopPoll = std::chrono::milliseconds(100);
 const ErrorKind kKinds[] = {ErrorKind::None, ErrorKind::Dns, ErrorKind::Connect, ErrorKind::Tls,
                             ErrorKind::Timeout, ErrorKind::Http, ErrorKind::Regex,
                             ErrorKind::TooManyRedirects, ErrorKind::Reset, ErrorKind::BodyTooLarge,
-                            ErrorKind::Other};
+                            ErrorKind::Other, ErrorKind::Redirect};
+static_assert(std::size(kKinds) == kErrorKinds);
 }  // namespace
 
 // Finished batches on their way to the pipeline: workers push, one thread emits. emit() may
@@ -419,6 +420,17 @@ class HttpCheck::Worker {
             Transfer* t = nullptr;
             curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
             CURLcode code = m->data.result;
+            CURL* easy = m->easy_handle;
+            switch (t->next_hop(code)) {
+                case Transfer::Next::Follow:
+                    curl_multi_remove_handle(multi_, easy);
+                    curl_multi_add_handle(multi_, easy);
+                    continue;
+                case Transfer::Next::TooMany: code = CURLE_TOO_MANY_REDIRECTS; break;
+                case Transfer::Next::TimedOut: code = CURLE_OPERATION_TIMEDOUT; break;
+                case Transfer::Next::Refused:
+                case Transfer::Next::Done: break;
+            }
             finish(t, code);
         }
     }
@@ -515,7 +527,7 @@ class HttpCheck::Worker {
     Counter& overruns_;
     Counter& skipped_;
     Gauge& in_flight_gauge_;
-    Counter* results_[11] = {};
+    Counter* results_[kErrorKinds] = {};
     Histogram& duration_;
     Histogram& lag_;
 

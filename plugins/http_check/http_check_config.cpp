@@ -42,6 +42,8 @@ const char* const kFamilies[] = {"any", "ipv4", "ipv6", nullptr};
      .description = "Follow 3xx redirects; the record's status is the final one's"},                 \
     {.key = "max_redirects", .type = OptionType::Int, .default_value = DEFAULT("10"), .description =  \
          "Redirects followed before the check is error=too_many_redirects"},                          \
+    {.key = "allow_downgrade", .type = OptionType::Bool, .default_value = DEFAULT("false"),           \
+     .description = "Follow a redirect from https to plain http (refused otherwise: error=redirect)"}, \
     {.key = "verify_tls", .type = OptionType::Bool, .default_value = DEFAULT("true"), .description =  \
          "Verify the server's certificate chain and host name"},                                      \
     {.key = "ca_file", .type = OptionType::String, .description =                                     \
@@ -109,7 +111,7 @@ bool Site::same_as(const Site& o) const {
     return name == o.name && url == o.url && regex_text == o.regex_text && interval == o.interval &&
            timeout == o.timeout && method == o.method && headers == o.headers && body == o.body &&
            expect_status.ranges == o.expect_status.ranges && follow_redirects == o.follow_redirects &&
-           max_redirects == o.max_redirects && verify_tls == o.verify_tls && ca_file == o.ca_file &&
+           max_redirects == o.max_redirects && allow_downgrade == o.allow_downgrade && verify_tls == o.verify_tls && ca_file == o.ca_file &&
            ip_family == o.ip_family && max_body == o.max_body && user_agent == o.user_agent;
 }
 
@@ -252,6 +254,7 @@ class SiteReader {
         if (s.max_redirects < 0 || s.max_redirects > 100) {
             error("max_redirects", fmt::format("must be between 0 and 100, got {}", s.max_redirects));
         }
+        s.allow_downgrade = from("allow_downgrade").get_bool("allow_downgrade");
         s.verify_tls = from("verify_tls").get_bool("verify_tls");
         if (from("ca_file").has("ca_file")) {
             const auto& n = from("ca_file");
@@ -263,7 +266,12 @@ class SiteReader {
         auto family = from("ip_family").get_string("ip_family");
         s.ip_family = family == "ipv4" ? IpFamily::V4 : family == "ipv6" ? IpFamily::V6 : IpFamily::Any;
         s.max_body = from("max_body").get_size("max_body");
-        if (s.max_body == 0) {
+        // Each check in flight may hold up to max_body in memory (when a regex needs the body):
+        // a thousand checks at the cap is already 64 GiB of address space to plan for.
+        constexpr std::uint64_t kMaxBodyCap = 64ull << 20;
+        if (s.max_body > kMaxBodyCap) {
+            error("max_body", fmt::format("must be at most 64MiB, got {}", format_size(s.max_body)));
+        } else if (s.max_body == 0) {
             error("max_body", "must be more than 0");
         }
         s.user_agent = from("user_agent").get_string("user_agent");

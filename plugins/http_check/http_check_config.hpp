@@ -43,6 +43,7 @@ struct Site {
     StatusSet expect_status;
     bool follow_redirects = true;
     long max_redirects = 10;
+    bool allow_downgrade = false;  // follow a redirect from https to http
     bool verify_tls = true;
     std::string ca_file;
     IpFamily ip_family = IpFamily::Any;

@@ -23,6 +23,7 @@ std::string_view to_string(ErrorKind kind) {
         case ErrorKind::Reset: return "reset";
         case ErrorKind::BodyTooLarge: return "body_too_large";
         case ErrorKind::Other: return "other";
+        case ErrorKind::Redirect: return "redirect";
     }
     return "other";
 }
@@ -135,7 +136,10 @@ CheckRecord make_record(const Site& site, const Outcome& o, Timestamp started, d
         r.regex_check = regex_matched;
     }
 
-    if (kind != ErrorKind::None) {
+    if (kind == ErrorKind::None && !o.redirect_refused.empty()) {
+        kind = ErrorKind::Redirect;
+        r.error_detail = "refused " + o.redirect_refused;
+    } else if (kind != ErrorKind::None) {
         r.error_detail = o.curl_error.empty() ? std::string(curl_easy_strerror(code)) : o.curl_error;
     } else if (!site.expect_status.contains(static_cast<int>(o.status))) {
         kind = ErrorKind::Http;

@@ -14,7 +14,8 @@
 
 namespace vigil::plugins::http_check {
 
-enum class ErrorKind { None, Dns, Connect, Tls, Timeout, Http, Regex, TooManyRedirects, Reset, BodyTooLarge, Other };
+enum class ErrorKind { None, Dns, Connect, Tls, Timeout, Http, Regex, TooManyRedirects, Reset, BodyTooLarge, Other, Redirect };
+inline constexpr int kErrorKinds = 12;
 
 /// The record's snake_case name: "dns", "too_many_redirects"...; empty for None.
 std::string_view to_string(ErrorKind kind);
@@ -40,6 +41,7 @@ struct Outcome {
     std::string http_version;    // "1.1", "2", "3"; empty when no response
     std::string remote_ip;
     std::optional<Timestamp> tls_not_after;
+    std::string redirect_refused;  // why a redirect was not followed; empty if none was refused
 };
 
 /// Builds the record of one check. Precedence of errors: transport (curl) first, then status,

@@ -2,11 +2,15 @@
 #include "transfer.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <strings.h>
 
 #include <fmt/core.h>
+
+#include "vigil/redact.hpp"
 
 namespace vigil::plugins::http_check {
 
@@ -17,14 +21,20 @@ namespace {
 std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
     auto* t = static_cast<Transfer*>(user);
     std::size_t len = size * n;
-    std::uint64_t room = t->site->max_body - std::min<std::uint64_t>(t->site->max_body, t->body.size());
+    std::uint64_t room = t->site->max_body - std::min<std::uint64_t>(t->site->max_body, t->received);
+    // Only a regex reads the body: without one it is counted, not kept.
+    bool keep = t->site->regex != nullptr;
     t->received += len;
     if (len > room) {
-        t->body.append(data, static_cast<std::size_t>(room));
+        if (keep) {
+            t->body.append(data, static_cast<std::size_t>(room));
+        }
         t->truncated = true;
         return 0;
     }
-    t->body.append(data, len);
+    if (keep) {
+        t->body.append(data, len);
+    }
     return len;
 }
 
@@ -38,12 +48,36 @@ double ms(CURL* easy, CURLINFO info) {
 // 1.078 does not print as 1.0779999999999999.
 double whole_us(double ms_value) { return std::round(ms_value * 1000.0) / 1000.0; }
 
+// scheme://host:port, lower case, the port made explicit: what "same origin" compares.
+std::string origin_of(const std::string& url) {
+    CURLU* u = curl_url();
+    std::string out;
+    if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
+        char *scheme = nullptr, *host = nullptr, *port = nullptr;
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+        curl_url_get(u, CURLUPART_HOST, &host, 0);
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+        if (scheme != nullptr && host != nullptr && port != nullptr) {
+            out = fmt::format("{}://{}:{}", scheme, host, port);
+            std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+        }
+        curl_free(scheme);
+        curl_free(host);
+        curl_free(port);
+    }
+    curl_url_cleanup(u);
+    return out;
+}
+
+bool starts_with_nocase(const std::string& s, const char* prefix) {
+    return strncasecmp(s.c_str(), prefix, std::strlen(prefix)) == 0;
+}
+
 }  // namespace
 
 Transfer::~Transfer() {
-    if (headers != nullptr) {
-        curl_slist_free_all(headers);
-    }
+    curl_slist_free_all(headers);
+    curl_slist_free_all(bare);
 }
 
 void Transfer::reset() {
@@ -52,17 +86,22 @@ void Transfer::reset() {
     body.clear();
     received = 0;
     truncated = false;
-    if (headers != nullptr) {
-        curl_slist_free_all(headers);
-        headers = nullptr;
-    }
+    curl_slist_free_all(headers);
+    headers = nullptr;
+    curl_slist_free_all(bare);
+    bare = nullptr;
     errbuf[0] = '\0';
+    hops = 0;
+    earlier_ms = 0;
+    url.clear();
+    refused.clear();
 }
 
 void Transfer::configure(CURL* handle) {
     easy = handle;
     const Site& s = *site;
-    curl_easy_setopt(easy, CURLOPT_URL, s.url.c_str());
+    url = s.url;
+    curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
     curl_easy_setopt(easy, CURLOPT_PRIVATE, this);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, this);
@@ -71,11 +110,8 @@ void Transfer::configure(CURL* handle) {
     auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(s.timeout).count();
     // Bounds the whole check, connect and redirects included.
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<long long>(1, timeout_ms)));
-    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, s.follow_redirects ? 1L : 0L);
-    curl_easy_setopt(easy, CURLOPT_MAXREDIRS, s.max_redirects);
-    // A redirect may not lead to file://, ldap:// or anything else curl speaks.
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);  // next_hop() follows
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, s.verify_tls ? 1L : 0L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, s.verify_tls ? 2L : 0L);
     if (!s.ca_file.empty()) {
@@ -101,6 +137,7 @@ void Transfer::configure(CURL* handle) {
     // instead of holding an idle keep-alive slot for us until we hang up.
     if (!has_connection) {
         headers = curl_slist_append(headers, "Connection: close");
+        bare = curl_slist_append(bare, "Connection: close");
     }
     if (headers != nullptr) {
         curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
@@ -114,7 +151,66 @@ void Transfer::configure(CURL* handle) {
         curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(s.body->size()));
         curl_easy_setopt(easy, CURLOPT_POSTFIELDS, s.body->data());
     }
-    body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(s.max_body, 16 * 1024)));
+    if (s.regex) {
+        body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(s.max_body, 16 * 1024)));
+    }
+}
+
+Transfer::Next Transfer::next_hop(CURLcode code) {
+    const Site& s = *site;
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    bool redirect = status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+    char* location = nullptr;
+    if (code != CURLE_OK || !s.follow_redirects || !redirect ||
+        curl_easy_getinfo(easy, CURLINFO_REDIRECT_URL, &location) != CURLE_OK || location == nullptr) {
+        return Next::Done;
+    }
+    std::string target = location;
+    if (hops >= s.max_redirects) {
+        std::snprintf(errbuf, sizeof errbuf, "Maximum (%ld) redirects followed", s.max_redirects);
+        return Next::TooMany;
+    }
+    if (!starts_with_nocase(target, "http://") && !starts_with_nocase(target, "https://")) {
+        refused = fmt::format("{} to {}: not http:// or https://", status, redact_url(target));
+        return Next::Refused;
+    }
+    if (starts_with_nocase(url, "https://") && starts_with_nocase(target, "http://") && !s.allow_downgrade) {
+        refused = fmt::format("{} from https to {}: a downgrade to plain http (allow_downgrade: false)", status,
+                              redact_url(target));
+        return Next::Refused;
+    }
+    double this_hop = ms(easy, CURLINFO_TOTAL_TIME_T);
+    auto budget_ms = static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(s.timeout).count());
+    if (earlier_ms + this_hop >= budget_ms) {
+        std::snprintf(errbuf, sizeof errbuf, "Operation timed out after %.0f milliseconds, following redirects",
+                      earlier_ms + this_hop);
+        return Next::TimedOut;
+    }
+    earlier_ms += this_hop;
+    ++hops;
+    bool same_origin = origin_of(target) == origin_of(s.url);
+    // Browsers' rule (Fetch): 303 turns into GET; so do 301 and 302, which for a monitor also
+    // keeps a DELETE or PUT from repeating at a second address. 307 and 308 keep the method.
+    bool to_get = status != 307 && status != 308 && s.method != "HEAD";
+    url = std::move(target);
+    curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max(1.0, budget_ms - earlier_ms)));
+    curl_easy_setopt(easy, CURLOPT_CERTINFO, starts_with_nocase(url, "https://") ? 1L : 0L);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, same_origin ? headers : bare);
+    if (to_get) {
+        curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, nullptr);
+        curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    } else if (s.body && !same_origin) {
+        // The method stays, its body does not leave the site's origin.
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(0));
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, "");
+    }
+    body.clear();
+    received = 0;
+    truncated = false;
+    errbuf[0] = '\0';
+    return Next::Follow;
 }
 
 Outcome Transfer::outcome(CURLcode code) const {
@@ -125,10 +221,10 @@ Outcome Transfer::outcome(CURLcode code) const {
     o.truncated = truncated;
     o.body = body;
     o.body_bytes = static_cast<std::int64_t>(std::min<std::uint64_t>(received, site->max_body));
-    o.total_ms = ms(easy, CURLINFO_TOTAL_TIME_T);
+    o.total_ms = earlier_ms + ms(easy, CURLINFO_TOTAL_TIME_T);
+    o.redirect_refused = refused;
     // curl's phase times are cumulative from the start of the last request; turn them into
     // durations of each phase. A phase not reached reads 0.
-    double redirect = ms(easy, CURLINFO_REDIRECT_TIME_T);
     double dns = ms(easy, CURLINFO_NAMELOOKUP_TIME_T);
     double connect = ms(easy, CURLINFO_CONNECT_TIME_T);
     double tls = ms(easy, CURLINFO_APPCONNECT_TIME_T);
@@ -136,12 +232,11 @@ Outcome Transfer::outcome(CURLcode code) const {
     auto since = [](double later, double earlier) {
         return later > 0 ? whole_us(std::max(0.0, later - earlier)) : 0.0;
     };
-    double base = redirect > 0 && dns >= redirect ? redirect : 0;
-    o.dns_ms = since(dns, base);
+    o.dns_ms = since(dns, 0);
     o.connect_ms = since(connect, dns);
     o.tls_ms = since(tls, connect);
     o.ttfb_ms = since(first_byte, tls > 0 ? tls : connect);
-    curl_easy_getinfo(easy, CURLINFO_REDIRECT_COUNT, &o.redirects);
+    o.redirects = hops;
     long version = 0;
     curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &version);
     switch (version) {

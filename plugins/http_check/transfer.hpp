@@ -23,8 +23,23 @@ struct Transfer {
     std::string body;
     std::uint64_t received = 0;
     bool truncated = false;
-    curl_slist* headers = nullptr;
+    curl_slist* headers = nullptr;   // the site's headers: sent to its own origin only
+    curl_slist* bare = nullptr;      // what every hop gets (Connection: close)
     char errbuf[CURL_ERROR_SIZE] = {};
+    // Redirects, followed here rather than by curl, which would send custom headers and the body
+    // to any origin, repeat PUT or DELETE on every hop and follow https to http.
+    int hops = 0;
+    double earlier_ms = 0;        // the total time of the hops before this one
+    std::string url;              // of the request in flight
+    std::string refused;          // why a redirect was not followed (error=redirect), or empty
+
+    enum class Next {
+        Done,      // a final response or a transport error: finish the check
+        Follow,    // the handle is set up for the next hop: add it again
+        Refused,   // a redirect the site's options forbid: finish with error=redirect
+        TooMany,   // past max_redirects: finish with error=too_many_redirects
+        TimedOut,  // the timeout passed between hops: finish with error=timeout
+    };
 
     Transfer() = default;
     Transfer(const Transfer&) = delete;
@@ -36,6 +51,11 @@ struct Transfer {
     void configure(CURL* handle);
     /// Clears the check's state (keeping the body buffer's capacity) for reuse.
     void reset();
+    /// After curl reported a request done with `code`: whether the check goes on to a redirect's
+    /// target, with the method, body and headers a browser would send there (301/302/303 turn
+    /// into GET; 307/308 keep the method; the body and the site's headers go to its own origin
+    /// only; https to http is refused unless allow_downgrade).
+    Next next_hop(CURLcode code);
     /// curl's measurements and our body, once curl reported the transfer done with `code`.
     Outcome outcome(CURLcode code) const;
 };

@@ -177,3 +177,11 @@ TEST_CASE("http_check: 1,000 sites over 3 shards are covered exactly once", "[un
     }
     CHECK(smallest > 280);  // a fair split: no shard gets much less than a third
 }
+
+TEST_CASE("http_check: max_body is capped at 64MiB", "[unit][config]") {
+    auto s = vigil::test::check_section("plugin: http_check\nmax_body: 65MiB\nsites: [{name: a, url: \"http://x/\"}]\n",
+                                        kOptions, vigil::PluginKind::Source);
+    REQUIRE_FALSE(s->diags.has_errors());
+    CHECK_FALSE(parse_config(s->node, s->diags));
+    CHECK(s->errors() == "test.yaml:2:11: error: max_body: must be at most 64MiB, got 65MiB\n");
+}

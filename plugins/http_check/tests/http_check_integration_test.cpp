@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // http_check against real HTTP servers on 127.0.0.1 (scripts/fixture-sites, started here).
 #include <catch2/catch.hpp>
+#include <fmt/core.h>
 #include <rapidjson/document.h>
 
 #include <csignal>
@@ -157,6 +158,112 @@ TEST_CASE("http_check: statuses, regexes, delays and transport errors against re
     CHECK(r["head"].ok == true);
     CHECK(r["head"].body_bytes == 0);
     CHECK(r["post"].ok == true);
+}
+
+namespace {
+// What the fixture's /record/<name> received: method, headers and body of each request.
+struct Received {
+    std::string method, body;
+    std::map<std::string, std::string> headers;  // lower-case names
+};
+std::vector<Received> received(const std::string& name) {
+    auto page = vigil::test::run({"/usr/bin/curl", "-sS", fixture().url("/received/" + name)});
+    rapidjson::Document d;
+    d.Parse(page.out.c_str());
+    std::vector<Received> out;
+    if (!d.IsArray()) {
+        return out;
+    }
+    for (const auto& r : d.GetArray()) {
+        Received one{r["method"].GetString(), r["body"].GetString(), {}};
+        for (const auto& h : r["headers"].GetObject()) {
+            std::string key = h.name.GetString();
+            std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
+            one.headers[key] = h.value.GetString();
+        }
+        out.push_back(std::move(one));
+    }
+    return out;
+}
+std::string escape(const std::string& url) {
+    std::string out;
+    for (unsigned char c : url) {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_') {
+            out += static_cast<char>(c);
+        } else {
+            out += fmt::format("%{:02X}", c);
+        }
+    }
+    return out;
+}
+}  // namespace
+
+TEST_CASE("http_check: redirects carry the site's headers and body to its own origin only, as browsers do",
+          "[integration]") {
+    const auto& f = fixture();
+    // Two origins of one fixture: 127.0.0.1:<port> (the site's) and localhost:<port> (another).
+    auto other = [&](const std::string& name) { return "http://localhost:" + std::to_string(f.http) + "/record/" + name; };
+    auto own = [&](const std::string& name) { return f.url("/record/" + name); };
+    auto to = [&](int code, const std::string& target) { return f.url("/to/" + std::to_string(code) + "?url=" + escape(target)); };
+    std::string secret = "method: POST, body: 'the-body', headers: {X-Api-Key: k1, Authorization: 'Bearer t1', Cookie: c=1}";
+    auto r = check_once("plugin: http_check\ntimeout: 3s\nca_file: " + f.ca_file + "\nsites:\n" +
+                        site("cross-307", to(307, other("cross-307")), secret) +
+                        site("same-307", to(307, own("same-307")), secret) +
+                        site("cross-302", to(302, other("cross-302")), secret) +
+                        site("put-303", to(303, own("put-303")), "method: PUT, body: 'b'") +
+                        site("delete-302", to(302, own("delete-302")), "method: DELETE") +
+                        site("delete-308", to(308, other("delete-308")), "method: DELETE, headers: {X-Api-Key: k2}") +
+                        site("down", f.tls("/to/302?url=" + escape(own("down"))), "") +
+                        site("down-allowed", f.tls("/to/302?url=" + escape(own("down-allowed"))), "allow_downgrade: true") +
+                        site("not-http", to(302, "ftp://127.0.0.1/x"), "") +
+                        site("no-follow", to(302, own("no-follow")), "follow_redirects: false"));
+    REQUIRE(r.size() == 10);
+    for (const char* name : {"cross-307", "same-307", "cross-302", "put-303", "delete-302", "delete-308", "down-allowed"}) {
+        INFO(name << ": " << r[name].error.value_or("") << " " << r[name].error_detail.value_or(""));
+        CHECK(r[name].ok == true);
+        CHECK(r[name].redirects == 1);
+        CHECK(r[name].status_code == 200);
+        REQUIRE(received(name).size() == 1);
+    }
+    // 307 keeps the method; another origin gets neither the body nor any of the site's headers.
+    auto cross = received("cross-307")[0];
+    CHECK(cross.method == "POST");
+    CHECK(cross.body.empty());
+    CHECK(cross.headers.count("x-api-key") == 0);
+    CHECK(cross.headers.count("authorization") == 0);
+    CHECK(cross.headers.count("cookie") == 0);
+    CHECK(cross.headers.count("user-agent") == 1);
+    // The site's own origin gets them all again.
+    auto same = received("same-307")[0];
+    CHECK(same.method == "POST");
+    CHECK(same.body == "the-body");
+    CHECK(same.headers["x-api-key"] == "k1");
+    CHECK(same.headers["authorization"] == "Bearer t1");
+    // 301/302/303 continue as GET without the body; a DELETE is not repeated elsewhere.
+    auto c302 = received("cross-302")[0];
+    CHECK(c302.method == "GET");
+    CHECK(c302.body.empty());
+    CHECK(c302.headers.count("x-api-key") == 0);
+    CHECK(received("put-303")[0].method == "GET");
+    CHECK(received("put-303")[0].body.empty());
+    CHECK(received("delete-302")[0].method == "GET");
+    // 308 keeps DELETE, but not the header, at the other origin.
+    CHECK(received("delete-308")[0].method == "DELETE");
+    CHECK(received("delete-308")[0].headers.count("x-api-key") == 0);
+    // https to http is refused unless allowed, and nothing reaches the http side.
+    CHECK(r["down"].ok == false);
+    CHECK(r["down"].error == "redirect");
+    CHECK(r["down"].status_code == 302);
+    CHECK_THAT(r["down"].error_detail.value_or(""), Catch::Contains("from https to http://127.0.0.1:") &&
+                                                       Catch::Contains("allow_downgrade"));
+    CHECK(received("down").empty());
+    CHECK(r["not-http"].error == "redirect");
+    CHECK_THAT(r["not-http"].error_detail.value_or(""), Catch::Contains("not http:// or https://"));
+    // Not followed: the 302 is the answer, and within the default 200-399.
+    CHECK(r["no-follow"].ok == true);
+    CHECK(r["no-follow"].status_code == 302);
+    CHECK(r["no-follow"].redirects == 0);
+    CHECK(received("no-follow").empty());
 }
 
 TEST_CASE("http_check: a 50 MiB body is cut at max_body and memory stays flat", "[integration]") {
