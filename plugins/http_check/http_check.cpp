@@ -226,6 +226,10 @@ class HttpCheck::Worker {
             }
             collect();
             flush(false);
+            if (auto steady = std::chrono::steady_clock::now(); steady >= next_digest_tick_) {
+                o_.digest_.tick(steady);
+                next_digest_tick_ = steady + std::chrono::seconds(1);
+            }
             if (once_ && once_queue_.empty() && active_.empty()) {
                 break;
             }
@@ -315,6 +319,7 @@ class HttpCheck::Worker {
         }
         for (auto it = by_name_.begin(); it != by_name_.end();) {
             if (wanted.count(it->first) == 0) {
+                failing_.erase(it->first);
                 sched_.remove(it->second);
                 sites_.erase(it->second);
                 it = by_name_.erase(it);
@@ -444,7 +449,7 @@ class HttpCheck::Worker {
         results_[static_cast<int>(kind)]->inc();
         duration_.observe(r.response_time / 1000.0);
         lag_.observe(std::max(0.0, lag_ms) / 1000.0);
-        complain(*t->site, r);
+        note(*t->site, r);
         if (pending_.empty()) {
             pending_since_ = std::chrono::steady_clock::now();
         }
@@ -471,26 +476,23 @@ class HttpCheck::Worker {
         spare_.emplace_back(t);
     }
 
-    // One line when a site starts failing, then with backoff while it keeps failing, and one
-    // when it recovers (collectd's c_complain).
-    void complain(const Site& site, const CheckRecord& r) {
+    // Each check's failure at debug level (the record carries it); the digest logs a summary
+    // at most once a minute. `failing_` knows which sites changed state.
+    void note(const Site& site, const CheckRecord& r) {
         if (r.ok.value_or(false)) {
-            auto it = complaints_.find(site.name);
-            if (it != complaints_.end()) {
-                if (it->second.release()) {
-                    o_.log_.info("site=\"{}\" url={}: recovered", site.name, redact_url(site.url));
-                }
-                complaints_.erase(it);
+            bool recovered = failing_.erase(site.name) > 0;
+            if (recovered) {
+                o_.log_.debug("site=\"{}\" url={}: recovered", site.name, redact_url(site.url));
             }
+            o_.digest_.succeeded(recovered);
             return;
         }
-        auto& c = complaints_[site.name];
-        if (c.complain()) {
-            o_.log_.warn("site=\"{}\" url={}: {}: {}{}", site.name, redact_url(site.url), r.error.value_or("error"),
-                         r.error_detail.value_or(""),
-                         c.suppressed() > 0 ? fmt::format(" ({} more failures since the last report)", c.suppressed())
-                                            : "");
+        bool started = failing_.insert(site.name).second;
+        if (o_.log_.enabled(LogLevel::Debug)) {
+            o_.log_.debug("site=\"{}\" url={}: {}: {}", site.name, redact_url(site.url), r.error.value_or("error"),
+                          r.error_detail.value_or(""));
         }
+        o_.digest_.failed(site.name, site.url, r.error.value_or("error"), r.error_detail.value_or(""), started);
     }
 
     void flush(bool force) {
@@ -541,7 +543,8 @@ class HttpCheck::Worker {
     std::unordered_map<std::string, Scheduler::SiteId> by_name_;
     std::unordered_set<std::string> running_;
     std::unordered_set<Transfer*> active_;
-    std::unordered_map<std::string, Complaint> complaints_;
+    std::unordered_set<std::string> failing_;  // sites whose last check failed
+    std::chrono::steady_clock::time_point next_digest_tick_{};
     std::vector<CURL*> pool_;
     std::vector<std::unique_ptr<Transfer>> spare_;
     std::deque<Scheduler::SiteId> once_queue_;
@@ -552,7 +555,8 @@ class HttpCheck::Worker {
 };
 
 HttpCheck::HttpCheck(Config config, std::string instance, std::string agent, Logger log)
-    : config_(std::move(config)), instance_(std::move(instance)), agent_(std::move(agent)), log_(std::move(log)) {}
+    : config_(std::move(config)), instance_(std::move(instance)), agent_(std::move(agent)), log_(std::move(log)),
+      digest_(log_) {}
 
 HttpCheck::~HttpCheck() = default;
 
@@ -600,6 +604,7 @@ Status HttpCheck::run(Emitter& out, const StopToken& stop, const RunOptions& opt
         t.join();
     }
     outbox.close();
+    digest_.flush();
     std::lock_guard lock(reload_mutex_);
     workers_.clear();
     return Status::success();

@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "failure_digest.hpp"
 #include "http_check_config.hpp"
 #include "schedule.hpp"
 #include "transfer.hpp"
@@ -52,6 +53,7 @@ class HttpCheck final : public Source {
     std::mutex reload_mutex_;                       // guards config_ and workers_
     std::vector<std::unique_ptr<Worker>> workers_;  // alive during run()
     std::atomic<std::int64_t> in_flight_{0};        // checks in flight across the workers
+    FailureDigest digest_;                          // the workers' failed checks, summarised
 };
 
 /// A UUIDv7 (RFC 9562): time-ordered, so ids sort by check start, and unique across agents.

@@ -485,3 +485,45 @@ TEST_CASE("http_check: while the pipeline takes nothing, the slots that pass are
     CHECK(counted);
     CHECK(still_stuck);
 }
+
+TEST_CASE("http_check: failed checks are summarised at most once a minute, each one only at debug level",
+          "[integration]") {
+    const auto& f = fixture();
+    vigil::test::TempDir dir;
+    auto refused = "http://127.0.0.1:" + std::to_string(f.refused) + "/";
+    std::string sites;
+    for (int i = 0; i < 100; ++i) {
+        sites += "    - {name: r" + std::to_string(i) + ", url: \"" + refused + "?token=s3cr3t\"}\n";
+    }
+    auto run_for = [&](const std::string& level, std::size_t records) {
+        auto out = dir / ("out-" + level + ".jsonl");
+        auto p = dir.write("p-" + level + ".yaml", "pipeline: quiet\nlog: {level: " + level + "}\nsource:\n"
+                           "  plugin: http_check\n  interval: 200ms\n  sites:\n" + sites +
+                           "    - {name: up, url: \"" + f.url("/ok") + "\"}\n"
+                           "sinks:\n  - plugin: stdout_sink\n    path: " + out.string() + "\n");
+        vigil::test::Child agent({vigil::test::agent_binary().string(), "--pipeline", p.string()});
+        REQUIRE(vigil::test::wait_until([&] { return vigil::test::read_lines(out).size() >= records; }, 30s));
+        agent.signal(SIGTERM);
+        CHECK(agent.wait(20s) == 0);
+        return agent.err();
+    };
+    auto count = [](const std::string& text, const std::string& what) {
+        std::size_t n = 0;
+        for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+        return n;
+    };
+    // 1,000 failed checks or more: one warning when they began, one summary at stop.
+    auto err = run_for("info", 1100);
+    INFO(err);
+    CHECK(count(err, " warning [http_check.0] ") == 2);
+    CHECK(count(err, " warning [http_check.0] 1 of ") == 1);
+    CHECK_THAT(err, Catch::Contains("site(s) started failing; for example site=\"r"));
+    CHECK_THAT(err, Catch::Contains("checks failed in the last "));
+    CHECK_THAT(err, Catch::Contains(" (connect "));
+    CHECK_THAT(err, Catch::Contains("?token=***: connect: "));
+    CHECK(err.find("s3cr3t") == std::string::npos);
+    // At debug level each failed check has its line again.
+    auto debug = run_for("debug", 300);
+    CHECK(count(debug, " debug [http_check.0] site=\"r") >= 200);
+    CHECK(debug.find("s3cr3t") == std::string::npos);
+}

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+// Failed checks are data (the record carries each), not log lines: a million refusing sites
+// once wrote 410,440 warnings in 74 s. Workers tell the digest each check's outcome; it logs one
+// warning at most once a minute per instance (failures by error kind, a few example sites, the
+// sites that started failing or recovered), the first as soon as failures begin.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "vigil/log.hpp"
+
+namespace vigil::plugins::http_check {
+
+class FailureDigest {
+  public:
+    using Clock = std::chrono::steady_clock;
+    static constexpr std::size_t kExamples = 3;
+
+    explicit FailureDigest(Logger log, Clock::duration period = std::chrono::minutes(1))
+        : log_(std::move(log)), period_(period) {}
+
+    /// One finished check. `started_failing`/`recovered`: it changed the site's state.
+    /// `url` as configured: redacted here, for the few examples kept.
+    void failed(const std::string& site, std::string_view url, std::string_view kind, std::string_view detail,
+                bool started_failing, Clock::time_point now = Clock::now());
+    void succeeded(bool recovered, Clock::time_point now = Clock::now());
+    /// Logs what accumulated if the period has passed since the last report (call it often).
+    void tick(Clock::time_point now = Clock::now());
+    /// Logs whatever accumulated, now (at stop).
+    void flush();
+
+  private:
+    void report_locked(Clock::time_point now);
+
+    Logger log_;
+    Clock::duration period_;
+    std::mutex mutex_;
+    Clock::time_point last_report_{};
+    bool reported_ = false;
+    std::uint64_t checks_ = 0, failures_ = 0, started_failing_ = 0, recovered_ = 0;
+    std::map<std::string, std::uint64_t, std::less<>> by_kind_;
+    std::vector<std::string> examples_;
+};
+
+}  // namespace vigil::plugins::http_check
