@@ -256,6 +256,17 @@ class SiteReader {
         }
         s.allow_downgrade = from("allow_downgrade").get_bool("allow_downgrade");
         s.verify_tls = from("verify_tls").get_bool("verify_tls");
+        if (!s.verify_tls && warned_.insert(from("verify_tls").path_of("verify_tls")).second) {
+            const auto& n = from("verify_tls");
+            diags_.warning(n.location_of("verify_tls"), n.path_of("verify_tls"),
+                           "certificates and host names are not verified: a check passes against any server "
+                           "that answers in the site's name (prefer ca_file for a private CA)");
+        }
+        if (s.allow_downgrade && warned_.insert(from("allow_downgrade").path_of("allow_downgrade")).second) {
+            const auto& n = from("allow_downgrade");
+            diags_.warning(n.location_of("allow_downgrade"), n.path_of("allow_downgrade"),
+                           "redirects from https to plain http are followed: that hop can be read and changed");
+        }
         if (from("ca_file").has("ca_file")) {
             const auto& n = from("ca_file");
             s.ca_file = n.resolve_path(n.get_string("ca_file")).string();

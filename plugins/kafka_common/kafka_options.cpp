@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "kafka_options.hpp"
 
+#include <strings.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -112,6 +114,12 @@ void read_connection(const ConfigNode& node, Properties& props, Diagnostics& dia
                                       "#4895, fixed in 2.6.1); Kafka 3 brokers work, or use PLAIN over SASL_SSL",
                                       rd_kafka_version_str(), mechanism));
         }
+        if (!tls) {
+            diags.warning(sec.location_of("protocol"), sec.path_of("protocol"),
+                          fmt::format("SASL_PLAINTEXT: the {} and every record cross the network unencrypted; "
+                                      "use SASL_SSL",
+                                      mechanism == "PLAIN" ? "password" : "SCRAM exchange"));
+        }
     } else if (!user.empty() || !password.empty()) {
         // A warning, not an error: one pipeline file serves PLAINTEXT locally and SASL_SSL in
         // production through ${VAR}s, so credentials may be present and unused.
@@ -127,6 +135,10 @@ void read_connection(const ConfigNode& node, Properties& props, Diagnostics& dia
         }
         return;
     }
+    // Said explicitly rather than left to librdkafka's defaults, which changed across versions
+    // (host-name checks became the default only in 2.0).
+    props.emplace_back("enable.ssl.certificate.verification", "true");
+    props.emplace_back("ssl.endpoint.identification.algorithm", "https");
     auto ca = readable_file(sec, "ca_file", diags);
     auto cert = readable_file(sec, "cert_file", diags);
     auto key = readable_file(sec, "key_file", diags);
@@ -171,6 +183,16 @@ void read_passthrough(const ConfigNode& node, const OwnedProperty* owned, Proper
             continue;
         }
         props.emplace_back(key, value);
+        auto off = [&](std::initializer_list<const char*> words) {
+            return std::any_of(words.begin(), words.end(), [&](const char* w) { return strcasecmp(value.c_str(), w) == 0; });
+        };
+        if (key == "enable.ssl.certificate.verification" && off({"false", "0", "no", "off"})) {
+            diags.warning(where, path, "the brokers' certificates are not verified: anyone on the path can pose as "
+                                       "the cluster (and read the SASL password)");
+        } else if (key == "ssl.endpoint.identification.algorithm" && off({"none", ""})) {
+            diags.warning(where, path, "the brokers' host names are not checked against their certificates: any "
+                                       "certificate the CA signed passes for any broker");
+        }
     }
 }
 

@@ -148,3 +148,61 @@ TEST_CASE("badinput: no password, token or cookie reaches an error or --check-co
     CHECK(r.out.find("s3cr3t") == std::string::npos);
     CHECK(r.err.find("s3cr3t") == std::string::npos);
 }
+
+TEST_CASE("badinput: every way TLS verification gets weaker is a located warning; the file still loads",
+          "[badinput]") {
+    vigil::test::TempDir dir;
+    auto file = dir.write("weak.yaml", R"(pipeline: w
+source:
+  plugin: http_check
+  verify_tls: false
+  sites:
+    - {name: a, url: "https://x/", allow_downgrade: true}
+    - {name: b, url: "https://y/", verify_tls: false}
+sinks:
+  - plugin: kafka_sink
+    brokers: a:1
+    topic: t
+    security: {protocol: SASL_PLAINTEXT, username: u, password: p}
+  - plugin: kafka_sink
+    alias: k2
+    brokers: a:1
+    topic: t
+    security: {protocol: SSL}
+    librdkafka: {enable.ssl.certificate.verification: "false", ssl.endpoint.identification.algorithm: none}
+  - plugin: pg_sink
+    url: "postgresql://u:p@db.example.net/db"
+  - plugin: pg_sink
+    alias: p2
+    url: "postgresql://u:p@db.example.net/db?sslmode=require"
+  - plugin: pg_sink
+    alias: local
+    url: "postgresql://u:p@127.0.0.1/db"
+  - plugin: pg_sink
+    alias: strict
+    url: "postgresql://u:p@db.example.net/db?sslmode=verify-full"
+)");
+    auto r = vigil::test::run({vigil::test::agent_binary().string(), "--check-config", "--pipeline", file.string()},
+                              {{"PGSSLMODE", ""}});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    auto at = [&](const std::string& where, const std::string& says) {
+        auto prefix = file.string() + ":" + where + ": warning: ";
+        auto p = r.err.find(prefix);
+        INFO(where << ": " << says);
+        REQUIRE(p != std::string::npos);
+        CHECK_THAT(r.err.substr(p, r.err.find('\n', p) - p), Catch::Contains(says));
+    };
+    at("4:15", "source.verify_tls: certificates and host names are not verified");
+    at("6:53", "source.sites[0].allow_downgrade: redirects from https to plain http");
+    at("7:48", "source.sites[1].verify_tls: ");
+    at("12:26", "sinks[0].security.protocol: SASL_PLAINTEXT: the password and every record cross the network "
+                "unencrypted");
+    at("18:18", "enable.ssl.certificate.verification: the brokers' certificates are not verified");
+    at("18:64", "ssl.endpoint.identification.algorithm: the brokers' host names are not checked");
+    at("20:10", "sinks[2].url: sslmode=prefer (libpq's default) falls back to an unencrypted connection");
+    at("23:10", "sinks[3].url: sslmode=require encrypts but checks no certificate");
+    // A loopback server and verify-full are quiet; nothing else warns.
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 9);
+    CHECK(r.err.find("configuration OK") != std::string::npos);
+}

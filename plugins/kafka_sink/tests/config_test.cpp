@@ -63,6 +63,9 @@ TEST_CASE("kafka_sink: options become librdkafka properties", "[unit][config]") 
     CHECK(property(c->props, "sasl.mechanism") == "PLAIN");
     CHECK(property(c->props, "sasl.password") == "s3cret");
     CHECK(property(c->props, "ssl.ca.location") == ca);
+    // Verification said explicitly, not left to librdkafka's defaults.
+    CHECK(property(c->props, "enable.ssl.certificate.verification") == "true");
+    CHECK(property(c->props, "ssl.endpoint.identification.algorithm") == "https");
     CHECK(property(c->props, "linger.ms") == "20");
     CHECK(property(c->props, "message.timeout.ms") == "30000");
     CHECK(property(c->props, "batch.num.messages") == "1000");
