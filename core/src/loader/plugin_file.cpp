@@ -2,14 +2,13 @@
 #include "loader/plugin_file.hpp"
 
 #include <elf.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <vector>
 #include <string_view>
 
@@ -18,9 +17,11 @@
 namespace vigil::loader {
 namespace {
 
-std::string check_permissions(const std::filesystem::path& path) {
+// Owner and mode of the file behind `fd`, the one descriptor every later step reads: a file
+// swapped after these checks is never the one loaded.
+std::string check_permissions(int fd, const std::filesystem::path& path) {
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
+    if (::fstat(fd, &st) != 0) {
         return fmt::format("{}: cannot load: {}", path.string(), std::strerror(errno));
     }
     if (!S_ISREG(st.st_mode)) {
@@ -37,15 +38,55 @@ std::string check_permissions(const std::filesystem::path& path) {
     return {};
 }
 
+// Whoever may write a directory on the way to the plugin may put another file in its place, so
+// the plugin directory and each parent must be root's or ours and writable by no one else. A
+// sticky parent such as /tmp is allowed: there no one but its owner may rename an entry.
+std::string check_directories(const std::filesystem::path& path) {
+    std::error_code ec;
+    auto dir = std::filesystem::absolute(path, ec).parent_path();
+    bool first = true;
+    for (;; dir = dir.parent_path()) {
+        struct stat st {};
+        if (::stat(dir.c_str(), &st) != 0) {
+            return fmt::format("{}: cannot load: {}: {}", path.string(), dir.string(), std::strerror(errno));
+        }
+        if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
+            return fmt::format("refusing to load {}: directory {} is owned by uid {}, neither root nor this agent's "
+                               "uid {}",
+                               path.string(), dir.string(), st.st_uid, ::geteuid());
+        }
+        bool sticky = (st.st_mode & S_ISVTX) != 0;
+        if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (first || !sticky)) {
+            return fmt::format("refusing to load {}: directory {} is group/world-writable (mode {:04o})",
+                               path.string(), dir.string(), st.st_mode & 07777);
+        }
+        first = false;
+        if (dir == dir.root_path() || dir.empty()) {
+            return {};
+        }
+    }
+}
+
 // Whether the file exports `vigil_plugin_v1` from its `vigil` section, read from the ELF dynamic
 // symbol table: no code of the file runs (a stray .so's static constructors never do), and a
 // stripped plugin (a Debian package's) still has it, since the entry point is a dynamic symbol.
 // Every offset is bounds-checked: the file may be anything.
 enum class Elf { Plugin, NoSymbol, NotElf };
 
-Elf read_entry_point(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+Elf read_entry_point(int fd) {
+    std::string data;
+    char buf[65536];
+    for (off_t at = 0;;) {
+        ssize_t n = ::pread(fd, buf, sizeof buf, at);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        data.append(buf, static_cast<std::size_t>(n));
+        at += n;
+    }
     auto fits = [&](std::uint64_t off, std::uint64_t len) { return off <= data.size() && len <= data.size() - off; };
     if (!fits(0, sizeof(Elf64_Ehdr)) || std::memcmp(data.data(), ELFMAG, SELFMAG) != 0 ||
         data[EI_CLASS] != ELFCLASS64 || data[EI_DATA] != ELFDATA2LSB) {
@@ -88,8 +129,8 @@ Elf read_entry_point(const std::filesystem::path& path) {
     return Elf::NoSymbol;
 }
 
-std::string check_symbol(const std::filesystem::path& path) {
-    switch (read_entry_point(path)) {
+std::string check_symbol(int fd, const std::filesystem::path& path) {
+    switch (read_entry_point(fd)) {
         case Elf::Plugin: return {};
         case Elf::NoSymbol: return fmt::format("{}: not a Vigil plugin (no vigil_plugin_v1 symbol)", path.string());
         case Elf::NotElf: break;
@@ -127,17 +168,34 @@ std::string dl_message(const std::exception& e) {
 std::variant<std::unique_ptr<LoadedPlugin>, std::string> load_plugin_file(
     const std::filesystem::path& path) {
     const std::string p = path.string();
-    if (auto e = check_permissions(path); !e.empty()) {
+    // Opened once; the checks, the ELF read and dlopen all use this descriptor.
+    int fd = ::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ELOOP) {
+            return fmt::format("refusing to load {}: a symbolic link (name the file itself)", p);
+        }
+        return fmt::format("{}: cannot load: {}", p, std::strerror(errno));
+    }
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    if (auto e = check_permissions(fd, path); !e.empty()) {
         return e;
     }
-    if (auto e = check_symbol(path); !e.empty()) {
+    if (auto e = check_directories(path); !e.empty()) {
+        return e;
+    }
+    if (auto e = check_symbol(fd, path); !e.empty()) {
         return e;
     }
     auto plugin = std::make_unique<LoadedPlugin>();
     plugin->path = path;
     try {
-        plugin->library.load(boost::dll::fs::path(p), boost::dll::load_mode::rtld_now |
-                                                          boost::dll::load_mode::rtld_local);
+        // Through the descriptor, not the name: what was checked is what is loaded. Its
+        // dependencies resolve by soname (the agent has the SDK loaded), not by $ORIGIN.
+        plugin->library.load(boost::dll::fs::path(fmt::format("/proc/self/fd/{}", fd)),
+                             boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
     } catch (const std::exception& e) {
         return fmt::format("{}: cannot load: {}; check its dependencies with ldd(1)", p, dl_message(e));
     }

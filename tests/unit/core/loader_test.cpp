@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Every refusal of the loader, each with a real .so built by the test suite.
+#include <dlfcn.h>
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
@@ -100,6 +101,47 @@ TEST_CASE("loader: a group- or world-writable plugin is refused", "[unit][loader
     Registry registry({});
     std::string error;
     CHECK(registry.load_path(path, error) != nullptr);
+}
+
+TEST_CASE("loader: a symbolic link, or a directory others may write, is refused", "[unit][loader]") {
+    TempDir dir;
+    auto real = dir / "real";
+    std::filesystem::create_directory(real);
+    std::filesystem::copy_file(stdout_sink_so(), real / "stdout_sink.so");
+    auto links = dir / "links";
+    std::filesystem::create_directory(links);
+    std::filesystem::create_symlink(real / "stdout_sink.so", links / "stdout_sink.so");
+    CHECK(refusal(links / "stdout_sink.so") ==
+          "refusing to load " + (links / "stdout_sink.so").string() + ": a symbolic link (name the file itself)");
+    // The plugin's own directory, writable by the group: anyone in it could swap the file.
+    ::chmod(real.c_str(), 0775);
+    CHECK(refusal(real / "stdout_sink.so") == "refusing to load " + (real / "stdout_sink.so").string() +
+                                                 ": directory " + real.string() + " is group/world-writable (mode 0775)");
+    // A parent writable by all: it could rename the plugin directory away and put another there.
+    ::chmod(real.c_str(), 0755);
+    ::chmod(dir.path().c_str(), 0777);
+    CHECK(refusal(real / "stdout_sink.so") == "refusing to load " + (real / "stdout_sink.so").string() +
+                                                 ": directory " + dir.path().string() +
+                                                 " is group/world-writable (mode 0777)");
+    // Sticky (as /tmp is): only an entry's owner may rename it, so that parent is safe.
+    ::chmod(dir.path().c_str(), 01777);
+    Registry registry({});
+    std::string error;
+    CHECK(registry.load_path(real / "stdout_sink.so", error) != nullptr);
+    INFO(error);
+    ::chmod(dir.path().c_str(), 0700);
+}
+
+TEST_CASE("loader: the file loaded is the descriptor that was checked, not the name again", "[unit][loader]") {
+    TempDir dir;
+    std::filesystem::copy_file(stdout_sink_so(), dir / "stdout_sink.so");
+    Registry registry({});
+    std::string error;
+    const auto* plugin = registry.load_path(dir / "stdout_sink.so", error);
+    REQUIRE(plugin != nullptr);
+    Dl_info info{};
+    REQUIRE(::dladdr(plugin->descriptor, &info) != 0);
+    CHECK_THAT(std::string(info.dli_fname), Catch::StartsWith("/proc/self/fd/"));
 }
 
 TEST_CASE("loader: a second plugin with a name already loaded is refused", "[unit][loader]") {
