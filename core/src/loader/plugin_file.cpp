@@ -165,6 +165,13 @@ std::string dl_message(const std::exception& e) {
 
 }  // namespace
 
+LoadedPlugin::~LoadedPlugin() {
+    library.unload();
+    if (fd >= 0) {
+        ::close(fd);
+    }
+}
+
 std::variant<std::unique_ptr<LoadedPlugin>, std::string> load_plugin_file(
     const std::filesystem::path& path) {
     const std::string p = path.string();
@@ -176,10 +183,9 @@ std::variant<std::unique_ptr<LoadedPlugin>, std::string> load_plugin_file(
         }
         return fmt::format("{}: cannot load: {}", p, std::strerror(errno));
     }
-    struct Closer {
-        int fd;
-        ~Closer() { ::close(fd); }
-    } closer{fd};
+    auto plugin = std::make_unique<LoadedPlugin>();
+    plugin->path = path;
+    plugin->fd = fd;
     if (auto e = check_permissions(fd, path); !e.empty()) {
         return e;
     }
@@ -189,8 +195,6 @@ std::variant<std::unique_ptr<LoadedPlugin>, std::string> load_plugin_file(
     if (auto e = check_symbol(fd, path); !e.empty()) {
         return e;
     }
-    auto plugin = std::make_unique<LoadedPlugin>();
-    plugin->path = path;
     try {
         // Through the descriptor, not the name: what was checked is what is loaded. Its
         // dependencies resolve by soname (the agent has the SDK loaded), not by $ORIGIN.

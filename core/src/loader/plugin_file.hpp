@@ -18,6 +18,14 @@ struct LoadedPlugin {
     std::filesystem::path path;
     boost::dll::shared_library library;
     const PluginDescriptor* descriptor = nullptr;
+    // The descriptor it was loaded through (/proc/self/fd/N), open while it is loaded: the
+    // dynamic linker knows a library by that name, so N must not name another plugin meanwhile.
+    int fd = -1;
+
+    LoadedPlugin() = default;
+    LoadedPlugin(const LoadedPlugin&) = delete;
+    LoadedPlugin& operator=(const LoadedPlugin&) = delete;
+    ~LoadedPlugin();
 
     std::string name() const { return descriptor->name; }
 };
