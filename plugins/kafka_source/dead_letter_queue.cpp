@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "dead_letter_queue.hpp"
 
+#include <algorithm>
+
 #include <fmt/core.h>
 
 #include "kafka_errors.hpp"
@@ -12,6 +14,8 @@ using Clock = std::chrono::steady_clock;
 // An oversized message is kept in part: enough to see what it was, small enough to be accepted.
 constexpr std::size_t kKeptOfOversized = 64 * 1024;
 constexpr auto kRetryPause = std::chrono::seconds(1);
+// A letter's bookkeeping besides its bytes: the map node, the callback, the strings' headers.
+constexpr std::uint64_t kLetterOverhead = 256;
 }  // namespace
 
 DeadLetterQueue::DeadLetterQueue(const Config& config, std::string instance, Logger log)
@@ -29,6 +33,7 @@ DeadLetterQueue::~DeadLetterQueue() {
     if (producer_) {
         rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         letters_.clear();
+        pending_bytes_ = 0;
         producer_.reset();
     }
 }
@@ -71,6 +76,11 @@ void DeadLetterQueue::send(const rd_kafka_message_t& m, const std::string& reaso
     letter.headers.emplace_back(kPartitionHeader, std::to_string(m.partition));
     letter.headers.emplace_back(kOffsetHeader, std::to_string(m.offset));
     letter.done = std::move(done);
+    letter.bytes = kLetterOverhead + letter.topic.size() + letter.key.size() + letter.value.size();
+    for (const auto& [k, v] : letter.headers) {
+        letter.bytes += k.size() + v.size() + 64;
+    }
+    pending_bytes_ += letter.bytes;
     auto id = next_id_++;
     produce(id, letters_.emplace(id, std::move(letter)).first->second);
 }
@@ -109,6 +119,7 @@ void DeadLetterQueue::on_delivery(const rd_kafka_message_t& m) {
         events_.on_progress();
         sent_.inc();
         auto done = std::move(it->second.done);
+        pending_bytes_ -= it->second.bytes;
         letters_.erase(it);
         if (done) {
             done();
@@ -117,6 +128,11 @@ void DeadLetterQueue::on_delivery(const rd_kafka_message_t& m) {
     }
     // Even a permanent error is retried: dropping the letter would lose the message, and
     // committing past it would skip it. The log says why the stream is held.
+    if (kafka::classify(m.err) == kafka::Fate::Outage) {
+        // librdkafka keeps a refused topic's state until its next metadata refresh (minutes):
+        // retry with a new producer, so a topic created or a right granted meanwhile counts.
+        renew_ = true;
+    }
     it->second.in_flight = false;
     it->second.retry_at = Clock::now() + kRetryPause;
     if (complaint_.complain()) {
@@ -131,6 +147,14 @@ void DeadLetterQueue::poll(int timeout_ms) {
     }
     rd_kafka_poll(producer_.get(), timeout_ms);
     auto now = Clock::now();
+    if (renew_ && std::none_of(letters_.begin(), letters_.end(), [](const auto& l) { return l.second.in_flight; })) {
+        renew_ = false;
+        producer_.reset();
+        if (auto st = open(); !st.ok()) {
+            log_.error("dead letters: {}", st.message());
+            return;
+        }
+    }
     for (auto& [id, letter] : letters_) {
         if (!letter.in_flight && letter.retry_at <= now) {
             produce(id, letter);

@@ -41,6 +41,10 @@ class DeadLetterQueue {
     void poll(int timeout_ms);
     /// Letters not confirmed yet.
     std::size_t pending() const { return letters_.size(); }
+    /// Their memory: keys, values and headers, plus a fixed cost per letter.
+    std::uint64_t pending_bytes() const { return pending_bytes_; }
+    /// Past dead_letter_backlog: the source pauses its partitions until Kafka takes letters.
+    bool backed_up() const { return pending_bytes_ >= config_.dead_letter_backlog; }
     /// Polls until every letter is confirmed or `timeout` passes; returns pending().
     std::size_t flush(std::chrono::milliseconds timeout);
 
@@ -51,6 +55,7 @@ class DeadLetterQueue {
         std::function<void()> done;
         bool in_flight = false;
         std::chrono::steady_clock::time_point retry_at{};
+        std::uint64_t bytes = 0;
     };
     void produce(std::uint64_t id, Letter& letter);
     void on_delivery(const rd_kafka_message_t& m);
@@ -62,6 +67,8 @@ class DeadLetterQueue {
     kafka::Client producer_;
     std::map<std::uint64_t, Letter> letters_;
     std::uint64_t next_id_ = 1;
+    std::uint64_t pending_bytes_ = 0;
+    bool renew_ = false;  // the topic refused: the next attempt takes a new producer
     Complaint complaint_;
     Counter& sent_;
 };

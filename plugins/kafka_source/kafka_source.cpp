@@ -46,6 +46,9 @@ KafkaSource::KafkaSource(Config config, std::string instance, Logger log)
                              "Offset commits that failed (asked again later)")),
       pauses_(counter("vigil_kafka_source_pauses_total", {{"instance", instance_}},
                       "Times the partitions were paused because the pipeline stayed full")),
+      dead_letter_pauses_(counter("vigil_kafka_source_dead_letter_pauses_total", {{"instance", instance_}},
+                                  "Times the partitions were paused because dead letters waited past "
+                                  "dead_letter_backlog")),
       recreated_(counter("vigil_kafka_source_recreated_total", {{"instance", instance_}},
                          "Consumers replaced after a fatal error (e.g. a static member fenced)")),
       fatal_complaint_(std::chrono::seconds(60)),
@@ -96,6 +99,7 @@ Status KafkaSource::recreate(bool once) {
     at_eof_.clear();
     full_since_.reset();
     paused_ = false;
+    pipeline_pause_ = false;
     {
         std::lock_guard lock(commit_mutex_);
         // A fatal consumer cannot leave its group cleanly; closing would only wait.
@@ -147,6 +151,9 @@ void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
         // if the pipeline is still full.
         set_paused(false);
         full_since_.reset();
+        pipeline_pause_ = false;
+        backlog_pause_ = false;
+        no_pause_before_ = Clock::now() + kPauseAfter;
         for (int i = 0; i < parts->cnt; ++i) {
             TopicPartition tp{parts->elems[i].topic, parts->elems[i].partition};
             tracker_.assign(tp);
@@ -336,6 +343,24 @@ Emitter::Offer KafkaSource::emit_batch(Emitter& out, Duration wait) {
     return offered;
 }
 
+void KafkaSource::update_pause() {
+    // Not right after an assign (see on_rebalance): what is read meanwhile is bounded by then.
+    // Paused at dead_letter_backlog, resumed at half of it, so the partitions do not flap with
+    // each confirmation.
+    bool backlog = backlog_pause_ ? dlq_->pending_bytes() * 2 > config_.dead_letter_backlog
+                                  : dlq_->backed_up() && Clock::now() >= no_pause_before_;
+    if (backlog && !backlog_pause_) {
+        dead_letter_pauses_.inc();
+        if (pause_complaint_.complain()) {
+            log_.warn("{} dead letter(s) ({}) wait for the dead-letter topic's confirmation: pausing the partitions "
+                      "until it takes them (dead_letter_backlog {})",
+                      dlq_->pending(), format_size(dlq_->pending_bytes()), format_size(config_.dead_letter_backlog));
+        }
+    }
+    backlog_pause_ = backlog;
+    set_paused(pipeline_pause_ || backlog);
+}
+
 void KafkaSource::set_paused(bool paused) {
     if (paused == paused_) {
         return;
@@ -352,7 +377,7 @@ void KafkaSource::set_paused(bool paused) {
         return;
     }
     paused_ = paused;
-    if (paused) {
+    if (paused && pipeline_pause_) {
         pauses_.inc();
         if (pause_complaint_.complain()) {
             log_.info("the pipeline has been full for {} ms: paused {} partition(s) and polling on so the group "
@@ -428,16 +453,17 @@ Status KafkaSource::run(Emitter& out, const StopToken& stop, const RunOptions& o
             }
             if (offered == Emitter::Offer::Accepted) {
                 full_since_.reset();
-                set_paused(false);
+                pipeline_pause_ = false;
             } else if (!full_since_) {
                 full_since_ = Clock::now();
             } else if (Clock::now() - *full_since_ >= kPauseAfter) {
-                set_paused(true);
+                pipeline_pause_ = true;
             }
-        } else if (paused_) {
+        } else if (pipeline_pause_) {
             full_since_.reset();  // a revoke took the whole pending batch away
-            set_paused(false);
+            pipeline_pause_ = false;
         }
+        update_pause();
         if (now >= next_recommit) {
             commit(tracker_.unconfirmed(), false);
             next_recommit = now + kRecommitEvery;

@@ -53,6 +53,8 @@ class KafkaSource final : public Source {
     /// group's sake (rebalances, max.poll.interval.ms) and no message arrives; librdkafka drops
     /// what it prefetched and resumes from the next offset not yet handed to us.
     void set_paused(bool paused);
+    /// Paused while the pipeline stays full or the dead-letter topic backs up.
+    void update_pause();
     void commit(const std::vector<OffsetTracker::Commit>& commits, bool sync);
     /// Runs on a thread of its own, so lag is reported while backpressure holds the source.
     void report_lag();
@@ -72,6 +74,9 @@ class KafkaSource final : public Source {
     std::set<TopicPartition> at_eof_;  // --once: partitions read to their end
     std::optional<Clock::time_point> full_since_;  // the pipeline has refused the batch since
     bool paused_ = false;
+    bool pipeline_pause_ = false;  // the pipeline has been full for kPauseAfter
+    bool backlog_pause_ = false;   // dead letters wait past dead_letter_backlog
+    Clock::time_point no_pause_before_{};  // an assign happened just before
 
     std::mutex commit_mutex_;  // acknowledgements commit from core threads
     bool closing_ = false;
@@ -82,6 +87,7 @@ class KafkaSource final : public Source {
     Counter& commits_;
     Counter& commit_errors_;
     Counter& pauses_;
+    Counter& dead_letter_pauses_;
     Counter& recreated_;
     Complaint fatal_complaint_;
     Complaint pause_complaint_;

@@ -42,6 +42,9 @@ const OptionSpec kOptions[] = {
          "Messages larger than this are not decoded but dead-lettered"},
     {.key = "dead_letter_topic", .type = OptionType::String, .default_value = "", .description =
          "Topic for messages that are not check results; empty means <topic>.dlq"},
+    {.key = "dead_letter_backlog", .type = OptionType::Size, .default_value = "64MiB", .description =
+         "Dead letters waiting for Kafka's confirmation at most (in bytes); past it the partitions pause until "
+         "the dead-letter topic takes them, so memory stays bounded"},
     {.key = "session_timeout", .type = OptionType::Duration, .default_value = "10s", .description =
          "How soon a consumer that died loses its partitions to the others, and the longest a consumer waits "
          "for its own old membership to expire after a broker outage (librdkafka session.timeout.ms)"},
@@ -72,6 +75,11 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& cl
     }
     c.max_batch = static_cast<std::size_t>(std::max<std::int64_t>(1, max_batch));
     c.max_batch_delay = node.get_duration("max_batch_delay");
+    c.dead_letter_backlog = node.get_size("dead_letter_backlog");
+    if (c.dead_letter_backlog < (1u << 20)) {
+        diags.error(node.location_of("dead_letter_backlog"), node.path_of("dead_letter_backlog"),
+                    fmt::format("must be at least 1MiB, got {}", format_size(c.dead_letter_backlog)));
+    }
     c.max_message_bytes = node.get_size("max_message_bytes");
     if (c.max_message_bytes < 64) {
         diags.error(node.location_of("max_message_bytes"), node.path_of("max_message_bytes"),

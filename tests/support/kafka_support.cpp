@@ -94,12 +94,14 @@ void create_topic(const std::string& topic, int partitions) {
     REQUIRE(partitions_of(rk.get(), topic).size() == static_cast<std::size_t>(partitions));
 }
 
-void allow_write(const std::string& user, const std::string& topic) {
+namespace {
+void allow(const std::string& user, rd_kafka_ResourceType_t type, const std::string& name,
+           rd_kafka_AclOperation_t operation) {
     auto rk = client(RD_KAFKA_PRODUCER, {});
     char err[512];
-    rd_kafka_AclBinding_t* acl = rd_kafka_AclBinding_new(
-        RD_KAFKA_RESOURCE_TOPIC, topic.c_str(), RD_KAFKA_RESOURCE_PATTERN_LITERAL, ("User:" + user).c_str(), "*",
-        RD_KAFKA_ACL_OPERATION_WRITE, RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW, err, sizeof err);
+    rd_kafka_AclBinding_t* acl = rd_kafka_AclBinding_new(type, name.c_str(), RD_KAFKA_RESOURCE_PATTERN_LITERAL,
+                                                         ("User:" + user).c_str(), "*", operation,
+                                                         RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW, err, sizeof err);
     INFO(err);
     REQUIRE(acl != nullptr);
     rd_kafka_queue_t* q = rd_kafka_queue_new(rk.get());
@@ -119,6 +121,16 @@ void allow_write(const std::string& user, const std::string& topic) {
     rd_kafka_event_destroy(ev);
     rd_kafka_queue_destroy(q);
     rd_kafka_AclBinding_destroy(acl);
+}
+}  // namespace
+
+void allow_write(const std::string& user, const std::string& topic) {
+    allow(user, RD_KAFKA_RESOURCE_TOPIC, topic, RD_KAFKA_ACL_OPERATION_WRITE);
+}
+
+void allow_read(const std::string& user, const std::string& topic, const std::string& group) {
+    allow(user, RD_KAFKA_RESOURCE_TOPIC, topic, RD_KAFKA_ACL_OPERATION_READ);
+    allow(user, RD_KAFKA_RESOURCE_GROUP, group, RD_KAFKA_ACL_OPERATION_READ);
 }
 
 void produce(const std::string& topic, const std::vector<Message>& messages) {

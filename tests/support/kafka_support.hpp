@@ -27,6 +27,8 @@ void create_topic(const std::string& topic, int partitions);
 /// Grants `user` (a SASL user, e.g. KAFKA_DENIED_USERNAME) write access to the topic named
 /// `topic` (literal; it need not exist). The broker runs with ACLs on (scripts/services).
 void allow_write(const std::string& user, const std::string& topic);
+/// Grants `user` reading `topic` as a member of `group`.
+void allow_read(const std::string& user, const std::string& topic, const std::string& group);
 
 struct Message {
     std::string key;

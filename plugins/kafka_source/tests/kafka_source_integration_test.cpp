@@ -216,6 +216,64 @@ TEST_CASE("kafka_source: every kind of poison message lands in the dead-letter t
     CHECK_THAT(a->err(), Catch::Contains("offset=1: not a check result: empty message"));
 }
 
+using namespace std::chrono_literals;
+
+TEST_CASE("kafka_source: a dead-letter topic that refuses pauses reading at dead_letter_backlog; nothing is "
+          "skipped once it takes the letters", "[integration]") {
+    auto topic = kt::unique("dlq-backlog");
+    auto group = kt::unique("dlq-backlog-group");
+    auto user = kt::env("KAFKA_DENIED_USERNAME");
+    kt::create_topic(topic, 1);
+    kt::create_topic(topic + ".dlq", 1);
+    kt::allow_read(user, topic, group);  // reading is allowed; writing the dead letters is not, yet
+    std::vector<kt::Message> messages;
+    const std::string poison(16 * 1024, 'x');  // not JSON: each one a 16 KiB dead letter
+    for (int i = 0; i < 300; ++i) {
+        messages.push_back({"bad-" + std::to_string(i), poison, 0});
+    }
+    for (int i = 0; i < 20; ++i) {
+        vigil::CheckRecord r;
+        r.name = "good";
+        r.url = "https://example.com/";
+        r.check_id = "good-" + std::to_string(i);
+        r.timestamp = vigil::Timestamp(std::chrono::seconds(1'800'000'000));
+        messages.push_back({"good", vigil::encode_json(r), 0});
+    }
+    kt::produce(topic, messages);
+    TempDir dir;
+    auto out = dir / "out.jsonl";
+    auto file = dir.write("c.yaml", "pipeline: c\nmetrics: {listen: \"127.0.0.1:0\"}\nsource:\n  plugin: kafka_source\n"
+                                    "  brokers: " + kt::env("KAFKA_BOOTSTRAP_SERVERS") + "\n  topics: [" + topic +
+                                    "]\n  group: " + group + "\n  dead_letter_backlog: 1MiB\n  security:\n"
+                                    "    protocol: SASL_SSL\n    username: " + user + "\n    password: " +
+                                    kt::env("KAFKA_DENIED_PASSWORD") + "\n    ca_file: " + kt::env("KAFKA_CA_FILE") +
+                                    "\nsinks:\n  - plugin: stdout_sink\n    path: " + out.string() + "\n");
+    auto a = agent(file);
+    auto metric = [&](const std::string& series) {
+        return vigil::test::metric_value(vigil::test::metrics_of(*a), series);
+    };
+    const std::string read = "vigil_kafka_source_messages_total{instance=\"kafka_source.0\"}";
+    // The first 320 arrive before the consumer does and are read (its first second after an
+    // assign never pauses); then 5 MiB of letters wait, past the 1 MiB backlog: it pauses.
+    REQUIRE(vigil::test::wait_until([&] {
+        return metric("vigil_kafka_source_dead_letter_pauses_total{instance=\"kafka_source.0\"}") >= 1;
+    }, 60s));
+    CHECK(metric(read) == 320);
+    REQUIRE(vigil::test::wait_until([&] { return ids_in(out).size() == 20; }, 30s));
+    CHECK_THAT(a->err(), Catch::Contains("wait for the dead-letter topic's confirmation: pausing the partitions"));
+    // While the letters wait, a second wave stays unread.
+    kt::produce(topic, messages);
+    CHECK_FALSE(vigil::test::wait_until([&] { return metric(read) > 320; }, 3s));
+    CHECK(committed_total(group, topic) == 0);  // the first letter holds every offset after it
+    // The right granted: the letters go (through a new producer), reading resumes, nothing skipped.
+    kt::allow_write(user, topic + ".dlq");
+    REQUIRE(vigil::test::wait_until([&] { return ids_in(out).size() == 40; }, 90s));
+    CHECK(kt::read_all(topic + ".dlq", 600).size() == 600);
+    REQUIRE(vigil::test::wait_until([&] { return committed_total(group, topic) == 640; }, 30s));
+    a->signal(SIGTERM);
+    CHECK(a->wait(30s) == 0);
+}
+
 TEST_CASE("kafka_source: broker killed and restarted, then the consumer killed: it resumes from its committed "
           "offsets and every record arrives", "[fault]") {
     auto topic = kt::unique("resume");
