@@ -21,6 +21,8 @@ PgSink::PgSink(Config config, std::string instance, Logger log)
       instance_(std::move(instance)),
       log_(std::move(log)),
       rows_(counter("vigil_pg_sink_rows_total", {{"instance", instance_}}, "Rows committed (duplicates included)")),
+      staged_(counter("vigil_pg_sink_staged_rows_total", {{"instance", instance_}},
+                      "Rows sent by COPY; past rows_total by what bad rows (and retries) cost in re-sends")),
       transactions_(counter("vigil_pg_sink_transactions_total", {{"instance", instance_}}, "Transactions committed")),
       dead_lettered_(counter("vigil_pg_sink_dead_lettered_total", {{"instance", instance_}},
                              "Rows the database refused, stored in the dead-letter table")),
@@ -29,7 +31,7 @@ PgSink::PgSink(Config config, std::string instance, Logger log)
       commit_seconds_(histogram("vigil_pg_sink_write_seconds", {{"instance", instance_}}, latency_buckets(),
                                 "Duration of each committed write (all its transactions), COMMIT included")) {
     for (int i = 0; i < config_.connections; ++i) {
-        writers_.push_back(std::make_unique<Writer>(config_, log_));
+        writers_.push_back(std::make_unique<Writer>(config_, log_, staged_));
     }
 }
 
@@ -121,7 +123,7 @@ void PgSink::interrupt() {
 void PgSink::stop() { writers_.clear(); }
 
 Status PgSink::healthcheck() {
-    Writer probe(config_, log_);
+    Writer probe(config_, log_, staged_);
     std::vector<std::string> missing;
     auto st = probe.connect(&missing);
     if (st.ok() && !missing.empty()) {

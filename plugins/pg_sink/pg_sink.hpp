@@ -37,6 +37,7 @@ class PgSink final : public Sink {
     std::vector<std::unique_ptr<Writer>> writers_;
     bool started_ = false;
     Counter& rows_;
+    Counter& staged_;
     Counter& transactions_;
     Counter& dead_lettered_;
     Gauge& batch_seconds_;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pg_writer.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <set>
 
@@ -40,7 +41,8 @@ constexpr const char* kStage = "vigil_stage";
 
 }  // namespace
 
-Writer::Writer(const Config& config, Logger log) : config_(config), log_(std::move(log)) {}
+Writer::Writer(const Config& config, Logger log, Counter& staged)
+    : config_(config), log_(std::move(log)), staged_(staged) {}
 
 Writer::~Writer() { disconnect(); }
 
@@ -166,7 +168,8 @@ ChunkResult Writer::fail(const std::string& what, std::string message, const std
     return out;
 }
 
-Writer::Copied Writer::copy_rows(const Batch& batch, const std::vector<std::size_t>& rows) {
+Writer::Copied Writer::copy_rows(const Batch& batch, const std::vector<std::size_t>& rows, std::size_t from,
+                                 std::size_t to) {
     Copied c;
     Result r(PQexec(conn_, fmt::format("COPY {} (ord, {}) FROM STDIN", kStage, column_list_).c_str()));
     if (PQresultStatus(r.get()) != PGRES_COPY_IN) {
@@ -177,7 +180,9 @@ Writer::Copied Writer::copy_rows(const Batch& batch, const std::vector<std::size
     std::string buf;
     buf.reserve(256 * 1024);
     bool sent = true;
-    for (auto i : rows) {
+    std::size_t formatted = 0;
+    for (auto at = from; at < to && sent; ++at, ++formatted) {
+        auto i = rows[at];
         const auto& rec = batch.records[i].check;
         fmt::format_to(std::back_inserter(buf), "{}", i);
         for (const auto& [f, column] : columns_) {
@@ -193,6 +198,7 @@ Writer::Copied Writer::copy_rows(const Batch& batch, const std::vector<std::size
     if (!buf.empty()) {
         sent = sent && PQputCopyData(conn_, buf.data(), static_cast<int>(buf.size())) == 1;
     }
+    staged_.inc(formatted);
     PQputCopyEnd(conn_, sent ? nullptr : "client failed to send");
     r.reset(PQgetResult(conn_));
     c.ok = ok(r.get());
@@ -216,6 +222,52 @@ Writer::Copied Writer::copy_rows(const Batch& batch, const std::vector<std::size
     return c;
 }
 
+std::optional<ChunkResult> Writer::stage(const Batch& batch, std::vector<std::size_t>& rows, Refused& refused) {
+    std::vector<std::size_t> staged;
+    staged.reserve(rows.size());
+    // The first COPY takes the whole chunk: most chunks hold no bad row. After a refusal the rest
+    // goes in segments, so the next bad row costs at most a segment sent twice, never the rest
+    // of the chunk again: a chunk of n rows with k bad ones sends under n + 2 k segments.
+    std::size_t segment = rows.size();
+    std::size_t pos = 0;
+    while (pos < rows.size()) {
+        auto to = std::min(rows.size(), pos + segment);
+        Result sp(PQexec(conn_, "SAVEPOINT vigil_copy"));
+        if (!ok(sp.get())) {
+            return fail("SAVEPOINT", sp.get());
+        }
+        auto copied = copy_rows(batch, rows, pos, to);
+        if (copied.ok) {
+            Result release(PQexec(conn_, "RELEASE SAVEPOINT vigil_copy"));
+            staged.insert(staged.end(), rows.begin() + static_cast<std::ptrdiff_t>(pos),
+                          rows.begin() + static_cast<std::ptrdiff_t>(to));
+            pos = to;
+            continue;
+        }
+        if (classify_sqlstate(copied.sqlstate) != SqlFate::RejectRow || copied.line < 1 ||
+            static_cast<std::size_t>(copied.line) > to - pos) {
+            return fail("COPY into the staging table", copied.message, copied.sqlstate);
+        }
+        Result back(PQexec(conn_, "ROLLBACK TO SAVEPOINT vigil_copy"));
+        Result release(PQexec(conn_, "RELEASE SAVEPOINT vigil_copy"));
+        auto bad = pos + static_cast<std::size_t>(copied.line) - 1;
+        refused[rows[bad]] = {copied.sqlstate, copied.message};
+        // COPY read every row before the bad one: they go in again, known good.
+        if (bad > pos) {
+            auto prefix = copy_rows(batch, rows, pos, bad);
+            if (!prefix.ok) {
+                return fail("COPY into the staging table", prefix.message, prefix.sqlstate);
+            }
+            staged.insert(staged.end(), rows.begin() + static_cast<std::ptrdiff_t>(pos),
+                          rows.begin() + static_cast<std::ptrdiff_t>(bad));
+        }
+        pos = bad + 1;
+        segment = kSegmentAfterRefusal;
+    }
+    rows = std::move(staged);
+    return std::nullopt;
+}
+
 ChunkResult Writer::write(const Batch& batch, std::size_t begin, std::size_t end) {
     if (!connected()) {
         if (auto st = connect(); !st.ok()) {
@@ -223,37 +275,26 @@ ChunkResult Writer::write(const Batch& batch, std::size_t begin, std::size_t end
         }
     }
     interrupted_ = false;
-    std::map<std::size_t, std::pair<std::string, std::string>> refused;  // index -> sqlstate, reason
+    Refused refused;
+    std::vector<std::size_t> rows;
     for (auto i = begin; i < end; ++i) {
         Field f;
         if (find_nul(batch.records[i].check, f)) {
             refused[i] = {"22021", fmt::format("\"{}\" holds a NUL byte, which PostgreSQL text cannot store", field_name(f))};
+        } else {
+            rows.push_back(i);
         }
     }
-    // Each pass either commits or refuses one more row, so this ends.
-    for (std::size_t pass = 0; pass <= end - begin; ++pass) {
-        std::vector<std::size_t> rows;
-        for (auto i = begin; i < end; ++i) {
-            if (refused.count(i) == 0) {
-                rows.push_back(i);
-            }
-        }
+    {
         Result r(PQexec(conn_, "BEGIN"));
         if (!ok(r.get())) {
             return fail("BEGIN", r.get());
         }
+        if (auto failed = stage(batch, rows, refused)) {
+            return *failed;
+        }
         bool row_by_row = false;
         if (!rows.empty()) {
-            auto copied = copy_rows(batch, rows);
-            if (!copied.ok) {
-                if (classify_sqlstate(copied.sqlstate) == SqlFate::RejectRow && copied.line >= 1 &&
-                    static_cast<std::size_t>(copied.line) <= rows.size()) {
-                    refused[rows[static_cast<std::size_t>(copied.line) - 1]] = {copied.sqlstate, copied.message};
-                    Result rb(PQexec(conn_, "ROLLBACK"));
-                    continue;
-                }
-                return fail("COPY into the staging table", copied.message, copied.sqlstate);
-            }
             r.reset(PQexec(conn_, insert_sql_.c_str()));
             if (!ok(r.get())) {
                 if (classify_sqlstate(field(r.get(), PG_DIAG_SQLSTATE)) != SqlFate::RejectRow) {
@@ -265,7 +306,7 @@ ChunkResult Writer::write(const Batch& batch, std::size_t begin, std::size_t end
         if (row_by_row) {
             Result rb(PQexec(conn_, "ROLLBACK"));
             r.reset(PQexec(conn_, "BEGIN"));
-            auto copied = copy_rows(batch, rows);
+            auto copied = copy_rows(batch, rows, 0, rows.size());
             if (!copied.ok) {
                 return fail("COPY into the staging table", copied.message, copied.sqlstate);
             }
@@ -310,7 +351,6 @@ ChunkResult Writer::write(const Batch& batch, std::size_t begin, std::size_t end
         }
         return out;
     }
-    return {true, "PostgreSQL refused every row of the chunk without a final answer", {}};
 }
 
 }  // namespace vigil::plugins::pg_sink

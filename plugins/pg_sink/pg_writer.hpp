@@ -16,6 +16,7 @@
 #include "pg_sink_config.hpp"
 #include "vigil/batch.hpp"
 #include "vigil/log.hpp"
+#include "vigil/metrics.hpp"
 #include "vigil/sink.hpp"
 #include "vigil/status.hpp"
 
@@ -29,7 +30,8 @@ struct ChunkResult {
 
 class Writer {
   public:
-    Writer(const Config& config, Logger log);
+    /// `staged` counts the rows sent by COPY (the sink instance's vigil_pg_sink_staged_rows_total).
+    Writer(const Config& config, Logger log, Counter& staged);
     ~Writer();
 
     /// Connects, checks the table, and creates the staging table. `missing` gets the fields
@@ -50,13 +52,23 @@ class Writer {
         std::string sqlstate, message;
         long line = 0;  // COPY's line of the failing row, 0 if none
     };
-    Copied copy_rows(const Batch& batch, const std::vector<std::size_t>& rows);
+    /// COPYs rows[from, to) into the staging table.
+    Copied copy_rows(const Batch& batch, const std::vector<std::size_t>& rows, std::size_t from, std::size_t to);
+    /// Rows per COPY once a chunk has shown a bad row.
+    static constexpr std::size_t kSegmentAfterRefusal = 128;
+    using Refused = std::map<std::size_t, std::pair<std::string, std::string>>;  // index -> sqlstate, reason
+    /// Stages `rows`, moving each that COPY refuses into `refused` (and out of `rows`). Each
+    /// refusal costs one savepoint rollback and a COPY of the rows before it, so a chunk is
+    /// staged in O(rows), not one full COPY per bad row. A failure that is not the row's own
+    /// comes back as the chunk's result.
+    std::optional<ChunkResult> stage(const Batch& batch, std::vector<std::size_t>& rows, Refused& refused);
     ChunkResult fail(const std::string& what, PGresult* r);
     ChunkResult fail(const std::string& what, std::string message, const std::string& state);
     void disconnect();
 
     const Config& config_;
     Logger log_;
+    Counter& staged_;
     PGconn* conn_ = nullptr;
     std::mutex cancel_mutex_;
     PGcancel* cancel_ = nullptr;
