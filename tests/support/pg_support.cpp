@@ -67,4 +67,31 @@ TestDatabase::~TestDatabase() {
     PQfinish(c);
 }
 
+void audit_metrics(const std::string& url) {
+    query(url, "CREATE TABLE metrics_offered (check_id text, at timestamptz DEFAULT clock_timestamp())");
+    query(url, "CREATE FUNCTION vigil_test_offered() RETURNS trigger LANGUAGE plpgsql AS "
+               "$$ BEGIN INSERT INTO metrics_offered (check_id) VALUES (NEW.check_id); RETURN NEW; END $$");
+    query(url, "CREATE TRIGGER vigil_test_offered BEFORE INSERT ON metrics FOR EACH ROW "
+               "EXECUTE FUNCTION vigil_test_offered()");
+}
+
+StoredOnce stored_once(const std::string& url) {
+    StoredOnce s;
+    s.rows = std::stoll(scalar(url, "SELECT count(*) FROM metrics"));
+    s.same_slot = std::stoll(scalar(url, "SELECT count(*) - count(DISTINCT (name, \"timestamp\")) FROM metrics"));
+    s.rejected = std::stoll(scalar(url, "SELECT count(*) FROM metrics_rejected"));
+    if (scalar(url, "SELECT count(*) FROM pg_tables WHERE tablename = 'metrics_offered'") == "1") {
+        s.offered = std::stoll(scalar(url, "SELECT count(*) FROM metrics_offered"));
+        s.offered_ids = std::stoll(scalar(url, "SELECT count(DISTINCT check_id) FROM metrics_offered"));
+    }
+    return s;
+}
+
+std::string StoredOnce::summary() const {
+    return std::to_string(rows) + " rows, " + std::to_string(same_slot) + " of them a second row for one site and "
+           "start time, " + std::to_string(rejected) + " rejected; pg_sink offered " + std::to_string(offered) +
+           " rows for " + std::to_string(offered_ids) + " checks (" + std::to_string(offered - offered_ids) +
+           " redelivered, kept once)";
+}
+
 }  // namespace vigil::test::pg
