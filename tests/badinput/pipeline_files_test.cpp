@@ -62,7 +62,7 @@ std::vector<Broken> corpus() {
          "pipeline: p\nsource:\n  plugin: kafka_source\n  brokers: a:1\n  topics: [t]\n  group: g\n  start: middle\n" + kSink,
          "7:10", "middle"},
         {"pg_sink: a column for no field",
-         "pipeline: p\n" + kSource + "sinks:\n  - plugin: pg_sink\n    url: postgresql://u@h/db\n    columns: {nosuch: x}\n",
+         "pipeline: p\n" + kSource + "sinks:\n  - plugin: pg_sink\n    url: \"postgresql://u@h/db?sslmode=verify-full\"\n    columns: {nosuch: x}\n",
          "8:", "nosuch"},
         {"pg_sink: a URL libpq cannot parse",
          "pipeline: p\n" + kSource + "sinks:\n  - plugin: pg_sink\n    url: \"postgresql://u@h/db?bogus=1\"\n", "7:10", "bogus"},
