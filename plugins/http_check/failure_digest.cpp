@@ -12,7 +12,7 @@ namespace vigil::plugins::http_check {
 void FailureDigest::failed(const std::string& site, std::string_view url, std::string_view kind,
                            std::string_view detail, bool started_failing, Clock::time_point now) {
     std::lock_guard lock(mutex_);
-    ++checks_;
+    checks_.fetch_add(1, std::memory_order_relaxed);
     ++failures_;
     started_failing_ += started_failing ? 1 : 0;
     auto it = by_kind_.find(kind);
@@ -31,10 +31,13 @@ void FailureDigest::failed(const std::string& site, std::string_view url, std::s
 }
 
 void FailureDigest::succeeded(bool recovered, Clock::time_point now) {
+    checks_.fetch_add(1, std::memory_order_relaxed);
+    if (!recovered) {
+        return;
+    }
     std::lock_guard lock(mutex_);
-    ++checks_;
-    recovered_ += recovered ? 1 : 0;
-    if (recovered_ > 0 && (!reported_ || now - last_report_ >= period_)) {
+    ++recovered_;
+    if (!reported_ || now - last_report_ >= period_) {
         report_locked(now);
     }
 }
@@ -64,8 +67,9 @@ void FailureDigest::report_locked(Clock::time_point now) {
     if (recovered_ > 0) {
         changes += fmt::format("; {} site(s) recovered", recovered_);
     }
+    auto checks = checks_.exchange(0, std::memory_order_relaxed);
     if (failures_ == 0) {
-        log_.info("{} of {} checks failed{}{}", failures_, checks_, since, changes);
+        log_.info("{} of {} checks failed{}{}", failures_, checks, since, changes);
     } else {
         std::vector<std::pair<std::string, std::uint64_t>> kinds(by_kind_.begin(), by_kind_.end());
         std::stable_sort(kinds.begin(), kinds.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
@@ -77,12 +81,12 @@ void FailureDigest::report_locked(Clock::time_point now) {
         for (const auto& e : examples_) {
             examples += fmt::format("{}{}", examples.empty() ? "" : "; ", e);
         }
-        log_.warn("{} of {} checks failed{} ({}){}; for example {}", failures_, checks_, since, by, changes,
+        log_.warn("{} of {} checks failed{} ({}){}; for example {}", failures_, checks, since, by, changes,
                   examples);
     }
     reported_ = true;
     last_report_ = now;
-    checks_ = failures_ = started_failing_ = recovered_ = 0;
+    failures_ = started_failing_ = recovered_ = 0;
     by_kind_.clear();
     examples_.clear();
 }

@@ -5,6 +5,7 @@
 // sites that started failing or recovered), the first as soon as failures begin.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -42,7 +43,8 @@ class FailureDigest {
     std::mutex mutex_;
     Clock::time_point last_report_{};
     bool reported_ = false;
-    std::uint64_t checks_ = 0, failures_ = 0, started_failing_ = 0, recovered_ = 0;
+    std::atomic<std::uint64_t> checks_{0};  // a good check costs this increment, no lock
+    std::uint64_t failures_ = 0, started_failing_ = 0, recovered_ = 0;
     std::map<std::string, std::uint64_t, std::less<>> by_kind_;
     std::vector<std::string> examples_;
 };

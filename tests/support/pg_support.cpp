@@ -81,6 +81,7 @@ StoredOnce stored_once(const std::string& url) {
     s.same_slot = std::stoll(scalar(url, "SELECT count(*) - count(DISTINCT (name, \"timestamp\")) FROM metrics"));
     s.rejected = std::stoll(scalar(url, "SELECT count(*) FROM metrics_rejected"));
     if (scalar(url, "SELECT count(*) FROM pg_tables WHERE tablename = 'metrics_offered'") == "1") {
+        s.audited = true;
         s.offered = std::stoll(scalar(url, "SELECT count(*) FROM metrics_offered"));
         s.offered_ids = std::stoll(scalar(url, "SELECT count(DISTINCT check_id) FROM metrics_offered"));
     }
@@ -88,10 +89,13 @@ StoredOnce stored_once(const std::string& url) {
 }
 
 std::string StoredOnce::summary() const {
-    return std::to_string(rows) + " rows, " + std::to_string(same_slot) + " of them a second row for one site and "
-           "start time, " + std::to_string(rejected) + " rejected; pg_sink offered " + std::to_string(offered) +
-           " rows for " + std::to_string(offered_ids) + " checks (" + std::to_string(offered - offered_ids) +
-           " redelivered, kept once)";
+    auto text = std::to_string(rows) + " rows, " + std::to_string(same_slot) +
+                " of them a second row for one site and start time, " + std::to_string(rejected) + " rejected";
+    if (audited) {
+        text += "; pg_sink offered " + std::to_string(offered) + " rows for " + std::to_string(offered_ids) +
+                " checks (" + std::to_string(offered - offered_ids) + " redelivered, kept once)";
+    }
+    return text;
 }
 
 }  // namespace vigil::test::pg
