@@ -5,8 +5,6 @@
 
 #include <fmt/core.h>
 
-#include "vigil/redact.hpp"
-
 namespace vigil::plugins::http_check {
 
 void FailureDigest::failed(const std::string& site, std::string_view url, std::string_view kind,
@@ -22,7 +20,7 @@ void FailureDigest::failed(const std::string& site, std::string_view url, std::s
         ++it->second;
     }
     if (examples_.size() < kExamples) {
-        examples_.push_back(fmt::format("site=\"{}\" url={}: {}: {}", site, redact_url(url), kind, detail));
+        examples_.push_back(fmt::format("site=\"{}\" url={}: {}: {}", site, url, kind, detail));
     }
     // The first failure after a quiet period is reported at once; the rest wait for the period.
     if (!reported_ || now - last_report_ >= period_) {

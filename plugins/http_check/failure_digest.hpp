@@ -26,7 +26,7 @@ class FailureDigest {
         : log_(std::move(log)), period_(period) {}
 
     /// One finished check. `started_failing`/`recovered`: it changed the site's state.
-    /// `url` as configured: redacted here, for the few examples kept.
+    /// `url` as it may be shown (Site::shown_url).
     void failed(const std::string& site, std::string_view url, std::string_view kind, std::string_view detail,
                 bool started_failing, Clock::time_point now = Clock::now());
     void succeeded(bool recovered, Clock::time_point now = Clock::now());

@@ -13,8 +13,6 @@
 
 #include <fmt/core.h>
 
-#include "vigil/redact.hpp"
-
 namespace vigil::plugins::http_check {
 
 std::string make_check_id(Timestamp t, std::mt19937_64& rng) {
@@ -482,17 +480,17 @@ class HttpCheck::Worker {
         if (r.ok.value_or(false)) {
             bool recovered = failing_.erase(site.name) > 0;
             if (recovered) {
-                o_.log_.debug("site=\"{}\" url={}: recovered", site.name, redact_url(site.url));
+                o_.log_.debug("site=\"{}\" url={}: recovered", site.name, site.shown_url);
             }
             o_.digest_.succeeded(recovered);
             return;
         }
         bool started = failing_.insert(site.name).second;
         if (o_.log_.enabled(LogLevel::Debug)) {
-            o_.log_.debug("site=\"{}\" url={}: {}: {}", site.name, redact_url(site.url), r.error.value_or("error"),
+            o_.log_.debug("site=\"{}\" url={}: {}: {}", site.name, site.shown_url, r.error.value_or("error"),
                           r.error_detail.value_or(""));
         }
-        o_.digest_.failed(site.name, site.url, r.error.value_or("error"), r.error_detail.value_or(""), started);
+        o_.digest_.failed(site.name, site.shown_url, r.error.value_or("error"), r.error_detail.value_or(""), started);
     }
 
     void flush(bool force) {

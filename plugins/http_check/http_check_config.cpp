@@ -4,6 +4,8 @@
 #include <curl/curl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <map>
@@ -115,6 +117,26 @@ bool Site::same_as(const Site& o) const {
            ip_family == o.ip_family && max_body == o.max_body && user_agent == o.user_agent;
 }
 
+std::string origin_of(const std::string& url) {
+    CURLU* u = curl_url();
+    std::string out;
+    if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
+        char *scheme = nullptr, *host = nullptr, *port = nullptr;
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+        curl_url_get(u, CURLUPART_HOST, &host, 0);
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+        if (scheme != nullptr && host != nullptr && port != nullptr) {
+            out = fmt::format("{}://{}:{}", scheme, host, port);
+            std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+        }
+        curl_free(scheme);
+        curl_free(host);
+        curl_free(port);
+    }
+    curl_url_cleanup(u);
+    return out;
+}
+
 std::uint64_t stable_hash(std::string_view name) {
     std::uint64_t h = 1469598103934665603ULL;
     for (unsigned char c : name) {
@@ -187,6 +209,8 @@ class SiteReader {
         s.name = site_.get_string("name");
         s.url = site_.get_string("url");
         check_url(s.url);
+        s.shown_url = redact_url(s.url);
+        s.origin = origin_of(s.url);
         if (from("regex").has("regex")) {
             s.regex_text = from("regex").get_string("regex");
             // Sites usually share a handful of patterns: compile each once (an RE2 costs tens of

@@ -33,6 +33,8 @@ enum class IpFamily { Any, V4, V6 };
 struct Site {
     std::string name;
     std::string url;
+    std::string shown_url;  // url as logs and records show it (redact_url), made once at load
+    std::string origin;     // scheme://host:port of url, which redirects compare against
     std::optional<std::string> regex_text;
     std::shared_ptr<const re2::RE2> regex;  // compiled once at load
     Duration interval{};
@@ -75,6 +77,10 @@ struct Config {
 /// defaults applied, regexes compiled, URLs parsed, duplicate names refused. All problems go to
 /// `diags` with their file:line:col; returns nullopt if there was any.
 std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags);
+
+/// scheme://host:port, lower case, the port made explicit (what "same origin" compares); empty
+/// when libcurl cannot parse `url`.
+std::string origin_of(const std::string& url);
 
 /// A stable 64-bit hash of a site name (FNV-1a): sharding and the first-check offset use it, so
 /// they are the same on every agent and across restarts.

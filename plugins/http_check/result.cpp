@@ -6,7 +6,6 @@
 #include <date/date.h>
 #include <fmt/core.h>
 
-#include "vigil/redact.hpp"
 
 namespace vigil::plugins::http_check {
 
@@ -92,7 +91,7 @@ CheckRecord make_record(const Site& site, const Outcome& o, Timestamp started, d
     CheckRecord r;
     r.name = site.name;
     // The record travels to Kafka and PostgreSQL: it keeps no password of the URL's.
-    r.url = redact_url(site.url);
+    r.url = site.shown_url;
     r.response_time = o.total_ms;
     r.timestamp = started;
     r.check_id = std::move(check_id);

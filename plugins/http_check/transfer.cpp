@@ -2,7 +2,6 @@
 #include "transfer.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -47,27 +46,6 @@ double ms(CURL* easy, CURLINFO info) {
 // Phase durations are differences of microsecond counts: keep them whole microseconds, so
 // 1.078 does not print as 1.0779999999999999.
 double whole_us(double ms_value) { return std::round(ms_value * 1000.0) / 1000.0; }
-
-// scheme://host:port, lower case, the port made explicit: what "same origin" compares.
-std::string origin_of(const std::string& url) {
-    CURLU* u = curl_url();
-    std::string out;
-    if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
-        char *scheme = nullptr, *host = nullptr, *port = nullptr;
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-        curl_url_get(u, CURLUPART_HOST, &host, 0);
-        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
-        if (scheme != nullptr && host != nullptr && port != nullptr) {
-            out = fmt::format("{}://{}:{}", scheme, host, port);
-            std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-        }
-        curl_free(scheme);
-        curl_free(host);
-        curl_free(port);
-    }
-    curl_url_cleanup(u);
-    return out;
-}
 
 bool starts_with_nocase(const std::string& s, const char* prefix) {
     return strncasecmp(s.c_str(), prefix, std::strlen(prefix)) == 0;
@@ -189,7 +167,7 @@ Transfer::Next Transfer::next_hop(CURLcode code) {
     }
     earlier_ms += this_hop;
     ++hops;
-    bool same_origin = origin_of(target) == origin_of(s.url);
+    bool same_origin = origin_of(target) == s.origin;
     // Browsers' rule (Fetch): 303 turns into GET; so do 301 and 302, which for a monitor also
     // keeps a DELETE or PUT from repeating at a second address. 307 and 308 keep the method.
     bool to_get = status != 307 && status != 308 && s.method != "HEAD";

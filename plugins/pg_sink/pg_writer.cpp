@@ -223,8 +223,6 @@ Writer::Copied Writer::copy_rows(const Batch& batch, const std::vector<std::size
 }
 
 std::optional<ChunkResult> Writer::stage(const Batch& batch, std::vector<std::size_t>& rows, Refused& refused) {
-    std::vector<std::size_t> staged;
-    staged.reserve(rows.size());
     // The first COPY takes the whole chunk: most chunks hold no bad row. After a refusal the rest
     // goes in segments, so the next bad row costs at most a segment sent twice, never the rest
     // of the chunk again: a chunk of n rows with k bad ones sends under n + 2 k segments.
@@ -239,8 +237,6 @@ std::optional<ChunkResult> Writer::stage(const Batch& batch, std::vector<std::si
         auto copied = copy_rows(batch, rows, pos, to);
         if (copied.ok) {
             Result release(PQexec(conn_, "RELEASE SAVEPOINT vigil_copy"));
-            staged.insert(staged.end(), rows.begin() + static_cast<std::ptrdiff_t>(pos),
-                          rows.begin() + static_cast<std::ptrdiff_t>(to));
             pos = to;
             continue;
         }
@@ -258,13 +254,11 @@ std::optional<ChunkResult> Writer::stage(const Batch& batch, std::vector<std::si
             if (!prefix.ok) {
                 return fail("COPY into the staging table", prefix.message, prefix.sqlstate);
             }
-            staged.insert(staged.end(), rows.begin() + static_cast<std::ptrdiff_t>(pos),
-                          rows.begin() + static_cast<std::ptrdiff_t>(bad));
         }
         pos = bad + 1;
         segment = kSegmentAfterRefusal;
     }
-    rows = std::move(staged);
+    std::erase_if(rows, [&](std::size_t i) { return refused.count(i) > 0; });
     return std::nullopt;
 }
 
@@ -285,72 +279,70 @@ ChunkResult Writer::write(const Batch& batch, std::size_t begin, std::size_t end
             rows.push_back(i);
         }
     }
-    {
-        Result r(PQexec(conn_, "BEGIN"));
-        if (!ok(r.get())) {
-            return fail("BEGIN", r.get());
-        }
-        if (auto failed = stage(batch, rows, refused)) {
-            return *failed;
-        }
-        bool row_by_row = false;
-        if (!rows.empty()) {
-            r.reset(PQexec(conn_, insert_sql_.c_str()));
-            if (!ok(r.get())) {
-                if (classify_sqlstate(field(r.get(), PG_DIAG_SQLSTATE)) != SqlFate::RejectRow) {
-                    return fail(fmt::format("INSERT INTO {}", config_.table), r.get());
-                }
-                row_by_row = true;  // a row broke a constraint of the table itself: find which
-            }
-        }
-        if (row_by_row) {
-            Result rb(PQexec(conn_, "ROLLBACK"));
-            r.reset(PQexec(conn_, "BEGIN"));
-            auto copied = copy_rows(batch, rows, 0, rows.size());
-            if (!copied.ok) {
-                return fail("COPY into the staging table", copied.message, copied.sqlstate);
-            }
-            auto one = insert_sql_;
-            one.insert(one.find(" ORDER BY ord"), " WHERE ord = $1");
-            for (auto i : rows) {
-                Result sp(PQexec(conn_, "SAVEPOINT vigil_row"));
-                auto ord = std::to_string(i);
-                const char* p[] = {ord.c_str()};
-                Result ins(PQexecParams(conn_, one.c_str(), 1, nullptr, p, nullptr, nullptr, 0));
-                if (ok(ins.get())) {
-                    Result rel(PQexec(conn_, "RELEASE SAVEPOINT vigil_row"));
-                    continue;
-                }
-                auto state = field(ins.get(), PG_DIAG_SQLSTATE);
-                if (classify_sqlstate(state) != SqlFate::RejectRow) {
-                    return fail(fmt::format("INSERT INTO {}", config_.table), ins.get());
-                }
-                refused[i] = {state, field(ins.get(), PG_DIAG_MESSAGE_PRIMARY)};
-                Result back(PQexec(conn_, "ROLLBACK TO SAVEPOINT vigil_row"));
-            }
-        }
-        ChunkResult out;
-        auto dl = fmt::format("INSERT INTO {} (check_id, origin, sqlstate, reason, record) VALUES ($1, $2, $3, $4, $5) "
-                              "ON CONFLICT (check_id) DO NOTHING", quote_identifier(config_.dead_letter_table));
-        for (const auto& [i, why] : refused) {
-            const auto& rec = batch.records[i];
-            std::string id = rec.check.check_id.substr(0, rec.check.check_id.find('\0'));
-            std::string origin = rec.origin.substr(0, rec.origin.find('\0'));
-            auto json = encode_json(rec.check);
-            const char* p[] = {id.empty() ? nullptr : id.c_str(), origin.empty() ? nullptr : origin.c_str(),
-                               why.first.c_str(), why.second.c_str(), json.c_str()};
-            Result ins(PQexecParams(conn_, dl.c_str(), 5, nullptr, p, nullptr, nullptr, 0));
-            if (!ok(ins.get())) {
-                return fail(fmt::format("INSERT INTO dead-letter table {}", config_.dead_letter_table), ins.get());
-            }
-            out.rejected.push_back({i, fmt::format("SQLSTATE {}: {}", why.first, why.second), true});
-        }
-        r.reset(PQexec(conn_, "COMMIT"));
-        if (!ok(r.get())) {
-            return fail("COMMIT", r.get());
-        }
-        return out;
+    Result r(PQexec(conn_, "BEGIN"));
+    if (!ok(r.get())) {
+        return fail("BEGIN", r.get());
     }
+    if (auto failed = stage(batch, rows, refused)) {
+        return *failed;
+    }
+    bool row_by_row = false;
+    if (!rows.empty()) {
+        r.reset(PQexec(conn_, insert_sql_.c_str()));
+        if (!ok(r.get())) {
+            if (classify_sqlstate(field(r.get(), PG_DIAG_SQLSTATE)) != SqlFate::RejectRow) {
+                return fail(fmt::format("INSERT INTO {}", config_.table), r.get());
+            }
+            row_by_row = true;  // a row broke a constraint of the table itself: find which
+        }
+    }
+    if (row_by_row) {
+        Result rb(PQexec(conn_, "ROLLBACK"));
+        r.reset(PQexec(conn_, "BEGIN"));
+        auto copied = copy_rows(batch, rows, 0, rows.size());
+        if (!copied.ok) {
+            return fail("COPY into the staging table", copied.message, copied.sqlstate);
+        }
+        auto one = insert_sql_;
+        one.insert(one.find(" ORDER BY ord"), " WHERE ord = $1");
+        for (auto i : rows) {
+            Result sp(PQexec(conn_, "SAVEPOINT vigil_row"));
+            auto ord = std::to_string(i);
+            const char* p[] = {ord.c_str()};
+            Result ins(PQexecParams(conn_, one.c_str(), 1, nullptr, p, nullptr, nullptr, 0));
+            if (ok(ins.get())) {
+                Result rel(PQexec(conn_, "RELEASE SAVEPOINT vigil_row"));
+                continue;
+            }
+            auto state = field(ins.get(), PG_DIAG_SQLSTATE);
+            if (classify_sqlstate(state) != SqlFate::RejectRow) {
+                return fail(fmt::format("INSERT INTO {}", config_.table), ins.get());
+            }
+            refused[i] = {state, field(ins.get(), PG_DIAG_MESSAGE_PRIMARY)};
+            Result back(PQexec(conn_, "ROLLBACK TO SAVEPOINT vigil_row"));
+        }
+    }
+    ChunkResult out;
+    auto dl = fmt::format("INSERT INTO {} (check_id, origin, sqlstate, reason, record) VALUES ($1, $2, $3, $4, $5) "
+                          "ON CONFLICT (check_id) DO NOTHING", quote_identifier(config_.dead_letter_table));
+    for (const auto& [i, why] : refused) {
+        const auto& rec = batch.records[i];
+        std::string id = rec.check.check_id.substr(0, rec.check.check_id.find('\0'));
+        std::string origin = rec.origin.substr(0, rec.origin.find('\0'));
+        auto json = encode_json(rec.check);
+        const char* p[] = {id.empty() ? nullptr : id.c_str(), origin.empty() ? nullptr : origin.c_str(),
+                           why.first.c_str(), why.second.c_str(), json.c_str()};
+        Result ins(PQexecParams(conn_, dl.c_str(), 5, nullptr, p, nullptr, nullptr, 0));
+        if (!ok(ins.get())) {
+            return fail(fmt::format("INSERT INTO dead-letter table {}", config_.dead_letter_table), ins.get());
+        }
+        out.rejected.push_back({i, fmt::format("SQLSTATE {}: {}", why.first, why.second), true});
+    }
+    r.reset(PQexec(conn_, "COMMIT"));
+    if (!ok(r.get())) {
+        return fail("COMMIT", r.get());
+    }
+    return out;
 }
 
 }  // namespace vigil::plugins::pg_sink

@@ -51,22 +51,27 @@ void add(std::vector<std::string>& secrets, std::string_view s) {
     }
 }
 
-bool password_key(std::string_view key) {
-    auto k = lower(key);
-    return k == "password" || k == "sslpassword";
-}
-
-// The query of a URL: each `key=value`, and the secrets among them.
-void query_secrets(std::string_view query, std::vector<std::string>& secrets) {
-    while (!query.empty()) {
+// Calls f(pair, eq) for each `key=value` of a URL's query, split at '&'; eq is npos without '='.
+template <typename F>
+void each_pair(std::string_view query, F&& f) {
+    while (true) {
         auto amp = query.find('&');
         auto pair = query.substr(0, amp);
-        auto eq = pair.find('=');
-        if (eq != std::string_view::npos && (password_key(pair.substr(0, eq)) || secret_name(pair.substr(0, eq)))) {
+        f(pair, pair.find('='));
+        if (amp == std::string_view::npos) {
+            return;
+        }
+        query = query.substr(amp + 1);
+    }
+}
+
+// The secrets among a URL's query values (libpq's password and sslpassword among them).
+void query_secrets(std::string_view query, std::vector<std::string>& secrets) {
+    each_pair(query, [&](std::string_view pair, std::size_t eq) {
+        if (eq != std::string_view::npos && secret_name(pair.substr(0, eq))) {
             add(secrets, pair.substr(eq + 1));
         }
-        query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    }
+    });
 }
 
 // libpq's key=value form: values bare or single-quoted, with backslash escapes.
@@ -102,7 +107,7 @@ void keyword_secrets(std::string_view s, std::vector<std::string>& secrets) {
                 value += s[i++];
             }
         }
-        if (password_key(key) || secret_name(key)) {
+        if (secret_name(key)) {
             add(secrets, value);
             // What was written, quotes and escapes included, up to where the value ended.
             add(secrets, s.substr(raw_start, std::min(i, s.size()) - raw_start));
@@ -157,25 +162,16 @@ std::string redact_url(std::string_view url) {
     auto fragment = hash == std::string_view::npos ? std::string_view() : query.substr(hash);
     query = query.substr(0, hash);
     bool first = true;
-    while (true) {
-        auto amp = query.find('&');
-        auto pair = query.substr(0, amp);
-        if (!first) {
-            out += '&';
-        }
+    each_pair(query, [&](std::string_view pair, std::size_t eq) {
+        out += first ? "" : "&";
         first = false;
-        auto eq = pair.find('=');
         if (eq != std::string_view::npos && secret_name(pair.substr(0, eq))) {
             out += pair.substr(0, eq + 1);
             out += kRedactedPart;
         } else {
             out += pair;
         }
-        if (amp == std::string_view::npos) {
-            break;
-        }
-        query = query.substr(amp + 1);
-    }
+    });
     out += fragment;
     return out;
 }

@@ -10,6 +10,7 @@ Site site(std::optional<std::string> regex = std::nullopt) {
     Site s;
     s.name = "shop";
     s.url = "https://shop.example/";
+    s.shown_url = s.url;
     s.expect_status.ranges = {{200, 399}};
     s.max_body = 1024;
     if (regex) {
