@@ -156,8 +156,7 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& in
         diags.error(node.location_of("dead_letter_table"), node.path_of("dead_letter_table"),
                     "must be a table name other than `table`");
     }
-    for (std::size_t i = 0; i < kFieldCount; ++i) {
-        auto f = static_cast<Field>(i);
+    for (Field f = 0; f < kFieldCount; ++f) {
         c.columns.emplace_back(f, std::string(field_name(f)));
     }
     std::set<std::string> taken;
@@ -166,7 +165,7 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& in
         if (!field_by_name(field, f)) {
             std::string known;
             for (std::size_t i = 0; i < kFieldCount; ++i) {
-                known += (i ? ", " : "") + std::string(field_name(static_cast<Field>(i)));
+                known += (i ? ", " : "") + std::string(field_name(i));
             }
             diags.error(node.location_of_entry("columns", field), node.path_of("columns") + "." + field,
                         fmt::format("the record has no field \"{}\"; fields: {}", field, known));
@@ -177,7 +176,7 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& in
                         "names no column");
             continue;
         }
-        c.columns[static_cast<std::size_t>(f)].second = column;
+        c.columns[f].second = column;
     }
     for (const auto& [f, column] : c.columns) {
         if (!taken.insert(column).second) {

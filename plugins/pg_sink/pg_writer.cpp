@@ -113,7 +113,7 @@ Status Writer::connect(std::vector<std::string>* missing) {
     for (const auto& [f, column] : config_.columns) {
         auto it = table_columns.find(column);
         if (it == table_columns.end()) {
-            if (f == Field::check_id) {
+            if (f == field("check_id")) {
                 disconnect();
                 return Status::error(fmt::format("{}: table {} has no column \"{}\" for check_id, which makes "
                                                  "writes idempotent", host_, config_.table, column));
@@ -130,7 +130,7 @@ Status Writer::connect(std::vector<std::string>* missing) {
     }
     insert_sql_ = fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY ord ON CONFLICT ({}) DO NOTHING", table,
                               column_list_, column_list_, kStage,
-                              quote_identifier(config_.columns[static_cast<std::size_t>(Field::check_id)].second));
+                              quote_identifier(config_.columns[field("check_id")].second));
     // ON COMMIT DELETE ROWS: the staging table is empty at the start of every transaction.
     r.reset(PQexec(conn_, fmt::format("CREATE TEMPORARY TABLE IF NOT EXISTS {} ({}) ON COMMIT DELETE ROWS", kStage,
                                       stage_columns).c_str()));

@@ -1,22 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
-// The record's fields as table columns, and a record as one row of COPY's text format.
+// The record's fields as table columns (vigil/record_fields.hpp), and a record as one row of
+// COPY's text format.
 #pragma once
 
-#include <array>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "vigil/record.hpp"
+#include "vigil/record_fields.hpp"
 
 namespace vigil::plugins::pg_sink {
 
-enum class Field : std::size_t {
-    name, url, response_time, status_code, regex, regex_check, timestamp,
-    check_id, agent, ok, error, error_detail, dns_ms, connect_ms, tls_ms, ttfb_ms,
-    redirects, body_bytes, truncated, http_version, remote_ip, tls_not_after, lag_ms,
-};
-inline constexpr std::size_t kFieldCount = 23;
+/// A field of the record: its index in vigil::kRecordFields.
+using Field = std::size_t;
+inline constexpr std::size_t kFieldCount = kRecordFields.size();
+
+/// The field named `name`; the name must be one of kRecordFields' (checked at compile time).
+consteval Field field(std::string_view name) { return record_field_index(name).value(); }
 
 /// The field's name in the record (and the default column name).
 std::string_view field_name(Field f);

@@ -8,10 +8,12 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "record/utf8.hpp"
-
 #include <optional>
+#include <variant>
+
+#include "record/utf8.hpp"
 #include "vigil/record.hpp"
+#include "vigil/record_fields.hpp"
 
 namespace vigil {
 namespace {
@@ -35,23 +37,18 @@ void put_double(Writer& w, double d) {
     }
 }
 
+void put(Writer& w, const std::string& v) { put_string(w, v); }
+void put(Writer& w, double v) { put_double(w, v); }
+void put(Writer& w, bool v) { w.Bool(v); }
+void put(Writer& w, int v) { w.Int(v); }
+void put(Writer& w, std::int64_t v) { w.Int64(v); }
+void put(Writer& w, Timestamp v) { put_string(w, format_timestamp(v)); }
 template <typename T>
-void put(Writer& w, const char* key, const std::optional<T>& v) {
-    w.Key(key);
-    if (!v) {
+void put(Writer& w, const std::optional<T>& v) {
+    if (v) {
+        put(w, *v);
+    } else {
         w.Null();
-    } else if constexpr (std::is_same_v<T, std::string>) {
-        put_string(w, *v);
-    } else if constexpr (std::is_same_v<T, bool>) {
-        w.Bool(*v);
-    } else if constexpr (std::is_same_v<T, int>) {
-        w.Int(*v);
-    } else if constexpr (std::is_same_v<T, std::int64_t>) {
-        w.Int64(*v);
-    } else if constexpr (std::is_same_v<T, double>) {
-        put_double(w, *v);
-    } else if constexpr (std::is_same_v<T, Timestamp>) {
-        put_string(w, format_timestamp(*v));
     }
 }
 
@@ -61,35 +58,10 @@ void encode_json(const CheckRecord& r, std::string& out) {
     rapidjson::StringBuffer buf;
     Writer w(buf);
     w.StartObject();
-    w.Key("name");
-    put_string(w, r.name);
-    w.Key("url");
-    put_string(w, r.url);
-    w.Key("response_time");
-    put_double(w, r.response_time);
-    put(w, "status_code", r.status_code);
-    put(w, "regex", r.regex);
-    put(w, "regex_check", r.regex_check);
-    w.Key("timestamp");
-    put_string(w, format_timestamp(r.timestamp));
-    w.Key("check_id");
-    put_string(w, r.check_id);
-    w.Key("agent");
-    put_string(w, r.agent);
-    put(w, "ok", r.ok);
-    put(w, "error", r.error);
-    put(w, "error_detail", r.error_detail);
-    put(w, "dns_ms", r.dns_ms);
-    put(w, "connect_ms", r.connect_ms);
-    put(w, "tls_ms", r.tls_ms);
-    put(w, "ttfb_ms", r.ttfb_ms);
-    put(w, "redirects", r.redirects);
-    put(w, "body_bytes", r.body_bytes);
-    put(w, "truncated", r.truncated);
-    put(w, "http_version", r.http_version);
-    put(w, "remote_ip", r.remote_ip);
-    put(w, "tls_not_after", r.tls_not_after);
-    put(w, "lag_ms", r.lag_ms);
+    for (const auto& f : kRecordFields) {
+        w.Key(f.name.data(), static_cast<rapidjson::SizeType>(f.name.size()));
+        std::visit([&](auto m) { put(w, r.*m); }, f.member);
+    }
     w.EndObject();
     out.append(buf.GetString(), buf.GetSize());
 }
@@ -115,39 +87,14 @@ const char* type_name(const rapidjson::Value& v) {
     return "unknown";
 }
 
-// Reads one field into `out`; returns an error message or "". `required`: the key must exist
-// (it may still be null where `nullable`).
+// Reads one field into `out` by the member's type, keeping the first error. `required`: the key
+// must exist (it may still be null where the member is a std::optional).
 class Reader {
   public:
     explicit Reader(const rapidjson::Value& obj) : obj_(obj) {}
     std::string error;
 
-    const rapidjson::Value* find(const char* key, bool required) {
-        if (!error.empty()) {
-            return nullptr;
-        }
-        auto it = obj_.FindMember(key);
-        if (it == obj_.MemberEnd()) {
-            if (required) {
-                error = fmt::format("missing \"{}\"", key);
-            }
-            return nullptr;
-        }
-        return &it->value;
-    }
-
-    void wrong(const char* key, const char* expected, const rapidjson::Value& v) {
-        error = fmt::format("\"{}\" must be {}, got {}", key, expected, type_name(v));
-    }
-
-    // The input is valid UTF-8 (the parser checks), but a \u escape of a lone surrogate decodes
-    // to bytes that are not: repair them here, as encoding would, so a record is always valid
-    // text and survives encode -> decode unchanged (found by libFuzzer).
-    static std::string valid_text(const rapidjson::Value& v) {
-        std::string_view s(v.GetString(), v.GetStringLength());
-        return utf8_valid(s) ? std::string(s) : utf8_sanitize(s);
-    }
-    void string(const char* key, std::string& out, bool required) {
+    void read(std::string_view key, std::string& out, bool required) {
         if (const auto* v = find(key, required)) {
             if (!v->IsString()) {
                 return wrong(key, "a string", *v);
@@ -155,7 +102,7 @@ class Reader {
             out = valid_text(*v);
         }
     }
-    void string(const char* key, std::optional<std::string>& out, bool required) {
+    void read(std::string_view key, std::optional<std::string>& out, bool required) {
         if (const auto* v = find(key, required); v != nullptr && !v->IsNull()) {
             if (!v->IsString()) {
                 return wrong(key, "a string or null", *v);
@@ -163,23 +110,23 @@ class Reader {
             out.emplace(valid_text(*v));
         }
     }
-    void number(const char* key, double& out) {
-        if (const auto* v = find(key, true)) {
+    void read(std::string_view key, double& out, bool required) {
+        if (const auto* v = find(key, required)) {
             if (!v->IsNumber()) {
                 return wrong(key, "a number", *v);
             }
             out = v->GetDouble();
         }
     }
-    void number(const char* key, std::optional<double>& out) {
-        if (const auto* v = find(key, false); v != nullptr && !v->IsNull()) {
+    void read(std::string_view key, std::optional<double>& out, bool required) {
+        if (const auto* v = find(key, required); v != nullptr && !v->IsNull()) {
             if (!v->IsNumber()) {
                 return wrong(key, "a number or null", *v);
             }
             out = v->GetDouble();
         }
     }
-    void integer(const char* key, std::optional<int>& out, bool required) {
+    void read(std::string_view key, std::optional<int>& out, bool required) {
         if (const auto* v = find(key, required); v != nullptr && !v->IsNull()) {
             if (!v->IsInt()) {
                 return wrong(key, "an integer or null", *v);
@@ -187,15 +134,15 @@ class Reader {
             out = v->GetInt();
         }
     }
-    void integer(const char* key, std::optional<std::int64_t>& out) {
-        if (const auto* v = find(key, false); v != nullptr && !v->IsNull()) {
+    void read(std::string_view key, std::optional<std::int64_t>& out, bool required) {
+        if (const auto* v = find(key, required); v != nullptr && !v->IsNull()) {
             if (!v->IsInt64()) {
                 return wrong(key, "an integer or null", *v);
             }
             out = v->GetInt64();
         }
     }
-    void boolean(const char* key, std::optional<bool>& out, bool required) {
+    void read(std::string_view key, std::optional<bool>& out, bool required) {
         if (const auto* v = find(key, required); v != nullptr && !v->IsNull()) {
             if (!v->IsBool()) {
                 return wrong(key, "true, false or null", *v);
@@ -203,16 +150,20 @@ class Reader {
             out = v->GetBool();
         }
     }
-    void timestamp(const char* key, Timestamp& out) {
+    void read(std::string_view key, Timestamp& out, bool required) {
+        const auto* v = find(key, required);
+        if (v == nullptr) {
+            return;
+        }
         std::optional<Timestamp> t;
-        timestamp(key, t, true);
+        read(key, t, required);
         if (error.empty() && t) {
             out = *t;
         } else if (error.empty()) {
             error = fmt::format("\"{}\" must not be null", key);
         }
     }
-    void timestamp(const char* key, std::optional<Timestamp>& out, bool required) {
+    void read(std::string_view key, std::optional<Timestamp>& out, bool required) {
         if (const auto* v = find(key, required); v != nullptr && !v->IsNull()) {
             if (!v->IsString()) {
                 return wrong(key, "an ISO-8601 string", *v);
@@ -226,6 +177,32 @@ class Reader {
     }
 
   private:
+    const rapidjson::Value* find(std::string_view key, bool required) {
+        if (!error.empty()) {
+            return nullptr;
+        }
+        auto it = obj_.FindMember(rapidjson::Value(rapidjson::StringRef(key.data(), key.size())));
+        if (it == obj_.MemberEnd()) {
+            if (required) {
+                error = fmt::format("missing \"{}\"", key);
+            }
+            return nullptr;
+        }
+        return &it->value;
+    }
+
+    void wrong(std::string_view key, const char* expected, const rapidjson::Value& v) {
+        error = fmt::format("\"{}\" must be {}, got {}", key, expected, type_name(v));
+    }
+
+    // The input is valid UTF-8 (the parser checks), but a \u escape of a lone surrogate decodes
+    // to bytes that are not: repair them here, as encoding would, so a record is always valid
+    // text and survives encode -> decode unchanged (found by libFuzzer).
+    static std::string valid_text(const rapidjson::Value& v) {
+        std::string_view s(v.GetString(), v.GetStringLength());
+        return utf8_valid(s) ? std::string(s) : utf8_sanitize(s);
+    }
+
     const rapidjson::Value& obj_;
 };
 
@@ -360,29 +337,9 @@ DecodeResult decode_json(std::string_view json) {
     }
     CheckRecord r;
     Reader rd(doc);
-    rd.string("name", r.name, true);
-    rd.string("url", r.url, true);
-    rd.number("response_time", r.response_time);
-    rd.integer("status_code", r.status_code, true);
-    rd.string("regex", r.regex, true);
-    rd.boolean("regex_check", r.regex_check, true);
-    rd.timestamp("timestamp", r.timestamp);
-    rd.string("check_id", r.check_id, false);
-    rd.string("agent", r.agent, false);
-    rd.boolean("ok", r.ok, false);
-    rd.string("error", r.error, false);
-    rd.string("error_detail", r.error_detail, false);
-    rd.number("dns_ms", r.dns_ms);
-    rd.number("connect_ms", r.connect_ms);
-    rd.number("tls_ms", r.tls_ms);
-    rd.number("ttfb_ms", r.ttfb_ms);
-    rd.integer("redirects", r.redirects, false);
-    rd.integer("body_bytes", r.body_bytes);
-    rd.boolean("truncated", r.truncated, false);
-    rd.string("http_version", r.http_version, false);
-    rd.string("remote_ip", r.remote_ip, false);
-    rd.timestamp("tls_not_after", r.tls_not_after, false);
-    rd.number("lag_ms", r.lag_ms);
+    for (const auto& f : kRecordFields) {
+        std::visit([&](auto m) { rd.read(f.name, r.*m, f.required); }, f.member);
+    }
     if (!rd.error.empty()) {
         result.error = std::move(rd.error);
         return result;

@@ -2,7 +2,10 @@
 // `agent migrate` against the real server, each test in a database of its own.
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include "pg_support.hpp"
+#include "vigil/record_fields.hpp"
 #include "support.hpp"
 
 namespace pg = vigil::test::pg;
@@ -110,4 +113,33 @@ TEST_CASE("migrate: the URL comes from DATABASE_URL or --database-url-file, neve
                    {{"DATABASE_URL", "postgresql://vigil:s3cr%zzet@127.0.0.1:1/db"}});
     CHECK(bad.code == 1);
     CHECK(bad.err == "agent migrate: error: cannot connect to the database: invalid percent-encoded token: \"***\"\n");
+}
+
+TEST_CASE("migrate: the metrics table the migrations create is the record's field table", "[integration]") {
+    // vigil/record_fields.hpp is the one description of the record: a field added there without
+    // a migration (or a migration that changes a column's type or nullability) fails here.
+    pg::TestDatabase db;
+    REQUIRE(migrate(db.url()).code == 0);
+    std::map<std::string, std::pair<std::string, bool>> columns;  // name -> type, nullable
+    for (const auto& row : pg::query(db.url(), "SELECT attname, format_type(atttypid, atttypmod), NOT attnotnull "
+                                               "FROM pg_attribute WHERE attrelid = 'metrics'::regclass "
+                                               "AND attnum > 0 AND NOT attisdropped")) {
+        columns[row[0]] = {row[1], row[2] == "t"};
+    }
+    REQUIRE(columns.count("id") == 1);
+    CHECK(columns["id"] == std::pair<std::string, bool>{"bigint", false});
+    columns.erase("id");
+    for (const auto& f : vigil::kRecordFields) {
+        INFO("field " << f.name);
+        auto it = columns.find(std::string(f.name));
+        REQUIRE(it != columns.end());
+        CHECK(it->second.first == f.column_type);
+        CHECK(it->second.second == vigil::column_nullable(f));
+        columns.erase(it);
+    }
+    std::string extra;
+    for (const auto& [name, type] : columns) {
+        extra += name + " ";
+    }
+    CHECK(extra.empty());  // a column no field fills
 }

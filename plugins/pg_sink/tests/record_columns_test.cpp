@@ -22,25 +22,25 @@ TEST_CASE("pg_sink: records become COPY text values, escaped, with \\N for null"
     r.response_time = 12.25;
     r.timestamp = vigil::Timestamp(std::chrono::microseconds(1'700'000'000'123'456));
     r.check_id = "id";
-    CHECK(value(r, Field::name) == "tab\\there\\nnew\\\\line\\rcr");
-    CHECK(value(r, Field::url) == "https://x/'); DROP TABLE metrics; --");
-    CHECK(value(r, Field::response_time) == "12.25");
-    CHECK(value(r, Field::status_code) == "\\N");
-    CHECK(value(r, Field::regex_check) == "\\N");
-    CHECK(value(r, Field::timestamp) == "2023-11-14T22:13:20.123456Z");
-    CHECK(value(r, Field::agent) == "\\N");
+    CHECK(value(r, field("name")) == "tab\\there\\nnew\\\\line\\rcr");
+    CHECK(value(r, field("url")) == "https://x/'); DROP TABLE metrics; --");
+    CHECK(value(r, field("response_time")) == "12.25");
+    CHECK(value(r, field("status_code")) == "\\N");
+    CHECK(value(r, field("regex_check")) == "\\N");
+    CHECK(value(r, field("timestamp")) == "2023-11-14T22:13:20.123456Z");
+    CHECK(value(r, field("agent")) == "\\N");
     r.status_code = 503;
     r.regex_check = false;
     r.ok = true;
     r.body_bytes = 1LL << 40;
     r.dns_ms = std::nan("");
     r.ttfb_ms = -INFINITY;
-    CHECK(value(r, Field::status_code) == "503");
-    CHECK(value(r, Field::regex_check) == "f");
-    CHECK(value(r, Field::ok) == "t");
-    CHECK(value(r, Field::body_bytes) == "1099511627776");
-    CHECK(value(r, Field::dns_ms) == "NaN");
-    CHECK(value(r, Field::ttfb_ms) == "-Infinity");
+    CHECK(value(r, field("status_code")) == "503");
+    CHECK(value(r, field("regex_check")) == "f");
+    CHECK(value(r, field("ok")) == "t");
+    CHECK(value(r, field("body_bytes")) == "1099511627776");
+    CHECK(value(r, field("dns_ms")) == "NaN");
+    CHECK(value(r, field("ttfb_ms")) == "-Infinity");
 }
 
 TEST_CASE("pg_sink: a NUL byte is found before it reaches the server; fields are named", "[unit]") {
@@ -53,6 +53,6 @@ TEST_CASE("pg_sink: a NUL byte is found before it reaches the server; fields are
     CHECK(field_name(f) == "error_detail");
     Field g;
     CHECK(field_by_name("tls_not_after", g));
-    CHECK(g == Field::tls_not_after);
+    CHECK(g == field("tls_not_after"));
     CHECK_FALSE(field_by_name("nope", g));
 }

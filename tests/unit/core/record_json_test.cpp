@@ -4,6 +4,7 @@
 #include <rapidjson/document.h>
 
 #include "vigil/record.hpp"
+#include "vigil/record_fields.hpp"
 
 using vigil::CheckRecord;
 using vigil::Timestamp;
@@ -47,6 +48,33 @@ TEST_CASE("a full record round-trips exactly through JSON", "[unit]") {
     REQUIRE(back.error == "");
     CHECK(*back.record == r);
     CHECK(json.find(R"("timestamp":"2025-11-28T01:02:03.123456Z")") != std::string::npos);
+}
+
+TEST_CASE("record codec: the JSON holds every field of the table, in its order and its JSON type", "[unit]") {
+    auto json = vigil::encode_json(full_record());
+    rapidjson::Document d;
+    d.Parse(json.c_str());
+    REQUIRE(d.IsObject());
+    REQUIRE(d.MemberCount() == vigil::kRecordFields.size());
+    std::size_t i = 0;
+    for (auto it = d.MemberBegin(); it != d.MemberEnd(); ++it, ++i) {
+        const auto& f = vigil::kRecordFields[i];
+        INFO("field " << f.name);
+        CHECK(it->name.GetString() == f.name);
+        switch (f.json) {
+            case vigil::JsonType::String:
+            case vigil::JsonType::Timestamp: CHECK(it->value.IsString()); break;
+            case vigil::JsonType::Number: CHECK(it->value.IsNumber()); break;
+            case vigil::JsonType::Integer: CHECK(it->value.IsInt64()); break;
+            case vigil::JsonType::Boolean: CHECK(it->value.IsBool()); break;
+        }
+    }
+    // Exactly the original seven are required on decode.
+    std::string required;
+    for (const auto& f : vigil::kRecordFields) {
+        required += f.required ? std::string(f.name) + " " : "";
+    }
+    CHECK(required == "name url response_time status_code regex regex_check timestamp ");
 }
 
 TEST_CASE("nulls round-trip as nulls and the original seven fields keep their JSON types", "[unit]") {

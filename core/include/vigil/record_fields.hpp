@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: Apache-2.0
+// The record's one description: every field of CheckRecord with its JSON key and type, its
+// nullability and its column in the migrations' `metrics` table. The JSON codec, pg_sink's
+// columns and the test that holds the table against the migrated database all read this table,
+// so adding a field is three edits: the member in record.hpp, a row here, and a migration that
+// adds the column (the test fails until the migration matches).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "vigil/record.hpp"
+
+namespace vigil {
+
+/// A field's JSON type. Timestamps are ISO-8601 strings (format_timestamp).
+enum class JsonType { String, Number, Integer, Boolean, Timestamp };
+
+/// The CheckRecord member that holds a field. Its type is how the codec reads and writes it: a
+/// std::optional member may be null.
+using FieldMember = std::variant<std::string CheckRecord::*, std::optional<std::string> CheckRecord::*,
+                                 double CheckRecord::*, std::optional<double> CheckRecord::*,
+                                 std::optional<int> CheckRecord::*, std::optional<std::int64_t> CheckRecord::*,
+                                 std::optional<bool> CheckRecord::*, Timestamp CheckRecord::*,
+                                 std::optional<Timestamp> CheckRecord::*>;
+
+struct RecordField {
+    std::string_view name;         // JSON key, and the column's default name
+    FieldMember member;            // where CheckRecord holds it
+    JsonType json;                 // must agree with the member (checked below)
+    bool nullable;                 // JSON null allowed; the member is a std::optional
+    bool required;                 // must be present on decode (the original seven)
+    bool empty_as_null;            // an empty string is stored as SQL NULL (agent: older producers had none)
+    std::string_view column_type;  // as format_type() names it in the `metrics` table
+};
+
+// clang-format off
+/// In schema order: the order of JSON output, of pg_sink's columns and of the table.
+inline constexpr std::array kRecordFields = {
+    //          name             member                       json                nullable required empty_as_null column
+    RecordField{"name",          &CheckRecord::name,          JsonType::String,    false, true,  false, "text"},
+    RecordField{"url",           &CheckRecord::url,           JsonType::String,    false, true,  false, "text"},
+    RecordField{"response_time", &CheckRecord::response_time, JsonType::Number,    false, true,  false, "double precision"},
+    RecordField{"status_code",   &CheckRecord::status_code,   JsonType::Integer,   true,  true,  false, "integer"},
+    RecordField{"regex",         &CheckRecord::regex,         JsonType::String,    true,  true,  false, "text"},
+    RecordField{"regex_check",   &CheckRecord::regex_check,   JsonType::Boolean,   true,  true,  false, "boolean"},
+    RecordField{"timestamp",     &CheckRecord::timestamp,     JsonType::Timestamp, false, true,  false, "timestamp with time zone"},
+    RecordField{"check_id",      &CheckRecord::check_id,      JsonType::String,    false, false, false, "text"},
+    RecordField{"agent",         &CheckRecord::agent,         JsonType::String,    false, false, true,  "text"},
+    RecordField{"ok",            &CheckRecord::ok,            JsonType::Boolean,   true,  false, false, "boolean"},
+    RecordField{"error",         &CheckRecord::error,         JsonType::String,    true,  false, false, "text"},
+    RecordField{"error_detail",  &CheckRecord::error_detail,  JsonType::String,    true,  false, false, "text"},
+    RecordField{"dns_ms",        &CheckRecord::dns_ms,        JsonType::Number,    true,  false, false, "double precision"},
+    RecordField{"connect_ms",    &CheckRecord::connect_ms,    JsonType::Number,    true,  false, false, "double precision"},
+    RecordField{"tls_ms",        &CheckRecord::tls_ms,        JsonType::Number,    true,  false, false, "double precision"},
+    RecordField{"ttfb_ms",       &CheckRecord::ttfb_ms,       JsonType::Number,    true,  false, false, "double precision"},
+    RecordField{"redirects",     &CheckRecord::redirects,     JsonType::Integer,   true,  false, false, "integer"},
+    RecordField{"body_bytes",    &CheckRecord::body_bytes,    JsonType::Integer,   true,  false, false, "bigint"},
+    RecordField{"truncated",     &CheckRecord::truncated,     JsonType::Boolean,   true,  false, false, "boolean"},
+    RecordField{"http_version",  &CheckRecord::http_version,  JsonType::String,    true,  false, false, "text"},
+    RecordField{"remote_ip",     &CheckRecord::remote_ip,     JsonType::String,    true,  false, false, "text"},
+    RecordField{"tls_not_after", &CheckRecord::tls_not_after, JsonType::Timestamp, true,  false, false, "timestamp with time zone"},
+    RecordField{"lag_ms",        &CheckRecord::lag_ms,        JsonType::Number,    true,  false, false, "double precision"},
+};
+// clang-format on
+
+/// Whether the column may hold NULL: a nullable field, or one whose empty string is stored as NULL.
+constexpr bool column_nullable(const RecordField& f) { return f.nullable || f.empty_as_null; }
+
+/// The index of the field named `name` in kRecordFields, if there is one.
+constexpr std::optional<std::size_t> record_field_index(std::string_view name) {
+    for (std::size_t i = 0; i < kRecordFields.size(); ++i) {
+        if (kRecordFields[i].name == name) {
+            return i;
+        }
+    }
+    return std::nullopt;
+}
+
+namespace detail {
+template <typename T> struct is_optional : std::false_type {};
+template <typename T> struct is_optional<std::optional<T>> : std::true_type {};
+template <typename T> struct unwrap { using type = T; };
+template <typename T> struct unwrap<std::optional<T>> { using type = T; };
+
+constexpr bool agrees(const RecordField& f) {
+    return std::visit(
+        [&](auto m) {
+            using Member = std::remove_reference_t<decltype(std::declval<CheckRecord&>().*m)>;
+            using T = typename unwrap<Member>::type;
+            JsonType want = std::is_same_v<T, std::string>  ? JsonType::String
+                            : std::is_same_v<T, double>     ? JsonType::Number
+                            : std::is_same_v<T, bool>       ? JsonType::Boolean
+                            : std::is_same_v<T, Timestamp>  ? JsonType::Timestamp
+                                                            : JsonType::Integer;
+            return f.json == want && f.nullable == is_optional<Member>::value &&
+                   (!f.empty_as_null || std::is_same_v<Member, std::string>);
+        },
+        f.member);
+}
+constexpr bool table_agrees() {
+    for (const auto& f : kRecordFields) {
+        if (!agrees(f)) {
+            return false;
+        }
+    }
+    return true;
+}
+}  // namespace detail
+
+static_assert(detail::table_agrees(), "kRecordFields: a row's json type or nullability disagrees with its member");
+
+}  // namespace vigil
