@@ -5,6 +5,8 @@
 
 #include <curl/curl.h>
 
+#include <array>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,7 +17,15 @@
 namespace vigil::plugins::http_check {
 
 enum class ErrorKind { None, Dns, Connect, Tls, Timeout, Http, Regex, TooManyRedirects, Reset, BodyTooLarge, Other, Redirect };
-inline constexpr int kErrorKinds = 12;
+/// Every kind, in the enum's order: the `result` values of vigil_http_check_checks_total.
+inline constexpr std::array kErrorKindList = {
+    ErrorKind::None,  ErrorKind::Dns,   ErrorKind::Connect,          ErrorKind::Tls,
+    ErrorKind::Timeout, ErrorKind::Http, ErrorKind::Regex,           ErrorKind::TooManyRedirects,
+    ErrorKind::Reset, ErrorKind::BodyTooLarge, ErrorKind::Other,     ErrorKind::Redirect,
+};
+inline constexpr std::size_t kErrorKinds = kErrorKindList.size();
+static_assert(kErrorKindList.back() == ErrorKind::Redirect && static_cast<std::size_t>(ErrorKind::Redirect) + 1 == kErrorKinds,
+              "kErrorKindList must list every ErrorKind, in order");
 
 /// The record's snake_case name: "dns", "too_many_redirects"...; empty for None.
 std::string_view to_string(ErrorKind kind);

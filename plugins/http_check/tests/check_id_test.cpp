@@ -3,7 +3,7 @@
 
 #include <set>
 
-#include "http_check.hpp"
+#include "check_id.hpp"
 
 using namespace vigil::plugins::http_check;
 
@@ -30,4 +30,26 @@ TEST_CASE("check_id: generators seeded apart never repeat each other", "[unit]")
         ids.insert(make_check_id(t0, rng));
     }
     CHECK(ids.size() == 1000);
+}
+
+TEST_CASE("check_id: one generator never repeats within a millisecond; ids sort by their start", "[unit]") {
+    auto rng = seeded_rng();
+    vigil::Timestamp t0(std::chrono::microseconds(1764633600000000));
+    std::set<std::string> same_ms;
+    for (int i = 0; i < 100000; ++i) {
+        same_ms.insert(make_check_id(t0 + std::chrono::microseconds(i % 1000), rng));
+    }
+    CHECK(same_ms.size() == 100000);
+    // Time order: the 48-bit millisecond prefix decides, whatever the random bits.
+    std::string previous;
+    for (std::int64_t ms : {0LL, 1LL, 999LL, 1000LL, 86'400'000LL, 1LL << 40}) {
+        auto id = make_check_id(t0 + std::chrono::milliseconds(ms), rng);
+        CHECK(previous < id);
+        previous = id;
+        auto hex = id.substr(0, 8) + id.substr(9, 4);
+        CHECK(std::stoull(hex, nullptr, 16) == static_cast<std::uint64_t>(1764633600000 + ms));
+        // Version 7 and variant 10xx, on every id.
+        CHECK(id[14] == '7');
+        CHECK((std::stoi(id.substr(19, 1), nullptr, 16) & 0xc) == 0x8);
+    }
 }

@@ -4,12 +4,17 @@
 #include <fmt/core.h>
 #include <rapidjson/document.h>
 
+#include <curl/curl.h>
+
+#include <condition_variable>
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <thread>
 
 #include "http_check.hpp"
+#include "vigil/metrics.hpp"
 #include "plugin_config.hpp"
 #include "fixture_sites.hpp"
 #include "support.hpp"

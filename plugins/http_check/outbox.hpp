@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+// Finished batches on their way to the pipeline: workers push, one thread emits. emit() may
+// block on backpressure; only this thread waits, never a worker with checks in flight.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "vigil/log.hpp"
+#include "vigil/metrics.hpp"
+#include "vigil/source.hpp"
+
+namespace vigil::plugins::http_check {
+
+class Outbox {
+  public:
+    /// Batches waiting for the pipeline before workers stop starting checks.
+    static constexpr std::size_t kCapacity = 4;
+
+    Outbox(Emitter& out, const Labels& labels, Logger log);
+    ~Outbox();
+    Outbox(const Outbox&) = delete;
+    Outbox& operator=(const Outbox&) = delete;
+
+    void push(Batch b);
+    /// kCapacity batches wait: the pipeline is behind.
+    bool full();
+    /// Emits what is queued, then joins the thread.
+    void close();
+
+  private:
+    void loop();
+
+    Emitter& out_;
+    Logger log_;
+    Counter& dropped_;
+    Counter& delivered_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<Batch> queue_;
+    bool closing_ = false;
+    std::thread thread_;
+};
+
+}  // namespace vigil::plugins::http_check

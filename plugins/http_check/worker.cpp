@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "worker.hpp"
+
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include <fmt/core.h>
+
+#include "check_id.hpp"
+
+namespace vigil::plugins::http_check {
+
+namespace {
+constexpr auto kStopPoll = std::chrono::milliseconds(100);
+constexpr int kEventsPerWait = 256;
+}  // namespace
+
+Worker::Worker(WorkerShared& shared, Outbox& outbox, const StopToken& stop, bool once, std::size_t max_in_flight)
+    : shared_(shared), outbox_(outbox), stop_(stop), once_(once), max_in_flight_(max_in_flight), rng_(seeded_rng()),
+      labels_{{"instance", shared.instance}},
+      overruns_(counter("vigil_http_check_overruns_total", labels_,
+                        "Slots skipped because the previous check of the site was still running")),
+      skipped_(counter("vigil_http_check_skipped_slots_total", labels_,
+                       "Slots skipped because checks started more than an interval late (the pipeline was "
+                       "full, or the host too busy), counted as each slot passes")),
+      in_flight_gauge_(gauge("vigil_http_check_in_flight", labels_, "Checks in flight")),
+      duration_(histogram("vigil_http_check_duration_seconds", labels_, latency_buckets(),
+                          "Check durations (response_time), redirects included")),
+      lag_(histogram("vigil_http_check_lag_seconds", labels_, latency_buckets(),
+                     "How late checks started against their schedule")) {
+    for (auto k : kErrorKindList) {
+        Labels l = labels_;
+        l.emplace_back("result", k == ErrorKind::None ? "ok" : std::string(to_string(k)));
+        results_[static_cast<std::size_t>(k)] = &counter("vigil_http_check_checks_total", l, "Checks finished, by result");
+    }
+    steady_start_ = std::chrono::steady_clock::now();
+    wall_start_ = std::chrono::duration_cast<Time>(std::chrono::system_clock::now().time_since_epoch());
+    epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_ < 0) {
+        throw std::runtime_error(fmt::format("epoll_create1: {}", std::strerror(errno)));
+    }
+    multi_ = curl_multi_init();
+    if (multi_ == nullptr) {
+        ::close(epoll_);
+        throw std::runtime_error("curl_multi_init failed (out of memory?)");
+    }
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+}
+
+Worker::~Worker() {
+    set_in_flight(-static_cast<std::int64_t>(active_.size()));
+    for (auto& [raw, t] : active_) {
+        curl_multi_remove_handle(multi_, t->easy);
+        curl_easy_cleanup(t->easy);
+    }
+    active_.clear();
+    for (CURL* e : pool_) {
+        curl_easy_cleanup(e);
+    }
+    curl_multi_cleanup(multi_);
+    ::close(epoll_);
+}
+
+void Worker::offer(std::vector<std::shared_ptr<const Site>> sites, std::size_t max_in_flight, std::size_t batch_size,
+                   Duration batch_delay) {
+    std::lock_guard lock(offer_mutex_);
+    offered_ = Offer{std::move(sites), max_in_flight, batch_size, batch_delay};
+}
+
+void Worker::run() {
+    take_offer();
+    if (once_) {
+        for (const auto& [id, rt] : sites_) {
+            once_queue_.push_back(id);
+        }
+    }
+    epoll_event events[kEventsPerWait];
+    while (!stop_.stop_requested()) {
+        take_offer();
+        start_due();
+        int wait = wait_ms();
+        int n = epoll_wait(epoll_, events, kEventsPerWait, wait);
+        int running = 0;
+        for (int i = 0; i < n; ++i) {
+            int flags = ((events[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) |
+                        ((events[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+                        ((events[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
+            curl_multi_socket_action(multi_, events[i].data.fd, flags, &running);
+        }
+        if (curl_deadline_ && std::chrono::steady_clock::now() >= *curl_deadline_) {
+            curl_deadline_.reset();
+            curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+        }
+        collect();
+        flush(false);
+        if (auto steady = std::chrono::steady_clock::now(); steady >= next_digest_tick_) {
+            shared_.digest.tick(steady);
+            next_digest_tick_ = steady + std::chrono::seconds(1);
+        }
+        if (once_ && once_queue_.empty() && active_.empty()) {
+            break;
+        }
+    }
+    if (!active_.empty()) {
+        shared_.log.info("stopping: abandoning {} checks in flight", active_.size());
+    }
+    flush(true);
+}
+
+int Worker::on_socket(CURL*, curl_socket_t fd, int what, void* user, void* known) {
+    auto* self = static_cast<Worker*>(user);
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(self->epoll_, EPOLL_CTL_DEL, fd, nullptr);
+        return 0;
+    }
+    epoll_event ev{};
+    ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+    ev.data.fd = fd;
+    // curl keeps a pointer per socket for us: set once the socket is in the epoll set, so a
+    // new socket costs one ADD and not a failed MOD first.
+    if (known == nullptr) {
+        if (epoll_ctl(self->epoll_, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST) {
+            epoll_ctl(self->epoll_, EPOLL_CTL_MOD, fd, &ev);
+        }
+        curl_multi_assign(self->multi_, fd, self);
+    } else if (epoll_ctl(self->epoll_, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT) {
+        epoll_ctl(self->epoll_, EPOLL_CTL_ADD, fd, &ev);
+    }
+    return 0;
+}
+
+int Worker::on_timer(CURLM*, long timeout_ms, void* user) {
+    auto* self = static_cast<Worker*>(user);
+    if (timeout_ms < 0) {
+        self->curl_deadline_.reset();
+    } else {
+        self->curl_deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    }
+    return 0;
+}
+
+int Worker::wait_ms() {
+    auto steady = std::chrono::steady_clock::now();
+    auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(kStopPoll);
+    if (curl_deadline_) {
+        wait = std::min(wait, std::chrono::duration_cast<std::chrono::nanoseconds>(*curl_deadline_ - steady));
+    }
+    if (!once_ && !outbox_.full() && active_.size() < max_in_flight_) {
+        if (auto due = sched_.next_due()) {
+            wait = std::min(wait, *due - now());
+        }
+    }
+    if (!pending_.empty()) {
+        wait = std::min(wait,
+                        std::chrono::duration_cast<std::chrono::nanoseconds>(pending_since_ + batch_delay_ - steady));
+    }
+    if (wait <= std::chrono::nanoseconds::zero()) {
+        return 0;
+    }
+    // Round up so a wake-up is never a hair early and then spins.
+    return static_cast<int>((wait.count() + 999'999) / 1'000'000);
+}
+
+void Worker::take_offer() {
+    std::optional<Offer> next;
+    {
+        std::lock_guard lock(offer_mutex_);
+        next.swap(offered_);
+    }
+    if (next) {
+        max_in_flight_ = next->max_in_flight;
+        batch_size_ = next->batch_size;
+        batch_delay_ = next->batch_delay;
+        apply(next->sites);
+    }
+}
+
+// Brings the running set of sites in line with `sites`: keeps the schedule of unchanged ones.
+void Worker::apply(const std::vector<std::shared_ptr<const Site>>& sites) {
+    std::unordered_map<std::string, std::shared_ptr<const Site>> wanted;
+    for (const auto& s : sites) {
+        wanted.emplace(s->name, s);
+    }
+    for (auto it = by_name_.begin(); it != by_name_.end();) {
+        if (wanted.count(it->first) == 0) {
+            failing_.erase(it->first);
+            sched_.remove(it->second);
+            sites_.erase(it->second);
+            it = by_name_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    Time t = now();
+    for (const auto& s : sites) {
+        auto found = by_name_.find(s->name);
+        if (found != by_name_.end()) {
+            auto& current = sites_.at(found->second);
+            if (current->same_as(*s)) {
+                continue;
+            }
+            if (current->interval == s->interval) {
+                current = s;
+                continue;
+            }
+            sched_.remove(found->second);
+            sites_.erase(found->second);
+            by_name_.erase(found);
+        }
+        auto id = sched_.add(s->interval, stable_hash(s->name), t);
+        sites_[id] = s;
+        by_name_[s->name] = id;
+    }
+}
+
+void Worker::start_due() {
+    if (outbox_.full()) {
+        // The pipeline is behind: due checks wait rather than pile up results. Slots that
+        // pass meanwhile are counted now, once a second, so an outage shows while it lasts.
+        auto steady = std::chrono::steady_clock::now();
+        if (!once_ && steady >= next_skip_count_) {
+            skipped_.inc(sched_.skip_overdue(now()));
+            next_skip_count_ = steady + std::chrono::seconds(1);
+        }
+        return;
+    }
+    while (active_.size() < max_in_flight_) {
+        Time t = now();
+        if (once_) {
+            if (once_queue_.empty()) {
+                return;
+            }
+            auto id = once_queue_.front();
+            once_queue_.pop_front();
+            start(id, t, t);
+            continue;
+        }
+        auto slot = sched_.pop_due(t);
+        if (!slot) {
+            return;
+        }
+        skipped_.inc(slot->skipped);
+        start(slot->id, slot->scheduled, t);
+    }
+}
+
+void Worker::start(Scheduler::SiteId id, Time scheduled, Time t) {
+    auto it = sites_.find(id);
+    if (it == sites_.end()) {
+        return;
+    }
+    const auto& site = it->second;
+    if (running_.count(site->name) > 0) {
+        overruns_.inc();
+        return;
+    }
+    std::unique_ptr<Transfer> tr;
+    if (spare_.empty()) {
+        tr = std::make_unique<Transfer>();
+    } else {
+        tr = std::move(spare_.back());
+        spare_.pop_back();
+    }
+    tr->site = site;
+    tr->scheduled = scheduled;
+    tr->started = t;
+    tr->started_wall = std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now());
+    CURL* easy = nullptr;
+    if (pool_.empty()) {
+        easy = curl_easy_init();
+        if (easy == nullptr) {
+            return;  // out of memory: the slot is skipped, the next one tries again
+        }
+    } else {
+        easy = pool_.back();
+        pool_.pop_back();
+    }
+    tr->configure(easy);
+    running_.insert(site->name);
+    Transfer* raw = tr.get();
+    active_.emplace(raw, std::move(tr));
+    set_in_flight(1);
+    curl_multi_add_handle(multi_, easy);
+}
+
+void Worker::collect() {
+    int left = 0;
+    while (CURLMsg* m = curl_multi_info_read(multi_, &left)) {
+        if (m->msg != CURLMSG_DONE) {
+            continue;
+        }
+        Transfer* t = nullptr;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
+        CURLcode code = m->data.result;
+        CURL* easy = m->easy_handle;
+        switch (t->next_hop(code)) {
+            case Transfer::Next::Follow:
+                curl_multi_remove_handle(multi_, easy);
+                curl_multi_add_handle(multi_, easy);
+                continue;
+            case Transfer::Next::TooMany: code = CURLE_TOO_MANY_REDIRECTS; break;
+            case Transfer::Next::TimedOut: code = CURLE_OPERATION_TIMEDOUT; break;
+            case Transfer::Next::Refused:
+            case Transfer::Next::Done: break;
+        }
+        finish(t, code);
+    }
+}
+
+void Worker::finish(Transfer* t, CURLcode code) {
+    Outcome out = t->outcome(code);
+    double lag_ms = std::chrono::duration<double, std::milli>(t->started - t->scheduled).count();
+    ErrorKind kind = ErrorKind::None;
+    CheckRecord r = make_record(*t->site, out, t->started_wall, lag_ms, make_check_id(t->started_wall, rng_),
+                                shared_.agent, &kind);
+    results_[static_cast<std::size_t>(kind)]->inc();
+    duration_.observe(r.response_time / 1000.0);
+    lag_.observe(std::max(0.0, lag_ms) / 1000.0);
+    note(*t->site, r);
+    if (pending_.empty()) {
+        pending_since_ = std::chrono::steady_clock::now();
+    }
+    pending_.push_back(Record{std::move(r), {}});
+    curl_multi_remove_handle(multi_, t->easy);
+    curl_easy_reset(t->easy);
+    pool_.push_back(t->easy);
+    running_.erase(t->site->name);
+    auto owned = active_.extract(t);
+    set_in_flight(-1);
+    recycle(std::move(owned.mapped()));
+    if (pending_.size() >= batch_size_) {
+        flush(true);
+    }
+}
+
+// Transfers are reused so that a check costs no allocation of its body buffer (and none of
+// the page faults of touching fresh memory); a buffer grown past 256 KiB is given back.
+void Worker::recycle(std::unique_ptr<Transfer> t) {
+    t->reset();
+    if (t->body.capacity() > 256 * 1024) {
+        std::string().swap(t->body);
+    }
+    spare_.push_back(std::move(t));
+}
+
+// Each check's failure at debug level (the record carries it); the digest logs a summary
+// at most once a minute. `failing_` knows which sites changed state.
+void Worker::note(const Site& site, const CheckRecord& r) {
+    if (r.ok.value_or(false)) {
+        bool recovered = failing_.erase(site.name) > 0;
+        if (recovered) {
+            shared_.log.debug("site=\"{}\" url={}: recovered", site.name, site.shown_url);
+        }
+        shared_.digest.succeeded(recovered);
+        return;
+    }
+    bool started = failing_.insert(site.name).second;
+    if (shared_.log.enabled(LogLevel::Debug)) {
+        shared_.log.debug("site=\"{}\" url={}: {}: {}", site.name, site.shown_url, r.error.value_or("error"),
+                          r.error_detail.value_or(""));
+    }
+    shared_.digest.failed(site.name, site.shown_url, r.error.value_or("error"), r.error_detail.value_or(""), started);
+}
+
+void Worker::flush(bool force) {
+    if (pending_.empty()) {
+        return;
+    }
+    if (!force && std::chrono::steady_clock::now() - pending_since_ < batch_delay_) {
+        return;
+    }
+    Batch b;
+    b.records = std::move(pending_);
+    pending_ = {};
+    outbox_.push(std::move(b));
+}
+
+// Workers share the gauge: each adds its own change to the instance's total.
+void Worker::set_in_flight(std::int64_t change) {
+    in_flight_gauge_.set(static_cast<double>(shared_.in_flight.fetch_add(change) + change));
+}
+
+}  // namespace vigil::plugins::http_check

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: Apache-2.0
+// One event loop of http_check: an epoll set, a curl multi handle and the sites hashed to it.
+// Workers share nothing but the outbox, the counters and Shared, so they scale with cores. A
+// reload hands each worker its new share (offer), which it applies between events: new sites
+// start, removed ones stop, unchanged ones keep their schedule.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "failure_digest.hpp"
+#include "http_check_config.hpp"
+#include "outbox.hpp"
+#include "result.hpp"
+#include "schedule.hpp"
+#include "transfer.hpp"
+#include "vigil/log.hpp"
+#include "vigil/metrics.hpp"
+#include "vigil/source.hpp"
+
+namespace vigil::plugins::http_check {
+
+/// What the workers of one http_check instance share.
+struct WorkerShared {
+    WorkerShared(std::string instance_name, std::string agent_name, Logger logger)
+        : instance(std::move(instance_name)), agent(std::move(agent_name)), log(std::move(logger)), digest(log) {}
+    std::string instance;
+    std::string agent;                     // the record's `agent`
+    Logger log;
+    std::atomic<std::int64_t> in_flight{0};  // checks in flight across the workers (one gauge)
+    FailureDigest digest;                  // the workers' failed checks, summarised
+};
+
+class Worker {
+  public:
+    /// Throws std::runtime_error if the epoll set or the curl multi handle cannot be made.
+    Worker(WorkerShared& shared, Outbox& outbox, const StopToken& stop, bool once, std::size_t max_in_flight);
+    ~Worker();
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+
+    /// Hands this worker its share of a new configuration; applied between events.
+    void offer(std::vector<std::shared_ptr<const Site>> sites, std::size_t max_in_flight, std::size_t batch_size,
+               Duration batch_delay);
+    /// Checks until `stop` (or, once, until every site was checked once).
+    void run();
+
+  private:
+    struct Offer {
+        std::vector<std::shared_ptr<const Site>> sites;
+        std::size_t max_in_flight;
+        std::size_t batch_size;
+        Duration batch_delay;
+    };
+
+    Time now() const { return wall_start_ + (std::chrono::steady_clock::now() - steady_start_); }
+    static int on_socket(CURL*, curl_socket_t fd, int what, void* user, void* known);
+    static int on_timer(CURLM*, long timeout_ms, void* user);
+    int wait_ms();
+    void take_offer();
+    void apply(const std::vector<std::shared_ptr<const Site>>& sites);
+    void start_due();
+    void start(Scheduler::SiteId id, Time scheduled, Time t);
+    void collect();
+    void finish(Transfer* t, CURLcode code);
+    void recycle(std::unique_ptr<Transfer> t);
+    void note(const Site& site, const CheckRecord& r);
+    void flush(bool force);
+    void set_in_flight(std::int64_t change);
+
+    WorkerShared& shared_;
+    Outbox& outbox_;
+    const StopToken& stop_;
+    bool once_;
+    std::size_t max_in_flight_;
+    std::size_t batch_size_ = 500;
+    Duration batch_delay_ = std::chrono::milliseconds(50);
+    std::mutex offer_mutex_;
+    std::optional<Offer> offered_;
+    std::mt19937_64 rng_;
+    Labels labels_;
+    Counter& overruns_;
+    Counter& skipped_;
+    Gauge& in_flight_gauge_;
+    std::array<Counter*, kErrorKinds> results_{};  // by ErrorKind
+    Histogram& duration_;
+    Histogram& lag_;
+
+    std::chrono::steady_clock::time_point steady_start_;
+    Time wall_start_{};
+    int epoll_ = -1;
+    CURLM* multi_ = nullptr;
+    std::optional<std::chrono::steady_clock::time_point> curl_deadline_;
+    Scheduler sched_;
+    std::unordered_map<Scheduler::SiteId, std::shared_ptr<const Site>> sites_;
+    std::unordered_map<std::string, Scheduler::SiteId> by_name_;
+    std::unordered_set<std::string> running_;
+    std::unordered_map<Transfer*, std::unique_ptr<Transfer>> active_;
+    std::unordered_set<std::string> failing_;  // sites whose last check failed
+    std::chrono::steady_clock::time_point next_digest_tick_{};
+    std::vector<CURL*> pool_;
+    std::vector<std::unique_ptr<Transfer>> spare_;
+    std::deque<Scheduler::SiteId> once_queue_;
+
+    std::vector<Record> pending_;
+    std::chrono::steady_clock::time_point pending_since_;
+    std::chrono::steady_clock::time_point next_skip_count_{};
+};
+
+}  // namespace vigil::plugins::http_check
