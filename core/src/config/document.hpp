@@ -93,9 +93,6 @@ const OptionSpec* find_option(const OptionSpec* table, std::string_view key);
 std::optional<std::string> scalar_text(const detail::Document& doc, const YAML::Node& value,
                                        std::string& error);
 
-/// The candidate nearest to `word` by edit distance, if close enough to be a likely typo.
-std::optional<std::string> nearest(std::string_view word, const std::vector<std::string>& candidates);
-
 }  // namespace vigil::config
 
 namespace vigil::config {

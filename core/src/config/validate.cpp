@@ -9,6 +9,7 @@
 
 #include <fmt/core.h>
 
+#include "config/did_you_mean.hpp"
 #include "config/document.hpp"
 #include "config/secret_file.hpp"
 
