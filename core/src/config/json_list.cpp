@@ -150,6 +150,8 @@ bool stream_json_array(const std::string& text, const std::string& name, const s
     BoundedStream in(text.data(), text.size());
     ElementSplitter splitter(in);
     rapidjson::Reader reader;
+    // Iterative: RapidJSON's recursive parser overflows the stack on a deeply nested hostile
+    // list; the iterative one keeps its state on the heap.
     auto ok = reader.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(in, splitter);
     LineCounter lines(text);
     if (!ok && reader.GetParseErrorCode() != rapidjson::kParseErrorTermination) {
