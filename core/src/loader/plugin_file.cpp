@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -13,8 +14,46 @@
 #include <string_view>
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 namespace vigil::loader {
+namespace {
+
+// "gcc-12/c++202002L/cxx11abi=1/boost=107400/fmt=90100" as (name, value) pairs: the first piece
+// is the compiler, "c++N" the language level, the rest name=value.
+std::vector<std::pair<std::string_view, std::string_view>> components(std::string_view fp) {
+    std::vector<std::pair<std::string_view, std::string_view>> out;
+    for (std::size_t index = 0; !fp.empty(); ++index) {
+        auto slash = fp.find('/');
+        auto piece = fp.substr(0, slash);
+        fp = slash == std::string_view::npos ? std::string_view{} : fp.substr(slash + 1);
+        if (auto eq = piece.find('='); eq != std::string_view::npos) {
+            out.emplace_back(piece.substr(0, eq), piece.substr(eq + 1));
+        } else if (piece.rfind("c++", 0) == 0) {
+            out.emplace_back("c++", piece.substr(3));
+        } else if (index == 0) {
+            out.emplace_back("compiler", piece);
+        } else {
+            out.emplace_back(piece, "");
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<std::string> fingerprint_mismatches(std::string_view plugin, std::string_view agent) {
+    auto theirs = components(plugin);
+    std::vector<std::string> differ;
+    for (const auto& [name, value] : components(agent)) {
+        auto it = std::find_if(theirs.begin(), theirs.end(), [&](const auto& c) { return c.first == name; });
+        if (it == theirs.end() || it->second != value) {
+            differ.emplace_back(name);
+        }
+    }
+    return differ;
+}
+
 namespace {
 
 // Owner and mode of the file behind `fd`, the one descriptor every later step reads: a file
@@ -231,9 +270,11 @@ std::variant<std::unique_ptr<LoadedPlugin>, std::string> load_plugin_file(
                            h.descriptor_size, kSdkAbiMajor, kDescriptorV1Size);
     }
     std::string_view agent_fp = VIGIL_BUILD_FINGERPRINT;
-    if (h.build_fingerprint == nullptr || agent_fp != h.build_fingerprint) {
-        return fmt::format("{}: built with {}, agent is {}; rebuild against vigil-dev {}", p,
-                           h.build_fingerprint ? h.build_fingerprint : "(none)", agent_fp, VIGIL_VERSION);
+    std::string_view plugin_fp = h.build_fingerprint ? h.build_fingerprint : "";
+    if (auto differ = fingerprint_mismatches(plugin_fp, agent_fp); !differ.empty()) {
+        return fmt::format("{}: built with {}, agent is {} ({} {}); rebuild against vigil-dev {}", p,
+                           plugin_fp.empty() ? "(none)" : plugin_fp, agent_fp, fmt::join(differ, ", "),
+                           differ.size() == 1 ? "differs" : "differ", VIGIL_VERSION);
     }
     if (d->name == nullptr || !valid_name(d->name)) {
         return fmt::format("{}: invalid plugin name \"{}\" (want [a-z][a-z0-9_]*)", p,

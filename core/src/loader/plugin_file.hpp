@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <variant>
+#include <vector>
 
 #include <boost/dll/shared_library.hpp>
 
@@ -29,6 +31,12 @@ struct LoadedPlugin {
 
     std::string name() const { return descriptor->name; }
 };
+
+/// The components of `agent` (a VIGIL_BUILD_FINGERPRINT) that `plugin`'s fingerprint lacks or
+/// holds with another value, by name: "compiler", "c++", "cxx11abi", "boost", "fmt". Components
+/// only the plugin has are ignored, so a plugin built when the fingerprint named more libraries
+/// still loads. Empty: compatible.
+std::vector<std::string> fingerprint_mismatches(std::string_view plugin, std::string_view agent);
 
 /// Loads `path` and checks, in order: permissions, the vigil_plugin_v1 symbol (read from the ELF
 /// file, no code runs), dlopen with RTLD_NOW, the header (magic, ABI, size, fingerprint), then

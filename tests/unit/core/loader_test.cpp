@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
+#include "loader/plugin_file.hpp"
 #include "loader/registry.hpp"
 #include "loader/search_path.hpp"
 #include "support.hpp"
@@ -80,7 +82,50 @@ TEST_CASE("loader: a plugin built for another ABI major is refused from its head
 TEST_CASE("loader: a plugin with another build fingerprint is refused", "[unit][loader]") {
     auto path = fixture("wrong_fingerprint");
     CHECK(refusal(path) == path.string() + ": built with gcc-99/c++202002L/cxx11abi=1/boost=0, agent is " +
-                               VIGIL_BUILD_FINGERPRINT + "; rebuild against vigil-dev " + VIGIL_VERSION);
+                               VIGIL_BUILD_FINGERPRINT + " (compiler, boost, fmt differ); rebuild against vigil-dev " +
+                               VIGIL_VERSION);
+}
+
+TEST_CASE("loader: the fingerprint names only what crosses the plugin boundary", "[unit][loader]") {
+    std::string agent = VIGIL_BUILD_FINGERPRINT;
+    // RapidJSON, yaml-cpp and spdlog types never reach a plugin: they are not in it.
+    CHECK(agent.find("rapidjson") == std::string::npos);
+    CHECK(agent.find("yaml-cpp") == std::string::npos);
+    CHECK(agent.find("spdlog") == std::string::npos);
+    CHECK(vigil::loader::fingerprint_mismatches(agent, agent).empty());
+    // Each component that does cross refuses on its own: the agent's, with piece `index` replaced.
+    auto with = [&](std::size_t index, const std::string& piece) {
+        std::vector<std::string> pieces;
+        for (std::size_t start = 0; start <= agent.size();) {
+            auto end = std::min(agent.find('/', start), agent.size());
+            pieces.push_back(agent.substr(start, end - start));
+            start = end + 1;
+        }
+        REQUIRE(pieces.size() == 5);
+        pieces.at(index) = piece;
+        return fmt::format("{}", fmt::join(pieces, "/"));
+    };
+    using V = std::vector<std::string>;
+    using vigil::loader::fingerprint_mismatches;
+    CHECK(fingerprint_mismatches(with(0, "clang-15"), agent) == V{"compiler"});
+    CHECK(fingerprint_mismatches(with(1, "c++201703L"), agent) == V{"c++"});
+    CHECK(fingerprint_mismatches(with(2, "cxx11abi=0"), agent) == V{"cxx11abi"});
+    CHECK(fingerprint_mismatches(with(3, "boost=108300"), agent) == V{"boost"});
+    CHECK(fingerprint_mismatches(with(4, "fmt=100100"), agent) == V{"fmt"});
+    CHECK(fingerprint_mismatches("", agent) == V{"compiler", "c++", "cxx11abi", "boost", "fmt"});
+    // Older plugins' extra components, at any version, are ignored.
+    CHECK(fingerprint_mismatches(agent + "/yaml-cpp=0.6.0/spdlog=1.5/rapidjson=1.0.0", agent).empty());
+}
+
+TEST_CASE("loader: a plugin of ABI 1.4's longer fingerprint loads; another fmt is refused", "[unit][loader]") {
+    Registry registry({});
+    std::string error;
+    CHECK(registry.load_path(fixture("old_fingerprint"), error) != nullptr);
+    CHECK(error.empty());
+    auto path = fixture("other_fmt");
+    auto refused = refusal(path);
+    CHECK(refused.find(path.string() + ": built with ") == 0);
+    CHECK(refused.find("(fmt differs); rebuild against vigil-dev") != std::string::npos);
 }
 
 TEST_CASE("loader: a plugin whose name is not its file name is refused", "[unit][loader]") {
