@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <catch2/catch.hpp>
 
-#include "kafka_errors.hpp"
 #include "kafka_sink.hpp"
 #include "plugin_config.hpp"
 #include "support.hpp"
@@ -129,38 +128,6 @@ TEST_CASE("kafka_sink: each refusal names the file, line, column and key", "[uni
             CHECK_THAT(s->diags.render(), Catch::Contains("warning: security.sasl_mechanism: librdkafka"));
             CHECK_THAT(s->diags.render(), Catch::Contains("#4895"));
         }
-    }
-}
-
-TEST_CASE("kafka_sink: errors are sorted into retry, outage and reject by one table", "[unit]") {
-    using vigil::plugins::kafka::classify;
-    using vigil::plugins::kafka::Fate;
-    struct Case {
-        rd_kafka_resp_err_t err;
-        Fate fate;
-    };
-    const Case cases[] = {
-        {RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, Fate::Reject},
-        // The topic or the cluster refuses the stream: wait, never dead-letter it all.
-        {RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, Fate::Outage},
-        {RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED, Fate::Outage},
-        {RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, Fate::Outage},
-        {RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, Fate::Outage},
-        {RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, Fate::Outage},
-        {RD_KAFKA_RESP_ERR_INVALID_RECORD, Fate::Reject},
-        {RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE, Fate::Reject},
-        {RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, Fate::Retry},
-        {RD_KAFKA_RESP_ERR__TRANSPORT, Fate::Retry},
-        {RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, Fate::Retry},
-        {RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, Fate::Retry},
-        {RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, Fate::Retry},
-        {RD_KAFKA_RESP_ERR__PURGE_QUEUE, Fate::Retry},
-        {RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, Fate::Retry},
-        {RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION, Fate::Retry},  // not in the table: retried
-    };
-    for (const auto& c : cases) {
-        INFO(rd_kafka_err2name(c.err));
-        CHECK(classify(c.err) == c.fate);
     }
 }
 
