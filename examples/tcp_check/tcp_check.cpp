@@ -23,15 +23,24 @@
 namespace {
 
 const vigil::OptionSpec kTargetOptions[] = {
-    {.key = "name", .type = vigil::OptionType::String, .required = true, .description = "Target name (the record's name)"},
+    {.key = "name",
+     .type = vigil::OptionType::String,
+     .required = true,
+     .description = "Target name (the record's name)"},
     {.key = "address", .type = vigil::OptionType::String, .required = true, .description = "host:port to connect to"},
     {},
 };
 
 const vigil::OptionSpec kOptions[] = {
-    {.key = "targets", .type = vigil::OptionType::List, .required = true, .children = kTargetOptions,
+    {.key = "targets",
+     .type = vigil::OptionType::List,
+     .required = true,
+     .children = kTargetOptions,
      .description = "What to connect to: name and host:port"},
-    {.key = "interval", .type = vigil::OptionType::Duration, .default_value = "30s", .description = "Time between rounds"},
+    {.key = "interval",
+     .type = vigil::OptionType::Duration,
+     .default_value = "30s",
+     .description = "Time between rounds"},
     {.key = "timeout", .type = vigil::OptionType::Duration, .default_value = "5s", .description = "Connect timeout"},
     {},
 };
@@ -43,7 +52,9 @@ struct Target {
 // Connects once; returns the milliseconds it took, or sets `error` and `detail`.
 double connect_once(const Target& t, std::chrono::milliseconds timeout, std::string& error, std::string& detail) {
     auto t0 = std::chrono::steady_clock::now();
-    auto elapsed = [&] { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(); };
+    auto elapsed = [&] {
+        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    };
     addrinfo hints{};
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* found = nullptr;
@@ -97,7 +108,8 @@ class TcpCheck final : public vigil::Source {
                 r.url = "tcp://" + t.host + ":" + t.port;
                 r.timestamp = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
                 std::string error, detail;
-                r.response_time = connect_once(t, std::chrono::duration_cast<std::chrono::milliseconds>(timeout_), error, detail);
+                r.response_time =
+                    connect_once(t, std::chrono::duration_cast<std::chrono::milliseconds>(timeout_), error, detail);
                 r.ok = error.empty();
                 if (!error.empty()) {
                     r.error = error;

@@ -19,7 +19,8 @@ void ClientEvents::on_error(rd_kafka_resp_err_t err, const std::string& raw_reas
     bool connectivity = is_connectivity_error(err);
     // A TLS alert from the broker ("sslv3 alert bad certificate", "tlsv13 alert certificate
     // required") is its refusal of our handshake: configuration, not an outage.
-    bool alert = raw_reason.find("SSL routines") != std::string::npos && raw_reason.find(" alert ") != std::string::npos;
+    bool alert =
+        raw_reason.find("SSL routines") != std::string::npos && raw_reason.find(" alert ") != std::string::npos;
     std::string reason = raw_reason;
     if (alert && raw_reason.find("certificate") != std::string::npos) {
         reason += " (the broker refused our client certificate, or wanted one: see security.cert_file and key_file)";
@@ -52,8 +53,8 @@ void ClientEvents::on_error(rd_kafka_resp_err_t err, const std::string& raw_reas
         auto suppressed = complaint_.suppressed();
         if (connectivity) {
             log_.warn("still cannot reach Kafka brokers {} after {}s: {} ({} more errors)", brokers_,
-                      std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - outage_since_).count(),
-                      reason, suppressed);
+                      std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - outage_since_).count(), reason,
+                      suppressed);
         } else {
             log_.warn("Kafka: {} ({}){}", reason, rd_kafka_err2name(err),
                       suppressed > 0 ? fmt::format(" ({} similar suppressed)", suppressed) : std::string());
@@ -141,8 +142,7 @@ Client make_client(rd_kafka_type_t type, const Properties& props, ClientEvents& 
     return Client(rk);
 }
 
-Status probe(const Properties& props, const std::string& topic, const Logger& log,
-             std::chrono::milliseconds timeout) {
+Status probe(const Properties& props, const std::string& topic, const Logger& log, std::chrono::milliseconds timeout) {
     ClientEvents events(log, property(props, "bootstrap.servers"), true);
     std::string error;
     auto rk = make_client(RD_KAFKA_PRODUCER, props, events, nullptr, error);
@@ -164,8 +164,10 @@ Status probe(const Properties& props, const std::string& topic, const Logger& lo
                 continue;  // being created (auto-create): ask again
             }
             if (terr == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-                outcome = fmt::format("topic {} does not exist on Kafka brokers {} (a producer creates it on first "
-                                      "use only if the brokers allow auto-creation)", topic, brokers);
+                outcome = fmt::format(
+                    "topic {} does not exist on Kafka brokers {} (a producer creates it on first "
+                    "use only if the brokers allow auto-creation)",
+                    topic, brokers);
             } else if (terr != RD_KAFKA_RESP_ERR_NO_ERROR) {
                 outcome = fmt::format("Kafka brokers {} answered, but topic {}: {}", brokers, topic, describe(terr));
             }

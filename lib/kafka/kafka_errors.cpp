@@ -10,8 +10,7 @@ Fate classify(rd_kafka_resp_err_t err) {
         case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
         case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
         case RD_KAFKA_RESP_ERR_INVALID_RECORD:
-        case RD_KAFKA_RESP_ERR__INVALID_ARG:
-            return Fate::Reject;
+        case RD_KAFKA_RESP_ERR__INVALID_ARG: return Fate::Reject;
         case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
         case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
         case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
@@ -20,10 +19,8 @@ Fate classify(rd_kafka_resp_err_t err) {
         case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
         case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
         case RD_KAFKA_RESP_ERR_INVALID_REQUIRED_ACKS:
-        case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
-            return Fate::Outage;
-        default:
-            return Fate::Retry;
+        case RD_KAFKA_RESP_ERR_POLICY_VIOLATION: return Fate::Outage;
+        default: return Fate::Retry;
     }
 }
 
@@ -39,10 +36,8 @@ bool is_connectivity_error(rd_kafka_resp_err_t err) {
         case RD_KAFKA_RESP_ERR__AUTHENTICATION:
         case RD_KAFKA_RESP_ERR__SSL:
         case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
-        case RD_KAFKA_RESP_ERR__TIMED_OUT:
-            return true;
-        default:
-            return false;
+        case RD_KAFKA_RESP_ERR__TIMED_OUT: return true;
+        default: return false;
     }
 }
 

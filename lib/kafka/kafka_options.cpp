@@ -19,16 +19,28 @@ const char* const kMechanisms[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", nu
 }  // namespace
 
 const OptionSpec kSecurityOptions[] = {
-    {.key = "protocol", .type = OptionType::String, .default_value = "PLAINTEXT", .one_of = kProtocols,
+    {.key = "protocol",
+     .type = OptionType::String,
+     .default_value = "PLAINTEXT",
+     .one_of = kProtocols,
      .description = "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"},
-    {.key = "sasl_mechanism", .type = OptionType::String, .default_value = "PLAIN", .one_of = kMechanisms,
+    {.key = "sasl_mechanism",
+     .type = OptionType::String,
+     .default_value = "PLAIN",
+     .one_of = kMechanisms,
      .description = "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (SASL protocols only)"},
-    {.key = "username", .type = OptionType::String, .description = "SASL user name (the original project's KAFKA_USERNAME)"},
-    {.key = "password", .type = OptionType::Secret, .description =
-         "SASL password; or password_file naming a file that holds it (never printed)"},
-    {.key = "ca_file", .type = OptionType::String, .description =
-         "PEM file of the CA that signed the brokers' certificates; default: the system's CAs"},
-    {.key = "cert_file", .type = OptionType::String, .description = "PEM client certificate (mutual TLS), with key_file"},
+    {.key = "username",
+     .type = OptionType::String,
+     .description = "SASL user name (the original project's KAFKA_USERNAME)"},
+    {.key = "password",
+     .type = OptionType::Secret,
+     .description = "SASL password; or password_file naming a file that holds it (never printed)"},
+    {.key = "ca_file",
+     .type = OptionType::String,
+     .description = "PEM file of the CA that signed the brokers' certificates; default: the system's CAs"},
+    {.key = "cert_file",
+     .type = OptionType::String,
+     .description = "PEM client certificate (mutual TLS), with key_file"},
     {.key = "key_file", .type = OptionType::String, .description = "PEM private key of cert_file"},
     {},
 };
@@ -156,8 +168,7 @@ void read_connection(const ConfigNode& node, Properties& props, Diagnostics& dia
     }
 }
 
-void read_passthrough(const ConfigNode& node, const OwnedProperty* owned, Properties& props,
-                      Diagnostics& diags) {
+void read_passthrough(const ConfigNode& node, const OwnedProperty* owned, Properties& props, Diagnostics& diags) {
     if (!node.has("librdkafka")) {
         return;
     }
@@ -184,20 +195,22 @@ void read_passthrough(const ConfigNode& node, const OwnedProperty* owned, Proper
         }
         props.emplace_back(key, value);
         auto off = [&](std::initializer_list<const char*> words) {
-            return std::any_of(words.begin(), words.end(), [&](const char* w) { return strcasecmp(value.c_str(), w) == 0; });
+            return std::any_of(words.begin(), words.end(),
+                               [&](const char* w) { return strcasecmp(value.c_str(), w) == 0; });
         };
         if (key == "enable.ssl.certificate.verification" && off({"false", "0", "no", "off"})) {
-            diags.warning(where, path, "the brokers' certificates are not verified: anyone on the path can pose as "
-                                       "the cluster (and read the SASL password)");
+            diags.warning(where, path,
+                          "the brokers' certificates are not verified: anyone on the path can pose as "
+                          "the cluster (and read the SASL password)");
         } else if (key == "ssl.endpoint.identification.algorithm" && off({"none", ""})) {
-            diags.warning(where, path, "the brokers' host names are not checked against their certificates: any "
-                                       "certificate the CA signed passes for any broker");
+            diags.warning(where, path,
+                          "the brokers' host names are not checked against their certificates: any "
+                          "certificate the CA signed passes for any broker");
         }
     }
 }
 
-void validate_client(rd_kafka_type_t type, const Properties& props, const ConfigNode& node,
-                     Diagnostics& diags) {
+void validate_client(rd_kafka_type_t type, const Properties& props, const ConfigNode& node, Diagnostics& diags) {
     if (diags.has_errors()) {
         return;  // the entries are reported already; a combined check would only repeat them
     }
@@ -223,8 +236,9 @@ void validate_client(rd_kafka_type_t type, const Properties& props, const Config
         auto sec = node.child("security");
         SourceLocation at = node.has("librdkafka") ? node.location_of("librdkafka") : node.location();
         std::string path = node.has("librdkafka") ? node.path_of("librdkafka") : node.path();
-        for (auto [prop, key] : {std::pair{"ssl.ca.location", "ca_file"}, std::pair{"ssl.certificate.location", "cert_file"},
-                                 std::pair{"ssl.key.location", "key_file"}}) {
+        for (auto [prop, key] :
+             {std::pair{"ssl.ca.location", "ca_file"}, std::pair{"ssl.certificate.location", "cert_file"},
+              std::pair{"ssl.key.location", "key_file"}}) {
             if (text.find(prop) != std::string::npos && sec.has(key)) {
                 at = sec.location_of(key);
                 path = sec.path_of(key);

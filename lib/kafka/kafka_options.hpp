@@ -19,13 +19,18 @@ using Properties = std::vector<std::pair<std::string, std::string>>;
 extern const OptionSpec kSecurityOptions[];
 
 /// The option entries both plugins start their tables with.
-#define VIGIL_KAFKA_CONNECTION_OPTIONS                                                              \
-    {.key = "brokers", .type = OptionType::String, .required = true, .description =                 \
-         "Bootstrap brokers, host:port[,host:port...] (the original project's KAFKA_BOOTSTRAP_SERVERS)"}, \
-    {.key = "security", .type = OptionType::Map, .children = ::vigil::plugins::kafka::kSecurityOptions, \
-     .description = "How to connect: protocol, SASL mechanism and credentials, CA and client certificate"}, \
-    {.key = "librdkafka", .type = OptionType::StringMap, .description =                             \
-         "Other librdkafka properties, passed through and checked by librdkafka at load"},
+#define VIGIL_KAFKA_CONNECTION_OPTIONS                                                                               \
+    {.key = "brokers",                                                                                               \
+     .type = OptionType::String,                                                                                     \
+     .required = true,                                                                                               \
+     .description = "Bootstrap brokers, host:port[,host:port...] (the original project's KAFKA_BOOTSTRAP_SERVERS)"}, \
+        {.key = "security",                                                                                          \
+         .type = OptionType::Map,                                                                                    \
+         .children = ::vigil::plugins::kafka::kSecurityOptions,                                                      \
+         .description = "How to connect: protocol, SASL mechanism and credentials, CA and client certificate"},      \
+        {.key = "librdkafka",                                                                                        \
+         .type = OptionType::StringMap,                                                                              \
+         .description = "Other librdkafka properties, passed through and checked by librdkafka at load"},
 
 /// A librdkafka property Vigil sets itself, and what to use instead.
 struct OwnedProperty {
@@ -41,13 +46,11 @@ void read_connection(const ConfigNode& node, Properties& props, Diagnostics& dia
 
 /// Reads the `librdkafka:` map of `node`, checking each entry with librdkafka itself (so its own
 /// message becomes a located error) and refusing keys in `owned` or kClientOwned with the reason.
-void read_passthrough(const ConfigNode& node, const OwnedProperty* owned, Properties& props,
-                      Diagnostics& diags);
+void read_passthrough(const ConfigNode& node, const OwnedProperty* owned, Properties& props, Diagnostics& diags);
 
 /// Checks the properties as a whole (librdkafka checks some combinations only when a client is
 /// created) by creating a client with no brokers and destroying it at once: nothing connects.
-void validate_client(rd_kafka_type_t type, const Properties& props, const ConfigNode& node,
-                     Diagnostics& diags);
+void validate_client(rd_kafka_type_t type, const Properties& props, const ConfigNode& node, Diagnostics& diags);
 
 /// The value of a property, or "" when not set.
 std::string property(const Properties& props, const std::string& key);

@@ -55,9 +55,10 @@ void FailureDigest::flush() {
 }
 
 void FailureDigest::report_locked(Clock::time_point now) {
-    std::string since = reported_ ? fmt::format(" in the last {}s", std::chrono::duration_cast<std::chrono::seconds>(
-                                                                        now - last_report_).count())
-                                  : "";
+    std::string since = reported_
+                            ? fmt::format(" in the last {}s",
+                                          std::chrono::duration_cast<std::chrono::seconds>(now - last_report_).count())
+                            : "";
     std::string changes;
     if (started_failing_ > 0) {
         changes += fmt::format("; {} site(s) started failing", started_failing_);
@@ -79,8 +80,7 @@ void FailureDigest::report_locked(Clock::time_point now) {
         for (const auto& e : examples_) {
             examples += fmt::format("{}{}", examples.empty() ? "" : "; ", e);
         }
-        log_.warn("{} of {} checks failed{} ({}){}; for example {}", failures_, checks, since, by, changes,
-                  examples);
+        log_.warn("{} of {} checks failed{} ({}){}; for example {}", failures_, checks, since, by, changes, examples);
     }
     reported_ = true;
     last_report_ = now;

@@ -15,7 +15,8 @@
 namespace vigil::plugins::http_check {
 
 HttpCheck::HttpCheck(Config config, std::string instance, std::string agent, Logger log)
-    : config_(std::move(config)), shared_(std::make_unique<WorkerShared>(std::move(instance), std::move(agent), std::move(log))),
+    : config_(std::move(config)),
+      shared_(std::make_unique<WorkerShared>(std::move(instance), std::move(agent), std::move(log))),
       log_(shared_->log) {}
 
 HttpCheck::~HttpCheck() = default;
@@ -56,9 +57,9 @@ Status HttpCheck::run(Emitter& out, const StopToken& stop, const RunOptions& opt
         offer(config_);
     }
     log_.info("checking {} sites{} with {} worker{}, at most {} in flight", config_.sites.size(),
-              config_.shard.count > 1 ? fmt::format(" (shard {}/{} of {})", config_.shard.index,
-                                                    config_.shard.count, config_.sites_total)
-                                      : "",
+              config_.shard.count > 1
+                  ? fmt::format(" (shard {}/{} of {})", config_.shard.index, config_.shard.count, config_.sites_total)
+                  : "",
               n, n == 1 ? "" : "s", config_.max_concurrency);
     std::vector<std::thread> threads;
     for (std::size_t i = 1; i < n; ++i) {

@@ -26,65 +26,107 @@ const char* const kFamilies[] = {"any", "ipv4", "ipv6", nullptr};
 }  // namespace
 
 // Options a site may set; at plugin level the same keys set the default for every site.
-#define VIGIL_HTTP_CHECK_SITE_OPTIONS(DEFAULT)                                                          \
-    {.key = "regex", .type = OptionType::String, .description =                                       \
-         "RE2 pattern searched for in the body (the part read, up to max_body); no match is error=regex"}, \
-    {.key = "interval", .type = OptionType::Duration, .default_value = DEFAULT("30s"), .description = \
-         "Time between the starts of two checks of a site (fixed rate, no drift)"},                    \
-    {.key = "timeout", .type = OptionType::Duration, .default_value = DEFAULT("10s"), .description =  \
-         "Limit for the whole check, redirects included; past it the check is error=timeout"},        \
-    {.key = "method", .type = OptionType::String, .default_value = DEFAULT("GET"), .one_of = kMethods, \
-     .description = "HTTP method"},                                                                   \
-    {.key = "headers", .type = OptionType::StringMap, .description =                                  \
-         "Extra request headers, name: value"},                                                      \
-    {.key = "body", .type = OptionType::String, .description = "Request body (for POST, PUT, PATCH)"}, \
-    {.key = "expect_status", .type = OptionType::StringList, .default_value = DEFAULT("[200-399]"),   \
-     .description = "Status codes that count as up: codes (200), ranges (200-299) or classes (2xx)"}, \
-    {.key = "follow_redirects", .type = OptionType::Bool, .default_value = DEFAULT("true"),           \
-     .description = "Follow 3xx redirects; the record's status is the final one's"},                 \
-    {.key = "max_redirects", .type = OptionType::Int, .default_value = DEFAULT("10"), .description =  \
-         "Redirects followed before the check is error=too_many_redirects"},                          \
-    {.key = "allow_downgrade", .type = OptionType::Bool, .default_value = DEFAULT("false"),           \
-     .description = "Follow a redirect from https to plain http (refused otherwise: error=redirect)"}, \
-    {.key = "verify_tls", .type = OptionType::Bool, .default_value = DEFAULT("true"), .description =  \
-         "Verify the server's certificate chain and host name"},                                      \
-    {.key = "ca_file", .type = OptionType::String, .description =                                     \
-         "PEM file of CA certificates to trust instead of the system's"},                            \
-    {.key = "ip_family", .type = OptionType::String, .default_value = DEFAULT("any"),                 \
-     .one_of = kFamilies, .description = "Resolve to any address, IPv4 only or IPv6 only"},           \
-    {.key = "max_body", .type = OptionType::Size, .default_value = DEFAULT("1MiB"), .description =    \
-         "Body bytes read at most; the rest is not downloaded and the record says truncated"},        \
-    {.key = "user_agent", .type = OptionType::String, .default_value = DEFAULT("vigil/" VIGIL_VERSION), \
-     .description = "User-Agent header"},
+#define VIGIL_HTTP_CHECK_SITE_OPTIONS(DEFAULT)                                                                        \
+    {.key = "regex",                                                                                                  \
+     .type = OptionType::String,                                                                                      \
+     .description = "RE2 pattern searched for in the body (the part read, up to max_body); no match is error=regex"}, \
+        {.key = "interval",                                                                                           \
+         .type = OptionType::Duration,                                                                                \
+         .default_value = DEFAULT("30s"),                                                                             \
+         .description = "Time between the starts of two checks of a site (fixed rate, no drift)"},                    \
+        {.key = "timeout",                                                                                            \
+         .type = OptionType::Duration,                                                                                \
+         .default_value = DEFAULT("10s"),                                                                             \
+         .description = "Limit for the whole check, redirects included; past it the check is error=timeout"},         \
+        {.key = "method",                                                                                             \
+         .type = OptionType::String,                                                                                  \
+         .default_value = DEFAULT("GET"),                                                                             \
+         .one_of = kMethods,                                                                                          \
+         .description = "HTTP method"},                                                                               \
+        {.key = "headers", .type = OptionType::StringMap, .description = "Extra request headers, name: value"},       \
+        {.key = "body", .type = OptionType::String, .description = "Request body (for POST, PUT, PATCH)"},            \
+        {.key = "expect_status",                                                                                      \
+         .type = OptionType::StringList,                                                                              \
+         .default_value = DEFAULT("[200-399]"),                                                                       \
+         .description = "Status codes that count as up: codes (200), ranges (200-299) or classes (2xx)"},             \
+        {.key = "follow_redirects",                                                                                   \
+         .type = OptionType::Bool,                                                                                    \
+         .default_value = DEFAULT("true"),                                                                            \
+         .description = "Follow 3xx redirects; the record's status is the final one's"},                              \
+        {.key = "max_redirects",                                                                                      \
+         .type = OptionType::Int,                                                                                     \
+         .default_value = DEFAULT("10"),                                                                              \
+         .description = "Redirects followed before the check is error=too_many_redirects"},                           \
+        {.key = "allow_downgrade",                                                                                    \
+         .type = OptionType::Bool,                                                                                    \
+         .default_value = DEFAULT("false"),                                                                           \
+         .description = "Follow a redirect from https to plain http (refused otherwise: error=redirect)"},            \
+        {.key = "verify_tls",                                                                                         \
+         .type = OptionType::Bool,                                                                                    \
+         .default_value = DEFAULT("true"),                                                                            \
+         .description = "Verify the server's certificate chain and host name"},                                       \
+        {.key = "ca_file",                                                                                            \
+         .type = OptionType::String,                                                                                  \
+         .description = "PEM file of CA certificates to trust instead of the system's"},                              \
+        {.key = "ip_family",                                                                                          \
+         .type = OptionType::String,                                                                                  \
+         .default_value = DEFAULT("any"),                                                                             \
+         .one_of = kFamilies,                                                                                         \
+         .description = "Resolve to any address, IPv4 only or IPv6 only"},                                            \
+        {.key = "max_body",                                                                                           \
+         .type = OptionType::Size,                                                                                    \
+         .default_value = DEFAULT("1MiB"),                                                                            \
+         .description = "Body bytes read at most; the rest is not downloaded and the record says truncated"},         \
+        {.key = "user_agent",                                                                                         \
+         .type = OptionType::String,                                                                                  \
+         .default_value = DEFAULT("vigil/" VIGIL_VERSION),                                                            \
+         .description = "User-Agent header"},
 
 #define VIGIL_WITH_DEFAULT(x) x
 #define VIGIL_NO_DEFAULT(x) nullptr
 
 const OptionSpec kSiteOptions[] = {
-    {.key = "name", .type = OptionType::String, .required = true,
+    {.key = "name",
+     .type = OptionType::String,
+     .required = true,
      .description = "Unique name of the site: the record's name and the Kafka key"},
     {.key = "url", .type = OptionType::String, .required = true, .description = "http:// or https:// URL to check"},
     VIGIL_HTTP_CHECK_SITE_OPTIONS(VIGIL_NO_DEFAULT){},
 };
 
 const OptionSpec kOptions[] = {
-    {.key = "sites", .type = OptionType::List, .children = kSiteOptions,
+    {.key = "sites",
+     .type = OptionType::List,
+     .children = kSiteOptions,
      .description = "Sites listed inline: maps with name, url and any per-site option"},
-    {.key = "sites_file", .type = OptionType::String, .description =
-         "File with a list of sites: YAML, or the original project's JSON list of {name, url, regex}; "
-         "relative to the pipeline file"},
-    {.key = "sites_env", .type = OptionType::String, .description =
-         "Name of an environment variable holding that JSON list (the original project's WEBSITES)"},
-    VIGIL_HTTP_CHECK_SITE_OPTIONS(VIGIL_WITH_DEFAULT)
-    {.key = "max_concurrency", .type = OptionType::Int, .default_value = "1000",
-     .description = "Checks in flight at most; due checks wait (their lag_ms shows it)"},
-    {.key = "workers", .type = OptionType::Int, .default_value = "0", .description =
-         "Event-loop threads sharing the sites; 0 means one per CPU core"},
-    {.key = "shard", .type = OptionType::String, .default_value = "1/1", .description =
+    {.key = "sites_file",
+     .type = OptionType::String,
+     .description = "File with a list of sites: YAML, or the original project's JSON list of {name, url, regex}; "
+                    "relative to the pipeline file"},
+    {.key = "sites_env",
+     .type = OptionType::String,
+     .description = "Name of an environment variable holding that JSON list (the original project's WEBSITES)"},
+    VIGIL_HTTP_CHECK_SITE_OPTIONS(VIGIL_WITH_DEFAULT){
+        .key = "max_concurrency",
+        .type = OptionType::Int,
+        .default_value = "1000",
+        .description = "Checks in flight at most; due checks wait (their lag_ms shows it)"},
+    {.key = "workers",
+     .type = OptionType::Int,
+     .default_value = "0",
+     .description = "Event-loop threads sharing the sites; 0 means one per CPU core"},
+    {.key = "shard",
+     .type = OptionType::String,
+     .default_value = "1/1",
+     .description =
          "I/N: keep only the sites whose stable name hash falls in shard I of N, so N agents split one list"},
-    {.key = "batch_size", .type = OptionType::Int, .default_value = "500",
+    {.key = "batch_size",
+     .type = OptionType::Int,
+     .default_value = "500",
      .description = "Results per batch handed to the sinks"},
-    {.key = "batch_delay", .type = OptionType::Duration, .default_value = "50ms",
+    {.key = "batch_delay",
+     .type = OptionType::Duration,
+     .default_value = "50ms",
      .description = "A batch is handed on after this long even if not full"},
     {},
 };
@@ -113,8 +155,8 @@ bool Site::same_as(const Site& o) const {
     return name == o.name && url == o.url && regex_text == o.regex_text && interval == o.interval &&
            timeout == o.timeout && method == o.method && headers == o.headers && body == o.body &&
            expect_status.ranges == o.expect_status.ranges && follow_redirects == o.follow_redirects &&
-           max_redirects == o.max_redirects && allow_downgrade == o.allow_downgrade && verify_tls == o.verify_tls && ca_file == o.ca_file &&
-           ip_family == o.ip_family && max_body == o.max_body && user_agent == o.user_agent;
+           max_redirects == o.max_redirects && allow_downgrade == o.allow_downgrade && verify_tls == o.verify_tls &&
+           ca_file == o.ca_file && ip_family == o.ip_family && max_body == o.max_body && user_agent == o.user_agent;
 }
 
 std::string origin_of(const std::string& url) {
@@ -188,8 +230,8 @@ bool header_name_ok(const std::string& n) {
         return false;
     }
     for (unsigned char c : n) {
-        if (c <= 32 || c >= 127 || std::string_view("()<>@,;:\\\"/[]?={}").find(static_cast<char>(c)) !=
-                                       std::string_view::npos) {
+        if (c <= 32 || c >= 127 ||
+            std::string_view("()<>@,;:\\\"/[]?={}").find(static_cast<char>(c)) != std::string_view::npos) {
             return false;
         }
     }
@@ -200,8 +242,8 @@ bool header_name_ok(const std::string& n) {
 // default). `plugin` is the plugin's section; `site` one entry of a list.
 class SiteReader {
   public:
-    SiteReader(const ConfigNode& plugin, const ConfigNode& site, Diagnostics& diags,
-               std::set<std::string>& warned, std::map<std::string, std::shared_ptr<const re2::RE2>>& regexes)
+    SiteReader(const ConfigNode& plugin, const ConfigNode& site, Diagnostics& diags, std::set<std::string>& warned,
+               std::map<std::string, std::shared_ptr<const re2::RE2>>& regexes)
         : plugin_(plugin), site_(site), diags_(diags), warned_(warned), regexes_(regexes) {}
 
     std::optional<Site> read() {
@@ -267,7 +309,10 @@ class SiteReader {
             if (auto r = parse_status(st)) {
                 s.expect_status.ranges.push_back(*r);
             } else {
-                error("expect_status", fmt::format("\"{}\" is not a status code (100-599), a range such as 200-299, or a class such as 2xx", st));
+                error(
+                    "expect_status",
+                    fmt::format(
+                        "\"{}\" is not a status code (100-599), a range such as 200-299, or a class such as 2xx", st));
             }
         }
         if (statuses.empty()) {
@@ -380,7 +425,8 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
     auto positive = [&](const char* key, std::int64_t max) {
         auto v = node.get_int(key);
         if (v < 1 || v > max) {
-            diags.error(node.location_of(key), node.path_of(key), fmt::format("must be between 1 and {}, got {}", max, v));
+            diags.error(node.location_of(key), node.path_of(key),
+                        fmt::format("must be between 1 and {}, got {}", max, v));
             return std::size_t{1};
         }
         return static_cast<std::size_t>(v);
@@ -391,8 +437,7 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
         diags.error(node.location_of("workers"), node.path_of("workers"),
                     fmt::format("must be between 0 (one per core) and 256, got {}", workers));
     }
-    c.workers = workers > 0 ? static_cast<std::size_t>(workers)
-                            : std::max(1u, std::thread::hardware_concurrency());
+    c.workers = workers > 0 ? static_cast<std::size_t>(workers) : std::max(1u, std::thread::hardware_concurrency());
     c.batch_size = positive("batch_size", 100000);
     c.batch_delay = node.get_duration("batch_delay");
 
@@ -409,8 +454,8 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
         auto [first, inserted] = seen.emplace(name, where);
         if (!inserted) {
             diags.error(where, entry.path_of("name"),
-                        fmt::format("duplicate site name \"{}\" (first at {}:{}:{})", name,
-                                    first->second.file, first->second.line, first->second.column));
+                        fmt::format("duplicate site name \"{}\" (first at {}:{}:{})", name, first->second.file,
+                                    first->second.line, first->second.column));
             return;
         }
         auto site = SiteReader(node, entry, diags, warned, regexes).read();

@@ -65,7 +65,7 @@ struct Shard {
 
 struct Config {
     std::vector<std::shared_ptr<const Site>> sites;  // after sharding, in file order
-    std::size_t sites_total = 0;                      // before sharding
+    std::size_t sites_total = 0;                     // before sharding
     Shard shard;
     std::size_t max_concurrency = 1000;
     std::size_t workers = 1;

@@ -6,7 +6,6 @@
 #include <date/date.h>
 #include <fmt/core.h>
 
-
 namespace vigil::plugins::http_check {
 
 std::string_view to_string(ErrorKind kind) {
@@ -29,15 +28,11 @@ std::string_view to_string(ErrorKind kind) {
 
 ErrorKind classify(CURLcode code, std::string_view curl_error) {
     switch (code) {
-        case CURLE_OK:
-            return ErrorKind::None;
+        case CURLE_OK: return ErrorKind::None;
         case CURLE_COULDNT_RESOLVE_HOST:
-        case CURLE_COULDNT_RESOLVE_PROXY:
-            return ErrorKind::Dns;
-        case CURLE_COULDNT_CONNECT:
-            return ErrorKind::Connect;
-        case CURLE_OPERATION_TIMEDOUT:
-            return ErrorKind::Timeout;
+        case CURLE_COULDNT_RESOLVE_PROXY: return ErrorKind::Dns;
+        case CURLE_COULDNT_CONNECT: return ErrorKind::Connect;
+        case CURLE_OPERATION_TIMEDOUT: return ErrorKind::Timeout;
         case CURLE_SSL_CONNECT_ERROR:
         case CURLE_PEER_FAILED_VERIFICATION:
         case CURLE_SSL_CERTPROBLEM:
@@ -49,10 +44,8 @@ ErrorKind classify(CURLcode code, std::string_view curl_error) {
         case CURLE_SSL_CRL_BADFILE:
         case CURLE_SSL_SHUTDOWN_FAILED:
         case CURLE_SSL_ENGINE_INITFAILED:
-        case CURLE_SSL_CLIENTCERT:
-            return ErrorKind::Tls;
-        case CURLE_TOO_MANY_REDIRECTS:
-            return ErrorKind::TooManyRedirects;
+        case CURLE_SSL_CLIENTCERT: return ErrorKind::Tls;
+        case CURLE_TOO_MANY_REDIRECTS: return ErrorKind::TooManyRedirects;
         // The peer went away mid-exchange: reset, closed early, or sent less than announced.
         case CURLE_RECV_ERROR:
             // curl says "receive error" for a header flood too, where the peer sent too much
@@ -62,12 +55,9 @@ ErrorKind classify(CURLcode code, std::string_view curl_error) {
         case CURLE_GOT_NOTHING:
         case CURLE_PARTIAL_FILE:
         case CURLE_HTTP2:
-        case CURLE_HTTP2_STREAM:
-            return ErrorKind::Reset;
-        case CURLE_FILESIZE_EXCEEDED:
-            return ErrorKind::BodyTooLarge;
-        default:
-            return ErrorKind::Other;
+        case CURLE_HTTP2_STREAM: return ErrorKind::Reset;
+        case CURLE_FILESIZE_EXCEEDED: return ErrorKind::BodyTooLarge;
+        default: return ErrorKind::Other;
     }
 }
 
@@ -86,8 +76,8 @@ std::optional<Timestamp> parse_cert_time(std::string_view text) {
     return Timestamp(t);
 }
 
-CheckRecord make_record(const Site& site, const Outcome& o, Timestamp started, double lag_ms,
-                        std::string check_id, const std::string& agent, ErrorKind* kind_out) {
+CheckRecord make_record(const Site& site, const Outcome& o, Timestamp started, double lag_ms, std::string check_id,
+                        const std::string& agent, ErrorKind* kind_out) {
     CheckRecord r;
     r.name = site.name;
     // The record travels to Kafka and PostgreSQL: it keeps no password of the URL's.
@@ -145,10 +135,9 @@ CheckRecord make_record(const Site& site, const Outcome& o, Timestamp started, d
         r.error_detail = fmt::format("status {} is not one of {}", o.status, site.expect_status.to_string());
     } else if (!regex_matched) {
         kind = ErrorKind::Regex;
-        r.error_detail = o.truncated
-                             ? fmt::format("no match for \"{}\" in the first {} bytes (body cut at max_body)",
-                                           *site.regex_text, o.body.size())
-                             : fmt::format("no match for \"{}\" in {} bytes", *site.regex_text, o.body.size());
+        r.error_detail = o.truncated ? fmt::format("no match for \"{}\" in the first {} bytes (body cut at max_body)",
+                                                   *site.regex_text, o.body.size())
+                                     : fmt::format("no match for \"{}\" in {} bytes", *site.regex_text, o.body.size());
     }
     if (kind != ErrorKind::None) {
         r.error = std::string(to_string(kind));

@@ -16,15 +16,29 @@
 
 namespace vigil::plugins::http_check {
 
-enum class ErrorKind { None, Dns, Connect, Tls, Timeout, Http, Regex, TooManyRedirects, Reset, BodyTooLarge, Other, Redirect };
+enum class ErrorKind {
+    None,
+    Dns,
+    Connect,
+    Tls,
+    Timeout,
+    Http,
+    Regex,
+    TooManyRedirects,
+    Reset,
+    BodyTooLarge,
+    Other,
+    Redirect
+};
 /// Every kind, in the enum's order: the `result` values of vigil_http_check_checks_total.
 inline constexpr std::array kErrorKindList = {
-    ErrorKind::None,  ErrorKind::Dns,   ErrorKind::Connect,          ErrorKind::Tls,
-    ErrorKind::Timeout, ErrorKind::Http, ErrorKind::Regex,           ErrorKind::TooManyRedirects,
-    ErrorKind::Reset, ErrorKind::BodyTooLarge, ErrorKind::Other,     ErrorKind::Redirect,
+    ErrorKind::None,    ErrorKind::Dns,          ErrorKind::Connect, ErrorKind::Tls,
+    ErrorKind::Timeout, ErrorKind::Http,         ErrorKind::Regex,   ErrorKind::TooManyRedirects,
+    ErrorKind::Reset,   ErrorKind::BodyTooLarge, ErrorKind::Other,   ErrorKind::Redirect,
 };
 inline constexpr std::size_t kErrorKinds = kErrorKindList.size();
-static_assert(kErrorKindList.back() == ErrorKind::Redirect && static_cast<std::size_t>(ErrorKind::Redirect) + 1 == kErrorKinds,
+static_assert(kErrorKindList.back() == ErrorKind::Redirect &&
+                  static_cast<std::size_t>(ErrorKind::Redirect) + 1 == kErrorKinds,
               "kErrorKindList must list every ErrorKind, in order");
 
 /// The record's snake_case name: "dns", "too_many_redirects"...; empty for None.
@@ -37,18 +51,18 @@ ErrorKind classify(CURLcode code, std::string_view curl_error = {});
 /// Everything a finished transfer reports, in curl's units turned to milliseconds.
 struct Outcome {
     CURLcode code = CURLE_OK;
-    std::string curl_error;      // curl's error buffer, or empty
-    long status = 0;             // final response status; 0 when none was received
-    bool truncated = false;      // we stopped reading at max_body
-    std::string_view body;       // what was read (at most max_body bytes)
+    std::string curl_error;  // curl's error buffer, or empty
+    long status = 0;         // final response status; 0 when none was received
+    bool truncated = false;  // we stopped reading at max_body
+    std::string_view body;   // what was read (at most max_body bytes)
     double total_ms = 0;
-    double dns_ms = 0;           // phase durations of the final request, 0 when not reached
+    double dns_ms = 0;  // phase durations of the final request, 0 when not reached
     double connect_ms = 0;
     double tls_ms = 0;
     double ttfb_ms = 0;
     long redirects = 0;
     std::int64_t body_bytes = 0;
-    std::string http_version;    // "1.1", "2", "3"; empty when no response
+    std::string http_version;  // "1.1", "2", "3"; empty when no response
     std::string remote_ip;
     std::optional<Timestamp> tls_not_after;
     std::string redirect_refused;  // why a redirect was not followed; empty if none was refused
@@ -58,9 +72,8 @@ struct Outcome {
 /// then regex. The regex runs on what was read, even when the status is unexpected, so
 /// regex_check always says what the body held. `kind`, if given, receives the record's error
 /// kind (None when ok), for counting without re-reading the record's string.
-CheckRecord make_record(const Site& site, const Outcome& outcome, Timestamp started,
-                        double lag_ms, std::string check_id, const std::string& agent,
-                        ErrorKind* kind = nullptr);
+CheckRecord make_record(const Site& site, const Outcome& outcome, Timestamp started, double lag_ms,
+                        std::string check_id, const std::string& agent, ErrorKind* kind = nullptr);
 
 /// Parses OpenSSL's "Expire date" as libcurl's certinfo prints it ("Nov 28 12:00:00 2027 GMT").
 std::optional<Timestamp> parse_cert_time(std::string_view text);

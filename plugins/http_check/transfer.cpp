@@ -95,9 +95,10 @@ void Transfer::configure(CURL* handle) {
     if (!s.ca_file.empty()) {
         curl_easy_setopt(easy, CURLOPT_CAINFO, s.ca_file.c_str());
     }
-    curl_easy_setopt(easy, CURLOPT_IPRESOLVE, s.ip_family == IpFamily::V4   ? CURL_IPRESOLVE_V4
-                                              : s.ip_family == IpFamily::V6 ? CURL_IPRESOLVE_V6
-                                                                            : CURL_IPRESOLVE_WHATEVER);
+    curl_easy_setopt(easy, CURLOPT_IPRESOLVE,
+                     s.ip_family == IpFamily::V4   ? CURL_IPRESOLVE_V4
+                     : s.ip_family == IpFamily::V6 ? CURL_IPRESOLVE_V6
+                                                   : CURL_IPRESOLVE_WHATEVER);
     curl_easy_setopt(easy, CURLOPT_USERAGENT, s.user_agent.c_str());
     curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");  // any encoding curl can decode
     curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
@@ -229,8 +230,7 @@ Outcome Transfer::outcome(CURLcode code) const {
         o.remote_ip = ip;
     }
     curl_certinfo* certs = nullptr;
-    if (curl_easy_getinfo(easy, CURLINFO_CERTINFO, &certs) == CURLE_OK && certs != nullptr &&
-        certs->num_of_certs > 0) {
+    if (curl_easy_getinfo(easy, CURLINFO_CERTINFO, &certs) == CURLE_OK && certs != nullptr && certs->num_of_certs > 0) {
         // The first certificate is the server's own.
         for (curl_slist* f = certs->certinfo[0]; f != nullptr; f = f->next) {
             std::string_view field(f->data);

@@ -23,15 +23,15 @@ struct Transfer {
     std::string body;
     std::uint64_t received = 0;
     bool truncated = false;
-    curl_slist* headers = nullptr;   // the site's headers: sent to its own origin only
-    curl_slist* bare = nullptr;      // what every hop gets (Connection: close)
+    curl_slist* headers = nullptr;  // the site's headers: sent to its own origin only
+    curl_slist* bare = nullptr;     // what every hop gets (Connection: close)
     char errbuf[CURL_ERROR_SIZE] = {};
     // Redirects, followed here rather than by curl, which would send custom headers and the body
     // to any origin, repeat PUT or DELETE on every hop and follow https to http.
     int hops = 0;
-    double earlier_ms = 0;        // the total time of the hops before this one
-    std::string url;              // of the request in flight
-    std::string refused;          // why a redirect was not followed (error=redirect), or empty
+    double earlier_ms = 0;  // the total time of the hops before this one
+    std::string url;        // of the request in flight
+    std::string refused;    // why a redirect was not followed (error=redirect), or empty
 
     enum class Next {
         Done,      // a final response or a transport error: finish the check

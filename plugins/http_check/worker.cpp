@@ -21,8 +21,8 @@ constexpr int kEventsPerWait = 256;
 }  // namespace
 
 Worker::Worker(WorkerShared& shared, Outbox& outbox, const StopToken& stop, bool once, std::size_t max_in_flight)
-    : shared_(shared), outbox_(outbox), stop_(stop), once_(once), max_in_flight_(max_in_flight), rng_(seeded_rng()),
-      labels_{{"instance", shared.instance}},
+    : shared_(shared), outbox_(outbox), stop_(stop), once_(once), max_in_flight_(max_in_flight),
+      rng_(seeded_rng()), labels_{{"instance", shared.instance}},
       overruns_(counter("vigil_http_check_overruns_total", labels_,
                         "Slots skipped because the previous check of the site was still running")),
       skipped_(counter("vigil_http_check_skipped_slots_total", labels_,
@@ -36,7 +36,8 @@ Worker::Worker(WorkerShared& shared, Outbox& outbox, const StopToken& stop, bool
     for (auto k : kErrorKindList) {
         Labels l = labels_;
         l.emplace_back("result", k == ErrorKind::None ? "ok" : std::string(to_string(k)));
-        results_[static_cast<std::size_t>(k)] = &counter("vigil_http_check_checks_total", l, "Checks finished, by result");
+        results_[static_cast<std::size_t>(k)] =
+            &counter("vigil_http_check_checks_total", l, "Checks finished, by result");
     }
     steady_start_ = std::chrono::steady_clock::now();
     wall_start_ = std::chrono::duration_cast<Time>(std::chrono::system_clock::now().time_since_epoch());
@@ -319,8 +320,8 @@ void Worker::finish(Transfer* t, CURLcode code) {
     Outcome out = t->outcome(code);
     double lag_ms = std::chrono::duration<double, std::milli>(t->started - t->scheduled).count();
     ErrorKind kind = ErrorKind::None;
-    CheckRecord r = make_record(*t->site, out, t->started_wall, lag_ms, make_check_id(t->started_wall, rng_),
-                                shared_.agent, &kind);
+    CheckRecord r =
+        make_record(*t->site, out, t->started_wall, lag_ms, make_check_id(t->started_wall, rng_), shared_.agent, &kind);
     results_[static_cast<std::size_t>(kind)]->inc();
     duration_.observe(r.response_time / 1000.0);
     lag_.observe(std::max(0.0, lag_ms) / 1000.0);

@@ -38,10 +38,10 @@ struct WorkerShared {
     WorkerShared(std::string instance_name, std::string agent_name, Logger logger)
         : instance(std::move(instance_name)), agent(std::move(agent_name)), log(std::move(logger)), digest(log) {}
     std::string instance;
-    std::string agent;                     // the record's `agent`
+    std::string agent;  // the record's `agent`
     Logger log;
     std::atomic<std::int64_t> in_flight{0};  // checks in flight across the workers (one gauge)
-    FailureDigest digest;                  // the workers' failed checks, summarised
+    FailureDigest digest;                    // the workers' failed checks, summarised
 };
 
 class Worker {

@@ -23,12 +23,8 @@ std::pair<std::uint32_t, std::size_t> unpack(void* opaque) {
 }  // namespace
 
 KafkaSink::KafkaSink(Config config, std::string instance, Logger log)
-    : config_(std::move(config)),
-      instance_(std::move(instance)),
-      log_(log),
-      events_(log, config_.brokers),
-      resend_complaint_(std::chrono::seconds(30)),
-      fatal_complaint_(std::chrono::seconds(60)),
+    : config_(std::move(config)), instance_(std::move(instance)), log_(log), events_(log, config_.brokers),
+      resend_complaint_(std::chrono::seconds(30)), fatal_complaint_(std::chrono::seconds(60)),
       outage_complaint_(std::chrono::seconds(60)),
       delivered_(counter("vigil_kafka_sink_delivered_total", {{"instance", instance_}},
                          "Records the brokers confirmed (acks=all)")),
@@ -55,9 +51,10 @@ std::string_view KafkaSink::key_of(const CheckRecord& r, KeyField field) {
 Counter& KafkaSink::error_counter(rd_kafka_resp_err_t err) {
     auto it = errors_.find(err);
     if (it == errors_.end()) {
-        it = errors_.emplace(err, &counter("vigil_kafka_sink_delivery_errors_total",
-                                           {{"instance", instance_}, {"error", rd_kafka_err2name(err)}},
-                                           "Failed delivery reports by librdkafka error"))
+        it = errors_
+                 .emplace(err, &counter("vigil_kafka_sink_delivery_errors_total",
+                                        {{"instance", instance_}, {"error", rd_kafka_err2name(err)}},
+                                        "Failed delivery reports by librdkafka error"))
                  .first;
     }
     return *it->second;
@@ -65,11 +62,14 @@ Counter& KafkaSink::error_counter(rd_kafka_resp_err_t err) {
 
 Status KafkaSink::connect() {
     std::string error;
-    producer_ = kafka::make_client(RD_KAFKA_PRODUCER, config_.props, events_, [](rd_kafka_conf_t* conf) {
-        rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t* rk, const rd_kafka_message_t* m, void*) {
-            static_cast<KafkaSink*>(kafka::events_of(rk).owner)->on_delivery(*m);
-        });
-    }, error);
+    producer_ = kafka::make_client(
+        RD_KAFKA_PRODUCER, config_.props, events_,
+        [](rd_kafka_conf_t* conf) {
+            rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t* rk, const rd_kafka_message_t* m, void*) {
+                static_cast<KafkaSink*>(kafka::events_of(rk).owner)->on_delivery(*m);
+            });
+        },
+        error);
     return producer_ ? Status::success() : Status::error(error);
 }
 
@@ -93,11 +93,11 @@ void KafkaSink::produce_pending(const Batch& batch) {
         payload.clear();
         encode_json(rec, payload);
         auto key = key_of(rec, config_.key_field);
-        auto err = rd_kafka_producev(
-            producer_.get(), RD_KAFKA_V_TOPIC(config_.topic.c_str()),
-            RD_KAFKA_V_KEY(key.empty() ? nullptr : const_cast<char*>(key.data()), key.size()),
-            RD_KAFKA_V_VALUE(payload.data(), payload.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_OPAQUE(pack(cur_.generation, i)), RD_KAFKA_V_END);
+        auto err = rd_kafka_producev(producer_.get(), RD_KAFKA_V_TOPIC(config_.topic.c_str()),
+                                     RD_KAFKA_V_KEY(key.empty() ? nullptr : const_cast<char*>(key.data()), key.size()),
+                                     RD_KAFKA_V_VALUE(payload.data(), payload.size()),
+                                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                     RD_KAFKA_V_OPAQUE(pack(cur_.generation, i)), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
             cur_.slots[i] = Slot::InFlight;
             continue;
@@ -115,8 +115,8 @@ void KafkaSink::produce_pending(const Batch& batch) {
             cur_.slots[i] = Slot::Rejected;
             --cur_.remaining;
             rejected_.inc();
-            cur_.rejected.push_back({i, fmt::format("topic {} on {}: {}", config_.topic, config_.brokers,
-                                                    kafka::describe(err)), false});
+            cur_.rejected.push_back(
+                {i, fmt::format("topic {} on {}: {}", config_.topic, config_.brokers, kafka::describe(err)), false});
             continue;
         }
         if (resend_complaint_.complain()) {
@@ -175,9 +175,11 @@ void KafkaSink::recreate_after_fatal() {
     auto err = rd_kafka_fatal_error(producer_.get(), reason, sizeof reason);
     if (fatal_complaint_.complain()) {
         auto unlogged = fatal_complaint_.suppressed();
-        log_.error("the idempotent producer hit a fatal error: {} ({}); creating a new producer and sending the "
-                   "unconfirmed records again{}", reason, rd_kafka_err2name(err),
-                   unlogged > 0 ? fmt::format(" ({} more since the last report)", unlogged) : "");
+        log_.error(
+            "the idempotent producer hit a fatal error: {} ({}); creating a new producer and sending the "
+            "unconfirmed records again{}",
+            reason, rd_kafka_err2name(err),
+            unlogged > 0 ? fmt::format(" ({} more since the last report)", unlogged) : "");
     }
     drop_producer();
 }
@@ -204,9 +206,7 @@ WriteResult KafkaSink::outage_result() {
     auto err = cur_.outage;
     const char* hint = "";
     switch (err) {
-        case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
-            hint = "; grant the user WRITE on the topic";
-            break;
+        case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED: hint = "; grant the user WRITE on the topic"; break;
         case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
             hint = "; grant the user IDEMPOTENT_WRITE on the cluster";
             break;
@@ -214,16 +214,16 @@ WriteResult KafkaSink::outage_result() {
         case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
             hint = "; create the topic, or let the brokers create topics on first use";
             break;
-        default:
-            break;
+        default: break;
     }
-    auto reason = fmt::format("topic {} on {}{}: {}", config_.topic, config_.brokers, cur_.outage_detail,
-                              kafka::describe(err));
+    auto reason =
+        fmt::format("topic {} on {}{}: {}", config_.topic, config_.brokers, cur_.outage_detail, kafka::describe(err));
     if (outage_complaint_.complain()) {
         auto unlogged = outage_complaint_.suppressed();
-        log_.error("{}: the topic refuses every record, so none is dead-lettered: they wait and are sent again "
-                   "until this is fixed{}{}", reason, hint,
-                   unlogged > 0 ? fmt::format(" ({} more refusals since the last report)", unlogged) : "");
+        log_.error(
+            "{}: the topic refuses every record, so none is dead-lettered: they wait and are sent again "
+            "until this is fixed{}{}",
+            reason, hint, unlogged > 0 ? fmt::format(" ({} more refusals since the last report)", unlogged) : "");
     }
     {
         std::lock_guard lock(health_mutex_);
@@ -247,8 +247,8 @@ Status KafkaSink::health() const {
     }
     if (events_.in_outage()) {
         auto last = events_.last_error();
-        return Status::error(fmt::format("cannot reach Kafka brokers {}{}", config_.brokers,
-                                         last.empty() ? "" : ": " + last));
+        return Status::error(
+            fmt::format("cannot reach Kafka brokers {}{}", config_.brokers, last.empty() ? "" : ": " + last));
     }
     return Status::success();
 }

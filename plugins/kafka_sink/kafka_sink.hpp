@@ -50,7 +50,7 @@ class KafkaSink final : public Sink {
         std::uint32_t generation = 0;  // tells late reports of an abandoned batch apart
         std::vector<Slot> slots;
         std::vector<Rejection> rejected;
-        std::size_t remaining = 0;     // slots ToSend or InFlight
+        std::size_t remaining = 0;                                // slots ToSend or InFlight
         rd_kafka_resp_err_t outage = RD_KAFKA_RESP_ERR_NO_ERROR;  // a topic-level refusal seen
         std::string outage_detail;
     };
@@ -83,7 +83,7 @@ class KafkaSink final : public Sink {
     Complaint fatal_complaint_;  // a fatal error that comes back with each new producer (rights)
     Complaint outage_complaint_;
     mutable std::mutex health_mutex_;
-    std::string outage_;         // the topic-level refusal health() reports; empty when writable
+    std::string outage_;  // the topic-level refusal health() reports; empty when writable
 
     Counter& delivered_;
     Counter& rejected_;

@@ -13,7 +13,8 @@ const char* const kCodecs[] = {"none", "gzip", "snappy", "lz4", "zstd", nullptr}
 const kafka::OwnedProperty kOwned[] = {
     {"enable.idempotence", "the producer is always idempotent, so a retried send never duplicates"},
     {"acks", "every record waits for all in-sync replicas (acks=all) before its batch is acknowledged"},
-    {"request.required.acks", "every record waits for all in-sync replicas (acks=all) before its batch is acknowledged"},
+    {"request.required.acks",
+     "every record waits for all in-sync replicas (acks=all) before its batch is acknowledged"},
     {"transactional.id", "Vigil does not use transactions; idempotence gives the delivery promise"},
     {"compression.codec", "set `compression` instead"},
     {"compression.type", "set `compression` instead"},
@@ -26,18 +27,30 @@ const kafka::OwnedProperty kOwned[] = {
 }  // namespace
 
 const OptionSpec kOptions[] = {
-    VIGIL_KAFKA_CONNECTION_OPTIONS
-    {.key = "topic", .type = OptionType::String, .required = true, .description =
-         "Topic the records are published to (the original project's KAFKA_TOPIC)"},
-    {.key = "key_field", .type = OptionType::String, .default_value = "name", .one_of = kKeyFields,
+    VIGIL_KAFKA_CONNECTION_OPTIONS{
+        .key = "topic",
+        .type = OptionType::String,
+        .required = true,
+        .description = "Topic the records are published to (the original project's KAFKA_TOPIC)"},
+    {.key = "key_field",
+     .type = OptionType::String,
+     .default_value = "name",
+     .one_of = kKeyFields,
      .description = "Record field used as the message key: name keeps each site in order on one partition; "
                     "none spreads records over partitions"},
-    {.key = "compression", .type = OptionType::String, .default_value = "zstd", .one_of = kCodecs,
+    {.key = "compression",
+     .type = OptionType::String,
+     .default_value = "zstd",
+     .one_of = kCodecs,
      .description = "Compression of message batches: none, gzip, snappy, lz4 or zstd"},
-    {.key = "linger", .type = OptionType::Duration, .default_value = "5ms", .description =
-         "How long the producer waits to fill a request before sending it"},
-    {.key = "delivery_timeout", .type = OptionType::Duration, .default_value = "2m", .description =
-         "How long librdkafka retries one send; past it the record is sent again (counted), never dropped"},
+    {.key = "linger",
+     .type = OptionType::Duration,
+     .default_value = "5ms",
+     .description = "How long the producer waits to fill a request before sending it"},
+    {.key = "delivery_timeout",
+     .type = OptionType::Duration,
+     .default_value = "2m",
+     .description = "How long librdkafka retries one send; past it the record is sent again (counted), never dropped"},
     {},
 };
 
@@ -47,7 +60,8 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& cl
     c.brokers = node.get_string("brokers");
     c.topic = node.get_string("topic");
     if (c.topic.empty() || c.topic.size() > 249 ||
-        c.topic.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != std::string::npos) {
+        c.topic.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+            std::string::npos) {
         diags.error(node.location_of("topic"), node.path_of("topic"),
                     fmt::format("\"{}\" is not a valid Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -)", c.topic));
     }
@@ -65,13 +79,13 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& cl
                     "must be at least 1s: shorter gives the brokers no time to answer");
     }
     c.props.insert(c.props.end(), {
-        {"client.id", client_id},
-        {"enable.idempotence", "true"},
-        {"acks", "all"},
-        {"compression.codec", node.get_string("compression")},
-        {"linger.ms", std::to_string(linger.count())},
-        {"message.timeout.ms", std::to_string(timeout.count())},
-    });
+                                      {"client.id", client_id},
+                                      {"enable.idempotence", "true"},
+                                      {"acks", "all"},
+                                      {"compression.codec", node.get_string("compression")},
+                                      {"linger.ms", std::to_string(linger.count())},
+                                      {"message.timeout.ms", std::to_string(timeout.count())},
+                                  });
     kafka::read_passthrough(node, kOwned, c.props, diags);
     kafka::validate_client(RD_KAFKA_PRODUCER, c.props, node, diags);
     if (diags.error_count() > before) {

@@ -19,9 +19,7 @@ constexpr std::uint64_t kLetterOverhead = 256;
 }  // namespace
 
 DeadLetterQueue::DeadLetterQueue(const Config& config, std::string instance, Logger log)
-    : config_(config),
-      instance_(std::move(instance)),
-      log_(log),
+    : config_(config), instance_(std::move(instance)), log_(log),
       events_(log, config.brokers, true),  // the consumer logs the outage; letters log their own failures
       complaint_(std::chrono::seconds(30)),
       sent_(counter("vigil_kafka_source_dead_lettered_total", {{"instance", instance_}},
@@ -40,11 +38,14 @@ DeadLetterQueue::~DeadLetterQueue() {
 
 Status DeadLetterQueue::open() {
     std::string error;
-    producer_ = kafka::make_client(RD_KAFKA_PRODUCER, config_.producer, events_, [](rd_kafka_conf_t* conf) {
-        rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t* rk, const rd_kafka_message_t* m, void*) {
-            static_cast<DeadLetterQueue*>(kafka::events_of(rk).owner)->on_delivery(*m);
-        });
-    }, error);
+    producer_ = kafka::make_client(
+        RD_KAFKA_PRODUCER, config_.producer, events_,
+        [](rd_kafka_conf_t* conf) {
+            rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t* rk, const rd_kafka_message_t* m, void*) {
+                static_cast<DeadLetterQueue*>(kafka::events_of(rk).owner)->on_delivery(*m);
+            });
+        },
+        error);
     return producer_ ? Status::success() : Status::error(error);
 }
 
@@ -67,8 +68,10 @@ void DeadLetterQueue::send(const rd_kafka_message_t& m, const std::string& reaso
         const char* name;
         const void* value;
         size_t size;
-        for (size_t i = 0; rd_kafka_header_get_all(original, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
-            letter.headers.emplace_back(name, value != nullptr ? std::string(static_cast<const char*>(value), size) : "");
+        for (size_t i = 0; rd_kafka_header_get_all(original, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+             ++i) {
+            letter.headers.emplace_back(name,
+                                        value != nullptr ? std::string(static_cast<const char*>(value), size) : "");
         }
     }
     letter.headers.emplace_back(kReasonHeader, reason);
@@ -88,14 +91,15 @@ void DeadLetterQueue::send(const rd_kafka_message_t& m, const std::string& reaso
 void DeadLetterQueue::produce(std::uint64_t id, Letter& letter) {
     rd_kafka_headers_t* headers = rd_kafka_headers_new(letter.headers.size());
     for (const auto& [k, v] : letter.headers) {
-        rd_kafka_header_add(headers, k.data(), static_cast<ssize_t>(k.size()), v.data(), static_cast<ssize_t>(v.size()));
+        rd_kafka_header_add(headers, k.data(), static_cast<ssize_t>(k.size()), v.data(),
+                            static_cast<ssize_t>(v.size()));
     }
-    auto err = rd_kafka_producev(
-        producer_.get(), RD_KAFKA_V_TOPIC(letter.topic.c_str()),
-        RD_KAFKA_V_KEY(letter.key.empty() ? nullptr : letter.key.data(), letter.key.size()),
-        RD_KAFKA_V_VALUE(letter.value.empty() ? nullptr : letter.value.data(), letter.value.size()),
-        RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::uintptr_t>(id))), RD_KAFKA_V_END);
+    auto err =
+        rd_kafka_producev(producer_.get(), RD_KAFKA_V_TOPIC(letter.topic.c_str()),
+                          RD_KAFKA_V_KEY(letter.key.empty() ? nullptr : letter.key.data(), letter.key.size()),
+                          RD_KAFKA_V_VALUE(letter.value.empty() ? nullptr : letter.value.data(), letter.value.size()),
+                          RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                          RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::uintptr_t>(id))), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         letter.in_flight = true;
         return;

@@ -33,12 +33,8 @@ KafkaSource& self(rd_kafka_t* rk) { return *static_cast<KafkaSource*>(kafka::eve
 }  // namespace
 
 KafkaSource::KafkaSource(Config config, std::string instance, Logger log)
-    : config_(std::move(config)),
-      instance_(std::move(instance)),
-      log_(log),
-      events_(log, config_.brokers),
-      consume_complaint_(std::chrono::seconds(30)),
-      commit_complaint_(std::chrono::seconds(30)),
+    : config_(std::move(config)), instance_(std::move(instance)), log_(log), events_(log, config_.brokers),
+      consume_complaint_(std::chrono::seconds(30)), commit_complaint_(std::chrono::seconds(30)),
       consumed_(counter("vigil_kafka_source_messages_total", {{"instance", instance_}}, "Messages read")),
       commits_(counter("vigil_kafka_source_commits_total", {{"instance", instance_}},
                        "Offset commits the group coordinator confirmed")),
@@ -51,8 +47,7 @@ KafkaSource::KafkaSource(Config config, std::string instance, Logger log)
                                   "dead_letter_backlog")),
       recreated_(counter("vigil_kafka_source_recreated_total", {{"instance", instance_}},
                          "Consumers replaced after a fatal error (e.g. a static member fenced)")),
-      fatal_complaint_(std::chrono::seconds(60)),
-      pause_complaint_(std::chrono::seconds(60)) {
+      fatal_complaint_(std::chrono::seconds(60)), pause_complaint_(std::chrono::seconds(60)) {
     events_.owner = this;
 }
 
@@ -87,9 +82,11 @@ Status KafkaSource::recreate(bool once) {
     recreated_.inc();
     if (fatal_complaint_.complain()) {
         auto unlogged = fatal_complaint_.suppressed();
-        log_.error("the consumer of group {} hit a fatal error: {} ({}); starting a new one: what was read and not "
-                   "committed is read again{}", config_.group, reason, rd_kafka_err2name(err),
-                   unlogged > 0 ? fmt::format(" ({} more since the last report)", unlogged) : "");
+        log_.error(
+            "the consumer of group {} hit a fatal error: {} ({}); starting a new one: what was read and not "
+            "committed is read again{}",
+            config_.group, reason, rd_kafka_err2name(err),
+            unlogged > 0 ? fmt::format(" ({} more since the last report)", unlogged) : "");
     }
     for (const auto& tp : tracker_.assigned()) {
         tracker_.revoke(tp);
@@ -114,16 +111,19 @@ Status KafkaSource::connect(bool once) {
         props.emplace_back("enable.partition.eof", "true");
     }
     std::string error;
-    kafka::Client client = kafka::make_client(RD_KAFKA_CONSUMER, props, events_, [](rd_kafka_conf_t* conf) {
-        rd_kafka_conf_set_rebalance_cb(conf, [](rd_kafka_t* rk, rd_kafka_resp_err_t err,
-                                                rd_kafka_topic_partition_list_t* parts, void*) {
-            self(rk).on_rebalance(err, parts);
-        });
-        rd_kafka_conf_set_offset_commit_cb(conf, [](rd_kafka_t* rk, rd_kafka_resp_err_t err,
-                                                    rd_kafka_topic_partition_list_t* offsets, void*) {
-            self(rk).on_commit(err, offsets);
-        });
-    }, error);
+    kafka::Client client = kafka::make_client(
+        RD_KAFKA_CONSUMER, props, events_,
+        [](rd_kafka_conf_t* conf) {
+            rd_kafka_conf_set_rebalance_cb(
+                conf, [](rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts, void*) {
+                    self(rk).on_rebalance(err, parts);
+                });
+            rd_kafka_conf_set_offset_commit_cb(
+                conf, [](rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets, void*) {
+                    self(rk).on_commit(err, offsets);
+                });
+        },
+        error);
     if (!client) {
         return Status::error(error);
     }
@@ -137,7 +137,8 @@ Status KafkaSource::connect(bool once) {
         rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
     }
     if (auto err = rd_kafka_subscribe(consumer_.get(), topics.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return Status::error(fmt::format("cannot subscribe to {}: {}", fmt::join(config_.topics, ", "), kafka::describe(err)));
+        return Status::error(
+            fmt::format("cannot subscribe to {}: {}", fmt::join(config_.topics, ", "), kafka::describe(err)));
     }
     return Status::success();
 }
@@ -175,8 +176,8 @@ void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
     std::vector<OffsetTracker::Commit> final;
     for (int i = 0; i < parts->cnt; ++i) {
         TopicPartition tp{parts->elems[i].topic, parts->elems[i].partition};
-        if (auto pos = tracker_.revoke(tp); pos && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS &&
-                                                !rd_kafka_assignment_lost(consumer_.get())) {
+        if (auto pos = tracker_.revoke(tp);
+            pos && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !rd_kafka_assignment_lost(consumer_.get())) {
             final.push_back({tp, *pos});
         }
         at_eof_.erase(tp);
@@ -194,8 +195,8 @@ void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
     batch_.records.resize(kept);
     coords_.resize(kept);
     log_.info("{} {} partition(s) of group {}; committed {}, dropped {} unsent record(s)",
-              err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ? "revoked" : "lost", parts->cnt, config_.group,
-              final.size(), dropped);
+              err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ? "revoked" : "lost", parts->cnt, config_.group, final.size(),
+              dropped);
     if (paused_) {
         // A paused partition stays paused through a revoke and comes back paused if it is
         // assigned again (librdkafka keeps the flag): clear it while it is still ours.
@@ -253,10 +254,11 @@ void KafkaSource::on_commit(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
 Gauge& KafkaSource::lag_gauge(const TopicPartition& tp) {
     auto it = lag_.find(tp);
     if (it == lag_.end()) {
-        it = lag_.emplace(tp, &gauge("vigil_kafka_source_consumer_lag",
-                                     {{"instance", instance_}, {"topic", tp.topic},
-                                      {"partition", std::to_string(tp.partition)}},
-                                     "Messages in the partition after the last acknowledged one"))
+        it = lag_.emplace(
+                     tp,
+                     &gauge("vigil_kafka_source_consumer_lag",
+                            {{"instance", instance_}, {"topic", tp.topic}, {"partition", std::to_string(tp.partition)}},
+                            "Messages in the partition after the last acknowledged one"))
                  .first;
     }
     return *it->second;
@@ -270,7 +272,8 @@ void KafkaSource::report_lag() {
     for (const auto& tp : tracker_.assigned()) {
         std::int64_t lo = 0, hi = 0;
         if (rd_kafka_get_watermark_offsets(consumer_.get(), tp.topic.c_str(), tp.partition, &lo, &hi) !=
-                RD_KAFKA_RESP_ERR_NO_ERROR || hi < 0) {
+                RD_KAFKA_RESP_ERR_NO_ERROR ||
+            hi < 0) {
             continue;
         }
         auto pos = tracker_.position(tp).value_or(lo);
@@ -352,9 +355,10 @@ void KafkaSource::update_pause() {
     if (backlog && !backlog_pause_) {
         dead_letter_pauses_.inc();
         if (pause_complaint_.complain()) {
-            log_.warn("{} dead letter(s) ({}) wait for the dead-letter topic's confirmation: pausing the partitions "
-                      "until it takes them (dead_letter_backlog {})",
-                      dlq_->pending(), format_size(dlq_->pending_bytes()), format_size(config_.dead_letter_backlog));
+            log_.warn(
+                "{} dead letter(s) ({}) wait for the dead-letter topic's confirmation: pausing the partitions "
+                "until it takes them (dead_letter_backlog {})",
+                dlq_->pending(), format_size(dlq_->pending_bytes()), format_size(config_.dead_letter_backlog));
         }
     }
     backlog_pause_ = backlog;
@@ -380,9 +384,10 @@ void KafkaSource::set_paused(bool paused) {
     if (paused && pipeline_pause_) {
         pauses_.inc();
         if (pause_complaint_.complain()) {
-            log_.info("the pipeline has been full for {} ms: paused {} partition(s) and polling on so the group "
-                      "keeps them; reading resumes where it stopped once the sinks catch up",
-                      std::chrono::duration_cast<std::chrono::milliseconds>(kPauseAfter).count(), parts->cnt);
+            log_.info(
+                "the pipeline has been full for {} ms: paused {} partition(s) and polling on so the group "
+                "keeps them; reading resumes where it stopped once the sinks catch up",
+                std::chrono::duration_cast<std::chrono::milliseconds>(kPauseAfter).count(), parts->cnt);
         }
     }
 }
@@ -420,8 +425,9 @@ Status KafkaSource::run(Emitter& out, const StopToken& stop, const RunOptions& o
         }
         int wait = kPollMs;
         if (!batch_.records.empty()) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                batch_started_ + config_.max_batch_delay - Clock::now()).count();
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(batch_started_ + config_.max_batch_delay -
+                                                                              Clock::now())
+                            .count();
             wait = static_cast<int>(std::clamp<std::int64_t>(left, 0, kPollMs));
         }
         if (paused_) {

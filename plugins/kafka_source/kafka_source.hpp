@@ -71,11 +71,11 @@ class KafkaSource final : public Source {
     Batch batch_;
     std::vector<Coord> coords_;
     Clock::time_point batch_started_{};
-    std::set<TopicPartition> at_eof_;  // --once: partitions read to their end
+    std::set<TopicPartition> at_eof_;              // --once: partitions read to their end
     std::optional<Clock::time_point> full_since_;  // the pipeline has refused the batch since
     bool paused_ = false;
-    bool pipeline_pause_ = false;  // the pipeline has been full for kPauseAfter
-    bool backlog_pause_ = false;   // dead letters wait past dead_letter_backlog
+    bool pipeline_pause_ = false;          // the pipeline has been full for kPauseAfter
+    bool backlog_pause_ = false;           // dead letters wait past dead_letter_backlog
     Clock::time_point no_pause_before_{};  // an assign happened just before
 
     std::mutex commit_mutex_;  // acknowledgements commit from core threads

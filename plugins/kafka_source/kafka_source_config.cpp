@@ -22,30 +22,52 @@ const kafka::OwnedProperty kOwned[] = {
 
 bool valid_topic(const std::string& t) {
     return !t.empty() && t.size() <= 249 &&
-           t.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == std::string::npos;
+           t.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+               std::string::npos;
 }
 }  // namespace
 
 const OptionSpec kOptions[] = {
-    VIGIL_KAFKA_CONNECTION_OPTIONS
-    {.key = "topics", .type = OptionType::StringList, .required = true, .description =
-         "Topics to read (the original project's KAFKA_TOPIC)"},
-    {.key = "group", .type = OptionType::String, .required = true, .description =
+    VIGIL_KAFKA_CONNECTION_OPTIONS{.key = "topics",
+                                   .type = OptionType::StringList,
+                                   .required = true,
+                                   .description = "Topics to read (the original project's KAFKA_TOPIC)"},
+    {.key = "group",
+     .type = OptionType::String,
+     .required = true,
+     .description =
          "Consumer group: consumers of one group share the partitions (the original project's KAFKA_CONSUMER_GROUP)"},
-    {.key = "start", .type = OptionType::String, .default_value = "earliest", .one_of = kStarts, .description =
-         "Where a group with no committed offset starts: earliest or latest"},
-    {.key = "max_batch", .type = OptionType::Int, .default_value = "500", .description =
-         "Records per batch handed to the sinks at most"},
-    {.key = "max_batch_delay", .type = OptionType::Duration, .default_value = "50ms", .description =
-         "A batch is handed on after this long even if not full"},
-    {.key = "max_message_bytes", .type = OptionType::Size, .default_value = "1MiB", .description =
-         "Messages larger than this are not decoded but dead-lettered"},
-    {.key = "dead_letter_topic", .type = OptionType::String, .default_value = "", .description =
-         "Topic for messages that are not check results; empty means <topic>.dlq"},
-    {.key = "dead_letter_backlog", .type = OptionType::Size, .default_value = "64MiB", .description =
+    {.key = "start",
+     .type = OptionType::String,
+     .default_value = "earliest",
+     .one_of = kStarts,
+     .description = "Where a group with no committed offset starts: earliest or latest"},
+    {.key = "max_batch",
+     .type = OptionType::Int,
+     .default_value = "500",
+     .description = "Records per batch handed to the sinks at most"},
+    {.key = "max_batch_delay",
+     .type = OptionType::Duration,
+     .default_value = "50ms",
+     .description = "A batch is handed on after this long even if not full"},
+    {.key = "max_message_bytes",
+     .type = OptionType::Size,
+     .default_value = "1MiB",
+     .description = "Messages larger than this are not decoded but dead-lettered"},
+    {.key = "dead_letter_topic",
+     .type = OptionType::String,
+     .default_value = "",
+     .description = "Topic for messages that are not check results; empty means <topic>.dlq"},
+    {.key = "dead_letter_backlog",
+     .type = OptionType::Size,
+     .default_value = "64MiB",
+     .description =
          "Dead letters waiting for Kafka's confirmation at most (in bytes); past it the partitions pause until "
          "the dead-letter topic takes them, so memory stays bounded"},
-    {.key = "session_timeout", .type = OptionType::Duration, .default_value = "10s", .description =
+    {.key = "session_timeout",
+     .type = OptionType::Duration,
+     .default_value = "10s",
+     .description =
          "How soon a consumer that died loses its partitions to the others, and the longest a consumer waits "
          "for its own old membership to expire after a broker outage (librdkafka session.timeout.ms)"},
     {},
@@ -98,7 +120,8 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& cl
                     fmt::format("\"{}\" is not a valid Kafka topic name", c.dead_letter_topic));
     }
     for (const auto& t : c.topics) {
-        if (c.dead_letter_topic_for(t) == t || std::find(c.topics.begin(), c.topics.end(), c.dead_letter_topic_for(t)) != c.topics.end()) {
+        if (c.dead_letter_topic_for(t) == t ||
+            std::find(c.topics.begin(), c.topics.end(), c.dead_letter_topic_for(t)) != c.topics.end()) {
             diags.error(node.location_of("dead_letter_topic"), node.path_of("dead_letter_topic"),
                         fmt::format("\"{}\" is also read by this source: a bad message would come back forever",
                                     c.dead_letter_topic_for(t)));
@@ -109,20 +132,19 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& cl
     kafka::Properties connection;
     kafka::read_connection(node, connection, diags);
     c.producer = connection;
-    c.producer.insert(c.producer.end(), {{"client.id", client_id + "-dlq"},
-                                         {"enable.idempotence", "true"},
-                                         {"acks", "all"},
-                                         {"linger.ms", "5"}});
+    c.producer.insert(
+        c.producer.end(),
+        {{"client.id", client_id + "-dlq"}, {"enable.idempotence", "true"}, {"acks", "all"}, {"linger.ms", "5"}});
     c.consumer = connection;
-    c.consumer.insert(c.consumer.end(), {{"client.id", client_id},
-                                         {"group.id", c.group},
-                                         {"enable.auto.commit", "false"},
-                                         {"enable.auto.offset.store", "false"},
-                                         {"auto.offset.reset", node.get_string("start")},
-                                         {"session.timeout.ms", std::to_string(session.count())},
-                                         // A third of the session, as Kafka advises, at most 3 s.
-                                         {"heartbeat.interval.ms",
-                                          std::to_string(std::min<std::int64_t>(3000, session.count() / 3))}});
+    c.consumer.insert(c.consumer.end(),
+                      {{"client.id", client_id},
+                       {"group.id", c.group},
+                       {"enable.auto.commit", "false"},
+                       {"enable.auto.offset.store", "false"},
+                       {"auto.offset.reset", node.get_string("start")},
+                       {"session.timeout.ms", std::to_string(session.count())},
+                       // A third of the session, as Kafka advises, at most 3 s.
+                       {"heartbeat.interval.ms", std::to_string(std::min<std::int64_t>(3000, session.count() / 3))}});
     kafka::read_passthrough(node, kOwned, c.consumer, diags);
     kafka::validate_client(RD_KAFKA_CONSUMER, c.consumer, node, diags);
     if (diags.error_count() > before) {

@@ -24,7 +24,7 @@ struct Config {
     Duration max_batch_delay = std::chrono::milliseconds(50);
     std::size_t max_message_bytes = 1 << 20;
     std::uint64_t dead_letter_backlog = 64u << 20;  // bytes of unconfirmed dead letters before pausing
-    std::string dead_letter_topic;  // empty: "<topic>.dlq" of each message's topic
+    std::string dead_letter_topic;                  // empty: "<topic>.dlq" of each message's topic
 
     std::string dead_letter_topic_for(const std::string& topic) const {
         return dead_letter_topic.empty() ? topic + ".dlq" : dead_letter_topic;

@@ -7,10 +7,9 @@
 
 namespace vigil::plugins::kafka_source {
 
-std::string derived_check_id(std::string_view topic, std::int32_t partition, std::int64_t offset,
-                             Timestamp timestamp) {
-    auto input = fmt::format("vigil-kafka\n{}\n{}\n{}\n{}", topic, partition, offset,
-                             timestamp.time_since_epoch().count());
+std::string derived_check_id(std::string_view topic, std::int32_t partition, std::int64_t offset, Timestamp timestamp) {
+    auto input =
+        fmt::format("vigil-kafka\n{}\n{}\n{}\n{}", topic, partition, offset, timestamp.time_since_epoch().count());
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_Digest(input.data(), input.size(), md, &len, EVP_sha256(), nullptr);
@@ -27,8 +26,8 @@ std::string derived_check_id(std::string_view topic, std::int32_t partition, std
     return out;
 }
 
-Decoded decode_message(std::string_view topic, std::int32_t partition, std::int64_t offset,
-                       const void* value, std::size_t size, std::size_t max_bytes) {
+Decoded decode_message(std::string_view topic, std::int32_t partition, std::int64_t offset, const void* value,
+                       std::size_t size, std::size_t max_bytes) {
     Decoded d;
     if (value == nullptr || size == 0) {
         d.reason = "empty message (no value)";

@@ -17,9 +17,7 @@ constexpr std::size_t kMinRowsPerConnection = 256;
 }  // namespace
 
 PgSink::PgSink(Config config, std::string instance, Logger log)
-    : config_(std::move(config)),
-      instance_(std::move(instance)),
-      log_(std::move(log)),
+    : config_(std::move(config)), instance_(std::move(instance)), log_(std::move(log)),
       rows_(counter("vigil_pg_sink_rows_total", {{"instance", instance_}}, "Rows committed (duplicates included)")),
       staged_(counter("vigil_pg_sink_staged_rows_total", {{"instance", instance_}},
                       "Rows sent by COPY; past rows_total by what bad rows (and retries) cost in re-sends")),
@@ -52,7 +50,8 @@ Status PgSink::start() {
         return st;
     }
     if (!missing.empty()) {
-        log_.warn("table {} has no column for {}: those fields are not stored", config_.table, fmt::join(missing, ", "));
+        log_.warn("table {} has no column for {}: those fields are not stored", config_.table,
+                  fmt::join(missing, ", "));
     }
     started_ = true;
     return Status::success();

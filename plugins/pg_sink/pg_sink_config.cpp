@@ -14,25 +14,42 @@
 namespace vigil::plugins::pg_sink {
 
 const OptionSpec kOptions[] = {
-    {.key = "url", .type = OptionType::Secret, .description =
+    {.key = "url",
+     .type = OptionType::Secret,
+     .description =
          "libpq connection URL (postgresql://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem); "
          "default: $DATABASE_URL; or url_file naming a file that holds it"},
-    {.key = "table", .type = OptionType::String, .default_value = "metrics", .description =
-         "Table the records are written to (name or schema.name)"},
-    {.key = "columns", .type = OptionType::StringMap, .description =
-         "Record field to column name, for the fields whose column is named differently"},
-    {.key = "max_rows", .type = OptionType::Int, .default_value = "5000", .description =
-         "Rows per transaction at most; queued batches are merged up to this"},
-    {.key = "max_delay", .type = OptionType::Duration, .default_value = "10ms", .description =
-         "How long a transaction waits for more queued batches before it is written"},
-    {.key = "connections", .type = OptionType::Int, .default_value = "2", .description =
-         "Parallel connections; a large write is split across them, one transaction each"},
-    {.key = "dead_letter_table", .type = OptionType::String, .default_value = "metrics_rejected", .description =
-         "Table for rows the database refuses, with the raw record, SQLSTATE, message and origin"},
-    {.key = "migrate", .type = OptionType::Bool, .default_value = "false", .description =
-         "Apply pending migrations at start, under an advisory lock"},
-    {.key = "migrations_dir", .type = OptionType::String, .default_value = "", .description =
-         "Directory of migrations for `migrate`; default: the installed ones"},
+    {.key = "table",
+     .type = OptionType::String,
+     .default_value = "metrics",
+     .description = "Table the records are written to (name or schema.name)"},
+    {.key = "columns",
+     .type = OptionType::StringMap,
+     .description = "Record field to column name, for the fields whose column is named differently"},
+    {.key = "max_rows",
+     .type = OptionType::Int,
+     .default_value = "5000",
+     .description = "Rows per transaction at most; queued batches are merged up to this"},
+    {.key = "max_delay",
+     .type = OptionType::Duration,
+     .default_value = "10ms",
+     .description = "How long a transaction waits for more queued batches before it is written"},
+    {.key = "connections",
+     .type = OptionType::Int,
+     .default_value = "2",
+     .description = "Parallel connections; a large write is split across them, one transaction each"},
+    {.key = "dead_letter_table",
+     .type = OptionType::String,
+     .default_value = "metrics_rejected",
+     .description = "Table for rows the database refuses, with the raw record, SQLSTATE, message and origin"},
+    {.key = "migrate",
+     .type = OptionType::Bool,
+     .default_value = "false",
+     .description = "Apply pending migrations at start, under an advisory lock"},
+    {.key = "migrations_dir",
+     .type = OptionType::String,
+     .default_value = "",
+     .description = "Directory of migrations for `migrate`; default: the installed ones"},
     {},
 };
 
@@ -75,7 +92,8 @@ void warn_weak_tls(const PQconninfoOption* options, const ConfigNode& node, Diag
     for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
         if (o->val != nullptr && std::strcmp(o->keyword, "sslmode") == 0) {
             mode = o->val;
-        } else if (o->val != nullptr && (std::strcmp(o->keyword, "host") == 0 || std::strcmp(o->keyword, "hostaddr") == 0)) {
+        } else if (o->val != nullptr &&
+                   (std::strcmp(o->keyword, "host") == 0 || std::strcmp(o->keyword, "hostaddr") == 0)) {
             hosts += std::string(hosts.empty() ? "" : ",") + o->val;
         }
     }
@@ -97,18 +115,20 @@ void warn_weak_tls(const PQconninfoOption* options, const ConfigNode& node, Diag
         auto comma = hosts.find(',', at);
         auto host = hosts.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
         remote = remote || !loopback(host);
-        if (comma == std::string::npos) break;
+        if (comma == std::string::npos)
+            break;
         at = comma + 1;
     }
     if (!remote) {
         return;
     }
-    std::string why = mode.empty() || mode == "prefer" || mode == "allow"
-                          ? fmt::format("sslmode={}{} falls back to an unencrypted connection and checks no certificate",
-                                        mode.empty() ? "prefer" : mode, mode.empty() ? " (libpq's default)" : "")
-                      : mode == "disable" ? std::string("sslmode=disable sends the password and every row in clear")
-                      : mode == "require" ? std::string("sslmode=require encrypts but checks no certificate")
-                                          : fmt::format("sslmode={} checks the certificate but not the host name", mode);
+    std::string why =
+        mode.empty() || mode == "prefer" || mode == "allow"
+            ? fmt::format("sslmode={}{} falls back to an unencrypted connection and checks no certificate",
+                          mode.empty() ? "prefer" : mode, mode.empty() ? " (libpq's default)" : "")
+        : mode == "disable" ? std::string("sslmode=disable sends the password and every row in clear")
+        : mode == "require" ? std::string("sslmode=require encrypts but checks no certificate")
+                            : fmt::format("sslmode={} checks the certificate but not the host name", mode);
     diags.warning(node.location_of("url"), node.path_of("url"),
                   fmt::format("{}{}: anyone on the path can pose as the server; use sslmode=verify-full with "
                               "sslrootcert",
@@ -127,7 +147,8 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& in
         c.url = Secret(env != nullptr ? env : "");
     }
     if (c.url.empty()) {
-        diags.error(node.location_of("url"), node.path_of("url"), "no database: set url (or url_file), or DATABASE_URL");
+        diags.error(node.location_of("url"), node.path_of("url"),
+                    "no database: set url (or url_file), or DATABASE_URL");
     } else {
         char* err = nullptr;
         PQconninfoOption* parsed = PQconninfoParse(c.url.reveal().c_str(), &err);
@@ -146,7 +167,9 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& in
         PQfreemem(err);
         PQconninfoFree(parsed);
     }
-    auto table_ok = [](const std::string& t) { return !t.empty() && t.find('\0') == std::string::npos && t.size() < 128; };
+    auto table_ok = [](const std::string& t) {
+        return !t.empty() && t.find('\0') == std::string::npos && t.size() < 128;
+    };
     c.table = node.get_string("table");
     if (!table_ok(c.table)) {
         diags.error(node.location_of("table"), node.path_of("table"), "must be a table name");

@@ -88,10 +88,10 @@ Status Writer::connect(std::vector<std::string>* missing) {
     auto table = quote_identifier(config_.table);
     const char* tparams[] = {table.c_str()};
     Result r(PQexecParams(conn_,
-                         "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull "
-                         "FROM pg_attribute a WHERE a.attrelid = to_regclass($1) "
-                         "AND a.attnum > 0 AND NOT a.attisdropped",
-                         1, nullptr, tparams, nullptr, nullptr, 0));
+                          "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull "
+                          "FROM pg_attribute a WHERE a.attrelid = to_regclass($1) "
+                          "AND a.attnum > 0 AND NOT a.attisdropped",
+                          1, nullptr, tparams, nullptr, nullptr, 0));
     if (!ok(r.get())) {
         auto st = Status::error(fmt::format("{}: reading the columns of {}: {}", host_, config_.table,
                                             chomp(PQresultErrorMessage(r.get()))));
@@ -115,8 +115,10 @@ Status Writer::connect(std::vector<std::string>* missing) {
         if (it == table_columns.end()) {
             if (f == field("check_id")) {
                 disconnect();
-                return Status::error(fmt::format("{}: table {} has no column \"{}\" for check_id, which makes "
-                                                 "writes idempotent", host_, config_.table, column));
+                return Status::error(
+                    fmt::format("{}: table {} has no column \"{}\" for check_id, which makes "
+                                "writes idempotent",
+                                host_, config_.table, column));
             }
             if (missing != nullptr) {
                 missing->push_back(std::string(field_name(f)));
@@ -128,14 +130,16 @@ Status Writer::connect(std::vector<std::string>* missing) {
         stage_columns += fmt::format(", {} {}{}", quoted, it->second.first, it->second.second ? " NOT NULL" : "");
         column_list_ += (column_list_.empty() ? "" : ", ") + quoted;
     }
-    insert_sql_ = fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY ord ON CONFLICT ({}) DO NOTHING", table,
-                              column_list_, column_list_, kStage,
-                              quote_identifier(config_.columns[field("check_id")].second));
+    insert_sql_ =
+        fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY ord ON CONFLICT ({}) DO NOTHING", table,
+                    column_list_, column_list_, kStage, quote_identifier(config_.columns[field("check_id")].second));
     // ON COMMIT DELETE ROWS: the staging table is empty at the start of every transaction.
-    r.reset(PQexec(conn_, fmt::format("CREATE TEMPORARY TABLE IF NOT EXISTS {} ({}) ON COMMIT DELETE ROWS", kStage,
-                                      stage_columns).c_str()));
+    r.reset(PQexec(
+        conn_, fmt::format("CREATE TEMPORARY TABLE IF NOT EXISTS {} ({}) ON COMMIT DELETE ROWS", kStage, stage_columns)
+                   .c_str()));
     if (!ok(r.get())) {
-        auto st = Status::error(fmt::format("{}: creating the staging table: {}", host_, chomp(PQresultErrorMessage(r.get()))));
+        auto st = Status::error(
+            fmt::format("{}: creating the staging table: {}", host_, chomp(PQresultErrorMessage(r.get()))));
         disconnect();
         return st;
     }
@@ -274,7 +278,8 @@ ChunkResult Writer::write(const Batch& batch, std::size_t begin, std::size_t end
     for (auto i = begin; i < end; ++i) {
         Field f;
         if (find_nul(batch.records[i].check, f)) {
-            refused[i] = {"22021", fmt::format("\"{}\" holds a NUL byte, which PostgreSQL text cannot store", field_name(f))};
+            refused[i] = {"22021",
+                          fmt::format("\"{}\" holds a NUL byte, which PostgreSQL text cannot store", field_name(f))};
         } else {
             rows.push_back(i);
         }
@@ -323,8 +328,10 @@ ChunkResult Writer::write(const Batch& batch, std::size_t begin, std::size_t end
         }
     }
     ChunkResult out;
-    auto dl = fmt::format("INSERT INTO {} (check_id, origin, sqlstate, reason, record) VALUES ($1, $2, $3, $4, $5) "
-                          "ON CONFLICT (check_id) DO NOTHING", quote_identifier(config_.dead_letter_table));
+    auto dl = fmt::format(
+        "INSERT INTO {} (check_id, origin, sqlstate, reason, record) VALUES ($1, $2, $3, $4, $5) "
+        "ON CONFLICT (check_id) DO NOTHING",
+        quote_identifier(config_.dead_letter_table));
     for (const auto& [i, why] : refused) {
         const auto& rec = batch.records[i];
         std::string id = rec.check.check_id.substr(0, rec.check.check_id.find('\0'));

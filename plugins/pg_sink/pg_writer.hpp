@@ -74,9 +74,9 @@ class Writer {
     PGcancel* cancel_ = nullptr;
     std::atomic<bool> interrupted_{false};
     std::vector<std::pair<Field, std::string>> columns_;  // the ones the table has
-    std::string column_list_;  // "name","url",...
+    std::string column_list_;                             // "name","url",...
     std::string insert_sql_;
-    std::string host_;         // for messages
+    std::string host_;  // for messages
 };
 
 }  // namespace vigil::plugins::pg_sink

@@ -14,9 +14,7 @@ StdoutSink::StdoutSink(Config config, Logger log) : config_(std::move(config)), 
 
 StdoutSink::~StdoutSink() { stop(); }
 
-std::string StdoutSink::where() const {
-    return config_.path.empty() ? "standard output" : config_.path.string();
-}
+std::string StdoutSink::where() const { return config_.path.empty() ? "standard output" : config_.path.string(); }
 
 Status StdoutSink::start() {
     if (config_.path.empty()) {
@@ -51,7 +49,8 @@ WriteResult StdoutSink::write(const Batch& batch) {
         return WriteResult::retry(fmt::format("{}: write to {} failed: {}", log_.name(), where(), std::strerror(err)));
     }
     if (config_.fsync && owns_ && ::fsync(::fileno(out_)) != 0) {
-        return WriteResult::retry(fmt::format("{}: fsync of {} failed: {}", log_.name(), where(), std::strerror(errno)));
+        return WriteResult::retry(
+            fmt::format("{}: fsync of {} failed: {}", log_.name(), where(), std::strerror(errno)));
     }
     return WriteResult::accepted();
 }

@@ -4,9 +4,15 @@
 namespace vigil::plugins::stdout_sink {
 
 const OptionSpec kOptions[] = {
-    {.key = "path", .type = OptionType::String, .default_value = "", .description = "File to append JSON lines to, relative to the pipeline file; empty writes to "
+    {.key = "path",
+     .type = OptionType::String,
+     .default_value = "",
+     .description = "File to append JSON lines to, relative to the pipeline file; empty writes to "
                     "standard output"},
-    {.key = "fsync", .type = OptionType::Bool, .default_value = "false", .description = "fsync(2) the file after each batch, so an acknowledged batch survives a power "
+    {.key = "fsync",
+     .type = OptionType::Bool,
+     .default_value = "false",
+     .description = "fsync(2) the file after each batch, so an acknowledged batch survives a power "
                     "loss (ignored for standard output)"},
     {},
 };

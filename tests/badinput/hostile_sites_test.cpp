@@ -33,17 +33,35 @@ TEST_CASE("badinput: hostile sites each give their class, memory stays bounded, 
     auto base = "http://127.0.0.1:" + std::to_string(fixtures.http);
     vigil::test::TempDir dir;
     auto out = dir / "out.jsonl";
-    auto file = dir.write("p.yaml", "pipeline: hostile\nsource:\n  plugin: http_check\n  interval: 2s\n  timeout: 3s\n"
-                                    "  batch_delay: 50ms\n  sites:\n"
-                                    "    - {name: steady, url: \"" + base + "/ok\", interval: 500ms, regex: \"Vigil fixture\"}\n"
-                                    "    - {name: endless, url: \"" + base + "/endless\"}\n"
-                                    "    - {name: header-flood, url: \"" + base + "/headers/10000\"}\n"
-                                    "    - {name: trickle, url: \"" + base + "/trickle\"}\n"
-                                    "    - {name: gzip-bomb, url: \"" + base + "/gzipbomb/256\"}\n"
-                                    "    - {name: redirect-loop, url: \"" + base + "/loop\"}\n"
-                                    "    - {name: reset, url: \"" + base + "/reset\"}\n"
-                                    "    - {name: garbage, url: \"" + base + "/garbage\"}\n"
-                                    "sinks:\n  - plugin: stdout_sink\n    path: " + out.string() + "\n");
+    auto file = dir.write("p.yaml",
+                          "pipeline: hostile\nsource:\n  plugin: http_check\n  interval: 2s\n  timeout: 3s\n"
+                          "  batch_delay: 50ms\n  sites:\n"
+                          "    - {name: steady, url: \"" +
+                              base +
+                              "/ok\", interval: 500ms, regex: \"Vigil fixture\"}\n"
+                              "    - {name: endless, url: \"" +
+                              base +
+                              "/endless\"}\n"
+                              "    - {name: header-flood, url: \"" +
+                              base +
+                              "/headers/10000\"}\n"
+                              "    - {name: trickle, url: \"" +
+                              base +
+                              "/trickle\"}\n"
+                              "    - {name: gzip-bomb, url: \"" +
+                              base +
+                              "/gzipbomb/256\"}\n"
+                              "    - {name: redirect-loop, url: \"" +
+                              base +
+                              "/loop\"}\n"
+                              "    - {name: reset, url: \"" +
+                              base +
+                              "/reset\"}\n"
+                              "    - {name: garbage, url: \"" +
+                              base +
+                              "/garbage\"}\n"
+                              "sinks:\n  - plugin: stdout_sink\n    path: " +
+                              out.string() + "\n");
     Child agent({vigil::test::agent_binary().string(), "--pipeline", file.string()});
     std::map<std::string, std::vector<vigil::CheckRecord>> by_site;
     auto collect = [&] {
@@ -55,14 +73,18 @@ TEST_CASE("badinput: hostile sites each give their class, memory stays bounded, 
         }
     };
     // Two rounds of every hostile site, and the steady one all along.
-    bool done = vigil::test::wait_until([&] {
-        collect();
-        if (by_site.size() < 8) return false;
-        for (const auto& [name, records] : by_site) {
-            if (records.size() < 2) return false;
-        }
-        return true;
-    }, 30s);
+    bool done = vigil::test::wait_until(
+        [&] {
+            collect();
+            if (by_site.size() < 8)
+                return false;
+            for (const auto& [name, records] : by_site) {
+                if (records.size() < 2)
+                    return false;
+            }
+            return true;
+        },
+        30s);
     auto peak = peak_rss_kib(agent.pid());
     agent.signal(SIGTERM);
     CHECK(agent.wait(30s) == 0);
@@ -79,10 +101,12 @@ TEST_CASE("badinput: hostile sites each give their class, memory stays bounded, 
     CHECK(error_of("redirect-loop") == "too_many_redirects");
     CHECK(error_of("reset") == "reset");
     CHECK(error_of("header-flood") == "other");
-    CHECK_THAT(by_site["header-flood"].front().error_detail.value_or(""), Catch::StartsWith("Too large response headers"));
+    CHECK_THAT(by_site["header-flood"].front().error_detail.value_or(""),
+               Catch::StartsWith("Too large response headers"));
     CHECK(error_of("garbage") != "(none)");
     CHECK(by_site["endless"].front().body_bytes == 1 << 20);
-    UNSCOPED_INFO("header flood: " << error_of("header-flood") << ": " << by_site["header-flood"].front().error_detail.value_or(""));
+    UNSCOPED_INFO("header flood: " << error_of("header-flood") << ": "
+                                   << by_site["header-flood"].front().error_detail.value_or(""));
     UNSCOPED_INFO("garbage: " << error_of("garbage") << ": " << by_site["garbage"].front().error_detail.value_or(""));
 
     // Memory: the 1 MiB body cap holds against endless, inflating and flooding responses.
@@ -103,23 +127,26 @@ TEST_CASE("badinput: a body no regex reads is counted, not kept: 48 large pages 
     auto base = "http://127.0.0.1:" + std::to_string(fixtures.http);
     vigil::test::TempDir dir;
     auto out = dir / "out.jsonl";
-    std::string yaml = "pipeline: big\nsource:\n  plugin: http_check\n  interval: 60s\n  timeout: 30s\n"
-                       "  max_body: 16MiB\n  sites:\n";
+    std::string yaml =
+        "pipeline: big\nsource:\n  plugin: http_check\n  interval: 60s\n  timeout: 30s\n"
+        "  max_body: 16MiB\n  sites:\n";
     for (int i = 0; i < 48; ++i) {
         yaml += "    - {name: big" + std::to_string(i) + ", url: \"" + base + "/huge/16\"}\n";
     }
     yaml += "sinks:\n  - plugin: stdout_sink\n    path: " + out.string() + "\n";
     Child agent({vigil::test::agent_binary().string(), "--pipeline", dir.write("p.yaml", yaml).string()});
     std::vector<vigil::CheckRecord> records;
-    bool done = vigil::test::wait_until([&] {
-        records.clear();
-        for (const auto& line : vigil::test::read_lines(out)) {
-            if (auto r = vigil::decode_json(line)) {
-                records.push_back(*r.record);
+    bool done = vigil::test::wait_until(
+        [&] {
+            records.clear();
+            for (const auto& line : vigil::test::read_lines(out)) {
+                if (auto r = vigil::decode_json(line)) {
+                    records.push_back(*r.record);
+                }
             }
-        }
-        return records.size() >= 48;
-    }, 60s);
+            return records.size() >= 48;
+        },
+        60s);
     auto peak = peak_rss_kib(agent.pid());
     agent.signal(SIGTERM);
     CHECK(agent.wait(30s) == 0);

@@ -41,8 +41,8 @@ class Blackhole {
 std::size_t open_fds(pid_t pid) {
     std::error_code ec;
     std::size_t n = 0;
-    for (std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec), end;
-         !ec && it != end; it.increment(ec)) {
+    for (std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec), end; !ec && it != end;
+         it.increment(ec)) {
         ++n;
     }
     return n;
@@ -60,11 +60,12 @@ std::string serving_address(const Child& agent) {
 TEST_CASE("metrics: a scrape is answered while 2,000 checks are in flight", "[badinput]") {
     Blackhole hole;
     vigil::test::TempDir dir;
-    std::string yaml = "pipeline: busy\nmetrics: {listen: \"127.0.0.1:0\"}\nsource:\n  plugin: http_check\n"
-                       "  interval: 2s\n  timeout: 50s\n  max_concurrency: 2500\n  sites:\n";  // all in flight within 2 s
+    std::string yaml =
+        "pipeline: busy\nmetrics: {listen: \"127.0.0.1:0\"}\nsource:\n  plugin: http_check\n"
+        "  interval: 2s\n  timeout: 50s\n  max_concurrency: 2500\n  sites:\n";  // all in flight within 2 s
     for (int i = 0; i < 2000; ++i) {
-        yaml += "    - {name: s" + std::to_string(i) + ", url: \"http://127.0.0.1:" + std::to_string(hole.port) +
-                "/\"}\n";
+        yaml +=
+            "    - {name: s" + std::to_string(i) + ", url: \"http://127.0.0.1:" + std::to_string(hole.port) + "/\"}\n";
     }
     yaml += "sinks:\n  - plugin: stdout_sink\n    path: " + (dir / "out.jsonl").string() + "\n";
     auto file = dir.write("p.yaml", yaml);
@@ -84,14 +85,17 @@ TEST_CASE("metrics: a scrape is answered while 2,000 checks are in flight", "[ba
 
 TEST_CASE("metrics: the exposition, process metrics included, passes promtool check metrics", "[badinput]") {
     vigil::test::TempDir dir;
-    auto file = dir.write("p.yaml", "pipeline: lint\nmetrics: {listen: \"127.0.0.1:0\"}\nsource:\n  plugin: http_check\n"
-                                    "  interval: 1s\n  sites:\n    - {name: refused, url: \"http://127.0.0.1:1/\"}\n"
-                                    "sinks:\n  - plugin: stdout_sink\n    path: " + (dir / "out.jsonl").string() + "\n");
+    auto file = dir.write("p.yaml",
+                          "pipeline: lint\nmetrics: {listen: \"127.0.0.1:0\"}\nsource:\n  plugin: http_check\n"
+                          "  interval: 1s\n  sites:\n    - {name: refused, url: \"http://127.0.0.1:1/\"}\n"
+                          "sinks:\n  - plugin: stdout_sink\n    path: " +
+                              (dir / "out.jsonl").string() + "\n");
     Child agent({vigil::test::agent_binary().string(), "--pipeline", file.string()});
     std::string page;
     REQUIRE(vigil::test::wait_until([&] {
         page = vigil::test::metrics_of(agent);
-        return vigil::test::metric_value(page, "vigil_http_check_checks_total{instance=\"http_check.0\",result=\"connect\"}") >= 1;
+        return vigil::test::metric_value(
+                   page, "vigil_http_check_checks_total{instance=\"http_check.0\",result=\"connect\"}") >= 1;
     }));
     for (const char* name : {"process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds",
                              "process_max_fds", "process_start_time_seconds"}) {

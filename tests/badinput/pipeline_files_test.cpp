@@ -31,21 +31,28 @@ std::vector<Broken> corpus() {
         {"negative duration", "pipeline: p\n" + kSource + "  timeout: -1s\n" + kSink, "5:12", "duration"},
         {"bad size", "pipeline: p\n" + kSource + "  max_body: 1XB\n" + kSink, "5:13", "size"},
         {"bool as yes", "pipeline: p\n" + kSource + "  verify_tls: yes\n" + kSink, "5:15", "true or false"},
-        {"bad regex", "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: \"http://x/\", regex: \"((\"}]\n" + kSink,
+        {"bad regex",
+         "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: \"http://x/\", regex: \"((\"}]\n" +
+             kSink,
          "4:46", "invalid regular expression"},
-        {"bad URL scheme", "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: \"ftp://x/\"}]\n" + kSink,
-         "4:26", "is not http:// or https://"},
+        {"bad URL scheme",
+         "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: \"ftp://x/\"}]\n" + kSink, "4:26",
+         "is not http:// or https://"},
         {"duplicate site names",
-         "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: \"http://x/\"}, {name: a, url: \"http://y/\"}]\n" + kSink,
+         "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: \"http://x/\"}, {name: a, url: "
+         "\"http://y/\"}]\n" +
+             kSink,
          "4:", "duplicate"},
         {"bad status", "pipeline: p\n" + kSource + "  expect_status: [700]\n" + kSink, "5:", "status"},
         {"bad method", "pipeline: p\n" + kSource + "  method: FETCH\n" + kSink, "5:11", "one of"},
         {"bad shard", "pipeline: p\n" + kSource + "  shard: 4/3\n" + kSink, "5:10", "shard"},
-        {"missing variable", "pipeline: p\n" + kSource + "  interval: ${VIGIL_SURELY_UNSET_VARIABLE}\n" + kSink, "5:",
-         "VIGIL_SURELY_UNSET_VARIABLE"},
+        {"missing variable", "pipeline: p\n" + kSource + "  interval: ${VIGIL_SURELY_UNSET_VARIABLE}\n" + kSink,
+         "5:", "VIGIL_SURELY_UNSET_VARIABLE"},
         {"unreadable secret file",
-         "pipeline: p\n" + kSource + "sinks:\n  - plugin: kafka_sink\n    brokers: a:1\n    topic: t\n    security:\n"
-         "      protocol: SASL_SSL\n      username: u\n      password_file: /nonexistent/secret\n", "12:", "/nonexistent/secret"},
+         "pipeline: p\n" + kSource +
+             "sinks:\n  - plugin: kafka_sink\n    brokers: a:1\n    topic: t\n    security:\n"
+             "      protocol: SASL_SSL\n      username: u\n      password_file: /nonexistent/secret\n",
+         "12:", "/nonexistent/secret"},
         {"plugin missing", "pipeline: p\n" + kSource + "sinks:\n  - plugin: no_such_plugin\n", "6:", "no_such_plugin"},
         {"a sink in the source slot", "pipeline: p\nsource:\n  plugin: stdout_sink\n" + kSink, "3:", "sink"},
         {"a source in a sink slot", "pipeline: p\n" + kSource + "sinks:\n  - plugin: http_check\n", "6:", "source"},
@@ -53,19 +60,25 @@ std::vector<Broken> corpus() {
         {"no sinks", "pipeline: p\n" + kSource + "sinks: []\n", "5:", "sink"},
         {"source not a map", "pipeline: p\nsource: http_check\n" + kSink, "2:9", "map"},
         {"kafka_sink: bad compression",
-         "pipeline: p\n" + kSource + "sinks:\n  - plugin: kafka_sink\n    brokers: a:1\n    topic: t\n    compression: brotli\n",
+         "pipeline: p\n" + kSource +
+             "sinks:\n  - plugin: kafka_sink\n    brokers: a:1\n    topic: t\n    compression: brotli\n",
          "9:18", "brotli"},
         {"kafka_sink: a property Vigil owns",
-         "pipeline: p\n" + kSource + "sinks:\n  - plugin: kafka_sink\n    brokers: a:1\n    topic: t\n    librdkafka: {acks: \"1\"}\n",
+         "pipeline: p\n" + kSource +
+             "sinks:\n  - plugin: kafka_sink\n    brokers: a:1\n    topic: t\n    librdkafka: {acks: \"1\"}\n",
          "9:", "acks"},
         {"kafka_source: bad start",
-         "pipeline: p\nsource:\n  plugin: kafka_source\n  brokers: a:1\n  topics: [t]\n  group: g\n  start: middle\n" + kSink,
+         "pipeline: p\nsource:\n  plugin: kafka_source\n  brokers: a:1\n  topics: [t]\n  group: g\n  start: middle\n" +
+             kSink,
          "7:10", "middle"},
         {"pg_sink: a column for no field",
-         "pipeline: p\n" + kSource + "sinks:\n  - plugin: pg_sink\n    url: \"postgresql://u@h/db?sslmode=verify-full\"\n    columns: {nosuch: x}\n",
+         "pipeline: p\n" + kSource +
+             "sinks:\n  - plugin: pg_sink\n    url: \"postgresql://u@h/db?sslmode=verify-full\"\n    columns: {nosuch: "
+             "x}\n",
          "8:", "nosuch"},
         {"pg_sink: a URL libpq cannot parse",
-         "pipeline: p\n" + kSource + "sinks:\n  - plugin: pg_sink\n    url: \"postgresql://u@h/db?bogus=1\"\n", "7:10", "bogus"},
+         "pipeline: p\n" + kSource + "sinks:\n  - plugin: pg_sink\n    url: \"postgresql://u@h/db?bogus=1\"\n", "7:10",
+         "bogus"},
         {"bad log level", "pipeline: p\nlog: {level: loud}\n" + kSource + kSink, "2:14", "loud"},
         {"bad metrics address", "pipeline: p\nmetrics: {listen: nowhere}\n" + kSource + kSink, "2:19", "nowhere"},
         {"empty file", "", "1:1", "missing required option \"pipeline\""},
@@ -73,22 +86,28 @@ std::vector<Broken> corpus() {
         {"buffer: unknown type", "pipeline: p\nbuffer: {type: tape}\n" + kSource + kSink, "2:16", "tape"},
         {"buffer: too small", "pipeline: p\nbuffer: {type: disk, path: /tmp, max_size: 64KiB}\n" + kSource + kSink,
          "2:44", "at least 4MiB"},
-        {"buffer: path under a file", "pipeline: p\nbuffer: {type: disk, path: /etc/hostname/buffer}\n" + kSource + kSink,
-         "2:28", "not a directory"},
+        {"buffer: path under a file",
+         "pipeline: p\nbuffer: {type: disk, path: /etc/hostname/buffer}\n" + kSource + kSink, "2:28",
+         "not a directory"},
         {"buffer: bad when_full", "pipeline: p\nbuffer: {type: disk, path: /tmp, when_full: wait}\n" + kSource + kSink,
          "2:45", "one of"},
         {"kafka_source: session_timeout below what brokers accept",
-         "pipeline: p\nsource:\n  plugin: kafka_source\n  brokers: a:1\n  topics: [t]\n  group: g\n  session_timeout: 1s\n" +
+         "pipeline: p\nsource:\n  plugin: kafka_source\n  brokers: a:1\n  topics: [t]\n  group: g\n  session_timeout: "
+         "1s\n" +
              kSink,
          "7:20", "between 6s and 30m"},
         {"pg_sink: a password libpq cannot decode (reported without it)",
-         "pipeline: p\n" + kSource + "sinks:\n  - plugin: pg_sink\n    url: \"postgresql://vigil:s3cr%zzet@127.0.0.1:1/db\"\n",
+         "pipeline: p\n" + kSource +
+             "sinks:\n  - plugin: pg_sink\n    url: \"postgresql://vigil:s3cr%zzet@127.0.0.1:1/db\"\n",
          "7:10", "invalid percent-encoded token: \"***\""},
         {"a value with a stray ${ (never echoed)",
-         "pipeline: p\n" + kSource + "sinks:\n  - plugin: kafka_sink\n    brokers: a:1\n    topic: t\n    security:\n"
-         "      protocol: SASL_SSL\n      username: u\n      password: \"hunter2${oops\"\n", "12:", "at character 8"},
-        {"sites_file missing", "pipeline: p\nsource:\n  plugin: http_check\n  sites_file: /nonexistent/sites.yaml\n" + kSink,
-         "4:15", "/nonexistent/sites.yaml"},
+         "pipeline: p\n" + kSource +
+             "sinks:\n  - plugin: kafka_sink\n    brokers: a:1\n    topic: t\n    security:\n"
+             "      protocol: SASL_SSL\n      username: u\n      password: \"hunter2${oops\"\n",
+         "12:", "at character 8"},
+        {"sites_file missing",
+         "pipeline: p\nsource:\n  plugin: http_check\n  sites_file: /nonexistent/sites.yaml\n" + kSink, "4:15",
+         "/nonexistent/sites.yaml"},
     };
 }
 
@@ -102,7 +121,8 @@ TEST_CASE("badinput: every broken pipeline file gets its own located one-line er
     for (std::size_t i = 0; i < cases.size(); ++i) {
         const auto& c = cases[i];
         auto file = dir.write("broken-" + std::to_string(i) + ".yaml", c.yaml);
-        auto r = vigil::test::run({vigil::test::agent_binary().string(), "--check-config", "--pipeline", file.string()});
+        auto r =
+            vigil::test::run({vigil::test::agent_binary().string(), "--check-config", "--pipeline", file.string()});
         INFO(c.what << "\n" << c.yaml << "\nstderr:\n" << r.err);
         CHECK(r.code == 78);
         auto first = r.err.substr(0, r.err.find('\n'));
@@ -122,11 +142,15 @@ TEST_CASE("badinput: no password, token or cookie reaches an error or --check-co
     };
     // Refused files: the secret is in the part each message is about.
     for (const auto& yaml : {
-             "pipeline: p\n" + kSource + "sinks:\n  - plugin: pg_sink\n    url: \"postgresql://vigil:s3cr%zzet@h/db\"\n",
-             "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: \"ftp://ops:s3cr%zzet@x/\"}]\n" + kSink,
-             "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: \"http://ops:s3cr%zzet@[::1/\"}]\n" + kSink,
-             "pipeline: p\n" + kSource + "sinks:\n  - plugin: kafka_sink\n    brokers: a:1\n    topic: t\n    security:\n"
-             "      protocol: SASL_SSL\n      username: u\n      password: \"s3cr%zzet${\"\n",
+             "pipeline: p\n" + kSource +
+                 "sinks:\n  - plugin: pg_sink\n    url: \"postgresql://vigil:s3cr%zzet@h/db\"\n",
+             "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: \"ftp://ops:s3cr%zzet@x/\"}]\n" +
+                 kSink,
+             "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: \"http://ops:s3cr%zzet@[::1/\"}]\n" +
+                 kSink,
+             "pipeline: p\n" + kSource +
+                 "sinks:\n  - plugin: kafka_sink\n    brokers: a:1\n    topic: t\n    security:\n"
+                 "      protocol: SASL_SSL\n      username: u\n      password: \"s3cr%zzet${\"\n",
          }) {
         auto r = check_config("refused.yaml", yaml);
         INFO(yaml << "\nstderr:\n" << r.err);
@@ -135,12 +159,13 @@ TEST_CASE("badinput: no password, token or cookie reaches an error or --check-co
         CHECK(r.err.find("zzet") == std::string::npos);
     }
     // An accepted file: its effective configuration keeps URLs' shapes, not their secrets.
-    auto r = check_config("ok.yaml",
-                          "pipeline: p\nsource:\n  plugin: http_check\n  sites:\n"
-                          "    - name: a\n      url: \"https://ops:s3cr3t-pw@shop.example/x?page=2&api_key=s3cr3t-key\"\n"
-                          "      headers: {Cookie: \"session=s3cr3t-cookie\", Authorization: \"Bearer s3cr3t-bearer\", "
-                          "Proxy-Authorization: \"Basic s3cr3t-proxy\", X-Api-Key: s3cr3t-header, Accept: text/html}\n" +
-                              kSink);
+    auto r =
+        check_config("ok.yaml",
+                     "pipeline: p\nsource:\n  plugin: http_check\n  sites:\n"
+                     "    - name: a\n      url: \"https://ops:s3cr3t-pw@shop.example/x?page=2&api_key=s3cr3t-key\"\n"
+                     "      headers: {Cookie: \"session=s3cr3t-cookie\", Authorization: \"Bearer s3cr3t-bearer\", "
+                     "Proxy-Authorization: \"Basic s3cr3t-proxy\", X-Api-Key: s3cr3t-header, Accept: text/html}\n" +
+                         kSink);
     INFO(r.out << r.err);
     CHECK(r.code == 0);
     CHECK(r.out.find("https://ops:***@shop.example/x?page=2&api_key=***") != std::string::npos);
@@ -149,8 +174,7 @@ TEST_CASE("badinput: no password, token or cookie reaches an error or --check-co
     CHECK(r.err.find("s3cr3t") == std::string::npos);
 }
 
-TEST_CASE("badinput: every way TLS verification gets weaker is a located warning; the file still loads",
-          "[badinput]") {
+TEST_CASE("badinput: every way TLS verification gets weaker is a located warning; the file still loads", "[badinput]") {
     vigil::test::TempDir dir;
     auto file = dir.write("weak.yaml", R"(pipeline: w
 source:
@@ -196,8 +220,9 @@ sinks:
     at("4:15", "source.verify_tls: certificates and host names are not verified");
     at("6:53", "source.sites[0].allow_downgrade: redirects from https to plain http");
     at("7:48", "source.sites[1].verify_tls: ");
-    at("12:26", "sinks[0].security.protocol: SASL_PLAINTEXT: the password and every record cross the network "
-                "unencrypted");
+    at("12:26",
+       "sinks[0].security.protocol: SASL_PLAINTEXT: the password and every record cross the network "
+       "unencrypted");
     at("18:18", "enable.ssl.certificate.verification: the brokers' certificates are not verified");
     at("18:64", "ssl.endpoint.identification.algorithm: the brokers' host names are not checked");
     at("20:10", "sinks[2].url: sslmode=prefer (libpq's default) falls back to an unencrypted connection");

@@ -60,10 +60,16 @@ TEST_CASE("faults: producer, consumer, broker and database restarts lose no chec
     auto topic = kt::unique("faults");
     kt::create_topic(topic, 3);
     std::map<std::string, std::string> env = {
-        {"SITES_FILE", sites_file.string()}, {"CHECK_INTERVAL", "1s"}, {"REQUEST_TIMEOUT", "2s"},
-        {"KAFKA_TOPIC", topic}, {"KAFKA_CONSUMER_GROUP", topic + "-group"}, {"DATABASE_URL", db.url()},
-        {"KAFKA_SESSION_TIMEOUT", "6s"}, {"BUFFER_PATH", (dir / "buffer").string()},
-        {"PRODUCER_METRICS_LISTEN", "127.0.0.1:0"}, {"CONSUMER_METRICS_LISTEN", "127.0.0.1:0"},
+        {"SITES_FILE", sites_file.string()},
+        {"CHECK_INTERVAL", "1s"},
+        {"REQUEST_TIMEOUT", "2s"},
+        {"KAFKA_TOPIC", topic},
+        {"KAFKA_CONSUMER_GROUP", topic + "-group"},
+        {"DATABASE_URL", db.url()},
+        {"KAFKA_SESSION_TIMEOUT", "6s"},
+        {"BUFFER_PATH", (dir / "buffer").string()},
+        {"PRODUCER_METRICS_LISTEN", "127.0.0.1:0"},
+        {"CONSUMER_METRICS_LISTEN", "127.0.0.1:0"},
     };
     auto etc = vigil::test::source_dir() / "etc";
     auto start = [&](const char* file) {

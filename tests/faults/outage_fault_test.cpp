@@ -128,8 +128,10 @@ struct Setup {
         bool stored = vigil::test::wait_until([&] { return rows() > before; }, 90s);
         auto resumed = seconds(Clock::now() - back);
         start.join();
-        say("Kafka reachable again after " + std::to_string(seconds(back - down)) + " s down; the consumer stored "
-            "new rows " + std::to_string(resumed) + " s later");
+        say("Kafka reachable again after " + std::to_string(seconds(back - down)) +
+            " s down; the consumer stored "
+            "new rows " +
+            std::to_string(resumed) + " s later");
         REQUIRE(reachable);
         REQUIRE(started);
         REQUIRE(stored);
@@ -139,8 +141,10 @@ struct Setup {
 
 }  // namespace
 
-TEST_CASE("faults: a 120 s Kafka outage with the producer killed in it: every slot checked while a producer ran "
-          "is one row, and the consumer is back within 15 s", "[fault]") {
+TEST_CASE(
+    "faults: a 120 s Kafka outage with the producer killed in it: every slot checked while a producer ran "
+    "is one row, and the consumer is back within 15 s",
+    "[fault]") {
     Setup s(50, {});
     auto consumer = s.start("consumer.yaml");
     auto t_start1 = Clock::now();
@@ -150,14 +154,15 @@ TEST_CASE("faults: a 120 s Kafka outage with the producer killed in it: every sl
     auto resumed = s.outage(120s, [&] {
         // The producer keeps checking into its buffer; killed once it holds a good part of the
         // outage, and started again into the same buffer.
-        REQUIRE(vigil::test::wait_until([&] { return metric(*producer, "vigil_buffer_records{pipeline=\"producer\"}") >= 1500; },
-                                        60s));
+        REQUIRE(vigil::test::wait_until(
+            [&] { return metric(*producer, "vigil_buffer_records{pipeline=\"producer\"}") >= 1500; }, 60s));
         t_kill = Clock::now();
         producer->signal(SIGKILL);
         producer->wait();
         t_start2 = Clock::now();
         producer = s.start("producer.yaml");
-        say("producer killed with SIGKILL " + std::to_string(seconds(t_kill - t_start1)) + " s after its start, "
+        say("producer killed with SIGKILL " + std::to_string(seconds(t_kill - t_start1)) +
+            " s after its start, "
             "and started again");
     });
     CHECK(resumed <= 15.0);
@@ -184,8 +189,9 @@ TEST_CASE("faults: a 120 s Kafka outage with the producer killed in it: every sl
     std::map<std::string, std::set<long long>> slots;
     std::map<std::string, double> phase;
     std::size_t rows = 0;
-    for (const auto& r : pg::query(url, "SELECT name, extract(epoch from \"timestamp\") * 1000 - coalesce(lag_ms, 0) "
-                                        "FROM metrics")) {
+    for (const auto& r : pg::query(url,
+                                   "SELECT name, extract(epoch from \"timestamp\") * 1000 - coalesce(lag_ms, 0) "
+                                   "FROM metrics")) {
         double due_ms = std::stod(r[1]);
         auto k = std::llround(due_ms / 1000.0 - phase.emplace(r[0], std::fmod(due_ms / 1000.0, 1.0)).first->second);
         slots[r[0]].insert(k);
@@ -214,8 +220,8 @@ TEST_CASE("faults: a 120 s Kafka outage with the producer killed in it: every sl
     }
     double coverage = 100.0 * static_cast<double>(covered) / static_cast<double>(expected);
     say(std::to_string(phase.size()) + " sites, " + std::to_string(expected) + " slots while a producer ran, " +
-        std::to_string(covered) + " stored (" + std::to_string(coverage) + "%); " + std::to_string(rows) +
-        " rows; " + once.summary());
+        std::to_string(covered) + " stored (" + std::to_string(coverage) + "%); " + std::to_string(rows) + " rows; " +
+        once.summary());
     CHECK(phase.size() == 50);
     CHECK(coverage >= 99.5);
     CHECK(once.same_slot == 0);
@@ -223,8 +229,10 @@ TEST_CASE("faults: a 120 s Kafka outage with the producer killed in it: every sl
     CHECK(distinct_slots == rows);  // no slot checked twice either
 }
 
-TEST_CASE("faults: an outage into a buffer too small for it (drop_oldest): the counted drops are exactly the "
-          "missing checks, and the consumer is back within 15 s of a 30 s outage", "[fault]") {
+TEST_CASE(
+    "faults: an outage into a buffer too small for it (drop_oldest): the counted drops are exactly the "
+    "missing checks, and the consumer is back within 15 s of a 30 s outage",
+    "[fault]") {
     Setup s(250, {{"BUFFER_MAX_SIZE", "4MiB"}, {"BUFFER_WHEN_FULL", "drop_oldest"}});
     auto consumer = s.start("consumer.yaml");
     auto producer = s.start("producer.yaml");
@@ -240,8 +248,9 @@ TEST_CASE("faults: an outage into a buffer too small for it (drop_oldest): the c
     std::smatch m;
     auto log = producer->err();
     INFO(log);
-    REQUIRE(std::regex_search(log, m, std::regex(R"(stopped: \d+ batches \((\d+) records\) stored in the buffer, )"
-                                                 R"((\d+) of its records dropped when it was full; (\d+) records stay)")));
+    REQUIRE(std::regex_search(log, m,
+                              std::regex(R"(stopped: \d+ batches \((\d+) records\) stored in the buffer, )"
+                                         R"((\d+) of its records dropped when it was full; (\d+) records stay)")));
     long long stored = std::stoll(m[1]), lost = std::stoll(m[2]), left = std::stoll(m[3]);
     bool exact = vigil::test::wait_until([&] { return s.rows() == stored - lost - left; }, 120s);
     consumer->signal(SIGTERM);

@@ -166,7 +166,8 @@ TEST_CASE("fuzz: the libFuzzer seed corpora and every kept crash input replay cl
     std::size_t replayed = 0;
     for (const char* dir : {"corpus/record_decode", "regressions/record_decode"}) {
         for (const auto& e : fs::directory_iterator(root / dir)) {
-            if (e.path().filename().string()[0] == '.') continue;
+            if (e.path().filename().string()[0] == '.')
+                continue;
             INFO(e.path());
             auto result = vigil::decode_json(vigil::test::read_file(e.path()));
             CHECK((result || !result.error.empty()));
@@ -180,7 +181,8 @@ TEST_CASE("fuzz: the libFuzzer seed corpora and every kept crash input replay cl
     };
     for (const char* dir : {"corpus/config", "regressions/config"}) {
         for (const auto& e : fs::directory_iterator(root / dir)) {
-            if (e.path().filename().string()[0] == '.') continue;
+            if (e.path().filename().string()[0] == '.')
+                continue;
             INFO(e.path());
             vigil::Diagnostics diags;
             CHECK_NOTHROW(vigil::for_each_in_list(vigil::test::read_file(e.path()), e.path().filename().string(), ".",

@@ -51,7 +51,8 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
 
 using Conf = std::vector<std::pair<std::string, std::string>>;
 
-std::unique_ptr<rd_kafka_t, void (*)(rd_kafka_t*)> make_client(rd_kafka_type_t type, const Conf& settings, Errors& errors) {
+std::unique_ptr<rd_kafka_t, void (*)(rd_kafka_t*)> make_client(rd_kafka_type_t type, const Conf& settings,
+                                                               Errors& errors) {
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     char err[512];
     for (const auto& [k, v] : settings) {
@@ -82,10 +83,13 @@ bool produce_one(rd_kafka_t* rk, Errors& errors, const std::string& topic, const
                                  RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()),
                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
     REQUIRE(err == RD_KAFKA_RESP_ERR_NO_ERROR);
-    return vigil::test::wait_until([&] {
-        rd_kafka_poll(rk, 50);
-        return errors.delivered > 0 || errors.failed > 0;
-    }, std::chrono::seconds(30)) && errors.delivered == 1;
+    return vigil::test::wait_until(
+               [&] {
+                   rd_kafka_poll(rk, 50);
+                   return errors.delivered > 0 || errors.failed > 0;
+               },
+               std::chrono::seconds(30)) &&
+           errors.delivered == 1;
 }
 
 }  // namespace
@@ -93,27 +97,32 @@ bool produce_one(rd_kafka_t* rk, Errors& errors, const std::string& topic, const
 TEST_CASE("kafka: a message produced over PLAINTEXT is consumed back", "[integration]") {
     Errors pe, ce;
     auto topic = unique("smoke-plain");
-    auto producer = make_client(RD_KAFKA_PRODUCER, {{"bootstrap.servers", env("KAFKA_PLAINTEXT_BOOTSTRAP_SERVERS")},
-                                                    {"enable.idempotence", "true"}}, pe);
+    auto producer = make_client(
+        RD_KAFKA_PRODUCER,
+        {{"bootstrap.servers", env("KAFKA_PLAINTEXT_BOOTSTRAP_SERVERS")}, {"enable.idempotence", "true"}}, pe);
     REQUIRE(produce_one(producer.get(), pe, topic, "hello vigil"));
 
-    auto consumer = make_client(RD_KAFKA_CONSUMER, {{"bootstrap.servers", env("KAFKA_PLAINTEXT_BOOTSTRAP_SERVERS")},
-                                                    {"group.id", unique("smoke-group")},
-                                                    {"enable.auto.commit", "false"}}, ce);
+    auto consumer = make_client(RD_KAFKA_CONSUMER,
+                                {{"bootstrap.servers", env("KAFKA_PLAINTEXT_BOOTSTRAP_SERVERS")},
+                                 {"group.id", unique("smoke-group")},
+                                 {"enable.auto.commit", "false"}},
+                                ce);
     auto* parts = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(parts, topic.c_str(), 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
     REQUIRE(rd_kafka_assign(consumer.get(), parts) == RD_KAFKA_RESP_ERR_NO_ERROR);
     rd_kafka_topic_partition_list_destroy(parts);
     std::string got;
-    REQUIRE(vigil::test::wait_until([&] {
-        if (rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer.get(), 100)) {
-            if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                got.assign(static_cast<const char*>(m->payload), m->len);
+    REQUIRE(vigil::test::wait_until(
+        [&] {
+            if (rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer.get(), 100)) {
+                if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                    got.assign(static_cast<const char*>(m->payload), m->len);
+                }
+                rd_kafka_message_destroy(m);
             }
-            rd_kafka_message_destroy(m);
-        }
-        return !got.empty();
-    }, std::chrono::seconds(30)));
+            return !got.empty();
+        },
+        std::chrono::seconds(30)));
     CHECK(got == "hello vigil");
     rd_kafka_consumer_close(consumer.get());
 }
@@ -130,11 +139,13 @@ TEST_CASE("kafka: a wrong password is an authentication error within seconds", "
     rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC("smoke-denied"), RD_KAFKA_V_VALUE(const_cast<char*>("x"), 1),
                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
     auto start = std::chrono::steady_clock::now();
-    REQUIRE(vigil::test::wait_until([&] {
-        rd_kafka_poll(producer.get(), 50);
-        std::lock_guard lock(e.mutex);
-        return e.last == RD_KAFKA_RESP_ERR__AUTHENTICATION;
-    }, std::chrono::seconds(10)));
+    REQUIRE(vigil::test::wait_until(
+        [&] {
+            rd_kafka_poll(producer.get(), 50);
+            std::lock_guard lock(e.mutex);
+            return e.last == RD_KAFKA_RESP_ERR__AUTHENTICATION;
+        },
+        std::chrono::seconds(10)));
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
     std::lock_guard lock(e.mutex);
     CHECK(e.seen.back().find("Authentication failed") != std::string::npos);
@@ -146,16 +157,18 @@ TEST_CASE("kafka: a broker certificate from an untrusted CA is refused", "[integ
     auto producer = make_client(RD_KAFKA_PRODUCER, sasl_conf(env("KAFKA_PASSWORD"), env("VIGIL_UNTRUSTED_CA_FILE")), e);
     rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC("smoke-untrusted"), RD_KAFKA_V_VALUE(const_cast<char*>("x"), 1),
                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-    REQUIRE(vigil::test::wait_until([&] {
-        rd_kafka_poll(producer.get(), 50);
-        std::lock_guard lock(e.mutex);
-        for (const auto& s : e.seen) {
-            if (s.find("certificate verify failed") != std::string::npos) {
-                return true;
+    REQUIRE(vigil::test::wait_until(
+        [&] {
+            rd_kafka_poll(producer.get(), 50);
+            std::lock_guard lock(e.mutex);
+            for (const auto& s : e.seen) {
+                if (s.find("certificate verify failed") != std::string::npos) {
+                    return true;
+                }
             }
-        }
-        return false;
-    }, std::chrono::seconds(10)));
+            return false;
+        },
+        std::chrono::seconds(10)));
     CHECK(e.delivered == 0);
 }
 

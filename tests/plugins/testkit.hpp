@@ -18,14 +18,19 @@
 namespace vigil::testkit {
 
 inline const OptionSpec kCountingSourceOptions[] = {
-    {.key = "count", .type = OptionType::Int, .default_value = "100",
+    {.key = "count",
+     .type = OptionType::Int,
+     .default_value = "100",
      .description = "Records to emit; 0 emits until stopped"},
     {.key = "batch_size", .type = OptionType::Int, .default_value = "10", .description = "Records per batch"},
-    {.key = "interval", .type = OptionType::Duration, .default_value = "0s",
-     .description = "Pause between batches"},
-    {.key = "label", .type = OptionType::String, .default_value = "site",
+    {.key = "interval", .type = OptionType::Duration, .default_value = "0s", .description = "Pause between batches"},
+    {.key = "label",
+     .type = OptionType::String,
+     .default_value = "site",
      .description = "Record name prefix; reloadable with SIGHUP"},
-    {.key = "ack_file", .type = OptionType::String, .default_value = "",
+    {.key = "ack_file",
+     .type = OptionType::String,
+     .default_value = "",
      .description = "File to append \"<first record> <count> <status> <label>\" to on each acknowledgement"},
     {},
 };
@@ -40,16 +45,16 @@ class CountingSource final : public Source {
     };
     CountingSource(std::int64_t count, std::int64_t batch, Duration interval, std::string label,
                    std::string ack_file = {})
-        : count_(count), batch_(std::max<std::int64_t>(1, batch)), interval_(interval),
-          label_(std::move(label)), ack_file_(std::move(ack_file)) {}
+        : count_(count), batch_(std::max<std::int64_t>(1, batch)), interval_(interval), label_(std::move(label)),
+          ack_file_(std::move(ack_file)) {}
 
     static std::unique_ptr<Source> make(const PluginContext&, const ConfigNode& n, Diagnostics& d) {
         if (n.get_int("batch_size") < 1) {
             d.error(n.location_of("batch_size"), n.path_of("batch_size"), "must be at least 1");
             return nullptr;
         }
-        return std::make_unique<CountingSource>(n.get_int("count"), n.get_int("batch_size"),
-                                                n.get_duration("interval"), n.get_string("label"),
+        return std::make_unique<CountingSource>(n.get_int("count"), n.get_int("batch_size"), n.get_duration("interval"),
+                                                n.get_string("label"),
                                                 n.resolve_path(n.get_string("ack_file")).string());
     }
 
@@ -132,15 +137,25 @@ class CountingSource final : public Source {
 };
 
 inline const OptionSpec kFlakySinkOptions[] = {
-    {.key = "fail_first", .type = OptionType::Int, .default_value = "0",
+    {.key = "fail_first",
+     .type = OptionType::Int,
+     .default_value = "0",
      .description = "The first N writes fail transiently"},
-    {.key = "reject_every", .type = OptionType::Int, .default_value = "0",
+    {.key = "reject_every",
+     .type = OptionType::Int,
+     .default_value = "0",
      .description = "Refuse for good every Nth record (by check_id); 0 refuses none"},
-    {.key = "delay", .type = OptionType::Duration, .default_value = "0s",
+    {.key = "delay",
+     .type = OptionType::Duration,
+     .default_value = "0s",
      .description = "Time each write takes (a slow sink); interruptible"},
-    {.key = "stall", .type = OptionType::Bool, .default_value = "false",
+    {.key = "stall",
+     .type = OptionType::Bool,
+     .default_value = "false",
      .description = "Block every write until interrupted (a stalled sink)"},
-    {.key = "path", .type = OptionType::String, .default_value = "",
+    {.key = "path",
+     .type = OptionType::String,
+     .default_value = "",
      .description = "File to append accepted records to, one JSON line each"},
     {},
 };
@@ -149,17 +164,16 @@ inline const OptionSpec kFlakySinkOptions[] = {
 /// `reject_every`-th check_id for good.
 class FlakySink final : public Sink {
   public:
-    FlakySink(std::int64_t fail_first, std::int64_t reject_every, Duration delay, bool stall,
-              std::string path = {}, Batching batching = {})
-        : fail_first_(fail_first), reject_every_(reject_every), delay_(delay), stall_(stall),
-          path_(std::move(path)), batching_(batching) {}
+    FlakySink(std::int64_t fail_first, std::int64_t reject_every, Duration delay, bool stall, std::string path = {},
+              Batching batching = {})
+        : fail_first_(fail_first), reject_every_(reject_every), delay_(delay), stall_(stall), path_(std::move(path)),
+          batching_(batching) {}
 
     Batching batching() const override { return batching_; }
 
     static std::unique_ptr<Sink> make(const PluginContext&, const ConfigNode& n, Diagnostics&) {
-        return std::make_unique<FlakySink>(n.get_int("fail_first"), n.get_int("reject_every"),
-                                           n.get_duration("delay"), n.get_bool("stall"),
-                                           n.resolve_path(n.get_string("path")).string());
+        return std::make_unique<FlakySink>(n.get_int("fail_first"), n.get_int("reject_every"), n.get_duration("delay"),
+                                           n.get_bool("stall"), n.resolve_path(n.get_string("path")).string());
     }
 
     WriteResult write(const Batch& batch) override {

@@ -36,22 +36,24 @@ Handle client(rd_kafka_type_t type, std::vector<std::pair<std::string, std::stri
 
 std::vector<std::int32_t> partitions_of(rd_kafka_t* rk, const std::string& topic) {
     std::vector<std::int32_t> out;
-    REQUIRE(wait_until([&] {
-        rd_kafka_topic_t* t = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
-        const struct rd_kafka_metadata* md = nullptr;
-        auto err = rd_kafka_metadata(rk, 0, t, &md, 5000);
-        rd_kafka_topic_destroy(t);
-        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            return false;
-        }
-        out.clear();
-        bool ok = md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR;
-        for (int i = 0; ok && i < md->topics[0].partition_cnt; ++i) {
-            out.push_back(md->topics[0].partitions[i].id);
-        }
-        rd_kafka_metadata_destroy(md);
-        return ok && !out.empty();
-    }, std::chrono::seconds(30)));
+    REQUIRE(wait_until(
+        [&] {
+            rd_kafka_topic_t* t = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+            const struct rd_kafka_metadata* md = nullptr;
+            auto err = rd_kafka_metadata(rk, 0, t, &md, 5000);
+            rd_kafka_topic_destroy(t);
+            if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                return false;
+            }
+            out.clear();
+            bool ok = md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR;
+            for (int i = 0; ok && i < md->topics[0].partition_cnt; ++i) {
+                out.push_back(md->topics[0].partitions[i].id);
+            }
+            rd_kafka_metadata_destroy(md);
+            return ok && !out.empty();
+        },
+        std::chrono::seconds(30)));
     return out;
 }
 
@@ -99,9 +101,9 @@ void allow(const std::string& user, rd_kafka_ResourceType_t type, const std::str
            rd_kafka_AclOperation_t operation) {
     auto rk = client(RD_KAFKA_PRODUCER, {});
     char err[512];
-    rd_kafka_AclBinding_t* acl = rd_kafka_AclBinding_new(type, name.c_str(), RD_KAFKA_RESOURCE_PATTERN_LITERAL,
-                                                         ("User:" + user).c_str(), "*", operation,
-                                                         RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW, err, sizeof err);
+    rd_kafka_AclBinding_t* acl =
+        rd_kafka_AclBinding_new(type, name.c_str(), RD_KAFKA_RESOURCE_PATTERN_LITERAL, ("User:" + user).c_str(), "*",
+                                operation, RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW, err, sizeof err);
     INFO(err);
     REQUIRE(acl != nullptr);
     rd_kafka_queue_t* q = rd_kafka_queue_new(rk.get());
@@ -138,7 +140,8 @@ void produce(const std::string& topic, const std::vector<Message>& messages) {
     for (const auto& m : messages) {
         rd_kafka_headers_t* headers = rd_kafka_headers_new(m.headers.size());
         for (const auto& [k, v] : m.headers) {
-            rd_kafka_header_add(headers, k.data(), static_cast<ssize_t>(k.size()), v.data(), static_cast<ssize_t>(v.size()));
+            rd_kafka_header_add(headers, k.data(), static_cast<ssize_t>(k.size()), v.data(),
+                                static_cast<ssize_t>(v.size()));
         }
         rd_kafka_resp_err_t err;
         while ((err = rd_kafka_producev(
@@ -146,8 +149,8 @@ void produce(const std::string& topic, const std::vector<Message>& messages) {
                     RD_KAFKA_V_PARTITION(m.partition >= 0 ? m.partition : RD_KAFKA_PARTITION_UA),
                     RD_KAFKA_V_KEY(m.key.empty() ? nullptr : const_cast<char*>(m.key.data()), m.key.size()),
                     RD_KAFKA_V_VALUE(m.value.empty() ? nullptr : const_cast<char*>(m.value.data()), m.value.size()),
-                    RD_KAFKA_V_HEADERS(rd_kafka_headers_copy(headers)),
-                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                    RD_KAFKA_V_HEADERS(rd_kafka_headers_copy(headers)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                    RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             rd_kafka_poll(rk.get(), 50);
         }
         rd_kafka_headers_destroy(headers);
@@ -161,15 +164,17 @@ std::int64_t count(const std::string& topic) {
     std::int64_t total = 0;
     for (auto p : partitions_of(rk.get(), topic)) {
         std::int64_t lo = 0, hi = 0;
-        REQUIRE(rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &lo, &hi, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR);
+        REQUIRE(rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &lo, &hi, 10000) ==
+                RD_KAFKA_RESP_ERR_NO_ERROR);
         total += hi - lo;
     }
     return total;
 }
 
 std::vector<Message> read_all(const std::string& topic, std::size_t expected, std::chrono::milliseconds timeout) {
-    auto rk = client(RD_KAFKA_CONSUMER, {{"group.id", unique("vigil-test-reader")}, {"enable.auto.commit", "false"},
-                                          {"enable.partition.eof", "true"}});
+    auto rk = client(
+        RD_KAFKA_CONSUMER,
+        {{"group.id", unique("vigil-test-reader")}, {"enable.auto.commit", "false"}, {"enable.partition.eof", "true"}});
     auto parts = partitions_of(rk.get(), topic);
     auto* list = rd_kafka_topic_partition_list_new(static_cast<int>(parts.size()));
     for (auto p : parts) {
@@ -179,34 +184,40 @@ std::vector<Message> read_all(const std::string& topic, std::size_t expected, st
     rd_kafka_topic_partition_list_destroy(list);
     std::vector<Message> out;
     std::map<std::int32_t, bool> at_end;
-    wait_until([&] {
-        while (rd_kafka_message_t* m = rd_kafka_consumer_poll(rk.get(), 50)) {
-            if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                at_end[m->partition] = true;
-            } else if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                at_end[m->partition] = false;
-                Message msg;
-                if (m->key) msg.key.assign(static_cast<const char*>(m->key), m->key_len);
-                if (m->payload) msg.value.assign(static_cast<const char*>(m->payload), m->len);
-                msg.partition = m->partition;
-                msg.offset = m->offset;
-                rd_kafka_headers_t* h = nullptr;
-                if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                    const char* name;
-                    const void* value;
-                    size_t size;
-                    for (size_t i = 0; rd_kafka_header_get_all(h, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
-                        msg.headers[name] = std::string(static_cast<const char*>(value), size);
+    wait_until(
+        [&] {
+            while (rd_kafka_message_t* m = rd_kafka_consumer_poll(rk.get(), 50)) {
+                if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                    at_end[m->partition] = true;
+                } else if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                    at_end[m->partition] = false;
+                    Message msg;
+                    if (m->key)
+                        msg.key.assign(static_cast<const char*>(m->key), m->key_len);
+                    if (m->payload)
+                        msg.value.assign(static_cast<const char*>(m->payload), m->len);
+                    msg.partition = m->partition;
+                    msg.offset = m->offset;
+                    rd_kafka_headers_t* h = nullptr;
+                    if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                        const char* name;
+                        const void* value;
+                        size_t size;
+                        for (size_t i = 0;
+                             rd_kafka_header_get_all(h, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+                            msg.headers[name] = std::string(static_cast<const char*>(value), size);
+                        }
                     }
+                    out.push_back(std::move(msg));
                 }
-                out.push_back(std::move(msg));
+                rd_kafka_message_destroy(m);
             }
-            rd_kafka_message_destroy(m);
-        }
-        bool all_end = at_end.size() == parts.size();
-        for (auto& [p, end] : at_end) all_end = all_end && end;
-        return out.size() >= expected && all_end;
-    }, timeout);
+            bool all_end = at_end.size() == parts.size();
+            for (auto& [p, end] : at_end)
+                all_end = all_end && end;
+            return out.size() >= expected && all_end;
+        },
+        timeout);
     rd_kafka_consumer_close(rk.get());
     return out;
 }

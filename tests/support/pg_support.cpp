@@ -69,10 +69,12 @@ TestDatabase::~TestDatabase() {
 
 void audit_metrics(const std::string& url) {
     query(url, "CREATE TABLE metrics_offered (check_id text, at timestamptz DEFAULT clock_timestamp())");
-    query(url, "CREATE FUNCTION vigil_test_offered() RETURNS trigger LANGUAGE plpgsql AS "
-               "$$ BEGIN INSERT INTO metrics_offered (check_id) VALUES (NEW.check_id); RETURN NEW; END $$");
-    query(url, "CREATE TRIGGER vigil_test_offered BEFORE INSERT ON metrics FOR EACH ROW "
-               "EXECUTE FUNCTION vigil_test_offered()");
+    query(url,
+          "CREATE FUNCTION vigil_test_offered() RETURNS trigger LANGUAGE plpgsql AS "
+          "$$ BEGIN INSERT INTO metrics_offered (check_id) VALUES (NEW.check_id); RETURN NEW; END $$");
+    query(url,
+          "CREATE TRIGGER vigil_test_offered BEFORE INSERT ON metrics FOR EACH ROW "
+          "EXECUTE FUNCTION vigil_test_offered()");
 }
 
 StoredOnce stored_once(const std::string& url) {

@@ -45,7 +45,7 @@ struct StoredOnce {
     long long rejected = 0;   // rows in metrics_rejected: a second insert without ON CONFLICT would land there
     long long offered = 0;    // rows pg_sink offered in committed transactions (audit_metrics), redeliveries included
     long long offered_ids = 0;
-    bool audited = false;     // audit_metrics() was set up: offered and offered_ids mean something
+    bool audited = false;  // audit_metrics() was set up: offered and offered_ids mean something
     std::string summary() const;
 };
 StoredOnce stored_once(const std::string& url);

@@ -21,9 +21,8 @@ struct CheckedSection {
 /// Parses `yaml` (named `file` in messages) and validates the map at `at` ("" for the root,
 /// "source", "sinks[0]") against the core's reserved keys for `kind` plus `options`, exactly as
 /// the agent does. `env` replaces the process environment for ${VAR} expansion.
-std::unique_ptr<CheckedSection> check_section(const std::string& yaml, const OptionSpec* options,
-                                              PluginKind kind, const std::string& at = "",
-                                              const std::string& file = "test.yaml",
+std::unique_ptr<CheckedSection> check_section(const std::string& yaml, const OptionSpec* options, PluginKind kind,
+                                              const std::string& at = "", const std::string& file = "test.yaml",
                                               config::Environment env = {});
 
 /// The option keys documented in a README's options table: first-column `key` cells.

@@ -194,9 +194,8 @@ class VIGIL_API ConfigNode {
 /// Paths are "[0]", "[1]"... A JSON array is streamed: one element is parsed at a time, so a list
 /// of 100,000 sites never exists as one parsed tree. The node passed to `each` is valid only
 /// during the call.
-VIGIL_API void for_each_in_list(const std::string& text, const std::string& name,
-                                const std::filesystem::path& base_dir, const OptionSpec* table,
-                                Diagnostics& diags,
+VIGIL_API void for_each_in_list(const std::string& text, const std::string& name, const std::filesystem::path& base_dir,
+                                const OptionSpec* table, Diagnostics& diags,
                                 const std::function<void(const ConfigNode&)>& each);
 /// The same for a file; a file that cannot be read is one diagnostic at `where`.
 VIGIL_API void for_each_in_list_file(const std::filesystem::path& file, const OptionSpec* table,

@@ -57,8 +57,8 @@ class VIGIL_API Migrator {
   private:
     struct Session;
     Status open(Session& s, std::vector<Migration>& migrations);
-    Status locked(const std::function<Status(Session&, const std::vector<Migration>&,
-                                             const std::set<std::string>&)>& change);
+    Status locked(
+        const std::function<Status(Session&, const std::vector<Migration>&, const std::set<std::string>&)>& change);
     std::string conninfo_;
     std::filesystem::path dir_;
     Log log_;

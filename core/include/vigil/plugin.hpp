@@ -53,28 +53,26 @@ struct PluginContext {
 /// Factories validate their options completely and connect to nothing (that is healthcheck()'s
 /// job). On any error they record at least one diagnostic and return nullptr. They may throw;
 /// the loader turns an exception into the diagnostic "plugin threw: <what>".
-using SourceFactory = std::unique_ptr<Source> (*)(const PluginContext&, const ConfigNode&,
-                                                  Diagnostics&);
-using SinkFactory = std::unique_ptr<Sink> (*)(const PluginContext&, const ConfigNode&,
-                                              Diagnostics&);
+using SourceFactory = std::unique_ptr<Source> (*)(const PluginContext&, const ConfigNode&, Diagnostics&);
+using SinkFactory = std::unique_ptr<Sink> (*)(const PluginContext&, const ConfigNode&, Diagnostics&);
 
 /// Frozen for every ABI version: plain C layout, read first and alone.
 struct PluginHeader {
-    std::uint32_t magic;              // kPluginMagic
-    std::uint16_t abi_major;          // must equal the agent's kSdkAbiMajor
-    std::uint16_t abi_minor;          // must be <= the agent's kSdkAbiMinor
-    std::uint32_t descriptor_size;    // sizeof(PluginDescriptor) as the plugin was compiled
-    const char* build_fingerprint;    // VIGIL_BUILD_FINGERPRINT, compared as a string
+    std::uint32_t magic;            // kPluginMagic
+    std::uint16_t abi_major;        // must equal the agent's kSdkAbiMajor
+    std::uint16_t abi_minor;        // must be <= the agent's kSdkAbiMinor
+    std::uint32_t descriptor_size;  // sizeof(PluginDescriptor) as the plugin was compiled
+    const char* build_fingerprint;  // VIGIL_BUILD_FINGERPRINT, compared as a string
 };
 
 /// Fields after the header may grow at the end only; the loader reads a field only if
 /// descriptor_size covers it.
 struct PluginDescriptor {
-    PluginHeader header{};            // filled by VIGIL_PLUGIN; never written by hand
-    const char* name = nullptr;       // [a-z][a-z0-9_]*, equal to the file's stem
+    PluginHeader header{};       // filled by VIGIL_PLUGIN; never written by hand
+    const char* name = nullptr;  // [a-z][a-z0-9_]*, equal to the file's stem
     PluginKind kind = PluginKind::Source;
-    const char* version = nullptr;    // the plugin's own semantic version
-    const char* description = "";     // one line, shown by --list-plugins
+    const char* version = nullptr;  // the plugin's own semantic version
+    const char* description = "";   // one line, shown by --list-plugins
     Stability stability = Stability::Alpha;
     const OptionSpec* options = nullptr;  // nullptr-key-terminated option table
     SourceFactory make_source = nullptr;  // exactly one of these, matching `kind`
@@ -91,8 +89,7 @@ namespace detail {
 /// Stamps the header so that no plugin ever types an ABI number (nginx NGX_MODULE_V1).
 inline PluginDescriptor stamp(PluginDescriptor d) {
     d.header = PluginHeader{kPluginMagic, kSdkAbiMajor, kSdkAbiMinor,
-                            static_cast<std::uint32_t>(sizeof(PluginDescriptor)),
-                            VIGIL_BUILD_FINGERPRINT};
+                            static_cast<std::uint32_t>(sizeof(PluginDescriptor)), VIGIL_BUILD_FINGERPRINT};
     return d;
 }
 }  // namespace detail
@@ -101,12 +98,12 @@ inline PluginDescriptor stamp(PluginDescriptor d) {
 
 /// Declares this shared object's descriptor. Use once per plugin, at namespace scope, with a
 /// braced PluginDescriptor initializer (designated initializers, header omitted).
-#define VIGIL_PLUGIN(...)                                                                   \
-    namespace {                                                                             \
-    const ::vigil::PluginDescriptor* vigil_plugin_entry_() {                                \
-        static const ::vigil::PluginDescriptor descriptor =                                 \
-            ::vigil::detail::stamp(::vigil::PluginDescriptor __VA_ARGS__);                  \
-        return &descriptor;                                                                 \
-    }                                                                                       \
-    }                                                                                       \
+#define VIGIL_PLUGIN(...)                                                  \
+    namespace {                                                            \
+    const ::vigil::PluginDescriptor* vigil_plugin_entry_() {               \
+        static const ::vigil::PluginDescriptor descriptor =                \
+            ::vigil::detail::stamp(::vigil::PluginDescriptor __VA_ARGS__); \
+        return &descriptor;                                                \
+    }                                                                      \
+    }                                                                      \
     BOOST_DLL_ALIAS_SECTIONED(vigil_plugin_entry_, vigil_plugin_v1, vigil)

@@ -21,21 +21,21 @@ using Timestamp = std::chrono::sys_time<std::chrono::microseconds>;
 
 struct CheckRecord {
     // --- the original seven (frozen) ---
-    std::string name;                    // site name
-    std::string url;                     // URL checked
-    double response_time = 0;            // total time, milliseconds
-    std::optional<int> status_code;      // null when there was no HTTP response
-    std::optional<std::string> regex;    // pattern checked, null when none
-    std::optional<bool> regex_check;     // null when no pattern or no body
-    Timestamp timestamp{};               // when the check started, UTC, microseconds
+    std::string name;                  // site name
+    std::string url;                   // URL checked
+    double response_time = 0;          // total time, milliseconds
+    std::optional<int> status_code;    // null when there was no HTTP response
+    std::optional<std::string> regex;  // pattern checked, null when none
+    std::optional<bool> regex_check;   // null when no pattern or no body
+    Timestamp timestamp{};             // when the check started, UTC, microseconds
 
     // --- added fields ---
-    std::string check_id;                // unique id: the idempotency key downstream
-    std::string agent;                   // host name of the checking agent
-    std::optional<bool> ok;              // status expected, regex matched, no error
-    std::optional<std::string> error;    // dns, connect, tls, timeout, http, regex, ...
+    std::string check_id;              // unique id: the idempotency key downstream
+    std::string agent;                 // host name of the checking agent
+    std::optional<bool> ok;            // status expected, regex matched, no error
+    std::optional<std::string> error;  // dns, connect, tls, timeout, http, regex, ...
     std::optional<std::string> error_detail;
-    std::optional<double> dns_ms;        // phase timings of the final hop, milliseconds
+    std::optional<double> dns_ms;  // phase timings of the final hop, milliseconds
     std::optional<double> connect_ms;
     std::optional<double> tls_ms;
     std::optional<double> ttfb_ms;

@@ -23,11 +23,11 @@ enum class JsonType { String, Number, Integer, Boolean, Timestamp };
 
 /// The CheckRecord member that holds a field. Its type is how the codec reads and writes it: a
 /// std::optional member may be null.
-using FieldMember = std::variant<std::string CheckRecord::*, std::optional<std::string> CheckRecord::*,
-                                 double CheckRecord::*, std::optional<double> CheckRecord::*,
-                                 std::optional<int> CheckRecord::*, std::optional<std::int64_t> CheckRecord::*,
-                                 std::optional<bool> CheckRecord::*, Timestamp CheckRecord::*,
-                                 std::optional<Timestamp> CheckRecord::*>;
+using FieldMember =
+    std::variant<std::string CheckRecord::*, std::optional<std::string> CheckRecord::*, double CheckRecord::*,
+                 std::optional<double> CheckRecord::*, std::optional<int> CheckRecord::*,
+                 std::optional<std::int64_t> CheckRecord::*, std::optional<bool> CheckRecord::*,
+                 Timestamp CheckRecord::*, std::optional<Timestamp> CheckRecord::*>;
 
 struct RecordField {
     std::string_view name;         // JSON key, and the column's default name
@@ -83,21 +83,29 @@ constexpr std::optional<std::size_t> record_field_index(std::string_view name) {
 }
 
 namespace detail {
-template <typename T> struct is_optional : std::false_type {};
-template <typename T> struct is_optional<std::optional<T>> : std::true_type {};
-template <typename T> struct unwrap { using type = T; };
-template <typename T> struct unwrap<std::optional<T>> { using type = T; };
+template <typename T>
+struct is_optional : std::false_type {};
+template <typename T>
+struct is_optional<std::optional<T>> : std::true_type {};
+template <typename T>
+struct unwrap {
+    using type = T;
+};
+template <typename T>
+struct unwrap<std::optional<T>> {
+    using type = T;
+};
 
 constexpr bool agrees(const RecordField& f) {
     return std::visit(
         [&](auto m) {
             using Member = std::remove_reference_t<decltype(std::declval<CheckRecord&>().*m)>;
             using T = typename unwrap<Member>::type;
-            JsonType want = std::is_same_v<T, std::string>  ? JsonType::String
-                            : std::is_same_v<T, double>     ? JsonType::Number
-                            : std::is_same_v<T, bool>       ? JsonType::Boolean
-                            : std::is_same_v<T, Timestamp>  ? JsonType::Timestamp
-                                                            : JsonType::Integer;
+            JsonType want = std::is_same_v<T, std::string> ? JsonType::String
+                            : std::is_same_v<T, double>    ? JsonType::Number
+                            : std::is_same_v<T, bool>      ? JsonType::Boolean
+                            : std::is_same_v<T, Timestamp> ? JsonType::Timestamp
+                                                           : JsonType::Integer;
             return f.json == want && f.nullable == is_optional<Member>::value &&
                    (!f.empty_as_null || std::is_same_v<Member, std::string>);
         },

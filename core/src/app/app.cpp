@@ -49,8 +49,8 @@ int list_plugins(const Options& o) {
                 continue;
             }
             const auto& d = *p->descriptor;
-            std::cout << fmt::format("{:<16} {:<6} {:<8} {:<7} {}  {}\n", d.name, to_string(d.kind),
-                                     d.version, to_string(d.stability), p->path.string(), d.description);
+            std::cout << fmt::format("{:<16} {:<6} {:<8} {:<7} {}  {}\n", d.name, to_string(d.kind), d.version,
+                                     to_string(d.stability), p->path.string(), d.description);
         }
     }
     return kExitOk;
@@ -70,8 +70,8 @@ void apply_logging(const Options& o, const PipelineFile* file, Diagnostics& diag
         if (auto l = telemetry::parse_level(*o.log_level)) {
             level = *l;
         } else {
-            diags.error(fmt::format("--log-level: \"{}\" is not one of trace, debug, info, warn, error, off",
-                                    *o.log_level));
+            diags.error(
+                fmt::format("--log-level: \"{}\" is not one of trace, debug, info, warn, error, off", *o.log_level));
         }
     }
     if (o.log_format) {
@@ -115,8 +115,7 @@ class Reloader {
         } else if (!source_.reload(file->source->node, diags)) {
             return refuse();
         } else {
-            log.info("reload applied to {}; changes to sinks and core keys need a restart",
-                     current_.source->instance);
+            log.info("reload applied to {}; changes to sinks and core keys need a restart", current_.source->instance);
         }
     }
 

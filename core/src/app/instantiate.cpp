@@ -12,16 +12,16 @@ namespace vigil::app {
 namespace {
 
 // The section's table: the core's reserved keys followed by the plugin's own.
-void build_table(Section& s, const OptionSpec* reserved, const PluginDescriptor& d,
-                 const SourceLocation& where, const std::string& path, Diagnostics& diags) {
+void build_table(Section& s, const OptionSpec* reserved, const PluginDescriptor& d, const SourceLocation& where,
+                 const std::string& path, Diagnostics& diags) {
     auto table = std::make_shared<std::vector<OptionSpec>>();
     for (const OptionSpec* o = reserved; o->key != nullptr; ++o) {
         table->push_back(*o);
     }
     for (const OptionSpec* o = d.options; o != nullptr && o->key != nullptr; ++o) {
         if (config::find_option(reserved, o->key) != nullptr) {
-            diags.error(where, path, fmt::format("plugin \"{}\" declares option \"{}\", which the core reserves",
-                                                 d.name, o->key));
+            diags.error(where, path,
+                        fmt::format("plugin \"{}\" declares option \"{}\", which the core reserves", d.name, o->key));
             continue;
         }
         table->push_back(*o);
@@ -30,9 +30,8 @@ void build_table(Section& s, const OptionSpec* reserved, const PluginDescriptor&
     s.table = std::move(table);
 }
 
-void bind_section(Section& s, PluginKind want, const OptionSpec* reserved,
-                  const std::string& default_instance, loader::Registry& registry,
-                  Diagnostics& diags) {
+void bind_section(Section& s, PluginKind want, const OptionSpec* reserved, const std::string& default_instance,
+                  loader::Registry& registry, Diagnostics& diags) {
     const ConfigNode& raw = s.node;
     const auto& impl = raw.impl();
     if (!impl.present || !impl.node.IsMap()) {
@@ -57,9 +56,9 @@ void bind_section(Section& s, PluginKind want, const OptionSpec* reserved,
     }
     const PluginDescriptor& d = *plugin->descriptor;
     if (d.kind != want) {
-        diags.error(plugin_node.location(), raw.path_of("plugin"),
-                    fmt::format("\"{}\" is a {} plugin; a {} is needed here", *name, to_string(d.kind),
-                                to_string(want)));
+        diags.error(
+            plugin_node.location(), raw.path_of("plugin"),
+            fmt::format("\"{}\" is a {} plugin; a {} is needed here", *name, to_string(d.kind), to_string(want)));
         return;
     }
     build_table(s, reserved, d, raw.location(), raw.path(), diags);
@@ -147,9 +146,8 @@ Instances instantiate(const PipelineFile& file, const std::string& agent, Diagno
     if (file.source && file.source->plugin != nullptr) {
         const auto& s = *file.source;
         std::size_t before = diags.error_count();
-        out.source = guarded(s, [&] {
-            return s.plugin->descriptor->make_source(make_context(file, s, agent), s.node, diags);
-        });
+        out.source =
+            guarded(s, [&] { return s.plugin->descriptor->make_source(make_context(file, s, agent), s.node, diags); });
         if (!out.source && diags.error_count() == before && !s.had_errors) {
             diags.error(s.node.location(), s.node.path(), "plugin's factory failed without saying why");
         }
@@ -160,9 +158,8 @@ Instances instantiate(const PipelineFile& file, const std::string& agent, Diagno
         }
         const auto& s = *sp;
         std::size_t before = diags.error_count();
-        auto sink = guarded(s, [&] {
-            return s.plugin->descriptor->make_sink(make_context(file, s, agent), s.node, diags);
-        });
+        auto sink =
+            guarded(s, [&] { return s.plugin->descriptor->make_sink(make_context(file, s, agent), s.node, diags); });
         if (!sink && diags.error_count() == before && !s.had_errors) {
             diags.error(s.node.location(), s.node.path(), "plugin's factory failed without saying why");
         }

@@ -20,27 +20,63 @@ const char* const kLevels[] = {"trace", "debug", "info", "warn", "error", "off",
 const char* const kFormats[] = {"text", "json", nullptr};
 
 const OptionSpec kLogOptions[] = {
-    {.key = "level", .type = OptionType::String, .default_value = "info", .one_of = kLevels, .description = "Minimum level logged: trace, debug, info, warn, error or off"},
-    {.key = "format", .type = OptionType::String, .default_value = "text", .one_of = kFormats, .description = "text (one line per event) or json (one JSON object per line)"},
+    {.key = "level",
+     .type = OptionType::String,
+     .default_value = "info",
+     .one_of = kLevels,
+     .description = "Minimum level logged: trace, debug, info, warn, error or off"},
+    {.key = "format",
+     .type = OptionType::String,
+     .default_value = "text",
+     .one_of = kFormats,
+     .description = "text (one line per event) or json (one JSON object per line)"},
     {},
 };
 const OptionSpec kMetricsOptions[] = {
-    {.key = "listen", .type = OptionType::String, .description = "host:port to serve Prometheus /metrics and /healthz on"},
+    {.key = "listen",
+     .type = OptionType::String,
+     .description = "host:port to serve Prometheus /metrics and /healthz on"},
     {},
 };
 const char* const kBufferTypes[] = {"memory", "disk", nullptr};
 const char* const kWhenFull[] = {"block", "drop_oldest", nullptr};
 const OptionSpec kBufferOptions[] = {
-    {.key = "type", .type = OptionType::String, .default_value = "memory", .one_of = kBufferTypes, .description = "memory: the source is acknowledged when every sink has its batch, and waits while max_in_flight batches do; disk: acknowledged once the batch is stored and fsynced, the sinks catch up from disk"},
-    {.key = "path", .type = OptionType::String, .description = "Directory of the disk buffer (default $STATE_DIRECTORY/buffer under systemd, else /var/lib/vigil/<pipeline>/buffer; empty means the default)"},
-    {.key = "max_size", .type = OptionType::Size, .default_value = "1GiB", .description = "The disk budget: the buffer's file never grows past it; records fill up to 85% of it"},
-    {.key = "when_full", .type = OptionType::String, .default_value = "block", .one_of = kWhenFull, .description = "block: the source waits for room; drop_oldest: the oldest records no sink is writing make room, counted and logged"},
+    {.key = "type",
+     .type = OptionType::String,
+     .default_value = "memory",
+     .one_of = kBufferTypes,
+     .description =
+         "memory: the source is acknowledged when every sink has its batch, and waits while max_in_flight batches do; "
+         "disk: acknowledged once the batch is stored and fsynced, the sinks catch up from disk"},
+    {.key = "path",
+     .type = OptionType::String,
+     .description = "Directory of the disk buffer (default $STATE_DIRECTORY/buffer under systemd, else "
+                    "/var/lib/vigil/<pipeline>/buffer; empty means the default)"},
+    {.key = "max_size",
+     .type = OptionType::Size,
+     .default_value = "1GiB",
+     .description = "The disk budget: the buffer's file never grows past it; records fill up to 85% of it"},
+    {.key = "when_full",
+     .type = OptionType::String,
+     .default_value = "block",
+     .one_of = kWhenFull,
+     .description = "block: the source waits for room; drop_oldest: the oldest records no sink is writing make room, "
+                    "counted and logged"},
     {},
 };
 const OptionSpec kRetryOptions[] = {
-    {.key = "initial", .type = OptionType::Duration, .default_value = "100ms", .description = "First delay after a transient failure"},
-    {.key = "max", .type = OptionType::Duration, .default_value = "30s", .description = "Cap on the delay between attempts (delays double up to it, with jitter)"},
-    {.key = "max_attempts", .type = OptionType::Int, .default_value = "0", .description = "Attempts before the batch is dead-lettered; 0 retries forever"},
+    {.key = "initial",
+     .type = OptionType::Duration,
+     .default_value = "100ms",
+     .description = "First delay after a transient failure"},
+    {.key = "max",
+     .type = OptionType::Duration,
+     .default_value = "30s",
+     .description = "Cap on the delay between attempts (delays double up to it, with jitter)"},
+    {.key = "max_attempts",
+     .type = OptionType::Int,
+     .default_value = "0",
+     .description = "Attempts before the batch is dead-lettered; 0 retries forever"},
     {},
 };
 std::string state_directory() {
@@ -85,8 +121,8 @@ std::filesystem::path existing_ancestor(std::filesystem::path p) {
 void load_buffer(const ConfigNode& root, PipelineFile& file, Diagnostics& diags) {
     auto b = root.child("buffer");
     auto& out = file.buffer;
-    out.type = b.get_string("type") == "disk" ? pipeline::BufferOptions::Type::Disk
-                                              : pipeline::BufferOptions::Type::Memory;
+    out.type =
+        b.get_string("type") == "disk" ? pipeline::BufferOptions::Type::Disk : pipeline::BufferOptions::Type::Memory;
     out.when_full = b.get_string("when_full") == "drop_oldest" ? pipeline::BufferOptions::WhenFull::DropOldest
                                                                : pipeline::BufferOptions::WhenFull::Block;
     out.max_size = b.get_size("max_size");
@@ -119,12 +155,13 @@ void load_buffer(const ConfigNode& root, PipelineFile& file, Diagnostics& diags)
         return;
     }
     if (::access(base.c_str(), W_OK | X_OK) != 0) {
-        diags.error(where, key, fmt::format("{}: {} is not writable by this user ({}){}", out.path.string(),
-                                            base.string(), std::strerror(errno),
-                                            b.has("path") ? "" : "; set buffer.path, or run under the vigil@ unit"));
+        diags.error(
+            where, key,
+            fmt::format("{}: {} is not writable by this user ({}){}", out.path.string(), base.string(),
+                        std::strerror(errno), b.has("path") ? "" : "; set buffer.path, or run under the vigil@ unit"));
         return;
     }
-    struct statvfs fs{};
+    struct statvfs fs {};
     if (::statvfs(base.c_str(), &fs) == 0) {
         std::uint64_t free = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
         auto used = std::filesystem::file_size(out.path / "data.mdb", ec);
@@ -132,8 +169,8 @@ void load_buffer(const ConfigNode& root, PipelineFile& file, Diagnostics& diags)
         if (out.max_size > have) {
             diags.warning(b.location_of("max_size"), b.path_of("max_size"),
                           fmt::format("{} is more than the {} the file system of {} has free: the disk fills "
-                                      "before the buffer does", format_size(out.max_size), format_size(have),
-                                      base.string()));
+                                      "before the buffer does",
+                                      format_size(out.max_size), format_size(have), base.string()));
         }
     }
 }
@@ -141,36 +178,80 @@ void load_buffer(const ConfigNode& root, PipelineFile& file, Diagnostics& diags)
 }  // namespace
 
 const OptionSpec kPipelineOptions[] = {
-    {.key = "pipeline", .type = OptionType::String, .required = true, .description = "This pipeline's name, used in logs and metrics"},
-    {.key = "source", .type = OptionType::Map, .required = true, .description = "The source: `plugin:` names it, its options sit beside"},
-    {.key = "sinks", .type = OptionType::List, .required = true, .description = "One or more sinks, each a map with `plugin:` and its options"},
-    {.key = "max_in_flight", .type = OptionType::Int, .default_value = "8", .description = "Batches emitted but not yet acknowledged before the source blocks"},
-    {.key = "drain_timeout", .type = OptionType::Duration, .default_value = "30s", .description = "On stop, how long in-flight batches may take to deliver"},
-    {.key = "dead_letter_file", .type = OptionType::String, .description = "JSON-lines file for records a sink refuses for good (default $STATE_DIRECTORY/dead-letters.jsonl under systemd, else the log)"},
-    {.key = "dead_letter_max_size", .type = OptionType::Size, .default_value = "64MiB", .description = "The dead-letter file is rotated to <file>.1 past this size; 0 never rotates"},
-    {.key = "dead_letter_keep", .type = OptionType::Int, .default_value = "3", .description = "Rotated dead-letter files kept (<file>.1 is the newest); 0 deletes instead"},
-    {.key = "buffer", .type = OptionType::Map, .children = kBufferOptions, .description = "Where batches wait between the source and the sinks: memory or a durable disk buffer"},
-    {.key = "log", .type = OptionType::Map, .children = kLogOptions, .description = "Logging: level and format (the command line overrides)"},
+    {.key = "pipeline",
+     .type = OptionType::String,
+     .required = true,
+     .description = "This pipeline's name, used in logs and metrics"},
+    {.key = "source",
+     .type = OptionType::Map,
+     .required = true,
+     .description = "The source: `plugin:` names it, its options sit beside"},
+    {.key = "sinks",
+     .type = OptionType::List,
+     .required = true,
+     .description = "One or more sinks, each a map with `plugin:` and its options"},
+    {.key = "max_in_flight",
+     .type = OptionType::Int,
+     .default_value = "8",
+     .description = "Batches emitted but not yet acknowledged before the source blocks"},
+    {.key = "drain_timeout",
+     .type = OptionType::Duration,
+     .default_value = "30s",
+     .description = "On stop, how long in-flight batches may take to deliver"},
+    {.key = "dead_letter_file",
+     .type = OptionType::String,
+     .description = "JSON-lines file for records a sink refuses for good (default $STATE_DIRECTORY/dead-letters.jsonl "
+                    "under systemd, else the log)"},
+    {.key = "dead_letter_max_size",
+     .type = OptionType::Size,
+     .default_value = "64MiB",
+     .description = "The dead-letter file is rotated to <file>.1 past this size; 0 never rotates"},
+    {.key = "dead_letter_keep",
+     .type = OptionType::Int,
+     .default_value = "3",
+     .description = "Rotated dead-letter files kept (<file>.1 is the newest); 0 deletes instead"},
+    {.key = "buffer",
+     .type = OptionType::Map,
+     .children = kBufferOptions,
+     .description = "Where batches wait between the source and the sinks: memory or a durable disk buffer"},
+    {.key = "log",
+     .type = OptionType::Map,
+     .children = kLogOptions,
+     .description = "Logging: level and format (the command line overrides)"},
     {.key = "metrics", .type = OptionType::Map, .children = kMetricsOptions, .description = "Prometheus endpoint"},
-    {.key = "plugin_dirs", .type = OptionType::StringList, .description = "Extra directories to search for plugins, after --plugin-dir and VIGIL_PLUGIN_PATH"},
+    {.key = "plugin_dirs",
+     .type = OptionType::StringList,
+     .description = "Extra directories to search for plugins, after --plugin-dir and VIGIL_PLUGIN_PATH"},
     {},
 };
 
 const OptionSpec kSourceReserved[] = {
-    {.key = "plugin", .type = OptionType::String, .required = true, .description = "The plugin's name (its file is <name>.so)"},
-    {.key = "alias", .type = OptionType::String, .description = "Instance name for logs and metrics (default <plugin>.0)"},
+    {.key = "plugin",
+     .type = OptionType::String,
+     .required = true,
+     .description = "The plugin's name (its file is <name>.so)"},
+    {.key = "alias",
+     .type = OptionType::String,
+     .description = "Instance name for logs and metrics (default <plugin>.0)"},
     {},
 };
 
 const OptionSpec kSinkReserved[] = {
-    {.key = "plugin", .type = OptionType::String, .required = true, .description = "The plugin's name (its file is <name>.so)"},
-    {.key = "alias", .type = OptionType::String, .description = "Instance name for logs and metrics (default <plugin>.<index>)"},
-    {.key = "retry", .type = OptionType::Map, .children = kRetryOptions, .description = "Backoff for transient failures"},
+    {.key = "plugin",
+     .type = OptionType::String,
+     .required = true,
+     .description = "The plugin's name (its file is <name>.so)"},
+    {.key = "alias",
+     .type = OptionType::String,
+     .description = "Instance name for logs and metrics (default <plugin>.<index>)"},
+    {.key = "retry",
+     .type = OptionType::Map,
+     .children = kRetryOptions,
+     .description = "Backoff for transient failures"},
     {},
 };
 
-std::unique_ptr<PipelineFile> load_pipeline_file(const std::filesystem::path& path,
-                                                 Diagnostics& diags) {
+std::unique_ptr<PipelineFile> load_pipeline_file(const std::filesystem::path& path, Diagnostics& diags) {
     auto doc = config::load_file(path, config::snapshot_environment(), diags);
     if (!doc) {
         return nullptr;

@@ -28,10 +28,10 @@ extern const OptionSpec kSinkReserved[];
 struct Section {
     const loader::LoadedPlugin* plugin = nullptr;
     std::string instance;
-    ConfigNode node;                    // bound to reserved + plugin options
+    ConfigNode node;                                       // bound to reserved + plugin options
     std::shared_ptr<const std::vector<OptionSpec>> table;  // that combined table (nodes share it)
-    pipeline::RetryPolicy retry;        // sinks only
-    bool had_errors = false;            // validation found problems in this section
+    pipeline::RetryPolicy retry;                           // sinks only
+    bool had_errors = false;                               // validation found problems in this section
 };
 
 struct PipelineFile {
@@ -52,8 +52,7 @@ struct PipelineFile {
 
 /// Loads and validates the core's keys. Plugin sections are only checked for `plugin:`.
 /// Returns nullptr when the file could not be parsed at all.
-std::unique_ptr<PipelineFile> load_pipeline_file(const std::filesystem::path& path,
-                                                 Diagnostics& diags);
+std::unique_ptr<PipelineFile> load_pipeline_file(const std::filesystem::path& path, Diagnostics& diags);
 
 /// Loads each section's plugin through `registry` and validates the section against its table.
 void bind_plugins(PipelineFile& file, loader::Registry& registry, Diagnostics& diags);

@@ -16,8 +16,7 @@ void block_signals();
 /// SIGHUP -> on_reload.
 class SignalThread {
   public:
-    SignalThread(std::function<void()> on_stop, std::function<void()> on_force,
-                 std::function<void()> on_reload);
+    SignalThread(std::function<void()> on_stop, std::function<void()> on_force, std::function<void()> on_reload);
     ~SignalThread();
     SignalThread(const SignalThread&) = delete;
     SignalThread& operator=(const SignalThread&) = delete;

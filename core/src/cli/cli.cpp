@@ -13,16 +13,16 @@
 namespace vigil::cli {
 
 int main(int argc, char** argv) {
-    CLI::App cli{"Vigil: a website-monitoring agent. Runs one pipeline (a source plugin feeding "
-                 "sink plugins) described by a YAML file.",
-                 "agent"};
+    CLI::App cli{
+        "Vigil: a website-monitoring agent. Runs one pipeline (a source plugin feeding "
+        "sink plugins) described by a YAML file.",
+        "agent"};
     cli.footer(
         "Exit codes: 0 ok; 1 runtime failure; 64 bad command line; 70 internal error; "
         "78 bad configuration (systemd: RestartPreventExitStatus=78).");
     app::Options o;
     std::string level, format;
-    auto* pipeline = cli.add_option("-p,--pipeline", o.pipeline, "The pipeline file (YAML)")
-                         ->type_name("FILE");
+    auto* pipeline = cli.add_option("-p,--pipeline", o.pipeline, "The pipeline file (YAML)")->type_name("FILE");
     cli.add_flag("--check-config", o.check_config,
                  "Validate the pipeline and its plugins' options, print the effective config "
                  "(secrets redacted), connect to nothing, exit");
@@ -30,22 +30,23 @@ int main(int argc, char** argv) {
                  "With --check-config: also run each plugin's healthcheck against real services");
     cli.add_flag("--list-plugins", o.list_plugins,
                  "List the plugins found on the search path (name, kind, version, stability, path)");
-    cli.add_option("--plugin-dir", o.plugin_dirs, "Search DIR for plugins first (repeatable)")
-        ->type_name("DIR");
-    auto* lvl = cli.add_option("--log-level", level, "trace, debug, info, warn, error or off")
-                    ->type_name("LEVEL");
+    cli.add_option("--plugin-dir", o.plugin_dirs, "Search DIR for plugins first (repeatable)")->type_name("DIR");
+    auto* lvl = cli.add_option("--log-level", level, "trace, debug, info, warn, error or off")->type_name("LEVEL");
     auto* fmt_opt = cli.add_option("--log-format", format, "text or json")->type_name("FORMAT");
     cli.add_flag("--once", o.once,
                  "Run one round of the source (each site checked once), drain, exit; non-zero "
                  "if anything was not delivered");
     MigrateOptions mo;
-    auto* migrate = cli.add_subcommand("migrate", "Apply the SQL migrations (dbmate's format) to a PostgreSQL database");
-    auto* url_option = migrate->add_option("--database-url", mo.database_url,
-                                           "libpq URL of the database (default: $DATABASE_URL); visible in ps, so "
-                                           "prefer DATABASE_URL or --database-url-file")
+    auto* migrate =
+        cli.add_subcommand("migrate", "Apply the SQL migrations (dbmate's format) to a PostgreSQL database");
+    auto* url_option = migrate
+                           ->add_option("--database-url", mo.database_url,
+                                        "libpq URL of the database (default: $DATABASE_URL); visible in ps, so "
+                                        "prefer DATABASE_URL or --database-url-file")
                            ->type_name("URL");
-    migrate->add_option("--database-url-file", mo.database_url_file,
-                        "File holding the libpq URL (for example a systemd credential)")
+    migrate
+        ->add_option("--database-url-file", mo.database_url_file,
+                     "File holding the libpq URL (for example a systemd credential)")
         ->type_name("FILE")
         ->excludes(url_option);
     migrate->add_option("--dir", mo.dir, "Directory of migrations (default: the installed ones)")->type_name("DIR");
@@ -65,8 +66,8 @@ int main(int argc, char** argv) {
         return run_migrate(mo);
     }
     if (version) {
-        std::cout << fmt::format("vigil agent {}\nplugin ABI {}.{}\nbuild {}\n", VIGIL_VERSION,
-                                 kSdkAbiMajor, kSdkAbiMinor, VIGIL_BUILD_FINGERPRINT);
+        std::cout << fmt::format("vigil agent {}\nplugin ABI {}.{}\nbuild {}\n", VIGIL_VERSION, kSdkAbiMajor,
+                                 kSdkAbiMinor, VIGIL_BUILD_FINGERPRINT);
         return app::kExitOk;
     }
     if (!o.list_plugins && pipeline->count() == 0) {

@@ -62,8 +62,9 @@ int run_migrate(const MigrateOptions& options) {
         std::cerr << "agent migrate: error: " << st.message() << '\n';
         return app::kExitRuntime;
     }
-    std::cout << (applied.empty() ? "the database is up to date\n"
-                                  : fmt::format("applied {} migration(s); the database is up to date\n", applied.size()));
+    std::cout << (applied.empty()
+                      ? "the database is up to date\n"
+                      : fmt::format("applied {} migration(s); the database is up to date\n", applied.size()));
     return app::kExitOk;
 }
 

@@ -22,8 +22,7 @@ const detail::ConfigNodeImpl& empty_impl() {
 }
 }  // namespace
 
-ConfigNode::ConfigNode()
-    : impl_(std::shared_ptr<const detail::ConfigNodeImpl>(&empty_impl(), [](const auto*) {})) {}
+ConfigNode::ConfigNode() : impl_(std::shared_ptr<const detail::ConfigNodeImpl>(&empty_impl(), [](const auto*) {})) {}
 ConfigNode::ConfigNode(std::shared_ptr<const detail::ConfigNodeImpl> impl) : impl_(std::move(impl)) {}
 
 const std::string& ConfigNode::path() const { return impl_->path; }
@@ -44,14 +43,12 @@ Found lookup(const detail::ConfigNodeImpl& impl, std::string_view key, OptionTyp
     Found f;
     f.spec = config::find_option(impl.table, key);
     if (f.spec == nullptr) {
-        throw std::logic_error(fmt::format("{}: option \"{}\" is not in the plugin's option table",
-                                           impl.path, key));
+        throw std::logic_error(fmt::format("{}: option \"{}\" is not in the plugin's option table", impl.path, key));
     }
-    bool compatible = f.spec->type == type ||
-                      (type == OptionType::String && f.spec->type == OptionType::Secret);
+    bool compatible = f.spec->type == type || (type == OptionType::String && f.spec->type == OptionType::Secret);
     if (!compatible) {
-        throw std::logic_error(fmt::format("{}: option \"{}\" is a {}, read as a {}", impl.path,
-                                           key, to_string(f.spec->type), to_string(type)));
+        throw std::logic_error(fmt::format("{}: option \"{}\" is a {}, read as a {}", impl.path, key,
+                                           to_string(f.spec->type), to_string(type)));
     }
     f.location = impl.location;
     if (auto entry = config::find_entry(impl, key)) {
@@ -63,8 +60,7 @@ Found lookup(const detail::ConfigNodeImpl& impl, std::string_view key, OptionTyp
 }
 
 // The interpolated text of a scalar option, or its default; nullopt when absent with no default.
-std::optional<std::string> scalar(const detail::ConfigNodeImpl& impl, std::string_view key,
-                                  OptionType type) {
+std::optional<std::string> scalar(const detail::ConfigNodeImpl& impl, std::string_view key, OptionType type) {
     auto f = lookup(impl, key, type);
     if (!f.present) {
         if (f.spec->default_value == nullptr) {
@@ -80,8 +76,7 @@ std::optional<std::string> scalar(const detail::ConfigNodeImpl& impl, std::strin
     return s;
 }
 
-[[noreturn]] void bad_default(const detail::ConfigNodeImpl& impl, std::string_view key,
-                              const std::string& text) {
+[[noreturn]] void bad_default(const detail::ConfigNodeImpl& impl, std::string_view key, const std::string& text) {
     throw std::logic_error(fmt::format("{}.{}: value \"{}\" does not parse", impl.path, key, text));
 }
 

@@ -26,13 +26,11 @@ std::string Diagnostic::render() const {
 }
 
 void Diagnostics::error(SourceLocation where, std::string path, std::string message) {
-    entries_.push_back({Diagnostic::Severity::Error, std::move(where), std::move(path),
-                        std::move(message)});
+    entries_.push_back({Diagnostic::Severity::Error, std::move(where), std::move(path), std::move(message)});
 }
 
 void Diagnostics::warning(SourceLocation where, std::string path, std::string message) {
-    entries_.push_back({Diagnostic::Severity::Warning, std::move(where), std::move(path),
-                        std::move(message)});
+    entries_.push_back({Diagnostic::Severity::Warning, std::move(where), std::move(path), std::move(message)});
 }
 
 void Diagnostics::error(std::string message) { error({}, {}, std::move(message)); }
@@ -40,10 +38,9 @@ void Diagnostics::error(std::string message) { error({}, {}, std::move(message))
 bool Diagnostics::has_errors() const noexcept { return error_count() > 0; }
 
 std::size_t Diagnostics::error_count() const noexcept {
-    return static_cast<std::size_t>(
-        std::count_if(entries_.begin(), entries_.end(), [](const Diagnostic& d) {
-            return d.severity == Diagnostic::Severity::Error;
-        }));
+    return static_cast<std::size_t>(std::count_if(entries_.begin(), entries_.end(), [](const Diagnostic& d) {
+        return d.severity == Diagnostic::Severity::Error;
+    }));
 }
 
 std::string Diagnostics::render(std::size_t cap) const {

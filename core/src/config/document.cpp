@@ -12,18 +12,16 @@
 
 namespace vigil::config {
 
-SourceLocation locate(const detail::Document& doc, const YAML::Mark& mark,
-                      const SourceLocation& fallback) {
+SourceLocation locate(const detail::Document& doc, const YAML::Mark& mark, const SourceLocation& fallback) {
     if (mark.is_null() || mark.line < 0) {
         return fallback.file.empty() ? SourceLocation{doc.file, 0, 0} : fallback;
     }
-    return {doc.file, mark.line + 1 + doc.line_offset,
-            mark.column + 1 + (mark.line == 0 ? doc.column_offset : 0)};
+    return {doc.file, mark.line + 1 + doc.line_offset, mark.column + 1 + (mark.line == 0 ? doc.column_offset : 0)};
 }
 
 std::shared_ptr<const detail::Document> load_string(const std::string& text, std::string name,
-                                                    std::filesystem::path base_dir,
-                                                    Environment env, Diagnostics& diags) {
+                                                    std::filesystem::path base_dir, Environment env,
+                                                    Diagnostics& diags) {
     auto doc = std::make_shared<detail::Document>();
     doc->file = std::move(name);
     doc->base_dir = std::move(base_dir);
@@ -37,12 +35,11 @@ std::shared_ptr<const detail::Document> load_string(const std::string& text, std
     return doc;
 }
 
-std::shared_ptr<const detail::Document> load_file(const std::filesystem::path& path,
-                                                  Environment env, Diagnostics& diags) {
+std::shared_ptr<const detail::Document> load_file(const std::filesystem::path& path, Environment env,
+                                                  Diagnostics& diags) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        diags.error({path.string(), 0, 0}, {},
-                    fmt::format("cannot read file: {}", std::strerror(errno)));
+        diags.error({path.string(), 0, 0}, {}, fmt::format("cannot read file: {}", std::strerror(errno)));
         return nullptr;
     }
     std::ostringstream text;
@@ -134,12 +131,10 @@ const OptionSpec* find_option(const OptionSpec* table, std::string_view key) {
     return nullptr;
 }
 
-std::optional<std::string> scalar_text(const detail::Document& doc, const YAML::Node& value,
-                                       std::string& error) {
+std::optional<std::string> scalar_text(const detail::Document& doc, const YAML::Node& value, std::string& error) {
     if (!value.IsScalar()) {
         error = value.IsNull() ? "expected a value, got null"
-                               : (value.IsMap() ? "expected a scalar, got a map"
-                                                : "expected a scalar, got a list");
+                               : (value.IsMap() ? "expected a scalar, got a map" : "expected a scalar, got a list");
         return std::nullopt;
     }
     return interpolate(value.Scalar(), doc.env, error);

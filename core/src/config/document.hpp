@@ -43,16 +43,15 @@ struct ConfigNodeImpl {
 namespace vigil::config {
 
 /// yaml-cpp marks are 0-based; ours are 1-based. A null mark maps to `fallback`.
-SourceLocation locate(const detail::Document& doc, const YAML::Mark& mark,
-                      const SourceLocation& fallback = {});
+SourceLocation locate(const detail::Document& doc, const YAML::Mark& mark, const SourceLocation& fallback = {});
 
 /// Reads and parses a YAML file. On an I/O or syntax error returns nullptr and records one
 /// located diagnostic.
-std::shared_ptr<const detail::Document> load_file(const std::filesystem::path& path,
-                                                  Environment env, Diagnostics& diags);
+std::shared_ptr<const detail::Document> load_file(const std::filesystem::path& path, Environment env,
+                                                  Diagnostics& diags);
 std::shared_ptr<const detail::Document> load_string(const std::string& text, std::string name,
-                                                    std::filesystem::path base_dir,
-                                                    Environment env, Diagnostics& diags);
+                                                    std::filesystem::path base_dir, Environment env,
+                                                    Diagnostics& diags);
 
 /// The document's root map, bound to `table`.
 ConfigNode root_node(std::shared_ptr<const detail::Document> doc, const OptionSpec* table);
@@ -90,8 +89,7 @@ const OptionSpec* find_option(const OptionSpec* table, std::string_view key);
 
 /// The scalar at `value`, interpolated. nullopt with `error` set when the value is not a scalar
 /// or interpolation fails.
-std::optional<std::string> scalar_text(const detail::Document& doc, const YAML::Node& value,
-                                       std::string& error);
+std::optional<std::string> scalar_text(const detail::Document& doc, const YAML::Node& value, std::string& error);
 
 }  // namespace vigil::config
 

@@ -33,8 +33,7 @@ bool valid_name(std::string_view name) {
 }
 }  // namespace
 
-std::optional<std::string> interpolate(std::string_view text, const Environment& env,
-                                       std::string& error) {
+std::optional<std::string> interpolate(std::string_view text, const Environment& env, std::string& error) {
     std::string out;
     out.reserve(text.size());
     for (std::size_t i = 0; i < text.size(); ++i) {
@@ -78,8 +77,8 @@ std::optional<std::string> interpolate(std::string_view text, const Environment&
         } else if (fallback) {
             out += *fallback;
         } else {
-            error = "environment variable " + std::string(name) +
-                    " is not set (use ${" + std::string(name) + ":-default} for a default)";
+            error = "environment variable " + std::string(name) + " is not set (use ${" + std::string(name) +
+                    ":-default} for a default)";
             return std::nullopt;
         }
         i = close;

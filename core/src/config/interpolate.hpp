@@ -15,7 +15,6 @@ Environment snapshot_environment();
 
 /// Expands ${NAME} and ${NAME:-default} (default also when NAME is set but empty, as in sh);
 /// `$$` is a literal `$`. On failure returns nullopt and sets `error` to one line.
-std::optional<std::string> interpolate(std::string_view text, const Environment& env,
-                                       std::string& error);
+std::optional<std::string> interpolate(std::string_view text, const Environment& env, std::string& error);
 
 }  // namespace vigil::config

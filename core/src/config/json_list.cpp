@@ -191,8 +191,7 @@ bool stream_json_array(const std::string& text, const std::string& name, const s
 }  // namespace
 
 void for_each_in_list(const std::string& text, const std::string& name, const std::filesystem::path& base_dir,
-                      const OptionSpec* table, Diagnostics& diags,
-                      const std::function<void(const ConfigNode&)>& each) {
+                      const OptionSpec* table, Diagnostics& diags, const std::function<void(const ConfigNode&)>& each) {
     auto first = text.find_first_not_of(" \t\r\n");
     if (first != std::string::npos && text[first] == '[' &&
         stream_json_array(text, name, base_dir, table, diags, each)) {

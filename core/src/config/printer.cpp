@@ -28,8 +28,7 @@ bool looks_secret(std::string_view key) {
 
 namespace {
 
-void emit_raw(YAML::Emitter& out, const detail::Document& doc, const YAML::Node& node,
-              bool redact) {
+void emit_raw(YAML::Emitter& out, const detail::Document& doc, const YAML::Node& node, bool redact) {
     if (node.IsMap()) {
         out << YAML::BeginMap;
         for (auto it = node.begin(); it != node.end(); ++it) {

@@ -8,8 +8,8 @@
 
 namespace vigil::config {
 
-std::optional<std::string> read_secret_file(const std::filesystem::path& base_dir,
-                                            const std::string& path, std::string& error) {
+std::optional<std::string> read_secret_file(const std::filesystem::path& base_dir, const std::string& path,
+                                            std::string& error) {
     std::filesystem::path p(path);
     if (p.is_relative()) {
         p = base_dir / p;

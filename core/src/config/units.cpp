@@ -37,13 +37,8 @@ struct Unit {
     double nanos;
 };
 // Longest suffixes first so "ms" is not read as "m" followed by garbage.
-constexpr std::array<Unit, 7> kDurationUnits{{{"ns", 1.0},
-                                              {"us", 1e3},
-                                              {"µs", 1e3},
-                                              {"ms", 1e6},
-                                              {"s", 1e9},
-                                              {"m", 60e9},
-                                              {"h", 3600e9}}};
+constexpr std::array<Unit, 7> kDurationUnits{
+    {{"ns", 1.0}, {"us", 1e3}, {"µs", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}}};
 
 bool parse_number(std::string_view& text, double& value) {
     std::size_t n = 0;
@@ -78,8 +73,7 @@ std::optional<Duration> parse_duration(std::string_view text) {
         }
         const Unit* unit = nullptr;
         for (const auto& u : kDurationUnits) {
-            if (text.substr(0, u.suffix.size()) == u.suffix &&
-                (u.suffix != "m" || text.substr(0, 2) != "ms")) {
+            if (text.substr(0, u.suffix.size()) == u.suffix && (u.suffix != "m" || text.substr(0, 2) != "ms")) {
                 unit = &u;
                 break;
             }

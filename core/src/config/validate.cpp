@@ -58,11 +58,9 @@ class Validator {
   public:
     Validator(const Document& doc, Diagnostics& diags) : doc_(doc), diags_(diags) {}
 
-    void map(const YAML::Node& node, const OptionSpec* table, const std::string& path,
-             const SourceLocation& where) {
+    void map(const YAML::Node& node, const OptionSpec* table, const std::string& path, const SourceLocation& where) {
         if (!node.IsMap()) {
-            diags_.error(where, path, node.IsNull() ? "expected a map, got nothing"
-                                                    : "expected a map");
+            diags_.error(where, path, node.IsNull() ? "expected a map, got nothing" : "expected a map");
             return;
         }
         std::map<std::string, SourceLocation, std::less<>> seen;
@@ -76,8 +74,8 @@ class Validator {
             auto [first, inserted] = seen.emplace(key, key_loc);
             if (!inserted) {
                 diags_.error(key_loc, join_path(path, key),
-                             fmt::format("duplicate key \"{}\" (first at {}:{})", key,
-                                         first->second.line, first->second.column));
+                             fmt::format("duplicate key \"{}\" (first at {}:{})", key, first->second.line,
+                                         first->second.column));
                 continue;
             }
             if (table == nullptr) {
@@ -109,9 +107,7 @@ class Validator {
                 present = present || via_file;
             }
             if (o->required && !present) {
-                diags_.error(where, path,
-                             fmt::format("missing required option \"{}\" ({})", o->key,
-                                         o->description));
+                diags_.error(where, path, fmt::format("missing required option \"{}\" ({})", o->key, o->description));
             }
         }
     }
@@ -127,8 +123,7 @@ class Validator {
         diags_.error(where, path, message);
     }
 
-    std::optional<std::string> text(const YAML::Node& v, const std::string& path,
-                                    const SourceLocation& where) {
+    std::optional<std::string> text(const YAML::Node& v, const std::string& path, const SourceLocation& where) {
         std::string error;
         auto s = scalar_text(doc_, v, error);
         if (!s) {
@@ -161,8 +156,7 @@ class Validator {
         }
     }
 
-    void value(const OptionSpec& spec, const YAML::Node& v, const std::string& path,
-               const SourceLocation& where) {
+    void value(const OptionSpec& spec, const YAML::Node& v, const std::string& path, const SourceLocation& where) {
         auto expect = [&](std::string_view what, const std::string& got) {
             diags_.error(where, path, fmt::format("expected {}, got \"{}\"", what, got));
         };
@@ -215,14 +209,13 @@ class Validator {
                 map(v, nullptr, path, where);
                 for (auto it = v.begin(); it != v.end(); ++it) {
                     if (!it->second.IsScalar()) {
-                        diags_.error(locate(doc_, it->second.Mark(), where),
-                                     join_path(path, it->first.Scalar()), "expected a string");
+                        diags_.error(locate(doc_, it->second.Mark(), where), join_path(path, it->first.Scalar()),
+                                     "expected a string");
                     }
                 }
                 return;
             }
-            default:
-                break;
+            default: break;
         }
         auto s = text(v, path, where);
         if (!s) {
@@ -272,13 +265,11 @@ class Validator {
                         choices += *c;
                     }
                     if (!found) {
-                        diags_.error(where, path,
-                                     fmt::format("\"{}\" is not one of: {}", *s, choices));
+                        diags_.error(where, path, fmt::format("\"{}\" is not one of: {}", *s, choices));
                     }
                 }
                 break;
-            default:
-                break;
+            default: break;
         }
     }
 

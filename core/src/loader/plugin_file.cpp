@@ -67,12 +67,12 @@ std::string check_permissions(int fd, const std::filesystem::path& path) {
         return fmt::format("{}: not a regular file", path.string());
     }
     if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-        return fmt::format("refusing to load {}: mode {:04o} is group/world-writable",
-                           path.string(), st.st_mode & 07777);
+        return fmt::format("refusing to load {}: mode {:04o} is group/world-writable", path.string(),
+                           st.st_mode & 07777);
     }
     if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
-        return fmt::format("refusing to load {}: owned by uid {}, neither root nor this agent's uid {}",
-                           path.string(), st.st_uid, ::geteuid());
+        return fmt::format("refusing to load {}: owned by uid {}, neither root nor this agent's uid {}", path.string(),
+                           st.st_uid, ::geteuid());
     }
     return {};
 }
@@ -90,14 +90,15 @@ std::string check_directories(const std::filesystem::path& path) {
             return fmt::format("{}: cannot load: {}: {}", path.string(), dir.string(), std::strerror(errno));
         }
         if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
-            return fmt::format("refusing to load {}: directory {} is owned by uid {}, neither root nor this agent's "
-                               "uid {}",
-                               path.string(), dir.string(), st.st_uid, ::geteuid());
+            return fmt::format(
+                "refusing to load {}: directory {} is owned by uid {}, neither root nor this agent's "
+                "uid {}",
+                path.string(), dir.string(), st.st_uid, ::geteuid());
         }
         bool sticky = (st.st_mode & S_ISVTX) != 0;
         if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (first || !sticky)) {
-            return fmt::format("refusing to load {}: directory {} is group/world-writable (mode {:04o})",
-                               path.string(), dir.string(), st.st_mode & 07777);
+            return fmt::format("refusing to load {}: directory {} is group/world-writable (mode {:04o})", path.string(),
+                               dir.string(), st.st_mode & 07777);
         }
         first = false;
         if (dir == dir.root_path() || dir.empty()) {
@@ -211,8 +212,7 @@ LoadedPlugin::~LoadedPlugin() {
     }
 }
 
-std::variant<std::unique_ptr<LoadedPlugin>, std::string> load_plugin_file(
-    const std::filesystem::path& path) {
+std::variant<std::unique_ptr<LoadedPlugin>, std::string> load_plugin_file(const std::filesystem::path& path) {
     const std::string p = path.string();
     // Opened once; the checks, the ELF read and dlopen all use this descriptor.
     int fd = ::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -258,16 +258,15 @@ std::variant<std::unique_ptr<LoadedPlugin>, std::string> load_plugin_file(
         return fmt::format("{}: not a Vigil plugin (bad magic 0x{:08x})", p, h.magic);
     }
     if (h.abi_major != kSdkAbiMajor) {
-        return fmt::format("{}: built for plugin ABI {}, this agent provides ABI {}", p,
-                           h.abi_major, kSdkAbiMajor);
+        return fmt::format("{}: built for plugin ABI {}, this agent provides ABI {}", p, h.abi_major, kSdkAbiMajor);
     }
     if (h.abi_minor > kSdkAbiMinor) {
-        return fmt::format("{}: built for plugin ABI {}.{}, this agent provides ABI {}.{}; upgrade the agent",
-                           p, h.abi_major, h.abi_minor, kSdkAbiMajor, kSdkAbiMinor);
+        return fmt::format("{}: built for plugin ABI {}.{}, this agent provides ABI {}.{}; upgrade the agent", p,
+                           h.abi_major, h.abi_minor, kSdkAbiMajor, kSdkAbiMinor);
     }
     if (h.descriptor_size < kDescriptorV1Size) {
-        return fmt::format("{}: descriptor is {} bytes, ABI {}.0 needs at least {}", p,
-                           h.descriptor_size, kSdkAbiMajor, kDescriptorV1Size);
+        return fmt::format("{}: descriptor is {} bytes, ABI {}.0 needs at least {}", p, h.descriptor_size, kSdkAbiMajor,
+                           kDescriptorV1Size);
     }
     std::string_view agent_fp = VIGIL_BUILD_FINGERPRINT;
     std::string_view plugin_fp = h.build_fingerprint ? h.build_fingerprint : "";
@@ -277,8 +276,7 @@ std::variant<std::unique_ptr<LoadedPlugin>, std::string> load_plugin_file(
                            differ.size() == 1 ? "differs" : "differ", VIGIL_VERSION);
     }
     if (d->name == nullptr || !valid_name(d->name)) {
-        return fmt::format("{}: invalid plugin name \"{}\" (want [a-z][a-z0-9_]*)", p,
-                           d->name ? d->name : "");
+        return fmt::format("{}: invalid plugin name \"{}\" (want [a-z][a-z0-9_]*)", p, d->name ? d->name : "");
     }
     if (path.stem().string() != d->name) {
         return fmt::format("{}: declares name \"{}\" but the file is named \"{}\"", p, d->name,

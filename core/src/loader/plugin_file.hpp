@@ -42,7 +42,6 @@ std::vector<std::string> fingerprint_mismatches(std::string_view plugin, std::st
 /// file, no code runs), dlopen with RTLD_NOW, the header (magic, ABI, size, fingerprint), then
 /// the descriptor (name equals file stem, kind matches factory). Returns the plugin, or a one-line
 /// error naming the path.
-std::variant<std::unique_ptr<LoadedPlugin>, std::string> load_plugin_file(
-    const std::filesystem::path& path);
+std::variant<std::unique_ptr<LoadedPlugin>, std::string> load_plugin_file(const std::filesystem::path& path);
 
 }  // namespace vigil::loader

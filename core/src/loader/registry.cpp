@@ -7,8 +7,7 @@
 
 namespace vigil::loader {
 
-Registry::Registry(std::vector<std::filesystem::path> search_path)
-    : search_path_(std::move(search_path)) {}
+Registry::Registry(std::vector<std::filesystem::path> search_path) : search_path_(std::move(search_path)) {}
 
 const LoadedPlugin* Registry::get(const std::string& name, std::string& error) {
     for (const auto& p : plugins_) {
@@ -35,8 +34,7 @@ const LoadedPlugin* Registry::load_path(const std::filesystem::path& path, std::
     // Compare the stem before loading so that a second copy of a plugin never runs any code.
     for (const auto& p : plugins_) {
         if (p->name() == path.stem().string()) {
-            error = fmt::format("{}: plugin \"{}\" already loaded from {}", path.string(), p->name(),
-                                p->path.string());
+            error = fmt::format("{}: plugin \"{}\" already loaded from {}", path.string(), p->name(), p->path.string());
             return nullptr;
         }
     }

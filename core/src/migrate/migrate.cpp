@@ -75,7 +75,9 @@ int error_line(const PGresult* r, const std::string& sql, int first_line) {
         return first_line;
     }
     auto offset = static_cast<std::size_t>(std::max(1, std::atoi(pos)) - 1);
-    return first_line + static_cast<int>(std::count(sql.begin(), sql.begin() + static_cast<std::ptrdiff_t>(std::min(offset, sql.size())), '\n'));
+    return first_line +
+           static_cast<int>(
+               std::count(sql.begin(), sql.begin() + static_cast<std::ptrdiff_t>(std::min(offset, sql.size())), '\n'));
 }
 
 struct SessionImpl {
@@ -93,8 +95,9 @@ struct SessionImpl {
     Status lock() { return exec(conn.get(), fmt::format("SELECT pg_advisory_lock({})", kLockKey)); }
     void unlock() { Result r(PQexec(conn.get(), fmt::format("SELECT pg_advisory_unlock({})", kLockKey).c_str())); }
     Status ensure_table() {
-        return exec(conn.get(), "CREATE TABLE IF NOT EXISTS schema_migrations "
-                                "(version character varying(128) NOT NULL PRIMARY KEY)");
+        return exec(conn.get(),
+                    "CREATE TABLE IF NOT EXISTS schema_migrations "
+                    "(version character varying(128) NOT NULL PRIMARY KEY)");
     }
     Status applied(std::set<std::string>& out) {
         Result r;
@@ -244,8 +247,8 @@ Status Migrator::open(Session& s, std::vector<Migration>& migrations) {
 
 // Loads the directory, connects, takes the lock, makes sure schema_migrations exists and reads
 // it, then runs `change` and releases the lock, whatever happened.
-Status Migrator::locked(const std::function<Status(Session&, const std::vector<Migration>&,
-                                                   const std::set<std::string>&)>& change) {
+Status Migrator::locked(
+    const std::function<Status(Session&, const std::vector<Migration>&, const std::set<std::string>&)>& change) {
     std::vector<Migration> migrations;
     Session s;
     if (auto st = open(s, migrations); !st.ok()) {
@@ -275,7 +278,8 @@ Status Migrator::up(std::vector<std::string>* applied_out) {
             if (log_) {
                 log_(fmt::format("applying {}", m.file.filename().string()));
             }
-            auto st = s.run(m, m.up, m.up_line, m.up_transaction, "INSERT INTO schema_migrations (version) VALUES ($1)");
+            auto st =
+                s.run(m, m.up, m.up_line, m.up_transaction, "INSERT INTO schema_migrations (version) VALUES ($1)");
             if (!st.ok()) {
                 return st;
             }
@@ -293,13 +297,14 @@ Status Migrator::down(std::string* rolled_back) {
             return Status::error("no migration is applied: nothing to roll back");
         }
         auto latest = *applied.rbegin();
-        auto it = std::find_if(migrations.begin(), migrations.end(), [&](const Migration& m) { return m.version == latest; });
+        auto it =
+            std::find_if(migrations.begin(), migrations.end(), [&](const Migration& m) { return m.version == latest; });
         if (it == migrations.end()) {
             return Status::error(fmt::format("version {} is applied but has no file in {}", latest, dir_.string()));
         }
         if (it->down_line == 0 || it->down.find_first_not_of(" \t\n") == std::string::npos) {
-            return Status::error(fmt::format("{}: no \"-- migrate:down\" section to roll back with",
-                                             it->file.filename().string()));
+            return Status::error(
+                fmt::format("{}: no \"-- migrate:down\" section to roll back with", it->file.filename().string()));
         }
         if (log_) {
             log_(fmt::format("rolling back {}", it->file.filename().string()));

@@ -23,8 +23,7 @@ std::vector<AckTracker::Ready> AckTracker::resolve(std::uint64_t sequence, AckSt
         if (e.status == AckStatus::Undelivered) {
             poisoned_ = true;
         }
-        ready.push_back({std::move(e.ack), poisoned_ ? AckStatus::Undelivered : e.status,
-                         node.key(), e.records});
+        ready.push_back({std::move(e.ack), poisoned_ ? AckStatus::Undelivered : e.status, node.key(), e.records});
     }
     return ready;
 }

@@ -37,8 +37,8 @@ std::string entry_json(const std::string& pipeline, const std::string& sink, con
         w.String(clean.data(), static_cast<rapidjson::SizeType>(clean.size()));
     };
     w.StartObject();
-    put("time", format_timestamp(std::chrono::time_point_cast<std::chrono::microseconds>(
-                    std::chrono::system_clock::now())));
+    put("time",
+        format_timestamp(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now())));
     put("pipeline", pipeline);
     put("sink", sink);
     put("reason", reason);
@@ -77,8 +77,9 @@ bool DeadLetter::rotate(std::string& error) {
         error = fmt::format("cannot rotate dead-letter file {}: {}", options_.file.string(), ec.message());
         return false;
     }
-    log_.info("dead-letter file {} reached {} bytes (dead_letter_max_size): {}", options_.file.string(), size_,
-              options_.keep > 0 ? "moved to " + rotated(options_.file, 1) : std::string("deleted (dead_letter_keep: 0)"));
+    log_.info(
+        "dead-letter file {} reached {} bytes (dead_letter_max_size): {}", options_.file.string(), size_,
+        options_.keep > 0 ? "moved to " + rotated(options_.file, 1) : std::string("deleted (dead_letter_keep: 0)"));
     size_ = 0;
     return true;
 }

@@ -14,9 +14,9 @@
 namespace vigil::pipeline {
 
 struct DeadLetterOptions {
-    std::filesystem::path file;              // empty: the log
-    std::uint64_t max_size = 64ull << 20;    // rotate past this size
-    unsigned keep = 3;                       // rotated files kept: file.1 (newest) .. file.<keep>
+    std::filesystem::path file;            // empty: the log
+    std::uint64_t max_size = 64ull << 20;  // rotate past this size
+    unsigned keep = 3;                     // rotated files kept: file.1 (newest) .. file.<keep>
 };
 
 /// Where records a sink refused for good end up when that sink has no dead-letter target of its

@@ -28,13 +28,9 @@ struct Pipeline::Token final : StopToken {
     }
 };
 
-Pipeline::Pipeline(PipelineOptions options, std::string source_instance, Source& source,
-                   std::vector<SinkSlot> sinks)
-    : options_(std::move(options)),
-      source_instance_(std::move(source_instance)),
-      source_(source),
-      dead_letter_(options_.name, options_.dead_letter),
-      token_(std::make_unique<Token>()),
+Pipeline::Pipeline(PipelineOptions options, std::string source_instance, Source& source, std::vector<SinkSlot> sinks)
+    : options_(std::move(options)), source_instance_(std::move(source_instance)), source_(source),
+      dead_letter_(options_.name, options_.dead_letter), token_(std::make_unique<Token>()),
       log_("pipeline." + options_.name),
       emitted_(counter("vigil_pipeline_batches_emitted_total", {{"pipeline", options_.name}},
                        "Batches a source handed to the pipeline")),
@@ -215,8 +211,10 @@ void Pipeline::drain_disk(std::chrono::steady_clock::time_point deadline) {
     if (options_.once) {
         // One round: hand on everything, as a memory pipeline would.
         if (!disk_->wait_empty(deadline)) {
-            log_.warn("drain deadline of {} passed with {} records still in the buffer; they stay stored and are "
-                      "delivered after the next start", format_duration(options_.drain_timeout), disk_->records());
+            log_.warn(
+                "drain deadline of {} passed with {} records still in the buffer; they stay stored and are "
+                "delivered after the next start",
+                format_duration(options_.drain_timeout), disk_->records());
         }
     }
     disk_->stop_feeding();
@@ -307,12 +305,12 @@ RunResult Pipeline::run() {
                    result_.batches_undelivered, result_.records_undelivered);
     }
     if (disk_) {
-        log_.info("stopped: {} batches ({} records) stored in the buffer, {} of its records dropped when it was "
-                  "full; {} records stay in it", result_.batches_delivered, result_.records_delivered,
-                  result_.records_dropped, result_.records_buffered);
+        log_.info(
+            "stopped: {} batches ({} records) stored in the buffer, {} of its records dropped when it was "
+            "full; {} records stay in it",
+            result_.batches_delivered, result_.records_delivered, result_.records_dropped, result_.records_buffered);
     } else {
-        log_.info("stopped: {} batches ({} records) delivered", result_.batches_delivered,
-                  result_.records_delivered);
+        log_.info("stopped: {} batches ({} records) delivered", result_.batches_delivered, result_.records_delivered);
     }
     return result_;
 }

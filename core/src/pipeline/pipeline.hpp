@@ -37,15 +37,15 @@ struct PipelineOptions {
     std::string name = "pipeline";
     std::size_t max_in_flight = 8;
     Duration drain_timeout = std::chrono::seconds(30);
-    DeadLetterOptions dead_letter;           // no file: dead letters go to the log
-    BufferOptions buffer;                    // memory (the default) or disk
+    DeadLetterOptions dead_letter;  // no file: dead letters go to the log
+    BufferOptions buffer;           // memory (the default) or disk
     bool once = false;
-    std::function<double()> random;          // for backoff jitter; system_random() if empty
+    std::function<double()> random;  // for backoff jitter; system_random() if empty
 };
 
 struct RunResult {
-    bool ok = true;              // false: the source failed, or something was not delivered
-    std::string error;           // the source's failure, if any
+    bool ok = true;     // false: the source failed, or something was not delivered
+    std::string error;  // the source's failure, if any
     std::uint64_t batches_delivered = 0;
     std::uint64_t records_delivered = 0;
     std::uint64_t batches_undelivered = 0;
@@ -56,8 +56,7 @@ struct RunResult {
 
 class Pipeline final : public Emitter {
   public:
-    Pipeline(PipelineOptions options, std::string source_instance, Source& source,
-             std::vector<SinkSlot> sinks);
+    Pipeline(PipelineOptions options, std::string source_instance, Source& source, std::vector<SinkSlot> sinks);
     ~Pipeline() override;
 
     /// Runs the source on a thread of its own until it returns (--once, or a failure) or

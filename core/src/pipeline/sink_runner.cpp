@@ -11,15 +11,9 @@ Labels labels(const std::string& instance) { return {{"instance", instance}}; }
 
 SinkRunner::SinkRunner(std::string instance, std::unique_ptr<Sink> sink, RetryPolicy retry, Batching batching,
                        DeadLetter& dead_letter, Done done, std::function<double()> random, bool has_health)
-    : instance_(std::move(instance)),
-      sink_(std::move(sink)),
-      retry_(retry),
-      batching_(batching),
-      dead_letter_(dead_letter),
-      done_(std::move(done)),
-      backoff_(retry.initial, retry.max, std::move(random)),
-      log_(instance_),
-      has_health_(has_health),
+    : instance_(std::move(instance)), sink_(std::move(sink)), retry_(retry), batching_(batching),
+      dead_letter_(dead_letter), done_(std::move(done)), backoff_(retry.initial, retry.max, std::move(random)),
+      log_(instance_), has_health_(has_health),
       batches_ok_(counter("vigil_sink_batches_total", labels(instance_), "Batches a sink accepted")),
       records_ok_(counter("vigil_sink_records_total", labels(instance_), "Records a sink accepted")),
       retries_(counter("vigil_sink_retries_total", labels(instance_), "Transient sink failures, each retried")),
@@ -79,7 +73,9 @@ SinkRunner::~SinkRunner() {
     close();
 }
 
-void SinkRunner::start() { thread_ = std::thread([this] { loop(); }); }
+void SinkRunner::start() {
+    thread_ = std::thread([this] { loop(); });
+}
 
 void SinkRunner::enqueue(std::shared_ptr<const Batch> batch) {
     {
@@ -198,8 +194,7 @@ bool SinkRunner::deliver(const Batch& batch) {
         }
         if (result.kind == WriteResult::Kind::Accepted) {
             if (complaint_.release()) {
-                log_.info("recovered after {} failed attempts (last error: {})",
-                          backoff_.attempts(), last_error);
+                log_.info("recovered after {} failed attempts (last error: {})", backoff_.attempts(), last_error);
             }
             std::vector<DeadLetter::Letter> letters;
             for (const auto& r : result.rejected) {
@@ -235,7 +230,7 @@ bool SinkRunner::deliver(const Batch& batch) {
                              ? Duration(std::chrono::duration_cast<std::chrono::milliseconds>(wait))
                              : Duration(std::chrono::duration_cast<std::chrono::microseconds>(wait));
             log_.warn("{}; retrying in {} (attempt {}{})", last_error, format_duration(shown), backoff_.attempts(),
-                complaint_.suppressed() ? fmt::format(", {} similar suppressed", complaint_.suppressed()) : "");
+                      complaint_.suppressed() ? fmt::format(", {} similar suppressed", complaint_.suppressed()) : "");
         }
         if (!wait_backoff(wait)) {
             return false;

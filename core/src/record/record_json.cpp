@@ -321,9 +321,8 @@ DecodeResult decode_json(std::string_view json) {
     }
     rapidjson::Document doc;
     // Iterative parsing: a hostile, deeply nested document cannot exhaust the stack.
-    constexpr unsigned kFlags = rapidjson::kParseFullPrecisionFlag |
-                                rapidjson::kParseValidateEncodingFlag |
-                                rapidjson::kParseIterativeFlag;
+    constexpr unsigned kFlags =
+        rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
     doc.Parse<kFlags>(json.data(), json.size());
     DecodeResult result;
     if (doc.HasParseError()) {

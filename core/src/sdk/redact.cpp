@@ -16,9 +16,12 @@ std::string lower(std::string_view s) {
 }
 
 int hex(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -78,12 +81,14 @@ void query_secrets(std::string_view query, std::vector<std::string>& secrets) {
 void keyword_secrets(std::string_view s, std::vector<std::string>& secrets) {
     std::size_t i = 0;
     auto space = [&] {
-        while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+        while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i])))
+            ++i;
     };
     while (i < s.size()) {
         space();
         auto key_start = i;
-        while (i < s.size() && s[i] != '=' && !std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+        while (i < s.size() && s[i] != '=' && !std::isspace(static_cast<unsigned char>(s[i])))
+            ++i;
         auto key = s.substr(key_start, i - key_start);
         space();
         if (i >= s.size() || s[i] != '=') {
@@ -97,13 +102,16 @@ void keyword_secrets(std::string_view s, std::vector<std::string>& secrets) {
             ++i;
             raw_start = i;
             while (i < s.size() && s[i] != '\'') {
-                if (s[i] == '\\' && i + 1 < s.size()) ++i;
+                if (s[i] == '\\' && i + 1 < s.size())
+                    ++i;
                 value += s[i++];
             }
-            if (i < s.size()) ++i;
+            if (i < s.size())
+                ++i;
         } else {
             while (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i]))) {
-                if (s[i] == '\\' && i + 1 < s.size()) ++i;
+                if (s[i] == '\\' && i + 1 < s.size())
+                    ++i;
                 value += s[i++];
             }
         }
@@ -119,8 +127,8 @@ void keyword_secrets(std::string_view s, std::vector<std::string>& secrets) {
 
 bool secret_name(std::string_view name) {
     auto k = lower(name);
-    for (const char* word : {"pass", "pwd", "secret", "token", "key", "auth", "sig", "session", "cookie",
-                             "credential"}) {
+    for (const char* word :
+         {"pass", "pwd", "secret", "token", "key", "auth", "sig", "session", "cookie", "credential"}) {
         if (k.find(word) != std::string::npos) {
             return true;
         }
@@ -141,8 +149,9 @@ std::string redact_url(std::string_view url) {
     if (auto at = authority.rfind('@'); at != std::string_view::npos) {
         auto userinfo = authority.substr(0, at);
         auto colon = userinfo.find(':');
-        out += colon == std::string_view::npos ? std::string(userinfo)
-                                               : std::string(userinfo.substr(0, colon)) + ":" + std::string(kRedactedPart);
+        out += colon == std::string_view::npos
+                   ? std::string(userinfo)
+                   : std::string(userinfo.substr(0, colon)) + ":" + std::string(kRedactedPart);
         out += '@';
         authority = authority.substr(at + 1);
     }
@@ -179,7 +188,8 @@ std::string redact_url(std::string_view url) {
 std::vector<std::string> conninfo_secrets(std::string_view conninfo) {
     std::vector<std::string> secrets;
     auto s = conninfo;
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+        s.remove_prefix(1);
     auto scheme_end = s.find("://");
     bool uri = scheme_end != std::string_view::npos &&
                (lower(s.substr(0, scheme_end)) == "postgresql" || lower(s.substr(0, scheme_end)) == "postgres");
@@ -208,7 +218,8 @@ std::string scrub(std::string message, const std::vector<std::string>& secrets) 
         if (secret.empty()) {
             continue;
         }
-        for (auto at = message.find(secret); at != std::string::npos; at = message.find(secret, at + kRedactedPart.size())) {
+        for (auto at = message.find(secret); at != std::string::npos;
+             at = message.find(secret, at + kRedactedPart.size())) {
             message.replace(at, secret.size(), kRedactedPart);
         }
     }
@@ -246,9 +257,11 @@ std::string scrub_conninfo(std::string message, std::string_view conninfo) {
             return out;
         }
         auto start = at;
-        while (start > i && std::isalpha(static_cast<unsigned char>(message[start - 1]))) --start;
+        while (start > i && std::isalpha(static_cast<unsigned char>(message[start - 1])))
+            --start;
         auto end = message.find_first_of(" \"'\n", at);
-        if (end == std::string::npos) end = message.size();
+        if (end == std::string::npos)
+            end = message.size();
         out += message.substr(i, start - i);
         out += redact_url(std::string_view(message).substr(start, end - start));
         i = end;

@@ -49,9 +49,7 @@ class JsonFormatter final : public spdlog::formatter {
         dest.append(buf.GetString(), buf.GetString() + buf.GetSize());
         dest.push_back('\n');
     }
-    std::unique_ptr<spdlog::formatter> clone() const override {
-        return std::make_unique<JsonFormatter>();
-    }
+    std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
 
   private:
     struct Time {
@@ -66,8 +64,7 @@ class JsonFormatter final : public spdlog::formatter {
 
 struct State {
     std::mutex mutex;
-    std::shared_ptr<spdlog::sinks::stderr_sink_mt> sink =
-        std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    std::shared_ptr<spdlog::sinks::stderr_sink_mt> sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
     LogLevel level = LogLevel::Info;
     LogFormat format = LogFormat::Text;
 
@@ -75,8 +72,8 @@ struct State {
         if (format == LogFormat::Json) {
             return std::make_unique<JsonFormatter>();
         }
-        return std::make_unique<spdlog::pattern_formatter>(
-            "%Y-%m-%dT%H:%M:%S.%fZ %l [%n] %v", spdlog::pattern_time_type::utc);
+        return std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%fZ %l [%n] %v",
+                                                           spdlog::pattern_time_type::utc);
     }
 };
 
@@ -117,18 +114,26 @@ LogLevel current_level() {
 }
 
 std::optional<LogLevel> parse_level(std::string_view text) {
-    if (text == "trace") return LogLevel::Trace;
-    if (text == "debug") return LogLevel::Debug;
-    if (text == "info") return LogLevel::Info;
-    if (text == "warn" || text == "warning") return LogLevel::Warn;
-    if (text == "error") return LogLevel::Error;
-    if (text == "off") return LogLevel::Off;
+    if (text == "trace")
+        return LogLevel::Trace;
+    if (text == "debug")
+        return LogLevel::Debug;
+    if (text == "info")
+        return LogLevel::Info;
+    if (text == "warn" || text == "warning")
+        return LogLevel::Warn;
+    if (text == "error")
+        return LogLevel::Error;
+    if (text == "off")
+        return LogLevel::Off;
     return std::nullopt;
 }
 
 std::optional<LogFormat> parse_format(std::string_view text) {
-    if (text == "text") return LogFormat::Text;
-    if (text == "json") return LogFormat::Json;
+    if (text == "text")
+        return LogFormat::Text;
+    if (text == "json")
+        return LogFormat::Json;
     return std::nullopt;
 }
 
@@ -138,9 +143,7 @@ namespace vigil {
 
 Logger::Logger() : Logger("agent") {}
 
-Logger::Logger(std::string name) : name_(std::move(name)) {
-    impl_ = telemetry::get_or_create(name_);
-}
+Logger::Logger(std::string name) : name_(std::move(name)) { impl_ = telemetry::get_or_create(name_); }
 
 bool Logger::enabled(LogLevel level) const noexcept {
     return static_cast<spdlog::logger*>(impl_.get())->should_log(telemetry::to_spdlog(level));

@@ -51,16 +51,16 @@ std::optional<ListenAddress> parse_listen(const std::string& text) {
 namespace {
 
 MHD_Result respond(MHD_Connection* c, unsigned status, const std::string& body, const char* type) {
-    MHD_Response* r = MHD_create_response_from_buffer(body.size(), const_cast<char*>(body.data()),
-                                                      MHD_RESPMEM_MUST_COPY);
+    MHD_Response* r =
+        MHD_create_response_from_buffer(body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
     MHD_add_response_header(r, "Content-Type", type);
     MHD_Result ok = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ok;
 }
 
-MHD_Result handle(void* self, MHD_Connection* c, const char* url, const char* method, const char*,
-                  const char*, size_t*, void**) {
+MHD_Result handle(void* self, MHD_Connection* c, const char* url, const char* method, const char*, const char*, size_t*,
+                  void**) {
     auto* server = static_cast<MetricsServer*>(self);
     if (std::strcmp(method, "GET") != 0 && std::strcmp(method, "HEAD") != 0) {
         return respond(c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET only\n", "text/plain");
@@ -100,8 +100,7 @@ Status MetricsServer::start(const ListenAddress& a) {
     }
     errno = 0;
     daemon_ = MHD_start_daemon(flags, a.port, nullptr, nullptr, &handle, this, MHD_OPTION_SOCK_ADDR, &addr,
-                               MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-                               MHD_OPTION_END);
+                               MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
     if (daemon_ == nullptr) {
         return Status::error(fmt::format("metrics: cannot listen on {}:{}: {}", a.host, a.port,
                                          errno ? std::strerror(errno) : "libmicrohttpd refused"));

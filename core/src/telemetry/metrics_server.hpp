@@ -15,7 +15,7 @@ struct MHD_Daemon;
 namespace vigil::telemetry {
 
 struct ListenAddress {
-    std::string host;  // an IPv4 or IPv6 literal
+    std::string host;         // an IPv4 or IPv6 literal
     unsigned short port = 0;  // 0 picks a free port
 };
 

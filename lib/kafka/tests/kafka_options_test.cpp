@@ -12,8 +12,7 @@ using vigil::PluginKind;
 
 namespace {
 const vigil::OptionSpec kOptions[] = {
-    VIGIL_KAFKA_CONNECTION_OPTIONS
-    {},
+    VIGIL_KAFKA_CONNECTION_OPTIONS{},
 };
 const OwnedProperty kOwned[] = {{"group.id", "set `group` instead"}, {nullptr, nullptr}};
 
@@ -43,8 +42,9 @@ TEST_CASE("kafka options: brokers and security become librdkafka properties", "[
     CHECK(property(plain.props, "reconnect.backoff.max.ms") == "2000");
     CHECK(property(plain.props, "sasl.username") == "");
 
-    auto sasl = read("brokers: a:1\nsecurity:\n  protocol: SASL_SSL\n  sasl_mechanism: PLAIN\n  username: u\n"
-                     "  password: p\n");
+    auto sasl = read(
+        "brokers: a:1\nsecurity:\n  protocol: SASL_SSL\n  sasl_mechanism: PLAIN\n  username: u\n"
+        "  password: p\n");
     REQUIRE_FALSE(sasl.section->diags.has_errors());
     CHECK(property(sasl.props, "sasl.mechanism") == "PLAIN");
     CHECK(property(sasl.props, "sasl.username") == "u");
@@ -79,8 +79,9 @@ TEST_CASE("kafka options: weakening TLS or sending credentials in clear warns", 
     auto clear = read("brokers: a:1\nsecurity:\n  protocol: SASL_PLAINTEXT\n  username: u\n  password: p\n");
     CHECK_FALSE(clear.section->diags.has_errors());
     CHECK_THAT(clear.errors(), Catch::Contains("warning: security.protocol: SASL_PLAINTEXT: the password"));
-    auto unverified = read("brokers: a:1\nsecurity:\n  protocol: SSL\nlibrdkafka:\n"
-                           "  enable.ssl.certificate.verification: 'false'\n");
+    auto unverified = read(
+        "brokers: a:1\nsecurity:\n  protocol: SSL\nlibrdkafka:\n"
+        "  enable.ssl.certificate.verification: 'false'\n");
     CHECK_THAT(unverified.errors(), Catch::Contains("the brokers' certificates are not verified"));
     auto unused = read("brokers: a:1\nsecurity:\n  username: u\n");
     CHECK_FALSE(unused.section->diags.has_errors());

@@ -14,7 +14,7 @@ TEST_CASE("check_id: a UUIDv7 with its version and variant bits, ordered by time
     auto b = make_check_id(t0 + std::chrono::milliseconds(1), rng);
     REQUIRE(a.size() == 36);
     CHECK(a[8] == '-');
-    CHECK(a[14] == '7');  // version
+    CHECK(a[14] == '7');                                          // version
     CHECK(std::string("89ab").find(a[19]) != std::string::npos);  // RFC 9562 variant
     CHECK(a < b);
     CHECK(a.substr(0, 8) == "019adc5b");  // the millisecond timestamp leads

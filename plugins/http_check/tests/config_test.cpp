@@ -57,9 +57,10 @@ sites:
      method: HEAD, verify_tls: false, ip_family: ipv6, max_body: 4KiB, follow_redirects: false}
 )");
     // Only the weakened verification speaks up, where it is set.
-    REQUIRE(p.errors() == "p.yaml:10:32: warning: sites[1].verify_tls: certificates and host names are not verified: a "
-                          "check passes against any server that answers in the site's name (prefer ca_file for a "
-                          "private CA)\n");
+    REQUIRE(p.errors() ==
+            "p.yaml:10:32: warning: sites[1].verify_tls: certificates and host names are not verified: a "
+            "check passes against any server that answers in the site's name (prefer ca_file for a "
+            "private CA)\n");
     REQUIRE(p.config);
     const auto& a = *p.config->sites[0];
     const auto& b = *p.config->sites[1];
@@ -96,8 +97,10 @@ sites:
           "p.yaml:4:20: error: sites[1].url: URL \"ftp://b.example/\" is not http:// or https://\n"
           "p.yaml:5:20: error: sites[2].url: invalid URL \"http://exa mple.com/\": Bad hostname\n"
           "p.yaml:6:12: error: sites[3].name: duplicate site name \"a\" (first at p.yaml:3:12)\n"
-          "p.yaml:7:57: error: sites[4].expect_status: \"99\" is not a status code (100-599), a range such as 200-299, or a class such as 2xx\n"
-          "p.yaml:7:57: error: sites[4].expect_status: \"2xy\" is not a status code (100-599), a range such as 200-299, or a class such as 2xx\n"
+          "p.yaml:7:57: error: sites[4].expect_status: \"99\" is not a status code (100-599), a range such as 200-299, "
+          "or a class such as 2xx\n"
+          "p.yaml:7:57: error: sites[4].expect_status: \"2xy\" is not a status code (100-599), a range such as "
+          "200-299, or a class such as 2xx\n"
           "p.yaml:7:85: error: sites[4].interval: must be more than 0\n"
           "p.yaml:8:52: error: sites[5].headers: invalid header name \"Bad Header\"\n");
     CHECK_FALSE(p.config);
@@ -115,12 +118,14 @@ TEST_CASE("http_check: the original project's JSON list loads from a file and fr
 
     ::setenv("VIGIL_TEST_WEBSITES", R"([{"name": "x", "url": "https://x.example/", "regex": "(("}])", 1);
     auto bad = parse("plugin: http_check\nsites_env: VIGIL_TEST_WEBSITES\n");
-    CHECK(bad.errors() == "$VIGIL_TEST_WEBSITES:1:54: error: [0].regex: invalid regular expression \"((\": missing ): ((\n");
+    CHECK(bad.errors() ==
+          "$VIGIL_TEST_WEBSITES:1:54: error: [0].regex: invalid regular expression \"((\": missing ): ((\n");
     ::unsetenv("VIGIL_TEST_WEBSITES");
     auto unset = parse("plugin: http_check\nsites_env: VIGIL_TEST_WEBSITES\n");
     CHECK(unset.errors() == "p.yaml:2:12: error: sites_env: environment variable VIGIL_TEST_WEBSITES is not set\n");
     // Beside a site file, an unset variable adds nothing and is no error.
-    auto beside = parse("plugin: http_check\nsites_env: VIGIL_TEST_WEBSITES\nsites_file: " + (dir / "sites.json").string() + "\n");
+    auto beside = parse(
+        "plugin: http_check\nsites_env: VIGIL_TEST_WEBSITES\nsites_file: " + (dir / "sites.json").string() + "\n");
     CHECK(beside.errors() == "");
     CHECK(beside.config->sites.size() == 2);
 
@@ -131,30 +136,36 @@ TEST_CASE("http_check: the original project's JSON list loads from a file and fr
 
 TEST_CASE("http_check: a streamed JSON site list keeps each error's own line and column", "[unit][config]") {
     vigil::test::TempDir dir;
-    auto file = dir.write("sites.json", "[\n"
-                                        "  {\"name\": \"a\", \"url\": \"https://a.example/\"},\n"
-                                        "  \"not a site\",\n"
-                                        "  {\"name\": \"b\",\n"
-                                        "   \"url\": \"https://b.example/\", \"regex\": \"(\", \"timeout\": 5},\n"
-                                        "  {\"name\": \"a\", \"url\": \"https://c.example/\"}\n"
-                                        "]\n");
+    auto file = dir.write("sites.json",
+                          "[\n"
+                          "  {\"name\": \"a\", \"url\": \"https://a.example/\"},\n"
+                          "  \"not a site\",\n"
+                          "  {\"name\": \"b\",\n"
+                          "   \"url\": \"https://b.example/\", \"regex\": \"(\", \"timeout\": 5},\n"
+                          "  {\"name\": \"a\", \"url\": \"https://c.example/\"}\n"
+                          "]\n");
     auto p = parse("plugin: http_check\nsites_file: " + file.string() + "\n");
     auto f = file.string();
-    CHECK(p.errors() == f + ":3:3: error: [1]: expected a map\n" +
-                            f + ":5:58: error: [2].timeout: expected a duration such as 250ms, 10s, 5m or 1h, got \"5\"\n" +
+    CHECK(p.errors() == f + ":3:3: error: [1]: expected a map\n" + f +
+                            ":5:58: error: [2].timeout: expected a duration such as 250ms, 10s, 5m or 1h, got \"5\"\n" +
                             f + ":6:12: error: [3].name: duplicate site name \"a\" (first at " + f + ":2:12)\n");
-    dir.write("broken.json", "[\n  {\"name\": \"a\", \"url\": \"https://a.example/\"},\n  {\"name\": \"b\" \"url\": 1}\n]\n");
+    dir.write("broken.json",
+              "[\n  {\"name\": \"a\", \"url\": \"https://a.example/\"},\n  {\"name\": \"b\" \"url\": 1}\n]\n");
     auto broken = parse("plugin: http_check\nsites_file: " + (dir / "broken.json").string() + "\n");
     CHECK(broken.errors() == (dir / "broken.json").string() +
                                  ":3:16: error: invalid JSON: Missing a comma or '}' after an object member.\n");
 }
 
 TEST_CASE("http_check: an empty site list, a bad shard and a long timeout are reported", "[unit][config]") {
-    CHECK(parse("plugin: http_check\n").errors() == "p.yaml:1:1: error: no sites: set sites, sites_file or sites_env\n");
+    CHECK(parse("plugin: http_check\n").errors() ==
+          "p.yaml:1:1: error: no sites: set sites, sites_file or sites_env\n");
     auto shard = parse("plugin: http_check\nshard: 4/3\nsites: [{name: a, url: 'http://a/'}]\n");
     CHECK(shard.errors() == "p.yaml:2:8: error: shard: \"4/3\" is not I/N with 1 <= I <= N, e.g. 2/5\n");
-    auto slow = parse("plugin: http_check\ninterval: 5s\ntimeout: 10s\nsites: [{name: a, url: 'http://a/'}, {name: b, url: 'http://b/'}]\n");
-    CHECK(slow.errors() == "p.yaml:3:10: warning: timeout: timeout 10s is longer than interval 5s: a slow site will skip slots\n");
+    auto slow = parse(
+        "plugin: http_check\ninterval: 5s\ntimeout: 10s\nsites: [{name: a, url: 'http://a/'}, {name: b, url: "
+        "'http://b/'}]\n");
+    CHECK(slow.errors() ==
+          "p.yaml:3:10: warning: timeout: timeout 10s is longer than interval 5s: a slow site will skip slots\n");
     CHECK(slow.config);
 }
 

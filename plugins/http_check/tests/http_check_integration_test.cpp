@@ -100,20 +100,19 @@ long rss_kib() {
 
 TEST_CASE("http_check: statuses, regexes, delays and transport errors against real servers", "[integration]") {
     const auto& f = fixture();
-    auto r = check_once("plugin: http_check\ntimeout: 2s\nsites:\n" +
-                        site("match", f.url("/ok"), "regex: 'Vigil fixture'") +
-                        site("nomatch", f.url("/ok"), "regex: 'Closed for good'") +
-                        site("notfound", f.url("/status/404")) + site("broken", f.url("/status/500")) +
-                        site("slow", f.url("/delay/300")) + site("timeout", f.url("/delay/3000"), "timeout: 500ms") +
-                        site("refused", "http://127.0.0.1:" + std::to_string(f.refused) + "/") +
-                        site("dns", "http://vigil-test.invalid/") +
-                        site("chain", f.url("/redirect/3")) + site("loop", f.url("/loop"), "max_redirects: 5") +
-                        site("chunked", f.url("/chunked"), "regex: 'chunked-ok'") +
-                        site("gzip", f.url("/gzip"), "regex: 'gzip-ok'") +
-                        site("trickle", f.url("/trickle"), "timeout: 700ms") +
-                        site("reset", f.url("/reset")) + site("latin1", f.url("/latin1"), "regex: 'caf'") +
-                        site("head", f.url("/ok"), "method: HEAD") +
-                        site("post", f.url("/echo"), "method: POST, body: 'hello', headers: {X-Probe: yes}, regex: '\"X-Probe\": \"yes\"'"));
+    auto r = check_once(
+        "plugin: http_check\ntimeout: 2s\nsites:\n" + site("match", f.url("/ok"), "regex: 'Vigil fixture'") +
+        site("nomatch", f.url("/ok"), "regex: 'Closed for good'") + site("notfound", f.url("/status/404")) +
+        site("broken", f.url("/status/500")) + site("slow", f.url("/delay/300")) +
+        site("timeout", f.url("/delay/3000"), "timeout: 500ms") +
+        site("refused", "http://127.0.0.1:" + std::to_string(f.refused) + "/") +
+        site("dns", "http://vigil-test.invalid/") + site("chain", f.url("/redirect/3")) +
+        site("loop", f.url("/loop"), "max_redirects: 5") + site("chunked", f.url("/chunked"), "regex: 'chunked-ok'") +
+        site("gzip", f.url("/gzip"), "regex: 'gzip-ok'") + site("trickle", f.url("/trickle"), "timeout: 700ms") +
+        site("reset", f.url("/reset")) + site("latin1", f.url("/latin1"), "regex: 'caf'") +
+        site("head", f.url("/ok"), "method: HEAD") +
+        site("post", f.url("/echo"),
+             "method: POST, body: 'hello', headers: {X-Probe: yes}, regex: '\"X-Probe\": \"yes\"'"));
     REQUIRE(r.size() == 17);
 
     CHECK(r["match"].ok == true);
@@ -207,23 +206,29 @@ TEST_CASE("http_check: redirects carry the site's headers and body to its own or
           "[integration]") {
     const auto& f = fixture();
     // Two origins of one fixture: 127.0.0.1:<port> (the site's) and localhost:<port> (another).
-    auto other = [&](const std::string& name) { return "http://localhost:" + std::to_string(f.http) + "/record/" + name; };
+    auto other = [&](const std::string& name) {
+        return "http://localhost:" + std::to_string(f.http) + "/record/" + name;
+    };
     auto own = [&](const std::string& name) { return f.url("/record/" + name); };
-    auto to = [&](int code, const std::string& target) { return f.url("/to/" + std::to_string(code) + "?url=" + escape(target)); };
-    std::string secret = "method: POST, body: 'the-body', headers: {X-Api-Key: k1, Authorization: 'Bearer t1', Cookie: c=1}";
-    auto r = check_once("plugin: http_check\ntimeout: 3s\nca_file: " + f.ca_file + "\nsites:\n" +
-                        site("cross-307", to(307, other("cross-307")), secret) +
-                        site("same-307", to(307, own("same-307")), secret) +
-                        site("cross-302", to(302, other("cross-302")), secret) +
-                        site("put-303", to(303, own("put-303")), "method: PUT, body: 'b'") +
-                        site("delete-302", to(302, own("delete-302")), "method: DELETE") +
-                        site("delete-308", to(308, other("delete-308")), "method: DELETE, headers: {X-Api-Key: k2}") +
-                        site("down", f.tls("/to/302?url=" + escape(own("down"))), "") +
-                        site("down-allowed", f.tls("/to/302?url=" + escape(own("down-allowed"))), "allow_downgrade: true") +
-                        site("not-http", to(302, "ftp://127.0.0.1/x"), "") +
-                        site("no-follow", to(302, own("no-follow")), "follow_redirects: false"));
+    auto to = [&](int code, const std::string& target) {
+        return f.url("/to/" + std::to_string(code) + "?url=" + escape(target));
+    };
+    std::string secret =
+        "method: POST, body: 'the-body', headers: {X-Api-Key: k1, Authorization: 'Bearer t1', Cookie: c=1}";
+    auto r = check_once(
+        "plugin: http_check\ntimeout: 3s\nca_file: " + f.ca_file + "\nsites:\n" +
+        site("cross-307", to(307, other("cross-307")), secret) + site("same-307", to(307, own("same-307")), secret) +
+        site("cross-302", to(302, other("cross-302")), secret) +
+        site("put-303", to(303, own("put-303")), "method: PUT, body: 'b'") +
+        site("delete-302", to(302, own("delete-302")), "method: DELETE") +
+        site("delete-308", to(308, other("delete-308")), "method: DELETE, headers: {X-Api-Key: k2}") +
+        site("down", f.tls("/to/302?url=" + escape(own("down"))), "") +
+        site("down-allowed", f.tls("/to/302?url=" + escape(own("down-allowed"))), "allow_downgrade: true") +
+        site("not-http", to(302, "ftp://127.0.0.1/x"), "") +
+        site("no-follow", to(302, own("no-follow")), "follow_redirects: false"));
     REQUIRE(r.size() == 10);
-    for (const char* name : {"cross-307", "same-307", "cross-302", "put-303", "delete-302", "delete-308", "down-allowed"}) {
+    for (const char* name :
+         {"cross-307", "same-307", "cross-302", "put-303", "delete-302", "delete-308", "down-allowed"}) {
         INFO(name << ": " << r[name].error.value_or("") << " " << r[name].error_detail.value_or(""));
         CHECK(r[name].ok == true);
         CHECK(r[name].redirects == 1);
@@ -259,8 +264,8 @@ TEST_CASE("http_check: redirects carry the site's headers and body to its own or
     CHECK(r["down"].ok == false);
     CHECK(r["down"].error == "redirect");
     CHECK(r["down"].status_code == 302);
-    CHECK_THAT(r["down"].error_detail.value_or(""), Catch::Contains("from https to http://127.0.0.1:") &&
-                                                       Catch::Contains("allow_downgrade"));
+    CHECK_THAT(r["down"].error_detail.value_or(""),
+               Catch::Contains("from https to http://127.0.0.1:") && Catch::Contains("allow_downgrade"));
     CHECK(received("down").empty());
     CHECK(r["not-http"].error == "redirect");
     CHECK_THAT(r["not-http"].error_detail.value_or(""), Catch::Contains("not http:// or https://"));
@@ -274,8 +279,9 @@ TEST_CASE("http_check: redirects carry the site's headers and body to its own or
 TEST_CASE("http_check: a 50 MiB body is cut at max_body and memory stays flat", "[integration]") {
     const auto& f = fixture();
     long before = rss_kib();
-    auto r = check_once("plugin: http_check\nmax_body: 1MiB\nsites:\n" + site("huge", f.url("/huge/50"), "regex: 'x{10}'") +
-                        site("huge2", f.url("/huge/50"), "regex: 'y'"));
+    auto r =
+        check_once("plugin: http_check\nmax_body: 1MiB\nsites:\n" + site("huge", f.url("/huge/50"), "regex: 'x{10}'") +
+                   site("huge2", f.url("/huge/50"), "regex: 'y'"));
     long grown = rss_kib() - before;
     CHECK(r["huge"].truncated == true);
     CHECK(r["huge"].body_bytes == 1024 * 1024);
@@ -319,7 +325,11 @@ TEST_CASE("http_check: SIGHUP starts new sites, stops removed ones, keeps the ot
     REQUIRE(vigil::test::wait_until([&] { return count("stay") >= 3 && count("leave") >= 3; }, 20s));
     dir.write("p.yaml", pipeline(site("stay", f.url("/ok")) + site("arrive", f.url("/ok"))));
     agent.signal(SIGHUP);
-    REQUIRE(vigil::test::wait_until([&] { return agent.err().find("reload: 1 sites added, 1 removed, 0 changed, 1 unchanged") != std::string::npos; }, 10s));
+    REQUIRE(vigil::test::wait_until(
+        [&] {
+            return agent.err().find("reload: 1 sites added, 1 removed, 0 changed, 1 unchanged") != std::string::npos;
+        },
+        10s));
     auto left_at_reload = count("leave");
     REQUIRE(vigil::test::wait_until([&] { return count("arrive") >= 5; }, 20s));
     CHECK(count("leave") <= left_at_reload + 1);  // at most one check was already in flight
@@ -362,9 +372,9 @@ class StopAfter final : public vigil::StopToken {
 
 TEST_CASE("http_check: a check still running at its next slot skips that slot; never two at once", "[integration]") {
     const auto& f = fixture();
-    auto s = vigil::test::check_section("plugin: http_check\ninterval: 100ms\ntimeout: 1s\nsites:\n" +
-                                            site("slowpoke", f.url("/delay/350")),
-                                        kOptions, vigil::PluginKind::Source);
+    auto s = vigil::test::check_section(
+        "plugin: http_check\ninterval: 100ms\ntimeout: 1s\nsites:\n" + site("slowpoke", f.url("/delay/350")), kOptions,
+        vigil::PluginKind::Source);
     REQUIRE_FALSE(s->diags.has_errors());  // the timeout-over-interval warning is expected
     auto config = parse_config(s->node, s->diags);
     REQUIRE(config);
@@ -386,15 +396,23 @@ TEST_CASE("http_check: a check still running at its next slot skips that slot; n
     CHECK(overruns.value() - before >= 2 * (records.size() - 1));  // ~3 slots skipped per check
 }
 
-TEST_CASE("http_check: a running agent serves checks by result and the check duration and lag histograms on "
-          "/metrics", "[integration]") {
+TEST_CASE(
+    "http_check: a running agent serves checks by result and the check duration and lag histograms on "
+    "/metrics",
+    "[integration]") {
     const auto& f = fixture();
     vigil::test::TempDir dir;
-    auto p = dir.write("p.yaml", "pipeline: m\nmetrics: {listen: \"127.0.0.1:0\"}\nsource:\n  plugin: http_check\n"
-                                 "  interval: 500ms\n  batch_delay: 50ms\n  sites:\n"
-                                 "    - {name: up, url: \"" + f.url("/ok") + "\"}\n"
-                                 "    - {name: down, url: \"" + f.url("/status/503") + "\"}\n"
-                                 "sinks:\n  - plugin: stdout_sink\n    path: " + (dir / "out.jsonl").string() + "\n");
+    auto p = dir.write("p.yaml",
+                       "pipeline: m\nmetrics: {listen: \"127.0.0.1:0\"}\nsource:\n  plugin: http_check\n"
+                       "  interval: 500ms\n  batch_delay: 50ms\n  sites:\n"
+                       "    - {name: up, url: \"" +
+                           f.url("/ok") +
+                           "\"}\n"
+                           "    - {name: down, url: \"" +
+                           f.url("/status/503") +
+                           "\"}\n"
+                           "sinks:\n  - plugin: stdout_sink\n    path: " +
+                           (dir / "out.jsonl").string() + "\n");
     vigil::test::Child agent({vigil::test::agent_binary().string(), "--pipeline", p.string()});
     const std::string marker = "serving /metrics and /healthz on ";
     std::string base;
@@ -407,17 +425,21 @@ TEST_CASE("http_check: a running agent serves checks by result and the check dur
         return !base.empty();
     }));
     std::string metrics;
-    bool seen = vigil::test::wait_until([&] {
-        metrics = vigil::test::run({"/usr/bin/curl", "-sS", base + "/metrics"}).out;
-        return metrics.find("vigil_http_check_checks_total{instance=\"http_check.0\",result=\"http\"} 2") != std::string::npos;
-    }, 20s);
+    bool seen = vigil::test::wait_until(
+        [&] {
+            metrics = vigil::test::run({"/usr/bin/curl", "-sS", base + "/metrics"}).out;
+            return metrics.find("vigil_http_check_checks_total{instance=\"http_check.0\",result=\"http\"} 2") !=
+                   std::string::npos;
+        },
+        20s);
     agent.signal(SIGTERM);
     CHECK(agent.wait(20s) == 0);
     INFO(metrics);
     REQUIRE(seen);
     CHECK(metrics.find("vigil_http_check_checks_total{instance=\"http_check.0\",result=\"ok\"} ") != std::string::npos);
     CHECK(metrics.find("# TYPE vigil_http_check_duration_seconds histogram\n") != std::string::npos);
-    CHECK(metrics.find("vigil_http_check_duration_seconds_bucket{instance=\"http_check.0\",le=\"+Inf\"} ") != std::string::npos);
+    CHECK(metrics.find("vigil_http_check_duration_seconds_bucket{instance=\"http_check.0\",le=\"+Inf\"} ") !=
+          std::string::npos);
     CHECK(metrics.find("# TYPE vigil_http_check_lag_seconds histogram\n") != std::string::npos);
     CHECK(metrics.find("vigil_http_check_lag_seconds_count{instance=\"http_check.0\"} ") != std::string::npos);
 }
@@ -502,10 +524,13 @@ TEST_CASE("http_check: failed checks are summarised at most once a minute, each 
     }
     auto run_for = [&](const std::string& level, std::size_t records) {
         auto out = dir / ("out-" + level + ".jsonl");
-        auto p = dir.write("p-" + level + ".yaml", "pipeline: quiet\nlog: {level: " + level + "}\nsource:\n"
-                           "  plugin: http_check\n  interval: 200ms\n  sites:\n" + sites +
-                           "    - {name: up, url: \"" + f.url("/ok") + "\"}\n"
-                           "sinks:\n  - plugin: stdout_sink\n    path: " + out.string() + "\n");
+        auto p = dir.write("p-" + level + ".yaml", "pipeline: quiet\nlog: {level: " + level +
+                                                       "}\nsource:\n"
+                                                       "  plugin: http_check\n  interval: 200ms\n  sites:\n" +
+                                                       sites + "    - {name: up, url: \"" + f.url("/ok") +
+                                                       "\"}\n"
+                                                       "sinks:\n  - plugin: stdout_sink\n    path: " +
+                                                       out.string() + "\n");
         vigil::test::Child agent({vigil::test::agent_binary().string(), "--pipeline", p.string()});
         REQUIRE(vigil::test::wait_until([&] { return vigil::test::read_lines(out).size() >= records; }, 30s));
         agent.signal(SIGTERM);
@@ -514,7 +539,8 @@ TEST_CASE("http_check: failed checks are summarised at most once a minute, each 
     };
     auto count = [](const std::string& text, const std::string& what) {
         std::size_t n = 0;
-        for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+        for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + 1))
+            ++n;
         return n;
     };
     // 1,000 failed checks or more: one warning when they began, one summary at stop.

@@ -49,10 +49,13 @@ TEST_CASE("kafka_sink: options become librdkafka properties", "[unit][config]") 
     vigil::test::TempDir dir;
     std::string ca = "/etc/ssl/certs/ca-certificates.crt";
     auto pw = dir.write("pw", "s3cret\n");
-    auto s = check("brokers: a:1,b:2\ntopic: t\nkey_field: none\ncompression: lz4\nlinger: 20ms\n"
-                   "delivery_timeout: 30s\nsecurity:\n  protocol: SASL_SSL\n  username: u\n"
-                   "  password_file: " + pw.string() + "\n  ca_file: " + ca + "\n"
-                   "librdkafka:\n  batch.num.messages: \"1000\"\n");
+    auto s = check(
+        "brokers: a:1,b:2\ntopic: t\nkey_field: none\ncompression: lz4\nlinger: 20ms\n"
+        "delivery_timeout: 30s\nsecurity:\n  protocol: SASL_SSL\n  username: u\n"
+        "  password_file: " +
+        pw.string() + "\n  ca_file: " + ca +
+        "\n"
+        "librdkafka:\n  batch.num.messages: \"1000\"\n");
     REQUIRE(s->errors() == "");
     auto c = parse_config(s->node, "vigil-x", s->diags);
     REQUIRE(c);
@@ -91,7 +94,8 @@ TEST_CASE("kafka_sink: each refusal names the file, line, column and key", "[uni
     }
     SECTION("a combination librdkafka refuses only when a client is made") {
         auto s = check("brokers: a:1\ntopic: t\nlibrdkafka:\n  max.in.flight: \"10\"\n");
-        CHECK_THAT(s->errors(), Catch::StartsWith("test.yaml:5:3: error: librdkafka: librdkafka refused the configuration: "));
+        CHECK_THAT(s->errors(),
+                   Catch::StartsWith("test.yaml:5:3: error: librdkafka: librdkafka refused the configuration: "));
         CHECK_THAT(s->errors(), Catch::Contains("max.in.flight"));
     }
     SECTION("SASL without credentials, TLS files without TLS, a missing CA file") {
@@ -110,8 +114,10 @@ TEST_CASE("kafka_sink: each refusal names the file, line, column and key", "[uni
         auto s = check("brokers: \" , \"\ntopic: \"has space\"\ndelivery_timeout: 0s\n");
         CHECK(s->errors() ==
               "test.yaml:2:10: error: brokers: no broker given; expected host:port[,host:port...]\n"
-              "test.yaml:3:8: error: topic: \"has space\" is not a valid Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -)\n"
-              "test.yaml:4:19: error: delivery_timeout: must be at least 1s: shorter gives the brokers no time to answer\n");
+              "test.yaml:3:8: error: topic: \"has space\" is not a valid Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ "
+              "-)\n"
+              "test.yaml:4:19: error: delivery_timeout: must be at least 1s: shorter gives the brokers no time to "
+              "answer\n");
     }
     SECTION("a CA file that holds no certificate, found by librdkafka at load") {
         vigil::test::TempDir dir;
@@ -121,8 +127,9 @@ TEST_CASE("kafka_sink: each refusal names the file, line, column and key", "[uni
                                                   "configuration: ssl.ca.location failed"));
     }
     SECTION("SCRAM with a librdkafka that cannot do it against Kafka 4 is a warning, not an error") {
-        auto s = check("brokers: a:1\ntopic: t\nsecurity:\n  protocol: SASL_SSL\n  sasl_mechanism: SCRAM-SHA-512\n"
-                       "  username: u\n  password: p\n");
+        auto s = check(
+            "brokers: a:1\ntopic: t\nsecurity:\n  protocol: SASL_SSL\n  sasl_mechanism: SCRAM-SHA-512\n"
+            "  username: u\n  password: p\n");
         CHECK_FALSE(s->diags.has_errors());
         if (rd_kafka_version() < 0x020601ff) {
             CHECK_THAT(s->diags.render(), Catch::Contains("warning: security.sasl_mechanism: librdkafka"));

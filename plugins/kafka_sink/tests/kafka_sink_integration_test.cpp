@@ -84,10 +84,12 @@ std::string write_through_outage(KafkaSink& sink, const std::string& topic, cons
     fix();
     // Written again as the core does after a backoff, until it is accepted or 60 s passed.
     vigil::WriteResult again = vigil::WriteResult::retry("not yet");
-    vigil::test::wait_until([&] {
-        again = sink.write(batch);
-        return again.kind == vigil::WriteResult::Kind::Accepted;
-    }, std::chrono::seconds(60));
+    vigil::test::wait_until(
+        [&] {
+            again = sink.write(batch);
+            return again.kind == vigil::WriteResult::Kind::Accepted;
+        },
+        std::chrono::seconds(60));
     CHECK(again.kind == vigil::WriteResult::Kind::Accepted);
     CHECK(again.rejected.empty());
     CHECK(sink.health().ok());
@@ -152,15 +154,17 @@ TEST_CASE("kafka_sink: SASL_SSL with the CA verified delivers; the healthcheck p
     CHECK(kt::read_all(topic, 20).size() == 20);
 }
 
-TEST_CASE("kafka_sink: mutual TLS: the client certificate is presented and accepted; without one the broker's "
-          "refusal is a clear error within seconds", "[integration]") {
+TEST_CASE(
+    "kafka_sink: mutual TLS: the client certificate is presented and accepted; without one the broker's "
+    "refusal is a clear error within seconds",
+    "[integration]") {
     auto topic = kt::unique("sink-mtls");
     kt::create_topic(topic, 1);
     auto base = "brokers: " + kt::env("KAFKA_MTLS_BOOTSTRAP_SERVERS") + "\ntopic: " + topic +
                 "\nsecurity:\n  protocol: SSL\n  ca_file: " + kt::env("KAFKA_CA_FILE") + "\n";
     SECTION("with the certificate") {
-        auto sink = make_sink(base + "  cert_file: " + kt::env("KAFKA_CLIENT_CERT_FILE") + "\n  key_file: " +
-                              kt::env("KAFKA_CLIENT_KEY_FILE") + "\n");
+        auto sink = make_sink(base + "  cert_file: " + kt::env("KAFKA_CLIENT_CERT_FILE") +
+                              "\n  key_file: " + kt::env("KAFKA_CLIENT_KEY_FILE") + "\n");
         CHECK(sink->healthcheck().message() == "");
         REQUIRE(sink->start().ok());
         auto result = sink->write(records(10, "t"));
@@ -174,7 +178,8 @@ TEST_CASE("kafka_sink: mutual TLS: the client certificate is presented and accep
         auto st = make_sink(base)->healthcheck();
         CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
         CHECK_FALSE(st.ok());
-        CHECK_THAT(st.message(), Catch::StartsWith("cannot reach Kafka brokers " + kt::env("KAFKA_MTLS_BOOTSTRAP_SERVERS")));
+        CHECK_THAT(st.message(),
+                   Catch::StartsWith("cannot reach Kafka brokers " + kt::env("KAFKA_MTLS_BOOTSTRAP_SERVERS")));
         // TLS 1.3 reports the missing certificate as an alert on the first read after the handshake.
         CHECK_THAT(st.message(), Catch::Contains("alert") && Catch::Contains("certificate"));
         CHECK_THAT(st.message(), Catch::Contains("see security.cert_file and key_file"));
@@ -193,16 +198,18 @@ TEST_CASE("kafka_sink: a wrong password and an untrusted CA are clear errors wit
     }
     SECTION("untrusted CA") {
         auto t0 = std::chrono::steady_clock::now();
-        auto st = make_sink(sasl_yaml(topic, kt::env("KAFKA_PASSWORD"), kt::env("VIGIL_UNTRUSTED_CA_FILE")))->healthcheck();
+        auto st =
+            make_sink(sasl_yaml(topic, kt::env("KAFKA_PASSWORD"), kt::env("VIGIL_UNTRUSTED_CA_FILE")))->healthcheck();
         CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
         CHECK_FALSE(st.ok());
         CHECK_THAT(st.message(), Catch::Contains("certificate verify failed"));
     }
     SECTION("a running agent logs the authentication failure once, promptly, and keeps the records") {
         vigil::test::TempDir dir;
-        auto file = dir.write("p.yaml", "pipeline: wrongpw\ndrain_timeout: 1s\nsource:\n  plugin: counting_source\n"
-                                        "  count: 0\n  batch_size: 10\n  interval: 100ms\nsinks:\n  - plugin: kafka_sink\n" +
-                                            indented(sasl_yaml(topic, "wrong", kt::env("KAFKA_CA_FILE")), "    "));
+        auto file = dir.write("p.yaml",
+                              "pipeline: wrongpw\ndrain_timeout: 1s\nsource:\n  plugin: counting_source\n"
+                              "  count: 0\n  batch_size: 10\n  interval: 100ms\nsinks:\n  - plugin: kafka_sink\n" +
+                                  indented(sasl_yaml(topic, "wrong", kt::env("KAFKA_CA_FILE")), "    "));
         vigil::test::Child agent({vigil::test::agent_binary().string(), "--pipeline", file.string(), "--plugin-dir",
                                   vigil::test::test_plugin_dir().string()});
         CHECK(vigil::test::wait_until([&] { return agent.err().find("Authentication failed") != std::string::npos; },
@@ -238,16 +245,20 @@ TEST_CASE("kafka_sink: a record too large is refused for good with topic and rea
     CHECK(kt::read_all(topic, 9).size() == 9);
 }
 
-TEST_CASE("kafka_sink: broker killed with SIGKILL and restarted mid-stream: nothing acked is lost, nothing "
-          "is written twice, the outage is logged once and its end once", "[fault]") {
+TEST_CASE(
+    "kafka_sink: broker killed with SIGKILL and restarted mid-stream: nothing acked is lost, nothing "
+    "is written twice, the outage is logged once and its end once",
+    "[fault]") {
     auto topic = kt::unique("sink-kill");
     kt::create_topic(topic, 3);
     vigil::test::TempDir dir;
     auto acks = dir / "acks.txt";
-    auto file = dir.write("p.yaml", "pipeline: brokerkill\nsource:\n  plugin: counting_source\n  count: 0\n"
-                                    "  batch_size: 100\n  interval: 20ms\n  ack_file: " + acks.string() +
-                                    "\nsinks:\n  - plugin: kafka_sink\n    brokers: " + kt::plaintext_brokers() +
-                                    "\n    topic: " + topic + "\n");
+    auto file =
+        dir.write("p.yaml",
+                  "pipeline: brokerkill\nsource:\n  plugin: counting_source\n  count: 0\n"
+                  "  batch_size: 100\n  interval: 20ms\n  ack_file: " +
+                      acks.string() + "\nsinks:\n  - plugin: kafka_sink\n    brokers: " + kt::plaintext_brokers() +
+                      "\n    topic: " + topic + "\n");
     vigil::test::Child agent({vigil::test::agent_binary().string(), "--pipeline", file.string(), "--plugin-dir",
                               vigil::test::test_plugin_dir().string()});
     auto acked_batches = [&] { return vigil::test::read_lines(acks).size(); };
@@ -295,8 +306,10 @@ TEST_CASE("kafka_sink: broker killed with SIGKILL and restarted mid-stream: noth
     CHECK(occurrences(agent.err(), "reachable again") == 1);
 }
 
-TEST_CASE("kafka_sink: a topic the user may not write to is an outage naming the topic and the broker, never "
-          "dead letters; granting the right ends it", "[integration]") {
+TEST_CASE(
+    "kafka_sink: a topic the user may not write to is an outage naming the topic and the broker, never "
+    "dead letters; granting the right ends it",
+    "[integration]") {
     // The user may write to another topic only: enough for the idempotent producer's
     // InitProducerId (Kafka asks for write access to some topic), not for this one.
     auto topic = kt::unique("sink-forbidden");
@@ -309,30 +322,35 @@ TEST_CASE("kafka_sink: a topic the user may not write to is an outage naming the
     CHECK_THAT(reason, Catch::Contains("TOPIC_AUTHORIZATION_FAILED"));
 }
 
-TEST_CASE("kafka_sink: a user with no rights at all: an outage said once a minute, the sink down on /metrics, "
-          "not one record dead-lettered", "[integration]") {
+TEST_CASE(
+    "kafka_sink: a user with no rights at all: an outage said once a minute, the sink down on /metrics, "
+    "not one record dead-lettered",
+    "[integration]") {
     // Kafka refuses such a user the idempotent producer id (cluster authorization failed), a
     // fatal error that returns with every new producer the sink creates.
     auto topic = kt::unique("sink-nobody");
     kt::create_topic(topic, 1);
     vigil::test::TempDir dir;
     auto dead = dir / "dead.jsonl";
-    auto file = dir.write("p.yaml", "pipeline: nobody\ndrain_timeout: 2s\ndead_letter_file: " + dead.string() +
-                                        "\nmetrics: {listen: \"127.0.0.1:0\"}\nbuffer: {type: disk, path: " +
-                                        (dir / "buffer").string() + "}\nsource:\n  plugin: counting_source\n"
-                                        "  count: 0\n  batch_size: 5\n  interval: 200ms\nsinks:\n  - plugin: kafka_sink\n"
-                                        "    retry: {initial: 100ms, max: 500ms}\n" +
-                                        indented(sasl_yaml(topic, kt::env("KAFKA_NOBODY_PASSWORD"), kt::env("KAFKA_CA_FILE"),
-                                                           kt::env("KAFKA_NOBODY_USERNAME")),
-                                                 "    "));
+    auto file = dir.write(
+        "p.yaml", "pipeline: nobody\ndrain_timeout: 2s\ndead_letter_file: " + dead.string() +
+                      "\nmetrics: {listen: \"127.0.0.1:0\"}\nbuffer: {type: disk, path: " + (dir / "buffer").string() +
+                      "}\nsource:\n  plugin: counting_source\n"
+                      "  count: 0\n  batch_size: 5\n  interval: 200ms\nsinks:\n  - plugin: kafka_sink\n"
+                      "    retry: {initial: 100ms, max: 500ms}\n" +
+                      indented(sasl_yaml(topic, kt::env("KAFKA_NOBODY_PASSWORD"), kt::env("KAFKA_CA_FILE"),
+                                         kt::env("KAFKA_NOBODY_USERNAME")),
+                               "    "));
     vigil::test::Child agent({vigil::test::agent_binary().string(), "--pipeline", file.string(), "--plugin-dir",
                               vigil::test::test_plugin_dir().string()});
     // Several attempts, each meeting the fatal error again; the source goes on into the buffer.
-    CHECK(vigil::test::wait_until([&] {
-        auto m = vigil::test::metrics_of(agent);
-        return vigil::test::metric_value(m, "vigil_sink_retries_total{instance=\"kafka_sink.0\"}") >= 5 &&
-               vigil::test::metric_value(m, "vigil_sink_up{instance=\"kafka_sink.0\"}") == 0;
-    }, std::chrono::seconds(60)));
+    CHECK(vigil::test::wait_until(
+        [&] {
+            auto m = vigil::test::metrics_of(agent);
+            return vigil::test::metric_value(m, "vigil_sink_retries_total{instance=\"kafka_sink.0\"}") >= 5 &&
+                   vigil::test::metric_value(m, "vigil_sink_up{instance=\"kafka_sink.0\"}") == 0;
+        },
+        std::chrono::seconds(60)));
     agent.signal(SIGTERM);
     auto code = agent.wait(std::chrono::seconds(30));
     auto log = agent.err();
@@ -347,8 +365,10 @@ TEST_CASE("kafka_sink: a user with no rights at all: an outage said once a minut
     CHECK_THAT(log, Catch::Contains("records stay in the buffer"));
 }
 
-TEST_CASE("kafka_sink: a topic that does not exist, with auto-creation off, is an outage naming it until it is "
-          "created", "[integration]") {
+TEST_CASE(
+    "kafka_sink: a topic that does not exist, with auto-creation off, is an outage naming it until it is "
+    "created",
+    "[integration]") {
     auto topic = kt::unique("sink-missing");
     auto sink = make_sink("brokers: " + kt::plaintext_brokers() + "\ntopic: " + topic +
                           "\nlibrdkafka:\n  allow.auto.create.topics: \"false\"\n"

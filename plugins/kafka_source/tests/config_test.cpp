@@ -49,21 +49,25 @@ TEST_CASE("kafka_source: the README documents every option", "[unit][config]") {
 TEST_CASE("kafka_source: each refusal names the file, line, column and key", "[unit][config]") {
     SECTION("commit settings are the source's own") {
         auto s = check("brokers: a:1\ntopics: [t]\ngroup: g\nlibrdkafka:\n  enable.auto.commit: \"true\"\n");
-        CHECK(s->errors() == "test.yaml:6:3: error: librdkafka.enable.auto.commit: Vigil sets this property itself: "
-                             "offsets are committed only after the sinks acknowledge, never automatically\n");
+        CHECK(s->errors() ==
+              "test.yaml:6:3: error: librdkafka.enable.auto.commit: Vigil sets this property itself: "
+              "offsets are committed only after the sinks acknowledge, never automatically\n");
     }
     SECTION("a dead-letter topic the source reads itself") {
         auto s = check("brokers: a:1\ntopics: [t, t.dlq]\ngroup: g\n");
-        CHECK(s->errors() == "test.yaml:1:1: error: dead_letter_topic: \"t.dlq\" is also read by this source: a bad "
-                             "message would come back forever\n");
+        CHECK(s->errors() ==
+              "test.yaml:1:1: error: dead_letter_topic: \"t.dlq\" is also read by this source: a bad "
+              "message would come back forever\n");
     }
     SECTION("bad values") {
-        auto s = check("brokers: a:1\ntopics: [\"bad topic\"]\ngroup: \"\"\nmax_batch: 0\nmax_message_bytes: 10\n"
-                       "start: middle\n");
+        auto s = check(
+            "brokers: a:1\ntopics: [\"bad topic\"]\ngroup: \"\"\nmax_batch: 0\nmax_message_bytes: 10\n"
+            "start: middle\n");
         CHECK_THAT(s->errors(), Catch::Contains("start: "));
         auto t = check("brokers: a:1\ntopics: [\"bad topic\"]\ngroup: \"\"\nmax_batch: 0\nmax_message_bytes: 10\n");
         CHECK(t->errors() ==
-              "test.yaml:3:9: error: topics: \"bad topic\" is not a valid Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -)\n"
+              "test.yaml:3:9: error: topics: \"bad topic\" is not a valid Kafka topic name (1 to 249 of a-z A-Z 0-9 . "
+              "_ -)\n"
               "test.yaml:4:8: error: group: must not be empty\n"
               "test.yaml:5:12: error: max_batch: must be between 1 and 100000\n"
               "test.yaml:6:20: error: max_message_bytes: must be at least 64 bytes: no check result is smaller\n");

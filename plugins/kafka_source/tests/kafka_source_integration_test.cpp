@@ -24,8 +24,9 @@ namespace {
 // Publishes `n` records "<prefix>-<i>" through kafka_sink, `per_batch` at a time.
 void publish(const std::string& topic, int n, const std::string& prefix, int per_batch = 5000,
              std::chrono::milliseconds pause = {}) {
-    auto s = vigil::test::check_section("plugin: kafka_sink\nbrokers: " + kt::plaintext_brokers() + "\ntopic: " + topic +
-                                            "\n", vigil::plugins::kafka_sink::kOptions, vigil::PluginKind::Sink);
+    auto s = vigil::test::check_section(
+        "plugin: kafka_sink\nbrokers: " + kt::plaintext_brokers() + "\ntopic: " + topic + "\n",
+        vigil::plugins::kafka_sink::kOptions, vigil::PluginKind::Sink);
     auto c = vigil::plugins::kafka_sink::parse_config(s->node, "vigil-test-publisher", s->diags);
     REQUIRE(c);
     vigil::plugins::kafka_sink::KafkaSink sink(std::move(*c), "publisher", vigil::Logger("publisher"));
@@ -57,8 +58,8 @@ void publish(const std::string& topic, int n, const std::string& prefix, int per
 std::string consumer_yaml(const std::string& topic, const std::string& group, const std::filesystem::path& out,
                           const std::string& extra = "") {
     return "pipeline: consumer\nsource:\n  plugin: kafka_source\n  brokers: " + kt::plaintext_brokers() +
-           "\n  topics: [" + topic + "]\n  group: " + group + "\n" + extra + "sinks:\n  - plugin: stdout_sink\n    path: " +
-           out.string() + "\n";
+           "\n  topics: [" + topic + "]\n  group: " + group + "\n" + extra +
+           "sinks:\n  - plugin: stdout_sink\n    path: " + out.string() + "\n";
 }
 
 std::unique_ptr<Child> agent(const std::filesystem::path& pipeline, std::vector<std::string> extra = {}) {
@@ -109,8 +110,10 @@ std::int64_t committed_total(const std::string& group, const std::string& topic)
 
 }  // namespace
 
-TEST_CASE("kafka_source: 100,000 records through kafka_sink then kafka_source arrive exactly once, offsets "
-          "committed to the end", "[integration]") {
+TEST_CASE(
+    "kafka_source: 100,000 records through kafka_sink then kafka_source arrive exactly once, offsets "
+    "committed to the end",
+    "[integration]") {
     auto topic = kt::unique("roundtrip");
     auto group = kt::unique("roundtrip-group");
     kt::create_topic(topic, 3);
@@ -140,12 +143,12 @@ TEST_CASE("kafka_source: reads over SASL_SSL with the CA verified", "[integratio
     publish(topic, 50, "s");
     TempDir dir;
     auto out = dir / "out.jsonl";
-    auto file = dir.write("c.yaml", "pipeline: c\nsource:\n  plugin: kafka_source\n  brokers: " +
-                                        kt::env("KAFKA_BOOTSTRAP_SERVERS") + "\n  topics: [" + topic + "]\n  group: " +
-                                        kt::unique("g") + "\n  security:\n    protocol: SASL_SSL\n    username: " +
-                                        kt::env("KAFKA_USERNAME") + "\n    password: ${KAFKA_PASSWORD}\n    ca_file: " +
-                                        kt::env("KAFKA_CA_FILE") + "\nsinks:\n  - plugin: stdout_sink\n    path: " +
-                                        out.string() + "\n");
+    auto file = dir.write(
+        "c.yaml", "pipeline: c\nsource:\n  plugin: kafka_source\n  brokers: " + kt::env("KAFKA_BOOTSTRAP_SERVERS") +
+                      "\n  topics: [" + topic + "]\n  group: " + kt::unique("g") +
+                      "\n  security:\n    protocol: SASL_SSL\n    username: " + kt::env("KAFKA_USERNAME") +
+                      "\n    password: ${KAFKA_PASSWORD}\n    ca_file: " + kt::env("KAFKA_CA_FILE") +
+                      "\nsinks:\n  - plugin: stdout_sink\n    path: " + out.string() + "\n");
     auto a = agent(file, {"--once"});
     auto code = a->wait(std::chrono::seconds(60));
     INFO(a->err());
@@ -154,8 +157,10 @@ TEST_CASE("kafka_source: reads over SASL_SSL with the CA verified", "[integratio
     CHECK_THAT(a->err(), !Catch::Contains("KAFKA_PASSWORD"));
 }
 
-TEST_CASE("kafka_source: every kind of poison message lands in the dead-letter topic with its reason and "
-          "coordinates while the good records pass", "[badinput]") {
+TEST_CASE(
+    "kafka_source: every kind of poison message lands in the dead-letter topic with its reason and "
+    "coordinates while the good records pass",
+    "[badinput]") {
     auto topic = kt::unique("poison");
     auto group = kt::unique("poison-group");
     kt::create_topic(topic, 1);
@@ -172,7 +177,8 @@ TEST_CASE("kafka_source: every kind of poison message lands in the dead-letter t
                                 r.check_id = "good-" + std::to_string(i);
                                 r.timestamp = vigil::Timestamp(std::chrono::seconds(1'800'000'000));
                                 return r;
-                            }()), 0});
+                            }()),
+                            0});
         auto value = corpus[i].value;
         if (corpus[i].kind == "over max_message_bytes") {
             value = value.substr(0, 100'000);  // over the 64KiB set below, under the broker's own limit
@@ -218,8 +224,10 @@ TEST_CASE("kafka_source: every kind of poison message lands in the dead-letter t
 
 using namespace std::chrono_literals;
 
-TEST_CASE("kafka_source: a dead-letter topic that refuses pauses reading at dead_letter_backlog; nothing is "
-          "skipped once it takes the letters", "[integration]") {
+TEST_CASE(
+    "kafka_source: a dead-letter topic that refuses pauses reading at dead_letter_backlog; nothing is "
+    "skipped once it takes the letters",
+    "[integration]") {
     auto topic = kt::unique("dlq-backlog");
     auto group = kt::unique("dlq-backlog-group");
     auto user = kt::env("KAFKA_DENIED_USERNAME");
@@ -242,12 +250,15 @@ TEST_CASE("kafka_source: a dead-letter topic that refuses pauses reading at dead
     kt::produce(topic, messages);
     TempDir dir;
     auto out = dir / "out.jsonl";
-    auto file = dir.write("c.yaml", "pipeline: c\nmetrics: {listen: \"127.0.0.1:0\"}\nsource:\n  plugin: kafka_source\n"
-                                    "  brokers: " + kt::env("KAFKA_BOOTSTRAP_SERVERS") + "\n  topics: [" + topic +
-                                    "]\n  group: " + group + "\n  dead_letter_backlog: 1MiB\n  security:\n"
-                                    "    protocol: SASL_SSL\n    username: " + user + "\n    password: " +
-                                    kt::env("KAFKA_DENIED_PASSWORD") + "\n    ca_file: " + kt::env("KAFKA_CA_FILE") +
-                                    "\nsinks:\n  - plugin: stdout_sink\n    path: " + out.string() + "\n");
+    auto file = dir.write("c.yaml",
+                          "pipeline: c\nmetrics: {listen: \"127.0.0.1:0\"}\nsource:\n  plugin: kafka_source\n"
+                          "  brokers: " +
+                              kt::env("KAFKA_BOOTSTRAP_SERVERS") + "\n  topics: [" + topic + "]\n  group: " + group +
+                              "\n  dead_letter_backlog: 1MiB\n  security:\n"
+                              "    protocol: SASL_SSL\n    username: " +
+                              user + "\n    password: " + kt::env("KAFKA_DENIED_PASSWORD") +
+                              "\n    ca_file: " + kt::env("KAFKA_CA_FILE") +
+                              "\nsinks:\n  - plugin: stdout_sink\n    path: " + out.string() + "\n");
     auto a = agent(file);
     auto metric = [&](const std::string& series) {
         return vigil::test::metric_value(vigil::test::metrics_of(*a), series);
@@ -255,9 +266,8 @@ TEST_CASE("kafka_source: a dead-letter topic that refuses pauses reading at dead
     const std::string read = "vigil_kafka_source_messages_total{instance=\"kafka_source.0\"}";
     // The first 320 arrive before the consumer does and are read (its first second after an
     // assign never pauses); then 5 MiB of letters wait, past the 1 MiB backlog: it pauses.
-    REQUIRE(vigil::test::wait_until([&] {
-        return metric("vigil_kafka_source_dead_letter_pauses_total{instance=\"kafka_source.0\"}") >= 1;
-    }, 60s));
+    REQUIRE(vigil::test::wait_until(
+        [&] { return metric("vigil_kafka_source_dead_letter_pauses_total{instance=\"kafka_source.0\"}") >= 1; }, 60s));
     CHECK(metric(read) == 320);
     REQUIRE(vigil::test::wait_until([&] { return ids_in(out).size() == 20; }, 30s));
     CHECK_THAT(a->err(), Catch::Contains("wait for the dead-letter topic's confirmation: pausing the partitions"));
@@ -274,8 +284,10 @@ TEST_CASE("kafka_source: a dead-letter topic that refuses pauses reading at dead
     CHECK(a->wait(30s) == 0);
 }
 
-TEST_CASE("kafka_source: broker killed and restarted, then the consumer killed: it resumes from its committed "
-          "offsets and every record arrives", "[fault]") {
+TEST_CASE(
+    "kafka_source: broker killed and restarted, then the consumer killed: it resumes from its committed "
+    "offsets and every record arrives",
+    "[fault]") {
     auto topic = kt::unique("resume");
     auto group = kt::unique("resume-group");
     kt::create_topic(topic, 3);
@@ -292,7 +304,8 @@ TEST_CASE("kafka_source: broker killed and restarted, then the consumer killed: 
     REQUIRE(vigil::test::run({services, "kill", "kafka"}).code == 0);
     REQUIRE(vigil::test::run({services, "start", "kafka"}, {}, std::chrono::seconds(120)).code == 0);
     auto after_restart = ids_in(out1).size();
-    REQUIRE(vigil::test::wait_until([&] { return ids_in(out1).size() >= after_restart + 3000; }, std::chrono::seconds(90)));
+    REQUIRE(
+        vigil::test::wait_until([&] { return ids_in(out1).size() >= after_restart + 3000; }, std::chrono::seconds(90)));
 
     first->signal(SIGKILL);
     first->wait();
@@ -304,10 +317,12 @@ TEST_CASE("kafka_source: broker killed and restarted, then the consumer killed: 
     auto second = agent(dir.write("c2.yaml", consumer_yaml(topic, group, out2, extra)));
     producer.join();
     std::set<std::string> all;
-    REQUIRE(vigil::test::wait_until([&] {
-        all = ids_in_all({out1, out2});
-        return all.size() == kRecords;
-    }, std::chrono::seconds(120)));
+    REQUIRE(vigil::test::wait_until(
+        [&] {
+            all = ids_in_all({out1, out2});
+            return all.size() == kRecords;
+        },
+        std::chrono::seconds(120)));
     second->signal(SIGTERM);
     auto code = second->wait(std::chrono::seconds(60));
     INFO(second->err());
@@ -328,8 +343,10 @@ TEST_CASE("kafka_source: broker killed and restarted, then the consumer killed: 
     CHECK(committed_total(group, topic) == kRecords);
 }
 
-TEST_CASE("kafka_source: two consumers in one group, one killed mid-stream: every record is processed at least "
-          "once", "[fault]") {
+TEST_CASE(
+    "kafka_source: two consumers in one group, one killed mid-stream: every record is processed at least "
+    "once",
+    "[fault]") {
     auto topic = kt::unique("group");
     auto group = kt::unique("group-group");
     kt::create_topic(topic, 4);
@@ -349,10 +366,12 @@ TEST_CASE("kafka_source: two consumers in one group, one killed mid-stream: ever
     one->wait();
     producer.join();
     std::set<std::string> all;
-    REQUIRE(vigil::test::wait_until([&] {
-        all = ids_in_all({out1, out2});
-        return all.size() == kRecords;
-    }, std::chrono::seconds(90)));
+    REQUIRE(vigil::test::wait_until(
+        [&] {
+            all = ids_in_all({out1, out2});
+            return all.size() == kRecords;
+        },
+        std::chrono::seconds(90)));
     two->signal(SIGTERM);
     auto code = two->wait(std::chrono::seconds(60));
     INFO(two->err());
@@ -369,10 +388,13 @@ TEST_CASE("kafka_source: consumer lag per partition is served on /metrics and co
     publish(topic, 2000, "");  // numeric ids, as flaky_sink wants
     TempDir dir;
     // A slow sink (500 ms a batch of 100) keeps records unacknowledged for a while.
-    auto file = dir.write("c.yaml", "pipeline: lag\nmetrics: {listen: \"127.0.0.1:0\"}\nsource:\n  plugin: kafka_source\n"
-                                    "  brokers: " + kt::plaintext_brokers() + "\n  topics: [" + topic + "]\n  group: " +
-                                    kt::unique("lag-group") + "\n  max_batch: 100\n"
-                                    "sinks:\n  - plugin: flaky_sink\n    delay: 500ms\n");
+    auto file =
+        dir.write("c.yaml",
+                  "pipeline: lag\nmetrics: {listen: \"127.0.0.1:0\"}\nsource:\n  plugin: kafka_source\n"
+                  "  brokers: " +
+                      kt::plaintext_brokers() + "\n  topics: [" + topic + "]\n  group: " + kt::unique("lag-group") +
+                      "\n  max_batch: 100\n"
+                      "sinks:\n  - plugin: flaky_sink\n    delay: 500ms\n");
     auto a = agent(file, {"--plugin-dir", vigil::test::test_plugin_dir().string()});
     const std::string marker = "serving /metrics and /healthz on ";
     std::string base;
@@ -389,7 +411,8 @@ TEST_CASE("kafka_source: consumer lag per partition is served on /metrics and co
         auto metrics = vigil::test::run({"/usr/bin/curl", "-sS", base + "/metrics"}).out;
         std::istringstream in(metrics);
         for (std::string line; std::getline(in, line);) {
-            if (line.rfind("vigil_kafka_source_consumer_lag{", 0) == 0 && line.find("topic=\"" + topic + "\"") != std::string::npos &&
+            if (line.rfind("vigil_kafka_source_consumer_lag{", 0) == 0 &&
+                line.find("topic=\"" + topic + "\"") != std::string::npos &&
                 line.find("partition=\"0\"") != std::string::npos) {
                 return std::stod(line.substr(line.rfind(' ') + 1));
             }
@@ -420,14 +443,17 @@ TEST_CASE("kafka_source: a sink slower than max.poll.interval.ms does not cost t
     publish(topic, kRecords, "");  // numeric ids, as flaky_sink wants
     TempDir dir;
     auto out = dir / "out.jsonl";
-    auto file = dir.write("c.yaml", "pipeline: slow\nmax_in_flight: 1\nsource:\n  plugin: kafka_source\n"
-                                    "  brokers: " + kt::plaintext_brokers() + "\n  topics: [" + topic + "]\n  group: " +
-                                    group + "\n  max_batch: 10\n  max_batch_delay: 100ms\n  session_timeout: 6s\n"
-                                    "  librdkafka:\n    max.poll.interval.ms: \"6000\"\n"
-                                    "sinks:\n  - plugin: flaky_sink\n    delay: 8s\n    path: " + out.string() + "\n");
+    auto file = dir.write("c.yaml",
+                          "pipeline: slow\nmax_in_flight: 1\nsource:\n  plugin: kafka_source\n"
+                          "  brokers: " +
+                              kt::plaintext_brokers() + "\n  topics: [" + topic + "]\n  group: " + group +
+                              "\n  max_batch: 10\n  max_batch_delay: 100ms\n  session_timeout: 6s\n"
+                              "  librdkafka:\n    max.poll.interval.ms: \"6000\"\n"
+                              "sinks:\n  - plugin: flaky_sink\n    delay: 8s\n    path: " +
+                              out.string() + "\n");
     auto a = agent(file, {"--plugin-dir", vigil::test::test_plugin_dir().string()});
-    bool all_committed = vigil::test::wait_until([&] { return committed_total(group, topic) == kRecords; },
-                                                 std::chrono::seconds(90));
+    bool all_committed =
+        vigil::test::wait_until([&] { return committed_total(group, topic) == kRecords; }, std::chrono::seconds(90));
     a->signal(SIGTERM);
     auto code = a->wait(std::chrono::seconds(60));
     auto log = a->err();
@@ -449,8 +475,10 @@ TEST_CASE("kafka_source: a sink slower than max.poll.interval.ms does not cost t
     CHECK(count("paused 1 partition(s) and polling on") >= 1);
 }
 
-TEST_CASE("kafka_source: a fatal error (a static member fenced by another with its group.instance.id) replaces "
-          "the consumer, which reads on", "[integration]") {
+TEST_CASE(
+    "kafka_source: a fatal error (a static member fenced by another with its group.instance.id) replaces "
+    "the consumer, which reads on",
+    "[integration]") {
     auto topic = kt::unique("fenced");
     auto group = kt::unique("fenced-group");
     auto instance = kt::unique("fenced-instance");
@@ -458,17 +486,19 @@ TEST_CASE("kafka_source: a fatal error (a static member fenced by another with i
     publish(topic, 50, "before");
     TempDir dir;
     auto out = dir / "out.jsonl";
-    auto a = agent(dir.write("c.yaml", consumer_yaml(topic, group, out,
-                                                     "  session_timeout: 6s\n  librdkafka:\n    group.instance.id: " +
-                                                         instance + "\n")));
+    auto a = agent(dir.write(
+        "c.yaml", consumer_yaml(topic, group, out,
+                                "  session_timeout: 6s\n  librdkafka:\n    group.instance.id: " + instance + "\n")));
     REQUIRE(vigil::test::wait_until([&] { return ids_in(out).size() >= 50; }, std::chrono::seconds(60)));
 
     // Another consumer joins with the same static identity: the coordinator fences the agent's.
     char err[512] = "";
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
-             {"bootstrap.servers", kt::plaintext_brokers()}, {"group.id", group},
-             {"group.instance.id", instance}, {"session.timeout.ms", "6000"}}) {
+    for (const auto& [k, v] :
+         std::vector<std::pair<std::string, std::string>>{{"bootstrap.servers", kt::plaintext_brokers()},
+                                                          {"group.id", group},
+                                                          {"group.instance.id", instance},
+                                                          {"session.timeout.ms", "6000"}}) {
         REQUIRE(rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) == RD_KAFKA_CONF_OK);
     }
     rd_kafka_t* intruder = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
@@ -478,12 +508,14 @@ TEST_CASE("kafka_source: a fatal error (a static member fenced by another with i
     rd_kafka_topic_partition_list_add(topics, topic.c_str(), RD_KAFKA_PARTITION_UA);
     REQUIRE(rd_kafka_subscribe(intruder, topics) == RD_KAFKA_RESP_ERR_NO_ERROR);
     rd_kafka_topic_partition_list_destroy(topics);
-    bool fenced = vigil::test::wait_until([&] {
-        if (rd_kafka_message_t* m = rd_kafka_consumer_poll(intruder, 100)) {
-            rd_kafka_message_destroy(m);
-        }
-        return a->err().find("hit a fatal error") != std::string::npos;
-    }, std::chrono::seconds(60));
+    bool fenced = vigil::test::wait_until(
+        [&] {
+            if (rd_kafka_message_t* m = rd_kafka_consumer_poll(intruder, 100)) {
+                rd_kafka_message_destroy(m);
+            }
+            return a->err().find("hit a fatal error") != std::string::npos;
+        },
+        std::chrono::seconds(60));
     // The agent's new consumer takes the identity back, fencing the intruder in turn.
     rd_kafka_destroy_flags(intruder, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     INFO(a->err());
@@ -500,8 +532,10 @@ TEST_CASE("kafka_source: a fatal error (a static member fenced by another with i
     CHECK(a->wait(std::chrono::seconds(30)) == 0);
 }
 
-TEST_CASE("kafka_source with a disk buffer: offsets are committed once the buffer holds the records, and the "
-          "buffer hands them to the sink after a restart", "[integration]") {
+TEST_CASE(
+    "kafka_source with a disk buffer: offsets are committed once the buffer holds the records, and the "
+    "buffer hands them to the sink after a restart",
+    "[integration]") {
     auto topic = kt::unique("buffered");
     auto group = kt::unique("buffered-group");
     kt::create_topic(topic, 2);
@@ -516,10 +550,11 @@ TEST_CASE("kafka_source with a disk buffer: offsets are committed once the buffe
     };
     std::vector<std::string> plugins{"--plugin-dir", vigil::test::test_plugin_dir().string()};
     // The sink is down: Kafka's offsets move on all the same, since the buffer holds the records.
-    auto down = agent(dir.write("down.yaml", yaml("{plugin: flaky_sink, fail_first: 1000000000, path: " +
-                                                  out.string() + "}")), plugins);
-    bool committed = vigil::test::wait_until([&] { return committed_total(group, topic) == kRecords; },
-                                             std::chrono::seconds(60));
+    auto down =
+        agent(dir.write("down.yaml", yaml("{plugin: flaky_sink, fail_first: 1000000000, path: " + out.string() + "}")),
+              plugins);
+    bool committed =
+        vigil::test::wait_until([&] { return committed_total(group, topic) == kRecords; }, std::chrono::seconds(60));
     down->signal(SIGTERM);
     CHECK(down->wait(std::chrono::seconds(30)) == 0);
     INFO(down->err());
@@ -527,10 +562,12 @@ TEST_CASE("kafka_source with a disk buffer: offsets are committed once the buffe
     CHECK(ids_in(out).empty());
     // Restarted with the sink up: nothing is left to read from Kafka; the buffer replays it all.
     auto up = agent(dir.write("up.yaml", yaml("{plugin: flaky_sink, path: " + out.string() + "}")), plugins);
-    bool all = vigil::test::wait_until([&] {
-        auto ids = ids_in(out);
-        return std::set<std::string>(ids.begin(), ids.end()).size() == kRecords;
-    }, std::chrono::seconds(60));
+    bool all = vigil::test::wait_until(
+        [&] {
+            auto ids = ids_in(out);
+            return std::set<std::string>(ids.begin(), ids.end()).size() == kRecords;
+        },
+        std::chrono::seconds(60));
     up->signal(SIGTERM);
     CHECK(up->wait(std::chrono::seconds(30)) == 0);
     INFO(up->err());

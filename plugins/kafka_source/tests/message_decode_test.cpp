@@ -35,7 +35,8 @@ TEST_CASE("kafka_source: the original seven-field message is accepted with a sta
     CHECK(again.record->check.check_id == a.record->check.check_id);  // redelivery: same id
     auto next = decode_message("website-metrics", 2, 42, seven.data(), seven.size(), 1 << 20);
     CHECK(next.record->check.check_id != a.record->check.check_id);
-    CHECK(derived_check_id("t", 0, 1, vigil::Timestamp{}) != derived_check_id("t", 0, 1, vigil::Timestamp(std::chrono::microseconds(1))));
+    CHECK(derived_check_id("t", 0, 1, vigil::Timestamp{}) !=
+          derived_check_id("t", 0, 1, vigil::Timestamp(std::chrono::microseconds(1))));
 
     std::string with_id = R"({"name":"n","url":"u","response_time":1,"status_code":null,"regex":null,)"
                           R"("regex_check":null,"timestamp":"2026-11-28T01:02:03Z","check_id":"abc"})";

@@ -55,9 +55,9 @@ TEST_CASE("offset tracker: acknowledgements after a revoke are ignored, a new as
     t.done(a);
     auto pos = t.revoke(p);
     REQUIRE(pos);
-    CHECK(*pos == 101);  // acknowledged but not committed: the revoke commits it
+    CHECK(*pos == 101);            // acknowledged but not committed: the revoke commits it
     CHECK_FALSE(t.is_current(b));  // records read before the revoke are dropped, not handed on
-    t.done(b);          // late: the partition is someone else's now
+    t.done(b);                     // late: the partition is someone else's now
     CHECK(t.take_commits().empty());
     CHECK(t.track(p, 102).epoch == 0);  // not assigned: not tracked
 

@@ -41,8 +41,9 @@ TEST_CASE("pg_sink: the README documents every option", "[unit][config]") {
 }
 
 TEST_CASE("pg_sink: each refusal names the file, line, column and key", "[unit][config]") {
-    auto s = check("url: \"postgresql://u@h/db?nosuchoption=1\"\ntable: metrics\ndead_letter_table: metrics\n"
-                   "columns:\n  nosuch: x\n  name: url\nmax_rows: 0\nconnections: 100\n");
+    auto s = check(
+        "url: \"postgresql://u@h/db?nosuchoption=1\"\ntable: metrics\ndead_letter_table: metrics\n"
+        "columns:\n  nosuch: x\n  name: url\nmax_rows: 0\nconnections: 100\n");
     CHECK(s->errors() ==
           "test.yaml:2:6: error: url: not a libpq connection string: invalid URI query parameter: \"nosuchoption\"\n"
           "test.yaml:4:20: error: dead_letter_table: must be a table name other than `table`\n"
@@ -58,8 +59,9 @@ TEST_CASE("pg_sink: each refusal names the file, line, column and key", "[unit][
 TEST_CASE("pg_sink: a URL libpq refuses is reported without the password it holds", "[unit][config]") {
     // libpq's message quotes the bad token, here the password itself.
     auto s = check("url: \"postgresql://vigil:s3cr%zzet@127.0.0.1:1/db\"\n");
-    CHECK(s->errors() == "test.yaml:2:6: error: url: not a libpq connection string: invalid percent-encoded token: "
-                         "\"***\"\n");
+    CHECK(s->errors() ==
+          "test.yaml:2:6: error: url: not a libpq connection string: invalid percent-encoded token: "
+          "\"***\"\n");
     auto kv = check("url: \"host=h password='unterminated\"\n");
     CHECK(kv->errors().find("unterminated") == std::string::npos);
 }

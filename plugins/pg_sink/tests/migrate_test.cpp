@@ -30,19 +30,22 @@ TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them"
     pg::TestDatabase db;
     auto status = migrate(db.url(), {"--status"});
     CHECK(status.code == 0);
-    CHECK(status.out == "[ ] 20261128000000_create_metrics.sql\n[ ] 20261128000100_create_metrics_rejected.sql\n\n"
-                        "Applied: 0\nPending: 2\n");
+    CHECK(status.out ==
+          "[ ] 20261128000000_create_metrics.sql\n[ ] 20261128000100_create_metrics_rejected.sql\n\n"
+          "Applied: 0\nPending: 2\n");
     auto up = migrate(db.url());
     INFO(up.err);
     REQUIRE(up.code == 0);
-    CHECK(up.out == "applying 20261128000000_create_metrics.sql\napplying 20261128000100_create_metrics_rejected.sql\n"
-                    "applied 2 migration(s); the database is up to date\n");
+    CHECK(up.out ==
+          "applying 20261128000000_create_metrics.sql\napplying 20261128000100_create_metrics_rejected.sql\n"
+          "applied 2 migration(s); the database is up to date\n");
     CHECK(tables(db.url()) == "metrics metrics_rejected schema_migrations ");
     CHECK(pg::scalar(db.url(), "SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations") ==
           "20261128000000,20261128000100");
     // dbmate's own table shape, so dbmate keeps working on the same database.
-    CHECK(pg::scalar(db.url(), "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
-                               "'schema_migrations'::regclass AND attname = 'version'") == "character varying(128)");
+    CHECK(pg::scalar(db.url(),
+                     "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
+                     "'schema_migrations'::regclass AND attname = 'version'") == "character varying(128)");
     CHECK(migrate(db.url()).out == "the database is up to date\n");
 
     auto down = migrate(db.url(), {"--down"});
@@ -56,7 +59,8 @@ TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them"
     CHECK(none.err == "agent migrate: error: no migration is applied: nothing to roll back\n");
     REQUIRE(migrate(db.url()).code == 0);
     CHECK(tables(db.url()) == "metrics metrics_rejected schema_migrations ");
-    CHECK(pg::scalar(db.url(), "SELECT count(*) FROM pg_indexes WHERE indexname = 'metrics_name_timestamp_idx'") == "1");
+    CHECK(pg::scalar(db.url(), "SELECT count(*) FROM pg_indexes WHERE indexname = 'metrics_name_timestamp_idx'") ==
+          "1");
 }
 
 TEST_CASE("migrate: two agents migrating at once apply each migration once", "[integration]") {
@@ -69,7 +73,8 @@ TEST_CASE("migrate: two agents migrating at once apply each migration once", "[i
     // Between them the two runs applied each migration exactly once.
     auto applied = [](const std::string& out) {
         std::size_t n = 0;
-        for (auto p = out.find("applying "); p != std::string::npos; p = out.find("applying ", p + 1)) ++n;
+        for (auto p = out.find("applying "); p != std::string::npos; p = out.find("applying ", p + 1))
+            ++n;
         return n;
     };
     CHECK(applied(a.out()) + applied(b.out()) == 2);
@@ -80,11 +85,13 @@ TEST_CASE("migrate: a failing migration names file:line and leaves the database 
     pg::TestDatabase db;
     vigil::test::TempDir dir;
     dir.write("001_good.sql", "-- migrate:up\nCREATE TABLE good (id int);\n-- migrate:down\nDROP TABLE good;\n");
-    dir.write("002_bad.sql", "-- migrate:up\nCREATE TABLE half (id int);\n\nSELEC 1;\n-- migrate:down\nDROP TABLE half;\n");
+    dir.write("002_bad.sql",
+              "-- migrate:up\nCREATE TABLE half (id int);\n\nSELEC 1;\n-- migrate:down\nDROP TABLE half;\n");
     auto r = migrate(db.url(), {"--dir", dir.path().string()});
     CHECK(r.code == 1);
-    CHECK(r.err == "agent migrate: error: 002_bad.sql:4: syntax error at or near \"SELEC\" (SQLSTATE 42601); rolled "
-                   "back: the database is as it was before this migration\n");
+    CHECK(r.err ==
+          "agent migrate: error: 002_bad.sql:4: syntax error at or near \"SELEC\" (SQLSTATE 42601); rolled "
+          "back: the database is as it was before this migration\n");
     CHECK(tables(db.url()) == "good schema_migrations ");
     CHECK(pg::scalar(db.url(), "SELECT string_agg(version, ',') FROM schema_migrations") == "001");
     dir.write("003_nodown.sql", "CREATE TABLE x (id int);\n");
@@ -97,7 +104,8 @@ TEST_CASE("migrate: the URL comes from DATABASE_URL or --database-url-file, neve
     pg::TestDatabase db;
     vigil::test::TempDir dir;
     auto file = dir.write("url", db.url() + "\n");
-    auto from_file = run({vigil::test::agent_binary().string(), "migrate", "--database-url-file", file.string(), "--status"});
+    auto from_file =
+        run({vigil::test::agent_binary().string(), "migrate", "--database-url-file", file.string(), "--status"});
     INFO(from_file.err);
     CHECK(from_file.code == 0);
     CHECK(from_file.out.find("Pending: 2") != std::string::npos);
@@ -105,7 +113,8 @@ TEST_CASE("migrate: the URL comes from DATABASE_URL or --database-url-file, neve
     INFO(from_env.err);
     CHECK(from_env.code == 0);
     CHECK(tables(db.url()) == "metrics metrics_rejected schema_migrations ");
-    auto missing = run({vigil::test::agent_binary().string(), "migrate", "--database-url-file", (dir / "none").string()});
+    auto missing =
+        run({vigil::test::agent_binary().string(), "migrate", "--database-url-file", (dir / "none").string()});
     CHECK(missing.code == 64);
     CHECK(missing.err.find("--database-url-file: cannot read secret file") != std::string::npos);
     // libpq quotes the token it cannot decode: here, the password.
@@ -121,9 +130,10 @@ TEST_CASE("migrate: the metrics table the migrations create is the record's fiel
     pg::TestDatabase db;
     REQUIRE(migrate(db.url()).code == 0);
     std::map<std::string, std::pair<std::string, bool>> columns;  // name -> type, nullable
-    for (const auto& row : pg::query(db.url(), "SELECT attname, format_type(atttypid, atttypmod), NOT attnotnull "
-                                               "FROM pg_attribute WHERE attrelid = 'metrics'::regclass "
-                                               "AND attnum > 0 AND NOT attisdropped")) {
+    for (const auto& row : pg::query(db.url(),
+                                     "SELECT attname, format_type(atttypid, atttypmod), NOT attnotnull "
+                                     "FROM pg_attribute WHERE attrelid = 'metrics'::regclass "
+                                     "AND attnum > 0 AND NOT attisdropped")) {
         columns[row[0]] = {row[1], row[2] == "t"};
     }
     REQUIRE(columns.count("id") == 1);

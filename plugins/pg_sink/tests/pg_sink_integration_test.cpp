@@ -78,9 +78,10 @@ TEST_CASE("pg_sink: 100,000 records are stored exactly, and the same batch twice
     REQUIRE(sink->write(batch(99'000, 2000)).kind == vigil::WriteResult::Kind::Accepted);
     CHECK(pg::scalar(db.url(), "SELECT count(*) FROM metrics") == "101000");
     CHECK(pg::scalar(db.url(), "SELECT count(*) - count(DISTINCT check_id) FROM metrics") == "0");
-    auto row = pg::query(db.url(), "SELECT name, url, response_time, status_code, regex, regex_check, "
-                                   "to_char(\"timestamp\" AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), agent, ok "
-                                   "FROM metrics WHERE check_id = '42'");
+    auto row = pg::query(db.url(),
+                         "SELECT name, url, response_time, status_code, regex, regex_check, "
+                         "to_char(\"timestamp\" AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), agent, ok "
+                         "FROM metrics WHERE check_id = '42'");
     REQUIRE(row.size() == 1);
     CHECK(row[0] == std::vector<std::string>{"site-42", "https://example.com/42", "12.5", "200", "Example", "t",
                                              "2027-01-15 08:00:00", "host", "t"});
@@ -96,10 +97,10 @@ TEST_CASE("pg_sink: each bad row goes alone to the dead-letter table with its re
     auto sink = make_sink(db.url());
     REQUIRE(sink->start().ok());
     auto b = batch(0, 10);
-    b.records[1].check.name = std::string("nul\0byte", 8);                                  // NUL byte
-    b.records[3].check.status_code = 70000;                                                // out of smallint
-    b.records[5].check.timestamp = vigil::Timestamp(std::chrono::seconds(-300'000'000'000)); // before 4713 BC
-    b.records[7].check.error_detail = std::string("\xff\xfe not UTF-8");                    // invalid UTF-8
+    b.records[1].check.name = std::string("nul\0byte", 8);                                    // NUL byte
+    b.records[3].check.status_code = 70000;                                                   // out of smallint
+    b.records[5].check.timestamp = vigil::Timestamp(std::chrono::seconds(-300'000'000'000));  // before 4713 BC
+    b.records[7].check.error_detail = std::string("\xff\xfe not UTF-8");                      // invalid UTF-8
     auto r = sink->write(b);
     INFO(r.error);
     REQUIRE(r.kind == vigil::WriteResult::Kind::Accepted);
@@ -114,7 +115,8 @@ TEST_CASE("pg_sink: each bad row goes alone to the dead-letter table with its re
     CHECK_THAT(why[5], Catch::StartsWith("SQLSTATE 22"));
     CHECK_THAT(why[7], Catch::Contains("SQLSTATE 22021"));
     CHECK(pg::scalar(db.url(), "SELECT string_agg(check_id, ',' ORDER BY check_id) FROM metrics") == "0,2,4,6,8,9");
-    auto dead = pg::query(db.url(), "SELECT check_id, origin, sqlstate, reason, record FROM metrics_rejected ORDER BY check_id");
+    auto dead = pg::query(db.url(),
+                          "SELECT check_id, origin, sqlstate, reason, record FROM metrics_rejected ORDER BY check_id");
     REQUIRE(dead.size() == 4);
     CHECK(dead[0][0] == "1");
     CHECK(dead[0][1] == "topic=t partition=0 offset=1");
@@ -158,8 +160,15 @@ TEST_CASE("pg_sink: strings shaped like SQL injection are stored verbatim", "[in
     auto sink = make_sink(db.url(), "connections: 1\n");
     REQUIRE(sink->start().ok());
     const std::vector<std::string> nasty = {
-        "'); DROP TABLE metrics; --", "\\.", "a\tb\nc\\N", "\\N", "O'Brien \"quoted\" $$dollar$$", "🙂 ünïcödé",
-        std::string(100'000, 'x'), "", " leading and trailing ",
+        "'); DROP TABLE metrics; --",
+        "\\.",
+        "a\tb\nc\\N",
+        "\\N",
+        "O'Brien \"quoted\" $$dollar$$",
+        "🙂 ünïcödé",
+        std::string(100'000, 'x'),
+        "",
+        " leading and trailing ",
     };
     vigil::Batch b;
     b.sequence = 1;
@@ -175,7 +184,8 @@ TEST_CASE("pg_sink: strings shaped like SQL injection are stored verbatim", "[in
     REQUIRE(result.rejected.empty());
     for (std::size_t i = 0; i < nasty.size(); ++i) {
         INFO(i);
-        CHECK(pg::scalar(db.url(), "SELECT error_detail FROM metrics WHERE check_id = 'n" + std::to_string(i) + "'") == nasty[i]);
+        CHECK(pg::scalar(db.url(), "SELECT error_detail FROM metrics WHERE check_id = 'n" + std::to_string(i) + "'") ==
+              nasty[i]);
     }
     CHECK(pg::scalar(db.url(), "SELECT count(*) FROM metrics") == std::to_string(nasty.size()));
 }
@@ -194,19 +204,23 @@ TEST_CASE("pg_sink: TLS with verify-full against the services' CA; an untrusted 
     CHECK_FALSE(st.ok());
     CHECK_THAT(st.message(), Catch::Contains("certificate verify failed"));
     auto missing = make_sink(pg::url_for(db.name()), "table: nosuch\n")->healthcheck();
-    CHECK_THAT(missing.message(), Catch::Contains("table nosuch does not exist (run `agent migrate`, or set migrate: true)"));
+    CHECK_THAT(missing.message(),
+               Catch::Contains("table nosuch does not exist (run `agent migrate`, or set migrate: true)"));
 }
 
-TEST_CASE("pg_sink: PostgreSQL restarted and killed mid-stream: no row lost, none duplicated, every ack after "
-          "COMMIT", "[fault]") {
+TEST_CASE(
+    "pg_sink: PostgreSQL restarted and killed mid-stream: no row lost, none duplicated, every ack after "
+    "COMMIT",
+    "[fault]") {
     pg::TestDatabase db;
     vigil::test::TempDir dir;
     auto acks = dir / "acks.txt";
     constexpr int kRecords = 20'000;
-    auto file = dir.write("p.yaml", "pipeline: pgfault\nsource:\n  plugin: counting_source\n  count: " +
-                                        std::to_string(kRecords) + "\n  batch_size: 200\n  interval: 50ms\n  ack_file: " +
-                                        acks.string() + "\nsinks:\n  - plugin: pg_sink\n    url: \"" + db.url() +
-                                        "\"\n    migrate: true\n    retry: {initial: 50ms, max: 1s}\n");
+    auto file = dir.write(
+        "p.yaml", "pipeline: pgfault\nsource:\n  plugin: counting_source\n  count: " + std::to_string(kRecords) +
+                      "\n  batch_size: 200\n  interval: 50ms\n  ack_file: " + acks.string() +
+                      "\nsinks:\n  - plugin: pg_sink\n    url: \"" + db.url() +
+                      "\"\n    migrate: true\n    retry: {initial: 50ms, max: 1s}\n");
     vigil::test::Child agent({vigil::test::agent_binary().string(), "--pipeline", file.string(), "--once",
                               "--plugin-dir", vigil::test::test_plugin_dir().string()});
     auto acked = [&] { return vigil::test::read_lines(acks).size(); };

@@ -10,7 +10,8 @@ TEST_CASE("acks are released in emission order even when resolved out of order",
     AckTracker t;
     std::vector<std::uint64_t> order;
     for (std::uint64_t s = 1; s <= 4; ++s) {
-        t.add(s, [&order, s](AckStatus) { order.push_back(s); }, 10);
+        t.add(
+            s, [&order, s](AckStatus) { order.push_back(s); }, 10);
     }
     CHECK(t.resolve(3, AckStatus::Delivered).empty());
     CHECK(t.resolve(2, AckStatus::Delivered).empty());

@@ -74,8 +74,8 @@ TEST_CASE("agent: kill -9 at random moments never loses a record the buffer ackn
     std::size_t lines = 0;
     for (int round = 0; round < 6; ++round) {
         // A slow sink, so that each kill finds records stored and not yet written.
-        auto p = dir.write("p.yaml", pipeline("run" + std::to_string(round),
-                                              "{plugin: flaky_sink, delay: 8ms, path: out.jsonl}"));
+        auto p = dir.write(
+            "p.yaml", pipeline("run" + std::to_string(round), "{plugin: flaky_sink, delay: 8ms, path: out.jsonl}"));
         Child child(agent({"--pipeline", p.string()}));
         REQUIRE(wait_until([&] { return vigil::test::read_lines(dir / "acks.txt").size() >= lines + 5; }));
         // The random moment, not a wait for a result.
@@ -125,8 +125,9 @@ TEST_CASE("agent: a stop with the sink down is prompt and the records stay in th
 TEST_CASE("agent: --check-config prints the buffer as it will run and refuses a bad one where it is",
           "[unit][agent][buffer]") {
     TempDir dir;
-    auto p = dir.write("p.yaml", "pipeline: t\nbuffer: {type: disk, path: b}\nsource: {plugin: counting_source}\n"
-                                 "sinks: [{plugin: stdout_sink}]\n");
+    auto p = dir.write("p.yaml",
+                       "pipeline: t\nbuffer: {type: disk, path: b}\nsource: {plugin: counting_source}\n"
+                       "sinks: [{plugin: stdout_sink}]\n");
     auto r = vigil::test::run(agent({"--check-config", "--pipeline", p.string()}));
     INFO(r.err);
     CHECK(r.code == 0);
@@ -135,9 +136,10 @@ TEST_CASE("agent: --check-config prints the buffer as it will run and refuses a 
     CHECK_FALSE(std::filesystem::exists(dir / "b"));  // checked, not created
 
     dir.write("file", "not a directory");
-    auto bad = dir.write("bad.yaml", "pipeline: t\nbuffer:\n  type: disk\n  path: file/buffer\n  max_size: 1MiB\n"
-                                     "  when_full: wait\nsource: {plugin: counting_source}\n"
-                                     "sinks: [{plugin: stdout_sink}]\n");
+    auto bad = dir.write("bad.yaml",
+                         "pipeline: t\nbuffer:\n  type: disk\n  path: file/buffer\n  max_size: 1MiB\n"
+                         "  when_full: wait\nsource: {plugin: counting_source}\n"
+                         "sinks: [{plugin: stdout_sink}]\n");
     r = vigil::test::run(agent({"--check-config", "--pipeline", bad.string()}));
     CHECK(r.code == 78);
     auto b = bad.string();
@@ -147,8 +149,10 @@ TEST_CASE("agent: --check-config prints the buffer as it will run and refuses a 
                        b + ":6:14: error: buffer.when_full: \"wait\" is not one of: block, drop_oldest\n");
 }
 
-TEST_CASE("agent: a full disk under the buffer: one clear error, nothing acknowledged, and it resumes by itself "
-          "when space returns", "[unit][agent][buffer]") {
+TEST_CASE(
+    "agent: a full disk under the buffer: one clear error, nothing acknowledged, and it resumes by itself "
+    "when space returns",
+    "[unit][agent][buffer]") {
     if (::geteuid() != 0) {
         WARN("not run: mounting a small tmpfs (a disk that fills up) needs root; CI runs as root");
         return;
@@ -164,7 +168,8 @@ TEST_CASE("agent: a full disk under the buffer: one clear error, nothing acknowl
     // Leave about 2 MiB free: the buffer (its sink down) fills that within a second.
     vigil::test::run({"/usr/bin/dd", "if=/dev/zero", "of=" + (fs / "filler").string(), "bs=1M", "count=6"});
     auto p = dir.write("p.yaml", "pipeline: full\nmetrics: {listen: \"127.0.0.1:0\"}\nbuffer: {type: disk, path: " +
-                                     (fs / "buf").string() + ", max_size: 64MiB}\nsource: {plugin: counting_source, "
+                                     (fs / "buf").string() +
+                                     ", max_size: 64MiB}\nsource: {plugin: counting_source, "
                                      "count: 0, batch_size: 50, interval: 2ms, ack_file: acks.txt, label: f}\n"
                                      "sinks: [{plugin: flaky_sink, fail_first: 1000000000}]\n");
     Child child(agent({"--pipeline", p.string()}));
@@ -193,12 +198,13 @@ TEST_CASE("agent: a full disk under the buffer: one clear error, nothing acknowl
 TEST_CASE("agent: under systemd's StateDirectory the buffer and the dead letters default there",
           "[unit][agent][buffer]") {
     TempDir dir;
-    auto p = dir.write("p.yaml", "pipeline: t\nbuffer: {type: disk}\nsource: {plugin: counting_source}\n"
-                                 "sinks: [{plugin: stdout_sink}]\n");
+    auto p = dir.write("p.yaml",
+                       "pipeline: t\nbuffer: {type: disk}\nsource: {plugin: counting_source}\n"
+                       "sinks: [{plugin: stdout_sink}]\n");
     auto state = dir / "state";
     std::filesystem::create_directory(state);
-    auto r = vigil::test::run(agent({"--check-config", "--pipeline", p.string()}),
-                              {{"STATE_DIRECTORY", state.string()}});
+    auto r =
+        vigil::test::run(agent({"--check-config", "--pipeline", p.string()}), {{"STATE_DIRECTORY", state.string()}});
     INFO(r.err);
     CHECK(r.code == 0);
     CHECK(r.out.find("dead_letter_file: " + (state / "dead-letters.jsonl").string() + "\n") != std::string::npos);

@@ -62,7 +62,8 @@ TEST_CASE("agent: a bad command line exits 64", "[unit][agent]") {
 TEST_CASE("agent: --list-plugins prints one line per plugin", "[unit][agent]") {
     auto r = vigil::test::run(agent({"--list-plugins"}));
     CHECK(r.code == 0);
-    CHECK(r.out.find("counting_source  source 0.0.1    wip     " + (vigil::test::test_plugin_dir() / "counting_source.so").string()) != std::string::npos);
+    CHECK(r.out.find("counting_source  source 0.0.1    wip     " +
+                     (vigil::test::test_plugin_dir() / "counting_source.so").string()) != std::string::npos);
     CHECK(r.out.find("flaky_sink       sink") != std::string::npos);
     CHECK(r.out.find("stdout_sink      sink   1.0.0    stable") != std::string::npos);
 }
@@ -77,7 +78,8 @@ TEST_CASE("agent: a stripped plugin (as Debian packages ship them) is found and 
     auto r = vigil::test::run({bin, "--list-plugins", "--plugin-dir", dir.path().string()});
     INFO(r.err);
     CHECK(r.out.find("counting_source  source 0.0.1    wip     " + copy.string()) != std::string::npos);
-    auto p = dir.write("p.yaml", "pipeline: t\nsource: {plugin: counting_source, count: 5}\nsinks: [{plugin: stdout_sink}]\n");
+    auto p = dir.write("p.yaml",
+                       "pipeline: t\nsource: {plugin: counting_source, count: 5}\nsinks: [{plugin: stdout_sink}]\n");
     auto once = vigil::test::run({bin, "--plugin-dir", dir.path().string(), "--pipeline", p.string(), "--once"});
     CHECK(once.code == 0);
     CHECK(count_lines(once.out) == 5);
@@ -111,20 +113,21 @@ TEST_CASE("agent: each kind of bad configuration exits 78 with its own one-line 
                             {"--plugin-dir", vigil::test::loader_fixture_dir().string()});
     }
     SECTION("a plugin semantic error") {
-        expect_config_error("pipeline: t\nsource: {plugin: counting_source, batch_size: 0}\nsinks: [{plugin: stdout_sink}]\n",
-                            "p.yaml:2:47: error: source.batch_size: must be at least 1");
+        expect_config_error(
+            "pipeline: t\nsource: {plugin: counting_source, batch_size: 0}\nsinks: [{plugin: stdout_sink}]\n",
+            "p.yaml:2:47: error: source.batch_size: must be at least 1");
     }
 }
 
-TEST_CASE("agent: --check-config prints the effective config, secrets redacted, and runs nothing",
-          "[unit][agent]") {
+TEST_CASE("agent: --check-config prints the effective config, secrets redacted, and runs nothing", "[unit][agent]") {
     TempDir dir;
-    auto p = dir.write("p.yaml", std::string(kGood) + "    alias: ${SINK_NAME:-out}\n"
-                                                      "    retry: {max: 1m}\n");
+    auto p = dir.write("p.yaml", std::string(kGood) +
+                                     "    alias: ${SINK_NAME:-out}\n"
+                                     "    retry: {max: 1m}\n");
     auto r = vigil::test::run(agent({"--check-config", "--pipeline", p.string()}), {{"SINK_NAME", "file"}});
     INFO(r.err);
     CHECK(r.code == 0);
-    CHECK(r.out.find("alias: file") != std::string::npos);  // interpolated
+    CHECK(r.out.find("alias: file") != std::string::npos);   // interpolated
     CHECK(r.out.find("fsync: false") != std::string::npos);  // defaults shown
     CHECK(r.out.find("max: 1m") != std::string::npos);
     CHECK(r.out.find("initial: 100ms") != std::string::npos);
@@ -140,7 +143,8 @@ TEST_CASE("agent: --once runs one round, drains, and exits 0", "[unit][agent]") 
     CHECK(r.code == 0);
     auto lines = vigil::test::read_lines(dir / "out.jsonl");
     REQUIRE(lines.size() == 100);
-    CHECK(lines[0].rfind(R"({"name":"site-0","url":"http://127.0.0.1/0","response_time":1.5,"status_code":200,)", 0) == 0);
+    CHECK(lines[0].rfind(R"({"name":"site-0","url":"http://127.0.0.1/0","response_time":1.5,"status_code":200,)", 0) ==
+          0);
     auto acks = vigil::test::read_lines(dir / "acks.txt");
     CHECK(acks.size() == 15);  // ceil(100 / 7)
     for (const auto& a : acks) {
@@ -150,7 +154,8 @@ TEST_CASE("agent: --once runs one round, drains, and exits 0", "[unit][agent]") 
 
 TEST_CASE("agent: stdout_sink writes data to stdout and logs to stderr, in JSON if asked", "[unit][agent]") {
     TempDir dir;
-    auto p = dir.write("p.yaml", "pipeline: t\nsource: {plugin: counting_source, count: 3}\nsinks: [{plugin: stdout_sink}]\n");
+    auto p = dir.write("p.yaml",
+                       "pipeline: t\nsource: {plugin: counting_source, count: 3}\nsinks: [{plugin: stdout_sink}]\n");
     auto r = vigil::test::run(agent({"--once", "--log-format", "json", "--pipeline", p.string()}));
     CHECK(r.code == 0);
     CHECK(count_lines(r.out) == 3);
@@ -250,7 +255,8 @@ metrics: {listen: "127.0.0.1:0"}
           std::string::npos);
     // Batch latency per sink instance, as a Prometheus histogram.
     CHECK(metrics.find("# TYPE vigil_sink_write_seconds histogram\n") != std::string::npos);
-    CHECK(metrics.find("vigil_sink_write_seconds_bucket{instance=\"flaky_sink.0\",le=\"0.001\"} ") != std::string::npos);
+    CHECK(metrics.find("vigil_sink_write_seconds_bucket{instance=\"flaky_sink.0\",le=\"0.001\"} ") !=
+          std::string::npos);
     CHECK(metrics.find("vigil_sink_write_seconds_bucket{instance=\"flaky_sink.0\",le=\"+Inf\"} ") != std::string::npos);
     CHECK(metrics.find("vigil_sink_write_seconds_count{instance=\"flaky_sink.0\"} ") != std::string::npos);
     auto health = vigil::test::run({"/usr/bin/curl", "-sS", "-w", " %{http_code}", base + "/healthz"});
@@ -262,18 +268,20 @@ metrics: {listen: "127.0.0.1:0"}
 }
 
 TEST_CASE("agent: a malformed metrics.listen is a configuration error", "[unit][agent]") {
-    expect_config_error("pipeline: t\nsource: {plugin: counting_source}\nsinks: [{plugin: stdout_sink}]\n"
-                        "metrics: {listen: 'localhost:9464'}\n",
-                        "p.yaml:4:19: error: metrics.listen: \"localhost:9464\" is not host:port with an IP address, "
-                        "e.g. 127.0.0.1:9464");
+    expect_config_error(
+        "pipeline: t\nsource: {plugin: counting_source}\nsinks: [{plugin: stdout_sink}]\n"
+        "metrics: {listen: 'localhost:9464'}\n",
+        "p.yaml:4:19: error: metrics.listen: \"localhost:9464\" is not host:port with an IP address, "
+        "e.g. 127.0.0.1:9464");
 }
 
 TEST_CASE("agent: SIGHUP reopens the dead-letter file, so an external rotation (logrotate) takes effect",
           "[unit][agent]") {
     TempDir dir;
-    auto p = dir.write("p.yaml", "pipeline: t\ndead_letter_file: dead.jsonl\nsource: {plugin: counting_source, "
-                                 "count: 0, batch_size: 1, interval: 10ms}\nsinks: [{plugin: flaky_sink, "
-                                 "reject_every: 1}]\n");
+    auto p = dir.write("p.yaml",
+                       "pipeline: t\ndead_letter_file: dead.jsonl\nsource: {plugin: counting_source, "
+                       "count: 0, batch_size: 1, interval: 10ms}\nsinks: [{plugin: flaky_sink, "
+                       "reject_every: 1}]\n");
     Child child(agent({"--pipeline", p.string()}));
     REQUIRE(wait_until([&] { return vigil::test::read_lines(dir / "dead.jsonl").size() >= 3; }));
     std::filesystem::rename(dir / "dead.jsonl", dir / "dead.jsonl.old");

@@ -18,7 +18,10 @@ using vigil::test::check_section;
 namespace {
 const char* const kProtocols[] = {"PLAINTEXT", "SASL_SSL", nullptr};
 const OptionSpec kSecurity[] = {
-    {.key = "protocol", .type = OptionType::String, .default_value = "PLAINTEXT", .one_of = kProtocols,
+    {.key = "protocol",
+     .type = OptionType::String,
+     .default_value = "PLAINTEXT",
+     .one_of = kProtocols,
      .description = "Transport"},
     {.key = "password", .type = OptionType::Secret, .description = "SASL password"},
     {},
@@ -137,13 +140,13 @@ TEST_CASE("secrets come from <key>_file, not both, and never print", "[unit][con
     REQUIRE(s->errors() == "");
     CHECK(s->node.child("security").get_secret("password").reveal() == "s3cr3t");
 
-    auto both = check_section("plugin: x\nbrokers: b\nsecurity: {password: a, password_file: /x}\n",
-                              kOptions, PluginKind::Sink);
+    auto both = check_section("plugin: x\nbrokers: b\nsecurity: {password: a, password_file: /x}\n", kOptions,
+                              PluginKind::Sink);
     CHECK(both->errors().find("security.password_file: set \"password\" or \"password_file\", not both") !=
           std::string::npos);
 
-    auto missing = check_section("plugin: x\nbrokers: b\nsecurity: {password_file: /nonexistent/pw}\n",
-                                 kOptions, PluginKind::Sink);
+    auto missing = check_section("plugin: x\nbrokers: b\nsecurity: {password_file: /nonexistent/pw}\n", kOptions,
+                                 PluginKind::Sink);
     CHECK(missing->errors() ==
           "test.yaml:3:27: error: security.password_file: cannot read secret file "
           "\"/nonexistent/pw\": No such file or directory\n");
@@ -155,9 +158,10 @@ TEST_CASE("secrets come from <key>_file, not both, and never print", "[unit][con
 }
 
 TEST_CASE("free-form maps redact keys that look like secrets", "[unit][config]") {
-    auto s = check_section("plugin: x\nbrokers: b\nlibrdkafka: {sasl.password: hunter2, linger.ms: '5', "
-                           "ssl.key.location: /k.pem}\n",
-                           kOptions, PluginKind::Sink);
+    auto s = check_section(
+        "plugin: x\nbrokers: b\nlibrdkafka: {sasl.password: hunter2, linger.ms: '5', "
+        "ssl.key.location: /k.pem}\n",
+        kOptions, PluginKind::Sink);
     REQUIRE(s->errors() == "");
     std::string printed = effective(s->node);
     CHECK(printed.find("hunter2") == std::string::npos);
@@ -179,20 +183,21 @@ TEST_CASE("getters refuse keys the table does not declare", "[unit][config]") {
 
 TEST_CASE("the pipeline file's own keys are validated with the same rules", "[unit][config]") {
     vigil::test::TempDir dir;
-    auto path = dir.write("p.yaml", "pipeline: p\nsource: {plugin: a}\nsinks: []\nmax_in_flight: 0\n"
-                                    "drain_timout: 5s\nlog: {level: loud}\n");
+    auto path = dir.write("p.yaml",
+                          "pipeline: p\nsource: {plugin: a}\nsinks: []\nmax_in_flight: 0\n"
+                          "drain_timout: 5s\nlog: {level: loud}\n");
     vigil::Diagnostics diags;
     auto file = vigil::app::load_pipeline_file(path, diags);
     REQUIRE(file);
     auto p = path.string();
     CHECK(diags.render() ==
-          p + ":3:8: error: sinks: at least one sink is required\n" +
-          p + ":4:16: error: max_in_flight: must be between 1 and 100000, got 0\n" +
-          p + ":5:1: error: drain_timout: unknown option; did you mean \"drain_timeout\"? (allowed: "
+          p + ":3:8: error: sinks: at least one sink is required\n" + p +
+              ":4:16: error: max_in_flight: must be between 1 and 100000, got 0\n" + p +
+              ":5:1: error: drain_timout: unknown option; did you mean \"drain_timeout\"? (allowed: "
               "pipeline, source, sinks, max_in_flight, drain_timeout, dead_letter_file, dead_letter_max_size, "
               "dead_letter_keep, buffer, log, metrics, "
               "plugin_dirs)\n" +
-          p + ":6:14: error: log.level: \"loud\" is not one of: trace, debug, info, warn, error, off\n");
+              p + ":6:14: error: log.level: \"loud\" is not one of: trace, debug, info, warn, error, off\n");
 }
 
 TEST_CASE("diagnostics are capped so a broken file does not flood the terminal", "[unit][config]") {
@@ -205,12 +210,12 @@ TEST_CASE("diagnostics are capped so a broken file does not flood the terminal",
     CHECK(text.find("... and 10 more") != std::string::npos);
 }
 
-TEST_CASE("a JSON site list cut inside a UTF-8 sequence is a located error, read within bounds",
-          "[unit][config]") {
+TEST_CASE("a JSON site list cut inside a UTF-8 sequence is a located error, read within bounds", "[unit][config]") {
     // Found by the config fuzzer (tests/fuzz/regressions/config/truncated-utf8-at-end.json): RapidJSON
     // validated the cut sequence past the string's end. The ASan run of this test reads exactly
     // the bytes given, in a heap buffer longer than the small-string buffer.
-    for (std::string text : {std::string("[{\"name\": \"abcdefghijklmnop\xed"), std::string("[{\"name\": \"x\xf0\x9f")}) {
+    for (std::string text :
+         {std::string("[{\"name\": \"abcdefghijklmnop\xed"), std::string("[{\"name\": \"x\xf0\x9f")}) {
         vigil::Diagnostics diags;
         int accepted = 0;
         vigil::for_each_in_list(text, "sites.json", ".", kSite, diags, [&](const vigil::ConfigNode&) { ++accepted; });

@@ -25,9 +25,9 @@ using vigil::pipeline::BufferOptions;
 using vigil::pipeline::Pipeline;
 using vigil::pipeline::PipelineOptions;
 using vigil::pipeline::SinkSlot;
+using vigil::test::wait_until;
 using vigil::testkit::CountingSource;
 using vigil::testkit::FlakySink;
-using vigil::test::wait_until;
 
 namespace {
 
@@ -219,9 +219,9 @@ TEST_CASE("disk buffer: when_full drop_oldest counts exactly the records it drop
     CountingSource source(total, 100, 0s, "site");
     FlakySink* s = nullptr;
     auto sinks = one_sink(s, true);
-    Running run(disk_options("buf-drop", dir / "buffer", vigil::pipeline::kMinBufferSize,
-                             BufferOptions::WhenFull::DropOldest),
-                source, std::move(sinks));
+    Running run(
+        disk_options("buf-drop", dir / "buffer", vigil::pipeline::kMinBufferSize, BufferOptions::WhenFull::DropOldest),
+        source, std::move(sinks));
     // Never blocked: every batch is acknowledged although 40,000 records do not fit.
     REQUIRE(wait_until([&] { return acked(source) == static_cast<std::size_t>(total); }, 30s));
     auto lost = dropped("buf-drop", "full");
@@ -237,8 +237,7 @@ TEST_CASE("disk buffer: when_full drop_oldest counts exactly the records it drop
     CHECK(run.stop().ok);
 }
 
-TEST_CASE("disk buffer: a damaged record is skipped, counted and logged; the rest arrive",
-          "[unit][pipeline][buffer]") {
+TEST_CASE("disk buffer: a damaged record is skipped, counted and logged; the rest arrive", "[unit][pipeline][buffer]") {
     vigil::test::TempDir dir;
     fill_while_down(dir / "buffer", "buf-crc-1", 1000);
     // Flip one byte of record 517's JSON inside the store file.
@@ -428,8 +427,10 @@ TEST_CASE("disk buffer: records far larger than its estimate fill the file first
     CHECK(dropped("buf-mixed", "full") == 0);
 }
 
-TEST_CASE("disk buffer: with drop_oldest, records far larger than its estimate never stall it, and every record "
-          "is delivered, counted as dropped, or still stored", "[unit][pipeline][buffer]") {
+TEST_CASE(
+    "disk buffer: with drop_oldest, records far larger than its estimate never stall it, and every record "
+    "is delivered, counted as dropped, or still stored",
+    "[unit][pipeline][buffer]") {
     vigil::test::TempDir dir;
     MixedSource source(3000);
     FlakySink* s = nullptr;

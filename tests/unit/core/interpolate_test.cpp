@@ -21,8 +21,9 @@ TEST_CASE("interpolation errors name the variable", "[unit][config]") {
     vigil::config::Environment env;
     std::string error;
     CHECK_FALSE(interpolate("${KAFKA_BOOTSTRAP_SERVERS}", env, error));
-    CHECK(error == "environment variable KAFKA_BOOTSTRAP_SERVERS is not set (use "
-                   "${KAFKA_BOOTSTRAP_SERVERS:-default} for a default)");
+    CHECK(error ==
+          "environment variable KAFKA_BOOTSTRAP_SERVERS is not set (use "
+          "${KAFKA_BOOTSTRAP_SERVERS:-default} for a default)");
     CHECK_FALSE(interpolate("${OPEN", env, error));
     CHECK(error == "unterminated \"${\" at character 1 of the value (write $$ for a literal $)");
     // A value with a stray "${" may be a password: where, never what.

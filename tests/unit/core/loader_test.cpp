@@ -15,9 +15,7 @@ using vigil::loader::Registry;
 using vigil::test::TempDir;
 
 namespace {
-std::filesystem::path fixture(const std::string& name) {
-    return vigil::test::loader_fixture_dir() / (name + ".so");
-}
+std::filesystem::path fixture(const std::string& name) { return vigil::test::loader_fixture_dir() / (name + ".so"); }
 std::filesystem::path stdout_sink_so() {
     return vigil::test::agent_binary().parent_path().parent_path() / "plugins" / "stdout_sink.so";
 }
@@ -48,8 +46,7 @@ TEST_CASE("loader: a missing plugin names the search path", "[unit][loader]") {
     CHECK(error == "plugin \"nope\" not found (no nope.so in /nonexistent/a:/nonexistent/b)");
 }
 
-TEST_CASE("loader: a shared object without the entry point is refused before any of its code runs",
-          "[unit][loader]") {
+TEST_CASE("loader: a shared object without the entry point is refused before any of its code runs", "[unit][loader]") {
     TempDir dir;
     auto mark = dir / "constructor-ran";
     ::setenv("VIGIL_TEST_CONSTRUCTOR_MARK", mark.c_str(), 1);
@@ -130,8 +127,7 @@ TEST_CASE("loader: a plugin of ABI 1.4's longer fingerprint loads; another fmt i
 
 TEST_CASE("loader: a plugin whose name is not its file name is refused", "[unit][loader]") {
     auto path = fixture("misnamed");
-    CHECK(refusal(path) ==
-          path.string() + ": declares name \"something_else\" but the file is named \"misnamed.so\"");
+    CHECK(refusal(path) == path.string() + ": declares name \"something_else\" but the file is named \"misnamed.so\"");
 }
 
 TEST_CASE("loader: a group- or world-writable plugin is refused", "[unit][loader]") {
@@ -161,13 +157,14 @@ TEST_CASE("loader: a symbolic link, or a directory others may write, is refused"
     // The plugin's own directory, writable by the group: anyone in it could swap the file.
     ::chmod(real.c_str(), 0775);
     CHECK(refusal(real / "stdout_sink.so") == "refusing to load " + (real / "stdout_sink.so").string() +
-                                                 ": directory " + real.string() + " is group/world-writable (mode 0775)");
+                                                  ": directory " + real.string() +
+                                                  " is group/world-writable (mode 0775)");
     // A parent writable by all: it could rename the plugin directory away and put another there.
     ::chmod(real.c_str(), 0755);
     ::chmod(dir.path().c_str(), 0777);
     CHECK(refusal(real / "stdout_sink.so") == "refusing to load " + (real / "stdout_sink.so").string() +
-                                                 ": directory " + dir.path().string() +
-                                                 " is group/world-writable (mode 0777)");
+                                                  ": directory " + dir.path().string() +
+                                                  " is group/world-writable (mode 0777)");
     // Sticky (as /tmp is): only an entry's owner may rename it, so that parent is safe.
     ::chmod(dir.path().c_str(), 01777);
     Registry registry({});
@@ -208,7 +205,7 @@ TEST_CASE("loader: the search path keeps the documented order without duplicates
     in.config_dirs = {"/conf"};
     in.executable = "/opt/vigil/bin/agent";
     auto dirs = vigil::loader::build_search_path(in);
-    std::vector<std::filesystem::path> want = {"/cli1", "/cli2", "/env1", "/env2", "/conf",
-                                               "/opt/vigil/lib/vigil/plugins", VIGIL_INSTALL_PLUGIN_DIR_FOR_TEST};
+    std::vector<std::filesystem::path> want = {
+        "/cli1", "/cli2", "/env1", "/env2", "/conf", "/opt/vigil/lib/vigil/plugins", VIGIL_INSTALL_PLUGIN_DIR_FOR_TEST};
     CHECK(dirs == want);
 }

@@ -15,9 +15,9 @@ using vigil::AckStatus;
 using vigil::pipeline::Pipeline;
 using vigil::pipeline::PipelineOptions;
 using vigil::pipeline::SinkSlot;
+using vigil::test::wait_until;
 using vigil::testkit::CountingSource;
 using vigil::testkit::FlakySink;
-using vigil::test::wait_until;
 
 namespace {
 PipelineOptions options(std::size_t in_flight = 8, vigil::Duration drain = 10s) {
@@ -91,8 +91,7 @@ TEST_CASE("pipeline: every record reaches every sink and is acked once, in order
     CHECK(sa->stopped());
 }
 
-TEST_CASE("pipeline: records refused for good are dead-lettered and the stream moves on",
-          "[unit][pipeline]") {
+TEST_CASE("pipeline: records refused for good are dead-lettered and the stream moves on", "[unit][pipeline]") {
     CountingSource source(100, 10, 0s, "site");
     auto lines = run_once_with_dead_letters(source, slot("picky", std::make_unique<FlakySink>(0, 10, 0s, false)));
     CHECK(acked(source, AckStatus::Delivered) == 100);
@@ -101,8 +100,7 @@ TEST_CASE("pipeline: records refused for good are dead-lettered and the stream m
     CHECK(lines[0].find(R"("record":{"name":"site-9")") != std::string::npos);
 }
 
-TEST_CASE("pipeline: a stalled sink bounds memory and the drain deadline abandons, never acks",
-          "[unit][pipeline]") {
+TEST_CASE("pipeline: a stalled sink bounds memory and the drain deadline abandons, never acks", "[unit][pipeline]") {
     CountingSource source(0, 10, 0s, "site");  // endless
     auto stalled = std::make_unique<FlakySink>(0, 0, 0s, true);
     FlakySink* s = stalled.get();
@@ -128,8 +126,7 @@ TEST_CASE("pipeline: a stalled sink bounds memory and the drain deadline abandon
     CHECK(s->committed_count() == 0);
 }
 
-TEST_CASE("pipeline: stop drains in-flight batches through a slow sink before returning",
-          "[unit][pipeline]") {
+TEST_CASE("pipeline: stop drains in-flight batches through a slow sink before returning", "[unit][pipeline]") {
     CountingSource source(0, 5, 0s, "site");
     auto slow = std::make_unique<FlakySink>(0, 0, 20ms, false);
     FlakySink* s = slow.get();
@@ -286,8 +283,10 @@ class OfferingSource final : public vigil::Source {
 };
 }  // namespace
 
-TEST_CASE("pipeline: offer() gives up after its wait leaving the batch with the source, takes it once there "
-          "is room, and refuses it after a stop", "[unit][pipeline]") {
+TEST_CASE(
+    "pipeline: offer() gives up after its wait leaving the batch with the source, takes it once there "
+    "is room, and refuses it after a stop",
+    "[unit][pipeline]") {
     OfferingSource source;
     std::vector<SinkSlot> sinks;
     sinks.push_back(slot("slow", std::make_unique<FlakySink>(0, 0, 50ms, false)));

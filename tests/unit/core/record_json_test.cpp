@@ -111,7 +111,8 @@ TEST_CASE("the original project's seven-field messages decode", "[unit]") {
 }
 
 TEST_CASE("malformed or wrongly typed documents give a reason naming the field", "[unit]") {
-    const std::string base = R"("name":"a","url":"u","response_time":1,"status_code":null,"regex":null,"regex_check":null,"timestamp":"2024-01-01T00:00:00Z")";
+    const std::string base =
+        R"("name":"a","url":"u","response_time":1,"status_code":null,"regex":null,"regex_check":null,"timestamp":"2024-01-01T00:00:00Z")";
     struct Case {
         std::string json;
         std::string error;
@@ -120,16 +121,22 @@ TEST_CASE("malformed or wrongly typed documents give a reason naming the field",
         {"", "invalid JSON at offset 0: The document is empty."},
         {"{", "invalid JSON at offset 1: Missing a name for object member."},
         {"[1,2]", "expected a JSON object, got array"},
-        {"{\"name\":\"a\"} trailing", "invalid JSON at offset 13: The document root must not be followed by other values."},
+        {"{\"name\":\"a\"} trailing",
+         "invalid JSON at offset 13: The document root must not be followed by other values."},
         {R"({"url":"u"})", "missing \"name\""},
         {"{" + base.substr(base.find("\"url\"")) + "}", "missing \"name\""},
         {R"({"name":1})", "\"name\" must be a string, got integer"},
         {R"({"name":"a","url":"u","response_time":"fast"})", "\"response_time\" must be a number, got string"},
-        {R"({"name":"a","url":"u","response_time":1,"status_code":"200"})", "\"status_code\" must be an integer or null, got string"},
-        {R"({"name":"a","url":"u","response_time":1,"status_code":200.5})", "\"status_code\" must be an integer or null, got number"},
-        {R"({"name":"a","url":"u","response_time":1,"status_code":null,"regex":null,"regex_check":"yes"})", "\"regex_check\" must be true, false or null, got string"},
-        {R"({"name":"a","url":"u","response_time":1,"status_code":null,"regex":null,"regex_check":null,"timestamp":"yesterday"})", "\"timestamp\" is not an ISO-8601 timestamp: \"yesterday\""},
-        {R"({"name":"a","url":"u","response_time":1,"status_code":null,"regex":null,"regex_check":null,"timestamp":null})", "\"timestamp\" must not be null"},
+        {R"({"name":"a","url":"u","response_time":1,"status_code":"200"})",
+         "\"status_code\" must be an integer or null, got string"},
+        {R"({"name":"a","url":"u","response_time":1,"status_code":200.5})",
+         "\"status_code\" must be an integer or null, got number"},
+        {R"({"name":"a","url":"u","response_time":1,"status_code":null,"regex":null,"regex_check":"yes"})",
+         "\"regex_check\" must be true, false or null, got string"},
+        {R"({"name":"a","url":"u","response_time":1,"status_code":null,"regex":null,"regex_check":null,"timestamp":"yesterday"})",
+         "\"timestamp\" is not an ISO-8601 timestamp: \"yesterday\""},
+        {R"({"name":"a","url":"u","response_time":1,"status_code":null,"regex":null,"regex_check":null,"timestamp":null})",
+         "\"timestamp\" must not be null"},
         {"{" + base + R"(,"body_bytes":"big"})", "\"body_bytes\" must be an integer or null, got string"},
         {"{" + base + R"(,"ok":1})", "\"ok\" must be true, false or null, got integer"},
         {"{\"name\":\"\xff\"}", "invalid JSON at offset 9: Invalid encoding in string."},
@@ -225,13 +232,14 @@ TEST_CASE("record codec: numbers too long for RapidJSON 1.1.0's strtod are refus
     auto e = vigil::decode_json(R"({"name":"a","url":"u","response_time":1e0001})");
     CHECK_THAT(e.error, Catch::StartsWith("number at offset 38 is too long"));
     // Digits inside strings are text, not numbers.
-    auto s = vigil::decode_json(R"({"name":")" + std::string(200, '9') + R"(","url":"u","response_time":1.5,)"
-                                R"("status_code":200,"regex":null,"regex_check":null,"timestamp":"2026-11-28T00:00:00Z"})");
+    auto s =
+        vigil::decode_json(R"({"name":")" + std::string(200, '9') +
+                           R"(","url":"u","response_time":1.5,)"
+                           R"("status_code":200,"regex":null,"regex_check":null,"timestamp":"2026-11-28T00:00:00Z"})");
     CHECK(s);
 }
 
-TEST_CASE("record codec: numbers whose magnitude leaves a double's range are refused before RapidJSON",
-          "[unit]") {
+TEST_CASE("record codec: numbers whose magnitude leaves a double's range are refused before RapidJSON", "[unit]") {
     // Found by libFuzzer (tests/fuzz/regressions/record_decode/strtod-leading-zeros-tiny-exponent.json):
     // leading zeros plus a three-digit exponent took RapidJSON's cached-power index below its table.
     auto with = [](const std::string& number) {
@@ -239,8 +247,8 @@ TEST_CASE("record codec: numbers whose magnitude leaves a double's range are ref
                                   R"(,"status_code":200,"regex":null,"regex_check":null,)"
                                   R"("timestamp":"2026-11-28T00:00:00Z"})");
     };
-    for (const char* bad : {"0.0000000000000000000000000000249712e-326", "1e-308", "0.001e-305", "1e309",
-                            "12e308", "-0.0000000001e-300"}) {
+    for (const char* bad : {"0.0000000000000000000000000000249712e-326", "1e-308", "0.001e-305", "1e309", "12e308",
+                            "-0.0000000001e-300"}) {
         INFO(bad);
         auto r = with(bad);
         REQUIRE_FALSE(r);

@@ -45,6 +45,7 @@ TEST_CASE("scrub: secrets, quoted pieces of them and URLs in a message are redac
     auto url = "postgresql://vigil:s3cr%zzet@127.0.0.1:1/db";
     CHECK(scrub_conninfo("invalid percent-encoded token: \"s3cr%zzet\"", url) ==
           "invalid percent-encoded token: \"***\"");
-    CHECK(scrub_conninfo("could not parse postgresql://vigil:x@h/db?password=y", "postgresql://vigil:x@h/db?password=y") ==
+    CHECK(scrub_conninfo("could not parse postgresql://vigil:x@h/db?password=y",
+                         "postgresql://vigil:x@h/db?password=y") ==
           "could not parse postgresql://vigil:***@h/db?password=***");
 }

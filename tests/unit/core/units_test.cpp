@@ -12,10 +12,24 @@ TEST_CASE("durations parse as written and nothing else does", "[unit][config]") 
         std::optional<Duration> want;
     };
     const Case cases[] = {
-        {"250ms", 250ms}, {"10s", 10s}, {"5m", 5min}, {"1h", 1h}, {"1h30m", 90min},
-        {"1.5s", 1500ms}, {"100us", 100us}, {"7ns", 7ns}, {"0", 0s}, {"0s", 0s},
-        {"", std::nullopt}, {"10", std::nullopt}, {"s", std::nullopt}, {"-5s", std::nullopt},
-        {"5 s", std::nullopt}, {"5sec", std::nullopt}, {"1d", std::nullopt}, {"ms", std::nullopt},
+        {"250ms", 250ms},
+        {"10s", 10s},
+        {"5m", 5min},
+        {"1h", 1h},
+        {"1h30m", 90min},
+        {"1.5s", 1500ms},
+        {"100us", 100us},
+        {"7ns", 7ns},
+        {"0", 0s},
+        {"0s", 0s},
+        {"", std::nullopt},
+        {"10", std::nullopt},
+        {"s", std::nullopt},
+        {"-5s", std::nullopt},
+        {"5 s", std::nullopt},
+        {"5sec", std::nullopt},
+        {"1d", std::nullopt},
+        {"ms", std::nullopt},
         {"99999999999h", std::nullopt},
     };
     for (const auto& c : cases) {

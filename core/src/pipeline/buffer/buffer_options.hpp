@@ -21,7 +21,9 @@ struct BufferOptions {
     WhenFull when_full = WhenFull::Block;
 };
 
-constexpr std::string_view to_string(BufferOptions::Type t) { return t == BufferOptions::Type::Disk ? "disk" : "memory"; }
+constexpr std::string_view to_string(BufferOptions::Type t) {
+    return t == BufferOptions::Type::Disk ? "disk" : "memory";
+}
 constexpr std::string_view to_string(BufferOptions::WhenFull w) {
     return w == BufferOptions::WhenFull::DropOldest ? "drop_oldest" : "block";
 }

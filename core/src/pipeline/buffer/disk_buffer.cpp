@@ -19,15 +19,13 @@ namespace vigil::pipeline::buffer {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-constexpr auto kTick = std::chrono::seconds(1);        // gauges (oldest age) and retries
+constexpr auto kTick = std::chrono::seconds(1);  // gauges (oldest age) and retries
 constexpr auto kRetryAfterError = std::chrono::seconds(1);
 // Bytes counted per record beyond its value: the 8-byte key and LMDB's node header.
 constexpr std::uint64_t kRecordOverhead = 16;
 constexpr std::string_view kCursorPrefix = "cursor/";
 
-Timestamp now_us() {
-    return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
-}
+Timestamp now_us() { return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()); }
 
 constexpr const char* kDroppedHelp =
     "Records the disk buffer lost, by reason: full (when_full: drop_oldest), corrupt (failed its checksum)";
@@ -38,18 +36,13 @@ Labels labels(const std::string& pipeline, const char* reason) { return {{"pipel
 
 DiskBuffer::DiskBuffer(std::string pipeline, BufferOptions options, std::vector<std::string> sinks, Tuning tuning,
                        Feed feed, Stored stored)
-    : pipeline_(std::move(pipeline)),
-      options_(std::move(options)),
-      tuning_(tuning),
-      feed_(std::move(feed)),
-      stored_(std::move(stored)),
-      log_("buffer." + pipeline_),
-      write_complaint_(std::chrono::seconds(30)),
-      full_complaint_(std::chrono::seconds(60)),
-      drop_complaint_(std::chrono::seconds(30)),
+    : pipeline_(std::move(pipeline)), options_(std::move(options)), tuning_(tuning), feed_(std::move(feed)),
+      stored_(std::move(stored)), log_("buffer." + pipeline_), write_complaint_(std::chrono::seconds(30)),
+      full_complaint_(std::chrono::seconds(60)), drop_complaint_(std::chrono::seconds(30)),
       records_gauge_(gauge("vigil_buffer_records", labels(pipeline_),
                            "Records stored in the disk buffer and not yet acknowledged by every sink")),
-      bytes_gauge_(gauge("vigil_buffer_bytes", labels(pipeline_), "Bytes of the pages those records take in the disk buffer's file")),
+      bytes_gauge_(gauge("vigil_buffer_bytes", labels(pipeline_),
+                         "Bytes of the pages those records take in the disk buffer's file")),
       max_bytes_gauge_(gauge("vigil_buffer_max_bytes", labels(pipeline_),
                              "The disk buffer's budget (max_size); records fill up to 85% of it")),
       oldest_gauge_(gauge("vigil_buffer_oldest_age_seconds", labels(pipeline_),
@@ -72,9 +65,7 @@ DiskBuffer::DiskBuffer(std::string pipeline, BufferOptions options, std::vector<
     max_bytes_gauge_.set(static_cast<double>(options_.max_size));
 }
 
-DiskBuffer::~DiskBuffer() {
-    close();
-}
+DiskBuffer::~DiskBuffer() { close(); }
 
 double DiskBuffer::ratio() const {
     // Pages per counted byte, measured once there are enough pages for it to mean something.
@@ -100,8 +91,8 @@ Status DiskBuffer::open() {
     auto lock_path = dir / "lock";
     lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (lock_fd_ < 0) {
-        return Status::error(fmt::format("buffer {}: cannot open {}: {}", dir.string(), lock_path.string(),
-                                         std::strerror(errno)));
+        return Status::error(
+            fmt::format("buffer {}: cannot open {}: {}", dir.string(), lock_path.string(), std::strerror(errno)));
     }
     if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
         int err = errno;
@@ -113,11 +104,13 @@ Status DiskBuffer::open() {
         }
         release_lock();
         if (err == EWOULDBLOCK) {
-            return Status::error(fmt::format("buffer {} is in use by another agent{}; give each pipeline a buffer "
-                                             "of its own", dir.string(), holder.empty() ? "" : " (pid " + holder + ")"));
+            return Status::error(
+                fmt::format("buffer {} is in use by another agent{}; give each pipeline a buffer "
+                            "of its own",
+                            dir.string(), holder.empty() ? "" : " (pid " + holder + ")"));
         }
-        return Status::error(fmt::format("buffer {}: cannot lock {}: {}", dir.string(), lock_path.string(),
-                                         std::strerror(err)));
+        return Status::error(
+            fmt::format("buffer {}: cannot lock {}: {}", dir.string(), lock_path.string(), std::strerror(err)));
     }
     auto pid = std::to_string(::getpid()) + "\n";
     if (::ftruncate(lock_fd_, 0) != 0 || ::pwrite(lock_fd_, pid.data(), pid.size(), 0) < 0) {
@@ -162,9 +155,12 @@ Status DiskBuffer::open_store() {
                                          dir.string(), damaged, ec.message()));
     }
     counter("vigil_buffer_damaged_total", labels(pipeline_),
-            "Stores found unreadable at start, moved aside and replaced by an empty one").inc();
-    log_.error("buffer {}: data.mdb is damaged ({}): moved to {} and starting an empty buffer; the records it "
-               "held are lost (their number cannot be read from it)", dir.string(), damaged, aside.string());
+            "Stores found unreadable at start, moved aside and replaced by an empty one")
+        .inc();
+    log_.error(
+        "buffer {}: data.mdb is damaged ({}): moved to {} and starting an empty buffer; the records it "
+        "held are lost (their number cannot be read from it)",
+        dir.string(), damaged, aside.string());
     return env_.open(dir, options_.max_size);
 }
 
@@ -246,8 +242,10 @@ Status DiskBuffer::read_positions() {
         Txn w(env_, false);
         for (const auto& name : forget) {
             if (w.begin_rc() == 0 && del_key(w, env_.meta(), std::string(kCursorPrefix) + name) == 0) {
-                log_.warn("buffer {}: sink {} is no longer in the pipeline; its position is forgotten, so "
-                          "records are kept only for the sinks there are", options_.path.string(), name);
+                log_.warn(
+                    "buffer {}: sink {} is no longer in the pipeline; its position is forgotten, so "
+                    "records are kept only for the sinks there are",
+                    options_.path.string(), name);
             }
         }
         if (int c = w.commit(); c != 0) {
@@ -435,8 +433,10 @@ void DiskBuffer::loop() {
         for (const auto& a : staged_) {
             records += a.batch.records.size();
         }
-        log_.error("buffer {}: stopping with {} batches ({} records) not stored; their source was not "
-                   "acknowledged for them", options_.path.string(), staged_.size(), records);
+        log_.error(
+            "buffer {}: stopping with {} batches ({} records) not stored; their source was not "
+            "acknowledged for them",
+            options_.path.string(), staged_.size(), records);
         for (const auto& a : staged_) {
             stored_(a.token, false);
         }
@@ -606,9 +606,11 @@ DiskBuffer::CommitOutcome DiskBuffer::commit() {
                                options_.path.string(), staged_.empty() ? 0 : staged_.front().batch.records.size(),
                                format_size(options_.max_size));
                 } else {
-                    log_.warn("buffer {}: its file reached max_size {}; new records wait until the sinks free "
-                              "room{}", options_.path.string(), format_size(options_.max_size),
-                              drop_mode ? " or the oldest are dropped" : "");
+                    log_.warn(
+                        "buffer {}: its file reached max_size {}; new records wait until the sinks free "
+                        "room{}",
+                        options_.path.string(), format_size(options_.max_size),
+                        drop_mode ? " or the oldest are dropped" : "");
                 }
             }
             full_ = !drop_mode && records_ > 0;
@@ -618,12 +620,14 @@ DiskBuffer::CommitOutcome DiskBuffer::commit() {
             reopen_ = true;
         }
         if (write_complaint_.complain()) {
-            log_.error("{}; {} records wait to be stored and their source is not acknowledged (it waits); "
-                       "retrying every {}s{}", env_.error("cannot write", rc) + disk_full_hint(rc), waiting,
-                       std::chrono::duration_cast<std::chrono::seconds>(kRetryAfterError).count(),
-                       write_complaint_.suppressed() > 0
-                           ? fmt::format(" ({} failures since the last report)", write_complaint_.suppressed())
-                           : "");
+            log_.error(
+                "{}; {} records wait to be stored and their source is not acknowledged (it waits); "
+                "retrying every {}s{}",
+                env_.error("cannot write", rc) + disk_full_hint(rc), waiting,
+                std::chrono::duration_cast<std::chrono::seconds>(kRetryAfterError).count(),
+                write_complaint_.suppressed() > 0
+                    ? fmt::format(" ({} failures since the last report)", write_complaint_.suppressed())
+                    : "");
         }
         return CommitOutcome::Failed;
     }
@@ -655,9 +659,10 @@ DiskBuffer::CommitOutcome DiskBuffer::commit() {
     if (full != full_) {
         full_ = full;
         if (full && full_complaint_.complain()) {
-            log_.warn("buffer {} is full ({} records in {} of max_size {}): the source waits until the sinks "
-                      "catch up (when_full: block)", options_.path.string(), records_,
-                      format_size(pages_ * page_size_), format_size(options_.max_size));
+            log_.warn(
+                "buffer {} is full ({} records in {} of max_size {}): the source waits until the sinks "
+                "catch up (when_full: block)",
+                options_.path.string(), records_, format_size(pages_ * page_size_), format_size(options_.max_size));
         } else if (!full) {
             full_complaint_.release();
         }
@@ -668,10 +673,10 @@ DiskBuffer::CommitOutcome DiskBuffer::commit() {
         dropped_since_log_ += dropped + dropped_incoming;
         cache_.clear();  // a cached batch may hold a dropped record: read from disk from here
         if (drop_complaint_.complain()) {
-            log_.warn("buffer {} is full (max_size {}): dropped the {} oldest records no sink was writing "
-                      "(when_full: drop_oldest); {} dropped so far", options_.path.string(),
-                      format_size(options_.max_size),
-                      dropped_since_log_, dropped_full_.value());
+            log_.warn(
+                "buffer {} is full (max_size {}): dropped the {} oldest records no sink was writing "
+                "(when_full: drop_oldest); {} dropped so far",
+                options_.path.string(), format_size(options_.max_size), dropped_since_log_, dropped_full_.value());
             dropped_since_log_ = 0;
         }
     }

@@ -50,8 +50,8 @@ class DiskBuffer {
         std::size_t read_records = 1000;  // records per batch read back from disk
     };
 
-    DiskBuffer(std::string pipeline, BufferOptions options, std::vector<std::string> sinks, Tuning tuning,
-               Feed feed, Stored stored);
+    DiskBuffer(std::string pipeline, BufferOptions options, std::vector<std::string> sinks, Tuning tuning, Feed feed,
+               Stored stored);
     ~DiskBuffer();
     DiskBuffer(const DiskBuffer&) = delete;
     DiskBuffer& operator=(const DiskBuffer&) = delete;
@@ -99,10 +99,10 @@ class DiskBuffer {
     };
     struct SinkState {
         std::string name;
-        std::uint64_t acked = 0;   // every record with an id <= acked is done for this sink
-        std::uint64_t handed = 0;  // the highest id handed to the sink (or skipped: a gap)
+        std::uint64_t acked = 0;           // every record with an id <= acked is done for this sink
+        std::uint64_t handed = 0;          // the highest id handed to the sink (or skipped: a gap)
         std::deque<std::uint64_t> window;  // sequences handed and not yet resolved
-        bool dirty = false;        // acked changed since the last commit
+        bool dirty = false;                // acked changed since the last commit
     };
     struct Cached {
         std::uint64_t first;
@@ -160,11 +160,11 @@ class DiskBuffer {
     std::set<std::uint64_t> corrupt_;  // found while reading; deleted at the next commit
     std::uint64_t next_id_ = 1;
     std::uint64_t records_ = 0;
-    std::uint64_t bytes_ = 0;          // counted: value sizes plus a per-record overhead
-    std::uint64_t pages_ = 0;          // pages of the records' tree, as LMDB counts them
+    std::uint64_t bytes_ = 0;  // counted: value sizes plus a per-record overhead
+    std::uint64_t pages_ = 0;  // pages of the records' tree, as LMDB counts them
     unsigned page_size_ = 4096;
-    double ratio_floor_ = 0;           // raised when the file fills up before the estimate said
-    int spacers_ = 0;                  // after MAP_FULL: commits without appends still to make
+    double ratio_floor_ = 0;             // raised when the file fills up before the estimate said
+    int spacers_ = 0;                    // after MAP_FULL: commits without appends still to make
     std::uint64_t deleted_through_ = 0;  // every id <= this has been deleted
     std::optional<Timestamp> oldest_;
     bool full_ = false;

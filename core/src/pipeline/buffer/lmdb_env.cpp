@@ -49,8 +49,8 @@ Status LmdbEnv::open(const std::filesystem::path& dir, std::uint64_t map_size, s
     auto need = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * stat.ms_psize;
     if (!ec && size < need) {
         if (damaged != nullptr) {
-            *damaged = fmt::format("data.mdb is {} bytes, shorter than the {} its last commit needs (truncated)",
-                                   size, need);
+            *damaged =
+                fmt::format("data.mdb is {} bytes, shorter than the {} its last commit needs (truncated)", size, need);
         }
         close();
         return Status::error(fmt::format("buffer {}: data.mdb is truncated", dir.string()));
@@ -136,9 +136,7 @@ bool Cursor::next() { return get(MDB_NEXT); }
 
 std::uint64_t Cursor::id() const { return decode_id(key_); }
 
-std::string_view Cursor::value() const {
-    return {static_cast<const char*>(value_.mv_data), value_.mv_size};
-}
+std::string_view Cursor::value() const { return {static_cast<const char*>(value_.mv_data), value_.mv_size}; }
 
 int Cursor::del() {
     rc_ = mdb_cursor_del(cursor_, 0);

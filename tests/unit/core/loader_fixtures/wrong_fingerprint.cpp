@@ -6,8 +6,8 @@ namespace {
 const vigil::PluginDescriptor* entry() {
     static vigil::PluginDescriptor d = [] {
         vigil::PluginDescriptor x;
-        x.header = {vigil::kPluginMagic, vigil::kSdkAbiMajor, vigil::kSdkAbiMinor,
-                    sizeof(vigil::PluginDescriptor), "gcc-99/c++202002L/cxx11abi=1/boost=0"};
+        x.header = {vigil::kPluginMagic, vigil::kSdkAbiMajor, vigil::kSdkAbiMinor, sizeof(vigil::PluginDescriptor),
+                    "gcc-99/c++202002L/cxx11abi=1/boost=0"};
         x.name = "wrong_fingerprint";
         x.kind = vigil::PluginKind::Sink;
         x.version = "0.0.1";
