@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "plugin_config.hpp"
 
+#include <algorithm>
 #include <regex>
+#include <functional>
+#include <set>
 #include <sstream>
+
+#include <catch2/catch.hpp>
 
 #include "app/pipeline_config.hpp"
 
@@ -52,6 +57,40 @@ std::vector<std::string> readme_option_keys(const std::string& readme_text) {
         }
     }
     return keys;
+}
+
+namespace {
+void each_option(const OptionSpec* table, std::set<const OptionSpec*>& seen,
+                 const std::function<void(const OptionSpec&)>& each) {
+    if (table == nullptr || !seen.insert(table).second) {
+        return;
+    }
+    for (const OptionSpec* o = table; o->key != nullptr; ++o) {
+        each(*o);
+        each_option(o->children, seen, each);
+    }
+}
+}  // namespace
+
+void check_readme_documents(const std::string& plugin_dir, const OptionSpec* options) {
+    auto keys = readme_option_keys(read_file(plugin_dir + "/README.md"));
+    REQUIRE_FALSE(keys.empty());
+    std::set<const OptionSpec*> seen;
+    std::size_t checked = 0;
+    each_option(options, seen, [&](const OptionSpec& o) {
+        INFO("option `" << o.key << "` is not in " << plugin_dir << "/README.md's options tables");
+        CHECK(std::find(keys.begin(), keys.end(), o.key) != keys.end());
+        ++checked;
+    });
+    CHECK(checked > 0);
+}
+
+std::unique_ptr<CheckedSection> check_sample(const std::string& plugin_dir, const OptionSpec* options,
+                                             PluginKind kind, const std::string& at) {
+    auto text = read_file(plugin_dir + "/sample.yaml");
+    auto s = check_section(text, options, kind, at, "sample.yaml");
+    REQUIRE(s->errors() == "");
+    return s;
 }
 
 }  // namespace vigil::test

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/document.hpp"
+#include "support.hpp"
 #include "vigil/plugin.hpp"
 
 namespace vigil::test {
@@ -27,5 +28,16 @@ std::unique_ptr<CheckedSection> check_section(const std::string& yaml, const Opt
 
 /// The option keys documented in a README's options table: first-column `key` cells.
 std::vector<std::string> readme_option_keys(const std::string& readme_text);
+
+/// The test every plugin has: `plugin_dir`/README.md documents each option of `options` and of
+/// every nested table (a Map's or a List's children, e.g. kafka's `security`, http_check's
+/// `sites`). One CHECK per option, naming it when it fails.
+void check_readme_documents(const std::string& plugin_dir, const OptionSpec* options);
+
+/// The other test every plugin has: `plugin_dir`/sample.yaml's section `at` ("source",
+/// "sinks[0]") validates against `options` with no diagnostic at all (REQUIREd). Returns the
+/// section for the plugin's own parse_config and checks of what the sample sets.
+std::unique_ptr<CheckedSection> check_sample(const std::string& plugin_dir, const OptionSpec* options,
+                                             PluginKind kind, const std::string& at);
 
 }  // namespace vigil::test

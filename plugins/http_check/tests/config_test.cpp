@@ -25,9 +25,7 @@ Parsed parse(const std::string& yaml, const std::string& file = "p.yaml") {
 }  // namespace
 
 TEST_CASE("http_check: sample.yaml validates", "[unit][config]") {
-    auto text = vigil::test::read_file(std::string(PLUGIN_DIR) + "/sample.yaml");
-    auto s = vigil::test::check_section(text, kOptions, PluginKind::Source, "source", "sample.yaml");
-    REQUIRE(s->errors() == "");
+    auto s = vigil::test::check_sample(PLUGIN_DIR, kOptions, PluginKind::Source, "source");
     auto c = parse_config(s->node, s->diags);
     CHECK(s->errors() == "");
     REQUIRE(c);
@@ -35,13 +33,7 @@ TEST_CASE("http_check: sample.yaml validates", "[unit][config]") {
 }
 
 TEST_CASE("http_check: the README documents every option, plugin-level and per site", "[unit][config]") {
-    auto keys = vigil::test::readme_option_keys(vigil::test::read_file(std::string(PLUGIN_DIR) + "/README.md"));
-    for (const auto* table : {kOptions, kSiteOptions}) {
-        for (const vigil::OptionSpec* o = table; o->key != nullptr; ++o) {
-            INFO(o->key);
-            CHECK(std::find(keys.begin(), keys.end(), o->key) != keys.end());
-        }
-    }
+    vigil::test::check_readme_documents(PLUGIN_DIR, kOptions);  // kSiteOptions: the children of `sites`
 }
 
 TEST_CASE("http_check: plugin-level values are defaults that sites override", "[unit][config]") {

@@ -21,9 +21,7 @@ std::unique_ptr<vigil::test::CheckedSection> check(const std::string& yaml) {
 }  // namespace
 
 TEST_CASE("kafka_source: sample.yaml validates", "[unit][config]") {
-    auto text = vigil::test::read_file(std::string(PLUGIN_DIR) + "/sample.yaml");
-    auto s = vigil::test::check_section(text, kOptions, PluginKind::Source, "source", "sample.yaml");
-    REQUIRE(s->errors() == "");
+    auto s = vigil::test::check_sample(PLUGIN_DIR, kOptions, PluginKind::Source, "source");
     auto c = parse_config(s->node, "vigil-test", s->diags);
     CHECK(s->errors() == "");
     REQUIRE(c);
@@ -37,13 +35,7 @@ TEST_CASE("kafka_source: sample.yaml validates", "[unit][config]") {
 }
 
 TEST_CASE("kafka_source: the README documents every option", "[unit][config]") {
-    auto keys = vigil::test::readme_option_keys(vigil::test::read_file(std::string(PLUGIN_DIR) + "/README.md"));
-    for (const auto* table : {kOptions, vigil::plugins::kafka::kSecurityOptions}) {
-        for (const vigil::OptionSpec* o = table; o->key != nullptr; ++o) {
-            INFO(o->key);
-            CHECK(std::find(keys.begin(), keys.end(), o->key) != keys.end());
-        }
-    }
+    vigil::test::check_readme_documents(PLUGIN_DIR, kOptions);  // `security` included
 }
 
 TEST_CASE("kafka_source: each refusal names the file, line, column and key", "[unit][config]") {

@@ -20,9 +20,7 @@ std::unique_ptr<vigil::test::CheckedSection> check(const std::string& yaml) {
 }  // namespace
 
 TEST_CASE("pg_sink: sample.yaml validates", "[unit][config]") {
-    auto text = vigil::test::read_file(std::string(PLUGIN_DIR) + "/sample.yaml");
-    auto s = vigil::test::check_section(text, kOptions, PluginKind::Sink, "sinks[0]", "sample.yaml");
-    REQUIRE(s->errors() == "");
+    auto s = vigil::test::check_sample(PLUGIN_DIR, kOptions, PluginKind::Sink, "sinks[0]");
     auto c = parse_config(s->node, "pg_sink.0", s->diags);
     CHECK(s->errors() == "");
     REQUIRE(c);
@@ -33,11 +31,7 @@ TEST_CASE("pg_sink: sample.yaml validates", "[unit][config]") {
 }
 
 TEST_CASE("pg_sink: the README documents every option", "[unit][config]") {
-    auto keys = vigil::test::readme_option_keys(vigil::test::read_file(std::string(PLUGIN_DIR) + "/README.md"));
-    for (const vigil::OptionSpec* o = kOptions; o->key != nullptr; ++o) {
-        INFO(o->key);
-        CHECK(std::find(keys.begin(), keys.end(), o->key) != keys.end());
-    }
+    vigil::test::check_readme_documents(PLUGIN_DIR, kOptions);
 }
 
 TEST_CASE("pg_sink: each refusal names the file, line, column and key", "[unit][config]") {

@@ -28,18 +28,12 @@ vigil::Batch batch_of(int n) {
 }  // namespace
 
 TEST_CASE("stdout_sink: sample.yaml validates", "[unit][config]") {
-    auto text = vigil::test::read_file(std::string(PLUGIN_DIR) + "/sample.yaml");
-    auto s = vigil::test::check_section(text, kOptions, PluginKind::Sink, "sinks[0]", "sample.yaml");
-    CHECK(s->errors() == "");
+    auto s = vigil::test::check_sample(PLUGIN_DIR, kOptions, PluginKind::Sink, "sinks[0]");
     CHECK(parse_config(s->node, s->diags));
 }
 
 TEST_CASE("stdout_sink: the README documents every option", "[unit][config]") {
-    auto keys = vigil::test::readme_option_keys(vigil::test::read_file(std::string(PLUGIN_DIR) + "/README.md"));
-    for (const vigil::OptionSpec* o = kOptions; o->key != nullptr; ++o) {
-        INFO(o->key);
-        CHECK(std::find(keys.begin(), keys.end(), o->key) != keys.end());
-    }
+    vigil::test::check_readme_documents(PLUGIN_DIR, kOptions);
 }
 
 TEST_CASE("stdout_sink: bad options are rejected with the exact message and location", "[unit][config]") {
