@@ -194,9 +194,8 @@ void read_passthrough(const ConfigNode& node, const OwnedProperty* owned, Proper
             continue;
         }
         props.emplace_back(key, value);
-        auto off = [&](std::initializer_list<const char*> words) {
-            return std::any_of(words.begin(), words.end(),
-                               [&](const char* w) { return strcasecmp(value.c_str(), w) == 0; });
+        auto off = [text = value.c_str()](std::initializer_list<const char*> words) {
+            return std::any_of(words.begin(), words.end(), [&](const char* w) { return strcasecmp(text, w) == 0; });
         };
         if (key == "enable.ssl.certificate.verification" && off({"false", "0", "no", "off"})) {
             diags.warning(where, path,

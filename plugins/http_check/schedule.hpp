@@ -65,7 +65,7 @@ class Scheduler {
     };
     void drop_stale() const;
 
-    mutable std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap_;
+    mutable std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap_;
     std::unordered_map<SiteId, SiteState> sites_;
     SiteId next_id_ = 1;
 };

@@ -224,9 +224,7 @@ void KafkaSource::commit(const std::vector<OffsetTracker::Commit>& commits, bool
         rd_kafka_topic_partition_list_add(list.get(), c.tp.topic.c_str(), c.tp.partition)->offset = c.offset;
     }
     auto err = rd_kafka_commit(consumer_.get(), list.get(), sync ? 0 : 1);
-    if (sync) {
-        on_commit(err, list.get());
-    } else if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (sync || err != RD_KAFKA_RESP_ERR_NO_ERROR) {  // an async commit that went out reports in on_commit
         on_commit(err, list.get());
     }
 }

@@ -17,7 +17,8 @@ namespace vigil::plugins::kafka_source {
 struct TopicPartition {
     std::string topic;
     std::int32_t partition = 0;
-    auto operator<=>(const TopicPartition&) const = default;
+    // clang-tidy 14 reads the defaulted comparison as a literal 0 for a pointer.
+    auto operator<=>(const TopicPartition&) const = default;  // NOLINT(modernize-use-nullptr)
 };
 
 /// Where one consumed message is tracked: its partition's id and assignment epoch, and offset.

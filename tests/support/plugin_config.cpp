@@ -85,8 +85,8 @@ void check_readme_documents(const std::string& plugin_dir, const OptionSpec* opt
     CHECK(checked > 0);
 }
 
-std::unique_ptr<CheckedSection> check_sample(const std::string& plugin_dir, const OptionSpec* options,
-                                             PluginKind kind, const std::string& at) {
+std::unique_ptr<CheckedSection> check_sample(const std::string& plugin_dir, const OptionSpec* options, PluginKind kind,
+                                             const std::string& at) {
     auto text = read_file(plugin_dir + "/sample.yaml");
     auto s = check_section(text, options, kind, at, "sample.yaml");
     REQUIRE(s->errors() == "");

@@ -37,7 +37,7 @@ void check_readme_documents(const std::string& plugin_dir, const OptionSpec* opt
 /// The other test every plugin has: `plugin_dir`/sample.yaml's section `at` ("source",
 /// "sinks[0]") validates against `options` with no diagnostic at all (REQUIREd). Returns the
 /// section for the plugin's own parse_config and checks of what the sample sets.
-std::unique_ptr<CheckedSection> check_sample(const std::string& plugin_dir, const OptionSpec* options,
-                                             PluginKind kind, const std::string& at);
+std::unique_ptr<CheckedSection> check_sample(const std::string& plugin_dir, const OptionSpec* options, PluginKind kind,
+                                             const std::string& at);
 
 }  // namespace vigil::test

@@ -84,29 +84,29 @@ constexpr std::optional<std::size_t> record_field_index(std::string_view name) {
 
 namespace detail {
 template <typename T>
-struct is_optional : std::false_type {};
+struct IsOptional : std::false_type {};
 template <typename T>
-struct is_optional<std::optional<T>> : std::true_type {};
+struct IsOptional<std::optional<T>> : std::true_type {};
 template <typename T>
-struct unwrap {
-    using type = T;
+struct Unwrapped {
+    using Type = T;
 };
 template <typename T>
-struct unwrap<std::optional<T>> {
-    using type = T;
+struct Unwrapped<std::optional<T>> {
+    using Type = T;
 };
 
 constexpr bool agrees(const RecordField& f) {
     return std::visit(
         [&](auto m) {
             using Member = std::remove_reference_t<decltype(std::declval<CheckRecord&>().*m)>;
-            using T = typename unwrap<Member>::type;
+            using T = typename Unwrapped<Member>::Type;
             JsonType want = std::is_same_v<T, std::string> ? JsonType::String
                             : std::is_same_v<T, double>    ? JsonType::Number
                             : std::is_same_v<T, bool>      ? JsonType::Boolean
                             : std::is_same_v<T, Timestamp> ? JsonType::Timestamp
                                                            : JsonType::Integer;
-            return f.json == want && f.nullable == is_optional<Member>::value &&
+            return f.json == want && f.nullable == IsOptional<Member>::value &&
                    (!f.empty_as_null || std::is_same_v<Member, std::string>);
         },
         f.member);

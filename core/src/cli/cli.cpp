@@ -12,7 +12,7 @@
 
 namespace vigil::cli {
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     CLI::App cli{
         "Vigil: a website-monitoring agent. Runs one pipeline (a source plugin feeding "
         "sink plugins) described by a YAML file.",

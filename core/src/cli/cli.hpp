@@ -4,6 +4,6 @@
 namespace vigil::cli {
 
 /// Parses the command line and runs the agent; returns the process exit code.
-int main(int argc, char** argv);
+int run(int argc, char** argv);
 
 }  // namespace vigil::cli

@@ -46,7 +46,7 @@ class BoundedStream {
 
 template <>
 struct rapidjson::StreamTraits<vigil::BoundedStream> {
-    enum { copyOptimization = 1 };
+    enum { copyOptimization = 1 };  // NOLINT(readability-identifier-naming): RapidJSON names it
 };
 
 namespace vigil {

@@ -93,7 +93,7 @@ std::optional<Duration> parse_duration(std::string_view text) {
 std::string format_size(std::uint64_t bytes) {
     const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     int u = 0;
-    double v = static_cast<double>(bytes);
+    auto v = static_cast<double>(bytes);
     while (v >= 1024 && u < 4) {
         v /= 1024;
         ++u;

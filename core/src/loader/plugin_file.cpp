@@ -45,10 +45,10 @@ std::vector<std::pair<std::string_view, std::string_view>> components(std::strin
 std::vector<std::string> fingerprint_mismatches(std::string_view plugin, std::string_view agent) {
     auto theirs = components(plugin);
     std::vector<std::string> differ;
-    for (const auto& [name, value] : components(agent)) {
-        auto it = std::find_if(theirs.begin(), theirs.end(), [&](const auto& c) { return c.first == name; });
-        if (it == theirs.end() || it->second != value) {
-            differ.emplace_back(name);
+    for (const auto& want : components(agent)) {
+        auto it = std::find_if(theirs.begin(), theirs.end(), [&](const auto& c) { return c.first == want.first; });
+        if (it == theirs.end() || it->second != want.second) {
+            differ.emplace_back(want.first);
         }
     }
     return differ;

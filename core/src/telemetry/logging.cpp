@@ -78,7 +78,7 @@ struct State {
 };
 
 State& state() {
-    static State* s = new State();  // never destroyed: loggers may log during static teardown
+    static auto* s = new State();  // never destroyed: loggers may log during static teardown
     return *s;
 }
 

@@ -66,7 +66,7 @@ TEST_CASE("pg_sink: 100,000 records are stored exactly, and the same batch twice
     auto sink = make_sink(db.url());
     REQUIRE(sink->start().ok());
     for (int i = 0; i < 20; ++i) {
-        auto r = sink->write(batch(i * 5000, 5000, static_cast<std::uint64_t>(i + 1)));
+        auto r = sink->write(batch(i * 5000, 5000, static_cast<std::uint64_t>(i) + 1));
         INFO(r.error);
         REQUIRE(r.kind == vigil::WriteResult::Kind::Accepted);
         REQUIRE(r.rejected.empty());

@@ -36,7 +36,7 @@ void expect_config_error(const std::string& yaml, const std::string& want, std::
     CHECK(r.out.empty());
 }
 
-const char* kGood = R"(pipeline: t
+const char* const kGood = R"(pipeline: t
 source:
   plugin: counting_source
   count: 100

@@ -148,14 +148,14 @@ namespace {
 class ThrowingSink final : public vigil::Sink {
   public:
     vigil::WriteResult write(const vigil::Batch& b) override {
-        if (calls_++ == 0) {
+        if (calls++ == 0) {
             throw std::runtime_error("connection object exploded");
         }
-        records_ += b.records.size();
+        records += b.records.size();
         return vigil::WriteResult::accepted();
     }
-    std::atomic<int> calls_{0};
-    std::atomic<std::size_t> records_{0};
+    std::atomic<int> calls{0};
+    std::atomic<std::size_t> records{0};
 };
 class FailingSource final : public vigil::Source {
   public:
@@ -176,8 +176,8 @@ TEST_CASE("pipeline: a sink that throws is retried, not fatal", "[unit][pipeline
     Pipeline p(o, "src", source, std::move(sinks));
     auto result = p.run();
     CHECK(result.ok);
-    CHECK(t->records_ == 20);
-    CHECK(t->calls_ == 3);
+    CHECK(t->records == 20);
+    CHECK(t->calls == 3);
 }
 
 TEST_CASE("pipeline: with max_attempts a batch is dead-lettered after the last failure", "[unit][pipeline]") {

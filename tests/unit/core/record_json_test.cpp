@@ -56,9 +56,9 @@ TEST_CASE("record codec: the JSON holds every field of the table, in its order a
     d.Parse(json.c_str());
     REQUIRE(d.IsObject());
     REQUIRE(d.MemberCount() == vigil::kRecordFields.size());
-    std::size_t i = 0;
-    for (auto it = d.MemberBegin(); it != d.MemberEnd(); ++it, ++i) {
+    for (std::size_t i = 0; i < vigil::kRecordFields.size(); ++i) {
         const auto& f = vigil::kRecordFields[i];
+        auto it = d.MemberBegin() + static_cast<std::ptrdiff_t>(i);
         INFO("field " << f.name);
         CHECK(it->name.GetString() == f.name);
         switch (f.json) {

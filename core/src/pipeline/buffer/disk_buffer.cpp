@@ -215,7 +215,9 @@ Status DiskBuffer::read_positions() {
     }
     std::vector<std::string> forget;
     for (const auto& [name, acked] : saved) {
-        bool known = std::any_of(sinks_.begin(), sinks_.end(), [&](const SinkState& s) { return s.name == name; });
+        const std::string& saved_name = name;  // clang 14 cannot capture a structured binding
+        bool known =
+            std::any_of(sinks_.begin(), sinks_.end(), [&](const SinkState& s) { return s.name == saved_name; });
         if (!known) {
             forget.push_back(name);
         }
