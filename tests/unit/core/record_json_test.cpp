@@ -3,6 +3,10 @@
 
 #include <rapidjson/document.h>
 
+#include <map>
+#include <sstream>
+
+#include "support.hpp"
 #include "vigil/record.hpp"
 #include "vigil/record_fields.hpp"
 
@@ -75,6 +79,40 @@ TEST_CASE("record codec: the JSON holds every field of the table, in its order a
         required += f.required ? std::string(f.name) + " " : "";
     }
     CHECK(required == "name url response_time status_code regex regex_check timestamp ");
+}
+
+TEST_CASE("record codec: the README's record table lists every field with its JSON type", "[unit]") {
+    // Rows such as: | `dns_ms`, `connect_ms` | number or null | ... |
+    std::map<std::string, std::string> documented;
+    std::istringstream in(vigil::test::read_file(vigil::test::source_dir() / "README.md"));
+    bool in_record = false;
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("## ", 0) == 0) {
+            in_record = line == "## The check record";
+        }
+        if (!in_record || line.rfind("| `", 0) != 0) {
+            continue;
+        }
+        auto cells_end = line.find(" | ", 2);
+        auto type_end = line.find(" |", cells_end + 3);
+        REQUIRE(type_end != std::string::npos);
+        std::string names = line.substr(2, cells_end - 2), type = line.substr(cells_end + 3, type_end - cells_end - 3);
+        for (std::size_t at = names.find('`'); at != std::string::npos; at = names.find('`', at)) {
+            auto end = names.find('`', at + 1);
+            documented[names.substr(at + 1, end - at - 1)] = type;
+            at = end + 1;
+        }
+    }
+    for (const auto& f : vigil::kRecordFields) {
+        INFO("field " << f.name);
+        std::string type = f.json == vigil::JsonType::Number    ? "number"
+                           : f.json == vigil::JsonType::Integer ? "integer"
+                           : f.json == vigil::JsonType::Boolean ? "boolean"
+                                                                : "string";
+        REQUIRE(documented.count(std::string(f.name)) == 1);
+        CHECK(documented[std::string(f.name)] == type + (f.nullable ? " or null" : ""));
+    }
+    CHECK(documented.size() == vigil::kRecordFields.size());
 }
 
 TEST_CASE("nulls round-trip as nulls and the original seven fields keep their JSON types", "[unit]") {
