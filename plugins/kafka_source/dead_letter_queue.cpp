@@ -151,6 +151,24 @@ void DeadLetterQueue::poll(int timeout_ms) {
     }
     rd_kafka_poll(producer_.get(), timeout_ms);
     auto now = Clock::now();
+    // An idempotent producer that hit a fatal error (seen after a refused topic on a new cluster)
+    // refuses every letter from then on with _FATAL: only a new producer gets them out. Its
+    // letters will never be confirmed, so all of them go again.
+    char reason[512] = "";
+    if (auto fatal = rd_kafka_fatal_error(producer_.get(), reason, sizeof reason);
+        fatal != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (complaint_.complain()) {
+            log_.error(
+                "dead letters: the idempotent producer hit a fatal error: {} ({}); creating a new producer "
+                "and sending the unconfirmed letters again",
+                reason, rd_kafka_err2name(fatal));
+        }
+        for (auto& [id, letter] : letters_) {
+            letter.in_flight = false;
+            letter.retry_at = now;
+        }
+        renew_ = true;
+    }
     if (renew_ && std::none_of(letters_.begin(), letters_.end(), [](const auto& l) { return l.second.in_flight; })) {
         renew_ = false;
         producer_.reset();

@@ -277,7 +277,9 @@ TEST_CASE(
     CHECK(committed_total(group, topic) == 0);  // the first letter holds every offset after it
     // The right granted: the letters go (through a new producer), reading resumes, nothing skipped.
     kt::allow_write(user, topic + ".dlq");
-    REQUIRE(vigil::test::wait_until([&] { return ids_in(out).size() == 40; }, 90s));
+    bool resumed = vigil::test::wait_until([&] { return ids_in(out).size() == 40; }, 90s);
+    INFO(a->err());
+    REQUIRE(resumed);
     CHECK(kt::read_all(topic + ".dlq", 600).size() == 600);
     REQUIRE(vigil::test::wait_until([&] { return committed_total(group, topic) == 640; }, 30s));
     a->signal(SIGTERM);
