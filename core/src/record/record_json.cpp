@@ -151,28 +151,17 @@ class Reader {
         }
     }
     void read(std::string_view key, Timestamp& out, bool required) {
-        const auto* v = find(key, required);
-        if (v == nullptr) {
-            return;
-        }
-        std::optional<Timestamp> t;
-        read(key, t, required);
-        if (error.empty() && t) {
-            out = *t;
-        } else if (error.empty()) {
-            error = fmt::format("\"{}\" must not be null", key);
+        if (const auto* v = find(key, required)) {
+            if (v->IsNull()) {
+                error = fmt::format("\"{}\" must not be null", key);
+            } else if (auto t = timestamp_of(key, *v)) {
+                out = *t;
+            }
         }
     }
     void read(std::string_view key, std::optional<Timestamp>& out, bool required) {
         if (const auto* v = find(key, required); v != nullptr && !v->IsNull()) {
-            if (!v->IsString()) {
-                return wrong(key, "an ISO-8601 string", *v);
-            }
-            out = parse_timestamp(std::string_view(v->GetString(), v->GetStringLength()));
-            if (!out) {
-                error = fmt::format("\"{}\" is not an ISO-8601 timestamp: \"{}\"", key,
-                                    std::string_view(v->GetString(), std::min<std::size_t>(v->GetStringLength(), 64)));
-            }
+            out = timestamp_of(key, *v);
         }
     }
 
@@ -189,6 +178,20 @@ class Reader {
             return nullptr;
         }
         return &it->value;
+    }
+
+    // A non-null value as a timestamp, or nullopt with `error` set.
+    std::optional<Timestamp> timestamp_of(std::string_view key, const rapidjson::Value& v) {
+        if (!v.IsString()) {
+            wrong(key, "an ISO-8601 string", v);
+            return std::nullopt;
+        }
+        auto t = parse_timestamp(std::string_view(v.GetString(), v.GetStringLength()));
+        if (!t) {
+            error = fmt::format("\"{}\" is not an ISO-8601 timestamp: \"{}\"", key,
+                                std::string_view(v.GetString(), std::min<std::size_t>(v.GetStringLength(), 64)));
+        }
+        return t;
     }
 
     void wrong(std::string_view key, const char* expected, const rapidjson::Value& v) {
