@@ -91,7 +91,11 @@ void KafkaSink::produce_pending(const Batch& batch) {
         }
         const auto& rec = batch.records[i].check;
         payload.clear();
-        encode_json(rec, payload);
+        if (const auto& event = batch.records[i].event) {
+            payload = encode_event_json(*event);  // the alerts pipeline, published as events
+        } else {
+            encode_json(rec, payload);
+        }
         auto key = key_of(rec, config_.key_field);
         auto err = rd_kafka_producev(producer_.get(), RD_KAFKA_V_TOPIC(config_.topic.c_str()),
                                      RD_KAFKA_V_KEY(key.empty() ? nullptr : const_cast<char*>(key.data()), key.size()),

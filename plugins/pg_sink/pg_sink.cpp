@@ -24,6 +24,8 @@ PgSink::PgSink(Config config, std::string instance, Logger log)
       transactions_(counter("vigil_pg_sink_transactions_total", {{"instance", instance_}}, "Transactions committed")),
       dead_lettered_(counter("vigil_pg_sink_dead_lettered_total", {{"instance", instance_}},
                              "Rows the database refused, stored in the dead-letter table")),
+      events_(counter("vigil_pg_sink_site_events_total", {{"instance", instance_}},
+                      "Site state changes committed to site_events (with state:)")),
       batch_seconds_(gauge("vigil_pg_sink_last_write_seconds", {{"instance", instance_}},
                            "How long the last write took, COMMIT included")),
       commit_seconds_(histogram("vigil_pg_sink_write_seconds", {{"instance", instance_}}, latency_buckets(),
@@ -65,14 +67,28 @@ WriteResult PgSink::write(const Batch& batch) {
     }
     std::size_t chunks = std::max((n + config_.max_rows - 1) / config_.max_rows,
                                   std::min(writers_.size(), (n + kMinRowsPerConnection - 1) / kMinRowsPerConnection));
-    std::size_t per = (n + chunks - 1) / chunks;
+    std::vector<std::vector<std::size_t>> parts(chunks);
+    if (config_.state.enabled && chunks > 1) {
+        // A site's rows go to one chunk, in batch order, so one transaction moves a site's state
+        // and parallel writers never wait on each other's site_state rows.
+        std::hash<std::string> hash;
+        for (std::size_t i = 0; i < n; ++i) {
+            parts[hash(batch.records[i].check.name) % chunks].push_back(i);
+        }
+    } else {
+        std::size_t per = (n + chunks - 1) / chunks;
+        for (std::size_t i = 0; i < n; ++i) {
+            parts[i / per].push_back(i);
+        }
+    }
     std::size_t used = std::min(chunks, writers_.size());
     std::vector<std::vector<ChunkResult>> results(used);
     auto work = [&](std::size_t w) {
         for (std::size_t c = w; c < chunks; c += used) {
-            auto begin = c * per;
-            auto end = std::min(n, begin + per);
-            results[w].push_back(writers_[w]->write(batch, begin, end));
+            if (parts[c].empty()) {
+                continue;
+            }
+            results[w].push_back(writers_[w]->write(batch, parts[c]));
             if (results[w].back().retry) {
                 return;
             }
@@ -92,6 +108,7 @@ WriteResult PgSink::write(const Batch& batch) {
     }
     std::vector<Rejection> rejected;
     std::size_t committed_chunks = 0;
+    std::size_t events = 0;
     for (auto& per_writer : results) {
         for (auto& r : per_writer) {
             if (r.retry) {
@@ -100,6 +117,7 @@ WriteResult PgSink::write(const Batch& batch) {
                 return WriteResult::retry(r.error);
             }
             ++committed_chunks;
+            events += r.events;
             rejected.insert(rejected.end(), std::make_move_iterator(r.rejected.begin()),
                             std::make_move_iterator(r.rejected.end()));
         }
@@ -107,6 +125,7 @@ WriteResult PgSink::write(const Batch& batch) {
     transactions_.inc(committed_chunks);
     rows_.inc(n - rejected.size());
     dead_lettered_.inc(rejected.size());
+    events_.inc(events);
     auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     batch_seconds_.set(seconds);
     commit_seconds_.observe(seconds);

@@ -40,6 +40,7 @@ class PgSink final : public Sink {
     Counter& staged_;
     Counter& transactions_;
     Counter& dead_lettered_;
+    Counter& events_;
     Gauge& batch_seconds_;
     Histogram& commit_seconds_;
 };

@@ -13,6 +13,48 @@
 
 namespace vigil::plugins::pg_sink {
 
+namespace {
+// The thresholds, as `state:` has them and as each of its `sites:` entries may override them.
+#define VIGIL_STATE_RULES(down, up, slow, cert)                                                            \
+    {.key = "down_after",                                                                                  \
+     .type = OptionType::Int,                                                                              \
+     .default_value = down,                                                                                \
+     .description = "Failed checks in a row that make a site down"},                                       \
+        {.key = "up_after",                                                                                \
+         .type = OptionType::Int,                                                                          \
+         .default_value = up,                                                                              \
+         .description = "Good checks in a row that end down, and healthy ones that end degraded"},         \
+        {.key = "slow_ms",                                                                                 \
+         .type = OptionType::Float,                                                                        \
+         .default_value = slow,                                                                            \
+         .description = "A good check slower than this (ms) is slow; down_after slow checks in a row "     \
+                        "make the site degraded; 0: off"},                                                 \
+        {.key = "cert_warn",                                                                               \
+         .type = OptionType::Duration,                                                                     \
+         .default_value = cert,                                                                            \
+         .description = "Degraded when the TLS certificate expires sooner than this; 0: off"}
+
+const OptionSpec kSiteRuleOptions[] = {
+    {.key = "match",
+     .type = OptionType::String,
+     .required = true,
+     .description = "Shell glob over site names (\"shop-*\"); the first entry that matches a site wins"},
+    VIGIL_STATE_RULES(nullptr, nullptr, nullptr, nullptr),
+    {},
+};
+
+const OptionSpec kStateOptions[] = {
+    VIGIL_STATE_RULES("3", "2", "0", "14d"),
+    {.key = "sites",
+     .type = OptionType::List,
+     .children = kSiteRuleOptions,
+     .description = "Per-site overrides: each entry's `match` and any of the thresholds above; unset "
+                    "ones are the defaults'"},
+    {},
+};
+#undef VIGIL_STATE_RULES
+}  // namespace
+
 const OptionSpec kOptions[] = {
     {.key = "url",
      .type = OptionType::Secret,
@@ -50,6 +92,11 @@ const OptionSpec kOptions[] = {
      .type = OptionType::String,
      .default_value = "",
      .description = "Directory of migrations for `migrate`; default: the installed ones"},
+    {.key = "state",
+     .type = OptionType::Map,
+     .children = kStateOptions,
+     .description = "Keep each site's state (up, down, degraded) in site_state and its changes in "
+                    "site_events, in the rows' transaction, from new rows only; absent: off"},
     {},
 };
 
@@ -133,6 +180,32 @@ void warn_weak_tls(const PQconninfoOption* options, const ConfigNode& node, Diag
                   fmt::format("{}{}: anyone on the path can pose as the server; use sslmode=verify-full with "
                               "sslrootcert",
                               why, from));
+}
+
+// Reads the thresholds set in `node` over `base`.
+StateRules parse_rules(const ConfigNode& node, StateRules base, Diagnostics& diags) {
+    auto count = [&](const char* key, int& out) {
+        if (!node.has(key)) {
+            return;
+        }
+        auto v = node.get_int(key);
+        if (v < 1 || v > 1000) {
+            diags.error(node.location_of(key), node.path_of(key), "must be between 1 and 1000");
+        }
+        out = static_cast<int>(std::clamp<std::int64_t>(v, 1, 1000));
+    };
+    count("down_after", base.down_after);
+    count("up_after", base.up_after);
+    if (node.has("slow_ms")) {
+        base.slow_ms = node.get_float("slow_ms");
+        if (!(base.slow_ms >= 0)) {
+            diags.error(node.location_of("slow_ms"), node.path_of("slow_ms"), "must be 0 (off) or more");
+        }
+    }
+    if (node.has("cert_warn")) {
+        base.cert_warn = node.get_duration("cert_warn");
+    }
+    return base;
 }
 
 }  // namespace
@@ -225,6 +298,18 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& in
         if (!std::filesystem::is_directory(c.migrations_dir)) {
             diags.error(node.location_of("migrations_dir"), node.path_of("migrations_dir"),
                         fmt::format("\"{}\" is not a directory", c.migrations_dir.string()));
+        }
+    }
+    if (node.has("state")) {
+        c.state.enabled = true;
+        auto state = node.child("state");
+        c.state.defaults = parse_rules(state, StateRules{}, diags);
+        for (const auto& site : state.items("sites")) {
+            auto match = site.get_string("match");
+            if (match.empty()) {
+                diags.error(site.location_of("match"), site.path_of("match"), "must name a site or a glob");
+            }
+            c.state.sites.push_back({match, parse_rules(site, c.state.defaults, diags)});
         }
     }
     if (diags.error_count() > before) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "record_columns.hpp"
+#include "site_state.hpp"
 #include "vigil/config.hpp"
 
 namespace vigil::plugins::pg_sink {
@@ -27,6 +28,7 @@ struct Config {
     bool migrate = false;
     std::filesystem::path migrations_dir;  // empty: vigil::migrate::default_dir()
     std::string application_name;
+    StateConfig state;  // `state:` present: keep site_state and site_events with the rows
 };
 
 /// Reads a validated node into a Config, adding semantic errors to `diags`. `url` falls back

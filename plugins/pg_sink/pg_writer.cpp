@@ -7,35 +7,13 @@
 
 #include <fmt/core.h>
 
+#include "pg_result.hpp"
 #include "sqlstate.hpp"
 #include "vigil/redact.hpp"
 
 namespace vigil::plugins::pg_sink {
 
 namespace {
-
-struct ResultDeleter {
-    void operator()(PGresult* r) const { PQclear(r); }
-};
-using Result = std::unique_ptr<PGresult, ResultDeleter>;
-
-std::string chomp(const char* m) {
-    std::string s = m != nullptr ? m : "";
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
-        s.pop_back();
-    }
-    return s;
-}
-
-bool ok(const PGresult* r) {
-    auto s = r == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(r);
-    return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
-}
-
-std::string field(const PGresult* r, int code) {
-    const char* v = r != nullptr ? PQresultErrorField(r, code) : nullptr;
-    return v != nullptr ? v : "";
-}
 
 constexpr const char* kStage = "vigil_stage";
 
@@ -130,9 +108,22 @@ Status Writer::connect(std::vector<std::string>* missing) {
         stage_columns += fmt::format(", {} {}{}", quoted, it->second.first, it->second.second ? " NOT NULL" : "");
         column_list_ += (column_list_.empty() ? "" : ", ") + quoted;
     }
-    insert_sql_ =
-        fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY ord ON CONFLICT ({}) DO NOTHING", table,
-                    column_list_, column_list_, kStage, quote_identifier(config_.columns[field("check_id")].second));
+    auto check_id_column = quote_identifier(config_.columns[field("check_id")].second);
+    insert_sql_ = fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY ord ON CONFLICT ({}) DO NOTHING", table,
+                              column_list_, column_list_, kStage, check_id_column);
+    if (config_.state.enabled) {
+        // The rows this transaction stored, and no other: what moves the sites' states.
+        insert_sql_ += " RETURNING " + check_id_column;
+    }
+    if (config_.state.enabled) {
+        r.reset(PQexec(conn_, "SELECT to_regclass('site_state') IS NOT NULL AND to_regclass('site_events') IS NOT NULL"));
+        if (!ok(r.get()) || PQgetvalue(r.get(), 0, 0)[0] != 't') {
+            disconnect();
+            return Status::error(fmt::format(
+                "{}: `state:` needs the tables site_state and site_events (run `agent migrate`, or set migrate: true)",
+                host_));
+        }
+    }
     // ON COMMIT DELETE ROWS: the staging table is empty at the start of every transaction.
     r.reset(PQexec(
         conn_, fmt::format("CREATE TEMPORARY TABLE IF NOT EXISTS {} ({}) ON COMMIT DELETE ROWS", kStage, stage_columns)
@@ -266,7 +257,7 @@ std::optional<ChunkResult> Writer::stage(const Batch& batch, std::vector<std::si
     return std::nullopt;
 }
 
-ChunkResult Writer::write(const Batch& batch, std::size_t begin, std::size_t end) {
+ChunkResult Writer::write(const Batch& batch, const std::vector<std::size_t>& indices) {
     if (!connected()) {
         if (auto st = connect(); !st.ok()) {
             return {true, st.message(), {}};
@@ -275,7 +266,7 @@ ChunkResult Writer::write(const Batch& batch, std::size_t begin, std::size_t end
     interrupted_ = false;
     Refused refused;
     std::vector<std::size_t> rows;
-    for (auto i = begin; i < end; ++i) {
+    for (auto i : indices) {
         Field f;
         if (find_nul(batch.records[i].check, f)) {
             refused[i] = {"22021",
@@ -292,6 +283,13 @@ ChunkResult Writer::write(const Batch& batch, std::size_t begin, std::size_t end
         return *failed;
     }
     bool row_by_row = false;
+    std::map<std::string_view, std::size_t> by_id;  // check_id -> batch index, for RETURNING
+    std::vector<std::size_t> fresh;
+    if (config_.state.enabled) {
+        for (auto i : rows) {
+            by_id.emplace(batch.records[i].check.check_id, i);
+        }
+    }
     if (!rows.empty()) {
         r.reset(PQexec(conn_, insert_sql_.c_str()));
         if (!ok(r.get())) {
@@ -299,6 +297,8 @@ ChunkResult Writer::write(const Batch& batch, std::size_t begin, std::size_t end
                 return fail(fmt::format("INSERT INTO {}", config_.table), r.get());
             }
             row_by_row = true;  // a row broke a constraint of the table itself: find which
+        } else {
+            collect_inserted(r.get(), by_id, fresh);
         }
     }
     if (row_by_row) {
@@ -316,6 +316,7 @@ ChunkResult Writer::write(const Batch& batch, std::size_t begin, std::size_t end
             const char* p[] = {ord.c_str()};
             Result ins(PQexecParams(conn_, one.c_str(), 1, nullptr, p, nullptr, nullptr, 0));
             if (ok(ins.get())) {
+                collect_inserted(ins.get(), by_id, fresh);
                 Result rel(PQexec(conn_, "RELEASE SAVEPOINT vigil_row"));
                 continue;
             }
@@ -325,6 +326,12 @@ ChunkResult Writer::write(const Batch& batch, std::size_t begin, std::size_t end
             }
             refused[i] = {state, field(ins.get(), PG_DIAG_MESSAGE_PRIMARY)};
             Result back(PQexec(conn_, "ROLLBACK TO SAVEPOINT vigil_row"));
+        }
+    }
+    events_ = 0;
+    if (config_.state.enabled) {
+        if (auto failed = update_state(batch, std::move(fresh))) {
+            return *failed;
         }
     }
     ChunkResult out;
@@ -349,6 +356,7 @@ ChunkResult Writer::write(const Batch& batch, std::size_t begin, std::size_t end
     if (!ok(r.get())) {
         return fail("COMMIT", r.get());
     }
+    out.events = events_;
     return out;
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // One connection writing chunks of a batch, each in one transaction: COPY into a temporary
-// staging table, INSERT ... SELECT ... ON CONFLICT (check_id) DO NOTHING into the table, the
-// refused rows into the dead-letter table, COMMIT.
+// staging table, INSERT ... SELECT ... ON CONFLICT (check_id) DO NOTHING into the table, with
+// `state:` the site states the new rows move (pg_writer_state.cpp), the refused rows into the
+// dead-letter table, COMMIT.
 #pragma once
 
 #include <libpq-fe.h>
@@ -26,6 +27,7 @@ struct ChunkResult {
     bool retry = false;
     std::string error;                // retry: one line naming the server and what failed
     std::vector<Rejection> rejected;  // stored in the dead-letter table, in this transaction
+    std::size_t events = 0;           // site_events rows committed (with `state:`)
 };
 
 class Writer {
@@ -39,9 +41,9 @@ class Writer {
     Status connect(std::vector<std::string>* missing = nullptr);
     bool connected() const { return conn_ != nullptr; }
 
-    /// Writes records [begin, end) of `batch` in one transaction. Returns only after COMMIT (or
-    /// a failure, after which nothing of the chunk is stored).
-    ChunkResult write(const Batch& batch, std::size_t begin, std::size_t end);
+    /// Writes the records of `batch` at `indices` (ascending) in one transaction. Returns only
+    /// after COMMIT (or a failure, after which nothing of the chunk is stored).
+    ChunkResult write(const Batch& batch, const std::vector<std::size_t>& indices);
 
     /// Cancels the statement in progress (from another thread): write() returns retry.
     void interrupt();
@@ -62,6 +64,13 @@ class Writer {
     /// staged in O(rows), not one full COPY per bad row. A failure that is not the row's own
     /// comes back as the chunk's result.
     std::optional<ChunkResult> stage(const Batch& batch, std::vector<std::size_t>& rows, Refused& refused);
+    /// With `state:`: applies the rows this transaction inserted (`fresh`, indices into
+    /// `batch`) to their sites' states and records the changes in site_events, in the open
+    /// transaction. A failure comes back as the chunk's result.
+    std::optional<ChunkResult> update_state(const Batch& batch, std::vector<std::size_t> fresh);
+    /// The batch indices of the check_ids an INSERT ... RETURNING check_id returned.
+    void collect_inserted(const PGresult* r, const std::map<std::string_view, std::size_t>& by_id,
+                          std::vector<std::size_t>& fresh) const;
     ChunkResult fail(const std::string& what, PGresult* r);
     ChunkResult fail(const std::string& what, std::string message, const std::string& state);
     void disconnect();
@@ -69,6 +78,7 @@ class Writer {
     const Config& config_;
     Logger log_;
     Counter& staged_;
+    std::size_t events_ = 0;  // site_events rows the open transaction wrote
     PGconn* conn_ = nullptr;
     std::mutex cancel_mutex_;
     PGcancel* cancel_ = nullptr;

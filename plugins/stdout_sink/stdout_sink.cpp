@@ -33,7 +33,11 @@ std::string StdoutSink::format_batch(const Batch& batch) {
     std::string buf;
     buf.reserve(batch.records.size() * 512);
     for (const auto& r : batch.records) {
-        encode_json(r.check, buf);
+        if (r.event) {
+            buf += encode_event_json(*r.event);  // the alerts pipeline: the event is the record
+        } else {
+            encode_json(r.check, buf);
+        }
         buf += '\n';
     }
     return buf;

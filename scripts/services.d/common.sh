@@ -14,6 +14,7 @@ KAFKA_MTLS_PORT="${VIGIL_KAFKA_MTLS_PORT:-19095}"
 # The principal Kafka derives from the client certificate on the mutual-TLS listener.
 KAFKA_MTLS_SUBJECT="CN=vigil-client"
 PG_PORT="${VIGIL_PG_PORT:-15432}"
+AM_PORT="${VIGIL_ALERTMANAGER_PORT:-19193}"
 PG_BIN="/usr/lib/postgresql/15/bin"
 KAFKA_USER="vigil"
 KAFKA_PASSWORD="vigil-secret"

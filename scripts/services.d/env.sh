@@ -24,6 +24,7 @@ export KAFKA_NOBODY_PASSWORD='$KAFKA_NOBODY_PASSWORD'
 export KAFKA_MTLS_BOOTSTRAP_SERVERS='localhost:$KAFKA_MTLS_PORT'
 export KAFKA_CLIENT_CERT_FILE='$STATE/certs/client.pem'
 export KAFKA_CLIENT_KEY_FILE='$STATE/certs/client.key'
+export ALERTMANAGER_URL='http://127.0.0.1:$AM_PORT'
 EOF
 }
 
@@ -39,6 +40,12 @@ status() {
     echo "postgresql: up   127.0.0.1:$PG_PORT (TLS)  data $(pg_dir)/data"
   else
     echo "postgresql: down"
+    rc=3
+  fi
+  if am_pid >/dev/null && am_ready; then
+    echo "alertmanager: up 127.0.0.1:$AM_PORT  (pid $(am_pid))"
+  else
+    echo "alertmanager: down"
     rc=3
   fi
   return $rc

@@ -86,7 +86,7 @@ enum class OptionType : std::uint8_t {
     Int,         // 64-bit signed integer written as a YAML integer
     Float,       // decimal number
     Bool,        // true or false (YAML 1.2 core: no yes/no/on/off)
-    Duration,    // "250ms", "10s", "5m", "1h", "1h30m"; no bare numbers
+    Duration,    // "250ms", "10s", "5m", "1h", "1h30m", "14d"; no bare numbers
     Size,        // "512KiB", "1MiB", "1GB", or a bare byte count
     Secret,      // a string; also accepts <key>_file naming a file that holds it
     StringList,  // a sequence of strings (a single scalar is not silently wrapped)
@@ -117,7 +117,7 @@ struct OptionSpec {
     const char* description = "";
 };
 
-/// Parses "250ms", "1.5s", "1h30m". Returns nullopt on anything else (including negatives).
+/// Parses "250ms", "1.5s", "1h30m", "14d". Returns nullopt on anything else (including negatives).
 VIGIL_API std::optional<Duration> parse_duration(std::string_view text);
 /// Formats a duration the way it is written in config: "250ms", "30s", "1h30m".
 VIGIL_API std::string format_duration(Duration d);

@@ -50,11 +50,36 @@ struct CheckRecord {
     friend bool operator==(const CheckRecord&, const CheckRecord&) = default;
 };
 
+/// A change of a site's state: a row of pg_sink's `site_events` table, carried through the
+/// alerts pipeline (pg_events -> alertmanager_sink, webhook_sink). Since SDK ABI 2.0.
+struct SiteEvent {
+    /// site_events.id: increasing in commit order, the event's idempotency key. 0: not a change
+    /// but the current state of a site that is not up (pg_events' `refresh`), so that a sink
+    /// re-posting what lasts (Alertmanager) needs no memory of its own; from == to then.
+    std::int64_t id = 0;
+    std::string site;
+    std::string url;
+    std::string from;  // up, down or degraded
+    std::string to;
+    Timestamp at{};     // when the check that made the change started
+    Timestamp since{};  // when the state `from` began (for a refresh: when the current one did)
+    std::string check_id;
+    std::string reason;                         // one line: "3 failed checks in a row: timeout: ..."
+    std::optional<std::string> cause;           // what `to` is about: an error kind, slow, certificate
+    std::optional<std::string> previous_cause;  // what `from` was about
+    std::optional<std::string> error_detail;    // the detail of the check that made the change
+
+    friend bool operator==(const SiteEvent&, const SiteEvent&) = default;
+};
+
 /// A record in flight, with where it came from. `origin` names its source coordinates for
 /// messages and dead letters ("topic=checks partition=3 offset=1234"); empty for fresh checks.
+/// A record of the alerts pipeline also carries its `event` (ABI 2.0); `check` then holds what
+/// the event knows of the check (name, url, timestamp, check_id, error, error_detail).
 struct Record {
     CheckRecord check;
     std::string origin;
+    std::optional<SiteEvent> event;
 };
 
 /// Encodes one record as a compact JSON object (the Kafka message value, the stdout line).
@@ -75,6 +100,18 @@ struct DecodeResult {
 /// Decodes one JSON document. Never throws and never crashes on any input. Unknown fields are
 /// ignored so that newer producers can add fields without breaking older consumers.
 VIGIL_API DecodeResult decode_json(std::string_view json);
+
+/// A site event as one JSON object: {"id","site","url","from","to","at","since","check_id",
+/// "reason","cause","previous_cause","error_detail"}. Never fails, as encode_json.
+VIGIL_API std::string encode_event_json(const SiteEvent& event);
+
+struct EventDecodeResult {
+    std::optional<SiteEvent> event;
+    std::string error;
+    explicit operator bool() const noexcept { return event.has_value(); }
+};
+/// Decodes what encode_event_json wrote. Never throws and never crashes on any input.
+VIGIL_API EventDecodeResult decode_event_json(std::string_view json);
 
 /// "2026-11-28T01:02:03.123456Z": ISO-8601, UTC, always six fractional digits.
 VIGIL_API std::string format_timestamp(Timestamp t);

@@ -164,8 +164,8 @@ Instances instantiate(const PipelineFile& file, const std::string& agent, Diagno
             diags.error(s.node.location(), s.node.path(), "plugin's factory failed without saying why");
         }
         if (sink) {
-            auto minor = s.plugin->descriptor->header.abi_minor;
-            out.sinks.push_back(pipeline::SinkSlot{s.instance, std::move(sink), s.retry, minor >= 1, minor >= 3});
+            // The loader admits ABI 2.x alone, which has batching() and health() from its start.
+            out.sinks.push_back(pipeline::SinkSlot{s.instance, std::move(sink), s.retry});
         }
     }
     return out;

@@ -37,8 +37,9 @@ struct Unit {
     double nanos;
 };
 // Longest suffixes first so "ms" is not read as "m" followed by garbage.
-constexpr std::array<Unit, 7> kDurationUnits{
-    {{"ns", 1.0}, {"us", 1e3}, {"µs", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}}};
+// Days for what is counted in days (a certificate's remaining life: `cert_warn: 14d`).
+constexpr std::array<Unit, 8> kDurationUnits{
+    {{"ns", 1.0}, {"us", 1e3}, {"µs", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}, {"d", 86400e9}}};
 
 bool parse_number(std::string_view& text, double& value) {
     std::size_t n = 0;
@@ -124,6 +125,9 @@ std::string format_duration(Duration d) {
     }
     auto secs = ns / 1'000'000'000;
     std::string out;
+    if (secs >= 86400 && secs % 86400 == 0) {
+        return fmt::format("{}d", secs / 86400);
+    }
     if (secs >= 3600) {
         out += fmt::format("{}h", secs / 3600);
         secs %= 3600;

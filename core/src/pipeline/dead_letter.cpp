@@ -45,6 +45,12 @@ std::string entry_json(const std::string& pipeline, const std::string& sink, con
     put("origin", record.origin);
     w.Key("record");
     w.RawValue(record_json.data(), record_json.size(), rapidjson::kObjectType);
+    if (record.event) {
+        // A record of the alerts pipeline: the event is what was refused (webhook_sink's 4xx).
+        auto event_json = encode_event_json(*record.event);
+        w.Key("event");
+        w.RawValue(event_json.data(), event_json.size(), rapidjson::kObjectType);
+    }
     w.EndObject();
     return std::string(buf.GetString(), buf.GetSize());
 }

@@ -29,8 +29,8 @@ struct SinkSlot {
     std::string instance;
     std::unique_ptr<Sink> sink;
     RetryPolicy retry;
-    bool abi_has_batching = true;  // the plugin was built against SDK ABI >= 1.1
-    bool abi_has_health = true;    // ... >= 1.3
+    bool abi_has_batching = true;  // the sink may be asked batching() (every ABI 2.x plugin)
+    bool abi_has_health = true;    // ... and health()
 };
 
 struct PipelineOptions {

@@ -118,6 +118,14 @@ class Reader {
             out = v->GetDouble();
         }
     }
+    void read(std::string_view key, std::int64_t& out, bool required) {
+        if (const auto* v = find(key, required)) {
+            if (!v->IsInt64()) {
+                return wrong(key, "an integer", *v);
+            }
+            out = v->GetInt64();
+        }
+    }
     void read(std::string_view key, std::optional<double>& out, bool required) {
         if (const auto* v = find(key, required); v != nullptr && !v->IsNull()) {
             if (!v->IsNumber()) {
@@ -314,27 +322,31 @@ std::optional<NumberProblem> unsafe_number(std::string_view json) {
     return std::nullopt;
 }
 
-}  // namespace
-
-DecodeResult decode_json(std::string_view json) {
+// Parses `json` into `doc`, which must then be an object; otherwise the reason.
+std::string parse_object(std::string_view json, rapidjson::Document& doc) {
     if (auto bad = unsafe_number(json)) {
-        DecodeResult refused;
-        refused.error = fmt::format("number at offset {} {}", bad->offset, bad->what);
-        return refused;
+        return fmt::format("number at offset {} {}", bad->offset, bad->what);
     }
-    rapidjson::Document doc;
     // Iterative parsing: a hostile, deeply nested document cannot exhaust the stack.
     constexpr unsigned kFlags =
         rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
     doc.Parse<kFlags>(json.data(), json.size());
-    DecodeResult result;
     if (doc.HasParseError()) {
-        result.error = fmt::format("invalid JSON at offset {}: {}", doc.GetErrorOffset(),
-                                   rapidjson::GetParseError_En(doc.GetParseError()));
-        return result;
+        return fmt::format("invalid JSON at offset {}: {}", doc.GetErrorOffset(),
+                           rapidjson::GetParseError_En(doc.GetParseError()));
     }
     if (!doc.IsObject()) {
-        result.error = fmt::format("expected a JSON object, got {}", type_name(doc));
+        return fmt::format("expected a JSON object, got {}", type_name(doc));
+    }
+    return {};
+}
+
+}  // namespace
+
+DecodeResult decode_json(std::string_view json) {
+    rapidjson::Document doc;
+    DecodeResult result;
+    if (result.error = parse_object(json, doc); !result.error.empty()) {
         return result;
     }
     CheckRecord r;
@@ -347,6 +359,55 @@ DecodeResult decode_json(std::string_view json) {
         return result;
     }
     result.record = std::move(r);
+    return result;
+}
+
+
+namespace {
+// The event's fields in their JSON order, for encoding and decoding alike.
+template <typename Event, typename Fn>
+void each_event_field(Event& e, Fn&& fn) {
+    fn("id", e.id, true);
+    fn("site", e.site, true);
+    fn("url", e.url, true);
+    fn("from", e.from, true);
+    fn("to", e.to, true);
+    fn("at", e.at, true);
+    fn("since", e.since, true);
+    fn("check_id", e.check_id, true);
+    fn("reason", e.reason, true);
+    fn("cause", e.cause, false);
+    fn("previous_cause", e.previous_cause, false);
+    fn("error_detail", e.error_detail, false);
+}
+}  // namespace
+
+std::string encode_event_json(const SiteEvent& event) {
+    rapidjson::StringBuffer buf;
+    Writer w(buf);
+    w.StartObject();
+    each_event_field(event, [&](std::string_view key, const auto& value, bool) {
+        w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+        put(w, value);
+    });
+    w.EndObject();
+    return {buf.GetString(), buf.GetSize()};
+}
+
+EventDecodeResult decode_event_json(std::string_view json) {
+    rapidjson::Document doc;
+    EventDecodeResult result;
+    if (result.error = parse_object(json, doc); !result.error.empty()) {
+        return result;
+    }
+    SiteEvent e;
+    Reader rd(doc);
+    each_event_field(e, [&](std::string_view key, auto& value, bool required) { rd.read(key, value, required); });
+    if (!rd.error.empty()) {
+        result.error = std::move(rd.error);
+        return result;
+    }
+    result.event = std::move(e);
     return result;
 }
 

@@ -10,28 +10,15 @@
 #include "pg_support.hpp"
 #include "plugin_config.hpp"
 #include "support.hpp"
+#include "test_sink.hpp"
 
 namespace pg = vigil::test::pg;
 using vigil::plugins::pg_sink::PgSink;
 
 namespace {
 
-std::unique_ptr<PgSink> make_sink(const std::string& url, const std::string& extra = "") {
-    auto s = vigil::test::check_section("plugin: pg_sink\nurl: \"" + url + "\"\n" + extra,
-                                        vigil::plugins::pg_sink::kOptions, vigil::PluginKind::Sink);
-    INFO(s->errors());
-    REQUIRE_FALSE(s->diags.has_errors());
-    auto c = vigil::plugins::pg_sink::parse_config(s->node, "pg_sink.test", s->diags);
-    INFO(s->errors());
-    REQUIRE(c);
-    return std::make_unique<PgSink>(std::move(*c), "pg_sink.test", vigil::Logger("pg_sink.test"));
-}
-
-void migrate(const std::string& url) {
-    auto r = vigil::test::run({vigil::test::agent_binary().string(), "migrate", "--database-url", url});
-    INFO(r.err);
-    REQUIRE(r.code == 0);
-}
+using vigil::test::pg_sink::make_sink;
+using vigil::test::pg_sink::migrate;
 
 vigil::CheckRecord record(const std::string& id) {
     vigil::CheckRecord r;

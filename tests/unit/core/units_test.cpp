@@ -17,6 +17,7 @@ TEST_CASE("durations parse as written and nothing else does", "[unit][config]") 
         {"5m", 5min},
         {"1h", 1h},
         {"1h30m", 90min},
+        {"14d", std::chrono::hours(24 * 14)},
         {"1.5s", 1500ms},
         {"100us", 100us},
         {"7ns", 7ns},
@@ -42,6 +43,8 @@ TEST_CASE("durations format back to their shortest config form", "[unit][config]
     CHECK(vigil::format_duration(250ms) == "250ms");
     CHECK(vigil::format_duration(30s) == "30s");
     CHECK(vigil::format_duration(90min) == "1h30m");
+    CHECK(vigil::format_duration(std::chrono::hours(24 * 14)) == "14d");
+    CHECK(vigil::format_duration(std::chrono::hours(25)) == "25h");
     CHECK(vigil::format_duration(0s) == "0s");
     CHECK(vigil::format_duration(1500us) == "1500us");
 }

@@ -6,6 +6,10 @@
 //   u32 crc32 of the bytes after it | u8 version (1) | u64 stored_at (us since epoch) |
 //   u32 origin length | origin | JSON
 //
+// Version 2, for a record that carries a site event (the alerts pipeline), puts
+// `u32 event length | event JSON` before the record's JSON. A record without one is still
+// written as version 1, so a buffer of checks reads the same in an agent of either version.
+//
 // Little-endian. LMDB never tears a committed value; the checksum is for what LMDB cannot see:
 // a disk or a filesystem that hands back other bytes than were written.
 #pragma once

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: Apache-2.0
+// The writer's `state:` part: the rows a transaction inserted move their sites' states, in that
+// transaction. Exactly once by construction: a redelivered check is not inserted again, so it is
+// not returned by RETURNING and moves nothing; a rolled-back transaction moves nothing either.
+//
+// Concurrency: a transaction locks the site_state rows of its sites (creating missing ones
+// first), in site order, so two writers sharing a site (two consumers during a rebalance)
+// serialize on it and the second sees the first's result. site_events ids are taken under one
+// transaction-level advisory lock held to COMMIT, so they grow in commit order and pg_events can
+// read "after id N" without missing an event that commits late.
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <fmt/core.h>
+
+#include "pg_result.hpp"
+#include "pg_writer.hpp"
+
+namespace vigil::plugins::pg_sink {
+
+namespace {
+
+// hashtext('vigil.site_events'), written out: the lock only pg_sink's event writers take.
+constexpr const char* kEventsLock = "SELECT pg_advisory_xact_lock(hashtext('vigil.site_events'))";
+
+/// A PostgreSQL array literal built item by item, for unnest($1::text[]) and friends: one
+/// parameter per column however many sites, so a chunk's state costs a fixed number of
+/// statements.
+class ArrayLiteral {
+  public:
+    void add(const std::optional<std::string>& value) {
+        out_ += out_.size() > 1 ? "," : "";
+        if (!value) {
+            out_ += "NULL";
+            return;
+        }
+        out_ += '"';
+        for (char c : *value) {
+            if (c == '"' || c == '\\') {
+                out_ += '\\';
+            }
+            out_ += c;
+        }
+        out_ += '"';
+    }
+    void add(const std::string& value) { add(std::optional<std::string>(value)); }
+    void add(int value) { add(std::to_string(value)); }
+    void add(Timestamp value) { add(format_timestamp(value)); }
+    void add(const std::optional<Timestamp>& value) {
+        add(value ? std::optional<std::string>(format_timestamp(*value)) : std::nullopt);
+    }
+    const char* c_str() {
+        if (out_.back() != '}') {
+            out_ += '}';
+        }
+        return out_.c_str();
+    }
+
+  private:
+    std::string out_ = "{";
+};
+
+Timestamp micros(const char* text) { return Timestamp(std::chrono::microseconds(std::stoll(text))); }
+
+std::optional<std::string> text_or_null(const PGresult* r, int row, int col) {
+    if (PQgetisnull(r, row, col)) {
+        return std::nullopt;
+    }
+    return std::string(PQgetvalue(r, row, col));
+}
+
+}  // namespace
+
+void Writer::collect_inserted(const PGresult* r, const std::map<std::string_view, std::size_t>& by_id,
+                              std::vector<std::size_t>& fresh) const {
+    for (int i = 0; i < PQntuples(r); ++i) {
+        auto it = by_id.find(std::string_view(PQgetvalue(r, i, 0), static_cast<std::size_t>(PQgetlength(r, i, 0))));
+        if (it != by_id.end()) {
+            fresh.push_back(it->second);
+        }
+    }
+}
+
+std::optional<ChunkResult> Writer::update_state(const Batch& batch, std::vector<std::size_t> fresh) {
+    if (fresh.empty()) {
+        return std::nullopt;
+    }
+    auto check = [&](std::size_t i) -> const CheckRecord& { return batch.records[i].check; };
+    // Each site's checks in start order: a check that arrives after a later one of its site
+    // (a straggler from a slow transfer) is then skipped by newer(), never applied backwards.
+    std::sort(fresh.begin(), fresh.end(), [&](std::size_t a, std::size_t b) {
+        const auto &x = check(a), &y = check(b);
+        return std::tie(x.name, x.timestamp, x.check_id) < std::tie(y.name, y.timestamp, y.check_id);
+    });
+    ArrayLiteral sites, urls, firsts;
+    for (std::size_t k = 0; k < fresh.size(); ++k) {
+        if (k == 0 || check(fresh[k]).name != check(fresh[k - 1]).name) {
+            sites.add(check(fresh[k]).name);
+            urls.add(check(fresh[k]).url);
+            firsts.add(check(fresh[k]).timestamp);
+        }
+    }
+    const char* create_params[] = {sites.c_str(), urls.c_str(), firsts.c_str()};
+    Result r(PQexecParams(conn_,
+                          "INSERT INTO site_state (site, url, state, since) "
+                          "SELECT s, u, 'up', t FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS x(s, u, t) "
+                          "ORDER BY s ON CONFLICT (site) DO NOTHING",
+                          3, nullptr, create_params, nullptr, nullptr, 0));
+    if (!ok(r.get())) {
+        return fail("INSERT INTO site_state", r.get());
+    }
+    const char* lock_params[] = {sites.c_str()};
+    r.reset(PQexecParams(conn_,
+                         "SELECT site, url, state, (extract(epoch FROM since) * 1000000)::bigint, cause, "
+                         "consecutive_failures, consecutive_successes, consecutive_slow, consecutive_healthy, "
+                         "last_check_id, (extract(epoch FROM last_timestamp) * 1000000)::bigint, last_error, "
+                         "last_error_detail FROM site_state WHERE site = ANY($1::text[]) ORDER BY site FOR UPDATE",
+                         1, nullptr, lock_params, nullptr, nullptr, 0));
+    if (!ok(r.get())) {
+        return fail("SELECT ... FROM site_state FOR UPDATE", r.get());
+    }
+    std::map<std::string, SiteState> states;
+    for (int i = 0; i < PQntuples(r.get()); ++i) {
+        SiteState s;
+        s.site = PQgetvalue(r.get(), i, 0);
+        s.url = PQgetvalue(r.get(), i, 1);
+        s.state = health_from_string(PQgetvalue(r.get(), i, 2)).value_or(Health::Up);
+        s.since = micros(PQgetvalue(r.get(), i, 3));
+        s.cause = text_or_null(r.get(), i, 4);
+        s.failures = std::atoi(PQgetvalue(r.get(), i, 5));
+        s.successes = std::atoi(PQgetvalue(r.get(), i, 6));
+        s.slow = std::atoi(PQgetvalue(r.get(), i, 7));
+        s.healthy = std::atoi(PQgetvalue(r.get(), i, 8));
+        s.last_check_id = PQgetvalue(r.get(), i, 9);
+        if (!PQgetisnull(r.get(), i, 10)) {
+            s.last_timestamp = micros(PQgetvalue(r.get(), i, 10));
+        }
+        s.last_error = text_or_null(r.get(), i, 11);
+        s.last_error_detail = text_or_null(r.get(), i, 12);
+        states.emplace(s.site, std::move(s));
+    }
+    std::vector<SiteEvent> events;
+    std::map<std::string, const SiteState*> changed;
+    for (auto i : fresh) {
+        const auto& c = check(i);
+        auto it = states.find(c.name);
+        if (it == states.end() || !newer(it->second, c)) {
+            continue;
+        }
+        if (auto e = apply(it->second, c, config_.state.for_site(c.name))) {
+            events.push_back(std::move(*e));
+        }
+        changed[c.name] = &it->second;
+    }
+    if (changed.empty()) {
+        return std::nullopt;
+    }
+    ArrayLiteral a_site, a_url, a_state, a_since, a_cause, a_fail, a_succ, a_slow, a_healthy, a_id, a_ts, a_err,
+        a_detail;
+    for (const auto& [site, s] : changed) {
+        a_site.add(s->site);
+        a_url.add(s->url);
+        a_state.add(std::string(to_string(s->state)));
+        a_since.add(s->since);
+        a_cause.add(s->cause);
+        a_fail.add(s->failures);
+        a_succ.add(s->successes);
+        a_slow.add(s->slow);
+        a_healthy.add(s->healthy);
+        a_id.add(s->last_check_id);
+        a_ts.add(s->last_timestamp);
+        a_err.add(s->last_error);
+        a_detail.add(s->last_error_detail);
+    }
+    const char* update_params[] = {a_site.c_str(), a_url.c_str(),     a_state.c_str(), a_since.c_str(), a_cause.c_str(),
+                                   a_fail.c_str(), a_succ.c_str(),    a_slow.c_str(),  a_healthy.c_str(),
+                                   a_id.c_str(),   a_ts.c_str(),      a_err.c_str(),   a_detail.c_str()};
+    r.reset(PQexecParams(
+        conn_,
+        "UPDATE site_state AS s SET url = x.url, state = x.state, since = x.since, cause = x.cause, "
+        "consecutive_failures = x.f, consecutive_successes = x.su, consecutive_slow = x.sl, "
+        "consecutive_healthy = x.h, last_check_id = x.cid, last_timestamp = x.ts, last_error = x.err, "
+        "last_error_detail = x.det, updated_at = now() "
+        "FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::int[], $7::int[], "
+        "$8::int[], $9::int[], $10::text[], $11::timestamptz[], $12::text[], $13::text[]) "
+        "AS x(site, url, state, since, cause, f, su, sl, h, cid, ts, err, det) WHERE s.site = x.site",
+        13, nullptr, update_params, nullptr, nullptr, 0));
+    if (!ok(r.get())) {
+        return fail("UPDATE site_state", r.get());
+    }
+    if (events.empty()) {
+        return std::nullopt;
+    }
+    ArrayLiteral e_site, e_url, e_from, e_to, e_at, e_since, e_id, e_reason, e_cause, e_prev, e_detail;
+    for (const auto& e : events) {
+        e_site.add(e.site);
+        e_url.add(e.url);
+        e_from.add(e.from);
+        e_to.add(e.to);
+        e_at.add(e.at);
+        e_since.add(e.since);
+        e_id.add(e.check_id);
+        e_reason.add(e.reason);
+        e_cause.add(e.cause);
+        e_prev.add(e.previous_cause);
+        e_detail.add(e.error_detail);
+    }
+    r.reset(PQexec(conn_, kEventsLock));
+    if (!ok(r.get())) {
+        return fail("locking site_events", r.get());
+    }
+    const char* event_params[] = {e_site.c_str(), e_url.c_str(),    e_from.c_str(),  e_to.c_str(),
+                                  e_at.c_str(),   e_since.c_str(),  e_id.c_str(),    e_reason.c_str(),
+                                  e_cause.c_str(), e_prev.c_str(), e_detail.c_str()};
+    r.reset(PQexecParams(
+        conn_,
+        "INSERT INTO site_events (site, url, from_state, to_state, at, since, check_id, reason, cause, "
+        "previous_cause, error_detail) SELECT site, url, f, t, at, since, cid, reason, cause, prev, det "
+        "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], "
+        "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) WITH ORDINALITY "
+        "AS x(site, url, f, t, at, since, cid, reason, cause, prev, det, n) ORDER BY n",
+        11, nullptr, event_params, nullptr, nullptr, 0));
+    if (!ok(r.get())) {
+        return fail("INSERT INTO site_events", r.get());
+    }
+    // Delivered at COMMIT, and only then: pg_events wakes within a moment of the change.
+    r.reset(PQexec(conn_, "NOTIFY vigil_site_events"));
+    if (!ok(r.get())) {
+        return fail("NOTIFY vigil_site_events", r.get());
+    }
+    events_ = events.size();
+    return std::nullopt;
+}
+
+}  // namespace vigil::plugins::pg_sink
