@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "pg_url.hpp"
 #include "record_columns.hpp"
 #include "site_state.hpp"
 #include "vigil/config.hpp"
@@ -35,7 +36,6 @@ struct Config {
 /// to $DATABASE_URL.
 std::optional<Config> parse_config(const ConfigNode& node, const std::string& instance, Diagnostics& diags);
 
-/// `name` or `schema.name` quoted as a PostgreSQL identifier.
-std::string quote_identifier(const std::string& name);
+using pg::quote_identifier;
 
 }  // namespace vigil::plugins::pg_sink

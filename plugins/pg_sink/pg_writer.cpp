@@ -13,6 +13,11 @@
 
 namespace vigil::plugins::pg_sink {
 
+using pg::chomp;
+using pg::error_field;
+using pg::ok;
+using pg::Result;
+
 namespace {
 
 constexpr const char* kStage = "vigil_stage";
@@ -140,7 +145,7 @@ Status Writer::connect(std::vector<std::string>* missing) {
 }
 
 ChunkResult Writer::fail(const std::string& what, PGresult* r) {
-    return fail(what, field(r, PG_DIAG_MESSAGE_PRIMARY), field(r, PG_DIAG_SQLSTATE));
+    return fail(what, error_field(r, PG_DIAG_MESSAGE_PRIMARY), error_field(r, PG_DIAG_SQLSTATE));
 }
 
 ChunkResult Writer::fail(const std::string& what, std::string message, const std::string& state) {
@@ -168,8 +173,8 @@ Writer::Copied Writer::copy_rows(const Batch& batch, const std::vector<std::size
     Copied c;
     Result r(PQexec(conn_, fmt::format("COPY {} (ord, {}) FROM STDIN", kStage, column_list_).c_str()));
     if (PQresultStatus(r.get()) != PGRES_COPY_IN) {
-        c.sqlstate = field(r.get(), PG_DIAG_SQLSTATE);
-        c.message = field(r.get(), PG_DIAG_MESSAGE_PRIMARY);
+        c.sqlstate = error_field(r.get(), PG_DIAG_SQLSTATE);
+        c.message = error_field(r.get(), PG_DIAG_MESSAGE_PRIMARY);
         return c;
     }
     std::string buf;
@@ -198,10 +203,10 @@ Writer::Copied Writer::copy_rows(const Batch& batch, const std::vector<std::size
     r.reset(PQgetResult(conn_));
     c.ok = ok(r.get());
     if (!c.ok) {
-        c.sqlstate = field(r.get(), PG_DIAG_SQLSTATE);
-        c.message = field(r.get(), PG_DIAG_MESSAGE_PRIMARY);
+        c.sqlstate = error_field(r.get(), PG_DIAG_SQLSTATE);
+        c.message = error_field(r.get(), PG_DIAG_MESSAGE_PRIMARY);
         // CONTEXT reads "COPY vigil_stage, line 3, column status_code: ...".
-        auto context = field(r.get(), PG_DIAG_CONTEXT);
+        auto context = error_field(r.get(), PG_DIAG_CONTEXT);
         auto at = context.find(", line ");
         if (context.rfind("COPY ", 0) == 0 && at != std::string::npos) {
             c.line = std::strtol(context.c_str() + at + 7, nullptr, 10);
@@ -293,7 +298,7 @@ ChunkResult Writer::write(const Batch& batch, const std::vector<std::size_t>& in
     if (!rows.empty()) {
         r.reset(PQexec(conn_, insert_sql_.c_str()));
         if (!ok(r.get())) {
-            if (classify_sqlstate(field(r.get(), PG_DIAG_SQLSTATE)) != SqlFate::RejectRow) {
+            if (classify_sqlstate(error_field(r.get(), PG_DIAG_SQLSTATE)) != SqlFate::RejectRow) {
                 return fail(fmt::format("INSERT INTO {}", config_.table), r.get());
             }
             row_by_row = true;  // a row broke a constraint of the table itself: find which
@@ -320,11 +325,11 @@ ChunkResult Writer::write(const Batch& batch, const std::vector<std::size_t>& in
                 Result rel(PQexec(conn_, "RELEASE SAVEPOINT vigil_row"));
                 continue;
             }
-            auto state = field(ins.get(), PG_DIAG_SQLSTATE);
+            auto state = error_field(ins.get(), PG_DIAG_SQLSTATE);
             if (classify_sqlstate(state) != SqlFate::RejectRow) {
                 return fail(fmt::format("INSERT INTO {}", config_.table), ins.get());
             }
-            refused[i] = {state, field(ins.get(), PG_DIAG_MESSAGE_PRIMARY)};
+            refused[i] = {state, error_field(ins.get(), PG_DIAG_MESSAGE_PRIMARY)};
             Result back(PQexec(conn_, "ROLLBACK TO SAVEPOINT vigil_row"));
         }
     }

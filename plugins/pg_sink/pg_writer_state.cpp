@@ -20,6 +20,11 @@
 
 namespace vigil::plugins::pg_sink {
 
+using pg::chomp;
+using pg::error_field;
+using pg::ok;
+using pg::Result;
+
 namespace {
 
 // hashtext('vigil.site_events'), written out: the lock only pg_sink's event writers take.

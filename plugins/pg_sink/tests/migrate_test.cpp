@@ -24,6 +24,8 @@ std::string tables(const std::string& url) {
     }
     return out;
 }
+constexpr const char* kAllTables =
+    "metrics metrics_rejected schema_migrations site_events site_events_cursors site_state ";
 }  // namespace
 
 TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them", "[integration]") {
@@ -31,17 +33,17 @@ TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them"
     auto status = migrate(db.url(), {"--status"});
     CHECK(status.code == 0);
     CHECK(status.out ==
-          "[ ] 20261128000000_create_metrics.sql\n[ ] 20261128000100_create_metrics_rejected.sql\n\n"
-          "Applied: 0\nPending: 2\n");
+          "[ ] 20261128000000_create_metrics.sql\n[ ] 20261128000100_create_metrics_rejected.sql\n"
+          "[ ] 20261202000000_create_site_state.sql\n\nApplied: 0\nPending: 3\n");
     auto up = migrate(db.url());
     INFO(up.err);
     REQUIRE(up.code == 0);
     CHECK(up.out ==
           "applying 20261128000000_create_metrics.sql\napplying 20261128000100_create_metrics_rejected.sql\n"
-          "applied 2 migration(s); the database is up to date\n");
-    CHECK(tables(db.url()) == "metrics metrics_rejected schema_migrations ");
+          "applying 20261202000000_create_site_state.sql\napplied 3 migration(s); the database is up to date\n");
+    CHECK(tables(db.url()) == kAllTables);
     CHECK(pg::scalar(db.url(), "SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations") ==
-          "20261128000000,20261128000100");
+          "20261128000000,20261128000100,20261202000000");
     // dbmate's own table shape, so dbmate keeps working on the same database.
     CHECK(pg::scalar(db.url(),
                      "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
@@ -50,7 +52,9 @@ TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them"
 
     auto down = migrate(db.url(), {"--down"});
     CHECK(down.code == 0);
-    CHECK(down.out == "rolling back 20261128000100_create_metrics_rejected.sql\nrolled back 20261128000100\n");
+    CHECK(down.out == "rolling back 20261202000000_create_site_state.sql\nrolled back 20261202000000\n");
+    CHECK(tables(db.url()) == "metrics metrics_rejected schema_migrations ");
+    REQUIRE(migrate(db.url(), {"--down"}).code == 0);
     CHECK(tables(db.url()) == "metrics schema_migrations ");
     REQUIRE(migrate(db.url(), {"--down"}).code == 0);
     CHECK(tables(db.url()) == "schema_migrations ");
@@ -58,7 +62,7 @@ TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them"
     CHECK(none.code == 1);
     CHECK(none.err == "agent migrate: error: no migration is applied: nothing to roll back\n");
     REQUIRE(migrate(db.url()).code == 0);
-    CHECK(tables(db.url()) == "metrics metrics_rejected schema_migrations ");
+    CHECK(tables(db.url()) == kAllTables);
     CHECK(pg::scalar(db.url(), "SELECT count(*) FROM pg_indexes WHERE indexname = 'metrics_name_timestamp_idx'") ==
           "1");
 }
@@ -77,8 +81,8 @@ TEST_CASE("migrate: two agents migrating at once apply each migration once", "[i
             ++n;
         return n;
     };
-    CHECK(applied(a.out()) + applied(b.out()) == 2);
-    CHECK(pg::scalar(db.url(), "SELECT count(*) FROM schema_migrations") == "2");
+    CHECK(applied(a.out()) + applied(b.out()) == 3);
+    CHECK(pg::scalar(db.url(), "SELECT count(*) FROM schema_migrations") == "3");
 }
 
 TEST_CASE("migrate: a failing migration names file:line and leaves the database as it was", "[integration]") {
@@ -108,11 +112,11 @@ TEST_CASE("migrate: the URL comes from DATABASE_URL or --database-url-file, neve
         run({vigil::test::agent_binary().string(), "migrate", "--database-url-file", file.string(), "--status"});
     INFO(from_file.err);
     CHECK(from_file.code == 0);
-    CHECK(from_file.out.find("Pending: 2") != std::string::npos);
+    CHECK(from_file.out.find("Pending: 3") != std::string::npos);
     auto from_env = run({vigil::test::agent_binary().string(), "migrate"}, {{"DATABASE_URL", db.url()}});
     INFO(from_env.err);
     CHECK(from_env.code == 0);
-    CHECK(tables(db.url()) == "metrics metrics_rejected schema_migrations ");
+    CHECK(tables(db.url()) == kAllTables);
     auto missing =
         run({vigil::test::agent_binary().string(), "migrate", "--database-url-file", (dir / "none").string()});
     CHECK(missing.code == 64);

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-namespace vigil::plugins::pg_sink {
+namespace vigil::pg {
 
 struct ResultDeleter {
     void operator()(PGresult* r) const { PQclear(r); }
@@ -29,9 +29,9 @@ inline bool ok(const PGresult* r) {
 }
 
 /// An error field (PG_DIAG_SQLSTATE, PG_DIAG_MESSAGE_PRIMARY...), "" if none.
-inline std::string field(const PGresult* r, int code) {
+inline std::string error_field(const PGresult* r, int code) {
     const char* v = r != nullptr ? PQresultErrorField(r, code) : nullptr;
     return v != nullptr ? v : "";
 }
 
-}  // namespace vigil::plugins::pg_sink
+}  // namespace vigil::pg
