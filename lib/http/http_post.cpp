@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "http_post.hpp"
+
+#include <curl/curl.h>
+
+#include <fmt/core.h>
+
+#include "vigil/redact.hpp"
+
+namespace vigil::http {
+
+namespace {
+
+constexpr std::size_t kBodyKept = 4096;
+
+std::size_t keep_body(char* data, std::size_t size, std::size_t n, void* user) {
+    auto* body = static_cast<std::string*>(user);
+    auto bytes = size * n;
+    if (body->size() < kBodyKept) {
+        body->append(data, std::min(bytes, kBodyKept - body->size()));
+    }
+    return bytes;
+}
+
+struct HeaderList {
+    curl_slist* list = nullptr;
+    ~HeaderList() { curl_slist_free_all(list); }
+};
+
+}  // namespace
+
+std::string Response::summary() const {
+    auto line = body.substr(0, body.find('\n'));
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
+        line.pop_back();
+    }
+    return line.size() > 200 ? line.substr(0, 200) + "..." : line;
+}
+
+Poster::Poster(PostOptions options) : options_(std::move(options)), easy_(curl_easy_init()) {}
+
+Poster::~Poster() {
+    if (easy_ != nullptr) {
+        curl_easy_cleanup(static_cast<CURL*>(easy_));
+    }
+}
+
+Response Poster::post(const std::string& url, const std::string& body, const std::vector<std::string>& headers) {
+    Response out;
+    auto* easy = static_cast<CURL*>(easy_);
+    if (easy == nullptr) {
+        out.error = "cannot create a libcurl handle";
+        return out;
+    }
+    curl_easy_reset(easy);
+    HeaderList list;
+    for (const auto& h : headers) {
+        list.list = curl_slist_append(list.list, h.c_str());
+    }
+    // No "Expect: 100-continue": one round trip per request, whatever the body's size.
+    list.list = curl_slist_append(list.list, "Expect:");
+    char errbuf[CURL_ERROR_SIZE] = {0};
+    curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, list.list);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, keep_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &out.body);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
+                     static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(options_.timeout).count()));
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (!options_.ca_file.empty()) {
+        curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
+    }
+    auto rc = curl_easy_perform(easy);
+    if (rc != CURLE_OK) {
+        out.error = fmt::format("POST {}: {}", redact_url(url), errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+        return out;
+    }
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &out.status);
+    return out;
+}
+
+}  // namespace vigil::http

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+// One HTTP POST at a time over a reused libcurl handle (keep-alive), for the sinks that deliver
+// to an HTTP API: alertmanager_sink, webhook_sink.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "vigil/config.hpp"
+
+namespace vigil::http {
+
+struct PostOptions {
+    Duration timeout = std::chrono::seconds(10);  // the whole request, connect included
+    std::string ca_file;                          // empty: the system's trust store
+};
+
+struct Response {
+    long status = 0;    // the HTTP status; 0 when no answer came (`error` says why)
+    std::string body;   // at most the first 4 KiB: enough to say why a request was refused
+    std::string error;  // transport failure: "connect: Connection refused", "timeout after 10s"
+    bool answered() const { return status != 0; }
+    /// The body's first line, trimmed to 200 bytes: for messages.
+    std::string summary() const;
+};
+
+class Poster {
+  public:
+    explicit Poster(PostOptions options);
+    ~Poster();
+    Poster(const Poster&) = delete;
+    Poster& operator=(const Poster&) = delete;
+
+    /// POSTs `body` to `url` with `headers` ("Name: value"). Never throws.
+    Response post(const std::string& url, const std::string& body, const std::vector<std::string>& headers);
+
+  private:
+    PostOptions options_;
+    void* easy_ = nullptr;  // CURL*: libcurl's headers stay out of the plugins' headers
+};
+
+}  // namespace vigil::http

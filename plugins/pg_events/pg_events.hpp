@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pg_events_config.hpp"
+#include "vigil/log.hpp"
+#include "vigil/metrics.hpp"
+#include "vigil/source.hpp"
+
+namespace vigil::plugins::pg_events {
+
+/// Reads the site_events that pg_sink writes, in id order, after a durable cursor, and emits
+/// each as a record carrying its SiteEvent: the delivery half of the transactional outbox.
+///
+/// The cursor (a row of site_events_cursors) moves only when the sinks acknowledged every event
+/// up to it, so an event is delivered at least once whatever crashes: one emitted but not
+/// acknowledged is read again after a restart, under the same id. pg_sink takes event ids in
+/// commit order, so reading "after id N" never skips one that commits late. LISTEN
+/// vigil_site_events wakes the reader at each COMMIT; poll_interval covers a missed
+/// notification. One reader per cursor at a time: the others wait on a session advisory lock
+/// (a standby takes over within poll_interval when the first one's session ends).
+class PgEvents final : public Source {
+  public:
+    PgEvents(Config config, std::string instance, Logger log);
+    ~PgEvents() override;
+
+    Status run(Emitter& out, const StopToken& stop, const RunOptions& options) override;
+    bool supports_once() const override { return true; }
+    Status healthcheck() override;
+
+  private:
+    /// Connects, migrates if asked, checks the tables, takes the cursor's lock, LISTENs and
+    /// loads the cursor. An error names what failed; `standby` says another reader holds it.
+    Status connect(bool& standby);
+    void disconnect();
+    /// The events after the read position, at most batch_size; nullopt on a failure (logged).
+    std::optional<std::vector<Record>> read_events();
+    /// The current state of every site that is not up, as id-0 events.
+    std::optional<std::vector<Record>> read_states();
+    /// Hands `records` on; the cursor may move to `last_id` once they are acknowledged.
+    bool emit(Emitter& out, std::vector<Record> records, std::int64_t last_id);
+    /// Stores the acknowledged position if it moved; false on a failure (logged).
+    bool save_cursor();
+    /// Until a notification arrives, `d` passes or a stop is requested.
+    void wait(const StopToken& stop, Duration d);
+    /// Waits up to `d` for every emitted batch to be acknowledged.
+    void await_acks(Duration d);
+
+    Config config_;
+    std::string instance_;
+    Logger log_;
+    PGconn* conn_ = nullptr;
+    std::string host_;         // for messages
+    std::int64_t read_ = -1;   // the last event id emitted; -1 before the cursor is loaded
+    std::int64_t saved_ = -1;  // the position stored in the cursor row
+
+    std::mutex mutex_;
+    std::condition_variable acked_cv_;
+    std::int64_t acked_ = -1;     // every event up to here was acknowledged
+    std::size_t outstanding_ = 0;  // batches emitted and not yet acknowledged
+
+    Counter& events_;
+    Counter& refreshed_;
+    Gauge& cursor_;
+};
+
+}  // namespace vigil::plugins::pg_events
