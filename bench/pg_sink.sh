@@ -6,10 +6,13 @@
 # 1,000,000 check records from Kafka to PostgreSQL, in one run, on the same server and table:
 #   - end to end: `agent --once` with kafka_source -> pg_sink (rows/s, wall clock of the whole
 #     run, start-up and group join included), then exact count and duplicates;
+#   - the same with pg_sink's `state:` on (site_state and site_events kept in each transaction),
+#     into a database of its own: the ratio to the run without is the cost of state;
 #   - the ceiling: psql \copy of the same rows (CSV) into an empty `metrics` table;
 #   - the original design: one INSERT and COMMIT per message (psycopg2), over a sample.
 # The records are produced into Kafka first (not measured) by the agent with counting_source ->
-# kafka_sink. Appends the numbers and this command to bench/RESULTS.md.
+# kafka_sink: 10,000 sites, each with a short outage (3 failed checks) in every 50, so state
+# makes a down and an up event per outage (40,000 events per 1,000,000 checks). Appends the numbers and this command to bench/RESULTS.md.
 # Needs: the services up (scripts/services up) and a built tree.
 set -euo pipefail
 
@@ -23,17 +26,17 @@ WORK="$(mktemp -d /tmp/vigil-bench-pg-XXXXXX)"
 chmod 755 "$WORK"
 TAG="bench$(date +%s)"
 TOPIC="$TAG-metrics"
-DB_E2E="${TAG}_e2e"; DB_COPY="${TAG}_copy"; DB_LOOP="${TAG}_loop"
+DB_E2E="${TAG}_e2e"; DB_COPY="${TAG}_copy"; DB_LOOP="${TAG}_loop"; DB_STATE="${TAG}_state"
 url_for() { python3 -c 'import sys,re; u=sys.argv[1]; print(re.sub(r"(//[^/]+/)[^?]*", r"\g<1>"+sys.argv[2], u, count=1))' "$DATABASE_URL" "$1"; }
 cleanup() {
-  for db in "$DB_E2E" "$DB_COPY" "$DB_LOOP"; do psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; done
+  for db in "$DB_E2E" "$DB_COPY" "$DB_LOOP" "$DB_STATE"; do psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 now() { date +%s.%N; }
 say() { echo "bench: $*" >&2; }
 
-for db in "$DB_E2E" "$DB_COPY" "$DB_LOOP"; do
+for db in "$DB_E2E" "$DB_COPY" "$DB_LOOP" "$DB_STATE"; do
   psql "$DATABASE_URL" -qc "CREATE DATABASE $db" >/dev/null
   "$AGENT" migrate --database-url "$(url_for "$db")" >/dev/null
 done
@@ -42,7 +45,7 @@ say "producing $N records into $TOPIC (not measured)"
 cat > "$WORK/produce.yaml" <<YAML
 pipeline: bench-produce
 max_in_flight: 16
-source: {plugin: counting_source, count: $N, batch_size: 5000}
+source: {plugin: counting_source, count: $N, batch_size: 5000, sites: 10000}
 sinks:
   - plugin: kafka_sink
     brokers: $KAFKA_PLAINTEXT_BOOTSTRAP_SERVERS
@@ -52,24 +55,41 @@ sinks:
 YAML
 "$AGENT" --pipeline "$WORK/produce.yaml" --once --plugin-dir "$ROOT/build/tests/plugins" --log-level warn
 
-say "end to end: kafka_source -> pg_sink"
-cat > "$WORK/consume.yaml" <<YAML
+# consume GROUP DATABASE [EXTRA]: one `agent --once` run of kafka_source -> pg_sink.
+consume() {
+  cat > "$WORK/consume-$1.yaml" <<YAML
 pipeline: bench-consume
 max_in_flight: 16
 source:
   plugin: kafka_source
   brokers: $KAFKA_PLAINTEXT_BOOTSTRAP_SERVERS
   topics: [$TOPIC]
-  group: $TAG-group
+  group: $TAG-$1
   max_batch: 5000
 sinks:
   - plugin: pg_sink
-    url: "$(url_for "$DB_E2E")"
+    url: "$(url_for "$2")"
     max_rows: 20000
     connections: 2
+${3:-}
 YAML
+  "$AGENT" --pipeline "$WORK/consume-$1.yaml" --once --log-level warn
+}
+
+say "end to end, state: on: kafka_source -> pg_sink with site_state and site_events"
 t0=$(now)
-"$AGENT" --pipeline "$WORK/consume.yaml" --once --log-level warn
+consume state "$DB_STATE" "    state: {down_after: 3, up_after: 2}"
+t1=$(now)
+state_rows=$(psql "$(url_for "$DB_STATE")" -Atc "SELECT count(*) FROM metrics")
+state_events=$(psql "$(url_for "$DB_STATE")" -Atc "SELECT count(*) FROM site_events")
+state_sites=$(psql "$(url_for "$DB_STATE")" -Atc "SELECT count(*) FROM site_state")
+state_s=$(python3 -c "print(f'{$t1-$t0:.2f}')")
+state_rate=$(python3 -c "print(round($state_rows/($t1-$t0)))")
+say "state on: $state_rows rows in $state_s s = $state_rate rows/s, $state_events events, $state_sites sites"
+
+say "end to end: kafka_source -> pg_sink"
+t0=$(now)
+consume plain "$DB_E2E"
 t1=$(now)
 rows=$(psql "$(url_for "$DB_E2E")" -Atc "SELECT count(*) FROM metrics")
 dups=$(psql "$(url_for "$DB_E2E")" -Atc "SELECT count(*) - count(DISTINCT check_id) FROM metrics")
@@ -109,6 +129,7 @@ PY
 say "loop: $loop_rate rows/s"
 
 pct=$(python3 -c "print(f'{100*$e2e_rate/$copy_rate:.1f}')")
+state_pct=$(python3 -c "print(f'{100*$state_rate/$e2e_rate:.1f}')")
 x=$(python3 -c "print(f'{$e2e_rate/$loop_rate:.1f}')")
 {
   echo
@@ -121,7 +142,8 @@ x=$(python3 -c "print(f'{$e2e_rate/$loop_rate:.1f}')")
   echo "| psql \\\\copy, CSV, into an empty metrics table (ceiling, no dedup) | $copy_rows | $copy_rate | |"
   echo "| one INSERT + COMMIT per message, psycopg2 (original design) | $LOOP_N | $loop_rate | |"
   echo "| agent --once: kafka_source -> pg_sink, end to end | $rows | $e2e_rate | ${e2e_s} s wall incl. start-up and group join; duplicates $dups |"
+  echo "| the same with pg_sink \`state:\` on | $state_rows | $state_rate | ${state_s} s wall; $state_sites sites, $state_events site_events |"
   echo
-  echo "Ratios: end to end is ${pct}% of the COPY rate (target >= 25%) and ${x}x the one-row loop (target >= 50x)."
+  echo "Ratios: end to end is ${pct}% of the COPY rate (target >= 25%) and ${x}x the one-row loop (target >= 50x); with \`state:\` on it keeps ${state_pct}% of the rows/s without (target >= 80%)."
 } >> "$ROOT/bench/RESULTS.md"
 tail -12 "$ROOT/bench/RESULTS.md"

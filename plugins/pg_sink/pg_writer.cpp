@@ -333,12 +333,6 @@ ChunkResult Writer::write(const Batch& batch, const std::vector<std::size_t>& in
             Result back(PQexec(conn_, "ROLLBACK TO SAVEPOINT vigil_row"));
         }
     }
-    events_ = 0;
-    if (config_.state.enabled) {
-        if (auto failed = update_state(batch, std::move(fresh))) {
-            return *failed;
-        }
-    }
     ChunkResult out;
     auto dl = fmt::format(
         "INSERT INTO {} (check_id, origin, sqlstate, reason, record) VALUES ($1, $2, $3, $4, $5) "
@@ -356,6 +350,13 @@ ChunkResult Writer::write(const Batch& batch, const std::vector<std::size_t>& in
             return fail(fmt::format("INSERT INTO dead-letter table {}", config_.dead_letter_table), ins.get());
         }
         out.rejected.push_back({i, fmt::format("SQLSTATE {}: {}", why.first, why.second), true});
+    }
+    // Last before COMMIT: the site_events lock it may take is then held for the shortest time.
+    events_ = 0;
+    if (config_.state.enabled) {
+        if (auto failed = update_state(batch, std::move(fresh))) {
+            return *failed;
+        }
     }
     r.reset(PQexec(conn_, "COMMIT"));
     if (!ok(r.get())) {

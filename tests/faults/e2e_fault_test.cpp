@@ -5,7 +5,9 @@
 // SIGKILL and restarted, the Kafka broker is killed and restarted, PostgreSQL is restarted, and
 // a second consumer joins the group and one of the two is killed. At the end every check Kafka
 // holds is a row in PostgreSQL, exactly once, and Kafka holds a check twice only if the producer's
-// disk buffer sent it again after the producer was killed.
+// disk buffer sent it again after the producer was killed. And the site state the consumers kept
+// (etc/consumer.yaml's `state:`) through all of it is exactly what one pg_sink makes of the stored
+// checks written once, in order: redeliveries, kills and the rebalance changed nothing.
 #include <csignal>
 #include <cstdlib>
 #include <random>
@@ -15,6 +17,8 @@
 #include <catch2/catch.hpp>
 
 #include "fixture_sites.hpp"
+#include "pg_sink.hpp"
+#include "plugin_config.hpp"
 #include "kafka_support.hpp"
 #include "pg_support.hpp"
 #include "support.hpp"
@@ -31,6 +35,55 @@ std::string say(const std::string& what) {
     UNSCOPED_INFO(what);
     std::fprintf(stderr, "fault suite: %s\n", what.c_str());
     return what;
+}
+
+// The stored checks of `from`, each site's in start order, written once by a fresh pg_sink with
+// the shipped consumer's state rules into `to`.
+void replay_state(const std::string& from, const std::string& to) {
+    auto s = vigil::test::check_section("plugin: pg_sink\nurl: \"" + to +
+                                            "\"\nmigrate: true\nstate: {down_after: 3, up_after: 2, slow_ms: 0, "
+                                            "cert_warn: 14d}\nconnections: 1\nmax_rows: 100000\n",
+                                        vigil::plugins::pg_sink::kOptions, vigil::PluginKind::Sink);
+    REQUIRE_FALSE(s->diags.has_errors());
+    auto c = vigil::plugins::pg_sink::parse_config(s->node, "pg_sink.replay", s->diags);
+    REQUIRE(c);
+    vigil::plugins::pg_sink::PgSink sink(std::move(*c), "pg_sink.replay", vigil::Logger("pg_sink.replay"));
+    REQUIRE(sink.start().ok());
+    auto micros = [](const std::string& v) { return vigil::Timestamp(std::chrono::microseconds(std::stoll(v))); };
+    vigil::Batch all;
+    for (const auto& r : pg::query(from, "SELECT name, url, (extract(epoch FROM \"timestamp\") * 1000000)::bigint, "
+                                         "check_id, coalesce(ok::text, ''), coalesce(error, ''), error_detail, "
+                                         "coalesce(status_code::text, ''), response_time, "
+                                         "coalesce(((extract(epoch FROM tls_not_after) * 1000000)::bigint)::text, ''), "
+                                         "coalesce(regex_check::text, '') FROM metrics "
+                                         "ORDER BY name, \"timestamp\", check_id")) {
+        vigil::CheckRecord k;
+        k.name = r[0];
+        k.url = r[1];
+        k.timestamp = micros(r[2]);
+        k.check_id = r[3];
+        if (!r[4].empty()) {
+            k.ok = r[4] == "true";
+        }
+        if (!r[5].empty()) {
+            k.error = r[5];
+            k.error_detail = r[6];
+        }
+        if (!r[7].empty()) {
+            k.status_code = std::stoi(r[7]);
+        }
+        k.response_time = std::stod(r[8]);
+        if (!r[9].empty()) {
+            k.tls_not_after = micros(r[9]);
+        }
+        if (!r[10].empty()) {
+            k.regex_check = r[10] == "true";
+        }
+        all.records.push_back({std::move(k), ""});
+    }
+    auto w = sink.write(all);
+    INFO(w.error);
+    REQUIRE(w.kind == vigil::WriteResult::Kind::Accepted);
 }
 
 }  // namespace
@@ -182,4 +235,22 @@ TEST_CASE("faults: producer, consumer, broker and database restarts lose no chec
     say(std::to_string(resent_after_kill) + " checks made before the producer's kill were sent again after it");
     CHECK(resent_otherwise == 0);
     CHECK(static_cast<std::size_t>(total) == in_kafka.size() + resent_after_kill);
+
+    pg::TestDatabase once_db;
+    replay_state(db.url(), once_db.url());
+    auto events = [](const std::string& url) {
+        return pg::query(url, "SELECT site, from_state, to_state, at, check_id, reason, coalesce(cause, '-'), "
+                              "coalesce(previous_cause, '-') FROM site_events ORDER BY site, at");
+    };
+    auto states = [](const std::string& url) {
+        return pg::query(url, "SELECT site, state, since, coalesce(cause, '-'), consecutive_failures, "
+                              "consecutive_successes, consecutive_slow, consecutive_healthy, last_check_id, "
+                              "last_timestamp FROM site_state ORDER BY site");
+    };
+    auto live = events(db.url());
+    say(std::to_string(live.size()) + " site events kept by the consumers; " +
+        std::to_string(events(once_db.url()).size()) + " made by one pg_sink writing every stored check once");
+    CHECK(live.size() >= 50);  // the 60 sites answering 500 went down
+    CHECK(live == events(once_db.url()));
+    CHECK(states(db.url()) == states(once_db.url()));
 }

@@ -169,8 +169,14 @@ TEST_CASE("fuzz: the libFuzzer seed corpora and every kept crash input replay cl
             if (e.path().filename().string()[0] == '.')
                 continue;
             INFO(e.path());
-            auto result = vigil::decode_json(vigil::test::read_file(e.path()));
+            auto bytes = vigil::test::read_file(e.path());
+            auto result = vigil::decode_json(bytes);
             CHECK((result || !result.error.empty()));
+            auto event = vigil::decode_event_json(bytes);
+            CHECK((event || !event.error.empty()));
+            if (event) {
+                CHECK(vigil::decode_event_json(vigil::encode_event_json(*event.event)).event == event.event);
+            }
             ++replayed;
         }
     }

@@ -24,6 +24,11 @@ inline const OptionSpec kCountingSourceOptions[] = {
      .description = "Records to emit; 0 emits until stopped"},
     {.key = "batch_size", .type = OptionType::Int, .default_value = "10", .description = "Records per batch"},
     {.key = "interval", .type = OptionType::Duration, .default_value = "0s", .description = "Pause between batches"},
+    {.key = "sites",
+     .type = OptionType::Int,
+     .default_value = "0",
+     .description = "0: every record names a site of its own. N: records cycle over N sites, each site's "
+                    "checks 1 ms apart, the last 3 of every 50 failed (an outage: a down and an up event)"},
     {.key = "label",
      .type = OptionType::String,
      .default_value = "site",
@@ -44,9 +49,9 @@ class CountingSource final : public Source {
         AckStatus status;
     };
     CountingSource(std::int64_t count, std::int64_t batch, Duration interval, std::string label,
-                   std::string ack_file = {})
+                   std::string ack_file = {}, std::int64_t sites = 0)
         : count_(count), batch_(std::max<std::int64_t>(1, batch)), interval_(interval), label_(std::move(label)),
-          ack_file_(std::move(ack_file)) {}
+          ack_file_(std::move(ack_file)), sites_(std::max<std::int64_t>(0, sites)) {}
 
     static std::unique_ptr<Source> make(const PluginContext&, const ConfigNode& n, Diagnostics& d) {
         if (n.get_int("batch_size") < 1) {
@@ -55,7 +60,7 @@ class CountingSource final : public Source {
         }
         return std::make_unique<CountingSource>(n.get_int("count"), n.get_int("batch_size"), n.get_duration("interval"),
                                                 n.get_string("label"),
-                                                n.resolve_path(n.get_string("ack_file")).string());
+                                                n.resolve_path(n.get_string("ack_file")).string(), n.get_int("sites"));
     }
 
     bool supports_once() const override { return true; }
@@ -84,6 +89,17 @@ class CountingSource final : public Source {
                 r.status_code = 200;
                 r.check_id = std::to_string(n);
                 r.timestamp = Timestamp(std::chrono::seconds(1'700'000'000));
+                if (sites_ > 0) {
+                    auto site = static_cast<std::int64_t>(n) % sites_, k = static_cast<std::int64_t>(n) / sites_;
+                    r.name = fmt::format("{}-{}", label, site);
+                    r.timestamp += std::chrono::milliseconds(n);
+                    r.ok = k % 50 < 47;
+                    if (!*r.ok) {
+                        r.status_code.reset();
+                        r.error = "connect";
+                        r.error_detail = "Connection refused";
+                    }
+                }
                 b.records.push_back(Record{std::move(r), {}});
             }
             std::size_t size = b.records.size();
@@ -132,6 +148,7 @@ class CountingSource final : public Source {
     mutable std::mutex mutex_;
     std::string label_;
     std::string ack_file_;
+    std::int64_t sites_ = 0;
     std::vector<Ack> acks_;
     std::atomic<std::uint64_t> emitted_{0};
 };

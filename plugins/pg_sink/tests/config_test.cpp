@@ -59,10 +59,3 @@ TEST_CASE("pg_sink: a URL libpq refuses is reported without the password it hold
     auto kv = check("url: \"host=h password='unterminated\"\n");
     CHECK(kv->errors().find("unterminated") == std::string::npos);
 }
-
-TEST_CASE("pg_sink: a name is quoted as an identifier, schema-qualified names part by part", "[unit]") {
-    using vigil::plugins::pg_sink::quote_identifier;
-    CHECK(quote_identifier("metrics") == "\"metrics\"");
-    CHECK(quote_identifier("ops.metrics") == "\"ops\".\"metrics\"");
-    CHECK(quote_identifier("we\"ird") == "\"we\"\"ird\"");
-}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// libFuzzer: any bytes as a Kafka message value. The decoder must never crash, and a record it
-// accepts must survive encode -> decode unchanged (the codec's round-trip promise).
+// libFuzzer: any bytes as a Kafka message value, and as a site event (the disk buffer's format 2
+// stores one beside its record). Neither decoder may crash, and what one accepts must survive
+// encode -> decode unchanged (the codec's round-trip promise).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -9,7 +10,18 @@
 #include "vigil/record.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    auto result = vigil::decode_json(std::string_view(reinterpret_cast<const char*>(data), size));
+    std::string_view bytes(reinterpret_cast<const char*>(data), size);
+    auto event = vigil::decode_event_json(bytes);
+    if (!event && event.error.empty()) {
+        std::abort();
+    }
+    if (event) {
+        auto again = vigil::decode_event_json(vigil::encode_event_json(*event.event));
+        if (!again || !(*again.event == *event.event)) {
+            std::abort();
+        }
+    }
+    auto result = vigil::decode_json(bytes);
     if (!result) {
         if (result.error.empty()) {
             std::abort();  // a refusal always says why

@@ -104,7 +104,7 @@ TEST_CASE("agent: each kind of bad configuration exits 78 with its own one-line 
     }
     SECTION("wrong-ABI plugin") {
         expect_config_error("pipeline: t\nsource: {plugin: counting_source}\nsinks:\n  - plugin: wrong_abi\n",
-                            "wrong_abi.so: built for plugin ABI 2, this agent provides ABI 1",
+                            "wrong_abi.so: built for plugin ABI 3, this agent provides ABI 2",
                             {"--plugin-dir", vigil::test::loader_fixture_dir().string()});
     }
     SECTION("a factory that throws") {

@@ -371,6 +371,44 @@ TEST_CASE("disk buffer: stored records round-trip, and damage of any kind is a r
     }
 }
 
+TEST_CASE("disk buffer: a record of the alerts pipeline is stored with its site event (format 2)",
+          "[unit][pipeline][buffer]") {
+    using namespace vigil::pipeline::buffer;
+    vigil::Record r;
+    r.check.name = "shop";
+    r.check.check_id = "c3";
+    r.origin = "site_events id=9";
+    vigil::SiteEvent e;
+    e.id = 9;
+    e.site = "shop";
+    e.from = "up";
+    e.to = "down";
+    e.at = vigil::Timestamp(std::chrono::microseconds(1'700'000'123'456));
+    e.reason = "3 failed checks in a row: timeout";
+    e.cause = "timeout";
+    r.event = e;
+    auto at = vigil::Timestamp(std::chrono::microseconds(1'700'000'999'000));
+    std::string v;
+    encode_stored(r, at, v);
+    CHECK(static_cast<unsigned char>(v[4]) == 2);
+    auto back = decode_stored(v);
+    INFO(back.error);
+    REQUIRE(back.record);
+    CHECK(back.record->check == r.check);
+    REQUIRE(back.record->event);
+    CHECK(*back.record->event == e);
+    CHECK(stored_at(v) == at);
+    for (std::size_t n = 0; n < v.size(); ++n) {
+        CHECK_FALSE(decode_stored(std::string_view(v).substr(0, n)).record);
+    }
+    // A record without an event is still written as format 1.
+    r.event.reset();
+    v.clear();
+    encode_stored(r, at, v);
+    CHECK(static_cast<unsigned char>(v[4]) == 1);
+    CHECK_FALSE(decode_stored(v).record->event);
+}
+
 namespace {
 // Emits `small` records of the usual size, then large ones (a 3 KiB error_detail each: LMDB
 // gives each its own overflow pages), numbered from 0, until stopped.

@@ -307,3 +307,28 @@ TEST_CASE("record codec: numbers whose magnitude leaves a double's range are ref
     CHECK(with("1.7e308").record->response_time == 1.7e308);
     CHECK(with("571.456").record->response_time == 571.456);
 }
+
+TEST_CASE("site event codec: encode and decode agree, and a bad event says which field", "[unit][record]") {
+    vigil::SiteEvent e;
+    e.id = 42;
+    e.site = "shop";
+    e.url = "https://shop.example/";
+    e.from = "down";
+    e.to = "up";
+    e.at = vigil::Timestamp(std::chrono::microseconds(1'800'000'000'123'456));
+    e.since = vigil::Timestamp(std::chrono::microseconds(1'799'999'000'000'000));
+    e.check_id = "c1";
+    e.reason = "2 good checks in a row";
+    e.previous_cause = "timeout";
+    auto json = vigil::encode_event_json(e);
+    CHECK(json ==
+          R"({"id":42,"site":"shop","url":"https://shop.example/","from":"down","to":"up",)"
+          R"("at":"2027-01-15T08:00:00.123456Z","since":"2027-01-15T07:43:20.000000Z","check_id":"c1",)"
+          R"("reason":"2 good checks in a row","cause":null,"previous_cause":"timeout","error_detail":null})");
+    auto back = vigil::decode_event_json(json);
+    REQUIRE(back);
+    CHECK(*back.event == e);
+    CHECK(vigil::decode_event_json(R"({"id":"x"})").error == "\"id\" must be an integer, got string");
+    CHECK(vigil::decode_event_json(R"({"id":1,"site":"s"})").error == "missing \"url\"");
+    CHECK(vigil::decode_event_json("[1]").error == "expected a JSON object, got array");
+}

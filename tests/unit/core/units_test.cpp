@@ -29,7 +29,7 @@ TEST_CASE("durations parse as written and nothing else does", "[unit][config]") 
         {"-5s", std::nullopt},
         {"5 s", std::nullopt},
         {"5sec", std::nullopt},
-        {"1d", std::nullopt},
+        {"1w", std::nullopt},
         {"ms", std::nullopt},
         {"99999999999h", std::nullopt},
     };
