@@ -12,7 +12,8 @@
 #   - the original design: one INSERT and COMMIT per message (psycopg2), over a sample.
 # The records are produced into Kafka first (not measured) by the agent with counting_source ->
 # kafka_sink: 10,000 sites, each with a short outage (3 failed checks) in every 50, so state
-# makes a down and an up event per outage (40,000 events per 1,000,000 checks). Appends the numbers and this command to bench/RESULTS.md.
+# makes a down and an up event per outage (30,000 events per 1,000,000 checks: 100 checks per
+# site, two outages, the second still open at the end). Appends the numbers and this command to bench/RESULTS.md.
 # Needs: the services up (scripts/services up) and a built tree.
 set -euo pipefail
 

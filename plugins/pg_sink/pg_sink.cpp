@@ -31,7 +31,7 @@ PgSink::PgSink(Config config, std::string instance, Logger log)
       commit_seconds_(histogram("vigil_pg_sink_write_seconds", {{"instance", instance_}}, latency_buckets(),
                                 "Duration of each committed write (all its transactions), COMMIT included")) {
     for (int i = 0; i < config_.connections; ++i) {
-        writers_.push_back(std::make_unique<Writer>(config_, log_, staged_));
+        writers_.push_back(std::make_unique<Writer>(config_, log_, staged_, &state_cache_));
     }
 }
 

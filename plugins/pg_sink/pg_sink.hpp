@@ -34,6 +34,7 @@ class PgSink final : public Sink {
     Config config_;
     std::string instance_;
     Logger log_;
+    StateCache state_cache_;  // before writers_, which point to it
     std::vector<std::unique_ptr<Writer>> writers_;
     bool started_ = false;
     Counter& rows_;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <set>
+#include <unordered_map>
 
 #include <fmt/core.h>
 
@@ -24,8 +25,8 @@ constexpr const char* kStage = "vigil_stage";
 
 }  // namespace
 
-Writer::Writer(const Config& config, Logger log, Counter& staged)
-    : config_(config), log_(std::move(log)), staged_(staged) {}
+Writer::Writer(const Config& config, Logger log, Counter& staged, StateCache* cache)
+    : config_(config), log_(std::move(log)), staged_(staged), cache_(cache) {}
 
 Writer::~Writer() { disconnect(); }
 
@@ -288,7 +289,10 @@ ChunkResult Writer::write(const Batch& batch, const std::vector<std::size_t>& in
         return *failed;
     }
     bool row_by_row = false;
-    std::map<std::string_view, std::size_t> by_id;  // check_id -> batch index, for RETURNING
+    std::unordered_map<std::string_view, std::size_t> by_id;  // check_id -> batch index, for RETURNING
+    if (config_.state.enabled) {
+        by_id.reserve(rows.size());
+    }
     std::vector<std::size_t> fresh;
     if (config_.state.enabled) {
         for (auto i : rows) {
@@ -353,6 +357,7 @@ ChunkResult Writer::write(const Batch& batch, const std::vector<std::size_t>& in
     }
     // Last before COMMIT: the site_events lock it may take is then held for the shortest time.
     events_ = 0;
+    pending_.clear();
     if (config_.state.enabled) {
         if (auto failed = update_state(batch, std::move(fresh))) {
             return *failed;
@@ -363,6 +368,9 @@ ChunkResult Writer::write(const Batch& batch, const std::vector<std::size_t>& in
         return fail("COMMIT", r.get());
     }
     out.events = events_;
+    if (cache_ != nullptr) {
+        cache_->put(pending_);
+    }
     return out;
 }
 

@@ -11,7 +11,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "pg_sink_config.hpp"
@@ -30,10 +32,24 @@ struct ChunkResult {
     std::size_t events = 0;           // site_events rows committed (with `state:`)
 };
 
+/// The site states a sink's writers committed last, shared by them (a site's rows of one write
+/// go to one writer, but the next write may hash them to another). Only what COMMIT made true
+/// is put here; a state another process moved since is caught by the writer's compare-and-set.
+class StateCache {
+  public:
+    std::optional<SiteState> get(const std::string& site) const;
+    /// Takes the states (the vector is left empty).
+    void put(std::vector<SiteState>& states);
+
+  private:
+    mutable std::mutex mutex_;
+    std::unordered_map<std::string, SiteState> states_;
+};
+
 class Writer {
   public:
     /// `staged` counts the rows sent by COPY (the sink instance's vigil_pg_sink_staged_rows_total).
-    Writer(const Config& config, Logger log, Counter& staged);
+    Writer(const Config& config, Logger log, Counter& staged, StateCache* cache = nullptr);
     ~Writer();
 
     /// Connects, checks the table, and creates the staging table. `missing` gets the fields
@@ -68,8 +84,12 @@ class Writer {
     /// `batch`) to their sites' states and records the changes in site_events, in the open
     /// transaction. A failure comes back as the chunk's result.
     std::optional<ChunkResult> update_state(const Batch& batch, std::vector<std::size_t> fresh);
+    /// One attempt of update_state: `lock_rows` reads the states FOR UPDATE; `conflict` says a
+    /// state changed between its read and its write (nothing to keep: roll back to the savepoint).
+    std::optional<ChunkResult> apply_state(const Batch& batch, std::vector<std::size_t> fresh, bool lock_rows,
+                                           bool& conflict);
     /// The batch indices of the check_ids an INSERT ... RETURNING check_id returned.
-    void collect_inserted(const PGresult* r, const std::map<std::string_view, std::size_t>& by_id,
+    void collect_inserted(const PGresult* r, const std::unordered_map<std::string_view, std::size_t>& by_id,
                           std::vector<std::size_t>& fresh) const;
     ChunkResult fail(const std::string& what, PGresult* r);
     ChunkResult fail(const std::string& what, std::string message, const std::string& state);
@@ -79,6 +99,8 @@ class Writer {
     Logger log_;
     Counter& staged_;
     std::size_t events_ = 0;  // site_events rows the open transaction wrote
+    StateCache* cache_ = nullptr;
+    std::vector<SiteState> pending_;  // the states the open transaction wrote: cached after COMMIT
     PGconn* conn_ = nullptr;
     std::mutex cancel_mutex_;
     PGcancel* cancel_ = nullptr;

@@ -9,6 +9,7 @@
 // transaction-level advisory lock held to COMMIT, so they grow in commit order and pg_events can
 // read "after id N" without missing an event that commits late.
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <string>
@@ -78,7 +79,25 @@ std::optional<std::string> text_or_null(const PGresult* r, int row, int col) {
 
 }  // namespace
 
-void Writer::collect_inserted(const PGresult* r, const std::map<std::string_view, std::size_t>& by_id,
+std::optional<SiteState> StateCache::get(const std::string& site) const {
+    std::lock_guard lock(mutex_);
+    auto it = states_.find(site);
+    if (it == states_.end()) {
+        return std::nullopt;
+    }
+    return it->second;
+}
+
+void StateCache::put(std::vector<SiteState>& states) {
+    std::lock_guard lock(mutex_);
+    for (auto& s : states) {
+        auto key = s.site;
+        states_.insert_or_assign(std::move(key), std::move(s));
+    }
+    states.clear();
+}
+
+void Writer::collect_inserted(const PGresult* r, const std::unordered_map<std::string_view, std::size_t>& by_id,
                               std::vector<std::size_t>& fresh) const {
     for (int i = 0; i < PQntuples(r); ++i) {
         auto it = by_id.find(std::string_view(PQgetvalue(r, i, 0), static_cast<std::size_t>(PQgetlength(r, i, 0))));
@@ -92,6 +111,40 @@ std::optional<ChunkResult> Writer::update_state(const Batch& batch, std::vector<
     if (fresh.empty()) {
         return std::nullopt;
     }
+    // Optimistic first: read the states without locking them and write each back only if its
+    // last_check_id is still what was read (one owner per site is the steady state, and locking
+    // thousands of rows first costs a write per row). If another transaction moved one of them
+    // meanwhile (two consumers during a rebalance), undo and do it again under FOR UPDATE.
+    Result sp(PQexec(conn_, "SAVEPOINT vigil_state"));
+    if (!ok(sp.get())) {
+        return fail("SAVEPOINT", sp.get());
+    }
+    bool conflict = false;
+    auto failed = apply_state(batch, fresh, false, conflict);
+    if (!failed && conflict) {
+        Result back(PQexec(conn_, "ROLLBACK TO SAVEPOINT vigil_state"));
+        if (!ok(back.get())) {
+            return fail("ROLLBACK TO SAVEPOINT", back.get());
+        }
+        failed = apply_state(batch, fresh, true, conflict);
+        if (!failed && conflict) {
+            return fail("UPDATE site_state", "rows changed under FOR UPDATE", "");
+        }
+    }
+    if (failed) {
+        return failed;
+    }
+    Result release(PQexec(conn_, "RELEASE SAVEPOINT vigil_state"));
+    if (!ok(release.get())) {
+        return fail("RELEASE SAVEPOINT", release.get());
+    }
+    return std::nullopt;
+}
+
+std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<std::size_t> fresh, bool lock_rows,
+                                               bool& conflict) {
+    conflict = false;
+    pending_.clear();
     auto check = [&](std::size_t i) -> const CheckRecord& { return batch.records[i].check; };
     // Each site's checks in start order: a check that arrives after a later one of its site
     // (a straggler from a slow transfer) is then skipped by newer(), never applied backwards.
@@ -99,52 +152,93 @@ std::optional<ChunkResult> Writer::update_state(const Batch& batch, std::vector<
         const auto &x = check(a), &y = check(b);
         return std::tie(x.name, x.timestamp, x.check_id) < std::tie(y.name, y.timestamp, y.check_id);
     });
-    ArrayLiteral sites, urls, firsts;
+    // Lock the rows of the sites this chunk moves, in site order; create the ones that do not
+    // exist yet (first sight of a site), then lock those too. In the steady state every site has
+    // its row, and this is one statement.
+    std::map<std::string, SiteState> states;
+    std::map<std::string, std::optional<std::string>> read_ids;  // last_check_id as read
+    auto lock = [&](ArrayLiteral& sites) -> std::optional<ChunkResult> {
+        const char* params[] = {sites.c_str()};
+        Result r(PQexecParams(conn_,
+                              fmt::format("SELECT site, url, state, (extract(epoch FROM since) * 1000000)::bigint, "
+                                          "cause, consecutive_failures, consecutive_successes, consecutive_slow, "
+                                          "consecutive_healthy, last_check_id, (extract(epoch FROM last_timestamp) * "
+                                          "1000000)::bigint, last_error, last_error_detail FROM site_state WHERE "
+                                          "site = ANY($1::text[]) ORDER BY site{}",
+                                          lock_rows ? " FOR UPDATE" : "")
+                                  .c_str(),
+                              1, nullptr, params, nullptr, nullptr, 0));
+        if (!ok(r.get())) {
+            return fail("SELECT ... FROM site_state FOR UPDATE", r.get());
+        }
+        for (int i = 0; i < PQntuples(r.get()); ++i) {
+            SiteState st;
+            st.site = PQgetvalue(r.get(), i, 0);
+            st.url = PQgetvalue(r.get(), i, 1);
+            st.state = health_from_string(PQgetvalue(r.get(), i, 2)).value_or(Health::Up);
+            st.since = micros(PQgetvalue(r.get(), i, 3));
+            st.cause = text_or_null(r.get(), i, 4);
+            st.failures = std::atoi(PQgetvalue(r.get(), i, 5));
+            st.successes = std::atoi(PQgetvalue(r.get(), i, 6));
+            st.slow = std::atoi(PQgetvalue(r.get(), i, 7));
+            st.healthy = std::atoi(PQgetvalue(r.get(), i, 8));
+            st.last_check_id = PQgetvalue(r.get(), i, 9);
+            if (!PQgetisnull(r.get(), i, 10)) {
+                st.last_timestamp = micros(PQgetvalue(r.get(), i, 10));
+            }
+            st.last_error = text_or_null(r.get(), i, 11);
+            st.last_error_detail = text_or_null(r.get(), i, 12);
+            read_ids[st.site] = text_or_null(r.get(), i, 9);
+            states.emplace(st.site, std::move(st));
+        }
+        return std::nullopt;
+    };
+    // The states this sink wrote last, when it has them (the steady state: no read at all);
+    // the others from the table. The compare-and-set below catches a cached state that another
+    // transaction has since moved.
+    ArrayLiteral sites;
+    std::vector<std::size_t> firsts;  // each site's first check in this chunk
     for (std::size_t k = 0; k < fresh.size(); ++k) {
         if (k == 0 || check(fresh[k]).name != check(fresh[k - 1]).name) {
-            sites.add(check(fresh[k]).name);
-            urls.add(check(fresh[k]).url);
-            firsts.add(check(fresh[k]).timestamp);
+            firsts.push_back(fresh[k]);
+            const auto& name = check(fresh[k]).name;
+            if (!lock_rows && cache_ != nullptr) {
+                if (auto cached = cache_->get(name)) {
+                    read_ids[name] = cached->last_check_id;
+                    states.emplace(name, std::move(*cached));
+                    continue;
+                }
+            }
+            sites.add(name);
         }
     }
-    const char* create_params[] = {sites.c_str(), urls.c_str(), firsts.c_str()};
-    Result r(PQexecParams(conn_,
-                          "INSERT INTO site_state (site, url, state, since) "
-                          "SELECT s, u, 'up', t FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS x(s, u, t) "
-                          "ORDER BY s ON CONFLICT (site) DO NOTHING",
-                          3, nullptr, create_params, nullptr, nullptr, 0));
-    if (!ok(r.get())) {
-        return fail("INSERT INTO site_state", r.get());
-    }
-    const char* lock_params[] = {sites.c_str()};
-    r.reset(PQexecParams(conn_,
-                         "SELECT site, url, state, (extract(epoch FROM since) * 1000000)::bigint, cause, "
-                         "consecutive_failures, consecutive_successes, consecutive_slow, consecutive_healthy, "
-                         "last_check_id, (extract(epoch FROM last_timestamp) * 1000000)::bigint, last_error, "
-                         "last_error_detail FROM site_state WHERE site = ANY($1::text[]) ORDER BY site FOR UPDATE",
-                         1, nullptr, lock_params, nullptr, nullptr, 0));
-    if (!ok(r.get())) {
-        return fail("SELECT ... FROM site_state FOR UPDATE", r.get());
-    }
-    std::map<std::string, SiteState> states;
-    for (int i = 0; i < PQntuples(r.get()); ++i) {
-        SiteState s;
-        s.site = PQgetvalue(r.get(), i, 0);
-        s.url = PQgetvalue(r.get(), i, 1);
-        s.state = health_from_string(PQgetvalue(r.get(), i, 2)).value_or(Health::Up);
-        s.since = micros(PQgetvalue(r.get(), i, 3));
-        s.cause = text_or_null(r.get(), i, 4);
-        s.failures = std::atoi(PQgetvalue(r.get(), i, 5));
-        s.successes = std::atoi(PQgetvalue(r.get(), i, 6));
-        s.slow = std::atoi(PQgetvalue(r.get(), i, 7));
-        s.healthy = std::atoi(PQgetvalue(r.get(), i, 8));
-        s.last_check_id = PQgetvalue(r.get(), i, 9);
-        if (!PQgetisnull(r.get(), i, 10)) {
-            s.last_timestamp = micros(PQgetvalue(r.get(), i, 10));
+    if (states.size() < firsts.size()) {
+        if (auto failed = lock(sites)) {
+            return failed;
         }
-        s.last_error = text_or_null(r.get(), i, 11);
-        s.last_error_detail = text_or_null(r.get(), i, 12);
-        states.emplace(s.site, std::move(s));
+    }
+    if (states.size() < firsts.size()) {
+        ArrayLiteral new_sites, urls, since;
+        for (auto i : firsts) {
+            if (states.count(check(i).name) == 0) {
+                new_sites.add(check(i).name);
+                urls.add(check(i).url);
+                since.add(check(i).timestamp);
+            }
+        }
+        const char* create[] = {new_sites.c_str(), urls.c_str(), since.c_str()};
+        Result r(PQexecParams(
+            conn_,
+            "INSERT INTO site_state (site, url, state, since) "
+            "SELECT s, u, 'up', t FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS x(s, u, t) "
+            "ORDER BY s ON CONFLICT (site) DO NOTHING",
+            3, nullptr, create, nullptr, nullptr, 0));
+        if (!ok(r.get())) {
+            return fail("INSERT INTO site_state", r.get());
+        }
+        if (auto failed = lock(new_sites)) {
+            return failed;
+        }
     }
     std::vector<SiteEvent> events;
     std::map<std::string, const SiteState*> changed;
@@ -162,9 +256,14 @@ std::optional<ChunkResult> Writer::update_state(const Batch& batch, std::vector<
     if (changed.empty()) {
         return std::nullopt;
     }
+    pending_.clear();
+    for (const auto& [site, st] : changed) {
+        pending_.push_back(*st);
+    }
     ArrayLiteral a_site, a_url, a_state, a_since, a_cause, a_fail, a_succ, a_slow, a_healthy, a_id, a_ts, a_err,
-        a_detail;
+        a_detail, a_read;
     for (const auto& [site, s] : changed) {
+        a_read.add(read_ids[site]);
         a_site.add(s->site);
         a_url.add(s->url);
         a_state.add(std::string(to_string(s->state)));
@@ -181,19 +280,25 @@ std::optional<ChunkResult> Writer::update_state(const Batch& batch, std::vector<
     }
     const char* update_params[] = {a_site.c_str(), a_url.c_str(),     a_state.c_str(), a_since.c_str(), a_cause.c_str(),
                                    a_fail.c_str(), a_succ.c_str(),    a_slow.c_str(),  a_healthy.c_str(),
-                                   a_id.c_str(),   a_ts.c_str(),      a_err.c_str(),   a_detail.c_str()};
-    r.reset(PQexecParams(
+                                   a_id.c_str(),   a_ts.c_str(),      a_err.c_str(),   a_detail.c_str(),
+                                   a_read.c_str()};
+    Result r(PQexecParams(
         conn_,
         "UPDATE site_state AS s SET url = x.url, state = x.state, since = x.since, cause = x.cause, "
         "consecutive_failures = x.f, consecutive_successes = x.su, consecutive_slow = x.sl, "
         "consecutive_healthy = x.h, last_check_id = x.cid, last_timestamp = x.ts, last_error = x.err, "
         "last_error_detail = x.det, updated_at = now() "
         "FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::int[], $7::int[], "
-        "$8::int[], $9::int[], $10::text[], $11::timestamptz[], $12::text[], $13::text[]) "
-        "AS x(site, url, state, since, cause, f, su, sl, h, cid, ts, err, det) WHERE s.site = x.site",
-        13, nullptr, update_params, nullptr, nullptr, 0));
+        "$8::int[], $9::int[], $10::text[], $11::timestamptz[], $12::text[], $13::text[], $14::text[]) "
+        "AS x(site, url, state, since, cause, f, su, sl, h, cid, ts, err, det, read) "
+        "WHERE s.site = x.site AND s.last_check_id IS NOT DISTINCT FROM x.read",
+        14, nullptr, update_params, nullptr, nullptr, 0));
     if (!ok(r.get())) {
         return fail("UPDATE site_state", r.get());
+    }
+    if (std::strtoull(PQcmdTuples(r.get()), nullptr, 10) != changed.size()) {
+        conflict = true;  // another transaction moved a site since it was read
+        return std::nullopt;
     }
     if (events.empty()) {
         return std::nullopt;

@@ -180,3 +180,35 @@ TEST_CASE("pg_sink state: without the tables, start says which to create", "[int
     REQUIRE_FALSE(st.ok());
     CHECK_THAT(st.message(), Catch::Contains("`state:` needs the tables site_state and site_events (run `agent migrate`"));
 }
+
+TEST_CASE("pg_sink state: a state another writer moved since this one cached it is read again, not overwritten",
+          "[integration]") {
+    pg::TestDatabase one, two;
+    migrate(one.url());
+    migrate(two.url());
+    auto all = checks(3, 0, 12, 2, 7);
+    auto part = [&](int from, int to) {
+        return vigil::Batch{0, {all.records.begin() + from * 3, all.records.begin() + to * 3}};
+    };
+    {
+        auto sink = make_sink(one.url(), kState);
+        REQUIRE(sink->start().ok());
+        write_ok(*sink, all);
+    }
+    // Two sinks of their own (two consumers, each with its cache) taking turns on the same sites,
+    // as the old and the new owner of a partition do across a rebalance.
+    auto a = make_sink(two.url(), kState);
+    auto b = make_sink(two.url(), kState);
+    REQUIRE(a->start().ok());
+    REQUIRE(b->start().ok());
+    write_ok(*a, part(0, 4));
+    write_ok(*b, part(4, 6));
+    write_ok(*a, part(6, 9));  // a's cache still holds the states after check 3
+    write_ok(*b, part(9, 12));
+    CHECK(events(two.url()) == events(one.url()));
+    CHECK(pg::query(two.url(), "SELECT * FROM site_state ORDER BY site").size() == 3);
+    CHECK(pg::query(two.url(), "SELECT site, state, consecutive_failures, consecutive_successes, last_check_id "
+                               "FROM site_state ORDER BY site") ==
+          pg::query(one.url(), "SELECT site, state, consecutive_failures, consecutive_successes, last_check_id "
+                               "FROM site_state ORDER BY site"));
+}
