@@ -3,6 +3,8 @@
 
 #include <curl/curl.h>
 
+#include <filesystem>
+
 #include <fmt/core.h>
 
 #include "vigil/redact.hpp"
@@ -28,6 +30,23 @@ struct HeaderList {
 };
 
 }  // namespace
+
+PostOptions post_options(const ConfigNode& node, Diagnostics& diags) {
+    PostOptions o;
+    o.timeout = node.get_duration("timeout");
+    if (o.timeout < std::chrono::milliseconds(100)) {
+        diags.error(node.location_of("timeout"), node.path_of("timeout"), "must be 100ms or more");
+    }
+    o.ca_file = node.get_string("ca_file");
+    if (!o.ca_file.empty()) {
+        o.ca_file = node.resolve_path(o.ca_file).string();
+        if (!std::filesystem::is_regular_file(o.ca_file)) {
+            diags.error(node.location_of("ca_file"), node.path_of("ca_file"),
+                        fmt::format("\"{}\" is not a file", o.ca_file));
+        }
+    }
+    return o;
+}
 
 std::string Response::summary() const {
     auto line = body.substr(0, body.find('\n'));

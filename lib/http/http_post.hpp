@@ -16,6 +16,18 @@ struct PostOptions {
     std::string ca_file;                          // empty: the system's trust store
 };
 
+/// The `timeout` and `ca_file` options, for a plugin's option table.
+inline constexpr OptionSpec kTimeoutOption{.key = "timeout",
+                                           .type = OptionType::Duration,
+                                           .default_value = "10s",
+                                           .description = "Limit for each POST, connect included"};
+inline constexpr OptionSpec kCaFileOption{.key = "ca_file",
+                                          .type = OptionType::String,
+                                          .default_value = "",
+                                          .description = "CA bundle for an https endpoint; default: the system's"};
+/// Reads the two options: a timeout under 100ms and a ca_file that is not a file are errors.
+PostOptions post_options(const ConfigNode& node, Diagnostics& diags);
+
 struct Response {
     long status = 0;    // the HTTP status; 0 when no answer came (`error` says why)
     std::string body;   // at most the first 4 KiB: enough to say why a request was refused

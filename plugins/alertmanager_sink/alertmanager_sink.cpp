@@ -30,7 +30,7 @@ AlertmanagerSink::AlertmanagerSink(Config config, std::string instance, Logger l
       failures_(counter("vigil_alertmanager_sink_post_failures_total", {{"instance", instance_}},
                         "POSTs to one Alertmanager that failed (no answer, 4xx or 5xx)")) {
     for (std::size_t i = 0; i < config_.urls.size(); ++i) {
-        posters_.push_back(std::make_unique<http::Poster>(http::PostOptions{config_.timeout, config_.ca_file}));
+        posters_.push_back(std::make_unique<http::Poster>(config_.http));
     }
 }
 

@@ -25,14 +25,8 @@ const OptionSpec kOptions[] = {
      .default_value = "5m",
      .description = "A firing alert's endsAt is now + ttl: Alertmanager resolves it if nothing re-posts it "
                     "by then. Keep it above 3 x pg_events' refresh"},
-    {.key = "timeout",
-     .type = OptionType::Duration,
-     .default_value = "10s",
-     .description = "Limit for each POST, connect included"},
-    {.key = "ca_file",
-     .type = OptionType::String,
-     .default_value = "",
-     .description = "CA bundle for https Alertmanagers; default: the system's"},
+    http::kTimeoutOption,
+    http::kCaFileOption,
     {.key = "generator_url",
      .type = OptionType::String,
      .default_value = "",
@@ -87,18 +81,7 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
     if (c.ttl < std::chrono::seconds(10)) {
         diags.error(node.location_of("ttl"), node.path_of("ttl"), "must be 10s or more");
     }
-    c.timeout = node.get_duration("timeout");
-    if (c.timeout < std::chrono::milliseconds(100)) {
-        diags.error(node.location_of("timeout"), node.path_of("timeout"), "must be 100ms or more");
-    }
-    c.ca_file = node.get_string("ca_file");
-    if (!c.ca_file.empty()) {
-        c.ca_file = node.resolve_path(c.ca_file).string();
-        if (!std::filesystem::is_regular_file(c.ca_file)) {
-            diags.error(node.location_of("ca_file"), node.path_of("ca_file"),
-                        fmt::format("\"{}\" is not a file", c.ca_file));
-        }
-    }
+    c.http = http::post_options(node, diags);
     c.generator_url = node.get_string("generator_url");
     if (diags.error_count() > before) {
         return std::nullopt;

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "http_post.hpp"
 #include "vigil/config.hpp"
 
 namespace vigil::plugins::alertmanager_sink {
@@ -19,8 +20,7 @@ struct Config {
     std::vector<std::pair<std::string, std::string>> labels;       // added to every alert
     std::vector<std::pair<std::string, std::string>> annotations;  // added to every alert
     Duration ttl = std::chrono::minutes(5);  // a firing alert's endsAt is now + ttl, renewed by each refresh
-    Duration timeout = std::chrono::seconds(10);
-    std::string ca_file;
+    http::PostOptions http;  // timeout, ca_file
     std::string generator_url;
 };
 

@@ -10,8 +10,6 @@
 #include <fmt/core.h>
 
 #include "pg_result.hpp"
-#include "vigil/migrate.hpp"
-#include "vigil/redact.hpp"
 
 namespace vigil::plugins::pg_events {
 
@@ -75,22 +73,15 @@ void PgEvents::disconnect() {
 Status PgEvents::connect(bool& standby) {
     standby = false;
     disconnect();
-    if (config_.migrate) {
-        auto dir = config_.migrations_dir.empty() ? migrate::default_dir() : config_.migrations_dir;
-        migrate::Migrator m(config_.url.reveal(), dir, [&](const std::string& line) { log_.info("{}", line); });
-        if (auto st = m.up(); !st.ok()) {
-            return Status::error(fmt::format("migrations from {}: {}", dir.string(), st.message()));
-        }
+    if (auto st = pg::apply_migrations(config_.url, config_.migrations, log_); !st.ok()) {
+        return st;
     }
-    const char* keys[] = {"dbname", "application_name", "connect_timeout", nullptr};
-    const char* values[] = {config_.url.reveal().c_str(), config_.application_name.c_str(), "10", nullptr};
-    conn_ = PQconnectdbParams(keys, values, 1);
-    if (PQstatus(conn_) != CONNECTION_OK) {
-        auto message = scrub_conninfo(chomp(PQerrorMessage(conn_)), config_.url.reveal());
-        disconnect();
-        return Status::error(fmt::format("cannot connect to PostgreSQL: {}", message));
+    std::string error;
+    conn_ = pg::connect(config_.url, config_.application_name, error);
+    if (conn_ == nullptr) {
+        return Status::error(error);
     }
-    host_ = fmt::format("{}:{}/{}", PQhost(conn_), PQport(conn_), PQdb(conn_));
+    host_ = pg::describe(conn_);
     auto failed = [&](const std::string& what, const PGresult* r) {
         auto st = Status::error(fmt::format("{}: {}: {}", host_, what, chomp(PQresultErrorMessage(r))));
         disconnect();

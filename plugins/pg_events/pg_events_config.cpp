@@ -3,6 +3,7 @@
 
 #include <fmt/core.h>
 
+#include "pg_connection.hpp"
 #include "pg_url.hpp"
 
 namespace vigil::plugins::pg_events {
@@ -40,14 +41,8 @@ const OptionSpec kOptions[] = {
      .default_value = "1m",
      .description = "Sends the current state of every site that is not up this often (and at start), for "
                     "sinks that re-post what lasts (Alertmanager); 0: never"},
-    {.key = "migrate",
-     .type = OptionType::Bool,
-     .default_value = "false",
-     .description = "Apply pending migrations at start, under an advisory lock"},
-    {.key = "migrations_dir",
-     .type = OptionType::String,
-     .default_value = "",
-     .description = "Directory of migrations for `migrate`; default: the installed ones"},
+    pg::kMigrateOption,
+    pg::kMigrationsDirOption,
     {},
 };
 
@@ -78,15 +73,7 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& in
     if (c.refresh.count() != 0 && c.refresh < std::chrono::seconds(1)) {
         diags.error(node.location_of("refresh"), node.path_of("refresh"), "must be 0 (never) or 1s or more");
     }
-    c.migrate = node.get_bool("migrate");
-    auto dir = node.get_string("migrations_dir");
-    if (!dir.empty()) {
-        c.migrations_dir = node.resolve_path(dir);
-        if (!std::filesystem::is_directory(c.migrations_dir)) {
-            diags.error(node.location_of("migrations_dir"), node.path_of("migrations_dir"),
-                        fmt::format("\"{}\" is not a directory", c.migrations_dir.string()));
-        }
-    }
+    c.migrations = pg::migrations_options(node, diags);
     if (diags.error_count() > before) {
         return std::nullopt;
     }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "pg_connection.hpp"
 #include "vigil/config.hpp"
 
 namespace vigil::plugins::pg_events {
@@ -21,8 +22,7 @@ struct Config {
     Duration poll_interval = std::chrono::seconds(5);  // a read without a NOTIFY, in case one is missed
     Duration refresh = std::chrono::minutes(1);        // current non-up states re-sent this often; 0: never
     bool from_beginning = false;                       // a new cursor starts at the first event, not after the last
-    bool migrate = false;
-    std::filesystem::path migrations_dir;  // empty: vigil::migrate::default_dir()
+    pg::Migrations migrations;
     std::string application_name;
 };
 

@@ -7,7 +7,6 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
-#include "vigil/migrate.hpp"
 
 namespace vigil::plugins::pg_sink {
 
@@ -38,14 +37,10 @@ PgSink::PgSink(Config config, std::string instance, Logger log)
 PgSink::~PgSink() { stop(); }
 
 Status PgSink::start() {
-    if (config_.migrate && !started_) {
-        auto dir = config_.migrations_dir.empty() ? migrate::default_dir() : config_.migrations_dir;
-        migrate::Migrator m(config_.url.reveal(), dir, [&](const std::string& line) { log_.info("{}", line); });
-        std::vector<std::string> applied;
-        if (auto st = m.up(&applied); !st.ok()) {
-            return Status::error(fmt::format("migrations from {}: {}", dir.string(), st.message()));
+    if (!started_) {
+        if (auto st = pg::apply_migrations(config_.url, config_.migrations, log_); !st.ok()) {
+            return st;
         }
-        log_.info("migrations from {}: {} applied, the database is up to date", dir.string(), applied.size());
     }
     std::vector<std::string> missing;
     if (auto st = writers_.front()->connect(&missing); !st.ok()) {

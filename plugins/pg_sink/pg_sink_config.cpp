@@ -82,14 +82,8 @@ const OptionSpec kOptions[] = {
      .type = OptionType::String,
      .default_value = "metrics_rejected",
      .description = "Table for rows the database refuses, with the raw record, SQLSTATE, message and origin"},
-    {.key = "migrate",
-     .type = OptionType::Bool,
-     .default_value = "false",
-     .description = "Apply pending migrations at start, under an advisory lock"},
-    {.key = "migrations_dir",
-     .type = OptionType::String,
-     .default_value = "",
-     .description = "Directory of migrations for `migrate`; default: the installed ones"},
+    pg::kMigrateOption,
+    pg::kMigrationsDirOption,
     {.key = "state",
      .type = OptionType::Map,
      .children = kStateOptions,
@@ -184,15 +178,7 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& in
         diags.error(node.location_of("connections"), node.path_of("connections"), "must be between 1 and 64");
     }
     c.connections = static_cast<int>(std::clamp<std::int64_t>(connections, 1, 64));
-    c.migrate = node.get_bool("migrate");
-    auto dir = node.get_string("migrations_dir");
-    if (!dir.empty()) {
-        c.migrations_dir = node.resolve_path(dir);
-        if (!std::filesystem::is_directory(c.migrations_dir)) {
-            diags.error(node.location_of("migrations_dir"), node.path_of("migrations_dir"),
-                        fmt::format("\"{}\" is not a directory", c.migrations_dir.string()));
-        }
-    }
+    c.migrations = pg::migrations_options(node, diags);
     if (node.has("state")) {
         c.state.enabled = true;
         auto state = node.child("state");

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "pg_connection.hpp"
 #include "pg_url.hpp"
 #include "record_columns.hpp"
 #include "site_state.hpp"
@@ -26,8 +27,7 @@ struct Config {
     Duration max_delay = std::chrono::milliseconds(10);
     int connections = 2;
     std::string dead_letter_table = "metrics_rejected";
-    bool migrate = false;
-    std::filesystem::path migrations_dir;  // empty: vigil::migrate::default_dir()
+    pg::Migrations migrations;
     std::string application_name;
     StateConfig state;  // `state:` present: keep site_state and site_events with the rows
 };

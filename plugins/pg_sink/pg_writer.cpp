@@ -55,16 +55,12 @@ void Writer::interrupt() {
 
 Status Writer::connect(std::vector<std::string>* missing) {
     disconnect();
-    const char* keys[] = {"dbname", "application_name", "connect_timeout", nullptr};
-    const char* values[] = {config_.url.reveal().c_str(), config_.application_name.c_str(), "10", nullptr};
-    conn_ = PQconnectdbParams(keys, values, 1);
-    if (PQstatus(conn_) != CONNECTION_OK) {
-        // libpq may quote the connection string's bad part, the password included.
-        auto message = scrub_conninfo(chomp(PQerrorMessage(conn_)), config_.url.reveal());
-        disconnect();
-        return Status::error(fmt::format("cannot connect to PostgreSQL: {}", message));
+    std::string error;
+    conn_ = pg::connect(config_.url, config_.application_name, error);
+    if (conn_ == nullptr) {
+        return Status::error(error);
     }
-    host_ = fmt::format("{}:{}/{}", PQhost(conn_), PQport(conn_), PQdb(conn_));
+    host_ = pg::describe(conn_);
     Result quiet(PQexec(conn_, "SET client_min_messages = warning"));
 
     // The table's columns, their types and NOT NULL flags: the staging table mirrors the ones

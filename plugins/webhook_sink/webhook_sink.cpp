@@ -15,7 +15,7 @@ bool retry_later(long status) { return status / 100 == 5 || status == 408 || sta
 
 WebhookSink::WebhookSink(Config config, std::string instance, Logger log)
     : config_(std::move(config)), instance_(std::move(instance)), log_(std::move(log)),
-      poster_(http::PostOptions{config_.timeout, config_.ca_file}),
+      poster_(config_.http),
       sent_(counter("vigil_webhook_sink_events_total", {{"instance", instance_}}, "Events the receiver took (2xx)")),
       refused_(counter("vigil_webhook_sink_refused_total", {{"instance", instance_}},
                        "Events the receiver refused for good (4xx), dead-lettered")),

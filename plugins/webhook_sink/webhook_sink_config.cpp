@@ -29,14 +29,8 @@ const OptionSpec kOptions[] = {
     {.key = "headers",
      .type = OptionType::StringMap,
      .description = "Extra request headers (Authorization: Bearer ...)"},
-    {.key = "timeout",
-     .type = OptionType::Duration,
-     .default_value = "10s",
-     .description = "Limit for each POST, connect included"},
-    {.key = "ca_file",
-     .type = OptionType::String,
-     .default_value = "",
-     .description = "CA bundle for an https receiver; default: the system's"},
+    http::kTimeoutOption,
+    http::kCaFileOption,
     {},
 };
 
@@ -59,18 +53,7 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
         }
         c.headers.emplace_back(name, value);
     }
-    c.timeout = node.get_duration("timeout");
-    if (c.timeout < std::chrono::milliseconds(100)) {
-        diags.error(node.location_of("timeout"), node.path_of("timeout"), "must be 100ms or more");
-    }
-    c.ca_file = node.get_string("ca_file");
-    if (!c.ca_file.empty()) {
-        c.ca_file = node.resolve_path(c.ca_file).string();
-        if (!std::filesystem::is_regular_file(c.ca_file)) {
-            diags.error(node.location_of("ca_file"), node.path_of("ca_file"),
-                        fmt::format("\"{}\" is not a file", c.ca_file));
-        }
-    }
+    c.http = http::post_options(node, diags);
     if (diags.error_count() > before) {
         return std::nullopt;
     }

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "http_post.hpp"
 #include "vigil/config.hpp"
 
 namespace vigil::plugins::webhook_sink {
@@ -21,8 +22,7 @@ struct Config {
     Secret secret;  // HMAC-SHA256 key for the signature header; empty: unsigned
     Format format = Format::Json;
     std::vector<std::pair<std::string, std::string>> headers;
-    Duration timeout = std::chrono::seconds(10);
-    std::string ca_file;
+    http::PostOptions http;  // timeout, ca_file
 };
 
 std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags);
