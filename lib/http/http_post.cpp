@@ -88,8 +88,9 @@ Response Poster::post(const std::string& url, const std::string& body, const std
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, &out.body);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
-                     static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(options_.timeout).count()));
+    curl_easy_setopt(
+        easy, CURLOPT_TIMEOUT_MS,
+        static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(options_.timeout).count()));
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     if (!options_.ca_file.empty()) {
         curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());

@@ -43,7 +43,8 @@ PGconn* connect(const Secret& url, const std::string& application_name, std::str
     PGconn* conn = PQconnectdbParams(keys, values, 1);
     if (PQstatus(conn) != CONNECTION_OK) {
         // libpq may quote the connection string's bad part, the password included.
-        error = fmt::format("cannot connect to PostgreSQL: {}", scrub_conninfo(chomp(PQerrorMessage(conn)), url.reveal()));
+        error =
+            fmt::format("cannot connect to PostgreSQL: {}", scrub_conninfo(chomp(PQerrorMessage(conn)), url.reveal()));
         PQfinish(conn);
         return nullptr;
     }

@@ -52,9 +52,9 @@ AlertmanagerSink::Outcome AlertmanagerSink::post(const std::string& body) {
             out.failures.push_back(out.refusal);
         } else {
             answered_other = true;
-            out.failures.push_back(r.answered() ? fmt::format("{} answered HTTP {}: {}", redact_url(url), r.status,
-                                                              r.summary())
-                                                : r.error);
+            out.failures.push_back(r.answered()
+                                       ? fmt::format("{} answered HTTP {}: {}", redact_url(url), r.status, r.summary())
+                                       : r.error);
         }
     }
     out.refused = !out.delivered && !answered_other && !out.refusal.empty();

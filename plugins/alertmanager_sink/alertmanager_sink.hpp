@@ -31,9 +31,9 @@ class AlertmanagerSink final : public Sink {
 
   private:
     struct Outcome {
-        bool delivered = false;      // some Alertmanager answered 2xx
-        bool refused = false;        // every answer was 4xx (and there was one)
-        std::string refusal;         // the first 4xx's status and body
+        bool delivered = false;             // some Alertmanager answered 2xx
+        bool refused = false;               // every answer was 4xx (and there was one)
+        std::string refusal;                // the first 4xx's status and body
         std::vector<std::string> failures;  // per URL, for the retry message
     };
     Outcome post(const std::string& body);

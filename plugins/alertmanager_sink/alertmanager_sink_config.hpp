@@ -20,7 +20,7 @@ struct Config {
     std::vector<std::pair<std::string, std::string>> labels;       // added to every alert
     std::vector<std::pair<std::string, std::string>> annotations;  // added to every alert
     Duration ttl = std::chrono::minutes(5);  // a firing alert's endsAt is now + ttl, renewed by each refresh
-    http::PostOptions http;  // timeout, ca_file
+    http::PostOptions http;                  // timeout, ca_file
     std::string generator_url;
 };
 

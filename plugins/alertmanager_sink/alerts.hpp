@@ -19,7 +19,7 @@
 namespace vigil::plugins::alertmanager_sink {
 
 struct Alert {
-    std::vector<std::pair<std::string, std::string>> labels;       // alertname first
+    std::vector<std::pair<std::string, std::string>> labels;  // alertname first
     std::vector<std::pair<std::string, std::string>> annotations;
     Timestamp starts_at{};
     Timestamp ends_at{};

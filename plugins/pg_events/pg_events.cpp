@@ -87,16 +87,18 @@ Status PgEvents::connect(bool& standby) {
         disconnect();
         return st;
     };
-    Result r(PQexec(conn_, "SELECT to_regclass('site_events') IS NOT NULL AND to_regclass('site_state') IS NOT NULL "
-                           "AND to_regclass('site_events_cursors') IS NOT NULL"));
+    Result r(PQexec(conn_,
+                    "SELECT to_regclass('site_events') IS NOT NULL AND to_regclass('site_state') IS NOT NULL "
+                    "AND to_regclass('site_events_cursors') IS NOT NULL"));
     if (!ok(r.get())) {
         return failed("checking the tables", r.get());
     }
     if (PQgetvalue(r.get(), 0, 0)[0] != 't') {
         disconnect();
-        return Status::error(fmt::format("{}: the tables site_events, site_state and site_events_cursors do not "
-                                         "exist (run `agent migrate`, or set migrate: true)",
-                                         host_));
+        return Status::error(
+            fmt::format("{}: the tables site_events, site_state and site_events_cursors do not "
+                        "exist (run `agent migrate`, or set migrate: true)",
+                        host_));
     }
     const char* cursor[] = {config_.cursor.c_str()};
     r.reset(PQexecParams(conn_, fmt::format("SELECT pg_try_advisory_lock({})", kLockKey).c_str(), 1, nullptr, cursor,
@@ -175,10 +177,11 @@ std::optional<std::vector<Record>> PgEvents::read_events() {
 }
 
 std::optional<std::vector<Record>> PgEvents::read_states() {
-    Result r(PQexec(conn_,
-                    "SELECT site, url, state, (extract(epoch FROM since) * 1000000)::bigint, cause, "
-                    "coalesce(last_check_id, ''), (extract(epoch FROM coalesce(last_timestamp, since)) * 1000000)::bigint, "
-                    "last_error_detail FROM site_state WHERE state <> 'up' ORDER BY site"));
+    Result r(
+        PQexec(conn_,
+               "SELECT site, url, state, (extract(epoch FROM since) * 1000000)::bigint, cause, "
+               "coalesce(last_check_id, ''), (extract(epoch FROM coalesce(last_timestamp, since)) * 1000000)::bigint, "
+               "last_error_detail FROM site_state WHERE state <> 'up' ORDER BY site"));
     if (!ok(r.get())) {
         log_.warn("{}: reading site_state: {}", host_, chomp(PQresultErrorMessage(r.get())));
         return std::nullopt;

@@ -64,7 +64,7 @@ class PgEvents final : public Source {
 
     std::mutex mutex_;
     std::condition_variable acked_cv_;
-    std::int64_t acked_ = -1;     // every event up to here was acknowledged
+    std::int64_t acked_ = -1;      // every event up to here was acknowledged
     std::size_t outstanding_ = 0;  // batches emitted and not yet acknowledged
 
     Counter& events_;

@@ -28,10 +28,7 @@ const OptionSpec kOptions[] = {
      .one_of = kStarts,
      .description = "Where a cursor that does not exist yet starts: after the last event (end), or at the "
                     "first (beginning)"},
-    {.key = "batch_size",
-     .type = OptionType::Int,
-     .default_value = "100",
-     .description = "Events per batch at most"},
+    {.key = "batch_size", .type = OptionType::Int, .default_value = "100", .description = "Events per batch at most"},
     {.key = "poll_interval",
      .type = OptionType::Duration,
      .default_value = "5s",

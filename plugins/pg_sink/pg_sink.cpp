@@ -7,7 +7,6 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
-
 namespace vigil::plugins::pg_sink {
 
 namespace {

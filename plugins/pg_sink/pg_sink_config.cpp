@@ -13,24 +13,25 @@ namespace vigil::plugins::pg_sink {
 
 namespace {
 // The thresholds, as `state:` has them and as each of its `sites:` entries may override them.
-#define VIGIL_STATE_RULES(down, up, slow, cert)                                                            \
-    {.key = "down_after",                                                                                  \
-     .type = OptionType::Int,                                                                              \
-     .default_value = down,                                                                                \
-     .description = "Failed checks in a row that make a site down"},                                       \
-        {.key = "up_after",                                                                                \
-         .type = OptionType::Int,                                                                          \
-         .default_value = up,                                                                              \
-         .description = "Good checks in a row that end down, and healthy ones that end degraded"},         \
-        {.key = "slow_ms",                                                                                 \
-         .type = OptionType::Float,                                                                        \
-         .default_value = slow,                                                                            \
-         .description = "A good check slower than this (ms) is slow; down_after slow checks in a row "     \
-                        "make the site degraded; 0: off"},                                                 \
-        {.key = "cert_warn",                                                                               \
-         .type = OptionType::Duration,                                                                     \
-         .default_value = cert,                                                                            \
-         .description = "Degraded when the TLS certificate expires sooner than this; 0: off"}
+#define VIGIL_STATE_RULES(down, up, slow, cert)                                                    \
+    {.key = "down_after",                                                                          \
+     .type = OptionType::Int,                                                                      \
+     .default_value = down,                                                                        \
+     .description = "Failed checks in a row that make a site down"},                               \
+        {.key = "up_after",                                                                        \
+         .type = OptionType::Int,                                                                  \
+         .default_value = up,                                                                      \
+         .description = "Good checks in a row that end down, and healthy ones that end degraded"}, \
+        {.key = "slow_ms",                                                                         \
+         .type = OptionType::Float,                                                                \
+         .default_value = slow,                                                                    \
+         .description =                                                                            \
+             "A good check slower than this (ms) is slow; down_after slow checks in a row "        \
+             "make the site degraded; 0: off"},                                                    \
+    {                                                                                              \
+        .key = "cert_warn", .type = OptionType::Duration, .default_value = cert,                   \
+        .description = "Degraded when the TLS certificate expires sooner than this; 0: off"        \
+    }
 
 const OptionSpec kSiteRuleOptions[] = {
     {.key = "match",

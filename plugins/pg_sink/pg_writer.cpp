@@ -118,7 +118,8 @@ Status Writer::connect(std::vector<std::string>* missing) {
         insert_sql_ += " RETURNING " + check_id_column;
     }
     if (config_.state.enabled) {
-        r.reset(PQexec(conn_, "SELECT to_regclass('site_state') IS NOT NULL AND to_regclass('site_events') IS NOT NULL"));
+        r.reset(
+            PQexec(conn_, "SELECT to_regclass('site_state') IS NOT NULL AND to_regclass('site_events') IS NOT NULL"));
         if (!ok(r.get()) || PQgetvalue(r.get(), 0, 0)[0] != 't') {
             disconnect();
             return Status::error(fmt::format(

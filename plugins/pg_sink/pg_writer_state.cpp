@@ -227,12 +227,12 @@ std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<s
             }
         }
         const char* create[] = {new_sites.c_str(), urls.c_str(), since.c_str()};
-        Result r(PQexecParams(
-            conn_,
-            "INSERT INTO site_state (site, url, state, since) "
-            "SELECT s, u, 'up', t FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS x(s, u, t) "
-            "ORDER BY s ON CONFLICT (site) DO NOTHING",
-            3, nullptr, create, nullptr, nullptr, 0));
+        Result r(
+            PQexecParams(conn_,
+                         "INSERT INTO site_state (site, url, state, since) "
+                         "SELECT s, u, 'up', t FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS x(s, u, t) "
+                         "ORDER BY s ON CONFLICT (site) DO NOTHING",
+                         3, nullptr, create, nullptr, nullptr, 0));
         if (!ok(r.get())) {
             return fail("INSERT INTO site_state", r.get());
         }
@@ -278,10 +278,9 @@ std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<s
         a_err.add(s->last_error);
         a_detail.add(s->last_error_detail);
     }
-    const char* update_params[] = {a_site.c_str(), a_url.c_str(),     a_state.c_str(), a_since.c_str(), a_cause.c_str(),
-                                   a_fail.c_str(), a_succ.c_str(),    a_slow.c_str(),  a_healthy.c_str(),
-                                   a_id.c_str(),   a_ts.c_str(),      a_err.c_str(),   a_detail.c_str(),
-                                   a_read.c_str()};
+    const char* update_params[] = {a_site.c_str(), a_url.c_str(),  a_state.c_str(),  a_since.c_str(),   a_cause.c_str(),
+                                   a_fail.c_str(), a_succ.c_str(), a_slow.c_str(),   a_healthy.c_str(), a_id.c_str(),
+                                   a_ts.c_str(),   a_err.c_str(),  a_detail.c_str(), a_read.c_str()};
     Result r(PQexecParams(
         conn_,
         "UPDATE site_state AS s SET url = x.url, state = x.state, since = x.since, cause = x.cause, "
@@ -321,9 +320,9 @@ std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<s
     if (!ok(r.get())) {
         return fail("locking site_events", r.get());
     }
-    const char* event_params[] = {e_site.c_str(), e_url.c_str(),    e_from.c_str(),  e_to.c_str(),
-                                  e_at.c_str(),   e_since.c_str(),  e_id.c_str(),    e_reason.c_str(),
-                                  e_cause.c_str(), e_prev.c_str(), e_detail.c_str()};
+    const char* event_params[] = {e_site.c_str(),  e_url.c_str(),   e_from.c_str(),  e_to.c_str(),
+                                  e_at.c_str(),    e_since.c_str(), e_id.c_str(),    e_reason.c_str(),
+                                  e_cause.c_str(), e_prev.c_str(),  e_detail.c_str()};
     r.reset(PQexecParams(
         conn_,
         "INSERT INTO site_events (site, url, from_state, to_state, at, since, check_id, reason, cause, "

@@ -45,15 +45,16 @@ Verdict judge(const CheckRecord& check, const StateRules& rules) {
                    check.regex_check == std::optional<bool>(false);
     }
     if (v.failed) {
-        v.cause = check.error ? *check.error
-                  : !check.status_code ? "connect"
+        v.cause = check.error                                                                   ? *check.error
+                  : !check.status_code                                                          ? "connect"
                   : check.regex_check == std::optional<bool>(false) && *check.status_code < 400 ? "regex"
-                                                                                                 : "http";
+                                                                                                : "http";
         return v;
     }
     v.slow = rules.slow_ms > 0 && check.response_time > rules.slow_ms;
-    v.cert_soon = rules.cert_warn.count() > 0 && check.tls_not_after &&
-                  *check.tls_not_after - check.timestamp < std::chrono::duration_cast<std::chrono::microseconds>(rules.cert_warn);
+    v.cert_soon =
+        rules.cert_warn.count() > 0 && check.tls_not_after &&
+        *check.tls_not_after - check.timestamp < std::chrono::duration_cast<std::chrono::microseconds>(rules.cert_warn);
     return v;
 }
 

@@ -17,9 +17,9 @@ namespace vigil::plugins::pg_sink {
 
 /// The thresholds of `state:` (or of one of its `sites:` entries).
 struct StateRules {
-    int down_after = 3;   // failed checks in a row that make a site down
-    int up_after = 2;     // good checks in a row that end down (healthy ones that end degraded)
-    double slow_ms = 0;   // a good check slower than this is slow; down_after slow ones degrade; 0: off
+    int down_after = 3;  // failed checks in a row that make a site down
+    int up_after = 2;    // good checks in a row that end down (healthy ones that end degraded)
+    double slow_ms = 0;  // a good check slower than this is slow; down_after slow ones degrade; 0: off
     Duration cert_warn = std::chrono::hours(24 * 14);  // degraded when the certificate expires sooner; 0: off
 };
 

@@ -26,7 +26,9 @@ std::string lasted(Timestamp since, Timestamp at) {
 }
 
 std::string slack_text(const SiteEvent& e) {
-    const char* mark = e.to == "down" ? ":red_circle:" : e.to == "degraded" ? ":large_yellow_circle:" : ":large_green_circle:";
+    const char* mark = e.to == "down"       ? ":red_circle:"
+                       : e.to == "degraded" ? ":large_yellow_circle:"
+                                            : ":large_green_circle:";
     if (e.to == "up") {
         return fmt::format("{} *{}* is up again after {} {} ({})\n{}", mark, e.site, lasted(e.since, e.at), e.from,
                            e.url, e.reason);

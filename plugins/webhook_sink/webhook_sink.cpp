@@ -14,8 +14,7 @@ bool retry_later(long status) { return status / 100 == 5 || status == 408 || sta
 }  // namespace
 
 WebhookSink::WebhookSink(Config config, std::string instance, Logger log)
-    : config_(std::move(config)), instance_(std::move(instance)), log_(std::move(log)),
-      poster_(config_.http),
+    : config_(std::move(config)), instance_(std::move(instance)), log_(std::move(log)), poster_(config_.http),
       sent_(counter("vigil_webhook_sink_events_total", {{"instance", instance_}}, "Events the receiver took (2xx)")),
       refused_(counter("vigil_webhook_sink_refused_total", {{"instance", instance_}},
                        "Events the receiver refused for good (4xx), dead-lettered")),
@@ -36,8 +35,7 @@ WriteResult WebhookSink::write(const Batch& batch) {
             continue;  // a refresh (no change to announce), or delivered before this retry
         }
         auto body = body_of(e, config_.format);
-        std::vector<std::string> headers = {"Content-Type: application/json",
-                                            fmt::format("Idempotency-Key: {}", e.id),
+        std::vector<std::string> headers = {"Content-Type: application/json", fmt::format("Idempotency-Key: {}", e.id),
                                             fmt::format("X-Vigil-Event: {} {} -> {}", e.site, e.from, e.to)};
         if (!config_.secret.empty()) {
             headers.push_back("X-Vigil-Signature: " + signature(config_.secret.reveal(), body));
@@ -53,17 +51,16 @@ WriteResult WebhookSink::write(const Batch& batch) {
         }
         if (!answer.answered() || retry_later(answer.status)) {
             failed_.inc();
-            auto why = answer.answered()
-                           ? fmt::format("webhook {} answered HTTP {} for event {}: {}", shown, answer.status, e.id,
-                                         answer.summary())
-                           : fmt::format("webhook {} for event {}: {}", shown, e.id, answer.error);
+            auto why = answer.answered() ? fmt::format("webhook {} answered HTTP {} for event {}: {}", shown,
+                                                       answer.status, e.id, answer.summary())
+                                         : fmt::format("webhook {} for event {}: {}", shown, e.id, answer.error);
             std::lock_guard lock(health_mutex_);
             unhealthy_ = why;
             return WriteResult::retry(why);
         }
         refused_.inc();
-        auto why = fmt::format("webhook {} refused event {} with HTTP {}: {}", shown, e.id, answer.status,
-                               answer.summary());
+        auto why =
+            fmt::format("webhook {} refused event {} with HTTP {}: {}", shown, e.id, answer.status, answer.summary());
         log_.error("{} ({})", why, r.origin);
         rejected.push_back({i, why, false});
     }

@@ -51,12 +51,13 @@ void replay_state(const std::string& from, const std::string& to) {
     REQUIRE(sink.start().ok());
     auto micros = [](const std::string& v) { return vigil::Timestamp(std::chrono::microseconds(std::stoll(v))); };
     vigil::Batch all;
-    for (const auto& r : pg::query(from, "SELECT name, url, (extract(epoch FROM \"timestamp\") * 1000000)::bigint, "
-                                         "check_id, coalesce(ok::text, ''), coalesce(error, ''), error_detail, "
-                                         "coalesce(status_code::text, ''), response_time, "
-                                         "coalesce(((extract(epoch FROM tls_not_after) * 1000000)::bigint)::text, ''), "
-                                         "coalesce(regex_check::text, '') FROM metrics "
-                                         "ORDER BY name, \"timestamp\", check_id")) {
+    for (const auto& r : pg::query(from,
+                                   "SELECT name, url, (extract(epoch FROM \"timestamp\") * 1000000)::bigint, "
+                                   "check_id, coalesce(ok::text, ''), coalesce(error, ''), error_detail, "
+                                   "coalesce(status_code::text, ''), response_time, "
+                                   "coalesce(((extract(epoch FROM tls_not_after) * 1000000)::bigint)::text, ''), "
+                                   "coalesce(regex_check::text, '') FROM metrics "
+                                   "ORDER BY name, \"timestamp\", check_id")) {
         vigil::CheckRecord k;
         k.name = r[0];
         k.url = r[1];
@@ -239,13 +240,15 @@ TEST_CASE("faults: producer, consumer, broker and database restarts lose no chec
     pg::TestDatabase once_db;
     replay_state(db.url(), once_db.url());
     auto events = [](const std::string& url) {
-        return pg::query(url, "SELECT site, from_state, to_state, at, check_id, reason, coalesce(cause, '-'), "
-                              "coalesce(previous_cause, '-') FROM site_events ORDER BY site, at");
+        return pg::query(url,
+                         "SELECT site, from_state, to_state, at, check_id, reason, coalesce(cause, '-'), "
+                         "coalesce(previous_cause, '-') FROM site_events ORDER BY site, at");
     };
     auto states = [](const std::string& url) {
-        return pg::query(url, "SELECT site, state, since, coalesce(cause, '-'), consecutive_failures, "
-                              "consecutive_successes, consecutive_slow, consecutive_healthy, last_check_id, "
-                              "last_timestamp FROM site_state ORDER BY site");
+        return pg::query(url,
+                         "SELECT site, state, since, coalesce(cause, '-'), consecutive_failures, "
+                         "consecutive_successes, consecutive_slow, consecutive_healthy, last_check_id, "
+                         "last_timestamp FROM site_state ORDER BY site");
     };
     auto live = events(db.url());
     say(std::to_string(live.size()) + " site events kept by the consumers; " +

@@ -27,14 +27,14 @@ std::string unique_site() {
 }
 
 std::unique_ptr<vigil::plugins::pg_sink::PgSink> state_sink(const std::string& url) {
-    auto s = vigil::test::check_section("plugin: pg_sink\nurl: \"" + url +
-                                            "\"\nmigrate: true\nstate: {down_after: 3, up_after: 2}\n",
-                                        vigil::plugins::pg_sink::kOptions, vigil::PluginKind::Sink);
+    auto s = vigil::test::check_section(
+        "plugin: pg_sink\nurl: \"" + url + "\"\nmigrate: true\nstate: {down_after: 3, up_after: 2}\n",
+        vigil::plugins::pg_sink::kOptions, vigil::PluginKind::Sink);
     REQUIRE_FALSE(s->diags.has_errors());
     auto c = vigil::plugins::pg_sink::parse_config(s->node, "pg_sink.e2e", s->diags);
     REQUIRE(c);
-    auto sink = std::make_unique<vigil::plugins::pg_sink::PgSink>(std::move(*c), "pg_sink.e2e",
-                                                                  vigil::Logger("pg_sink.e2e"));
+    auto sink =
+        std::make_unique<vigil::plugins::pg_sink::PgSink>(std::move(*c), "pg_sink.e2e", vigil::Logger("pg_sink.e2e"));
     REQUIRE(sink->start().ok());
     return sink;
 }
@@ -72,9 +72,10 @@ bool reading(const Child& agent) { return agent.err().find("reading site events 
 
 }  // namespace
 
-TEST_CASE("alerts: a site failing 3 times fires one alert within 5 s of the third failure being stored; "
-          "2 good checks resolve it",
-          "[integration]") {
+TEST_CASE(
+    "alerts: a site failing 3 times fires one alert within 5 s of the third failure being stored; "
+    "2 good checks resolve it",
+    "[integration]") {
     pg::TestDatabase db;
     auto sink = state_sink(db.url());
     auto agent = alerts_agent(db.url(), am::url());
@@ -87,10 +88,10 @@ TEST_CASE("alerts: a site failing 3 times fires one alert within 5 s of the thir
     bool fired = vigil::test::wait_until([&] { return !am::alerts_of(site).empty(); }, 5s);
     INFO(agent->err());
     REQUIRE(fired);
-    UNSCOPED_INFO("alert held "
-                  << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - stored)
-                         .count()
-                  << " ms after the third failure was committed");
+    UNSCOPED_INFO(
+        "alert held "
+        << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - stored).count()
+        << " ms after the third failure was committed");
     auto held = am::alerts_of(site);
     REQUIRE(held.size() == 1);
     CHECK(held[0].labels["alertname"] == "VigilSiteDown");
@@ -108,9 +109,10 @@ TEST_CASE("alerts: a site failing 3 times fires one alert within 5 s of the thir
     CHECK(agent->wait() == 0);
 }
 
-TEST_CASE("alerts: kill -9 of the alerts pipeline between an event and its delivery; the alert arrives after "
-          "the restart, under the same key",
-          "[integration]") {
+TEST_CASE(
+    "alerts: kill -9 of the alerts pipeline between an event and its delivery; the alert arrives after "
+    "the restart, under the same key",
+    "[integration]") {
     pg::TestDatabase db;
     auto sink = state_sink(db.url());
     // Nothing listens on port 1: the event is read and retried, never acknowledged.

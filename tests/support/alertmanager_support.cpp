@@ -20,7 +20,8 @@ std::string url() {
 }
 
 std::vector<HeldAlert> alerts_of(const std::string& site) {
-    auto r = run({"/usr/bin/curl", "-fsS", "-G", url() + "/api/v2/alerts", "--data-urlencode", "filter=site=\"" + site + "\""});
+    auto r = run(
+        {"/usr/bin/curl", "-fsS", "-G", url() + "/api/v2/alerts", "--data-urlencode", "filter=site=\"" + site + "\""});
     INFO(r.err);
     REQUIRE(r.code == 0);
     rapidjson::Document doc;

@@ -362,7 +362,6 @@ DecodeResult decode_json(std::string_view json) {
     return result;
 }
 
-
 namespace {
 // The event's fields in their JSON order, for encoding and decoding alike.
 template <typename Event, typename Fn>

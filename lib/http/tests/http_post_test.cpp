@@ -14,7 +14,8 @@ TEST_CASE("http post: status, body and headers reach the server; one handle serv
         auto r = poster.post(sites.url("/echo"), "{\"n\":" + std::to_string(i) + "}", {"X-Test: yes"});
         INFO(r.error);
         REQUIRE(r.status == 200);
-        CHECK_THAT(r.body, Catch::Contains("\"X-Test\": \"yes\"") && Catch::Contains("{\\\"n\\\":" + std::to_string(i)));
+        CHECK_THAT(r.body,
+                   Catch::Contains("\"X-Test\": \"yes\"") && Catch::Contains("{\\\"n\\\":" + std::to_string(i)));
     }
     auto refused = poster.post(sites.url("/status/422"), "x", {});
     CHECK(refused.status == 422);

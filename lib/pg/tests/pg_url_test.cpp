@@ -26,8 +26,7 @@ TEST_CASE("pg url: a name is quoted as an identifier, schema-qualified names par
     CHECK(quote_identifier("we\"ird") == "\"we\"\"ird\"");
 }
 
-TEST_CASE("pg url: a remote server without verify-full is warned about; loopback and verify-full are not",
-          "[unit]") {
+TEST_CASE("pg url: a remote server without verify-full is warned about; loopback and verify-full are not", "[unit]") {
     ::unsetenv("PGSSLMODE");
     CHECK_THAT(diagnostics("url: \"postgresql://u@db.example.net/v\"\n"),
                Catch::Contains("warning: url: sslmode=prefer (libpq's default) falls back to an unencrypted "

@@ -109,7 +109,8 @@ TEST_CASE("alertmanager_sink: an alert Alertmanager refuses is dead-lettered wit
     REQUIRE(r.rejected.size() == 1);
     CHECK(r.rejected[0].index == 1);
     CHECK_FALSE(r.rejected[0].dead_lettered);  // the core's dead-letter target takes it
-    CHECK_THAT(r.rejected[0].reason, Catch::Contains("HTTP 400") && Catch::Contains("start time must be before end time"));
+    CHECK_THAT(r.rejected[0].reason,
+               Catch::Contains("HTTP 400") && Catch::Contains("start time must be before end time"));
     CHECK(am::alerts_of(good).size() == 1);
 }
 

@@ -115,16 +115,18 @@ void migrate(const std::string& url) {
 
 // Adds an event for `site` as pg_sink does: in a transaction with a NOTIFY.
 void add_event(const std::string& url, const std::string& site, const std::string& to = "down") {
-    pg::query(url, "BEGIN; INSERT INTO site_events (site, url, from_state, to_state, at, since, check_id, reason, "
-                   "cause, error_detail) VALUES ('" +
-                       site + "', 'https://" + site + ".example/', 'up', '" + to +
-                       "', '2027-01-01T00:00:00Z', '2026-12-31T00:00:00Z', '" + site +
-                       "-c', 'three failures', 'connect', 'refused'); NOTIFY vigil_site_events; COMMIT");
+    pg::query(url,
+              "BEGIN; INSERT INTO site_events (site, url, from_state, to_state, at, since, check_id, reason, "
+              "cause, error_detail) VALUES ('" +
+                  site + "', 'https://" + site + ".example/', 'up', '" + to +
+                  "', '2027-01-01T00:00:00Z', '2026-12-31T00:00:00Z', '" + site +
+                  "-c', 'three failures', 'connect', 'refused'); NOTIFY vigil_site_events; COMMIT");
 }
 
 std::string cursor(const std::string& url) {
-    return pg::scalar(url, "SELECT coalesce((SELECT last_id::text FROM site_events_cursors WHERE name = 'alerts'), "
-                           "'none')");
+    return pg::scalar(url,
+                      "SELECT coalesce((SELECT last_id::text FROM site_events_cursors WHERE name = 'alerts'), "
+                      "'none')");
 }
 
 }  // namespace

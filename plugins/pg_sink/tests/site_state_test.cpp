@@ -33,7 +33,8 @@ vigil::CheckRecord bad(int second, const char* error = "timeout") {
 }
 
 // Feeds the checks in order; returns "from>to" for each change.
-std::vector<std::string> run(SiteState& s, const std::vector<vigil::CheckRecord>& checks, const StateRules& rules = {}) {
+std::vector<std::string> run(SiteState& s, const std::vector<vigil::CheckRecord>& checks,
+                             const StateRules& rules = {}) {
     std::vector<std::string> out;
     for (const auto& c : checks) {
         if (!newer(s, c)) {
@@ -76,8 +77,8 @@ TEST_CASE("site state: a check not newer than the last one changes nothing", "[u
     SiteState s{.site = "shop"};
     CHECK(run(s, {bad(10), bad(11), bad(12)}) == std::vector<std::string>{"up>down"});
     auto before = s.failures;
-    CHECK_FALSE(newer(s, good(5)));   // older
-    CHECK_FALSE(newer(s, bad(12)));   // the same check again
+    CHECK_FALSE(newer(s, good(5)));  // older
+    CHECK_FALSE(newer(s, bad(12)));  // the same check again
     CHECK(newer(s, good(13)));
     CHECK(run(s, {good(1), good(2), good(12)}).empty());
     CHECK(s.failures == before);

@@ -77,8 +77,8 @@ TEST_CASE("pg_sink state: three failures make one down event, two good checks on
     for (int n = 2; n < 5; ++n) {
         write_ok(*sink, vigil::Batch{0, {{check("shop", n, false), ""}}});
     }
-    auto down = pg::query(db.url(),
-                          "SELECT from_state, to_state, check_id, reason, cause FROM site_events ORDER BY id");
+    auto down =
+        pg::query(db.url(), "SELECT from_state, to_state, check_id, reason, cause FROM site_events ORDER BY id");
     REQUIRE(down.size() == 1);
     CHECK(down[0] == std::vector<std::string>{"up", "down", "shop-100004",
                                               "3 failed checks in a row: connect: Connection refused", "connect"});
@@ -94,8 +94,7 @@ TEST_CASE("pg_sink state: three failures make one down event, two good checks on
     CHECK(vigil::counter("vigil_pg_sink_site_events_total", {{"instance", "pg_sink.test"}}).value() >= 2);
 }
 
-TEST_CASE("pg_sink state: a redelivery, even from earlier offsets, makes no second event or change",
-          "[integration]") {
+TEST_CASE("pg_sink state: a redelivery, even from earlier offsets, makes no second event or change", "[integration]") {
     pg::TestDatabase db;
     migrate(db.url());
     auto sink = make_sink(db.url(), kState);
@@ -147,8 +146,9 @@ TEST_CASE("pg_sink state: two sinks splitting the sites write exactly the events
         REQUIRE(sink->start().ok());
         for (std::size_t at = 0; at < mine[k].records.size(); at += batch_size) {
             auto end = std::min(mine[k].records.size(), at + batch_size);
-            write_ok(*sink, vigil::Batch{0, {mine[k].records.begin() + static_cast<long>(at),
-                                             mine[k].records.begin() + static_cast<long>(end)}});
+            write_ok(*sink, vigil::Batch{0,
+                                         {mine[k].records.begin() + static_cast<long>(at),
+                                          mine[k].records.begin() + static_cast<long>(end)}});
         }
     };
     std::thread other([&] { consume(1, 97); });
@@ -178,7 +178,8 @@ TEST_CASE("pg_sink state: without the tables, start says which to create", "[int
     auto sink = make_sink(db.url(), kState);
     auto st = sink->start();
     REQUIRE_FALSE(st.ok());
-    CHECK_THAT(st.message(), Catch::Contains("`state:` needs the tables site_state and site_events (run `agent migrate`"));
+    CHECK_THAT(st.message(),
+               Catch::Contains("`state:` needs the tables site_state and site_events (run `agent migrate`"));
 }
 
 TEST_CASE("pg_sink state: a state another writer moved since this one cached it is read again, not overwritten",
@@ -207,8 +208,10 @@ TEST_CASE("pg_sink state: a state another writer moved since this one cached it 
     write_ok(*b, part(9, 12));
     CHECK(events(two.url()) == events(one.url()));
     CHECK(pg::query(two.url(), "SELECT * FROM site_state ORDER BY site").size() == 3);
-    CHECK(pg::query(two.url(), "SELECT site, state, consecutive_failures, consecutive_successes, last_check_id "
-                               "FROM site_state ORDER BY site") ==
-          pg::query(one.url(), "SELECT site, state, consecutive_failures, consecutive_successes, last_check_id "
-                               "FROM site_state ORDER BY site"));
+    CHECK(pg::query(two.url(),
+                    "SELECT site, state, consecutive_failures, consecutive_successes, last_check_id "
+                    "FROM site_state ORDER BY site") ==
+          pg::query(one.url(),
+                    "SELECT site, state, consecutive_failures, consecutive_successes, last_check_id "
+                    "FROM site_state ORDER BY site"));
 }

@@ -33,10 +33,12 @@ TEST_CASE("webhook: json is the event's own JSON; slack a text message", "[unit]
     auto decoded = vigil::decode_event_json(body_of(e, Format::Json));
     REQUIRE(decoded);
     CHECK(*decoded.event == e);
-    CHECK(body_of(e, Format::Slack) ==
-          R"({"text":":red_circle: *shop* is down: timeout (https://shop.example/)\n3 failed checks in a row: timeout"})");
+    CHECK(
+        body_of(e, Format::Slack) ==
+        R"({"text":":red_circle: *shop* is down: timeout (https://shop.example/)\n3 failed checks in a row: timeout"})");
     auto up = event("down", "up");
     up.reason = "2 good checks in a row";
-    CHECK(body_of(up, Format::Slack) ==
-          R"({"text":":large_green_circle: *shop* is up again after 95 min down (https://shop.example/)\n2 good checks in a row"})");
+    CHECK(
+        body_of(up, Format::Slack) ==
+        R"({"text":":large_green_circle: *shop* is up again after 95 min down (https://shop.example/)\n2 good checks in a row"})");
 }

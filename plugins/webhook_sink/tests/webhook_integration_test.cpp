@@ -140,15 +140,16 @@ TEST_CASE("webhook_sink: 400 dead-letters the event with the receiver's answer; 
     pg::TestDatabase db;
     auto m = vigil::test::run({vigil::test::agent_binary().string(), "migrate", "--database-url", db.url()});
     REQUIRE(m.code == 0);
-    pg::query(db.url(), "INSERT INTO site_events (site, url, from_state, to_state, at, since, check_id, reason, cause) "
-                        "VALUES ('shop', 'https://shop.example/', 'up', 'down', now(), now(), 'c1', 'r', 'connect'), "
-                        "('blog', 'https://blog.example/', 'up', 'down', now(), now(), 'c2', 'r', 'connect')");
+    pg::query(db.url(),
+              "INSERT INTO site_events (site, url, from_state, to_state, at, since, check_id, reason, cause) "
+              "VALUES ('shop', 'https://shop.example/', 'up', 'down', now(), now(), 'c1', 'r', 'connect'), "
+              "('blog', 'https://blog.example/', 'up', 'down', now(), now(), 'c2', 'r', 'connect')");
     auto name = name_of("refuse");
     vigil::test::TempDir dir;
-    auto pipeline = dir.write("hooks.yaml", "pipeline: hooks\nsource:\n  plugin: pg_events\n  url: \"" + db.url() +
-                                                "\"\n  start: beginning\nsinks:\n  - plugin: webhook_sink\n    url: \"" +
-                                                fixture().url("/answer/" + name + "?codes=400,200") +
-                                                "\"\ndead_letter_file: dead.jsonl\n");
+    auto pipeline = dir.write(
+        "hooks.yaml", "pipeline: hooks\nsource:\n  plugin: pg_events\n  url: \"" + db.url() +
+                          "\"\n  start: beginning\nsinks:\n  - plugin: webhook_sink\n    url: \"" +
+                          fixture().url("/answer/" + name + "?codes=400,200") + "\"\ndead_letter_file: dead.jsonl\n");
     vigil::test::Child agent({vigil::test::agent_binary().string(), "--pipeline", pipeline.string()});
     INFO(agent.err());
     REQUIRE(vigil::test::wait_until(
@@ -156,7 +157,8 @@ TEST_CASE("webhook_sink: 400 dead-letters the event with the receiver's answer; 
     auto dead = vigil::test::read_lines(dir / "dead.jsonl");
     REQUIRE(dead.size() == 1);
     CHECK_THAT(dead[0], Catch::Contains("refused event 1 with HTTP 400: answer 400") &&
-                            Catch::Contains("\"origin\":\"site_events id=1\"") && Catch::Contains("\"event\":{\"id\":1"));
+                            Catch::Contains("\"origin\":\"site_events id=1\"") &&
+                            Catch::Contains("\"event\":{\"id\":1"));
     CHECK(received(name).size() == 2);  // event 2 was delivered after it
     agent.signal(SIGTERM);
     CHECK(agent.wait() == 0);

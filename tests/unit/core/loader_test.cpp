@@ -114,7 +114,8 @@ TEST_CASE("loader: the fingerprint names only what crosses the plugin boundary",
     CHECK(fingerprint_mismatches(agent + "/yaml-cpp=0.6.0/spdlog=1.5/rapidjson=1.0.0", agent).empty());
 }
 
-TEST_CASE("loader: a fingerprint naming more components (as ABI 1.4 wrote it) loads; another fmt is refused", "[unit][loader]") {
+TEST_CASE("loader: a fingerprint naming more components (as ABI 1.4 wrote it) loads; another fmt is refused",
+          "[unit][loader]") {
     Registry registry({});
     std::string error;
     CHECK(registry.load_path(fixture("old_fingerprint"), error) != nullptr);

@@ -321,10 +321,9 @@ TEST_CASE("site event codec: encode and decode agree, and a bad event says which
     e.reason = "2 good checks in a row";
     e.previous_cause = "timeout";
     auto json = vigil::encode_event_json(e);
-    CHECK(json ==
-          R"({"id":42,"site":"shop","url":"https://shop.example/","from":"down","to":"up",)"
-          R"("at":"2027-01-15T08:00:00.123456Z","since":"2027-01-15T07:43:20.000000Z","check_id":"c1",)"
-          R"("reason":"2 good checks in a row","cause":null,"previous_cause":"timeout","error_detail":null})");
+    CHECK(json == R"({"id":42,"site":"shop","url":"https://shop.example/","from":"down","to":"up",)"
+                  R"("at":"2027-01-15T08:00:00.123456Z","since":"2027-01-15T07:43:20.000000Z","check_id":"c1",)"
+                  R"("reason":"2 good checks in a row","cause":null,"previous_cause":"timeout","error_detail":null})");
     auto back = vigil::decode_event_json(json);
     REQUIRE(back);
     CHECK(*back.event == e);

@@ -111,9 +111,9 @@ StoredRecord decode_stored(std::string_view bytes) {
         out.error = "not a check record: " + decoded.error;
         return out;
     }
-    out.record = Record{std::move(*decoded.record),
-                        std::string(bytes.substr(kStoredHeader, static_cast<std::size_t>(origin_size))),
-                        std::move(event)};
+    out.record =
+        Record{std::move(*decoded.record),
+               std::string(bytes.substr(kStoredHeader, static_cast<std::size_t>(origin_size))), std::move(event)};
     return out;
 }
 
