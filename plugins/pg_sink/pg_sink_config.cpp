@@ -12,38 +12,51 @@
 namespace vigil::plugins::pg_sink {
 
 namespace {
-// The thresholds, as `state:` has them and as each of its `sites:` entries may override them.
-#define VIGIL_STATE_RULES(down, up, slow, cert)                                                    \
-    {.key = "down_after",                                                                          \
-     .type = OptionType::Int,                                                                      \
-     .default_value = down,                                                                        \
-     .description = "Failed checks in a row that make a site down"},                               \
-        {.key = "up_after",                                                                        \
-         .type = OptionType::Int,                                                                  \
-         .default_value = up,                                                                      \
-         .description = "Good checks in a row that end down, and healthy ones that end degraded"}, \
-        {.key = "slow_ms",                                                                         \
-         .type = OptionType::Float,                                                                \
-         .default_value = slow,                                                                    \
-         .description =                                                                            \
-             "A good check slower than this (ms) is slow; down_after slow checks in a row "        \
-             "make the site degraded; 0: off"},                                                    \
-    {                                                                                              \
-        .key = "cert_warn", .type = OptionType::Duration, .default_value = cert,                   \
-        .description = "Degraded when the TLS certificate expires sooner than this; 0: off"        \
-    }
+// The thresholds, as `state:` has them (with defaults) and as each of its `sites:` entries may
+// override them (without: unset ones are `state:`'s).
+constexpr OptionSpec down_after(const char* d) {
+    return {.key = "down_after",
+            .type = OptionType::Int,
+            .default_value = d,
+            .description = "Failed checks in a row that make a site down"};
+}
+constexpr OptionSpec up_after(const char* d) {
+    return {.key = "up_after",
+            .type = OptionType::Int,
+            .default_value = d,
+            .description = "Good checks in a row that end down, and healthy ones that end degraded"};
+}
+constexpr OptionSpec slow_ms(const char* d) {
+    return {.key = "slow_ms",
+            .type = OptionType::Float,
+            .default_value = d,
+            .description = "A good check slower than this (ms) is slow; down_after slow checks in a row make "
+                           "the site degraded; 0: off"};
+}
+constexpr OptionSpec cert_warn(const char* d) {
+    return {.key = "cert_warn",
+            .type = OptionType::Duration,
+            .default_value = d,
+            .description = "Degraded when the TLS certificate expires sooner than this; 0: off"};
+}
 
 const OptionSpec kSiteRuleOptions[] = {
     {.key = "match",
      .type = OptionType::String,
      .required = true,
      .description = "Shell glob over site names (\"shop-*\"); the first entry that matches a site wins"},
-    VIGIL_STATE_RULES(nullptr, nullptr, nullptr, nullptr),
+    down_after(nullptr),
+    up_after(nullptr),
+    slow_ms(nullptr),
+    cert_warn(nullptr),
     {},
 };
 
 const OptionSpec kStateOptions[] = {
-    VIGIL_STATE_RULES("3", "2", "0", "14d"),
+    down_after("3"),
+    up_after("2"),
+    slow_ms("0"),
+    cert_warn("14d"),
     {.key = "sites",
      .type = OptionType::List,
      .children = kSiteRuleOptions,
@@ -51,7 +64,6 @@ const OptionSpec kStateOptions[] = {
                     "ones are the defaults'"},
     {},
 };
-#undef VIGIL_STATE_RULES
 }  // namespace
 
 const OptionSpec kOptions[] = {
