@@ -30,8 +30,9 @@ constexpr OptionSpec slow_ms(const char* d) {
     return {.key = "slow_ms",
             .type = OptionType::Float,
             .default_value = d,
-            .description = "A good check slower than this (ms) is slow; down_after slow checks in a row make "
-                           "the site degraded; 0: off"};
+            .description =
+                "A good check slower than this (ms) is slow; down_after slow checks in a row make "
+                "the site degraded; 0: off"};
 }
 constexpr OptionSpec cert_warn(const char* d) {
     return {.key = "cert_warn",
