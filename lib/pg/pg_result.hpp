@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// libpq results as the writer reads them: owned, tested for success, error fields as strings.
+// libpq results as the PostgreSQL plugins read them: owned, tested for success, error fields as
+// strings, and the column forms they select.
 #pragma once
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
+
+#include "vigil/record.hpp"
 
 namespace vigil::pg {
 
@@ -32,6 +37,20 @@ inline bool ok(const PGresult* r) {
 inline std::string error_field(const PGresult* r, int code) {
     const char* v = r != nullptr ? PQresultErrorField(r, code) : nullptr;
     return v != nullptr ? v : "";
+}
+
+/// A column that holds microseconds since the epoch (`(extract(epoch FROM t) * 1000000)::bigint`,
+/// exact, unlike the text form of a timestamptz, which follows the session's DateStyle).
+inline Timestamp micros(const PGresult* r, int row, int col) {
+    return Timestamp(std::chrono::microseconds(std::stoll(PQgetvalue(r, row, col))));
+}
+
+/// A text column, or nullopt for SQL NULL.
+inline std::optional<std::string> text_or_null(const PGresult* r, int row, int col) {
+    if (PQgetisnull(r, row, col)) {
+        return std::nullopt;
+    }
+    return std::string(PQgetvalue(r, row, col));
 }
 
 }  // namespace vigil::pg

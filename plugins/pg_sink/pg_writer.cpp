@@ -116,8 +116,6 @@ Status Writer::connect(std::vector<std::string>* missing) {
     if (config_.state.enabled) {
         // The rows this transaction stored, and no other: what moves the sites' states.
         insert_sql_ += " RETURNING " + check_id_column;
-    }
-    if (config_.state.enabled) {
         r.reset(
             PQexec(conn_, "SELECT to_regclass('site_state') IS NOT NULL AND to_regclass('site_events') IS NOT NULL"));
         if (!ok(r.get()) || PQgetvalue(r.get(), 0, 0)[0] != 't') {

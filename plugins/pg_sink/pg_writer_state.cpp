@@ -3,11 +3,12 @@
 // transaction. Exactly once by construction: a redelivered check is not inserted again, so it is
 // not returned by RETURNING and moves nothing; a rolled-back transaction moves nothing either.
 //
-// Concurrency: a transaction locks the site_state rows of its sites (creating missing ones
-// first), in site order, so two writers sharing a site (two consumers during a rebalance)
-// serialize on it and the second sees the first's result. site_events ids are taken under one
-// transaction-level advisory lock held to COMMIT, so they grow in commit order and pg_events can
-// read "after id N" without missing an event that commits late.
+// Concurrency: each site_state row is written back only if its last_check_id is still the one
+// the state was computed from (compare-and-set), so two writers sharing a site (two consumers
+// during a rebalance) never overwrite each other: the one that finds a row moved redoes its
+// chunk's state under FOR UPDATE. site_events ids are taken under one transaction-level advisory
+// lock held to COMMIT, so they grow in commit order and pg_events can read "after id N" without
+// missing an event that commits late.
 #include <algorithm>
 #include <cstdlib>
 #include <map>
@@ -21,10 +22,10 @@
 
 namespace vigil::plugins::pg_sink {
 
-using pg::chomp;
-using pg::error_field;
+using pg::micros;
 using pg::ok;
 using pg::Result;
+using pg::text_or_null;
 
 namespace {
 
@@ -67,15 +68,6 @@ class ArrayLiteral {
   private:
     std::string out_ = "{";
 };
-
-Timestamp micros(const char* text) { return Timestamp(std::chrono::microseconds(std::stoll(text))); }
-
-std::optional<std::string> text_or_null(const PGresult* r, int row, int col) {
-    if (PQgetisnull(r, row, col)) {
-        return std::nullopt;
-    }
-    return std::string(PQgetvalue(r, row, col));
-}
 
 }  // namespace
 
@@ -152,9 +144,8 @@ std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<s
         const auto &x = check(a), &y = check(b);
         return std::tie(x.name, x.timestamp, x.check_id) < std::tie(y.name, y.timestamp, y.check_id);
     });
-    // Lock the rows of the sites this chunk moves, in site order; create the ones that do not
-    // exist yet (first sight of a site), then lock those too. In the steady state every site has
-    // its row, and this is one statement.
+    // Read (with lock_rows, lock) the rows of the sites this chunk moves, in site order; create
+    // the ones that do not exist yet (first sight of a site), then read those too.
     std::map<std::string, SiteState> states;
     std::map<std::string, std::optional<std::string>> read_ids;  // last_check_id as read
     auto lock = [&](ArrayLiteral& sites) -> std::optional<ChunkResult> {
@@ -169,14 +160,14 @@ std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<s
                                   .c_str(),
                               1, nullptr, params, nullptr, nullptr, 0));
         if (!ok(r.get())) {
-            return fail("SELECT ... FROM site_state FOR UPDATE", r.get());
+            return fail(lock_rows ? "SELECT ... FROM site_state FOR UPDATE" : "SELECT ... FROM site_state", r.get());
         }
         for (int i = 0; i < PQntuples(r.get()); ++i) {
             SiteState st;
             st.site = PQgetvalue(r.get(), i, 0);
             st.url = PQgetvalue(r.get(), i, 1);
             st.state = health_from_string(PQgetvalue(r.get(), i, 2)).value_or(Health::Up);
-            st.since = micros(PQgetvalue(r.get(), i, 3));
+            st.since = micros(r.get(), i, 3);
             st.cause = text_or_null(r.get(), i, 4);
             st.failures = std::atoi(PQgetvalue(r.get(), i, 5));
             st.successes = std::atoi(PQgetvalue(r.get(), i, 6));
@@ -184,7 +175,7 @@ std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<s
             st.healthy = std::atoi(PQgetvalue(r.get(), i, 8));
             st.last_check_id = PQgetvalue(r.get(), i, 9);
             if (!PQgetisnull(r.get(), i, 10)) {
-                st.last_timestamp = micros(PQgetvalue(r.get(), i, 10));
+                st.last_timestamp = micros(r.get(), i, 10);
             }
             st.last_error = text_or_null(r.get(), i, 11);
             st.last_error_detail = text_or_null(r.get(), i, 12);
@@ -256,7 +247,6 @@ std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<s
     if (changed.empty()) {
         return std::nullopt;
     }
-    pending_.clear();
     for (const auto& [site, st] : changed) {
         pending_.push_back(*st);
     }
