@@ -63,9 +63,9 @@ AlertmanagerSink::Outcome AlertmanagerSink::post(const std::string& body) {
 
 WriteResult AlertmanagerSink::write(const Batch& batch) {
     auto t = now();
-    std::vector<Alert> all;
     std::vector<Rejection> rejected;
-    std::vector<std::size_t> with_alerts;
+    std::vector<std::pair<std::size_t, std::vector<Alert>>> per_event;  // batch index, its alerts
+    std::vector<Alert> all;
     for (std::size_t i = 0; i < batch.records.size(); ++i) {
         const auto& r = batch.records[i];
         if (!r.event) {
@@ -74,19 +74,20 @@ WriteResult AlertmanagerSink::write(const Batch& batch) {
         }
         auto alerts = alerts_for(*r.event, config_, t);
         if (!alerts.empty()) {
-            with_alerts.push_back(i);
+            all.insert(all.end(), alerts.begin(), alerts.end());
+            per_event.emplace_back(i, std::move(alerts));
         }
-        all.insert(all.end(), alerts.begin(), alerts.end());
     }
     if (all.empty()) {
         return WriteResult::accepted_except(std::move(rejected));
     }
     auto outcome = post(to_json(all, config_.generator_url));
+    bool delivered = outcome.delivered;
     if (outcome.refused) {
         // Which events does Alertmanager refuse? One request each; the good ones are delivered
         // by it (and again, harmlessly, if a later one cannot be and the batch is retried).
-        for (auto i : with_alerts) {
-            auto alerts = alerts_for(*batch.records[i].event, config_, t);
+        delivered = true;
+        for (const auto& [i, alerts] : per_event) {
             auto one = post(to_json(alerts, config_.generator_url));
             if (one.delivered) {
                 alerts_.inc(alerts.size());
@@ -95,33 +96,22 @@ WriteResult AlertmanagerSink::write(const Batch& batch) {
                 rejected.push_back({i, one.refusal, false});
             } else {
                 outcome = std::move(one);
+                delivered = false;
                 break;
             }
         }
-        if (!outcome.failures.empty() && !outcome.refused) {
-            auto why = fmt::format("no Alertmanager took the alerts: {}", fmt::join(outcome.failures, "; "));
-            std::lock_guard lock(health_mutex_);
-            unhealthy_ = why;
-            return WriteResult::retry(why);
+    } else if (delivered) {
+        alerts_.inc(all.size());
+        if (!outcome.failures.empty()) {
+            log_.warn("alerts delivered, but not to every Alertmanager: {}", fmt::join(outcome.failures, "; "));
         }
-        std::lock_guard lock(health_mutex_);
-        unhealthy_.clear();
-        return WriteResult::accepted_except(std::move(rejected));
     }
-    if (!outcome.delivered) {
-        auto why = fmt::format("no Alertmanager took the alerts: {}", fmt::join(outcome.failures, "; "));
-        std::lock_guard lock(health_mutex_);
-        unhealthy_ = why;
-        return WriteResult::retry(why);
+    std::lock_guard lock(health_mutex_);
+    if (!delivered) {
+        unhealthy_ = fmt::format("no Alertmanager took the alerts: {}", fmt::join(outcome.failures, "; "));
+        return WriteResult::retry(unhealthy_);
     }
-    alerts_.inc(all.size());
-    {
-        std::lock_guard lock(health_mutex_);
-        unhealthy_.clear();
-    }
-    if (outcome.failures.size() > 0) {
-        log_.warn("alerts delivered, but not to every Alertmanager: {}", fmt::join(outcome.failures, "; "));
-    }
+    unhealthy_.clear();
     return WriteResult::accepted_except(std::move(rejected));
 }
 
