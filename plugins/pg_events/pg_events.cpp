@@ -14,23 +14,14 @@
 namespace vigil::plugins::pg_events {
 
 using pg::chomp;
+using pg::micros;
 using pg::ok;
 using pg::Result;
+using pg::text_or_null;
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-Timestamp micros(const PGresult* r, int row, int col) {
-    return Timestamp(std::chrono::microseconds(std::stoll(PQgetvalue(r, row, col))));
-}
-
-std::optional<std::string> text_or_null(const PGresult* r, int row, int col) {
-    if (PQgetisnull(r, row, col)) {
-        return std::nullopt;
-    }
-    return std::string(PQgetvalue(r, row, col));
-}
 
 // What the event knows of its check, so that generic code (logs, dead letters) shows it.
 Record to_record(SiteEvent e, std::string origin) {
@@ -70,36 +61,48 @@ void PgEvents::disconnect() {
     }
 }
 
-Status PgEvents::connect(bool& standby) {
-    standby = false;
+Status PgEvents::open() {
     disconnect();
-    if (auto st = pg::apply_migrations(config_.url, config_.migrations, log_); !st.ok()) {
-        return st;
-    }
     std::string error;
     conn_ = pg::connect(config_.url, config_.application_name, error);
     if (conn_ == nullptr) {
         return Status::error(error);
     }
     host_ = pg::describe(conn_);
+    Result r(PQexec(conn_,
+                    "SELECT to_regclass('site_events') IS NOT NULL AND to_regclass('site_state') IS NOT NULL "
+                    "AND to_regclass('site_events_cursors') IS NOT NULL"));
+    if (!ok(r.get()) || PQgetvalue(r.get(), 0, 0)[0] != 't') {
+        auto st = Status::error(
+            ok(r.get()) ? fmt::format("{}: the tables site_events, site_state and site_events_cursors do not "
+                                      "exist (run `agent migrate`, or set migrate: true)",
+                                      host_)
+                        : fmt::format("{}: checking the tables: {}", host_, chomp(PQresultErrorMessage(r.get()))));
+        disconnect();
+        return st;
+    }
+    return Status::success();
+}
+
+Status PgEvents::connect(bool& standby) {
+    standby = false;
+    // Once per process: a standby that reconnects every poll_interval need not run the migrator
+    // each time.
+    if (!migrated_) {
+        if (auto st = pg::apply_migrations(config_.url, config_.migrations, log_); !st.ok()) {
+            return st;
+        }
+        migrated_ = true;
+    }
+    if (auto st = open(); !st.ok()) {
+        return st;
+    }
     auto failed = [&](const std::string& what, const PGresult* r) {
         auto st = Status::error(fmt::format("{}: {}: {}", host_, what, chomp(PQresultErrorMessage(r))));
         disconnect();
         return st;
     };
-    Result r(PQexec(conn_,
-                    "SELECT to_regclass('site_events') IS NOT NULL AND to_regclass('site_state') IS NOT NULL "
-                    "AND to_regclass('site_events_cursors') IS NOT NULL"));
-    if (!ok(r.get())) {
-        return failed("checking the tables", r.get());
-    }
-    if (PQgetvalue(r.get(), 0, 0)[0] != 't') {
-        disconnect();
-        return Status::error(
-            fmt::format("{}: the tables site_events, site_state and site_events_cursors do not "
-                        "exist (run `agent migrate`, or set migrate: true)",
-                        host_));
-    }
+    Result r;
     const char* cursor[] = {config_.cursor.c_str()};
     r.reset(PQexecParams(conn_, fmt::format("SELECT pg_try_advisory_lock({})", kLockKey).c_str(), 1, nullptr, cursor,
                          nullptr, nullptr, 0));
@@ -369,12 +372,9 @@ Status PgEvents::run(Emitter& out, const StopToken& stop, const RunOptions& opti
 }
 
 Status PgEvents::healthcheck() {
-    bool standby = false;
-    auto st = connect(standby);
+    // Reachable, with its tables: nothing is migrated, locked or created by a check.
+    auto st = open();
     disconnect();
-    if (standby) {
-        return Status::success();  // reachable and in use by another reader: fine
-    }
     return st;
 }
 

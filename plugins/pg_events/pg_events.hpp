@@ -37,8 +37,10 @@ class PgEvents final : public Source {
     Status healthcheck() override;
 
   private:
-    /// Connects, migrates if asked, checks the tables, takes the cursor's lock, LISTENs and
-    /// loads the cursor. An error names what failed; `standby` says another reader holds it.
+    /// Connects and checks that the tables exist (all healthcheck() does).
+    Status open();
+    /// Migrates if asked (once per process), open(), takes the cursor's lock, LISTENs and loads
+    /// the cursor. An error names what failed; `standby` says another reader holds it.
     Status connect(bool& standby);
     void disconnect();
     /// The events after the read position, at most batch_size; nullopt on a failure (logged).
@@ -59,6 +61,7 @@ class PgEvents final : public Source {
     Logger log_;
     PGconn* conn_ = nullptr;
     std::string host_;         // for messages
+    bool migrated_ = false;    // `migrate` done (or not asked for) in this process
     std::int64_t read_ = -1;   // the last event id emitted; -1 before the cursor is loaded
     std::int64_t saved_ = -1;  // the position stored in the cursor row
 
