@@ -30,6 +30,15 @@ const char* const kFamilies[] = {"any", "ipv4", "ipv6", nullptr};
     {.key = "regex",                                                                                                  \
      .type = OptionType::String,                                                                                      \
      .description = "RE2 pattern searched for in the body (the part read, up to max_body); no match is error=regex"}, \
+        {.key = "regex_absent",                                                                                       \
+         .type = OptionType::String,                                                                                  \
+         .description = "RE2 pattern that must not be found in the body (the part read); a match is error=regex"},    \
+        {.key = "max_response_time",                                                                                  \
+         .type = OptionType::Duration,                                                                                \
+         .description = "Slowest response_time that counts as up; a slower check is error=slow (unset: no limit)"},   \
+        {.key = "min_cert_validity",                                                                                  \
+         .type = OptionType::Duration,                                                                                \
+         .description = "Shortest time the server's certificate must stay valid; less is error=cert_expiring"},       \
         {.key = "interval",                                                                                           \
          .type = OptionType::Duration,                                                                                \
          .default_value = DEFAULT("30s"),                                                                             \
@@ -152,9 +161,10 @@ std::string StatusSet::to_string() const {
 }
 
 bool Site::same_as(const Site& o) const {
-    return name == o.name && url == o.url && regex_text == o.regex_text && interval == o.interval &&
-           timeout == o.timeout && method == o.method && headers == o.headers && body == o.body &&
-           expect_status.ranges == o.expect_status.ranges && follow_redirects == o.follow_redirects &&
+    return name == o.name && url == o.url && regex_text == o.regex_text && regex_absent_text == o.regex_absent_text &&
+           max_response_time == o.max_response_time && min_cert_validity == o.min_cert_validity &&
+           interval == o.interval && timeout == o.timeout && method == o.method && headers == o.headers &&
+           body == o.body && expect_status.ranges == o.expect_status.ranges && follow_redirects == o.follow_redirects &&
            max_redirects == o.max_redirects && allow_downgrade == o.allow_downgrade && verify_tls == o.verify_tls &&
            ca_file == o.ca_file && ip_family == o.ip_family && max_body == o.max_body && user_agent == o.user_agent;
 }
@@ -253,20 +263,16 @@ class SiteReader {
         check_url(s.url);
         s.shown_url = redact_url(s.url);
         s.origin = origin_of(s.url);
-        if (from("regex").has("regex")) {
-            s.regex_text = from("regex").get_string("regex");
-            // Sites usually share a handful of patterns: compile each once (an RE2 costs tens of
-            // KiB, so 100,000 copies would cost gigabytes).
-            auto& cached = regexes_[*s.regex_text];
-            if (!cached) {
-                re2::RE2::Options o;
-                o.set_log_errors(false);
-                cached = std::make_shared<re2::RE2>(*s.regex_text, o);
+        compile("regex", s.regex_text, s.regex);
+        compile("regex_absent", s.regex_absent_text, s.regex_absent);
+        for (auto [key, limit] : {std::pair{"max_response_time", &s.max_response_time},
+                                  std::pair{"min_cert_validity", &s.min_cert_validity}}) {
+            if (from(key).has(key)) {
+                *limit = from(key).get_duration(key);
+                if (*limit <= Duration::zero()) {
+                    error(key, "must be more than 0");
+                }
             }
-            if (!cached->ok()) {
-                error("regex", fmt::format("invalid regular expression \"{}\": {}", *s.regex_text, cached->error()));
-            }
-            s.regex = cached;
         }
         s.interval = from("interval").get_duration("interval");
         s.timeout = from("timeout").get_duration("timeout");
@@ -275,6 +281,11 @@ class SiteReader {
         }
         if (s.timeout <= Duration::zero()) {
             error("timeout", "must be more than 0");
+        }
+        if (s.max_response_time >= s.timeout && s.timeout > Duration::zero()) {
+            error("max_response_time",
+                  fmt::format("{} is not below timeout {}: a check that slow is already error=timeout",
+                              format_duration(s.max_response_time), format_duration(s.timeout)));
         }
         if (s.timeout > s.interval && s.interval > Duration::zero() &&
             warned_.insert(from("timeout").path_of("timeout") + "/" + from("interval").path_of("interval")).second) {
@@ -363,6 +374,25 @@ class SiteReader {
 
   private:
     const ConfigNode& from(const char* key) const { return site_.has(key) ? site_ : plugin_; }
+
+    // Sites usually share a handful of patterns: each is compiled once (an RE2 costs tens of
+    // KiB, so 100,000 copies would cost gigabytes).
+    void compile(const char* key, std::optional<std::string>& text, std::shared_ptr<const re2::RE2>& out) {
+        if (!from(key).has(key)) {
+            return;
+        }
+        text = from(key).get_string(key);
+        auto& cached = regexes_[*text];
+        if (!cached) {
+            re2::RE2::Options o;
+            o.set_log_errors(false);
+            cached = std::make_shared<re2::RE2>(*text, o);
+        }
+        if (!cached->ok()) {
+            error(key, fmt::format("invalid regular expression \"{}\": {}", *text, cached->error()));
+        }
+        out = cached;
+    }
 
     void error(const char* key, std::string message) {
         const auto& n = from(key);

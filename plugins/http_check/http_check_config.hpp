@@ -37,6 +37,10 @@ struct Site {
     std::string origin;     // scheme://host:port of url, which redirects compare against
     std::optional<std::string> regex_text;
     std::shared_ptr<const re2::RE2> regex;  // compiled once at load
+    std::optional<std::string> regex_absent_text;
+    std::shared_ptr<const re2::RE2> regex_absent;
+    Duration max_response_time{};  // zero: no limit
+    Duration min_cert_validity{};  // zero: no limit
     Duration interval{};
     Duration timeout{};
     std::string method = "GET";
@@ -51,6 +55,9 @@ struct Site {
     IpFamily ip_family = IpFamily::Any;
     std::uint64_t max_body = 0;
     std::string user_agent;
+
+    /// Whether a check reads the body into memory (a pattern looks at it); otherwise it is counted.
+    bool keeps_body() const { return regex != nullptr || regex_absent != nullptr; }
 
     /// Same check, option for option (regexes compared by pattern): a reload keeps the schedule
     /// of a site whose options did not change.

@@ -22,6 +22,8 @@ std::string_view to_string(ErrorKind kind) {
         case ErrorKind::BodyTooLarge: return "body_too_large";
         case ErrorKind::Other: return "other";
         case ErrorKind::Redirect: return "redirect";
+        case ErrorKind::Slow: return "slow";
+        case ErrorKind::CertExpiring: return "cert_expiring";
     }
     return "other";
 }
@@ -75,6 +77,49 @@ std::optional<Timestamp> parse_cert_time(std::string_view text) {
     }
     return Timestamp(t);
 }
+
+namespace {
+
+// "29d23h" rather than "719h59m59s": an expiry date is read in days.
+std::string days_and_hours(Timestamp::duration left) {
+    auto hours = std::chrono::duration_cast<std::chrono::hours>(left).count();
+    if (hours < 24) {
+        return format_duration(std::chrono::duration_cast<std::chrono::seconds>(left));
+    }
+    return hours % 24 == 0 ? fmt::format("{}d", hours / 24) : fmt::format("{}d{}h", hours / 24, hours % 24);
+}
+
+// The checks that judge a response that is otherwise up: what the body must not hold, how long
+// the certificate must last, how fast the answer must be.
+ErrorKind limits(const Site& site, const Outcome& o, Timestamp started, std::optional<std::string>& detail) {
+    if (site.regex_absent) {
+        re2::StringPiece body(o.body.data(), o.body.size()), found;
+        if (site.regex_absent->Match(body, 0, body.size(), re2::RE2::UNANCHORED, &found, 1)) {
+            detail = fmt::format("found \"{}\" (regex_absent) at byte {}", *site.regex_absent_text,
+                                 found.data() - body.data());
+            return ErrorKind::Regex;
+        }
+    }
+    if (site.min_cert_validity > Duration::zero() && o.tls_not_after) {
+        auto left = *o.tls_not_after - started;
+        if (left < site.min_cert_validity) {
+            detail = fmt::format(
+                "the certificate expires {} ({}), sooner than min_cert_validity {}", format_timestamp(*o.tls_not_after),
+                left <= Timestamp::duration::zero() ? std::string("already expired") : "in " + days_and_hours(left),
+                format_duration(site.min_cert_validity));
+            return ErrorKind::CertExpiring;
+        }
+    }
+    if (site.max_response_time > Duration::zero() &&
+        o.total_ms > std::chrono::duration<double, std::milli>(site.max_response_time).count()) {
+        detail = fmt::format("response time {:.1f}ms is over max_response_time {}", o.total_ms,
+                             format_duration(site.max_response_time));
+        return ErrorKind::Slow;
+    }
+    return ErrorKind::None;
+}
+
+}  // namespace
 
 CheckRecord make_record(const Site& site, const Outcome& o, Timestamp started, double lag_ms, std::string check_id,
                         const std::string& agent, ErrorKind* kind_out) {
@@ -138,6 +183,9 @@ CheckRecord make_record(const Site& site, const Outcome& o, Timestamp started, d
         r.error_detail = o.truncated ? fmt::format("no match for \"{}\" in the first {} bytes (body cut at max_body)",
                                                    *site.regex_text, o.body.size())
                                      : fmt::format("no match for \"{}\" in {} bytes", *site.regex_text, o.body.size());
+    }
+    if (kind == ErrorKind::None) {
+        kind = limits(site, o, started, r.error_detail);
     }
     if (kind != ErrorKind::None) {
         r.error = std::string(to_string(kind));

@@ -28,17 +28,20 @@ enum class ErrorKind {
     Reset,
     BodyTooLarge,
     Other,
-    Redirect
+    Redirect,
+    Slow,         // slower than max_response_time
+    CertExpiring  // the certificate ends sooner than min_cert_validity
 };
 /// Every kind, in the enum's order: the `result` values of vigil_http_check_checks_total.
 inline constexpr std::array kErrorKindList = {
     ErrorKind::None,    ErrorKind::Dns,          ErrorKind::Connect, ErrorKind::Tls,
     ErrorKind::Timeout, ErrorKind::Http,         ErrorKind::Regex,   ErrorKind::TooManyRedirects,
     ErrorKind::Reset,   ErrorKind::BodyTooLarge, ErrorKind::Other,   ErrorKind::Redirect,
+    ErrorKind::Slow,    ErrorKind::CertExpiring,
 };
 inline constexpr std::size_t kErrorKinds = kErrorKindList.size();
-static_assert(kErrorKindList.back() == ErrorKind::Redirect &&
-                  static_cast<std::size_t>(ErrorKind::Redirect) + 1 == kErrorKinds,
+static_assert(kErrorKindList.back() == ErrorKind::CertExpiring &&
+                  static_cast<std::size_t>(ErrorKind::CertExpiring) + 1 == kErrorKinds,
               "kErrorKindList must list every ErrorKind, in order");
 
 /// The record's snake_case name: "dns", "too_many_redirects"...; empty for None.
@@ -69,7 +72,7 @@ struct Outcome {
 };
 
 /// Builds the record of one check. Precedence of errors: transport (curl) first, then status,
-/// then regex. The regex runs on what was read, even when the status is unexpected, so
+/// then regex, regex_absent, min_cert_validity (cert_expiring) and max_response_time (slow). The regex runs on what was read, even when the status is unexpected, so
 /// regex_check always says what the body held. `kind`, if given, receives the record's error
 /// kind (None when ok), for counting without re-reading the record's string.
 CheckRecord make_record(const Site& site, const Outcome& outcome, Timestamp started, double lag_ms,

@@ -21,8 +21,8 @@ std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
     auto* t = static_cast<Transfer*>(user);
     std::size_t len = size * n;
     std::uint64_t room = t->site->max_body - std::min<std::uint64_t>(t->site->max_body, t->received);
-    // Only a regex reads the body: without one it is counted, not kept.
-    bool keep = t->site->regex != nullptr;
+    // Only a pattern reads the body: without one it is counted, not kept.
+    bool keep = t->site->keeps_body();
     t->received += len;
     if (len > room) {
         if (keep) {
@@ -130,7 +130,7 @@ void Transfer::configure(CURL* handle) {
         curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(s.body->size()));
         curl_easy_setopt(easy, CURLOPT_POSTFIELDS, s.body->data());
     }
-    if (s.regex) {
+    if (s.keeps_body()) {
         body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(s.max_body, 16 * 1024)));
     }
 }

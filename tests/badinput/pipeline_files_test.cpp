@@ -35,6 +35,12 @@ std::vector<Broken> corpus() {
          "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: \"http://x/\", regex: \"((\"}]\n" +
              kSink,
          "4:46", "invalid regular expression"},
+        {"bad regex_absent", "pipeline: p\n" + kSource + "  regex_absent: \"[z-a]\"\n" + kSink, "5:17",
+         "invalid regular expression"},
+        {"max_response_time not below timeout", "pipeline: p\n" + kSource + "  max_response_time: 30s\n" + kSink,
+         "5:22", "is not below timeout 10s"},
+        {"min_cert_validity as a bare number", "pipeline: p\n" + kSource + "  min_cert_validity: 14\n" + kSink, "5:22",
+         "duration"},
         {"bad URL scheme",
          "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: \"ftp://x/\"}]\n" + kSink, "4:26",
          "is not http:// or https://"},

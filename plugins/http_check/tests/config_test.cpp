@@ -191,3 +191,40 @@ TEST_CASE("http_check: max_body is capped at 64MiB", "[unit][config]") {
     CHECK_FALSE(parse_config(s->node, s->diags));
     CHECK(s->errors() == "test.yaml:2:11: error: max_body: must be at most 64MiB, got 65MiB\n");
 }
+
+TEST_CASE("http_check: regex_absent, max_response_time and min_cert_validity: defaults, overrides, mistakes",
+          "[unit][config]") {
+    auto p = parse(R"(plugin: http_check
+regex_absent: "(?i)maintenance"
+max_response_time: 500ms
+timeout: 2s
+sites:
+  - {name: a, url: "https://a.example/"}
+  - {name: b, url: "https://b.example/", regex_absent: "error", min_cert_validity: 14d, max_response_time: 1s}
+)");
+    REQUIRE(p.errors() == "");
+    REQUIRE(p.config);
+    const auto& a = *p.config->sites[0];
+    const auto& b = *p.config->sites[1];
+    CHECK(a.regex_absent_text == "(?i)maintenance");
+    CHECK(a.keeps_body());
+    CHECK(a.max_response_time == std::chrono::milliseconds(500));
+    CHECK(a.min_cert_validity == vigil::Duration::zero());
+    CHECK(b.regex_absent_text == "error");
+    CHECK(b.max_response_time == std::chrono::seconds(1));
+    CHECK(b.min_cert_validity == std::chrono::hours(24 * 14));
+    CHECK_FALSE(a.same_as(b));
+
+    auto bad = parse(R"(plugin: http_check
+sites:
+  - {name: a, url: "https://a.example/", regex_absent: "(x"}
+  - {name: b, url: "https://b.example/", max_response_time: 10s, timeout: 5s}
+  - {name: c, url: "https://c.example/", min_cert_validity: 0s}
+)");
+    CHECK(bad.errors() ==
+          "p.yaml:3:56: error: sites[0].regex_absent: invalid regular expression \"(x\": missing ): (x\n"
+          "p.yaml:4:61: error: sites[1].max_response_time: 10s is not below timeout 5s: a check that slow is "
+          "already error=timeout\n"
+          "p.yaml:5:61: error: sites[2].min_cert_validity: must be more than 0\n");
+    CHECK_FALSE(bad.config);
+}

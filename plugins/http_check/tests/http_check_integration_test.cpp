@@ -304,6 +304,34 @@ TEST_CASE("http_check: a self-signed site fails TLS, then passes with its CA in 
     CHECK(r["unverified"].ok == true);
 }
 
+TEST_CASE("http_check: regex_absent, max_response_time and min_cert_validity against real servers", "[integration]") {
+    const auto& f = fixture();
+    // The fixture's certificate is made at its start for 30 days.
+    auto r = check_once("plugin: http_check\nca_file: " + f.ca_file + "\nsites:\n" +
+                        site("banned-word", f.url("/ok"), "regex_absent: \"Vigil fixture\"") +
+                        site("clean", f.url("/ok"), "regex_absent: maintenance") +
+                        site("slow", f.url("/delay/400"), "max_response_time: 150ms") +
+                        site("fast-enough", f.url("/ok"), "max_response_time: 2s") +
+                        site("cert-short", f.tls("/ok"), "min_cert_validity: 60d") +
+                        site("cert-long-enough", f.tls("/ok"), "min_cert_validity: 14d") +
+                        site("plain-http", f.url("/ok"), "min_cert_validity: 60d"));
+    CHECK(r["banned-word"].error == "regex");
+    CHECK(r["banned-word"].error_detail == "found \"Vigil fixture\" (regex_absent) at byte 19");
+    CHECK(r["clean"].ok == true);
+    CHECK(r["slow"].error == "slow");
+    CHECK(r["slow"].status_code == 200);
+    CHECK(r["slow"].response_time >= 400);
+    CHECK_THAT(r["slow"].error_detail.value_or(""), Catch::Matches("response time 4\\d\\d\\.\\dms is over "
+                                                                   "max_response_time 150ms"));
+    CHECK(r["fast-enough"].ok == true);
+    CHECK(r["cert-short"].error == "cert_expiring");
+    CHECK_THAT(r["cert-short"].error_detail.value_or(""),
+               Catch::Matches("the certificate expires 20.*Z \\(in 29d23h\\), sooner than "
+                              "min_cert_validity 60d"));
+    CHECK(r["cert-long-enough"].ok == true);
+    CHECK(r["plain-http"].ok == true);  // no certificate to judge
+}
+
 TEST_CASE("http_check: SIGHUP starts new sites, stops removed ones, keeps the others' schedule", "[integration]") {
     const auto& f = fixture();
     vigil::test::TempDir dir;

@@ -115,3 +115,49 @@ TEST_CASE("http_check: certificate expiry parses as OpenSSL prints it", "[unit]"
     CHECK(parse_cert_time("Feb 29 00:00:00 2028 GMT"));
     CHECK_FALSE(parse_cert_time("yesterday"));
 }
+
+TEST_CASE("http_check: regex_absent, min_cert_validity and max_response_time judge an answer that is up", "[unit]") {
+    auto started = vigil::Timestamp(std::chrono::seconds(1'800'000'000));
+    auto s = site();
+    s.regex_absent_text = "(?i)maintenance";
+    s.regex_absent = std::make_shared<re2::RE2>(*s.regex_absent_text);
+    s.min_cert_validity = std::chrono::hours(24 * 14);
+    s.max_response_time = std::chrono::milliseconds(10);
+    ErrorKind kind = ErrorKind::None;
+
+    auto o = response(200, "<p>Down for MAINTENANCE</p>");
+    auto r = make_record(s, o, started, 0, "id", "agent", &kind);
+    CHECK(kind == ErrorKind::Regex);
+    CHECK(r.error == "regex");
+    CHECK(r.ok == false);
+    CHECK(r.error_detail == "found \"(?i)maintenance\" (regex_absent) at byte 12");
+
+    o = response(200, "all good");
+    o.tls_not_after = started + std::chrono::hours(24 * 3);
+    r = make_record(s, o, started, 0, "id", "agent", &kind);
+    CHECK(kind == ErrorKind::CertExpiring);
+    CHECK(r.error == "cert_expiring");
+    CHECK(r.error_detail ==
+          "the certificate expires 2027-01-18T08:00:00.000000Z (in 3d), sooner than "
+          "min_cert_validity 14d");
+    o.tls_not_after = started - std::chrono::hours(1);
+    r = make_record(s, o, started, 0, "id", "agent", &kind);
+    CHECK(r.error_detail ==
+          "the certificate expires 2027-01-15T07:00:00.000000Z (already expired), sooner than "
+          "min_cert_validity 14d");
+
+    o.tls_not_after = started + std::chrono::hours(24 * 30);
+    r = make_record(s, o, started, 0, "id", "agent", &kind);  // 12.5 ms against 10 ms
+    CHECK(kind == ErrorKind::Slow);
+    CHECK(r.error == "slow");
+    CHECK(r.error_detail == "response time 12.5ms is over max_response_time 10ms");
+
+    s.max_response_time = std::chrono::milliseconds(13);
+    r = make_record(s, o, started, 0, "id", "agent", &kind);
+    CHECK(kind == ErrorKind::None);
+    CHECK(r.ok == true);
+    // A status that is not expected comes first: the limits judge only answers that are up.
+    r = make_record(s, response(503, "maintenance"), started, 0, "id", "agent", &kind);
+    CHECK(r.error == "http");
+    CHECK(to_string(ErrorKind::CertExpiring) == "cert_expiring");
+}
