@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "http_check_config.hpp"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <net/if.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <thread>
 #include <set>
@@ -23,7 +27,17 @@ namespace vigil::plugins::http_check {
 namespace {
 const char* const kMethods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", nullptr};
 const char* const kFamilies[] = {"any", "ipv4", "ipv6", nullptr};
+const char* const kIpModes[] = {"any", "all", nullptr};
+const char* const kHttpVersions[] = {"auto", "1.1", "2", "3", nullptr};
 }  // namespace
+
+const OptionSpec kBasicAuthOptions[] = {
+    {.key = "username", .type = OptionType::String, .required = true, .description = "User name"},
+    {.key = "password",
+     .type = OptionType::Secret,
+     .description = "Password (or password_file: a file holding it)"},
+    {},
+};
 
 // Options a site may set; at plugin level the same keys set the default for every site.
 #define VIGIL_HTTP_CHECK_SITE_OPTIONS(DEFAULT)                                                                        \
@@ -89,7 +103,63 @@ const char* const kFamilies[] = {"any", "ipv4", "ipv6", nullptr};
         {.key = "user_agent",                                                                                         \
          .type = OptionType::String,                                                                                  \
          .default_value = DEFAULT("vigil/" VIGIL_VERSION),                                                            \
-         .description = "User-Agent header"},
+         .description = "User-Agent header"},                                                                         \
+        {.key = "json",                                                                                               \
+         .type = OptionType::List,                                                                                    \
+         .children = kJsonAssertionOptions,                                                                           \
+         .description = "Assertions on the JSON body: {pointer, equals | not_equals | below | above | exists | "       \
+                        "matches}; a failed one is error=assertion"},                                                 \
+        {.key = "expect_headers",                                                                                     \
+         .type = OptionType::List,                                                                                    \
+         .children = kHeaderAssertionOptions,                                                                         \
+         .description = "Assertions on response headers: {name, matches, absent}; a failed one is error=assertion"},  \
+        {.key = "basic_auth",                                                                                         \
+         .type = OptionType::Map,                                                                                     \
+         .children = kBasicAuthOptions,                                                                               \
+         .description = "HTTP Basic credentials {username, password | password_file}, sent to the site's origin"},    \
+        {.key = "bearer_token",                                                                                       \
+         .type = OptionType::Secret,                                                                                  \
+         .description = "Authorization: Bearer token (or bearer_token_file), sent to the site's origin only"},        \
+        {.key = "client_cert_file",                                                                                   \
+         .type = OptionType::String,                                                                                  \
+         .description = "PEM client certificate for mutual TLS with the site (with client_key_file)"},                \
+        {.key = "client_key_file",                                                                                    \
+         .type = OptionType::String,                                                                                  \
+         .description = "PEM private key of client_cert_file (not encrypted)"},                                       \
+        {.key = "proxy",                                                                                              \
+         .type = OptionType::String,                                                                                  \
+         .description = "Proxy URL: http://, https://, socks4://, socks4a://, socks5:// or socks5h://; \"\" for none"}, \
+        {.key = "no_proxy",                                                                                           \
+         .type = OptionType::StringList,                                                                              \
+         .description = "Hosts and domains reached without the proxy"},                                               \
+        {.key = "http_version",                                                                                       \
+         .type = OptionType::String,                                                                                  \
+         .default_value = DEFAULT("auto"),                                                                            \
+         .one_of = kHttpVersions,                                                                                     \
+         .description = "auto, 1.1, 2 or 3; with 2 or 3 an answer in another version is error=assertion"},            \
+        {.key = "source_address",                                                                                     \
+         .type = OptionType::String,                                                                                  \
+         .description = "Local IP address the check connects from"},                                                  \
+        {.key = "interface",                                                                                          \
+         .type = OptionType::String,                                                                                  \
+         .description = "Network interface the check connects through (e.g. eth1)"},                                  \
+        {.key = "ip_mode",                                                                                            \
+         .type = OptionType::String,                                                                                  \
+         .default_value = DEFAULT("any"),                                                                             \
+         .one_of = kIpModes,                                                                                          \
+         .description = "any: one check; all: one check, and one record, per address the host resolves to"},         \
+        {.key = "retries",                                                                                            \
+         .type = OptionType::Int,                                                                                     \
+         .default_value = DEFAULT("0"),                                                                               \
+         .description = "Attempts after a failed one before the check counts as failed (0 to 10)"},                   \
+        {.key = "retry_delay",                                                                                        \
+         .type = OptionType::Duration,                                                                                \
+         .default_value = DEFAULT("1s"),                                                                              \
+         .description = "Pause between a failed attempt and the next"},                                               \
+        {.key = "body_excerpt",                                                                                       \
+         .type = OptionType::Bool,                                                                                    \
+         .default_value = DEFAULT("false"),                                                                           \
+         .description = "A failed check's record keeps the first 1KiB of the body and the response headers"},
 
 #define VIGIL_WITH_DEFAULT(x) x
 #define VIGIL_NO_DEFAULT(x) nullptr
@@ -166,7 +236,12 @@ bool Site::same_as(const Site& o) const {
            interval == o.interval && timeout == o.timeout && method == o.method && headers == o.headers &&
            body == o.body && expect_status.ranges == o.expect_status.ranges && follow_redirects == o.follow_redirects &&
            max_redirects == o.max_redirects && allow_downgrade == o.allow_downgrade && verify_tls == o.verify_tls &&
-           ca_file == o.ca_file && ip_family == o.ip_family && max_body == o.max_body && user_agent == o.user_agent;
+           ca_file == o.ca_file && ip_family == o.ip_family && ip_mode == o.ip_mode && max_body == o.max_body &&
+           user_agent == o.user_agent && json == o.json && expect_headers == o.expect_headers &&
+           basic_user == o.basic_user && basic_password == o.basic_password && bearer_token == o.bearer_token &&
+           client_cert_file == o.client_cert_file && client_key_file == o.client_key_file && proxy == o.proxy &&
+           no_proxy == o.no_proxy && http_version == o.http_version && bind == o.bind && retries == o.retries &&
+           retry_delay == o.retry_delay && body_excerpt == o.body_excerpt;
 }
 
 std::string origin_of(const std::string& url) {
@@ -233,6 +308,25 @@ std::optional<std::pair<int, int>> parse_status(std::string_view s) {
         return std::pair{*v, *v};
     }
     return std::nullopt;
+}
+
+bool proxy_url_ok(const std::string& url) {
+    static const char* const kSchemes[] = {"http", "https", "socks4", "socks4a", "socks5", "socks5h"};
+    CURLU* u = curl_url();
+    bool ok = false;
+    if (curl_url_set(u, CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK) {
+        char *scheme = nullptr, *host = nullptr;
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+        curl_url_get(u, CURLUPART_HOST, &host, 0);
+        for (const char* known : kSchemes) {
+            ok = ok || (scheme != nullptr && strcasecmp(scheme, known) == 0);
+        }
+        ok = ok && host != nullptr && *host != '\0';
+        curl_free(scheme);
+        curl_free(host);
+    }
+    curl_url_cleanup(u);
+    return ok;
 }
 
 bool header_name_ok(const std::string& n) {
@@ -348,11 +442,7 @@ class SiteReader {
                            "redirects from https to plain http are followed: that hop can be read and changed");
         }
         if (from("ca_file").has("ca_file")) {
-            const auto& n = from("ca_file");
-            s.ca_file = n.resolve_path(n.get_string("ca_file")).string();
-            if (::access(s.ca_file.c_str(), R_OK) != 0) {
-                error("ca_file", fmt::format("cannot read \"{}\": {}", s.ca_file, std::strerror(errno)));
-            }
+            s.ca_file = readable("ca_file");
         }
         auto family = from("ip_family").get_string("ip_family");
         s.ip_family = family == "ipv4" ? IpFamily::V4 : family == "ipv6" ? IpFamily::V6 : IpFamily::Any;
@@ -366,6 +456,15 @@ class SiteReader {
             error("max_body", "must be more than 0");
         }
         s.user_agent = from("user_agent").get_string("user_agent");
+        read_assertions(s);
+        read_credentials(s);
+        read_transport(s);
+        s.retries = static_cast<int>(from("retries").get_int("retries"));
+        if (s.retries < 0 || s.retries > 10) {
+            error("retries", fmt::format("must be between 0 and 10, got {}", s.retries));
+        }
+        s.retry_delay = from("retry_delay").get_duration("retry_delay");
+        s.body_excerpt = from("body_excerpt").get_bool("body_excerpt");
         if (failed_) {
             return std::nullopt;
         }
@@ -374,6 +473,120 @@ class SiteReader {
 
   private:
     const ConfigNode& from(const char* key) const { return site_.has(key) ? site_ : plugin_; }
+
+    void read_assertions(Site& s) {
+        if (auto json = read_json_assertions(from("json"), diags_)) {
+            s.json = std::move(*json);
+        } else {
+            failed_ = true;
+        }
+        if (auto headers = read_header_assertions(from("expect_headers"), diags_)) {
+            s.expect_headers = std::move(*headers);
+        } else {
+            failed_ = true;
+        }
+        if (!s.json.empty() && s.method == "HEAD") {
+            error("json", "a HEAD request gets no body to judge");
+        }
+    }
+
+    void read_credentials(Site& s) {
+        // A site's own credentials replace the plugin-level ones whole: a site with basic_auth
+        // under a plugin-wide bearer_token sends Basic only.
+        bool own = site_.has("basic_auth") || site_.has("bearer_token") || site_.has("bearer_token_file");
+        const ConfigNode& n = own ? site_ : plugin_;
+        if (n.has("basic_auth")) {
+            auto auth = n.child("basic_auth");
+            s.basic_user = auth.get_string("username");
+            s.basic_password = auth.get_secret("password").reveal();
+            if (s.basic_user.find(':') != std::string::npos) {
+                diags_.error(auth.location_of("username"), auth.path_of("username"),
+                             "a Basic user name cannot contain ':'");
+                failed_ = true;
+            }
+        }
+        if (n.has("bearer_token") || n.has("bearer_token_file")) {
+            s.bearer_token = n.get_secret("bearer_token").reveal();
+            if (s.bearer_token.empty()) {
+                error("bearer_token", "is empty");
+            }
+        }
+        if (!s.basic_user.empty() && !s.bearer_token.empty()) {
+            error("bearer_token", "a site takes basic_auth or bearer_token, not both");
+        }
+        for (const auto& [k, v] : s.headers) {
+            if ((!s.basic_user.empty() || !s.bearer_token.empty()) && strcasecmp(k.c_str(), "Authorization") == 0) {
+                error(s.basic_user.empty() ? "bearer_token" : "basic_auth",
+                      "headers already set Authorization; keep one of the two");
+            }
+        }
+        for (auto [key, path] : {std::pair{"client_cert_file", &s.client_cert_file},
+                                 std::pair{"client_key_file", &s.client_key_file}}) {
+            if (from(key).has(key)) {
+                *path = readable(key);
+            }
+        }
+        if (s.client_cert_file.empty() != s.client_key_file.empty()) {
+            error(s.client_cert_file.empty() ? "client_key_file" : "client_cert_file",
+                  "client_cert_file and client_key_file go together");
+        }
+    }
+
+    void read_transport(Site& s) {
+        if (from("proxy").has("proxy")) {
+            s.proxy = from("proxy").get_string("proxy");
+            if (!s.proxy->empty() && !proxy_url_ok(*s.proxy)) {
+                error("proxy", fmt::format("\"{}\" is not a proxy URL: http://, https://, socks4://, socks4a://, "
+                                           "socks5:// or socks5h:// and a host (\"\" for no proxy)",
+                                           redact_url(*s.proxy)));
+            }
+        }
+        for (const auto& host : from("no_proxy").get_string_list("no_proxy")) {
+            s.no_proxy += (s.no_proxy.empty() ? "" : ",") + host;
+        }
+        auto version = from("http_version").get_string("http_version");
+        s.http_version = version == "1.1" ? HttpVersion::V1_1
+                         : version == "2" ? HttpVersion::V2
+                         : version == "3" ? HttpVersion::V3
+                                          : HttpVersion::Auto;
+        const curl_version_info_data* curl = curl_version_info(CURLVERSION_NOW);
+        if (s.http_version == HttpVersion::V3 && (curl->features & CURL_VERSION_HTTP3) == 0) {
+            error("http_version", fmt::format("libcurl {} here was built without HTTP/3; use auto, 1.1 or 2",
+                                              curl->version));
+        }
+        if (s.http_version == HttpVersion::V2 && (curl->features & CURL_VERSION_HTTP2) == 0) {
+            error("http_version", fmt::format("libcurl {} here was built without HTTP/2; use auto or 1.1",
+                                              curl->version));
+        }
+        if (from("source_address").has("source_address")) {
+            auto address = from("source_address").get_string("source_address");
+            unsigned char buf[sizeof(in6_addr)];
+            if (inet_pton(AF_INET, address.c_str(), buf) != 1 && inet_pton(AF_INET6, address.c_str(), buf) != 1) {
+                error("source_address", fmt::format("\"{}\" is not an IPv4 or IPv6 address", address));
+            }
+            s.bind = "host!" + address;
+        }
+        if (from("interface").has("interface")) {
+            auto name = from("interface").get_string("interface");
+            if (!s.bind.empty()) {
+                error("interface", "a site binds to source_address or to interface, not both");
+            } else if (if_nametoindex(name.c_str()) == 0) {
+                error("interface", fmt::format("no network interface \"{}\" on this host", name));
+            }
+            s.bind = "if!" + name;
+        }
+        auto mode = from("ip_mode").get_string("ip_mode");
+        s.ip_mode = mode == "all" ? IpMode::All : IpMode::Any;
+    }
+
+    std::string readable(const char* key) {
+        const auto& n = from(key);
+        auto path = n.resolve_path(n.get_string(key)).string();
+        if (::access(path.c_str(), R_OK) != 0) {
+            error(key, fmt::format("cannot read \"{}\": {}", path, std::strerror(errno)));
+        }
+        return path;
+    }
 
     // Sites usually share a handful of patterns: each is compiled once (an RE2 costs tens of
     // KiB, so 100,000 copies would cost gigabytes).

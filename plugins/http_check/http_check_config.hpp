@@ -3,6 +3,7 @@
 // (inline, sites_file, sites_env) and the checks that make a bad value a located config error.
 #pragma once
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -12,12 +13,14 @@
 
 #include <re2/re2.h>
 
+#include "assertions.hpp"
 #include "vigil/config.hpp"
 
 namespace vigil::plugins::http_check {
 
 extern const OptionSpec kOptions[];
 extern const OptionSpec kSiteOptions[];
+extern const OptionSpec kBasicAuthOptions[];
 
 /// Accepted status codes: inclusive ranges.
 struct StatusSet {
@@ -27,6 +30,11 @@ struct StatusSet {
 };
 
 enum class IpFamily { Any, V4, V6 };
+/// `any`: one check over whichever address curl connects to; `all`: one check per address the
+/// host name resolves to (within ip_family), each its own record with its remote_ip.
+enum class IpMode { Any, All };
+/// `auto` is libcurl's choice (HTTP/2 over TLS when the server offers it, else 1.1).
+enum class HttpVersion { Auto, V1_1, V2, V3 };
 
 /// Everything needed to check one site. Immutable once built; shared by the scheduler and the
 /// transfers in flight, so a reload can replace it without disturbing a running check.
@@ -53,11 +61,39 @@ struct Site {
     bool verify_tls = true;
     std::string ca_file;
     IpFamily ip_family = IpFamily::Any;
+    IpMode ip_mode = IpMode::Any;
     std::uint64_t max_body = 0;
     std::string user_agent;
+    std::vector<JsonAssertion> json;
+    std::vector<HeaderAssertion> expect_headers;
+    // Credentials, sent to the site's own origin only (never to another origin a redirect names).
+    std::string basic_user;
+    std::string basic_password;
+    std::string bearer_token;
+    std::string client_cert_file;
+    std::string client_key_file;
+    std::optional<std::string> proxy;  // unset: libcurl's http_proxy/https_proxy/no_proxy apply
+    std::string no_proxy;              // comma-separated, as libcurl takes it
+    HttpVersion http_version = HttpVersion::Auto;
+    std::string bind;  // CURLOPT_INTERFACE: "host!ADDRESS" (source_address) or "if!NAME" (interface)
+    int retries = 0;
+    Duration retry_delay{};
+    bool body_excerpt = false;
 
-    /// Whether a check reads the body into memory (a pattern looks at it); otherwise it is counted.
-    bool keeps_body() const { return regex != nullptr || regex_absent != nullptr; }
+    /// Whether a check keeps body bytes in memory, and how many: all it reads (up to max_body)
+    /// when a pattern or a JSON assertion looks at them, the excerpt's size for body_excerpt
+    /// alone, none otherwise (the body is only counted).
+    std::uint64_t body_kept() const {
+        if (regex != nullptr || regex_absent != nullptr || !json.empty()) {
+            return max_body;
+        }
+        return body_excerpt ? std::min<std::uint64_t>(max_body, kExcerptBytes) : 0;
+    }
+    bool keeps_body() const { return body_kept() > 0; }
+    /// Whether a check reads the response headers (an assertion or the excerpt needs them).
+    bool keeps_headers() const { return !expect_headers.empty() || body_excerpt; }
+
+    static constexpr std::uint64_t kExcerptBytes = 1024;
 
     /// Same check, option for option (regexes compared by pattern): a reload keeps the schedule
     /// of a site whose options did not change.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "result.hpp"
 
+#include <strings.h>
+
 #include <sstream>
 
 #include <date/date.h>
@@ -24,6 +26,7 @@ std::string_view to_string(ErrorKind kind) {
         case ErrorKind::Redirect: return "redirect";
         case ErrorKind::Slow: return "slow";
         case ErrorKind::CertExpiring: return "cert_expiring";
+        case ErrorKind::Assertion: return "assertion";
     }
     return "other";
 }
@@ -80,6 +83,9 @@ std::optional<Timestamp> parse_cert_time(std::string_view text) {
 
 namespace {
 
+// A header flood must not make a record of megabytes: the first 8 KiB of the headers tell.
+constexpr std::size_t kHeadersExcerptBytes = 8 * 1024;
+
 // "29d23h" rather than "719h59m59s": an expiry date is read in days.
 std::string days_and_hours(Timestamp::duration left) {
     auto hours = std::chrono::duration_cast<std::chrono::hours>(left).count();
@@ -87,6 +93,38 @@ std::string days_and_hours(Timestamp::duration left) {
         return format_duration(std::chrono::duration_cast<std::chrono::seconds>(left));
     }
     return hours % 24 == 0 ? fmt::format("{}d", hours / 24) : fmt::format("{}d{}h", hours / 24, hours % 24);
+}
+
+std::string_view wanted_version(HttpVersion v) {
+    switch (v) {
+        case HttpVersion::V2: return "2";
+        case HttpVersion::V3: return "3";
+        case HttpVersion::Auto:
+        case HttpVersion::V1_1: break;  // curl speaks 1.1 when told to, and 1.0 servers still count
+    }
+    return {};
+}
+
+// Text for a text column: a NUL (which PostgreSQL's text refuses, so pg_sink would reject the
+// row) becomes U+FFFD, and a cut never splits a UTF-8 sequence.
+std::string column_text(std::string_view bytes, std::size_t max) {
+    if (bytes.size() > max) {
+        std::size_t cut = max;
+        while (cut > 0 && max - cut < 3 && (static_cast<unsigned char>(bytes[cut]) & 0xC0) == 0x80) {
+            --cut;
+        }
+        bytes = bytes.substr(0, cut);
+    }
+    std::string out;
+    out.reserve(bytes.size());
+    for (char c : bytes) {
+        if (c == '\0') {
+            out += "\xEF\xBF\xBD";
+        } else {
+            out += c;
+        }
+    }
+    return out;
 }
 
 // The checks that judge a response that is otherwise up: what the body must not hold, how long
@@ -99,6 +137,18 @@ ErrorKind limits(const Site& site, const Outcome& o, Timestamp started, std::opt
                                  found.data() - body.data());
             return ErrorKind::Regex;
         }
+    }
+    if (auto failed = failed_json_assertion(site.json, o.body, o.truncated)) {
+        detail = std::move(failed);
+        return ErrorKind::Assertion;
+    }
+    if (auto failed = failed_header_assertion(site.expect_headers, o.headers)) {
+        detail = std::move(failed);
+        return ErrorKind::Assertion;
+    }
+    if (auto wanted = wanted_version(site.http_version); !wanted.empty() && o.http_version != wanted) {
+        detail = fmt::format("answered in HTTP/{}; http_version: {} asks for HTTP/{}", o.http_version, wanted, wanted);
+        return ErrorKind::Assertion;
     }
     if (site.min_cert_validity > Duration::zero() && o.tls_not_after) {
         auto left = *o.tls_not_after - started;
@@ -133,6 +183,7 @@ CheckRecord make_record(const Site& site, const Outcome& o, Timestamp started, d
     r.agent = agent;
     r.regex = site.regex_text;
     r.lag_ms = lag_ms;
+    r.attempts = o.attempts;
 
     // Our own stop at max_body surfaces from curl as a write error; it is a cut, not a failure.
     CURLcode code = (o.truncated && o.code == CURLE_WRITE_ERROR) ? CURLE_OK : o.code;
@@ -189,6 +240,15 @@ CheckRecord make_record(const Site& site, const Outcome& o, Timestamp started, d
     }
     if (kind != ErrorKind::None) {
         r.error = std::string(to_string(kind));
+        if (site.body_excerpt && responded) {
+            r.body_excerpt = column_text(o.body, Site::kExcerptBytes);
+            std::string lines;
+            for (const auto& [k, v] : o.headers) {
+                // A session cookie must not travel to Kafka and the database with the excerpt.
+                lines += k + ": " + (strcasecmp(k.c_str(), "Set-Cookie") == 0 ? std::string("***") : v) + "\n";
+            }
+            r.response_headers = column_text(lines, kHeadersExcerptBytes);
+        }
     }
     if (kind_out != nullptr) {
         *kind_out = kind;

@@ -29,19 +29,20 @@ enum class ErrorKind {
     BodyTooLarge,
     Other,
     Redirect,
-    Slow,         // slower than max_response_time
-    CertExpiring  // the certificate ends sooner than min_cert_validity
+    Slow,          // slower than max_response_time
+    CertExpiring,  // the certificate ends sooner than min_cert_validity
+    Assertion      // a json or expect_headers assertion failed, or the HTTP version asked for
 };
 /// Every kind, in the enum's order: the `result` values of vigil_http_check_checks_total.
 inline constexpr std::array kErrorKindList = {
     ErrorKind::None,    ErrorKind::Dns,          ErrorKind::Connect, ErrorKind::Tls,
     ErrorKind::Timeout, ErrorKind::Http,         ErrorKind::Regex,   ErrorKind::TooManyRedirects,
     ErrorKind::Reset,   ErrorKind::BodyTooLarge, ErrorKind::Other,   ErrorKind::Redirect,
-    ErrorKind::Slow,    ErrorKind::CertExpiring,
+    ErrorKind::Slow,    ErrorKind::CertExpiring, ErrorKind::Assertion,
 };
 inline constexpr std::size_t kErrorKinds = kErrorKindList.size();
-static_assert(kErrorKindList.back() == ErrorKind::CertExpiring &&
-                  static_cast<std::size_t>(ErrorKind::CertExpiring) + 1 == kErrorKinds,
+static_assert(kErrorKindList.back() == ErrorKind::Assertion &&
+                  static_cast<std::size_t>(ErrorKind::Assertion) + 1 == kErrorKinds,
               "kErrorKindList must list every ErrorKind, in order");
 
 /// The record's snake_case name: "dns", "too_many_redirects"...; empty for None.
@@ -69,11 +70,15 @@ struct Outcome {
     std::string remote_ip;
     std::optional<Timestamp> tls_not_after;
     std::string redirect_refused;  // why a redirect was not followed; empty if none was refused
+    ResponseHeaders headers;       // the final response's, when the site keeps them (keeps_headers)
+    int attempts = 1;              // this one included
 };
 
 /// Builds the record of one check. Precedence of errors: transport (curl) first, then status,
-/// then regex, regex_absent, min_cert_validity (cert_expiring) and max_response_time (slow). The regex runs on what was read, even when the status is unexpected, so
-/// regex_check always says what the body held. `kind`, if given, receives the record's error
+/// then regex, regex_absent, the assertions (json, expect_headers, http_version), min_cert_validity
+/// (cert_expiring) and max_response_time (slow). The regex runs on what was read, even when the
+/// status is unexpected, so regex_check always says what the body held. With body_excerpt, a
+/// failed check's record keeps the start of its body and its response headers. `kind`, if given, receives the record's error
 /// kind (None when ok), for counting without re-reading the record's string.
 CheckRecord make_record(const Site& site, const Outcome& outcome, Timestamp started, double lag_ms,
                         std::string check_id, const std::string& agent, ErrorKind* kind = nullptr);

@@ -19,21 +19,22 @@ namespace {
 // (CURLE_WRITE_ERROR), which result.cpp reads as a cut, not a failure.
 std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
     auto* t = static_cast<Transfer*>(user);
+    const Site& s = *t->site;
     std::size_t len = size * n;
-    std::uint64_t room = t->site->max_body - std::min<std::uint64_t>(t->site->max_body, t->received);
-    // Only a pattern reads the body: without one it is counted, not kept.
-    bool keep = t->site->keeps_body();
+    std::uint64_t room = s.max_body - std::min<std::uint64_t>(s.max_body, t->received);
+    // Only what a pattern, a JSON assertion or the excerpt reads is kept; the rest is counted.
+    std::uint64_t kept = s.body_kept();
+    auto keep = [&](std::uint64_t offered) {
+        auto take = std::min<std::uint64_t>(offered, kept - std::min<std::uint64_t>(kept, t->body.size()));
+        t->body.append(data, static_cast<std::size_t>(take));
+    };
     t->received += len;
     if (len > room) {
-        if (keep) {
-            t->body.append(data, static_cast<std::size_t>(room));
-        }
+        keep(room);
         t->truncated = true;
         return 0;
     }
-    if (keep) {
-        t->body.append(data, len);
-    }
+    keep(len);
     return len;
 }
 
@@ -56,6 +57,23 @@ bool starts_with_nocase(const std::string& s, const char* prefix) {
 Transfer::~Transfer() {
     curl_slist_free_all(headers);
     curl_slist_free_all(bare);
+    curl_slist_free_all(connect_to_list);
+}
+
+void Transfer::rearm() {
+    body.clear();
+    received = 0;
+    truncated = false;
+    curl_slist_free_all(headers);
+    headers = nullptr;
+    curl_slist_free_all(bare);
+    bare = nullptr;
+    curl_slist_free_all(connect_to_list);
+    connect_to_list = nullptr;
+    errbuf[0] = '\0';
+    hops = 0;
+    earlier_ms = 0;
+    refused.clear();
 }
 
 void Transfer::reset() {
@@ -73,6 +91,29 @@ void Transfer::reset() {
     earlier_ms = 0;
     url.clear();
     refused.clear();
+    attempt = 1;
+    connect_to.clear();
+    resolve_ms = -1;
+    curl_slist_free_all(connect_to_list);
+    connect_to_list = nullptr;
+}
+
+// The site's credentials go to its own origin only: a redirect elsewhere gets none of them.
+void Transfer::credentials(bool send) {
+    const Site& s = *site;
+    if (!s.basic_user.empty()) {
+        curl_easy_setopt(easy, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+        curl_easy_setopt(easy, CURLOPT_USERNAME, send ? s.basic_user.c_str() : nullptr);
+        curl_easy_setopt(easy, CURLOPT_PASSWORD, send ? s.basic_password.c_str() : nullptr);
+    }
+    if (!s.bearer_token.empty()) {
+        curl_easy_setopt(easy, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BEARER));
+        curl_easy_setopt(easy, CURLOPT_XOAUTH2_BEARER, send ? s.bearer_token.c_str() : nullptr);
+    }
+    if (!s.client_cert_file.empty()) {
+        curl_easy_setopt(easy, CURLOPT_SSLCERT, send ? s.client_cert_file.c_str() : nullptr);
+        curl_easy_setopt(easy, CURLOPT_SSLKEY, send ? s.client_key_file.c_str() : nullptr);
+    }
 }
 
 void Transfer::configure(CURL* handle) {
@@ -131,7 +172,30 @@ void Transfer::configure(CURL* handle) {
         curl_easy_setopt(easy, CURLOPT_POSTFIELDS, s.body->data());
     }
     if (s.keeps_body()) {
-        body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(s.max_body, 16 * 1024)));
+        body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(s.body_kept(), 16 * 1024)));
+    }
+    credentials(true);
+    if (s.proxy) {
+        curl_easy_setopt(easy, CURLOPT_PROXY, s.proxy->c_str());  // "" turns the environment's off
+    }
+    if (!s.no_proxy.empty()) {
+        curl_easy_setopt(easy, CURLOPT_NOPROXY, s.no_proxy.c_str());
+    }
+    switch (s.http_version) {
+        case HttpVersion::Auto: break;
+        case HttpVersion::V1_1: curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1); break;
+        // ALPN over TLS, an h2c upgrade over plain http: a server that answers in 1.1 fails the
+        // check (result.cpp), which is the point of asking.
+        case HttpVersion::V2: curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2_0); break;
+        case HttpVersion::V3: curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_3ONLY); break;
+    }
+    if (!s.bind.empty()) {
+        curl_easy_setopt(easy, CURLOPT_INTERFACE, s.bind.c_str());
+    }
+    if (!connect_to.empty()) {
+        curl_slist_free_all(connect_to_list);
+        connect_to_list = curl_slist_append(nullptr, connect_to.c_str());
+        curl_easy_setopt(easy, CURLOPT_CONNECT_TO, connect_to_list);
     }
 }
 
@@ -177,6 +241,7 @@ Transfer::Next Transfer::next_hop(CURLcode code) {
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max(1.0, budget_ms - earlier_ms)));
     curl_easy_setopt(easy, CURLOPT_CERTINFO, starts_with_nocase(url, "https://") ? 1L : 0L);
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, same_origin ? headers : bare);
+    credentials(same_origin);
     if (to_get) {
         curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, nullptr);
         curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
@@ -228,6 +293,18 @@ Outcome Transfer::outcome(CURLcode code) const {
     char* ip = nullptr;
     if (curl_easy_getinfo(easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip != nullptr) {
         o.remote_ip = ip;
+    }
+    if (site->keeps_headers()) {
+        // The final response's headers (-1: the last request of this hop's transfer).
+        curl_header* h = nullptr;
+        while ((h = curl_easy_nextheader(easy, CURLH_HEADER, -1, h)) != nullptr) {
+            o.headers.emplace_back(h->name, h->value);
+        }
+    }
+    if (resolve_ms >= 0) {
+        // ip_mode: all resolved the name before the transfer, which connected to an address.
+        o.dns_ms = whole_us(resolve_ms);
+        o.total_ms += resolve_ms;
     }
     curl_certinfo* certs = nullptr;
     if (curl_easy_getinfo(easy, CURLINFO_CERTINFO, &certs) == CURLE_OK && certs != nullptr && certs->num_of_certs > 0) {

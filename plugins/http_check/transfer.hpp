@@ -32,6 +32,13 @@ struct Transfer {
     double earlier_ms = 0;  // the total time of the hops before this one
     std::string url;        // of the request in flight
     std::string refused;    // why a redirect was not followed (error=redirect), or empty
+    int attempt = 1;        // 1 + retries made so far (retries keep `scheduled` and `started_wall`)
+    // ip_mode: all: the address this transfer must connect to ("host:port:address:port", curl's
+    // CONNECT_TO, so the Host header, SNI and certificate checks stay the site's), and how long
+    // resolving the name took; empty and negative otherwise.
+    std::string connect_to;
+    double resolve_ms = -1;
+    curl_slist* connect_to_list = nullptr;
 
     enum class Next {
         Done,      // a final response or a transport error: finish the check
@@ -51,6 +58,12 @@ struct Transfer {
     void configure(CURL* handle);
     /// Clears the check's state (keeping the body buffer's capacity) for reuse.
     void reset();
+    /// Before another attempt of the same check on the same handle: forgets what the failed one
+    /// read and set (the handle must have been curl_easy_reset), keeps the attempt count.
+    void rearm();
+    /// Sets or clears the site's credentials (Basic, Bearer, client certificate) for the next
+    /// request: set for the site's own origin, cleared for any other.
+    void credentials(bool send);
     /// After curl reported a request done with `code`: whether the check goes on to a redirect's
     /// target, with the method, body and headers a browser would send there (301/302/303 turn
     /// into GET; 307/308 keep the method; the body and the site's headers go to its own origin

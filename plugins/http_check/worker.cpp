@@ -59,8 +59,10 @@ Worker::Worker(WorkerShared& shared, Outbox& outbox, const StopToken& stop, bool
 Worker::~Worker() {
     set_in_flight(-static_cast<std::int64_t>(active_.size()));
     for (auto& [raw, t] : active_) {
-        curl_multi_remove_handle(multi_, t->easy);
-        curl_easy_cleanup(t->easy);
+        if (t->easy != nullptr) {  // a check resolving has none; one waiting to retry is not in multi_
+            curl_multi_remove_handle(multi_, t->easy);
+            curl_easy_cleanup(t->easy);
+        }
     }
     active_.clear();
     for (CURL* e : pool_) {
@@ -91,6 +93,10 @@ void Worker::run() {
         int n = epoll_wait(epoll_, events, kEventsPerWait, wait);
         int running = 0;
         for (int i = 0; i < n; ++i) {
+            if (resolver_ && events[i].data.fd == resolver_->fd()) {
+                resolved();
+                continue;
+            }
             int flags = ((events[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) |
                         ((events[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
                         ((events[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
@@ -101,6 +107,7 @@ void Worker::run() {
             curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
         }
         collect();
+        start_retries();
         flush(false);
         if (auto steady = std::chrono::steady_clock::now(); steady >= next_digest_tick_) {
             shared_.digest.tick(steady);
@@ -158,6 +165,10 @@ int Worker::wait_ms() {
         if (auto due = sched_.next_due()) {
             wait = std::min(wait, *due - now());
         }
+    }
+    if (!retries_.empty()) {
+        wait = std::min(wait,
+                        std::chrono::duration_cast<std::chrono::nanoseconds>(retries_.begin()->first - steady));
     }
     if (!pending_.empty()) {
         wait = std::min(wait,
@@ -263,6 +274,17 @@ void Worker::start(Scheduler::SiteId id, Time scheduled, Time t) {
         overruns_.inc();
         return;
     }
+    Transfer* tr = adopt(site, scheduled, t);
+    tr->started_wall = std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now());
+    if (site->ip_mode == IpMode::All) {
+        resolve(tr);
+    } else {
+        launch(tr);
+    }
+}
+
+// A transfer for one check of `site`, counted in flight from now until release().
+Transfer* Worker::adopt(const std::shared_ptr<const Site>& site, Time scheduled, Time t) {
     std::unique_ptr<Transfer> tr;
     if (spare_.empty()) {
         tr = std::make_unique<Transfer>();
@@ -273,23 +295,86 @@ void Worker::start(Scheduler::SiteId id, Time scheduled, Time t) {
     tr->site = site;
     tr->scheduled = scheduled;
     tr->started = t;
-    tr->started_wall = std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now());
-    CURL* easy = nullptr;
-    if (pool_.empty()) {
-        easy = curl_easy_init();
-        if (easy == nullptr) {
-            return;  // out of memory: the slot is skipped, the next one tries again
-        }
-    } else {
-        easy = pool_.back();
-        pool_.pop_back();
-    }
-    tr->configure(easy);
-    running_.insert(site->name);
+    ++running_[site->name];
     Transfer* raw = tr.get();
     active_.emplace(raw, std::move(tr));
     set_in_flight(1);
-    curl_multi_add_handle(multi_, easy);
+    return raw;
+}
+
+// Hands the check to curl, on an easy handle of its own (kept across its retries).
+void Worker::launch(Transfer* t) {
+    if (t->easy == nullptr) {
+        if (pool_.empty()) {
+            t->easy = curl_easy_init();
+            if (t->easy == nullptr) {
+                release(t);  // out of memory: the slot is skipped, the next one tries again
+                return;
+            }
+        } else {
+            t->easy = pool_.back();
+            pool_.pop_back();
+        }
+    }
+    t->configure(t->easy);
+    curl_multi_add_handle(multi_, t->easy);
+}
+
+void Worker::resolve(Transfer* t) {
+    if (!resolver_) {
+        resolver_ = std::make_unique<Resolver>();
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.fd = resolver_->fd();
+        epoll_ctl(epoll_, EPOLL_CTL_ADD, resolver_->fd(), &ev);
+    }
+    auto token = ++next_token_;
+    resolving_.emplace(token, t);
+    resolver_->submit(token, host_and_port(t->site->url).first, t->site->ip_family);
+}
+
+// ip_mode: all: one check per address found, each connecting to its address by CONNECT_TO so
+// the request, SNI and certificate checks stay the site's.
+void Worker::resolved() {
+    for (auto& r : resolver_->take()) {
+        auto found = resolving_.find(r.token);
+        if (found == resolving_.end()) {
+            continue;
+        }
+        Transfer* first = found->second;
+        resolving_.erase(found);
+        if (!r.error.empty()) {
+            Outcome out;
+            out.code = CURLE_COULDNT_RESOLVE_HOST;
+            out.curl_error = r.error;
+            out.total_ms = r.ms;
+            completed(first, std::move(out));
+            continue;
+        }
+        auto [host, port] = host_and_port(first->site->url);
+        for (std::size_t i = 0; i < r.addresses.size(); ++i) {
+            Transfer* t = i == 0 ? first : adopt(first->site, first->scheduled, first->started);
+            t->started_wall = first->started_wall;
+            const auto& a = r.addresses[i];
+            t->connect_to = fmt::format("{}:{}:{}:{}", host, port, a.find(':') != std::string::npos ? "[" + a + "]" : a,
+                                        port);
+            t->resolve_ms = r.ms;
+            launch(t);
+        }
+    }
+}
+
+void Worker::start_retries() {
+    auto steady = std::chrono::steady_clock::now();
+    while (!retries_.empty() && retries_.begin()->first <= steady) {
+        Transfer* t = retries_.begin()->second;
+        retries_.erase(retries_.begin());
+        if (t->site->ip_mode == IpMode::All && t->connect_to.empty()) {
+            resolve(t);  // the name did not resolve: try that again
+        } else {
+            launch(t);
+        }
+    }
 }
 
 void Worker::collect() {
@@ -312,16 +397,28 @@ void Worker::collect() {
             case Transfer::Next::Refused:
             case Transfer::Next::Done: break;
         }
-        finish(t, code);
+        completed(t, t->outcome(code));
     }
 }
 
-void Worker::finish(Transfer* t, CURLcode code) {
-    Outcome out = t->outcome(code);
+// A failed attempt with retries left waits retry_delay and goes again (the slot and start time
+// stay the first attempt's); anything else becomes the check's record.
+void Worker::completed(Transfer* t, Outcome out) {
+    out.attempts = t->attempt;
     double lag_ms = std::chrono::duration<double, std::milli>(t->started - t->scheduled).count();
     ErrorKind kind = ErrorKind::None;
     CheckRecord r =
         make_record(*t->site, out, t->started_wall, lag_ms, make_check_id(t->started_wall, rng_), shared_.agent, &kind);
+    if (kind != ErrorKind::None && t->attempt <= t->site->retries && !stop_.stop_requested()) {
+        if (t->easy != nullptr) {
+            curl_multi_remove_handle(multi_, t->easy);
+            curl_easy_reset(t->easy);
+        }
+        ++t->attempt;
+        t->rearm();
+        retries_.emplace(std::chrono::steady_clock::now() + t->site->retry_delay, t);
+        return;
+    }
     results_[static_cast<std::size_t>(kind)]->inc();
     duration_.observe(r.response_time / 1000.0);
     lag_.observe(std::max(0.0, lag_ms) / 1000.0);
@@ -330,16 +427,24 @@ void Worker::finish(Transfer* t, CURLcode code) {
         pending_since_ = std::chrono::steady_clock::now();
     }
     pending_.push_back(Record{std::move(r), {}});
-    curl_multi_remove_handle(multi_, t->easy);
-    curl_easy_reset(t->easy);
-    pool_.push_back(t->easy);
-    running_.erase(t->site->name);
-    auto owned = active_.extract(t);
-    set_in_flight(-1);
-    recycle(std::move(owned.mapped()));
+    release(t);
     if (pending_.size() >= batch_size_) {
         flush(true);
     }
+}
+
+void Worker::release(Transfer* t) {
+    if (t->easy != nullptr) {
+        curl_multi_remove_handle(multi_, t->easy);
+        curl_easy_reset(t->easy);
+        pool_.push_back(t->easy);
+    }
+    if (auto r = running_.find(t->site->name); r != running_.end() && --r->second <= 0) {
+        running_.erase(r);
+    }
+    auto owned = active_.extract(t);
+    set_in_flight(-1);
+    recycle(std::move(owned.mapped()));
 }
 
 // Transfers are reused so that a check costs no allocation of its body buffer (and none of

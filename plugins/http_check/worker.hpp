@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,6 +25,7 @@
 #include "failure_digest.hpp"
 #include "http_check_config.hpp"
 #include "outbox.hpp"
+#include "resolver.hpp"
 #include "result.hpp"
 #include "schedule.hpp"
 #include "transfer.hpp"
@@ -74,8 +76,14 @@ class Worker {
     void apply(const std::vector<std::shared_ptr<const Site>>& sites);
     void start_due();
     void start(Scheduler::SiteId id, Time scheduled, Time t);
+    Transfer* adopt(const std::shared_ptr<const Site>& site, Time scheduled, Time t);
+    void launch(Transfer* t);
+    void resolve(Transfer* t);
+    void resolved();
+    void start_retries();
     void collect();
-    void finish(Transfer* t, CURLcode code);
+    void completed(Transfer* t, Outcome out);
+    void release(Transfer* t);
     void recycle(std::unique_ptr<Transfer> t);
     void note(const Site& site, const CheckRecord& r);
     void flush(bool force);
@@ -107,8 +115,13 @@ class Worker {
     Scheduler sched_;
     std::unordered_map<Scheduler::SiteId, std::shared_ptr<const Site>> sites_;
     std::unordered_map<std::string, Scheduler::SiteId> by_name_;
-    std::unordered_set<std::string> running_;
+    std::unordered_map<std::string, int> running_;  // checks in flight by site (ip_mode: all has several)
+    // Every check in flight: with curl, resolving (ip_mode: all) or waiting to retry.
     std::unordered_map<Transfer*, std::unique_ptr<Transfer>> active_;
+    std::multimap<std::chrono::steady_clock::time_point, Transfer*> retries_;
+    std::unique_ptr<Resolver> resolver_;  // made at the first site with ip_mode: all
+    std::unordered_map<std::uint64_t, Transfer*> resolving_;
+    std::uint64_t next_token_ = 0;
     std::unordered_set<std::string> failing_;  // sites whose last check failed
     std::chrono::steady_clock::time_point next_digest_tick_{};
     std::vector<CURL*> pool_;

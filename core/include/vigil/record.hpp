@@ -46,6 +46,10 @@ struct CheckRecord {
     std::optional<std::string> remote_ip;
     std::optional<Timestamp> tls_not_after;  // certificate expiry, https only
     std::optional<double> lag_ms;            // how late the check started against its schedule
+    // Since SDK ABI 3.0:
+    std::optional<int> attempts;                  // attempts made (http_check's retries), 1 without retry
+    std::optional<std::string> body_excerpt;      // a failed check's first bytes of body (opt-in)
+    std::optional<std::string> response_headers;  // and its response headers, "Name: value" lines
 
     friend bool operator==(const CheckRecord&, const CheckRecord&) = default;
 };

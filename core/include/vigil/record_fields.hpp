@@ -66,6 +66,9 @@ inline constexpr std::array kRecordFields = {
     RecordField{"remote_ip",     &CheckRecord::remote_ip,     JsonType::String,    true,  false, false, "text"},
     RecordField{"tls_not_after", &CheckRecord::tls_not_after, JsonType::Timestamp, true,  false, false, "timestamp with time zone"},
     RecordField{"lag_ms",        &CheckRecord::lag_ms,        JsonType::Number,    true,  false, false, "double precision"},
+    RecordField{"attempts",      &CheckRecord::attempts,      JsonType::Integer,   true,  false, false, "integer"},
+    RecordField{"body_excerpt",  &CheckRecord::body_excerpt,  JsonType::String,    true,  false, false, "text"},
+    RecordField{"response_headers", &CheckRecord::response_headers, JsonType::String, true, false, false, "text"},
 };
 // clang-format on
 

@@ -41,6 +41,9 @@ CheckRecord full_record() {
     r.remote_ip = "::1";
     r.tls_not_after = at(1'800'000'000'000'000);
     r.lag_ms = 0.25;
+    r.attempts = 2;
+    r.body_excerpt = "<h1>503 Service Unavailable</h1>";
+    r.response_headers = "Content-Type: text/html\nRetry-After: 30\n";
     return r;
 }
 }  // namespace

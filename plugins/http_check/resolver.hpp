@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+// Name resolution for `ip_mode: all`: every address of a host, found off the event loop.
+// getaddrinfo blocks, so a few threads run it and post results to an eventfd the worker's epoll
+// set watches; a worker without such a site never starts one.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "http_check_config.hpp"
+
+namespace vigil::plugins::http_check {
+
+struct Resolution {
+    std::uint64_t token = 0;
+    std::vector<std::string> addresses;  // numeric, in the resolver's order, no duplicates
+    std::string error;                   // why there is none ("Name or service not known")
+    double ms = 0;                       // how long resolving took
+};
+
+/// Resolves `host` to every address of `family` (getaddrinfo, TCP). Blocking.
+Resolution resolve_all(const std::string& host, IpFamily family);
+
+class Resolver {
+  public:
+    /// `threads` resolve at once at most. Throws std::runtime_error if no eventfd can be made.
+    explicit Resolver(std::size_t threads = 4);
+    ~Resolver();
+    Resolver(const Resolver&) = delete;
+    Resolver& operator=(const Resolver&) = delete;
+
+    /// Readable when results wait: watch it in epoll, then call take().
+    int fd() const { return event_fd_; }
+    void submit(std::uint64_t token, std::string host, IpFamily family);
+    /// Finished resolutions, in no particular order; clears the eventfd.
+    std::vector<Resolution> take();
+
+  private:
+    struct Request {
+        std::uint64_t token;
+        std::string host;
+        IpFamily family;
+    };
+    void loop();
+
+    int event_fd_ = -1;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<Request> requests_;
+    std::vector<Resolution> done_;
+    bool stopping_ = false;
+    std::vector<std::thread> threads_;
+};
+
+/// The host and port a URL connects to (the port made explicit), as curl's CONNECT_TO names
+/// them: an IPv6 literal keeps its brackets. Empty host when curl cannot parse the URL.
+std::pair<std::string, std::string> host_and_port(const std::string& url);
+
+}  // namespace vigil::plugins::http_check
