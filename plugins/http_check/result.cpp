@@ -53,10 +53,14 @@ ErrorKind classify(CURLcode code, std::string_view curl_error) {
         case CURLE_TOO_MANY_REDIRECTS: return ErrorKind::TooManyRedirects;
         // The peer went away mid-exchange: reset, closed early, or sent less than announced.
         case CURLE_RECV_ERROR:
-            // curl says "receive error" for a header flood too, where the peer sent too much
-            // rather than went away.
-            return curl_error.rfind("Too large response headers", 0) == 0 ? ErrorKind::Other : ErrorKind::Reset;
         case CURLE_SEND_ERROR:
+            // curl says "receive error" for a header flood too, where the peer sent too much
+            // rather than went away; and for a TLS alert after the handshake (TLS 1.3 sends "client
+            // certificate required" only then), which OpenSSL names as its own.
+            if (curl_error.rfind("Too large response headers", 0) == 0) {
+                return ErrorKind::Other;
+            }
+            return curl_error.find("SSL routines::") != std::string_view::npos ? ErrorKind::Tls : ErrorKind::Reset;
         case CURLE_GOT_NOTHING:
         case CURLE_PARTIAL_FILE:
         case CURLE_HTTP2:

@@ -17,6 +17,14 @@ FixtureSites::FixtureSites() {
     https = d["https"].GetInt();
     refused = d["refused"].GetInt();
     ca_file = d["ca_file"].GetString();
+    mtls = d["mtls"].GetInt();
+    expired = d["expired"].GetInt();
+    expiring = d["expiring"].GetInt();
+    h2 = d["h2"].IsInt() ? d["h2"].GetInt() : 0;
+    client_cert = d["client_cert"].GetString();
+    client_key = d["client_key"].GetString();
+    proxy = d["proxy"].GetInt();
+    pair = d["pair"].GetInt();
 }
 
 }  // namespace vigil::test

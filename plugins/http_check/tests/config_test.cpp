@@ -228,3 +228,34 @@ sites:
           "p.yaml:5:61: error: sites[2].min_cert_validity: must be more than 0\n");
     CHECK_FALSE(bad.config);
 }
+
+TEST_CASE("http_check: a JSON sites_file carries nested assertions and credentials, located when wrong",
+          "[unit][config]") {
+    vigil::test::TempDir dir;
+    dir.write("sites.json", R"([
+  {"name": "api", "url": "https://api.example/health",
+   "json": [{"pointer": "/status", "equals": "UP"}, {"pointer": "/queue/depth", "below": 100}],
+   "expect_headers": [{"name": "content-type", "matches": "json"}],
+   "basic_auth": {"username": "ops", "password": "pw"}, "retries": 2},
+  {"name": "bad", "url": "https://bad.example/",
+   "json": [{"pointer": "status", "equals": "UP"}]}
+])");
+    auto p = parse("plugin: http_check\nsites_file: " + (dir / "sites.json").string() + "\n");
+    CHECK(p.errors() == (dir / "sites.json").string() +
+                            ":7:25: error: [1].json[0].pointer: \"status\" is not a JSON pointer (RFC 6901, e.g. "
+                            "/status or /items/0/id): error at character 1\n");
+    dir.write("sites.json", R"([{"name": "api", "url": "https://api.example/health",
+   "json": [{"pointer": "/status", "equals": "UP"}, {"pointer": "/queue/depth", "below": 100}],
+   "expect_headers": [{"name": "content-type", "matches": "json"}],
+   "basic_auth": {"username": "ops", "password": "pw"}, "retries": 2}])");
+    p = parse("plugin: http_check\nsites_file: " + (dir / "sites.json").string() + "\n");
+    REQUIRE(p.errors() == "");
+    REQUIRE(p.config);
+    const auto& s = *p.config->sites[0];
+    REQUIRE(s.json.size() == 2);
+    CHECK(s.json[1].pointer == "/queue/depth");
+    CHECK(s.json[1].below == 100);
+    REQUIRE(s.expect_headers.size() == 1);
+    CHECK(s.basic_user == "ops");
+    CHECK(s.retries == 2);
+}

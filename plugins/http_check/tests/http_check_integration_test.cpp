@@ -16,76 +16,19 @@
 #include "http_check.hpp"
 #include "vigil/metrics.hpp"
 #include "plugin_config.hpp"
-#include "fixture_sites.hpp"
+#include "run_check.hpp"
 #include "support.hpp"
 
 using namespace std::chrono_literals;
 using namespace vigil::plugins::http_check;
 
+using vigil::test::Capture;
+using vigil::test::check_once;
+using vigil::test::fixture;
+using vigil::test::NeverStop;
+using vigil::test::site;
+
 namespace {
-
-using Fixture = vigil::test::FixtureSites;
-
-Fixture& fixture() {
-    static Fixture f;
-    return f;
-}
-
-class Capture final : public vigil::Emitter {
-  public:
-    bool emit(vigil::Batch b, vigil::AckFn ack) override {
-        std::lock_guard lock(mutex_);
-        for (auto& r : b.records) {
-            records_.push_back(std::move(r.check));
-        }
-        ack(vigil::AckStatus::Delivered);
-        return true;
-    }
-    std::vector<vigil::CheckRecord> all() const {
-        std::lock_guard lock(mutex_);
-        return records_;
-    }
-    std::map<std::string, vigil::CheckRecord> by_name() const {
-        std::lock_guard lock(mutex_);
-        std::map<std::string, vigil::CheckRecord> m;
-        for (const auto& r : records_) {
-            m[r.name] = r;
-        }
-        return m;
-    }
-
-  private:
-    mutable std::mutex mutex_;
-    std::vector<vigil::CheckRecord> records_;
-};
-
-class NeverStop final : public vigil::StopToken {
-  public:
-    bool stop_requested() const override { return false; }
-    bool wait_for(vigil::Duration) const override { return false; }
-};
-
-// Runs one round (--once) of http_check with `yaml` as its section; returns the records by name.
-std::map<std::string, vigil::CheckRecord> check_once(const std::string& yaml) {
-    auto s = vigil::test::check_section(yaml, kOptions, vigil::PluginKind::Source);
-    INFO(s->errors());
-    REQUIRE_FALSE(s->diags.has_errors());
-    auto config = parse_config(s->node, s->diags);
-    INFO(s->errors());
-    REQUIRE(config);
-    static const bool curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-    REQUIRE(curl_ready);
-    HttpCheck check(std::move(*config), "http_check.0", "probe", vigil::Logger("http_check.0"));
-    Capture capture;
-    NeverStop stop;
-    REQUIRE(check.run(capture, stop, vigil::RunOptions{true}).ok());
-    return capture.by_name();
-}
-
-std::string site(const std::string& name, const std::string& url, const std::string& extra = "") {
-    return "  - {name: " + name + ", url: \"" + url + "\"" + (extra.empty() ? "" : ", " + extra) + "}\n";
-}
-
 long rss_kib() {
     std::ifstream in("/proc/self/status");
     for (std::string line; std::getline(in, line);) {
@@ -95,7 +38,6 @@ long rss_kib() {
     }
     return 0;
 }
-
 }  // namespace
 
 TEST_CASE("http_check: statuses, regexes, delays and transport errors against real servers", "[integration]") {
@@ -164,43 +106,8 @@ TEST_CASE("http_check: statuses, regexes, delays and transport errors against re
     CHECK(r["post"].ok == true);
 }
 
-namespace {
-// What the fixture's /record/<name> received: method, headers and body of each request.
-struct Received {
-    std::string method, body;
-    std::map<std::string, std::string> headers;  // lower-case names
-};
-std::vector<Received> received(const std::string& name) {
-    auto page = vigil::test::run({"/usr/bin/curl", "-sS", fixture().url("/received/" + name)});
-    rapidjson::Document d;
-    d.Parse(page.out.c_str());
-    std::vector<Received> out;
-    if (!d.IsArray()) {
-        return out;
-    }
-    for (const auto& r : d.GetArray()) {
-        Received one{r["method"].GetString(), r["body"].GetString(), {}};
-        for (const auto& h : r["headers"].GetObject()) {
-            std::string key = h.name.GetString();
-            std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
-            one.headers[key] = h.value.GetString();
-        }
-        out.push_back(std::move(one));
-    }
-    return out;
-}
-std::string escape(const std::string& url) {
-    std::string out;
-    for (unsigned char c : url) {
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_') {
-            out += static_cast<char>(c);
-        } else {
-            out += fmt::format("%{:02X}", c);
-        }
-    }
-    return out;
-}
-}  // namespace
+using vigil::test::escape;
+using vigil::test::received;
 
 TEST_CASE("http_check: redirects carry the site's headers and body to its own origin only, as browsers do",
           "[integration]") {
@@ -291,7 +198,7 @@ TEST_CASE("http_check: a 50 MiB body is cut at max_body and memory stays flat", 
     CHECK(grown < 20 * 1024);  // two 1 MiB buffers and change, not 100 MiB
 }
 
-TEST_CASE("http_check: a self-signed site fails TLS, then passes with its CA in ca_file", "[integration]") {
+TEST_CASE("http_check: a site signed by a private CA fails TLS, then passes with the CA in ca_file", "[integration]") {
     const auto& f = fixture();
     auto r = check_once("plugin: http_check\nsites:\n" + site("untrusted", f.tls("/ok")) +
                         site("trusted", f.tls("/ok"), "ca_file: " + f.ca_file) +
