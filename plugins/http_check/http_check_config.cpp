@@ -33,9 +33,7 @@ const char* const kHttpVersions[] = {"auto", "1.1", "2", "3", nullptr};
 
 const OptionSpec kBasicAuthOptions[] = {
     {.key = "username", .type = OptionType::String, .required = true, .description = "User name"},
-    {.key = "password",
-     .type = OptionType::Secret,
-     .description = "Password (or password_file: a file holding it)"},
+    {.key = "password", .type = OptionType::Secret, .description = "Password (or password_file: a file holding it)"},
     {},
 };
 
@@ -107,8 +105,9 @@ const OptionSpec kBasicAuthOptions[] = {
         {.key = "json",                                                                                               \
          .type = OptionType::List,                                                                                    \
          .children = kJsonAssertionOptions,                                                                           \
-         .description = "Assertions on the JSON body: {pointer, equals | not_equals | below | above | exists | "       \
-                        "matches}; a failed one is error=assertion"},                                                 \
+         .description =                                                                                               \
+             "Assertions on the JSON body: {pointer, equals | not_equals | below | above | exists | "                 \
+             "matches}; a failed one is error=assertion"},                                                            \
         {.key = "expect_headers",                                                                                     \
          .type = OptionType::List,                                                                                    \
          .children = kHeaderAssertionOptions,                                                                         \
@@ -128,7 +127,8 @@ const OptionSpec kBasicAuthOptions[] = {
          .description = "PEM private key of client_cert_file (not encrypted)"},                                       \
         {.key = "proxy",                                                                                              \
          .type = OptionType::String,                                                                                  \
-         .description = "Proxy URL: http://, https://, socks4://, socks4a://, socks5:// or socks5h://; \"\" for none"}, \
+         .description =                                                                                               \
+             "Proxy URL: http://, https://, socks4://, socks4a://, socks5:// or socks5h://; \"\" for none"},          \
         {.key = "no_proxy",                                                                                           \
          .type = OptionType::StringList,                                                                              \
          .description = "Hosts and domains reached without the proxy"},                                               \
@@ -147,7 +147,7 @@ const OptionSpec kBasicAuthOptions[] = {
          .type = OptionType::String,                                                                                  \
          .default_value = DEFAULT("any"),                                                                             \
          .one_of = kIpModes,                                                                                          \
-         .description = "any: one check; all: one check, and one record, per address the host resolves to"},         \
+         .description = "any: one check; all: one check, and one record, per address the host resolves to"},          \
         {.key = "retries",                                                                                            \
          .type = OptionType::Int,                                                                                     \
          .default_value = DEFAULT("0"),                                                                               \
@@ -520,8 +520,8 @@ class SiteReader {
                       "headers already set Authorization; keep one of the two");
             }
         }
-        for (auto [key, path] : {std::pair{"client_cert_file", &s.client_cert_file},
-                                 std::pair{"client_key_file", &s.client_key_file}}) {
+        for (auto [key, path] :
+             {std::pair{"client_cert_file", &s.client_cert_file}, std::pair{"client_key_file", &s.client_key_file}}) {
             if (from(key).has(key)) {
                 *path = readable(key);
             }
@@ -545,18 +545,18 @@ class SiteReader {
             s.no_proxy += (s.no_proxy.empty() ? "" : ",") + host;
         }
         auto version = from("http_version").get_string("http_version");
-        s.http_version = version == "1.1" ? HttpVersion::V1_1
-                         : version == "2" ? HttpVersion::V2
-                         : version == "3" ? HttpVersion::V3
+        s.http_version = version == "1.1" ? HttpVersion::Http11
+                         : version == "2" ? HttpVersion::Http2
+                         : version == "3" ? HttpVersion::Http3
                                           : HttpVersion::Auto;
         const curl_version_info_data* curl = curl_version_info(CURLVERSION_NOW);
-        if (s.http_version == HttpVersion::V3 && (curl->features & CURL_VERSION_HTTP3) == 0) {
-            error("http_version", fmt::format("libcurl {} here was built without HTTP/3; use auto, 1.1 or 2",
-                                              curl->version));
+        if (s.http_version == HttpVersion::Http3 && (curl->features & CURL_VERSION_HTTP3) == 0) {
+            error("http_version",
+                  fmt::format("libcurl {} here was built without HTTP/3; use auto, 1.1 or 2", curl->version));
         }
-        if (s.http_version == HttpVersion::V2 && (curl->features & CURL_VERSION_HTTP2) == 0) {
-            error("http_version", fmt::format("libcurl {} here was built without HTTP/2; use auto or 1.1",
-                                              curl->version));
+        if (s.http_version == HttpVersion::Http2 && (curl->features & CURL_VERSION_HTTP2) == 0) {
+            error("http_version",
+                  fmt::format("libcurl {} here was built without HTTP/2; use auto or 1.1", curl->version));
         }
         if (from("source_address").has("source_address")) {
             auto address = from("source_address").get_string("source_address");

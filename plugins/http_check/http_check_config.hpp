@@ -34,7 +34,7 @@ enum class IpFamily { Any, V4, V6 };
 /// host name resolves to (within ip_family), each its own record with its remote_ip.
 enum class IpMode { Any, All };
 /// `auto` is libcurl's choice (HTTP/2 over TLS when the server offers it, else 1.1).
-enum class HttpVersion { Auto, V1_1, V2, V3 };
+enum class HttpVersion { Auto, Http11, Http2, Http3 };
 
 /// Everything needed to check one site. Immutable once built; shared by the scheduler and the
 /// transfers in flight, so a reload can replace it without disturbing a running check.

@@ -23,14 +23,14 @@ Resolution resolve_all(const std::string& host, IpFamily family) {
     hints.ai_family = family == IpFamily::V4 ? AF_INET : family == IpFamily::V6 ? AF_INET6 : AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     // A URL's IPv6 literal comes bracketed; getaddrinfo wants it bare.
-    std::string name = host.size() > 2 && host.front() == '[' && host.back() == ']' ? host.substr(1, host.size() - 2)
-                                                                                      : host;
+    std::string name =
+        host.size() > 2 && host.front() == '[' && host.back() == ']' ? host.substr(1, host.size() - 2) : host;
     addrinfo* found = nullptr;
     int rc = getaddrinfo(name.c_str(), nullptr, &hints, &found);
     r.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (rc != 0) {
-        r.error = fmt::format("Could not resolve host: {} ({})", name, rc == EAI_SYSTEM ? std::strerror(errno)
-                                                                                        : gai_strerror(rc));
+        r.error = fmt::format("Could not resolve host: {} ({})", name,
+                              rc == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(rc));
         return r;
     }
     for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
@@ -47,7 +47,9 @@ Resolution resolve_all(const std::string& host, IpFamily family) {
     freeaddrinfo(found);
     if (r.addresses.empty()) {
         r.error = fmt::format("Could not resolve host: {} (no {} address)", name,
-                              family == IpFamily::V4 ? "IPv4" : family == IpFamily::V6 ? "IPv6" : "IP");
+                              family == IpFamily::V4   ? "IPv4"
+                              : family == IpFamily::V6 ? "IPv6"
+                                                       : "IP");
     }
     return r;
 }

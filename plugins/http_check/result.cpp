@@ -101,10 +101,10 @@ std::string days_and_hours(Timestamp::duration left) {
 
 std::string_view wanted_version(HttpVersion v) {
     switch (v) {
-        case HttpVersion::V2: return "2";
-        case HttpVersion::V3: return "3";
+        case HttpVersion::Http2: return "2";
+        case HttpVersion::Http3: return "3";
         case HttpVersion::Auto:
-        case HttpVersion::V1_1: break;  // curl speaks 1.1 when told to, and 1.0 servers still count
+        case HttpVersion::Http11: break;  // curl speaks 1.1 when told to, and 1.0 servers still count
     }
     return {};
 }

@@ -35,9 +35,9 @@ enum class ErrorKind {
 };
 /// Every kind, in the enum's order: the `result` values of vigil_http_check_checks_total.
 inline constexpr std::array kErrorKindList = {
-    ErrorKind::None,    ErrorKind::Dns,          ErrorKind::Connect, ErrorKind::Tls,
-    ErrorKind::Timeout, ErrorKind::Http,         ErrorKind::Regex,   ErrorKind::TooManyRedirects,
-    ErrorKind::Reset,   ErrorKind::BodyTooLarge, ErrorKind::Other,   ErrorKind::Redirect,
+    ErrorKind::None,    ErrorKind::Dns,          ErrorKind::Connect,   ErrorKind::Tls,
+    ErrorKind::Timeout, ErrorKind::Http,         ErrorKind::Regex,     ErrorKind::TooManyRedirects,
+    ErrorKind::Reset,   ErrorKind::BodyTooLarge, ErrorKind::Other,     ErrorKind::Redirect,
     ErrorKind::Slow,    ErrorKind::CertExpiring, ErrorKind::Assertion,
 };
 inline constexpr std::size_t kErrorKinds = kErrorKindList.size();

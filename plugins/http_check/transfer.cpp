@@ -183,11 +183,11 @@ void Transfer::configure(CURL* handle) {
     }
     switch (s.http_version) {
         case HttpVersion::Auto: break;
-        case HttpVersion::V1_1: curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1); break;
+        case HttpVersion::Http11: curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1); break;
         // ALPN over TLS, an h2c upgrade over plain http: a server that answers in 1.1 fails the
         // check (result.cpp), which is the point of asking.
-        case HttpVersion::V2: curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2_0); break;
-        case HttpVersion::V3: curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_3ONLY); break;
+        case HttpVersion::Http2: curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2_0); break;
+        case HttpVersion::Http3: curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_3ONLY); break;
     }
     if (!s.bind.empty()) {
         curl_easy_setopt(easy, CURLOPT_INTERFACE, s.bind.c_str());

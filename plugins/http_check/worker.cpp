@@ -167,8 +167,7 @@ int Worker::wait_ms() {
         }
     }
     if (!retries_.empty()) {
-        wait = std::min(wait,
-                        std::chrono::duration_cast<std::chrono::nanoseconds>(retries_.begin()->first - steady));
+        wait = std::min(wait, std::chrono::duration_cast<std::chrono::nanoseconds>(retries_.begin()->first - steady));
     }
     if (!pending_.empty()) {
         wait = std::min(wait,
@@ -356,8 +355,8 @@ void Worker::resolved() {
             Transfer* t = i == 0 ? first : adopt(first->site, first->scheduled, first->started);
             t->started_wall = first->started_wall;
             const auto& a = r.addresses[i];
-            t->connect_to = fmt::format("{}:{}:{}:{}", host, port, a.find(':') != std::string::npos ? "[" + a + "]" : a,
-                                        port);
+            t->connect_to =
+                fmt::format("{}:{}:{}:{}", host, port, a.find(':') != std::string::npos ? "[" + a + "]" : a, port);
             t->resolve_ms = r.ms;
             launch(t);
         }

@@ -13,9 +13,9 @@ using namespace vigil::plugins::http_check;
 namespace {
 
 std::vector<JsonAssertion> json_of(const std::string& list) {
-    auto s = vigil::test::check_section("plugin: http_check\nsites: [{name: a, url: \"http://a/\"}]\njson: " + list +
-                                            "\n",
-                                        kOptions, vigil::PluginKind::Source);
+    auto s =
+        vigil::test::check_section("plugin: http_check\nsites: [{name: a, url: \"http://a/\"}]\njson: " + list + "\n",
+                                   kOptions, vigil::PluginKind::Source);
     INFO(s->errors());
     REQUIRE_FALSE(s->diags.has_errors());
     auto a = read_json_assertions(s->node, s->diags);
@@ -25,10 +25,11 @@ std::vector<JsonAssertion> json_of(const std::string& list) {
 }
 
 std::vector<HeaderAssertion> headers_of(const std::string& list) {
-    auto s = vigil::test::check_section("plugin: http_check\nsites: [{name: a, url: \"http://a/\"}]\n"
-                                        "expect_headers: " +
-                                            list + "\n",
-                                        kOptions, vigil::PluginKind::Source);
+    auto s = vigil::test::check_section(
+        "plugin: http_check\nsites: [{name: a, url: \"http://a/\"}]\n"
+        "expect_headers: " +
+            list + "\n",
+        kOptions, vigil::PluginKind::Source);
     REQUIRE_FALSE(s->diags.has_errors());
     auto a = read_header_assertions(s->node, s->diags);
     REQUIRE(a);
@@ -95,8 +96,7 @@ TEST_CASE("http_check json: each operator, passing and failing with a one-line r
 
 TEST_CASE("http_check json: a body that is not JSON fails with where it stopped parsing", "[unit]") {
     auto a = json_of("[{pointer: /status, equals: UP}]");
-    CHECK(failed_json_assertion(a, "<html>down</html>", false) ==
-          "body is not JSON: Invalid value. at byte 0");
+    CHECK(failed_json_assertion(a, "<html>down</html>", false) == "body is not JSON: Invalid value. at byte 0");
     CHECK(failed_json_assertion(a, "{\"status\": \"UP\"", false) ==
           "body is not JSON: Missing a comma or '}' after an object member. at byte 15");
     CHECK(failed_json_assertion(a, "{\"status\": \"U", true) ==
@@ -104,8 +104,7 @@ TEST_CASE("http_check json: a body that is not JSON fails with where it stopped 
     CHECK(failed_json_assertion(a, "  \n", false) == "body is empty, not JSON");
     CHECK(failed_json_assertion({}, "not json at all", false) == std::nullopt);  // no assertion, no verdict
     // A hostile body of deep nesting is parsed without recursion: an error, not a crash.
-    CHECK(failed_json_assertion(a, std::string(1'000'000, '['), false).value_or("").rfind("body is not JSON", 0) ==
-          0);
+    CHECK(failed_json_assertion(a, std::string(1'000'000, '['), false).value_or("").rfind("body is not JSON", 0) == 0);
 }
 
 TEST_CASE("http_check expect_headers: present, matching, absent", "[unit]") {
@@ -155,8 +154,9 @@ TEST_CASE("http_check: a bad assertion or transport option is a located error", 
           "p.yaml:4:7: error: json: a HEAD request gets no body to judge\n");
     CHECK(errors_of("expect_headers: [{name: \"content type\"}]\n") ==
           "p.yaml:3:25: error: expect_headers[0].name: invalid header name \"content type\"\n");
-    CHECK(errors_of("expect_headers: [{matches: x}]\n") ==
-          "p.yaml:3:18: error: expect_headers[0]: missing required option \"name\" (Response header name (any case))\n");
+    CHECK(
+        errors_of("expect_headers: [{matches: x}]\n") ==
+        "p.yaml:3:18: error: expect_headers[0]: missing required option \"name\" (Response header name (any case))\n");
     CHECK(errors_of("basic_auth: {username: \"a:b\", password: x}\n") ==
           "p.yaml:3:24: error: basic_auth.username: a Basic user name cannot contain ':'\n");
     CHECK(errors_of("basic_auth: {username: a, password: x}\nbearer_token: t\n") ==
@@ -176,8 +176,9 @@ TEST_CASE("http_check: a bad assertion or transport option is a located error", 
           "socks4a://, socks5:// or socks5h:// and a host (\"\" for no proxy)\n");
     CHECK(errors_of("http_version: \"1.0\"\n") ==
           "p.yaml:3:15: error: http_version: \"1.0\" is not one of: auto, 1.1, 2, 3\n");
-    CHECK(errors_of("http_version: \"3\"\n").find("error: http_version: libcurl 7.88.1 here was built without "
-                                                  "HTTP/3; use auto, 1.1 or 2") != std::string::npos);
+    CHECK(errors_of("http_version: \"3\"\n")
+              .find("error: http_version: libcurl 7.88.1 here was built without "
+                    "HTTP/3; use auto, 1.1 or 2") != std::string::npos);
     CHECK(errors_of("source_address: 10.0.0.300\n") ==
           "p.yaml:3:17: error: source_address: \"10.0.0.300\" is not an IPv4 or IPv6 address\n");
     CHECK(errors_of("interface: vigil-nope0\n") ==
@@ -193,15 +194,16 @@ TEST_CASE("http_check: a bad assertion or transport option is a located error", 
 TEST_CASE("http_check: the transport options reach the site", "[unit][config]") {
     vigil::test::TempDir dir;
     auto token = dir.write("token", "s3cret-token\n");
-    auto s = vigil::test::check_section("plugin: http_check\nsites:\n"
-                                        "  - {name: a, url: \"http://a/\", bearer_token_file: " +
-                                            token.string() +
-                                            ", proxy: \"http://127.0.0.1:3128\", no_proxy: [localhost, .internal],"
-                                            " http_version: \"2\", source_address: 127.0.0.1, ip_mode: all,"
-                                            " retries: 2, retry_delay: 250ms, body_excerpt: true}\n"
-                                            "  - {name: b, url: \"http://b/\", basic_auth: {username: ops, password: "
-                                            "pw}, interface: lo, proxy: \"\"}\n",
-                                        kOptions, vigil::PluginKind::Source);
+    auto s = vigil::test::check_section(
+        "plugin: http_check\nsites:\n"
+        "  - {name: a, url: \"http://a/\", bearer_token_file: " +
+            token.string() +
+            ", proxy: \"http://127.0.0.1:3128\", no_proxy: [localhost, .internal],"
+            " http_version: \"2\", source_address: 127.0.0.1, ip_mode: all,"
+            " retries: 2, retry_delay: 250ms, body_excerpt: true}\n"
+            "  - {name: b, url: \"http://b/\", basic_auth: {username: ops, password: "
+            "pw}, interface: lo, proxy: \"\"}\n",
+        kOptions, vigil::PluginKind::Source);
     REQUIRE(s->errors() == "");
     auto c = parse_config(s->node, s->diags);
     REQUIRE(c);
@@ -210,7 +212,7 @@ TEST_CASE("http_check: the transport options reach the site", "[unit][config]") 
     CHECK(a.bearer_token == "s3cret-token");
     CHECK(a.proxy == "http://127.0.0.1:3128");
     CHECK(a.no_proxy == "localhost,.internal");
-    CHECK(a.http_version == HttpVersion::V2);
+    CHECK(a.http_version == HttpVersion::Http2);
     CHECK(a.bind == "host!127.0.0.1");
     CHECK(a.ip_mode == IpMode::All);
     CHECK(a.retries == 2);
@@ -268,7 +270,7 @@ TEST_CASE("http_check: assertions and the excerpt in the record", "[unit]") {
     CHECK_FALSE(r.body_excerpt);  // only a failed check keeps its excerpt
     CHECK_FALSE(r.response_headers);
 
-    s.http_version = HttpVersion::V2;
+    s.http_version = HttpVersion::Http2;
     r = make_record(s, o, t, 0, "id", "probe");
     CHECK(r.error == "assertion");
     CHECK(r.error_detail == "answered in HTTP/1.1; http_version: 2 asks for HTTP/2");
@@ -287,5 +289,7 @@ TEST_CASE("http_check: assertions and the excerpt in the record", "[unit]") {
     std::string nul("a\0b", 3);
     o.body = nul;
     r = make_record(s, o, t, 0, "id", "probe");
-    CHECK(r.body_excerpt == "a\xEF\xBF\xBD" "b");
+    CHECK(r.body_excerpt ==
+          "a\xEF\xBF\xBD"
+          "b");
 }

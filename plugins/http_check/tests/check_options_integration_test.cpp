@@ -42,9 +42,7 @@ bool proxied_contains(const std::string& what) {
     return std::any_of(all.begin(), all.end(), [&](const auto& p) { return p.first == what; });
 }
 
-std::string detail(const vigil::CheckRecord& r) {
-    return r.error.value_or("ok") + ": " + r.error_detail.value_or("");
-}
+std::string detail(const vigil::CheckRecord& r) { return r.error.value_or("ok") + ": " + r.error_detail.value_or(""); }
 
 }  // namespace
 
@@ -105,16 +103,17 @@ TEST_CASE("http_check: Basic and Bearer credentials, sent to the site's own orig
     auto elsewhere = [&](const std::string& name) {
         return f.url("/to/302?url=" + escape("http://localhost:" + std::to_string(f.http) + "/record/" + name));
     };
-    auto r = check_once("plugin: http_check\nsites:\n" +
-                        site("basic", f.url("/basic/ops/s3cret"),
-                             "basic_auth: {username: ops, password_file: " + password.string() + "}") +
-                        site("basic-wrong", f.url("/basic/ops/other"), "basic_auth: {username: ops, password: s3cret}") +
-                        site("basic-none", f.url("/basic/ops/s3cret")) +
-                        site("bearer", f.url("/bearer/t0ken-42"), "bearer_token_file: " + token.string()) +
-                        site("bearer-wrong", f.url("/bearer/t0ken-42"), "bearer_token: nope") +
-                        site("basic-away", elsewhere("basic-away"), "basic_auth: {username: ops, password: s3cret}") +
-                        site("bearer-away", elsewhere("bearer-away"), "bearer_token: t0ken-42") +
-                        site("basic-home", f.url("/record/basic-home"), "basic_auth: {username: ops, password: pw}"));
+    auto r =
+        check_once("plugin: http_check\nsites:\n" +
+                   site("basic", f.url("/basic/ops/s3cret"),
+                        "basic_auth: {username: ops, password_file: " + password.string() + "}") +
+                   site("basic-wrong", f.url("/basic/ops/other"), "basic_auth: {username: ops, password: s3cret}") +
+                   site("basic-none", f.url("/basic/ops/s3cret")) +
+                   site("bearer", f.url("/bearer/t0ken-42"), "bearer_token_file: " + token.string()) +
+                   site("bearer-wrong", f.url("/bearer/t0ken-42"), "bearer_token: nope") +
+                   site("basic-away", elsewhere("basic-away"), "basic_auth: {username: ops, password: s3cret}") +
+                   site("bearer-away", elsewhere("bearer-away"), "bearer_token: t0ken-42") +
+                   site("basic-home", f.url("/record/basic-home"), "basic_auth: {username: ops, password: pw}"));
     CHECK(r["basic"].ok == true);
     CHECK(r["basic-wrong"].error == "http");
     CHECK(r["basic-wrong"].status_code == 401);
@@ -135,14 +134,15 @@ TEST_CASE("http_check: Basic and Bearer credentials, sent to the site's own orig
 TEST_CASE("http_check: mutual TLS, and expired and expiring certificates", "[integration]") {
     const auto& f = fixture();
     auto client = "client_cert_file: " + f.client_cert + ", client_key_file: " + f.client_key;
-    auto r = check_once(
-        "plugin: http_check\nca_file: " + f.ca_file + "\nsites:\n" +
-        site("mtls", f.tls_on(f.mtls, "/whoami"), client + ", json: [{pointer: /subject/commonName, equals: "
-                                                           "vigil-probe}]") +
-        site("mtls-without", f.tls_on(f.mtls, "/whoami")) + site("expired", f.tls_on(f.expired, "/ok")) +
-        site("expired-unverified", f.tls_on(f.expired, "/ok"), "verify_tls: false, min_cert_validity: 1d") +
-        site("expiring", f.tls_on(f.expiring, "/ok"), "min_cert_validity: 14d") +
-        site("expiring-no-limit", f.tls_on(f.expiring, "/ok")));
+    auto r =
+        check_once("plugin: http_check\nca_file: " + f.ca_file + "\nsites:\n" +
+                   site("mtls", f.tls_on(f.mtls, "/whoami"),
+                        client + ", json: [{pointer: /subject/commonName, equals: "
+                                 "vigil-probe}]") +
+                   site("mtls-without", f.tls_on(f.mtls, "/whoami")) + site("expired", f.tls_on(f.expired, "/ok")) +
+                   site("expired-unverified", f.tls_on(f.expired, "/ok"), "verify_tls: false, min_cert_validity: 1d") +
+                   site("expiring", f.tls_on(f.expiring, "/ok"), "min_cert_validity: 14d") +
+                   site("expiring-no-limit", f.tls_on(f.expiring, "/ok")));
     INFO(detail(r["mtls"]));
     CHECK(r["mtls"].ok == true);
     CHECK(r["mtls-without"].error == "tls");
@@ -163,13 +163,13 @@ TEST_CASE("http_check: through a proxy (http forwarded, https tunnelled), no_pro
           "[integration]") {
     const auto& f = fixture();
     auto proxy = "http://127.0.0.1:" + std::to_string(f.proxy);
-    auto r = check_once("plugin: http_check\nca_file: " + f.ca_file + "\nsites:\n" +
-                        site("via-proxy", f.url("/ok?via=proxy"), "proxy: \"http://scout:pw@127.0.0.1:" +
-                                                                      std::to_string(f.proxy) + "\"") +
-                        site("tunnelled", f.tls("/ok"), "proxy: \"" + proxy + "\", regex: 'Vigil fixture'") +
-                        site("bypassed", f.url("/ok?via=direct"), "proxy: \"" + proxy + "\", no_proxy: [127.0.0.1]") +
-                        site("proxy-down", f.url("/ok?via=nowhere"),
-                             "proxy: \"http://127.0.0.1:" + std::to_string(f.refused) + "\""));
+    auto r = check_once(
+        "plugin: http_check\nca_file: " + f.ca_file + "\nsites:\n" +
+        site("via-proxy", f.url("/ok?via=proxy"),
+             "proxy: \"http://scout:pw@127.0.0.1:" + std::to_string(f.proxy) + "\"") +
+        site("tunnelled", f.tls("/ok"), "proxy: \"" + proxy + "\", regex: 'Vigil fixture'") +
+        site("bypassed", f.url("/ok?via=direct"), "proxy: \"" + proxy + "\", no_proxy: [127.0.0.1]") +
+        site("proxy-down", f.url("/ok?via=nowhere"), "proxy: \"http://127.0.0.1:" + std::to_string(f.refused) + "\""));
     INFO(detail(r["via-proxy"]) << " / " << detail(r["tunnelled"]));
     CHECK(r["via-proxy"].ok == true);
     CHECK(r["tunnelled"].ok == true);
@@ -210,13 +210,12 @@ TEST_CASE("http_check: http_version, and HTTP/2 from nghttpd", "[integration]") 
 
 TEST_CASE("http_check: source_address and interface bind the check", "[integration]") {
     const auto& f = fixture();
-    auto r = check_once("plugin: http_check\nsites:\n" +
-                        site("from-2", f.url("/whoami"),
-                             "source_address: 127.0.0.2, json: [{pointer: /address, equals: 127.0.0.2}]") +
-                        site("from-3", f.url("/whoami"),
-                             "source_address: 127.0.0.3, json: [{pointer: /address, equals: 127.0.0.3}]") +
-                        site("via-lo", f.url("/whoami"), "interface: lo, json: [{pointer: /address, equals: 127.0.0.1}]") +
-                        site("unbindable", f.url("/ok"), "source_address: 192.0.2.1"));
+    auto r = check_once(
+        "plugin: http_check\nsites:\n" +
+        site("from-2", f.url("/whoami"), "source_address: 127.0.0.2, json: [{pointer: /address, equals: 127.0.0.2}]") +
+        site("from-3", f.url("/whoami"), "source_address: 127.0.0.3, json: [{pointer: /address, equals: 127.0.0.3}]") +
+        site("via-lo", f.url("/whoami"), "interface: lo, json: [{pointer: /address, equals: 127.0.0.1}]") +
+        site("unbindable", f.url("/ok"), "source_address: 192.0.2.1"));
     for (const char* name : {"from-2", "from-3", "via-lo"}) {
         INFO(name << ": " << detail(r[name]));
         CHECK(r[name].ok == true);
@@ -229,12 +228,12 @@ TEST_CASE("http_check: retries: a check fails only if every attempt failed, and 
           "[integration]") {
     const auto& f = fixture();
     auto started = std::chrono::steady_clock::now();
-    auto r = check_once("plugin: http_check\nretry_delay: 200ms\nsites:\n" +
-                        site("third-time", f.url("/flaky/third-time?fail=2"), "retries: 2") +
-                        site("gives-up", f.url("/flaky/gives-up?fail=9"), "retries: 1") +
-                        site("no-retry", f.url("/flaky/no-retry?fail=1")) +
-                        site("first-time", f.url("/ok"), "retries: 3") +
-                        site("dns-retried", "http://vigil-test.invalid/", "retries: 1, retry_delay: 50ms"));
+    auto r =
+        check_once("plugin: http_check\nretry_delay: 200ms\nsites:\n" +
+                   site("third-time", f.url("/flaky/third-time?fail=2"), "retries: 2") +
+                   site("gives-up", f.url("/flaky/gives-up?fail=9"), "retries: 1") +
+                   site("no-retry", f.url("/flaky/no-retry?fail=1")) + site("first-time", f.url("/ok"), "retries: 3") +
+                   site("dns-retried", "http://vigil-test.invalid/", "retries: 1, retry_delay: 50ms"));
     auto took = std::chrono::steady_clock::now() - started;
     CHECK(r["third-time"].ok == true);
     CHECK(r["third-time"].attempts == 3);
@@ -254,15 +253,14 @@ TEST_CASE("http_check: retries: a check fails only if every attempt failed, and 
               .size() == 1);
 }
 
-TEST_CASE("http_check: body_excerpt keeps a failed check's body start and headers, cookies hidden",
-          "[integration]") {
+TEST_CASE("http_check: body_excerpt keeps a failed check's body start and headers, cookies hidden", "[integration]") {
     const auto& f = fixture();
-    auto r = check_once(
-        "plugin: http_check\nbody_excerpt: true\nsites:\n" + site("down", f.url("/status/503")) +
-        site("big", f.url("/size/5000"), "expect_status: [404]") +
-        site("cookie", f.url("/respond?status=500&h=Set-Cookie:session=abc&h=X-Request-Id:r-1&body=boom")) +
-        site("fine", f.url("/ok")) + site("off", f.url("/status/500"), "body_excerpt: false") +
-        site("nothing", "http://127.0.0.1:" + std::to_string(f.refused) + "/"));
+    auto r =
+        check_once("plugin: http_check\nbody_excerpt: true\nsites:\n" + site("down", f.url("/status/503")) +
+                   site("big", f.url("/size/5000"), "expect_status: [404]") +
+                   site("cookie", f.url("/respond?status=500&h=Set-Cookie:session=abc&h=X-Request-Id:r-1&body=boom")) +
+                   site("fine", f.url("/ok")) + site("off", f.url("/status/500"), "body_excerpt: false") +
+                   site("nothing", "http://127.0.0.1:" + std::to_string(f.refused) + "/"));
     CHECK(r["down"].body_excerpt == "status 503\n");
     CHECK_THAT(r["down"].response_headers.value_or(""),
                Catch::Contains("Content-Type: text/plain\n") && Catch::Contains("Content-Length: 11\n"));
@@ -279,10 +277,11 @@ TEST_CASE("http_check: body_excerpt keeps a failed check's body start and header
 TEST_CASE("http_check: ip_mode: all checks a name's one address, and reports a name that resolves to none",
           "[integration]") {
     const auto& f = fixture();
-    auto all = check_all("plugin: http_check\nca_file: " + f.ca_file + "\nip_mode: all\nsites:\n" +
-                         site("one", "http://localhost:" + std::to_string(f.http) + "/ok") +
-                         site("tls", f.tls("/ok"), "regex: 'Vigil fixture'") + site("none", "http://vigil-test.invalid/") +
-                         site("v6-only", "http://localhost:" + std::to_string(f.http) + "/ok", "ip_family: ipv6"));
+    auto all =
+        check_all("plugin: http_check\nca_file: " + f.ca_file + "\nip_mode: all\nsites:\n" +
+                  site("one", "http://localhost:" + std::to_string(f.http) + "/ok") +
+                  site("tls", f.tls("/ok"), "regex: 'Vigil fixture'") + site("none", "http://vigil-test.invalid/") +
+                  site("v6-only", "http://localhost:" + std::to_string(f.http) + "/ok", "ip_family: ipv6"));
     std::map<std::string, std::vector<vigil::CheckRecord>> by;
     for (auto& r : all) {
         by[r.name].push_back(r);
@@ -296,7 +295,8 @@ TEST_CASE("http_check: ip_mode: all checks a name's one address, and reports a n
     CHECK(by["tls"][0].ok == true);  // the certificate is checked for the name, not the address
     REQUIRE(by["none"].size() == 1);
     CHECK(by["none"][0].error == "dns");
-    CHECK_THAT(by["none"][0].error_detail.value_or(""), Catch::StartsWith("Could not resolve host: vigil-test.invalid"));
+    CHECK_THAT(by["none"][0].error_detail.value_or(""),
+               Catch::StartsWith("Could not resolve host: vigil-test.invalid"));
     REQUIRE(by["v6-only"].size() == 1);
     CHECK(by["v6-only"][0].error == "dns");  // localhost has no IPv6 address here
 }

@@ -56,8 +56,9 @@ TEST_CASE("http_check: curl results map to error kinds", "[unit]") {
     }
     CHECK(to_string(ErrorKind::TooManyRedirects) == "too_many_redirects");
     // A TLS 1.3 server refuses a missing client certificate after the handshake, on a read.
-    CHECK(classify(CURLE_RECV_ERROR, "OpenSSL SSL_read: OpenSSL/3.0.19: error:0A00045C:SSL "
-                                     "routines::tlsv13 alert certificate required, errno 0") == ErrorKind::Tls);
+    CHECK(classify(CURLE_RECV_ERROR,
+                   "OpenSSL SSL_read: OpenSSL/3.0.19: error:0A00045C:SSL "
+                   "routines::tlsv13 alert certificate required, errno 0") == ErrorKind::Tls);
     CHECK(classify(CURLE_RECV_ERROR, "OpenSSL SSL_read: Connection reset by peer, errno 104") == ErrorKind::Reset);
     CHECK(classify(CURLE_SEND_ERROR, "Send failure: Broken pipe") == ErrorKind::Reset);
     CHECK(to_string(ErrorKind::Assertion) == "assertion");
