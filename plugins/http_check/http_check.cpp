@@ -10,6 +10,7 @@
 
 #include <fmt/core.h>
 
+#include "sites_topic.hpp"
 #include "worker.hpp"
 
 namespace vigil::plugins::http_check {
@@ -32,8 +33,35 @@ void HttpCheck::offer(const Config& c) {
         parts[worker_of(s->name, workers_.size())].push_back(s);
     }
     std::size_t per_worker = (c.max_concurrency + workers_.size() - 1) / workers_.size();
+    offered_.resize(workers_.size());
     for (std::size_t i = 0; i < workers_.size(); ++i) {
-        workers_[i]->offer(std::move(parts[i]), per_worker, c.batch_size, c.batch_delay);
+        offered_[i] = workers_[i]->offer(std::move(parts[i]), per_worker, c.batch_size, c.batch_delay);
+    }
+}
+
+void HttpCheck::publish_sites(std::vector<std::shared_ptr<const Site>> sites, bool wait) {
+    std::unique_lock lock(reload_mutex_);
+    config_.sites = std::move(sites);
+    if (workers_.empty()) {
+        return;
+    }
+    offer(config_);
+    if (!wait || !running_) {
+        return;
+    }
+    auto want = offered_;
+    lock.unlock();
+    std::unique_lock applied(shared_->applied_mutex);
+    bool done = shared_->applied.wait_for(applied, std::chrono::seconds(2), [&] {
+        for (std::size_t i = 0; i < want.size(); ++i) {
+            if (workers_[i]->applied() < want[i]) {
+                return false;
+            }
+        }
+        return true;
+    });
+    if (!done) {
+        log_.warn("sites topic: the workers took more than 2 s to stop the sites of a revoked partition");
     }
 }
 
@@ -42,8 +70,14 @@ Status HttpCheck::run(Emitter& out, const StopToken& stop, const RunOptions& opt
     // to the system before settling into the steady state.
     ::malloc_trim(0);
     Outbox outbox(out, {{"instance", shared_->instance}}, log_);
-    // parse_config makes workers at least 1; no more workers than sites.
-    std::size_t n = std::min(config_.workers, std::max<std::size_t>(1, config_.sites.size()));
+    if (options.once && config_.sites_topic) {
+        return Status::error("--once: with sites_topic the sites arrive as the group assigns them; run without "
+                             "--once, or list the sites in a file");
+    }
+    // parse_config makes workers at least 1; no more workers than sites (a topic brings its later).
+    std::size_t n = config_.sites_topic ? config_.workers
+                                        : std::min(config_.workers, std::max<std::size_t>(1, config_.sites.size()));
+    shared_->location = config_.location.empty() ? shared_->agent : config_.location;
     {
         std::lock_guard lock(reload_mutex_);
         try {
@@ -55,6 +89,20 @@ Status HttpCheck::run(Emitter& out, const StopToken& stop, const RunOptions& opt
             return Status::error(fmt::format("cannot start a worker: {}", e.what()));
         }
         offer(config_);
+        running_ = true;
+    }
+    if (config_.sites_topic) {
+        std::lock_guard topic_lock(topic_mutex_);
+        sites_topic_ = std::make_unique<SitesTopic>(
+            *config_.sites_topic, config_.plugin, shared_->instance, log_,
+            [this](std::vector<std::shared_ptr<const Site>> sites, bool wait) { publish_sites(std::move(sites), wait); });
+        if (auto st = sites_topic_->start(); !st.ok()) {
+            sites_topic_.reset();
+            std::lock_guard lock(reload_mutex_);
+            running_ = false;
+            workers_.clear();
+            return st;
+        }
     }
     log_.info("checking {} sites{} with {} worker{}, at most {} in flight", config_.sites.size(),
               config_.shard.count > 1
@@ -69,6 +117,14 @@ Status HttpCheck::run(Emitter& out, const StopToken& stop, const RunOptions& opt
     for (auto& t : threads) {
         t.join();
     }
+    {
+        std::lock_guard lock(reload_mutex_);
+        running_ = false;
+    }
+    {
+        std::lock_guard topic_lock(topic_mutex_);
+        sites_topic_.reset();  // leaves the group: the others take its sites over at once
+    }
     outbox.close();
     shared_->digest.flush();
     std::lock_guard lock(reload_mutex_);
@@ -81,7 +137,7 @@ bool HttpCheck::reload(const ConfigNode& node, Diagnostics& diags) {
     if (!next) {
         return false;
     }
-    std::lock_guard lock(reload_mutex_);
+    std::unique_lock lock(reload_mutex_);
     std::unordered_map<std::string, const Site*> old;
     for (const auto& s : config_.sites) {
         old.emplace(s->name, s.get());
@@ -100,10 +156,30 @@ bool HttpCheck::reload(const ConfigNode& node, Diagnostics& diags) {
     if (next->workers != config_.workers && !workers_.empty()) {
         log_.warn("reload: a change of workers takes effect at restart");
     }
+    if (next->location != config_.location && !workers_.empty()) {
+        log_.warn("reload: a change of location takes effect at restart");
+    }
+    if (next->sites_topic.has_value() != config_.sites_topic.has_value() ||
+        (next->sites_topic && (next->sites_topic->topic != config_.sites_topic->topic ||
+                               next->sites_topic->group != config_.sites_topic->group ||
+                               next->sites_topic->consumer != config_.sites_topic->consumer))) {
+        log_.warn("reload: a change of sites_topic takes effect at restart");
+        next->sites_topic = config_.sites_topic;
+    }
     next->workers = config_.workers;
+    next->location = config_.location;
+    if (config_.sites_topic) {
+        next->sites = config_.sites;  // the topic's, until it reads them again with the new defaults
+    }
     config_ = std::move(*next);
     if (!workers_.empty()) {
         offer(config_);
+    }
+    auto plugin = config_.plugin;
+    lock.unlock();
+    std::lock_guard topic_lock(topic_mutex_);
+    if (sites_topic_) {
+        sites_topic_->reload(plugin);
     }
     return true;
 }

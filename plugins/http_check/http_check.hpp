@@ -18,6 +18,7 @@ namespace vigil::plugins::http_check {
 
 class Worker;
 struct WorkerShared;
+class SitesTopic;
 
 class HttpCheck final : public Source {
   public:
@@ -36,12 +37,19 @@ class HttpCheck final : public Source {
 
   private:
     void offer(const Config& c);  // hands each worker its share; reload_mutex_ held
+    /// From the sites topic: the whole set of sites; with `wait`, returns once every running
+    /// worker has applied it (2 s at most).
+    void publish_sites(std::vector<std::shared_ptr<const Site>> sites, bool wait);
 
     Config config_;
     std::unique_ptr<WorkerShared> shared_;          // instance, agent, log, in-flight count, digest
     Logger& log_;                                   // shared_->log
     std::mutex reload_mutex_;                       // guards config_ and workers_
     std::vector<std::unique_ptr<Worker>> workers_;  // alive during run()
+    std::vector<std::uint64_t> offered_;            // each worker's last offer number
+    bool running_ = false;                          // workers_ are running their loops
+    std::mutex topic_mutex_;                        // guards sites_topic_ (not its calls back into offer)
+    std::unique_ptr<SitesTopic> sites_topic_;       // with sites_topic: during run()
 };
 
 }  // namespace vigil::plugins::http_check

@@ -207,6 +207,14 @@ const OptionSpec kOptions[] = {
      .type = OptionType::Duration,
      .default_value = "50ms",
      .description = "A batch is handed on after this long even if not full"},
+    {.key = "sites_topic",
+     .type = OptionType::Map,
+     .children = kSitesTopicOptions,
+     .description = "Take the sites from a compacted Kafka topic, shared by the producers of one consumer group "
+                    "(instead of sites, sites_file, sites_env and shard)"},
+    {.key = "location",
+     .type = OptionType::String,
+     .description = "Where the checks run from, the records' `location` (default: the host name)"},
     {},
 };
 
@@ -346,9 +354,8 @@ bool header_name_ok(const std::string& n) {
 // default). `plugin` is the plugin's section; `site` one entry of a list.
 class SiteReader {
   public:
-    SiteReader(const ConfigNode& plugin, const ConfigNode& site, Diagnostics& diags, std::set<std::string>& warned,
-               std::map<std::string, std::shared_ptr<const re2::RE2>>& regexes)
-        : plugin_(plugin), site_(site), diags_(diags), warned_(warned), regexes_(regexes) {}
+    SiteReader(const ConfigNode& plugin, const ConfigNode& site, Diagnostics& diags, SiteCache& cache)
+        : plugin_(plugin), site_(site), diags_(diags), warned_(cache.warned), regexes_(cache.regexes) {}
 
     std::optional<Site> read() {
         Site s;
@@ -655,9 +662,26 @@ std::optional<Shard> parse_shard(const std::string& text) {
 
 }  // namespace
 
+std::optional<Site> read_site(const ConfigNode& plugin, const ConfigNode& entry, Diagnostics& diags,
+                              SiteCache& cache) {
+    return SiteReader(plugin, entry, diags, cache).read();
+}
+
 std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
     std::size_t errors_before = diags.error_count();
     Config c;
+    c.plugin = node;
+    c.location = node.get_string("location");
+    if (node.has("sites_topic")) {
+        for (const char* other : {"sites", "sites_file", "sites_env", "shard"}) {
+            if (node.has(other)) {
+                diags.error(node.location_of(other), node.path_of(other),
+                            "sites come from sites_topic here: the group shares them out, so no other list "
+                            "nor shard goes with it");
+            }
+        }
+        c.sites_topic = read_sites_topic(node.child("sites_topic"), "vigil-http_check", diags);
+    }
     auto shard = parse_shard(node.get_string("shard"));
     if (!shard) {
         diags.error(node.location_of("shard"), node.path_of("shard"),
@@ -687,8 +711,7 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
     // Sites are read one at a time, straight from each list, so that a long sites_file is never
     // held whole in memory: validated, checked for a duplicate name, turned into a Site, dropped.
     std::map<std::string, SourceLocation, std::less<>> seen;
-    std::set<std::string> warned;
-    std::map<std::string, std::shared_ptr<const re2::RE2>> regexes;
+    SiteCache cache;
     std::size_t entries = 0;
     auto process = [&](const ConfigNode& entry) {
         ++entries;
@@ -701,7 +724,7 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
                                     first->second.line, first->second.column));
             return;
         }
-        auto site = SiteReader(node, entry, diags, warned, regexes).read();
+        auto site = read_site(node, entry, diags, cache);
         if (!site) {
             return;
         }
@@ -731,8 +754,8 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
             for_each_in_list(value, "$" + var, node.base_dir(), kSiteOptions, diags, process);
         }
     }
-    if (entries == 0 && !diags.has_errors()) {
-        diags.error(node.location(), node.path(), "no sites: set sites, sites_file or sites_env");
+    if (entries == 0 && !diags.has_errors() && !node.has("sites_topic")) {
+        diags.error(node.location(), node.path(), "no sites: set sites, sites_file, sites_env or sites_topic");
     }
     if (diags.error_count() > errors_before) {
         return std::nullopt;

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +16,7 @@
 #include <re2/re2.h>
 
 #include "assertions.hpp"
+#include "sites_topic_config.hpp"
 #include "vigil/config.hpp"
 
 namespace vigil::plugins::http_check {
@@ -107,14 +110,29 @@ struct Shard {
 };
 
 struct Config {
-    std::vector<std::shared_ptr<const Site>> sites;  // after sharding, in file order
+    ConfigNode plugin;  // the section: the defaults of the sites a sites topic brings later
+    std::vector<std::shared_ptr<const Site>> sites;  // after sharding, in file order (none with a topic)
     std::size_t sites_total = 0;                     // before sharding
     Shard shard;
     std::size_t max_concurrency = 1000;
     std::size_t workers = 1;
     std::size_t batch_size = 500;
     Duration batch_delay{};
+    std::string location;  // the records' `location`; empty: the agent's host name
+    std::optional<SitesTopicConfig> sites_topic;
 };
+
+/// What reading many sites shares: compiled patterns (one RE2 per distinct pattern) and the
+/// warnings already given (one per setting, not one per site).
+struct SiteCache {
+    std::map<std::string, std::shared_ptr<const re2::RE2>> regexes;
+    std::set<std::string> warned;
+};
+
+/// Reads one site entry, validated against kSiteOptions, with `plugin` (the section) giving the
+/// defaults: every check of parse_config. Problems go to `diags`, located; nullopt if any.
+std::optional<Site> read_site(const ConfigNode& plugin, const ConfigNode& entry, Diagnostics& diags,
+                              SiteCache& cache);
 
 /// Builds the configuration from a validated node: every site from every list, plugin-level
 /// defaults applied, regexes compiled, URLs parsed, duplicate names refused. All problems go to

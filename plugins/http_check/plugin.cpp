@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include "http_check.hpp"
+#include "sites_command.hpp"
 #include "vigil/plugin.hpp"
 
 namespace {
@@ -33,4 +34,5 @@ VIGIL_PLUGIN({
     .stability = vigil::Stability::Alpha,
     .options = vigil::plugins::http_check::kOptions,
     .make_source = &make_source,
+    .commands = vigil::plugins::http_check::kCommands,
 })

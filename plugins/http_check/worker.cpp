@@ -72,10 +72,11 @@ Worker::~Worker() {
     ::close(epoll_);
 }
 
-void Worker::offer(std::vector<std::shared_ptr<const Site>> sites, std::size_t max_in_flight, std::size_t batch_size,
-                   Duration batch_delay) {
+std::uint64_t Worker::offer(std::vector<std::shared_ptr<const Site>> sites, std::size_t max_in_flight,
+                            std::size_t batch_size, Duration batch_delay) {
     std::lock_guard lock(offer_mutex_);
-    offered_ = Offer{std::move(sites), max_in_flight, batch_size, batch_delay};
+    offered_ = Offer{std::move(sites), max_in_flight, batch_size, batch_delay, ++offers_};
+    return offers_;
 }
 
 void Worker::run() {
@@ -191,6 +192,11 @@ void Worker::take_offer() {
         batch_size_ = next->batch_size;
         batch_delay_ = next->batch_delay;
         apply(next->sites);
+        {
+            std::lock_guard lock(shared_.applied_mutex);
+            applied_ = next->number;
+        }
+        shared_.applied.notify_all();
     }
 }
 
@@ -408,6 +414,7 @@ void Worker::completed(Transfer* t, Outcome out) {
     ErrorKind kind = ErrorKind::None;
     CheckRecord r =
         make_record(*t->site, out, t->started_wall, lag_ms, make_check_id(t->started_wall, rng_), shared_.agent, &kind);
+    r.location = shared_.location;
     if (kind != ErrorKind::None && t->attempt <= t->site->retries && !stop_.stop_requested()) {
         if (t->easy != nullptr) {
             curl_multi_remove_handle(multi_, t->easy);

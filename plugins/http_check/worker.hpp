@@ -10,6 +10,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -44,6 +45,10 @@ struct WorkerShared {
     Logger log;
     std::atomic<std::int64_t> in_flight{0};  // checks in flight across the workers (one gauge)
     FailureDigest digest;                    // the workers' failed checks, summarised
+    std::string location;                    // the records' `location`
+    // A worker signals here when it has applied an offer (a sites topic waits for that).
+    std::mutex applied_mutex;
+    std::condition_variable applied;
 };
 
 class Worker {
@@ -54,9 +59,11 @@ class Worker {
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
 
-    /// Hands this worker its share of a new configuration; applied between events.
-    void offer(std::vector<std::shared_ptr<const Site>> sites, std::size_t max_in_flight, std::size_t batch_size,
-               Duration batch_delay);
+    /// Hands this worker its share of a new configuration; applied between events. Returns the
+    /// offer's number: applied() reaches it once the worker has applied it.
+    std::uint64_t offer(std::vector<std::shared_ptr<const Site>> sites, std::size_t max_in_flight,
+                        std::size_t batch_size, Duration batch_delay);
+    std::uint64_t applied() const { return applied_.load(); }
     /// Checks until `stop` (or, once, until every site was checked once).
     void run();
 
@@ -66,6 +73,7 @@ class Worker {
         std::size_t max_in_flight;
         std::size_t batch_size;
         Duration batch_delay;
+        std::uint64_t number;
     };
 
     Time now() const { return wall_start_ + (std::chrono::steady_clock::now() - steady_start_); }
@@ -98,6 +106,8 @@ class Worker {
     Duration batch_delay_ = std::chrono::milliseconds(50);
     std::mutex offer_mutex_;
     std::optional<Offer> offered_;
+    std::uint64_t offers_ = 0;  // offer_mutex_
+    std::atomic<std::uint64_t> applied_{0};
     std::mt19937_64 rng_;
     Labels labels_;
     Counter& overruns_;

@@ -177,6 +177,12 @@ class VIGIL_API ConfigNode {
     /// The maps of a List, each bound to the children table.
     std::vector<ConfigNode> items(std::string_view key) const;
 
+    /// This node's map as one compact JSON object (since ABI 3.0): the keys as written, in file
+    /// order, each value interpolated and typed by the option table (integers, numbers and
+    /// booleans as JSON's own; durations, sizes and secrets as their text). For handing a piece of
+    /// configuration on to other agents, which validate it again.
+    std::string to_json() const;
+
     /// A path relative to base_dir() made absolute; absolute paths and "" are returned unchanged.
     std::filesystem::path resolve_path(const std::string& path) const;
 

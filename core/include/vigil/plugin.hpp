@@ -20,9 +20,12 @@
 // and build it with vigil_add_plugin() (hidden visibility, no "lib" prefix, file = <name>.so).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/dll/alias.hpp>
 
@@ -56,6 +59,28 @@ struct PluginContext {
 using SourceFactory = std::unique_ptr<Source> (*)(const PluginContext&, const ConfigNode&, Diagnostics&);
 using SinkFactory = std::unique_ptr<Sink> (*)(const PluginContext&, const ConfigNode&, Diagnostics&);
 
+/// What a plugin command is given (since ABI 3.0). Valid during the call.
+struct CommandContext {
+    std::vector<std::string> args;  // the words after the command's name
+    std::string agent;              // this host's name
+    std::string instance;           // the section's instance name
+    Logger logger;                  // the instance's logger (stderr, the pipeline's log settings)
+    std::ostream* out = nullptr;    // where the command's results go (standard output)
+    std::ostream* err = nullptr;    // where its usage and one-line errors go (standard error)
+};
+
+/// `agent <name> ARGS... --pipeline FILE`: a command a plugin offers against a pipeline file that
+/// uses it, run with the plugin's validated section (no factory runs, no pipeline starts). It
+/// returns the agent's exit code: 0, 1 (runtime), 64 (usage) or 78 (configuration). Errors about
+/// the section or a file it reads go to `diags` (located); the agent prints them.
+using CommandFn = int (*)(const CommandContext&, const ConfigNode& section, Diagnostics& diags);
+struct PluginCommand {
+    const char* name = nullptr;  // [a-z][a-z0-9_-]*; nullptr ends the table
+    const char* usage = "";      // the arguments, one line: "import FILE | add NAME URL ... | list"
+    const char* description = "";
+    CommandFn run = nullptr;
+};
+
 /// Frozen for every ABI version: plain C layout, read first and alone.
 struct PluginHeader {
     std::uint32_t magic;            // kPluginMagic
@@ -77,10 +102,18 @@ struct PluginDescriptor {
     const OptionSpec* options = nullptr;  // nullptr-key-terminated option table
     SourceFactory make_source = nullptr;  // exactly one of these, matching `kind`
     SinkFactory make_sink = nullptr;
+    // Since ABI 3.0:
+    const PluginCommand* commands = nullptr;  // command-line commands, ended by an empty entry; or none
 };
 
-/// The size the loader requires at least: every field of ABI 1.0.
-inline constexpr std::uint32_t kDescriptorV1Size = sizeof(PluginDescriptor);
+/// The size the loader requires at least: every field of ABI 1.0 (and of 2.0, which added none).
+inline constexpr std::uint32_t kDescriptorV1Size = offsetof(PluginDescriptor, commands);
+
+/// The plugin's commands, if its descriptor is recent enough to have the field.
+inline const PluginCommand* commands_of(const PluginDescriptor& d) {
+    return d.header.descriptor_size >= offsetof(PluginDescriptor, commands) + sizeof(d.commands) ? d.commands
+                                                                                                 : nullptr;
+}
 
 /// The type of the exported entry point.
 using PluginEntry = const PluginDescriptor*();

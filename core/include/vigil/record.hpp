@@ -50,6 +50,7 @@ struct CheckRecord {
     std::optional<int> attempts;                  // attempts made (http_check's retries), 1 without retry
     std::optional<std::string> body_excerpt;      // a failed check's first bytes of body (opt-in)
     std::optional<std::string> response_headers;  // and its response headers, "Name: value" lines
+    std::optional<std::string> location;          // where the check ran from (http_check's `location`)
 
     friend bool operator==(const CheckRecord&, const CheckRecord&) = default;
 };

@@ -69,6 +69,7 @@ inline constexpr std::array kRecordFields = {
     RecordField{"attempts",      &CheckRecord::attempts,      JsonType::Integer,   true,  false, false, "integer"},
     RecordField{"body_excerpt",  &CheckRecord::body_excerpt,  JsonType::String,    true,  false, false, "text"},
     RecordField{"response_headers", &CheckRecord::response_headers, JsonType::String, true, false, false, "text"},
+    RecordField{"location",      &CheckRecord::location,      JsonType::String,    true,  false, false, "text"},
 };
 // clang-format on
 

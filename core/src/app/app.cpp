@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include "app/instantiate.hpp"
 #include "app/pipeline_config.hpp"
@@ -49,8 +50,13 @@ int list_plugins(const Options& o) {
                 continue;
             }
             const auto& d = *p->descriptor;
-            std::cout << fmt::format("{:<16} {:<6} {:<8} {:<7} {}  {}\n", d.name, to_string(d.kind), d.version,
-                                     to_string(d.stability), p->path.string(), d.description);
+            std::string commands;
+            for (const PluginCommand* c = commands_of(d); c != nullptr && c->name != nullptr; ++c) {
+                commands += fmt::format("{}agent {} {}", commands.empty() ? " (commands: " : "; ", c->name, c->usage);
+            }
+            std::cout << fmt::format("{:<16} {:<6} {:<8} {:<7} {}  {}{}\n", d.name, to_string(d.kind), d.version,
+                                     to_string(d.stability), p->path.string(), d.description,
+                                     commands.empty() ? "" : commands + ")");
         }
     }
     return kExitOk;
@@ -219,6 +225,58 @@ int run_pipeline(const Options& o) {
 }
 
 }  // namespace
+
+int run_command(const Options& o, const std::string& command, const std::vector<std::string>& args) {
+    Diagnostics diags;
+    auto file = load_pipeline_file(o.pipeline, diags);
+    apply_logging(o, file.get(), diags);
+    if (!file) {
+        print(diags);
+        return kExitConfig;
+    }
+    loader::Registry registry(search_path(o, file.get()));
+    bind_plugins(*file, registry, diags);
+    if (diags.has_errors()) {
+        print(diags);
+        return kExitConfig;
+    }
+    // The sections whose plugin offers the command, source first.
+    std::vector<const Section*> sections{file->source.get()};
+    for (const auto& s : file->sinks) {
+        sections.push_back(s.get());
+    }
+    std::vector<std::string> offered;
+    for (const Section* s : sections) {
+        for (const PluginCommand* c = commands_of(*s->plugin->descriptor); c != nullptr && c->name != nullptr; ++c) {
+            if (command != c->name) {
+                offered.push_back(fmt::format("{} ({})", c->name, s->plugin->descriptor->name));
+                continue;
+            }
+            CommandContext ctx;
+            ctx.args = args;
+            ctx.agent = host_name();
+            ctx.instance = s->instance;
+            ctx.logger = make_context(*file, *s, ctx.agent).logger;
+            ctx.out = &std::cout;
+            ctx.err = &std::cerr;
+            int code = kExitSoftware;
+            try {
+                code = c->run(ctx, s->node, diags);
+            } catch (const std::exception& e) {
+                diags.error(fmt::format("{}: command {} threw: {}", s->instance, command, e.what()));
+                code = kExitSoftware;
+            }
+            print(diags);
+            std::cout << std::flush;
+            return diags.has_errors() && code == kExitOk ? kExitConfig : code;
+        }
+    }
+    std::cerr << fmt::format("agent: error: no plugin of pipeline {} ({}) offers a command \"{}\"{}\n", file->name,
+                             o.pipeline.string(), command,
+                             offered.empty() ? std::string(" (its plugins offer none)")
+                                             : fmt::format("; commands: {}", fmt::join(offered, ", ")));
+    return kExitUsage;
+}
 
 int run(const Options& o) {
     if (o.list_plugins) {

@@ -31,4 +31,8 @@ struct Options {
 
 int run(const Options& options);
 
+/// `agent COMMAND ARGS... --pipeline FILE`: loads and validates the pipeline file and runs the
+/// command that one of its plugins offers (PluginCommand), with that plugin's section.
+int run_command(const Options& options, const std::string& command, const std::vector<std::string>& args);
+
 }  // namespace vigil::app

@@ -2,6 +2,7 @@
 #include "cli/cli.hpp"
 
 #include <iostream>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -12,14 +13,57 @@
 
 namespace vigil::cli {
 
+namespace {
+
+// `agent COMMAND ARGS... --pipeline FILE [--plugin-dir DIR] [--log-level L]`: a plugin's command.
+int run_plugin_command(int argc, char** argv) {
+    std::string command = argv[1];
+    CLI::App cli{"Runs a command that a plugin of the pipeline offers (see its README).", "agent " + command};
+    app::Options o;
+    std::vector<std::string> args;
+    std::string level;
+    cli.add_option("-p,--pipeline", o.pipeline, "The pipeline file whose plugin offers the command")
+        ->type_name("FILE")
+        ->required();
+    cli.add_option("--plugin-dir", o.plugin_dirs, "Search DIR for plugins first (repeatable)")->type_name("DIR");
+    auto* lvl = cli.add_option("--log-level", level, "trace, debug, info, warn, error or off")->type_name("LEVEL");
+    cli.add_option("args", args, "The command's arguments (put -- before one that starts with -)");
+    try {
+        cli.parse(argc - 1, argv + 1);
+    } catch (const CLI::CallForHelp& e) {
+        return cli.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "agent " << command << ": error: " << e.what() << " (see agent " << command << " --help)\n";
+        return app::kExitUsage;
+    }
+    if (lvl->count() > 0) {
+        o.log_level = level;
+    }
+    try {
+        return app::run_command(o, command, args);
+    } catch (const std::exception& e) {
+        std::cerr << "agent: internal error: " << e.what() << '\n';
+        return app::kExitSoftware;
+    }
+}
+
+}  // namespace
+
 int run(int argc, char** argv) {
+    // A first word that is not an option nor one of the agent's own subcommands names a command
+    // of a plugin in the pipeline.
+    if (argc > 1 && argv[1][0] != '-' && std::string_view(argv[1]) != "migrate" &&
+        std::string_view(argv[1]) != "help") {
+        return run_plugin_command(argc, argv);
+    }
     CLI::App cli{
         "Vigil: a website-monitoring agent. Runs one pipeline (a source plugin feeding "
         "sink plugins) described by a YAML file.",
         "agent"};
     cli.footer(
         "Exit codes: 0 ok; 1 runtime failure; 64 bad command line; 70 internal error; "
-        "78 bad configuration (systemd: RestartPreventExitStatus=78).");
+        "78 bad configuration (systemd: RestartPreventExitStatus=78). Plugins may offer commands of their own: "
+        "agent COMMAND ARGS... --pipeline FILE (--list-plugins shows them).");
     app::Options o;
     std::string level, format;
     auto* pipeline = cli.add_option("-p,--pipeline", o.pipeline, "The pipeline file (YAML)")->type_name("FILE");

@@ -150,7 +150,7 @@ TEST_CASE("http_check: a streamed JSON site list keeps each error's own line and
 
 TEST_CASE("http_check: an empty site list, a bad shard and a long timeout are reported", "[unit][config]") {
     CHECK(parse("plugin: http_check\n").errors() ==
-          "p.yaml:1:1: error: no sites: set sites, sites_file or sites_env\n");
+          "p.yaml:1:1: error: no sites: set sites, sites_file, sites_env or sites_topic\n");
     auto shard = parse("plugin: http_check\nshard: 4/3\nsites: [{name: a, url: 'http://a/'}]\n");
     CHECK(shard.errors() == "p.yaml:2:8: error: shard: \"4/3\" is not I/N with 1 <= I <= N, e.g. 2/5\n");
     auto slow = parse(

@@ -34,16 +34,18 @@ TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them"
     CHECK(status.code == 0);
     CHECK(status.out ==
           "[ ] 20261128000000_create_metrics.sql\n[ ] 20261128000100_create_metrics_rejected.sql\n"
-          "[ ] 20261202000000_create_site_state.sql\n\nApplied: 0\nPending: 3\n");
+          "[ ] 20261202000000_create_site_state.sql\n[ ] 20261205000000_add_attempts_excerpt_location.sql\n\n"
+          "Applied: 0\nPending: 4\n");
     auto up = migrate(db.url());
     INFO(up.err);
     REQUIRE(up.code == 0);
     CHECK(up.out ==
           "applying 20261128000000_create_metrics.sql\napplying 20261128000100_create_metrics_rejected.sql\n"
-          "applying 20261202000000_create_site_state.sql\napplied 3 migration(s); the database is up to date\n");
+          "applying 20261202000000_create_site_state.sql\napplying 20261205000000_add_attempts_excerpt_location.sql\n"
+          "applied 4 migration(s); the database is up to date\n");
     CHECK(tables(db.url()) == kAllTables);
     CHECK(pg::scalar(db.url(), "SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations") ==
-          "20261128000000,20261128000100,20261202000000");
+          "20261128000000,20261128000100,20261202000000,20261205000000");
     // dbmate's own table shape, so dbmate keeps working on the same database.
     CHECK(pg::scalar(db.url(),
                      "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
@@ -51,6 +53,12 @@ TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them"
     CHECK(migrate(db.url()).out == "the database is up to date\n");
 
     auto down = migrate(db.url(), {"--down"});
+    CHECK(down.code == 0);
+    CHECK(down.out ==
+          "rolling back 20261205000000_add_attempts_excerpt_location.sql\nrolled back 20261205000000\n");
+    CHECK(pg::scalar(db.url(), "SELECT count(*) FROM information_schema.columns WHERE table_name = 'metrics' AND "
+                               "column_name IN ('attempts', 'body_excerpt', 'response_headers', 'location')") == "0");
+    down = migrate(db.url(), {"--down"});
     CHECK(down.code == 0);
     CHECK(down.out == "rolling back 20261202000000_create_site_state.sql\nrolled back 20261202000000\n");
     CHECK(tables(db.url()) == "metrics metrics_rejected schema_migrations ");
@@ -81,8 +89,8 @@ TEST_CASE("migrate: two agents migrating at once apply each migration once", "[i
             ++n;
         return n;
     };
-    CHECK(applied(a.out()) + applied(b.out()) == 3);
-    CHECK(pg::scalar(db.url(), "SELECT count(*) FROM schema_migrations") == "3");
+    CHECK(applied(a.out()) + applied(b.out()) == 4);
+    CHECK(pg::scalar(db.url(), "SELECT count(*) FROM schema_migrations") == "4");
 }
 
 TEST_CASE("migrate: a failing migration names file:line and leaves the database as it was", "[integration]") {
@@ -112,7 +120,7 @@ TEST_CASE("migrate: the URL comes from DATABASE_URL or --database-url-file, neve
         run({vigil::test::agent_binary().string(), "migrate", "--database-url-file", file.string(), "--status"});
     INFO(from_file.err);
     CHECK(from_file.code == 0);
-    CHECK(from_file.out.find("Pending: 3") != std::string::npos);
+    CHECK(from_file.out.find("Pending: 4") != std::string::npos);
     auto from_env = run({vigil::test::agent_binary().string(), "migrate"}, {{"DATABASE_URL", db.url()}});
     INFO(from_env.err);
     CHECK(from_env.code == 0);

@@ -44,6 +44,7 @@ CheckRecord full_record() {
     r.attempts = 2;
     r.body_excerpt = "<h1>503 Service Unavailable</h1>";
     r.response_headers = "Content-Type: text/html\nRetry-After: 30\n";
+    r.location = "eu-west-1";
     return r;
 }
 }  // namespace

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "sites_topic.hpp"
+
+#include <cstring>
+
+#include <fmt/core.h>
+
+namespace vigil::plugins::http_check {
+
+namespace {
+SitesTopic& self(rd_kafka_t* rk) { return *static_cast<SitesTopic*>(kafka::events_of(rk).owner); }
+
+struct ListDeleter {
+    void operator()(rd_kafka_topic_partition_list_t* l) const { rd_kafka_topic_partition_list_destroy(l); }
+};
+}  // namespace
+
+SitesTopic::SitesTopic(SitesTopicConfig config, ConfigNode plugin, std::string instance, Logger log,
+                       Publish publish)
+    : config_(std::move(config)), instance_(std::move(instance)), log_(std::move(log)), publish_(std::move(publish)),
+      events_(log_, kafka::property(config_.consumer, "bootstrap.servers")), plugin_(std::move(plugin)),
+      rejected_(counter("vigil_http_check_sites_topic_rejected_total", {{"instance", instance_}},
+                        "Messages of the sites topic that are not a valid site (logged, skipped)")),
+      sites_gauge_(gauge("vigil_http_check_sites", {{"instance", instance_}},
+                         "Sites this instance checks (from its share of the sites topic)")),
+      partitions_gauge_(gauge("vigil_http_check_sites_topic_partitions", {{"instance", instance_}},
+                              "Partitions of the sites topic assigned to this producer")) {
+    events_.owner = this;
+}
+
+SitesTopic::~SitesTopic() {
+    stopping_ = true;
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+}
+
+Status SitesTopic::start() {
+    auto props = config_.consumer;
+    // A topic made after the producers started is found within seconds, not librdkafka's 5 min.
+    props.insert(props.begin(), {"topic.metadata.refresh.interval.ms", "5000"});
+    std::string error;
+    consumer_ = kafka::make_client(
+        RD_KAFKA_CONSUMER, props, events_,
+        [](rd_kafka_conf_t* conf) {
+            rd_kafka_conf_set_rebalance_cb(
+                conf, [](rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts, void*) {
+                    self(rk).on_rebalance(err, parts);
+                });
+        },
+        error);
+    if (!consumer_) {
+        return Status::error("sites_topic: " + error);
+    }
+    rd_kafka_poll_set_consumer(consumer_.get());
+    std::unique_ptr<rd_kafka_topic_partition_list_t, ListDeleter> topics(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(topics.get(), config_.topic.c_str(), RD_KAFKA_PARTITION_UA);
+    if (auto err = rd_kafka_subscribe(consumer_.get(), topics.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return Status::error(fmt::format("sites_topic: cannot subscribe to {}: {}", config_.topic, rd_kafka_err2str(err)));
+    }
+    log_.info("sites from topic {} as a member of group {}", config_.topic, config_.group);
+    thread_ = std::thread([this] { loop(); });
+    return Status::success();
+}
+
+void SitesTopic::reload(ConfigNode plugin) {
+    std::lock_guard lock(mutex_);
+    plugin_ = std::move(plugin);
+    cache_ = SiteCache{};
+    std::size_t dropped = 0;
+    for (auto it = sites_.begin(); it != sites_.end();) {
+        if (auto site = read(it->first, it->second.json, fmt::format("{} (reload)", it->first))) {
+            it->second.site = std::move(site);
+            ++it;
+        } else {
+            ++dropped;  // its definition does not hold under the new defaults (logged by read)
+            it = sites_.erase(it);
+        }
+    }
+    if (dropped > 0) {
+        log_.warn("reload: {} site(s) of the sites topic are not valid with the new defaults and stop", dropped);
+    }
+    publish(false);
+}
+
+void SitesTopic::loop() {
+    while (!stopping_) {
+        rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), 100);
+        if (m != nullptr) {
+            on_message(*m);
+            rd_kafka_message_destroy(m);
+            // Take what else is ready before handing the workers a new set.
+            for (int i = 0; i < 1000 && !stopping_; ++i) {
+                m = rd_kafka_consumer_poll(consumer_.get(), 0);
+                if (m == nullptr) {
+                    break;
+                }
+                on_message(*m);
+                rd_kafka_message_destroy(m);
+            }
+        }
+        std::lock_guard lock(mutex_);
+        if (changed_) {
+            publish(false);
+        }
+    }
+    // Leave the group now, so the others take these sites over at once rather than after the
+    // session timeout; the revoke stops them here first.
+    rd_kafka_consumer_close(consumer_.get());
+    consumer_.reset();
+}
+
+void SitesTopic::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
+    bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(consumer_.get()), "COOPERATIVE") == 0;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        std::lock_guard lock(mutex_);
+        for (int i = 0; i < parts->cnt; ++i) {
+            parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;  // the whole current list
+            loading_.insert(parts->elems[i].partition);
+        }
+        partitions_ += static_cast<std::size_t>(parts->cnt);
+        partitions_gauge_.set(static_cast<double>(partitions_));
+        log_.info("sites topic {}: assigned {} partition(s), {} in all", config_.topic, parts->cnt, partitions_);
+        if (cooperative) {
+            if (rd_kafka_error_t* e = rd_kafka_incremental_assign(consumer_.get(), parts)) {
+                log_.error("sites topic: incremental assign failed: {}", rd_kafka_error_string(e));
+                rd_kafka_error_destroy(e);
+            }
+        } else {
+            rd_kafka_assign(consumer_.get(), parts);
+        }
+        return;
+    }
+    {
+        // Revoked or lost: stop those sites, and wait until the workers have, before the group
+        // may give the partitions to another producer.
+        std::lock_guard lock(mutex_);
+        std::set<std::int32_t> gone;
+        for (int i = 0; i < parts->cnt; ++i) {
+            gone.insert(parts->elems[i].partition);
+            loading_.erase(parts->elems[i].partition);
+        }
+        std::size_t stopped = 0;
+        for (auto it = sites_.begin(); it != sites_.end();) {
+            if (gone.count(it->second.partition) > 0) {
+                it = sites_.erase(it);
+                ++stopped;
+            } else {
+                ++it;
+            }
+        }
+        partitions_ -= std::min<std::size_t>(partitions_, static_cast<std::size_t>(parts->cnt));
+        partitions_gauge_.set(static_cast<double>(partitions_));
+        log_.info("sites topic {}: {} {} partition(s), {} site(s) stopped", config_.topic,
+                  err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ? "revoked" : "lost", parts->cnt, stopped);
+        publish(true);
+    }
+    if (cooperative) {
+        if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(consumer_.get(), parts)) {
+            rd_kafka_error_destroy(e);
+        }
+    } else {
+        rd_kafka_assign(consumer_.get(), nullptr);
+    }
+}
+
+void SitesTopic::on_message(const rd_kafka_message_t& m) {
+    if (m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        std::lock_guard lock(mutex_);
+        if (loading_.erase(m.partition) > 0) {
+            log_.info("sites topic {}: partition {} read, {} site(s) in this producer's share", config_.topic,
+                      m.partition, sites_.size());
+        }
+        return;
+    }
+    if (m.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        events_.on_error(m.err, rd_kafka_message_errstr(&m));
+        return;
+    }
+    events_.on_progress();
+    auto where = fmt::format("{}/{}/{}", config_.topic, m.partition, m.offset);
+    std::lock_guard lock(mutex_);
+    if (m.key == nullptr || m.key_len == 0) {
+        reject(where, "the message has no key (the key is the site's name)");
+        return;
+    }
+    std::string key(static_cast<const char*>(m.key), m.key_len);
+    if (m.payload == nullptr) {  // a tombstone: the site is removed
+        auto it = sites_.find(key);
+        if (it != sites_.end() && it->second.partition == m.partition) {
+            sites_.erase(it);
+            changed_ = true;
+        }
+        return;
+    }
+    std::string json(static_cast<const char*>(m.payload), m.len);
+    if (auto site = read(key, json, where)) {
+        auto& e = sites_[key];
+        changed_ = changed_ || !e.site || !e.site->same_as(*site);
+        e = Entry{m.partition, std::move(json), std::move(site)};
+    }
+}
+
+// A definition as a site of a file: the same options and checks, plugin-level defaults applied.
+std::shared_ptr<const Site> SitesTopic::read(const std::string& key, const std::string& json,
+                                             const std::string& where) {
+    if (json.find_first_not_of(" \t\r\n") == std::string::npos || json[json.find_first_not_of(" \t\r\n")] != '{') {
+        reject(where, "the value is not a JSON object of site options");
+        return nullptr;
+    }
+    Diagnostics diags;
+    std::shared_ptr<const Site> out;
+    std::size_t entries = 0;
+    for_each_in_list("[" + json + "]", where, plugin_.base_dir(), kSiteOptions, diags, [&](const ConfigNode& entry) {
+        ++entries;
+        if (entry.get_string("name") != key) {
+            diags.error(entry.location_of("name"), entry.path_of("name"),
+                        fmt::format("name \"{}\" differs from the message's key \"{}\"", entry.get_string("name"), key));
+            return;
+        }
+        if (auto site = read_site(plugin_, entry, diags, cache_)) {
+            out = std::make_shared<const Site>(std::move(*site));
+        }
+    });
+    if (!out) {
+        auto text = diags.render();
+        reject(where, text.empty() ? "not a site definition" : text.substr(0, text.find('\n')));
+        if (sites_.count(key) > 0) {
+            log_.warn("sites topic: site \"{}\" keeps its previous definition", key);
+        }
+    }
+    return out;
+}
+
+void SitesTopic::reject(const std::string& where, const std::string& why) {
+    rejected_.inc();
+    if (rejected_log_.complain()) {
+        log_.warn("sites topic: skipped the message at {}: {}{}", where, why,
+                  rejected_log_.suppressed() > 0 ? fmt::format(" ({} more suppressed)", rejected_log_.suppressed())
+                                                 : std::string());
+    }
+}
+
+// mutex_ held.
+void SitesTopic::publish(bool wait) {
+    std::vector<std::shared_ptr<const Site>> sites;
+    sites.reserve(sites_.size());
+    for (const auto& [name, e] : sites_) {
+        sites.push_back(e.site);
+    }
+    sites_gauge_.set(static_cast<double>(sites.size()));
+    changed_ = false;
+    publish_(std::move(sites), wait);
+}
+
+}  // namespace vigil::plugins::http_check

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "sites_topic_config.hpp"
+
+#include <algorithm>
+
+#include <fmt/core.h>
+
+namespace vigil::plugins::http_check {
+
+namespace {
+// What reading the site list depends on, so the pass-through map may not change it.
+const kafka::OwnedProperty kOwned[] = {
+    {"group.id", "set `group` instead"},
+    {"enable.auto.commit", "nothing is committed: each assigned partition is read from its start"},
+    {"auto.commit.enable", "nothing is committed: each assigned partition is read from its start"},
+    {"enable.auto.offset.store", "nothing is committed: each assigned partition is read from its start"},
+    {"auto.offset.reset", "each assigned partition is read from its start"},
+    {"session.timeout.ms", "set `session_timeout` instead"},
+    {nullptr, nullptr},
+};
+
+bool valid_topic(const std::string& t) {
+    return !t.empty() && t.size() <= 249 &&
+           t.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+               std::string::npos;
+}
+}  // namespace
+
+const OptionSpec kSitesTopicOptions[] = {
+    {.key = "topic",
+     .type = OptionType::String,
+     .required = true,
+     .description = "Compacted topic of site definitions: key = site name, value = its options as JSON"},
+    {.key = "group",
+     .type = OptionType::String,
+     .required = true,
+     .description = "Consumer group of the producers that share the sites; one group per location"},
+    VIGIL_KAFKA_CONNECTION_OPTIONS{
+        .key = "session_timeout",
+        .type = OptionType::Duration,
+        .default_value = "10s",
+        .description = "How long a silent producer keeps its sites before the group hands them to the others"},
+    {.key = "partitions",
+     .type = OptionType::Int,
+     .default_value = "12",
+     .description = "Partitions of the topic when `agent sites` creates it (the most producers that share work)"},
+    {.key = "replication_factor",
+     .type = OptionType::Int,
+     .default_value = "-1",
+     .description = "Replicas of the topic when `agent sites` creates it; -1 is the brokers' default"},
+    {},
+};
+
+std::optional<SitesTopicConfig> read_sites_topic(const ConfigNode& node, const std::string& client_id,
+                                                 Diagnostics& diags) {
+    std::size_t before = diags.error_count();
+    SitesTopicConfig c;
+    c.topic = node.get_string("topic");
+    if (!valid_topic(c.topic)) {
+        diags.error(node.location_of("topic"), node.path_of("topic"),
+                    fmt::format("\"{}\" is not a valid Kafka topic name", c.topic));
+    }
+    c.group = node.get_string("group");
+    if (c.group.empty()) {
+        diags.error(node.location_of("group"), node.path_of("group"), "must not be empty");
+    }
+    c.session_timeout = node.get_duration("session_timeout");
+    auto session = std::chrono::duration_cast<std::chrono::milliseconds>(c.session_timeout);
+    if (session < std::chrono::seconds(1) || session > std::chrono::minutes(30)) {
+        diags.error(node.location_of("session_timeout"), node.path_of("session_timeout"),
+                    "must be between 1s and 30m");
+    }
+    auto partitions = node.get_int("partitions");
+    if (partitions < 1 || partitions > 10000) {
+        diags.error(node.location_of("partitions"), node.path_of("partitions"), "must be between 1 and 10000");
+    }
+    c.partitions = static_cast<int>(partitions);
+    auto replicas = node.get_int("replication_factor");
+    if (replicas == 0 || replicas < -1 || replicas > 100) {
+        diags.error(node.location_of("replication_factor"), node.path_of("replication_factor"),
+                    "must be -1 (the brokers' default) or between 1 and 100");
+    }
+    c.replication_factor = static_cast<int>(replicas);
+    kafka::read_connection(node, c.connection, diags);
+    c.consumer = c.connection;
+    c.consumer.insert(c.consumer.end(),
+                      {{"client.id", client_id},
+                       {"group.id", c.group},
+                       {"enable.auto.commit", "false"},
+                       {"enable.auto.offset.store", "false"},
+                       {"auto.offset.reset", "earliest"},
+                       {"enable.partition.eof", "true"},
+                       // Sticky: when a producer joins or leaves, only the partitions that must
+                       // move do, so the others' sites keep being checked through a rebalance.
+                       {"partition.assignment.strategy", "cooperative-sticky"},
+                       {"session.timeout.ms", std::to_string(session.count())},
+                       {"heartbeat.interval.ms", std::to_string(std::min<std::int64_t>(3000, session.count() / 3))}});
+    kafka::read_passthrough(node, kOwned, c.consumer, diags);
+    kafka::validate_client(RD_KAFKA_CONSUMER, c.consumer, node, diags);
+    if (diags.error_count() > before) {
+        return std::nullopt;
+    }
+    return c;
+}
+
+}  // namespace vigil::plugins::http_check
