@@ -288,4 +288,28 @@ class FlakySink final : public Sink {
     Batching batching_;
 };
 
+// `agent echo ARGS... --pipeline P`: the plugin-command path of the agent, seen from a plugin.
+// Prints its arguments and the section as JSON; `fail` as the first word exits 1, `bad` records
+// a located error about the section.
+inline int echo_command(const CommandContext& ctx, const ConfigNode& section, Diagnostics& diags) {
+    if (!ctx.args.empty() && ctx.args[0] == "fail") {
+        *ctx.err << "echo: failing as asked\n";
+        return 1;
+    }
+    if (!ctx.args.empty() && ctx.args[0] == "bad") {
+        diags.error(section.location_of("count"), section.path_of("count"), "echo: not a count I like");
+        return 78;
+    }
+    for (const auto& a : ctx.args) {
+        *ctx.out << a << '\n';
+    }
+    *ctx.out << section.to_json() << '\n' << ctx.instance << '\n';
+    return 0;
+}
+
+inline const PluginCommand kCountingSourceCommands[] = {
+    {.name = "echo", .usage = "WORDS...", .description = "Prints its words and the section", .run = &echo_command},
+    {},
+};
+
 }  // namespace vigil::testkit

@@ -9,4 +9,5 @@ VIGIL_PLUGIN({
     .stability = vigil::Stability::Wip,
     .options = vigil::testkit::kCountingSourceOptions,
     .make_source = &vigil::testkit::CountingSource::make,
+    .commands = vigil::testkit::kCountingSourceCommands,
 })
