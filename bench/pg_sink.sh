@@ -97,6 +97,8 @@ dups=$(psql "$(url_for "$DB_E2E")" -Atc "SELECT count(*) - count(DISTINCT check_
 e2e_s=$(python3 -c "print(f'{$t1-$t0:.2f}')")
 e2e_rate=$(python3 -c "print(round($rows/($t1-$t0)))")
 say "end to end: $rows rows in $e2e_s s = $e2e_rate rows/s, duplicates $dups"
+# What a row costs on disk, indexes included (for sizing: docs/operations.md "Scale out").
+row_bytes=$(psql "$(url_for "$DB_E2E")" -Atc "SELECT round(pg_total_relation_size('metrics')::numeric / greatest(count(*), 1)) FROM metrics")
 
 COLS='name, url, response_time, status_code, regex, regex_check, "timestamp", check_id, agent, ok, error, error_detail, dns_ms, connect_ms, tls_ms, ttfb_ms, redirects, body_bytes, truncated, http_version, remote_ip, tls_not_after, lag_ms'
 psql "$(url_for "$DB_E2E")" -qc "\\copy (SELECT $COLS FROM metrics) TO '$WORK/rows.csv' WITH (FORMAT csv)"
@@ -142,7 +144,7 @@ x=$(python3 -c "print(f'{$e2e_rate/$loop_rate:.1f}')")
   echo "| --- | ---: | ---: | --- |"
   echo "| psql \\\\copy, CSV, into an empty metrics table (ceiling, no dedup) | $copy_rows | $copy_rate | |"
   echo "| one INSERT + COMMIT per message, psycopg2 (original design) | $LOOP_N | $loop_rate | |"
-  echo "| agent --once: kafka_source -> pg_sink, end to end | $rows | $e2e_rate | ${e2e_s} s wall incl. start-up and group join; duplicates $dups |"
+  echo "| agent --once: kafka_source -> pg_sink, end to end | $rows | $e2e_rate | ${e2e_s} s wall incl. start-up and group join; duplicates $dups; $row_bytes bytes per row with its indexes |"
   echo "| the same with pg_sink \`state:\` on | $state_rows | $state_rate | ${state_s} s wall; $state_sites sites, $state_events site_events |"
   echo
   echo "Ratios: end to end is ${pct}% of the COPY rate (target >= 25%) and ${x}x the one-row loop (target >= 50x); with \`state:\` on it keeps ${state_pct}% of the rows/s without (target >= 80%)."

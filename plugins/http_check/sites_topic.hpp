@@ -10,6 +10,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -72,6 +73,7 @@ class SitesTopic {
     std::unordered_map<std::string, Entry> sites_;
     std::set<std::int32_t> loading_;  // assigned, not yet read to the end once
     bool changed_ = false;
+    std::chrono::steady_clock::time_point published_at_{};
     Complaint rejected_log_;
 
     Counter& rejected_;
