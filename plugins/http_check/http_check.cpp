@@ -71,8 +71,9 @@ Status HttpCheck::run(Emitter& out, const StopToken& stop, const RunOptions& opt
     ::malloc_trim(0);
     Outbox outbox(out, {{"instance", shared_->instance}}, log_);
     if (options.once && config_.sites_topic) {
-        return Status::error("--once: with sites_topic the sites arrive as the group assigns them; run without "
-                             "--once, or list the sites in a file");
+        return Status::error(
+            "--once: with sites_topic the sites arrive as the group assigns them; run without "
+            "--once, or list the sites in a file");
     }
     // parse_config makes workers at least 1; no more workers than sites (a topic brings its later).
     std::size_t n = config_.sites_topic ? config_.workers
@@ -93,9 +94,10 @@ Status HttpCheck::run(Emitter& out, const StopToken& stop, const RunOptions& opt
     }
     if (config_.sites_topic) {
         std::lock_guard topic_lock(topic_mutex_);
-        sites_topic_ = std::make_unique<SitesTopic>(
-            *config_.sites_topic, config_.plugin, shared_->instance, log_,
-            [this](std::vector<std::shared_ptr<const Site>> sites, bool wait) { publish_sites(std::move(sites), wait); });
+        sites_topic_ = std::make_unique<SitesTopic>(*config_.sites_topic, config_.plugin, shared_->instance, log_,
+                                                    [this](std::vector<std::shared_ptr<const Site>> sites, bool wait) {
+                                                        publish_sites(std::move(sites), wait);
+                                                    });
         if (auto st = sites_topic_->start(); !st.ok()) {
             sites_topic_.reset();
             std::lock_guard lock(reload_mutex_);

@@ -662,8 +662,7 @@ std::optional<Shard> parse_shard(const std::string& text) {
 
 }  // namespace
 
-std::optional<Site> read_site(const ConfigNode& plugin, const ConfigNode& entry, Diagnostics& diags,
-                              SiteCache& cache) {
+std::optional<Site> read_site(const ConfigNode& plugin, const ConfigNode& entry, Diagnostics& diags, SiteCache& cache) {
     return SiteReader(plugin, entry, diags, cache).read();
 }
 

@@ -131,8 +131,7 @@ struct SiteCache {
 
 /// Reads one site entry, validated against kSiteOptions, with `plugin` (the section) giving the
 /// defaults: every check of parse_config. Problems go to `diags`, located; nullopt if any.
-std::optional<Site> read_site(const ConfigNode& plugin, const ConfigNode& entry, Diagnostics& diags,
-                              SiteCache& cache);
+std::optional<Site> read_site(const ConfigNode& plugin, const ConfigNode& entry, Diagnostics& diags, SiteCache& cache);
 
 /// Builds the configuration from a validated node: every site from every list, plugin-level
 /// defaults applied, regexes compiled, URLs parsed, duplicate names refused. All problems go to

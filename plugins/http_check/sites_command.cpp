@@ -158,8 +158,7 @@ class Topic {
         }
         if (rd_kafka_flush(rk.get(), static_cast<int>(kTimeout.count() * 1000)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
             return fail(fmt::format("Kafka at {} did not take the sites within {}s{}", events_.brokers(),
-                                    kTimeout.count(),
-                                    events_.last_error().empty() ? "" : ": " + events_.last_error()));
+                                    kTimeout.count(), events_.last_error().empty() ? "" : ": " + events_.last_error()));
         }
         if (failed_ > 0) {
             return fail(fmt::format("{} of {} site(s) not written to {}: {}", failed_, defs.size(), config_.topic,
@@ -178,7 +177,8 @@ class Topic {
         const rd_kafka_metadata_t* md = nullptr;
         auto err = rd_kafka_metadata(rk.get(), 0, t, &md, static_cast<int>(kTimeout.count() * 1000));
         rd_kafka_topic_destroy(t);
-        if (err != RD_KAFKA_RESP_ERR_NO_ERROR || md->topic_cnt != 1 || md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR || md->topic_cnt != 1 ||
+            md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             auto code = err != RD_KAFKA_RESP_ERR_NO_ERROR ? err : md->topics[0].err;
             if (md != nullptr) {
                 rd_kafka_metadata_destroy(md);

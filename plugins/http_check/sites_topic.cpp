@@ -15,8 +15,7 @@ struct ListDeleter {
 };
 }  // namespace
 
-SitesTopic::SitesTopic(SitesTopicConfig config, ConfigNode plugin, std::string instance, Logger log,
-                       Publish publish)
+SitesTopic::SitesTopic(SitesTopicConfig config, ConfigNode plugin, std::string instance, Logger log, Publish publish)
     : config_(std::move(config)), instance_(std::move(instance)), log_(std::move(log)), publish_(std::move(publish)),
       events_(log_, kafka::property(config_.consumer, "bootstrap.servers")), plugin_(std::move(plugin)),
       rejected_(counter("vigil_http_check_sites_topic_rejected_total", {{"instance", instance_}},
@@ -56,7 +55,8 @@ Status SitesTopic::start() {
     std::unique_ptr<rd_kafka_topic_partition_list_t, ListDeleter> topics(rd_kafka_topic_partition_list_new(1));
     rd_kafka_topic_partition_list_add(topics.get(), config_.topic.c_str(), RD_KAFKA_PARTITION_UA);
     if (auto err = rd_kafka_subscribe(consumer_.get(), topics.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return Status::error(fmt::format("sites_topic: cannot subscribe to {}: {}", config_.topic, rd_kafka_err2str(err)));
+        return Status::error(
+            fmt::format("sites_topic: cannot subscribe to {}: {}", config_.topic, rd_kafka_err2str(err)));
     }
     log_.info("sites from topic {} as a member of group {}", config_.topic, config_.group);
     thread_ = std::thread([this] { loop(); });
@@ -102,7 +102,8 @@ void SitesTopic::loop() {
         std::lock_guard lock(mutex_);
         // Each hand-over costs the workers a pass over every site: while partitions are still
         // being read from their start (a million sites), hand them over once a second, not per poll.
-        if (changed_ && (loading_.empty() || std::chrono::steady_clock::now() - published_at_ >= std::chrono::seconds(1))) {
+        if (changed_ &&
+            (loading_.empty() || std::chrono::steady_clock::now() - published_at_ >= std::chrono::seconds(1))) {
             publish(false);
         }
     }
@@ -216,8 +217,9 @@ std::shared_ptr<const Site> SitesTopic::read(const std::string& key, const std::
     for_each_in_list("[" + json + "]", where, plugin_.base_dir(), kSiteOptions, diags, [&](const ConfigNode& entry) {
         ++entries;
         if (entry.get_string("name") != key) {
-            diags.error(entry.location_of("name"), entry.path_of("name"),
-                        fmt::format("name \"{}\" differs from the message's key \"{}\"", entry.get_string("name"), key));
+            diags.error(
+                entry.location_of("name"), entry.path_of("name"),
+                fmt::format("name \"{}\" differs from the message's key \"{}\"", entry.get_string("name"), key));
             return;
         }
         if (auto site = read_site(plugin_, entry, diags, cache_)) {

@@ -67,8 +67,7 @@ std::optional<SitesTopicConfig> read_sites_topic(const ConfigNode& node, const s
     c.session_timeout = node.get_duration("session_timeout");
     auto session = std::chrono::duration_cast<std::chrono::milliseconds>(c.session_timeout);
     if (session < std::chrono::seconds(1) || session > std::chrono::minutes(30)) {
-        diags.error(node.location_of("session_timeout"), node.path_of("session_timeout"),
-                    "must be between 1s and 30m");
+        diags.error(node.location_of("session_timeout"), node.path_of("session_timeout"), "must be between 1s and 30m");
     }
     auto partitions = node.get_int("partitions");
     if (partitions < 1 || partitions > 10000) {

@@ -26,8 +26,8 @@ constexpr int kProducers = 3;
 
 struct Check {
     int producer;
-    vigil::Timestamp at;     // when the check started
-    std::int64_t slot_ms;    // the grid slot it was for: start minus lag, in ms
+    vigil::Timestamp at;   // when the check started
+    std::int64_t slot_ms;  // the grid slot it was for: start minus lag, in ms
 };
 
 // Every check written so far by each producer's stdout_sink, by site.
@@ -40,8 +40,8 @@ std::map<std::string, std::vector<Check>> checks(const vigil::test::TempDir& dir
                 continue;  // a line being written
             }
             auto start_us = r.record->timestamp.time_since_epoch().count();
-            auto slot = static_cast<std::int64_t>(std::llround((static_cast<double>(start_us) / 1000.0) -
-                                                               r.record->lag_ms.value_or(0)));
+            auto slot = static_cast<std::int64_t>(
+                std::llround((static_cast<double>(start_us) / 1000.0) - r.record->lag_ms.value_or(0)));
             out[r.record->name].push_back({p, r.record->timestamp, slot});
         }
     }
@@ -68,9 +68,10 @@ std::map<std::string, std::set<int>> owners(const std::map<std::string, std::vec
 
 }  // namespace
 
-TEST_CASE("producers: one of three SIGKILLed, its sites move to the others within the session timeout, "
-          "no slot checked twice, shares even",
-          "[fault]") {
+TEST_CASE(
+    "producers: one of three SIGKILLed, its sites move to the others within the session timeout, "
+    "no slot checked twice, shares even",
+    "[fault]") {
     vigil::test::FixtureSites fixture;
     vigil::test::TempDir dir;
     auto topic = kt::unique("fault-sites"), group = kt::unique("fault-producers");
@@ -94,17 +95,15 @@ TEST_CASE("producers: one of three SIGKILLed, its sites move to the others withi
     for (int p = 0; p < kProducers; ++p) {
         files.push_back(pipeline(p));
     }
-    auto imported =
-        vigil::test::run({vigil::test::agent_binary().string(), "sites", "import", sites.string(), "--pipeline",
-                          files[0].string()});
+    auto imported = vigil::test::run(
+        {vigil::test::agent_binary().string(), "sites", "import", sites.string(), "--pipeline", files[0].string()});
     INFO(imported.err);
     REQUIRE(imported.code == 0);
 
     std::vector<std::unique_ptr<Child>> producers;
     for (int p = 0; p < kProducers; ++p) {
-        producers.push_back(
-            std::make_unique<Child>(std::vector<std::string>{vigil::test::agent_binary().string(), "--pipeline",
-                                                             files[static_cast<std::size_t>(p)].string()}));
+        producers.push_back(std::make_unique<Child>(std::vector<std::string>{
+            vigil::test::agent_binary().string(), "--pipeline", files[static_cast<std::size_t>(p)].string()}));
     }
     // Settled: over the last 2 s every site was checked, each by one producer, and all three work.
     std::map<std::string, std::set<int>> settled;

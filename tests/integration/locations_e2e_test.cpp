@@ -30,13 +30,13 @@ TEST_CASE("locations: two groups over one sites topic check every site twice; lo
     }
     auto sites = dir.write("sites.yaml", list);
     auto producer = [&](const std::string& location) {
-        return dir.write(location + ".yaml", "pipeline: producer\nsource:\n  plugin: http_check\n  interval: 1s\n"
-                                             "  timeout: 900ms\n  location: " +
-                                                 location + "\n  sites_topic:\n    topic: " + sites_topic +
-                                                 "\n    group: " + sites_topic + "-" + location +
-                                                 "\n    brokers: " + kt::plaintext_brokers() +
-                                                 "\n    partitions: 3\nsinks:\n  - plugin: kafka_sink\n    brokers: " +
-                                                 kt::plaintext_brokers() + "\n    topic: " + metrics_topic + "\n");
+        return dir.write(location + ".yaml",
+                         "pipeline: producer\nsource:\n  plugin: http_check\n  interval: 1s\n"
+                         "  timeout: 900ms\n  location: " +
+                             location + "\n  sites_topic:\n    topic: " + sites_topic + "\n    group: " + sites_topic +
+                             "-" + location + "\n    brokers: " + kt::plaintext_brokers() +
+                             "\n    partitions: 3\nsinks:\n  - plugin: kafka_sink\n    brokers: " +
+                             kt::plaintext_brokers() + "\n    topic: " + metrics_topic + "\n");
     };
     auto eu = producer("eu-west"), us = producer("us-east");
     auto imported = vigil::test::run(
@@ -54,15 +54,17 @@ TEST_CASE("locations: two groups over one sites topic check every site twice; lo
                     {"CONSUMER_METRICS_LISTEN", "127.0.0.1:0"}});
     auto pairs = [&] {
         auto has = pg::query(db.url(), "SELECT count(*) FROM pg_tables WHERE tablename = 'metrics'");
-        return has[0][0] == "1" ? std::stoi(pg::scalar(db.url(), "SELECT count(DISTINCT (name, location)) FROM metrics"))
-                                : 0;
+        return has[0][0] == "1"
+                   ? std::stoi(pg::scalar(db.url(), "SELECT count(DISTINCT (name, location)) FROM metrics"))
+                   : 0;
     };
     INFO(p1.err() << p2.err() << consumer.err());
     REQUIRE(vigil::test::wait_until([&] { return pairs() == 2 * kSites; }, 60s));
     CHECK(pg::scalar(db.url(), "SELECT string_agg(DISTINCT location, ',' ORDER BY location) FROM metrics") ==
           "eu-west,us-east");
-    CHECK(pg::scalar(db.url(), "SELECT count(*) FROM (SELECT name FROM metrics GROUP BY name "
-                               "HAVING count(DISTINCT location) = 2) both_locations") == std::to_string(kSites));
+    CHECK(pg::scalar(db.url(),
+                     "SELECT count(*) FROM (SELECT name FROM metrics GROUP BY name "
+                     "HAVING count(DISTINCT location) = 2) both_locations") == std::to_string(kSites));
     CHECK(pg::scalar(db.url(), "SELECT count(*) FROM metrics WHERE location IS NULL OR attempts IS DISTINCT FROM 1") ==
           "0");
     for (Child* c : {&p1, &p2, &consumer}) {

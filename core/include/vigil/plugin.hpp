@@ -111,8 +111,8 @@ inline constexpr std::uint32_t kDescriptorV1Size = offsetof(PluginDescriptor, co
 
 /// The plugin's commands, if its descriptor is recent enough to have the field.
 inline const PluginCommand* commands_of(const PluginDescriptor& d) {
-    return d.header.descriptor_size >= offsetof(PluginDescriptor, commands) + sizeof(d.commands) ? d.commands
-                                                                                                 : nullptr;
+    // The field is a pointer: the descriptor must reach past its last byte.
+    return d.header.descriptor_size >= offsetof(PluginDescriptor, commands) + sizeof(void*) ? d.commands : nullptr;
 }
 
 /// The type of the exported entry point.

@@ -24,13 +24,14 @@ struct Topic {
     std::filesystem::path pipeline;
 
     explicit Topic(const std::string& interval = "1s", const std::string& location = "test-eu") {
-        pipeline = dir.write("producer.yaml", "pipeline: producer\nsource:\n  plugin: http_check\n  interval: " +
-                                                  interval + "\n  timeout: 900ms\n  location: " + location +
-                                                  "\n  sites_topic:\n    topic: " + topic + "\n    group: " + group +
-                                                  "\n    brokers: " + kt::plaintext_brokers() +
-                                                  "\n    session_timeout: 6s\n    partitions: 4\n"
-                                                  "sinks: [{plugin: stdout_sink, path: out.jsonl}]\n"
-                                                  "metrics: {listen: \"127.0.0.1:0\"}\n");
+        pipeline =
+            dir.write("producer.yaml", "pipeline: producer\nsource:\n  plugin: http_check\n  interval: " + interval +
+                                           "\n  timeout: 900ms\n  location: " + location +
+                                           "\n  sites_topic:\n    topic: " + topic + "\n    group: " + group +
+                                           "\n    brokers: " + kt::plaintext_brokers() +
+                                           "\n    session_timeout: 6s\n    partitions: 4\n"
+                                           "sinks: [{plugin: stdout_sink, path: out.jsonl}]\n"
+                                           "metrics: {listen: \"127.0.0.1:0\"}\n");
     }
     vigil::test::RunResult sites(std::vector<std::string> words) const {
         std::vector<std::string> argv{vigil::test::agent_binary().string(), "sites"};
@@ -67,8 +68,9 @@ TEST_CASE("agent sites: a bad list publishes nothing; import, add, list and remo
           "[integration]") {
     const auto& f = fixture();
     Topic t;
-    auto bad = t.dir.write("bad.yaml", "- {name: a, url: \"" + f.url("/ok") + "\"}\n- {name: b, url: \"" + f.url("/ok") +
-                                           "\", regex: \"((\"}\n- {name: a, url: \"" + f.url("/ok") + "\"}\n");
+    auto bad =
+        t.dir.write("bad.yaml", "- {name: a, url: \"" + f.url("/ok") + "\"}\n- {name: b, url: \"" + f.url("/ok") +
+                                    "\", regex: \"((\"}\n- {name: a, url: \"" + f.url("/ok") + "\"}\n");
     auto refused = t.sites({"import", bad.string()});
     CHECK(refused.code == 78);
     CHECK(refused.err.find(bad.string() + ":2:") != std::string::npos);
@@ -79,9 +81,10 @@ TEST_CASE("agent sites: a bad list publishes nothing; import, add, list and remo
     CHECK(empty.code == 1);  // not even the topic was made
     CHECK(empty.err.find("topic " + t.topic + " does not exist yet") != std::string::npos);
 
-    auto good = t.dir.write("good.yaml", "- {name: alpha, url: \"" + f.url("/ok") + "\", regex: Vigil}\n"
-                                         "- {name: beta, url: \"" + f.url("/health/UP") +
-                                             "\", json: [{pointer: /status, equals: UP}]}\n");
+    auto good = t.dir.write("good.yaml", "- {name: alpha, url: \"" + f.url("/ok") +
+                                             "\", regex: Vigil}\n"
+                                             "- {name: beta, url: \"" +
+                                             f.url("/health/UP") + "\", json: [{pointer: /status, equals: UP}]}\n");
     auto imported = t.sites({"import", good.string()});
     INFO(imported.err);
     REQUIRE(imported.code == 0);
@@ -136,13 +139,14 @@ TEST_CASE("agent sites: a bad list publishes nothing; import, add, list and remo
                           {"eta", "[1, 2]"}});
     REQUIRE(vigil::test::wait_until(
         [&] {
-            return vigil::test::metric_value(vigil::test::metrics_of(producer),
-                                             "vigil_http_check_sites_topic_rejected_total{instance=\"http_check.0\"}") == 4;
+            return vigil::test::metric_value(
+                       vigil::test::metrics_of(producer),
+                       "vigil_http_check_sites_topic_rejected_total{instance=\"http_check.0\"}") == 4;
         },
         20s));
     CHECK(producer.err().find("sites topic: skipped the message at " + t.topic + "/") != std::string::npos);
-    CHECK(vigil::test::metric_value(vigil::test::metrics_of(producer), "vigil_http_check_sites{instance=\"http_check.0\"}") ==
-          2);
+    CHECK(vigil::test::metric_value(vigil::test::metrics_of(producer),
+                                    "vigil_http_check_sites{instance=\"http_check.0\"}") == 2);
     alpha_then = t.count("alpha");
     REQUIRE(vigil::test::wait_until([&] { return t.count("alpha") >= alpha_then + 2; }, 20s));
 
@@ -153,10 +157,11 @@ TEST_CASE("agent sites: a bad list publishes nothing; import, add, list and remo
 
 TEST_CASE("http_check: sites_topic is refused beside another site list, and its owned properties", "[integration]") {
     vigil::test::TempDir dir;
-    auto p = dir.write("p.yaml", "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: \"http://a/\"}]\n"
-                                 "  shard: 1/2\n  sites_topic:\n    topic: s\n    group: g\n    brokers: 127.0.0.1:1\n"
-                                 "    librdkafka: {group.id: other, session.timeout.ms: \"5000\"}\n"
-                                 "sinks: [{plugin: stdout_sink}]\n");
+    auto p = dir.write("p.yaml",
+                       "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: \"http://a/\"}]\n"
+                       "  shard: 1/2\n  sites_topic:\n    topic: s\n    group: g\n    brokers: 127.0.0.1:1\n"
+                       "    librdkafka: {group.id: other, session.timeout.ms: \"5000\"}\n"
+                       "sinks: [{plugin: stdout_sink}]\n");
     auto r = vigil::test::run({vigil::test::agent_binary().string(), "--check-config", "--pipeline", p.string()});
     CHECK(r.code == 78);
     CHECK(r.err.find(p.string() + ":4:10: error: source.sites: sites come from sites_topic here") != std::string::npos);
@@ -165,19 +170,21 @@ TEST_CASE("http_check: sites_topic is refused beside another site list, and its 
           std::string::npos);
     CHECK(r.err.find("set `session_timeout` instead") != std::string::npos);
     // --once has no fixed list to go through.
-    auto once = dir.write("once.yaml", "pipeline: p\nsource:\n  plugin: http_check\n  sites_topic:\n    topic: s\n"
-                                       "    group: g\n    brokers: 127.0.0.1:1\nsinks: [{plugin: stdout_sink}]\n");
+    auto once = dir.write("once.yaml",
+                          "pipeline: p\nsource:\n  plugin: http_check\n  sites_topic:\n    topic: s\n"
+                          "    group: g\n    brokers: 127.0.0.1:1\nsinks: [{plugin: stdout_sink}]\n");
     auto o = vigil::test::run({vigil::test::agent_binary().string(), "--once", "--pipeline", once.string()});
     CHECK(o.code == 1);
     CHECK(o.err.find("--once: with sites_topic the sites arrive as the group assigns them") != std::string::npos);
     // agent sites on a pipeline without a topic.
-    auto plain = dir.write("plain.yaml", "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: "
-                                         "\"http://a/\"}]\nsinks: [{plugin: stdout_sink}]\n");
+    auto plain = dir.write("plain.yaml",
+                           "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: "
+                           "\"http://a/\"}]\nsinks: [{plugin: stdout_sink}]\n");
     auto s = vigil::test::run({vigil::test::agent_binary().string(), "sites", "list", "--pipeline", plain.string()});
     CHECK(s.code == 78);
     CHECK(s.err.find("agent sites edits the sites topic, and this http_check has no sites_topic") != std::string::npos);
-    auto usage = vigil::test::run({vigil::test::agent_binary().string(), "sites", "frobnicate", "--pipeline",
-                                   plain.string()});
+    auto usage =
+        vigil::test::run({vigil::test::agent_binary().string(), "sites", "frobnicate", "--pipeline", plain.string()});
     CHECK(usage.code == 64);
     CHECK(usage.err.rfind("usage: agent sites import FILE", 0) == 0);
 }

@@ -54,10 +54,10 @@ TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them"
 
     auto down = migrate(db.url(), {"--down"});
     CHECK(down.code == 0);
-    CHECK(down.out ==
-          "rolling back 20261205000000_add_attempts_excerpt_location.sql\nrolled back 20261205000000\n");
-    CHECK(pg::scalar(db.url(), "SELECT count(*) FROM information_schema.columns WHERE table_name = 'metrics' AND "
-                               "column_name IN ('attempts', 'body_excerpt', 'response_headers', 'location')") == "0");
+    CHECK(down.out == "rolling back 20261205000000_add_attempts_excerpt_location.sql\nrolled back 20261205000000\n");
+    CHECK(pg::scalar(db.url(),
+                     "SELECT count(*) FROM information_schema.columns WHERE table_name = 'metrics' AND "
+                     "column_name IN ('attempts', 'body_excerpt', 'response_headers', 'location')") == "0");
     down = migrate(db.url(), {"--down"});
     CHECK(down.code == 0);
     CHECK(down.out == "rolling back 20261202000000_create_site_state.sql\nrolled back 20261202000000\n");

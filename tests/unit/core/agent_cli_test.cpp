@@ -304,15 +304,18 @@ std::vector<std::string> command(std::vector<std::string> words) {
 
 TEST_CASE("agent: a plugin's command runs with its validated section", "[unit][agent]") {
     vigil::test::TempDir dir;
-    auto p = dir.write("p.yaml", "pipeline: t\nsource:\n  plugin: counting_source\n  count: 5\n  label: \"${LABEL:-from-default}\"\n"
-                                 "  ack_file: acks.txt\nsinks: [{plugin: stdout_sink}]\n");
+    auto p =
+        dir.write("p.yaml",
+                  "pipeline: t\nsource:\n  plugin: counting_source\n  count: 5\n  label: \"${LABEL:-from-default}\"\n"
+                  "  ack_file: acks.txt\nsinks: [{plugin: stdout_sink}]\n");
     auto env = std::map<std::string, std::string>{{"LABEL", "from-env"}};
     auto r = vigil::test::run(command({"echo", "one", "two words", "--pipeline", p.string()}), env);
     INFO(r.err);
     CHECK(r.code == 0);
     // Words in order; the section typed by its table (count an integer) and interpolated.
-    CHECK(r.out == "one\ntwo words\n{\"plugin\":\"counting_source\",\"count\":5,\"label\":\"from-env\","
-                   "\"ack_file\":\"acks.txt\"}\ncounting_source.0\n");
+    CHECK(r.out ==
+          "one\ntwo words\n{\"plugin\":\"counting_source\",\"count\":5,\"label\":\"from-env\","
+          "\"ack_file\":\"acks.txt\"}\ncounting_source.0\n");
     // The command's own exit code and its located errors come through.
     CHECK(vigil::test::run(command({"echo", "fail", "--pipeline", p.string()})).code == 1);
     auto bad = vigil::test::run(command({"echo", "bad", "--pipeline", p.string()}));
@@ -321,19 +324,19 @@ TEST_CASE("agent: a plugin's command runs with its validated section", "[unit][a
     // A command no plugin of the pipeline offers, and one without its pipeline.
     auto unknown = vigil::test::run(command({"nosuch", "--pipeline", p.string()}));
     CHECK(unknown.code == 64);
-    CHECK(unknown.err ==
-          "agent: error: no plugin of pipeline t (" + p.string() + ") offers a command \"nosuch\"; commands: echo "
-          "(counting_source)\n");
+    CHECK(unknown.err == "agent: error: no plugin of pipeline t (" + p.string() +
+                             ") offers a command \"nosuch\"; commands: echo "
+                             "(counting_source)\n");
     auto alone = vigil::test::run(command({"echo", "x"}));
     CHECK(alone.code == 64);
     CHECK(alone.err.find("--pipeline is required") != std::string::npos);
     // A pipeline file with errors is refused before any command runs.
-    auto broken = dir.write("broken.yaml", "pipeline: t\nsource:\n  plugin: counting_source\n  count: lots\n"
-                                          "sinks: [{plugin: stdout_sink}]\n");
+    auto broken = dir.write("broken.yaml",
+                            "pipeline: t\nsource:\n  plugin: counting_source\n  count: lots\n"
+                            "sinks: [{plugin: stdout_sink}]\n");
     auto refused = vigil::test::run(command({"echo", "hello", "--pipeline", broken.string()}));
     CHECK(refused.code == 78);
     CHECK(refused.out.empty());
     // --list-plugins names the commands.
-    CHECK(vigil::test::run(agent({"--list-plugins"})).out.find("(commands: agent echo WORDS...)") !=
-          std::string::npos);
+    CHECK(vigil::test::run(agent({"--list-plugins"})).out.find("(commands: agent echo WORDS...)") != std::string::npos);
 }
