@@ -40,33 +40,10 @@ for tool in nginx wrk prometheus-blackbox-exporter; do
 done
 [[ -x "$AGENT" ]] || { echo "build the agent first (cmake --build build)" >&2; exit 1; }
 
-# CPU seconds (user+sys) a process has used so far, from /proc/<pid>/stat.
-cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14+$15)/hz}' "/proc/$1/stat"; }
-rss_mib() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }   # peak
-rss_now_mib() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }  # at this moment
+source "$ROOT/bench/common.sh"
 
 # ---- nginx: a 10 KB page, one worker per core --------------------------------------------------
-mkdir -p "$WORK/www" "$WORK/nginx"
-chmod 755 "$WORK" "$WORK/www"  # nginx workers run as www-data
-python3 -c "import sys; sys.stdout.write('<html><title>Vigil bench</title><body>' + 'x'*10180 + '</body></html>')" > "$WORK/www/page.html"
-cat > "$WORK/nginx/nginx.conf" <<EOF
-worker_processes auto;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 100000;
-  server {
-    listen 127.0.0.1:$NGINX_PORT backlog=4096;
-    root $WORK/www;
-  }
-}
-EOF
-nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" -g "daemon on;"
-PIDS+=("$(cat "$WORK/nginx/nginx.pid")")
-PAGE="http://127.0.0.1:$NGINX_PORT/page.html"
-curl -fsS -o /dev/null "$PAGE"
+start_nginx "$NGINX_PORT"
 
 # ---- wrk: the ceiling for a new connection per request -----------------------------------------
 wrk_rate=$(wrk -t2 -c64 -d"${DURATION}s" -H 'Connection: close' "$PAGE" | awk '/Requests\/sec/ {print $2}')

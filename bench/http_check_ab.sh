@@ -31,12 +31,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for tool in nginx valgrind; do
-  if ! command -v "$tool" >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light valgrind >/dev/null
-    break
-  fi
-done
+source "$ROOT/bench/common.sh"
+command -v valgrind >/dev/null ||
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends valgrind >/dev/null
 [[ -x "$HEAD_AGENT" ]] || { echo "build the agent first (cmake --build build)" >&2; exit 1; }
 
 echo "==> building $BASE_REF in a worktree" >&2
@@ -45,24 +42,10 @@ cmake -S "$WORK/base" -B "$WORK/base/build" -G Ninja -DCMAKE_BUILD_TYPE=Release 
 cmake --build "$WORK/base/build" -j2 --target agent http_check stdout_sink >/dev/null
 BASE_AGENT="$WORK/base/build/bin/agent"
 
-mkdir -p "$WORK/www" "$WORK/nginx"
-chmod 755 "$WORK" "$WORK/www"  # nginx workers run as www-data
-python3 -c "import sys; sys.stdout.write('<html><title>Vigil bench</title><body>' + 'x'*10180 + '</body></html>')" > "$WORK/www/page.html"
-cat > "$WORK/nginx/nginx.conf" <<EOF
-worker_processes auto;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
-http { access_log off; server { listen 127.0.0.1:$NGINX_PORT backlog=4096; root $WORK/www; } }
-EOF
-nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" -g "daemon on;"
-PIDS+=("$(cat "$WORK/nginx/nginx.pid")")
-PAGE="http://127.0.0.1:$NGINX_PORT/page.html"
-curl -fsS -o /dev/null "$PAGE"
+start_nginx "$NGINX_PORT"
 
 setup() {  # setup N NAME: a sites file of N sites and a pipeline checking them once
-  python3 -c "import json,sys; print(json.dumps([{'name': f'site-{i}', 'url': sys.argv[2], 'regex': 'Vigil bench'} for i in range(int(sys.argv[1]))]))" \
-    "$1" "$PAGE" > "$WORK/$2.json"
+  sites_json "$1" "$WORK/$2.json"
   cat > "$WORK/$2.yaml" <<EOF
 pipeline: ab
 source: {plugin: http_check, sites_file: $WORK/$2.json, interval: 1h, timeout: 5s, max_concurrency: 64, batch_size: 2000}

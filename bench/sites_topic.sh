@@ -24,29 +24,11 @@ cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 
 : "${KAFKA_PLAINTEXT_BOOTSTRAP_SERVERS:?run: eval \"\$(scripts/services env)\" (services up)}"
-command -v nginx >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null
 [[ -x "$AGENT" ]] || { echo "build the agent first (cmake --build build)" >&2; exit 1; }
+source "$ROOT/bench/common.sh"
+start_nginx "$NGINX_PORT"
 
-mkdir -p "$WORK/www" "$WORK/nginx"
-chmod 755 "$WORK" "$WORK/www"
-python3 -c "import sys; sys.stdout.write('<html><title>Vigil bench</title><body>' + 'x'*10180 + '</body></html>')" > "$WORK/www/page.html"
-cat > "$WORK/nginx/nginx.conf" <<EOF
-worker_processes auto;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
-http { access_log off; server { listen 127.0.0.1:$NGINX_PORT backlog=4096; root $WORK/www; } }
-EOF
-nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" -g "daemon on;"
-PIDS+=("$(cat "$WORK/nginx/nginx.pid")")
-PAGE="http://127.0.0.1:$NGINX_PORT/page.html"
-
-cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14+$15)/hz}' "/proc/$1/stat"; }
-rss_mib() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
-now() { python3 -c 'import time; print(time.time())'; }
-
-python3 -c "import json,sys; print(json.dumps([{'name': f'site-{i}', 'url': sys.argv[2], 'regex': 'Vigil bench'} for i in range(int(sys.argv[1]))]))" \
-  "$SITES" "$PAGE" > "$WORK/sites.json"
+sites_json "$SITES" "$WORK/sites.json"
 TOPIC="bench-sites-$RANDOM$RANDOM"
 cat > "$WORK/topic.yaml" <<EOF
 pipeline: bench
@@ -91,7 +73,7 @@ measure() {  # measure PIPELINE FROM_TOPIC -> "checks/s cpu_us rss_mib first_rea
   cpu0=$(cpu_s "$pid"); lines0=$(wc -l < "$WORK/out.jsonl")
   sleep "$WINDOW"
   cpu1=$(cpu_s "$pid"); lines1=$(wc -l < "$WORK/out.jsonl")
-  rss=$(rss_mib "$pid")
+  rss=$(rss_now_mib "$pid")
   kill -TERM "$pid"; wait "$pid" || true
   local checks=$((lines1 - lines0))
   echo "$(python3 -c "print(round($checks/$WINDOW))") $(python3 -c "print(round(($cpu1-$cpu0)*1e6/max($checks,1), 1))") $rss $first"

@@ -249,4 +249,33 @@ void validate_client(rd_kafka_type_t type, const Properties& props, const Config
     rd_kafka_destroy(rk);
 }
 
+std::chrono::milliseconds read_session_timeout(const ConfigNode& node, Diagnostics& diags) {
+    auto session = std::chrono::duration_cast<std::chrono::milliseconds>(node.get_duration("session_timeout"));
+    if (session < std::chrono::seconds(6) || session > std::chrono::minutes(30)) {
+        diags.error(node.location_of("session_timeout"), node.path_of("session_timeout"),
+                    fmt::format("must be between 6s and 30m (what brokers accept by default), got {}",
+                                format_duration(session)));
+    }
+    return session;
+}
+
+bool valid_topic_name(const std::string& name) {
+    return !name.empty() && name.size() <= 249 &&
+           name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+               std::string::npos;
+}
+
+void add_group_member(Properties& props, const std::string& client_id, const std::string& group,
+                      const std::string& start, std::chrono::milliseconds session) {
+    props.insert(props.end(),
+                 {{"client.id", client_id},
+                  {"group.id", group},
+                  {"enable.auto.commit", "false"},
+                  {"enable.auto.offset.store", "false"},
+                  {"auto.offset.reset", start},
+                  {"session.timeout.ms", std::to_string(session.count())},
+                  // A third of the session, as Kafka advises, at most 3 s.
+                  {"heartbeat.interval.ms", std::to_string(std::min<std::int64_t>(3000, session.count() / 3))}});
+}
+
 }  // namespace vigil::plugins::kafka

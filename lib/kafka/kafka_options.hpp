@@ -5,6 +5,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <chrono>
 #include <string>
 #include <utility>
 #include <vector>
@@ -54,5 +55,18 @@ void validate_client(rd_kafka_type_t type, const Properties& props, const Config
 
 /// The value of a property, or "" when not set.
 std::string property(const Properties& props, const std::string& key);
+
+/// The `session_timeout` option of `node` in milliseconds, refused (located) outside what brokers
+/// accept by default: group.min.session.timeout.ms 6 s to group.max.session.timeout.ms 30 min.
+std::chrono::milliseconds read_session_timeout(const ConfigNode& node, Diagnostics& diags);
+
+/// Kafka's rule for topic names: 1 to 249 characters of [a-zA-Z0-9._-].
+bool valid_topic_name(const std::string& name);
+
+/// Appends what makes a consumer a member of `group` that commits nothing by itself (Vigil
+/// commits, or nothing is committed): client.id, group.id, no auto commit nor offset store,
+/// auto.offset.reset = `start`, session.timeout.ms and a heartbeat a third of it (3 s at most).
+void add_group_member(Properties& props, const std::string& client_id, const std::string& group,
+                      const std::string& start, std::chrono::milliseconds session);
 
 }  // namespace vigil::plugins::kafka

@@ -18,12 +18,6 @@ const kafka::OwnedProperty kOwned[] = {
     {"session.timeout.ms", "set `session_timeout` instead"},
     {nullptr, nullptr},
 };
-
-bool valid_topic(const std::string& t) {
-    return !t.empty() && t.size() <= 249 &&
-           t.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
-               std::string::npos;
-}
 }  // namespace
 
 const OptionSpec kSitesTopicOptions[] = {
@@ -56,7 +50,7 @@ std::optional<SitesTopicConfig> read_sites_topic(const ConfigNode& node, const s
     std::size_t before = diags.error_count();
     SitesTopicConfig c;
     c.topic = node.get_string("topic");
-    if (!valid_topic(c.topic)) {
+    if (!kafka::valid_topic_name(c.topic)) {
         diags.error(node.location_of("topic"), node.path_of("topic"),
                     fmt::format("\"{}\" is not a valid Kafka topic name", c.topic));
     }
@@ -64,11 +58,8 @@ std::optional<SitesTopicConfig> read_sites_topic(const ConfigNode& node, const s
     if (c.group.empty()) {
         diags.error(node.location_of("group"), node.path_of("group"), "must not be empty");
     }
-    c.session_timeout = node.get_duration("session_timeout");
-    auto session = std::chrono::duration_cast<std::chrono::milliseconds>(c.session_timeout);
-    if (session < std::chrono::seconds(1) || session > std::chrono::minutes(30)) {
-        diags.error(node.location_of("session_timeout"), node.path_of("session_timeout"), "must be between 1s and 30m");
-    }
+    auto session = kafka::read_session_timeout(node, diags);
+    c.session_timeout = session;
     auto partitions = node.get_int("partitions");
     if (partitions < 1 || partitions > 10000) {
         diags.error(node.location_of("partitions"), node.path_of("partitions"), "must be between 1 and 10000");
@@ -82,18 +73,12 @@ std::optional<SitesTopicConfig> read_sites_topic(const ConfigNode& node, const s
     c.replication_factor = static_cast<int>(replicas);
     kafka::read_connection(node, c.connection, diags);
     c.consumer = c.connection;
-    c.consumer.insert(c.consumer.end(),
-                      {{"client.id", client_id},
-                       {"group.id", c.group},
-                       {"enable.auto.commit", "false"},
-                       {"enable.auto.offset.store", "false"},
-                       {"auto.offset.reset", "earliest"},
-                       {"enable.partition.eof", "true"},
-                       // Sticky: when a producer joins or leaves, only the partitions that must
-                       // move do, so the others' sites keep being checked through a rebalance.
-                       {"partition.assignment.strategy", "cooperative-sticky"},
-                       {"session.timeout.ms", std::to_string(session.count())},
-                       {"heartbeat.interval.ms", std::to_string(std::min<std::int64_t>(3000, session.count() / 3))}});
+    // Nothing is committed: each assigned partition is read from its start ("earliest").
+    kafka::add_group_member(c.consumer, client_id, c.group, "earliest", session);
+    c.consumer.insert(c.consumer.end(), {{"enable.partition.eof", "true"},
+                                         // Sticky: when a producer joins or leaves, only the partitions that must
+                                         // move do, so the others' sites keep being checked through a rebalance.
+                                         {"partition.assignment.strategy", "cooperative-sticky"}});
     kafka::read_passthrough(node, kOwned, c.consumer, diags);
     kafka::validate_client(RD_KAFKA_CONSUMER, c.consumer, node, diags);
     if (diags.error_count() > before) {

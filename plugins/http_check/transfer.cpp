@@ -77,25 +77,13 @@ void Transfer::rearm() {
 }
 
 void Transfer::reset() {
+    rearm();
     easy = nullptr;
     site.reset();
-    body.clear();
-    received = 0;
-    truncated = false;
-    curl_slist_free_all(headers);
-    headers = nullptr;
-    curl_slist_free_all(bare);
-    bare = nullptr;
-    errbuf[0] = '\0';
-    hops = 0;
-    earlier_ms = 0;
     url.clear();
-    refused.clear();
     attempt = 1;
     connect_to.clear();
     resolve_ms = -1;
-    curl_slist_free_all(connect_to_list);
-    connect_to_list = nullptr;
 }
 
 // The site's credentials go to its own origin only: a redirect elsewhere gets none of them.

@@ -20,11 +20,6 @@ const kafka::OwnedProperty kOwned[] = {
     {nullptr, nullptr},
 };
 
-bool valid_topic(const std::string& t) {
-    return !t.empty() && t.size() <= 249 &&
-           t.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
-               std::string::npos;
-}
 }  // namespace
 
 const OptionSpec kOptions[] = {
@@ -82,7 +77,7 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& cl
         diags.error(node.location_of("topics"), node.path_of("topics"), "name at least one topic");
     }
     for (const auto& t : c.topics) {
-        if (!valid_topic(t)) {
+        if (!kafka::valid_topic_name(t)) {
             diags.error(node.location_of("topics"), node.path_of("topics"),
                         fmt::format("\"{}\" is not a valid Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -)", t));
         }
@@ -107,15 +102,9 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& cl
         diags.error(node.location_of("max_message_bytes"), node.path_of("max_message_bytes"),
                     "must be at least 64 bytes: no check result is smaller");
     }
-    auto session = std::chrono::duration_cast<std::chrono::milliseconds>(node.get_duration("session_timeout"));
-    // The brokers' defaults: group.min.session.timeout.ms 6 s, group.max.session.timeout.ms 30 min.
-    if (session < std::chrono::seconds(6) || session > std::chrono::minutes(30)) {
-        diags.error(node.location_of("session_timeout"), node.path_of("session_timeout"),
-                    fmt::format("must be between 6s and 30m (what brokers accept by default), got {}",
-                                format_duration(session)));
-    }
+    auto session = kafka::read_session_timeout(node, diags);
     c.dead_letter_topic = node.get_string("dead_letter_topic");
-    if (!c.dead_letter_topic.empty() && !valid_topic(c.dead_letter_topic)) {
+    if (!c.dead_letter_topic.empty() && !kafka::valid_topic_name(c.dead_letter_topic)) {
         diags.error(node.location_of("dead_letter_topic"), node.path_of("dead_letter_topic"),
                     fmt::format("\"{}\" is not a valid Kafka topic name", c.dead_letter_topic));
     }
@@ -136,15 +125,7 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& cl
         c.producer.end(),
         {{"client.id", client_id + "-dlq"}, {"enable.idempotence", "true"}, {"acks", "all"}, {"linger.ms", "5"}});
     c.consumer = connection;
-    c.consumer.insert(c.consumer.end(),
-                      {{"client.id", client_id},
-                       {"group.id", c.group},
-                       {"enable.auto.commit", "false"},
-                       {"enable.auto.offset.store", "false"},
-                       {"auto.offset.reset", node.get_string("start")},
-                       {"session.timeout.ms", std::to_string(session.count())},
-                       // A third of the session, as Kafka advises, at most 3 s.
-                       {"heartbeat.interval.ms", std::to_string(std::min<std::int64_t>(3000, session.count() / 3))}});
+    kafka::add_group_member(c.consumer, client_id, c.group, node.get_string("start"), session);
     kafka::read_passthrough(node, kOwned, c.consumer, diags);
     kafka::validate_client(RD_KAFKA_CONSUMER, c.consumer, node, diags);
     if (diags.error_count() > before) {

@@ -132,12 +132,21 @@ class Reloader {
     const PipelineFile& current_;
 };
 
-int run_pipeline(const Options& o) {
-    Diagnostics diags;
+// The pipeline file with the logging it asks for set up; nullptr, its errors printed, when it
+// cannot be read at all.
+std::unique_ptr<PipelineFile> load(const Options& o, Diagnostics& diags) {
     auto file = load_pipeline_file(o.pipeline, diags);
     apply_logging(o, file.get(), diags);
     if (!file) {
         print(diags);
+    }
+    return file;
+}
+
+int run_pipeline(const Options& o) {
+    Diagnostics diags;
+    auto file = load(o, diags);
+    if (!file) {
         return kExitConfig;
     }
     // Declared first so it is destroyed last: plugin code must outlive every plugin object.
@@ -228,10 +237,8 @@ int run_pipeline(const Options& o) {
 
 int run_command(const Options& o, const std::string& command, const std::vector<std::string>& args) {
     Diagnostics diags;
-    auto file = load_pipeline_file(o.pipeline, diags);
-    apply_logging(o, file.get(), diags);
+    auto file = load(o, diags);
     if (!file) {
-        print(diags);
         return kExitConfig;
     }
     loader::Registry registry(search_path(o, file.get()));
