@@ -10,6 +10,7 @@
 
 #include <fmt/core.h>
 
+#include "kafka_client.hpp"
 #include "sites_topic.hpp"
 #include "worker.hpp"
 
@@ -21,6 +22,17 @@ HttpCheck::HttpCheck(Config config, std::string instance, std::string agent, Log
       log_(shared_->log) {}
 
 HttpCheck::~HttpCheck() = default;
+
+Status HttpCheck::healthcheck() {
+    if (!config_.sites_topic) {
+        return Status::success();
+    }
+    auto st = kafka::probe(config_.sites_topic->connection, config_.sites_topic->topic, log_);
+    if (!st.ok() && st.message().find("does not exist") != std::string::npos) {
+        return Status::error("sites_topic: " + st.message() + "; `agent sites import` or `add` creates it");
+    }
+    return st.ok() ? st : Status::error("sites_topic: " + st.message());
+}
 
 std::size_t HttpCheck::worker_of(const std::string& name, std::size_t workers) {
     // The high half of the hash: the low half sets the schedule phase.

@@ -28,6 +28,8 @@ class HttpCheck final : public Source {
     Status run(Emitter& out, const StopToken& stop, const RunOptions& options) override;
     bool supports_once() const override { return true; }
     bool supports_reload() const override { return true; }
+    /// With sites_topic: the brokers answer and the topic exists (--check-config --with-environment).
+    Status healthcheck() override;
     /// Validates the new options and hands them to the loop, which applies them between events:
     /// new sites start, removed sites stop, unchanged sites keep their schedule.
     bool reload(const ConfigNode& config, Diagnostics& diags) override;

@@ -327,7 +327,15 @@ void Worker::launch(Transfer* t) {
 
 void Worker::resolve(Transfer* t) {
     if (!resolver_) {
-        resolver_ = std::make_unique<Resolver>();
+        try {
+            resolver_ = std::make_unique<Resolver>();
+        } catch (const std::exception& e) {  // no eventfd or thread: this check fails, the next tries again
+            Outcome out;
+            out.code = CURLE_COULDNT_RESOLVE_HOST;
+            out.curl_error = fmt::format("cannot start resolving for ip_mode: all: {}", e.what());
+            completed(t, std::move(out));
+            return;
+        }
         epoll_event ev{};
         ev.events = EPOLLIN;
         ev.data.fd = resolver_->fd();
