@@ -13,13 +13,16 @@ namespace vigil::http {
 
 namespace {
 
-constexpr std::size_t kBodyKept = 4096;
+struct Kept {
+    std::string* body;
+    std::size_t max;
+};
 
 std::size_t keep_body(char* data, std::size_t size, std::size_t n, void* user) {
-    auto* body = static_cast<std::string*>(user);
+    auto* kept = static_cast<Kept*>(user);
     auto bytes = size * n;
-    if (body->size() < kBodyKept) {
-        body->append(data, std::min(bytes, kBodyKept - body->size()));
+    if (kept->body->size() < kept->max) {
+        kept->body->append(data, std::min(bytes, kept->max - kept->body->size()));
     }
     return bytes;
 }
@@ -65,6 +68,15 @@ Poster::~Poster() {
 }
 
 Response Poster::post(const std::string& url, const std::string& body, const std::vector<std::string>& headers) {
+    return request("POST", url, &body, headers);
+}
+
+Response Poster::get(const std::string& url, const std::vector<std::string>& headers) {
+    return request("GET", url, nullptr, headers);
+}
+
+Response Poster::request(const char* method, const std::string& url, const std::string* body,
+                         const std::vector<std::string>& headers) {
     Response out;
     auto* easy = static_cast<CURL*>(easy_);
     if (easy == nullptr) {
@@ -79,13 +91,23 @@ Response Poster::post(const std::string& url, const std::string& body, const std
     // No "Expect: 100-continue": one round trip per request, whatever the body's size.
     list.list = curl_slist_append(list.list, "Expect:");
     char errbuf[CURL_ERROR_SIZE] = {0};
+    Kept kept{&out.body, options_.max_body};
     curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(easy, CURLOPT_POST, 1L);
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    if (body != nullptr) {
+        curl_easy_setopt(easy, CURLOPT_POST, 1L);
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body->data());
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
+    } else {
+        curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    }
+    if (!options_.username.empty()) {
+        curl_easy_setopt(easy, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+        curl_easy_setopt(easy, CURLOPT_USERNAME, options_.username.c_str());
+        curl_easy_setopt(easy, CURLOPT_PASSWORD, options_.password.c_str());
+    }
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, list.list);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, keep_body);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &out.body);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &kept);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(
@@ -97,7 +119,7 @@ Response Poster::post(const std::string& url, const std::string& body, const std
     }
     auto rc = curl_easy_perform(easy);
     if (rc != CURLE_OK) {
-        out.error = fmt::format("POST {}: {}", redact_url(url), errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+        out.error = fmt::format("{} {}: {}", method, redact_url(url), errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
         return out;
     }
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &out.status);

@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include "kafka_errors.hpp"
+#include "vigil/redact.hpp"
 
 namespace vigil::plugins::kafka_sink {
 
@@ -33,6 +34,10 @@ KafkaSink::KafkaSink(Config config, std::string instance, Logger log)
       resent_(counter("vigil_kafka_sink_resent_total", {{"instance", instance_}},
                       "Records sent again after a failed delivery")) {
     events_.owner = this;
+    if (config_.schema_registry) {
+        registry_ = std::make_unique<registry::Client>(*config_.schema_registry);
+        schema_ = record_json_schema();
+    }
 }
 
 KafkaSink::~KafkaSink() { stop(); }
@@ -73,7 +78,49 @@ Status KafkaSink::connect() {
     return producer_ ? Status::success() : Status::error(error);
 }
 
-Status KafkaSink::start() { return connect(); }
+Status KafkaSink::preflight() {
+    if (!registry_) {
+        return Status::success();
+    }
+    auto st = ensure_schema();
+    if (st.ok() || schema_id_ > 0) {
+        return Status::success();
+    }
+    const auto& o = registry_->options();
+    if (refused_) {
+        return Status::error(fmt::format("{}:{}:{}: error: {}: {}", o.where.file, o.where.line, o.where.column, o.path,
+                                         st.message()));
+    }
+    // Not reachable now: the first write tries again (and waits for it), as for Kafka itself.
+    log_.warn("{}; registering again before the first write", st.message());
+    return Status::success();
+}
+
+Status KafkaSink::ensure_schema() {
+    if (!registry_ || schema_id_ > 0) {
+        return Status::success();
+    }
+    const auto& subject = registry_->options().subject;
+    auto r = registry_->register_schema(subject, schema_);
+    if (r.id > 0) {
+        schema_id_ = r.id;
+        schema_id_text_ = std::to_string(r.id);
+        refused_ = false;
+        log_.info("the record's schema is id {} under subject {} of {}", r.id, subject,
+                  redact_url(registry_->options().url));
+        return Status::success();
+    }
+    refused_ = r.refused;
+    return Status::error(r.refused ? fmt::format("subject {} refused the record's schema: {}", subject, r.error)
+                                   : fmt::format("schema registry for subject {}: {}", subject, r.error));
+}
+
+Status KafkaSink::start() {
+    if (auto st = ensure_schema(); !st.ok()) {
+        return st;
+    }
+    return connect();
+}
 
 void KafkaSink::begin(const Batch& batch) {
     cur_.sequence = batch.sequence;
@@ -91,17 +138,32 @@ void KafkaSink::produce_pending(const Batch& batch) {
         }
         const auto& rec = batch.records[i].check;
         payload.clear();
-        if (const auto& event = batch.records[i].event) {
-            payload = encode_event_json(*event);  // the alerts pipeline, published as events
+        // The schema describes check records: an event (the alerts pipeline) goes untagged.
+        const auto& event = batch.records[i].event;
+        bool tagged = registry_ && !event;
+        if (tagged && registry_->options().wire_format == registry::WireFormat::Confluent) {
+            registry::frame(static_cast<std::uint32_t>(schema_id_), {}, payload);
+        }
+        if (event) {
+            payload = encode_event_json(*event);
         } else {
             encode_json(rec, payload);
         }
         auto key = key_of(rec, config_.key_field);
+        rd_kafka_headers_t* headers = nullptr;
+        if (tagged && registry_->options().wire_format == registry::WireFormat::Header) {
+            headers = rd_kafka_headers_new(1);
+            rd_kafka_header_add(headers, registry::kSchemaIdHeader, -1, schema_id_text_.data(),
+                                static_cast<ssize_t>(schema_id_text_.size()));
+        }
         auto err = rd_kafka_producev(producer_.get(), RD_KAFKA_V_TOPIC(config_.topic.c_str()),
                                      RD_KAFKA_V_KEY(key.empty() ? nullptr : const_cast<char*>(key.data()), key.size()),
                                      RD_KAFKA_V_VALUE(payload.data(), payload.size()),
-                                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
                                      RD_KAFKA_V_OPAQUE(pack(cur_.generation, i)), RD_KAFKA_V_END);
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR && headers != nullptr) {
+            rd_kafka_headers_destroy(headers);  // librdkafka owns them only once the message is queued
+        }
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
             cur_.slots[i] = Slot::InFlight;
             continue;

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -29,6 +30,9 @@ class KafkaSink final : public Sink {
     KafkaSink(Config config, std::string instance, Logger log);
     ~KafkaSink() override;
 
+    /// With schema_registry: registers the record's schema; a registry that refuses it (an
+    /// incompatible change) stops the agent at start, one located line with its words.
+    Status preflight() override;
     Status start() override;
     WriteResult write(const Batch& batch) override;
     void interrupt() override;
@@ -56,6 +60,8 @@ class KafkaSink final : public Sink {
     };
 
     Status connect();
+    /// Registers the record's schema if it has no id yet; the error names subject and registry.
+    Status ensure_schema();
     void begin(const Batch& batch);
     /// Produces every ToSend slot it can; false when librdkafka's queue is full.
     void produce_pending(const Batch& batch);
@@ -74,6 +80,11 @@ class KafkaSink final : public Sink {
     Logger log_;
     kafka::ClientEvents events_;
     kafka::Client producer_;
+    std::unique_ptr<registry::Client> registry_;  // with schema_registry
+    std::string schema_;                          // the record's JSON Schema, as registered
+    std::int32_t schema_id_ = 0;                  // 0 until registered
+    std::string schema_id_text_;                  // the id as the header carries it
+    bool refused_ = false;                        // the registry's last answer was a refusal
     Current cur_;
     std::uint32_t next_generation_ = 1;
     std::atomic<bool> interrupted_{false};

@@ -51,6 +51,11 @@ const OptionSpec kOptions[] = {
      .type = OptionType::Duration,
      .default_value = "2m",
      .description = "How long librdkafka retries one send; past it the record is sent again (counted), never dropped"},
+    {.key = "schema_registry",
+     .type = OptionType::Map,
+     .children = registry::kSinkOptions,
+     .description = "Register the record's JSON Schema in a Confluent-compatible registry and tag each message "
+                    "with its id"},
     {},
 };
 
@@ -59,9 +64,7 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& cl
     Config c;
     c.brokers = node.get_string("brokers");
     c.topic = node.get_string("topic");
-    if (c.topic.empty() || c.topic.size() > 249 ||
-        c.topic.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
-            std::string::npos) {
+    if (!kafka::valid_topic_name(c.topic)) {
         diags.error(node.location_of("topic"), node.path_of("topic"),
                     fmt::format("\"{}\" is not a valid Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -)", c.topic));
     }
@@ -88,6 +91,12 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& cl
                                   });
     kafka::read_passthrough(node, kOwned, c.props, diags);
     kafka::validate_client(RD_KAFKA_PRODUCER, c.props, node, diags);
+    if (node.has("schema_registry")) {
+        c.schema_registry = registry::read_options(node.child("schema_registry"), diags);
+        if (c.schema_registry && c.schema_registry->subject.empty()) {
+            c.schema_registry->subject = c.topic + "-value";  // Confluent's TopicNameStrategy
+        }
+    }
     if (diags.error_count() > before) {
         return std::nullopt;
     }

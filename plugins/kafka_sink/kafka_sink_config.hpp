@@ -6,6 +6,7 @@
 #include <string>
 
 #include "kafka_options.hpp"
+#include "schema_registry.hpp"
 #include "vigil/config.hpp"
 
 namespace vigil::plugins::kafka_sink {
@@ -20,6 +21,7 @@ struct Config {
     std::string brokers;
     std::string topic;
     KeyField key_field = KeyField::Name;
+    std::optional<registry::Options> schema_registry;  // subject filled in (<topic>-value by default)
 };
 
 /// Reads a validated node into a Config, adding semantic errors to `diags`. `client_id` names

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "kafka_source.hpp"
 
+#include <charconv>
+
 #include <atomic>
 #include <cstring>
 #include <thread>
@@ -9,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "kafka_errors.hpp"
+#include "vigil/redact.hpp"
 #include "message_decode.hpp"
 
 namespace vigil::plugins::kafka_source {
@@ -49,6 +52,15 @@ KafkaSource::KafkaSource(Config config, std::string instance, Logger log)
                          "Consumers replaced after a fatal error (e.g. a static member fenced)")),
       fatal_complaint_(std::chrono::seconds(60)), pause_complaint_(std::chrono::seconds(60)) {
     events_.owner = this;
+    invalid_ = &counter("vigil_kafka_source_invalid_total", {{"instance", instance_}},
+                        "Records that did not match their schema (validate: true), dead-lettered");
+    if (config_.schema_registry) {
+        registry_ = std::make_unique<registry::Client>(*config_.schema_registry);
+    }
+    if (config_.validate) {
+        std::string error;
+        own_schema_ = registry::Validator::compile(record_json_schema(), error);
+    }
 }
 
 KafkaSource::~KafkaSource() {
@@ -303,7 +315,14 @@ void KafkaSource::handle(rd_kafka_message_t& m) {
     if (coord.epoch == 0) {
         return;  // from a partition no longer ours: its new owner reads it
     }
-    auto decoded = decode_message(topic, m.partition, m.offset, m.payload, m.len, config_.max_message_bytes);
+    std::string reason;
+    auto json = schema_checked(m, reason);
+    if (!json && reason.empty()) {
+        return;  // stopping: left unacknowledged, so its offset is not committed and it is read again
+    }
+    auto decoded = json ? decode_message(topic, m.partition, m.offset, json->data(), json->size(),
+                                         config_.max_message_bytes)
+                        : Decoded{std::nullopt, reason};
     if (decoded.record) {
         if (batch_.records.empty()) {
             batch_started_ = Clock::now();
@@ -318,6 +337,86 @@ void KafkaSource::handle(rd_kafka_message_t& m) {
         tracker_.done(coord);
         commit(tracker_.take_commits(), false);
     });
+}
+
+std::optional<std::string_view> KafkaSource::schema_checked(const rd_kafka_message_t& m, std::string& reason) {
+    std::string_view value(static_cast<const char*>(m.payload), m.payload != nullptr ? m.len : 0);
+    if (value.size() > config_.max_message_bytes) {
+        return value;  // decode_message refuses it whole, without looking inside
+    }
+    auto u = registry::unframe(value);
+    if (!u.error.empty()) {
+        reason = u.error;
+        return std::nullopt;
+    }
+    auto id = u.id;
+    rd_kafka_headers_t* headers = nullptr;
+    const void* text = nullptr;
+    std::size_t size = 0;
+    if (!id && rd_kafka_message_headers(&m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        rd_kafka_header_get_last(headers, registry::kSchemaIdHeader, &text, &size) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        std::string_view digits(static_cast<const char*>(text), text != nullptr ? size : 0);
+        std::uint32_t n = 0;
+        auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+        if (ec != std::errc() || p != digits.data() + digits.size()) {
+            reason = fmt::format("header {} \"{}\" is not a schema id", registry::kSchemaIdHeader,
+                                 std::string(digits.substr(0, 40)));
+            return std::nullopt;
+        }
+        id = n;
+    }
+    if (!config_.validate) {
+        return u.payload;
+    }
+    auto schema = id ? schema_of(*id, reason) : own_schema_;
+    if (!schema) {
+        return std::nullopt;
+    }
+    if (auto failed = schema->check(u.payload)) {
+        invalid_->inc();
+        reason = id ? fmt::format("does not match schema {}: {}", *id, *failed)
+                    : fmt::format("does not match the record's schema: {}", *failed);
+        return std::nullopt;
+    }
+    return u.payload;
+}
+
+std::shared_ptr<const registry::Validator> KafkaSource::schema_of(std::uint32_t id, std::string& reason) {
+    if (auto it = schemas_.find(id); it != schemas_.end()) {
+        return it->second;
+    }
+    if (auto it = unknown_schemas_.find(id); it != unknown_schemas_.end()) {
+        reason = it->second;
+        return nullptr;
+    }
+    // A registry that does not answer holds reading: a valid record must not be dead-lettered for
+    // it. Nothing is committed meanwhile, so a member that is away past max.poll.interval.ms and
+    // leaves the group loses nothing either.
+    auto backoff = std::chrono::milliseconds(500);
+    for (;;) {
+        auto fetched = registry_->fetch(id);
+        if (fetched.schema) {
+            std::string error;
+            auto v = registry::Validator::compile(*fetched.schema, error);
+            if (!v) {
+                reason = unknown_schemas_[id] = fmt::format("schema id {}: {}", id, error);
+                return nullptr;
+            }
+            log_.info("schema id {} fetched from {}", id, redact_url(registry_->options().url));
+            return schemas_[id] = v;
+        }
+        if (fetched.unknown) {
+            reason = unknown_schemas_[id] = fetched.error;
+            return nullptr;
+        }
+        if (registry_complaint_.complain()) {
+            log_.warn("schema id {}: {}; reading waits for the registry", id, fetched.error);
+        }
+        if (stop_ == nullptr || stop_->wait_for(backoff)) {
+            return nullptr;  // stopping
+        }
+        backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(10));
+    }
 }
 
 Emitter::Offer KafkaSource::emit_batch(Emitter& out, Duration wait) {
@@ -394,6 +493,7 @@ Status KafkaSource::run(Emitter& out, const StopToken& stop, const RunOptions& o
     if (auto st = open(options.once); !st.ok()) {
         return st;
     }
+    stop_ = &stop;
     auto next_recommit = Clock::now() + kRecommitEvery;
     std::atomic<bool> finished{false};
     std::thread lag_reporter([&] {

@@ -8,11 +8,13 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "dead_letter_queue.hpp"
 #include "kafka_client.hpp"
 #include "kafka_source_config.hpp"
+#include "schema_registry.hpp"
 #include "offset_tracker.hpp"
 #include "vigil/log.hpp"
 #include "vigil/metrics.hpp"
@@ -37,6 +39,13 @@ class KafkaSource final : public Source {
   private:
     using Clock = std::chrono::steady_clock;
 
+    std::unique_ptr<registry::Client> registry_;
+    std::shared_ptr<const registry::Validator> own_schema_;  // the record's: for unframed messages
+    std::unordered_map<std::uint32_t, std::shared_ptr<const registry::Validator>> schemas_;
+    std::unordered_map<std::uint32_t, std::string> unknown_schemas_;  // ids the registry said it has not
+    const StopToken* stop_ = nullptr;                                  // during run()
+    Counter* invalid_ = nullptr;
+
     Status open(bool once);
     /// Creates the consumer and subscribes.
     Status connect(bool once);
@@ -46,6 +55,13 @@ class KafkaSource final : public Source {
     void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
     void on_commit(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets);
     void handle(rd_kafka_message_t& m);
+    /// The JSON of a message, its Confluent framing taken off, checked against its schema when
+    /// `validate` is on. nullopt with `reason` set: not a valid record (dead-lettered); nullopt
+    /// with `reason` empty: stopping while the registry was away (left unread, read again later).
+    std::optional<std::string_view> schema_checked(const rd_kafka_message_t& m, std::string& reason);
+    /// The compiled schema of id `id`, fetched once; nullptr with `reason` set when the registry
+    /// does not know it, or with it empty when stopping while the registry does not answer.
+    std::shared_ptr<const registry::Validator> schema_of(std::uint32_t id, std::string& reason);
     /// Offers the pending batch for up to `wait` (an empty one counts as Accepted). Full and
     /// Stopping leave it pending, with its coordinates.
     Emitter::Offer emit_batch(Emitter& out, Duration wait);
@@ -91,6 +107,7 @@ class KafkaSource final : public Source {
     Counter& recreated_;
     Complaint fatal_complaint_;
     Complaint pause_complaint_;
+    Complaint registry_complaint_{std::chrono::seconds(30)};
     std::map<TopicPartition, Gauge*> lag_;
 };
 

@@ -65,6 +65,15 @@ const OptionSpec kOptions[] = {
      .description =
          "How soon a consumer that died loses its partitions to the others, and the longest a consumer waits "
          "for its own old membership to expire after a broker outage (librdkafka session.timeout.ms)"},
+    {.key = "schema_registry",
+     .type = OptionType::Map,
+     .children = registry::kSourceOptions,
+     .description = "Confluent-compatible registry the schemas of framed messages are fetched from (by id, cached)"},
+    {.key = "validate",
+     .type = OptionType::Bool,
+     .default_value = "false",
+     .description = "Check each record against its schema (a framed message's, else the record's own); a record "
+                    "that fails is dead-lettered with the reason and the JSON pointer"},
     {},
 };
 
@@ -126,6 +135,14 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& cl
         {{"client.id", client_id + "-dlq"}, {"enable.idempotence", "true"}, {"acks", "all"}, {"linger.ms", "5"}});
     c.consumer = connection;
     kafka::add_group_member(c.consumer, client_id, c.group, node.get_string("start"), session);
+    if (node.has("schema_registry")) {
+        c.schema_registry = registry::read_options(node.child("schema_registry"), diags);
+    }
+    c.validate = node.get_bool("validate");
+    if (c.validate && !node.has("schema_registry")) {
+        diags.error(node.location_of("validate"), node.path_of("validate"),
+                    "validate checks framed messages against the schema their id names: set schema_registry");
+    }
     kafka::read_passthrough(node, kOwned, c.consumer, diags);
     kafka::validate_client(RD_KAFKA_CONSUMER, c.consumer, node, diags);
     if (diags.error_count() > before) {

@@ -25,6 +25,7 @@ export KAFKA_MTLS_BOOTSTRAP_SERVERS='localhost:$KAFKA_MTLS_PORT'
 export KAFKA_CLIENT_CERT_FILE='$STATE/certs/client.pem'
 export KAFKA_CLIENT_KEY_FILE='$STATE/certs/client.key'
 export ALERTMANAGER_URL='http://127.0.0.1:$AM_PORT'
+export SCHEMA_REGISTRY_URL='http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7'
 EOF
 }
 
@@ -46,6 +47,12 @@ status() {
     echo "alertmanager: up 127.0.0.1:$AM_PORT  (pid $(am_pid))"
   else
     echo "alertmanager: down"
+    rc=3
+  fi
+  if registry_pid >/dev/null && registry_ready; then
+    echo "registry:   up   http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7  (pid $(registry_pid))"
+  else
+    echo "registry:   down"
     rc=3
   fi
   return $rc

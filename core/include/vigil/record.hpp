@@ -118,6 +118,11 @@ struct EventDecodeResult {
 /// Decodes what encode_event_json wrote. Never throws and never crashes on any input.
 VIGIL_API EventDecodeResult decode_event_json(std::string_view json);
 
+/// The record's JSON Schema (draft-07), pretty-printed, made from kRecordFields (since ABI 3.0):
+/// `agent schema` prints it, schemas/check-record.json holds it, kafka_sink registers it. The
+/// original seven fields are required; additional properties are allowed.
+VIGIL_API std::string record_json_schema();
+
 /// "2026-11-28T01:02:03.123456Z": ISO-8601, UTC, always six fractional digits.
 VIGIL_API std::string format_timestamp(Timestamp t);
 /// Accepts ISO-8601 with "Z" or a numeric offset ("+00:00", "+0200"), "T" or " " between date

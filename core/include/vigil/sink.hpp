@@ -86,6 +86,12 @@ class VIGIL_API Sink {
     /// thread for the vigil_sink_up gauge, so it must be cheap and thread-safe, and it must not
     /// reach the network. The default: healthy unless write() says otherwise.
     virtual Status health() const { return Status::success(); }
+
+    /// Added in SDK ABI 3.0. Called once when the pipeline starts, before any write, for what a
+    /// restart cannot fix and so must stop the agent (exit 78) with the reason: a schema
+    /// registry that refuses the record's schema. A service that is merely unreachable is not
+    /// that: return success, and let start() or write() try again.
+    virtual Status preflight() { return Status::success(); }
 };
 
 }  // namespace vigil

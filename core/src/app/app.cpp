@@ -186,6 +186,14 @@ int run_pipeline(const Options& o) {
         return kExitOk;
     }
 
+    // What a restart cannot fix stops the agent here, before anything runs.
+    for (auto& s : inst.sinks) {
+        if (auto st = s.sink->preflight(); !st.ok()) {
+            std::cerr << st.message() << '\n';
+            return kExitConfig;
+        }
+    }
+
     Logger log;
     telemetry::MetricsServer metrics;
     if (file->metrics_listen) {

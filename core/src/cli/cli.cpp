@@ -9,6 +9,7 @@
 
 #include "app/app.hpp"
 #include "cli/migrate_command.hpp"
+#include "vigil/record.hpp"
 #include "vigil/version.hpp"
 
 namespace vigil::cli {
@@ -53,7 +54,7 @@ int run(int argc, char** argv) {
     // A first word that is not an option nor one of the agent's own subcommands names a command
     // of a plugin in the pipeline.
     if (argc > 1 && argv[1][0] != '-' && std::string_view(argv[1]) != "migrate" &&
-        std::string_view(argv[1]) != "help") {
+        std::string_view(argv[1]) != "schema" && std::string_view(argv[1]) != "help") {
         return run_plugin_command(argc, argv);
     }
     CLI::App cli{
@@ -96,6 +97,8 @@ int run(int argc, char** argv) {
     migrate->add_option("--dir", mo.dir, "Directory of migrations (default: the installed ones)")->type_name("DIR");
     auto* status = migrate->add_flag("--status", mo.status, "List the migrations and whether each is applied");
     migrate->add_flag("--down", mo.down, "Roll back the most recently applied migration")->excludes(status);
+    auto* schema = cli.add_subcommand(
+        "schema", "Print the check record's JSON Schema (draft-07), as schemas/check-record.json holds it");
     bool version = false;
     cli.add_flag("-V,--version", version, "Print the version and plugin ABI, then exit");
     try {
@@ -108,6 +111,10 @@ int run(int argc, char** argv) {
     }
     if (migrate->parsed()) {
         return run_migrate(mo);
+    }
+    if (schema->parsed()) {
+        std::cout << record_json_schema() << std::flush;
+        return app::kExitOk;
     }
     if (version) {
         std::cout << fmt::format("vigil agent {}\nplugin ABI {}.{}\nbuild {}\n", VIGIL_VERSION, kSdkAbiMajor,

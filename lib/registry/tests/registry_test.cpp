@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+// The Confluent wire format, JSON Schema validation with the record's own schema, the options,
+// and (integration) registering and fetching against the real registry of scripts/services.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <random>
+
+#include "plugin_config.hpp"
+#include "schema_registry.hpp"
+#include "vigil/record.hpp"
+
+using namespace vigil::registry;
+
+namespace {
+std::shared_ptr<const Validator> record_validator() {
+    std::string error;
+    auto v = Validator::compile(vigil::record_json_schema(), error);
+    INFO(error);
+    REQUIRE(v);
+    return v;
+}
+}  // namespace
+
+TEST_CASE("registry: Confluent framing round-trips; plain JSON passes through; broken framing is named", "[unit]") {
+    std::string out;
+    frame(0x01020304, "{\"a\":1}", out);
+    REQUIRE(out.size() == 12);
+    CHECK(out.substr(0, 5) == std::string("\0\x01\x02\x03\x04", 5));
+    auto u = unframe(out);
+    CHECK(u.error.empty());
+    CHECK(u.id == 0x01020304u);
+    CHECK(u.payload == "{\"a\":1}");
+    auto plain = unframe("{\"name\":\"x\"}");
+    CHECK_FALSE(plain.id);
+    CHECK(plain.payload == "{\"name\":\"x\"}");
+    CHECK(unframe(std::string("\0\0\0", 3)).error ==
+          "truncated Confluent framing: 3 byte(s), 5 needed for the magic byte and schema id");
+    auto empty_payload = unframe(std::string("\0\0\0\0\x07", 5));
+    CHECK(empty_payload.id == 7u);
+    CHECK(empty_payload.payload.empty());
+}
+
+TEST_CASE("registry: the record's schema accepts what the codec writes and the original seven fields", "[unit]") {
+    auto v = record_validator();
+    vigil::CheckRecord r;
+    r.name = "shop";
+    r.url = "https://shop.example/";
+    r.response_time = 12.5;
+    r.status_code = 200;
+    r.check_id = "id";
+    r.agent = "probe";
+    r.ok = true;
+    r.attempts = 1;
+    r.location = "eu";
+    CHECK(v->check(vigil::encode_json(r)) == std::nullopt);
+    CHECK(v->check(R"({"name":"a","url":"u","response_time":1.5,"status_code":null,"regex":null,)"
+                   R"("regex_check":null,"timestamp":"2020-01-01 00:00:00"})") == std::nullopt);
+    CHECK(v->check(R"({"name":"a","url":"u","response_time":1,"status_code":"200","regex":null,)"
+                   R"("regex_check":null,"timestamp":"t"})") ==
+          "type at /status_code (schema #/properties/status_code)");
+    CHECK(v->check(R"({"name":"a","url":"u","response_time":1,"status_code":200,"regex":null,"timestamp":"t"})") ==
+          "required at / (schema #)");
+    CHECK(v->check(R"({"name":"a","url":"u","response_time":1,"status_code":200,"regex":null,"regex_check":null,)"
+                   R"("timestamp":"t","attempts":1.5})") == "type at /attempts (schema #/properties/attempts)");
+    CHECK(v->check("{\"name\": ") == "not JSON: Invalid value. at byte 9");
+    CHECK(v->check(std::string(100000, '[')) == "type at / (schema #)");  // stops at once, no recursion
+    std::string error;
+    CHECK_FALSE(Validator::compile("{not json", error));
+    CHECK(error == "the schema is not JSON: Missing a name for object member. at byte 1");
+}
+
+TEST_CASE("registry: options: URL scheme, credentials in pairs, located", "[unit]") {
+    auto s = vigil::test::check_section("url: \"ftp://r/\"\nusername: u\nplugin: x\n", kSinkOptions, vigil::PluginKind::Sink, "",
+                                        "r.yaml");
+    INFO(s->errors());
+    REQUIRE_FALSE(s->diags.has_errors());
+    CHECK_FALSE(read_options(s->node, s->diags));
+    CHECK(s->errors() == "r.yaml:1:6: error: url: \"ftp://r/\" is not an http:// or https:// URL\n"
+                         "r.yaml:2:11: error: username: username and password go together\n");
+    auto ok = vigil::test::check_section("url: \"http://r:8080/apis/ccompat/v7/\"\nwire_format: header\nplugin: x\n", kSinkOptions,
+                                         vigil::PluginKind::Sink);
+    auto o = read_options(ok->node, ok->diags);
+    REQUIRE(o);
+    CHECK(o->url == "http://r:8080/apis/ccompat/v7");
+    CHECK(o->wire_format == WireFormat::Header);
+    CHECK(o->subject.empty());
+}
+
+TEST_CASE("registry: register the record's schema, find it again, fetch it by id, an unknown id", "[integration]") {
+    const char* url = std::getenv("SCHEMA_REGISTRY_URL");
+    INFO("SCHEMA_REGISTRY_URL is unset; run: eval \"$(scripts/services env)\"");
+    REQUIRE(url != nullptr);
+    Options o;
+    o.url = url;
+    o.http.max_body = 4 << 20;
+    Client c(o);
+    auto subject = "registry-test-" + std::to_string(std::random_device{}()) + "-value";
+    auto first = c.register_schema(subject, vigil::record_json_schema());
+    INFO(first.error);
+    REQUIRE(first.id > 0);
+    CHECK(c.register_schema(subject, vigil::record_json_schema()).id == first.id);  // idempotent
+    auto fetched = c.fetch(static_cast<std::uint32_t>(first.id));
+    REQUIRE(fetched.schema);
+    std::string error;
+    CHECK(Validator::compile(*fetched.schema, error));
+    auto unknown = c.fetch(999999);
+    CHECK(unknown.unknown);
+    CHECK_THAT(unknown.error, Catch::StartsWith("schema id 999999 is unknown to the registry"));
+    Options down = o;
+    down.url = "http://127.0.0.1:1/apis/ccompat/v7";
+    auto nobody = Client(down).register_schema(subject, "{}");
+    CHECK_FALSE(nobody.refused);
+    CHECK_THAT(nobody.error, Catch::StartsWith("registry http://127.0.0.1:1/apis/ccompat/v7 did not answer: POST"));
+}
