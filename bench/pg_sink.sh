@@ -9,7 +9,10 @@
 #   - the same with pg_sink's `state:` on (site_state and site_events kept in each transaction),
 #     into a database of its own: the ratio to the run without is the cost of state;
 #   - the ceiling: psql \copy of the same rows (CSV) into an empty `metrics` table;
-#   - the original design: one INSERT and COMMIT per message (psycopg2), over a sample.
+#   - the original design: one INSERT and COMMIT per message (psycopg2), over a sample;
+#   - end to end again with the records framed (kafka_sink's schema_registry, Confluent wire
+#     format), then framed and validated (kafka_source's validate: true) against the registry
+#     of scripts/services: the cost of the framing and of validation, each as a ratio.
 # The records are produced into Kafka first (not measured) by the agent with counting_source ->
 # kafka_sink: 10,000 sites, each with a short outage (3 failed checks) in every 50, so state
 # makes a down and an up event per outage (30,000 events per 1,000,000 checks: 100 checks per
@@ -28,16 +31,17 @@ chmod 755 "$WORK"
 TAG="bench$(date +%s)"
 TOPIC="$TAG-metrics"
 DB_E2E="${TAG}_e2e"; DB_COPY="${TAG}_copy"; DB_LOOP="${TAG}_loop"; DB_STATE="${TAG}_state"
+DB_FRAMED="${TAG}_framed"; DB_VALID="${TAG}_valid"
 url_for() { python3 -c 'import sys,re; u=sys.argv[1]; print(re.sub(r"(//[^/]+/)[^?]*", r"\g<1>"+sys.argv[2], u, count=1))' "$DATABASE_URL" "$1"; }
 cleanup() {
-  for db in "$DB_E2E" "$DB_COPY" "$DB_LOOP" "$DB_STATE"; do psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; done
+  for db in "$DB_E2E" "$DB_COPY" "$DB_LOOP" "$DB_STATE" "$DB_FRAMED" "$DB_VALID"; do psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 now() { date +%s.%N; }
 say() { echo "bench: $*" >&2; }
 
-for db in "$DB_E2E" "$DB_COPY" "$DB_LOOP" "$DB_STATE"; do
+for db in "$DB_E2E" "$DB_COPY" "$DB_LOOP" "$DB_STATE" "$DB_FRAMED" "$DB_VALID"; do
   psql "$DATABASE_URL" -qc "CREATE DATABASE $db" >/dev/null
   "$AGENT" migrate --database-url "$(url_for "$db")" >/dev/null
 done
@@ -55,8 +59,14 @@ sinks:
     librdkafka: {batch.num.messages: "10000"}
 YAML
 "$AGENT" --pipeline "$WORK/produce.yaml" --once --plugin-dir "$ROOT/build/tests/plugins" --log-level warn
+# The same records again, framed (kafka_sink's schema_registry: byte 0 and the schema id first).
+say "producing $N framed records into $TOPIC-framed (not measured)"
+sed -e "s/topic: $TOPIC/topic: $TOPIC-framed/" "$WORK/produce.yaml" > "$WORK/produce-framed.yaml"
+printf '    schema_registry: {url: "%s"}\n' "$SCHEMA_REGISTRY_URL" >> "$WORK/produce-framed.yaml"
+"$AGENT" --pipeline "$WORK/produce-framed.yaml" --once --plugin-dir "$ROOT/build/tests/plugins" --log-level warn
 
-# consume GROUP DATABASE [EXTRA]: one `agent --once` run of kafka_source -> pg_sink.
+# consume GROUP DATABASE [SINK_EXTRA [SOURCE_EXTRA [TOPIC]]]: one `agent --once` run of
+# kafka_source -> pg_sink.
 consume() {
   cat > "$WORK/consume-$1.yaml" <<YAML
 pipeline: bench-consume
@@ -64,9 +74,10 @@ max_in_flight: 16
 source:
   plugin: kafka_source
   brokers: $KAFKA_PLAINTEXT_BOOTSTRAP_SERVERS
-  topics: [$TOPIC]
+  topics: [${5:-$TOPIC}]
   group: $TAG-$1
   max_batch: 5000
+${4:-}
 sinks:
   - plugin: pg_sink
     url: "$(url_for "$2")"
@@ -97,6 +108,24 @@ dups=$(psql "$(url_for "$DB_E2E")" -Atc "SELECT count(*) - count(DISTINCT check_
 e2e_s=$(python3 -c "print(f'{$t1-$t0:.2f}')")
 e2e_rate=$(python3 -c "print(round($rows/($t1-$t0)))")
 say "end to end: $rows rows in $e2e_s s = $e2e_rate rows/s, duplicates $dups"
+
+# The framing's cost, then validation's: the same records framed, read with and without checking
+# each against its schema (fetched once from the registry).
+timed_consume() {  # timed_consume GROUP DATABASE SOURCE_EXTRA -> "rows seconds rows/s"
+  local t0 t1 n
+  t0=$(now)
+  consume "$1" "$2" "" "$3" "$TOPIC-framed"
+  t1=$(now)
+  n=$(psql "$(url_for "$2")" -Atc "SELECT count(*) FROM metrics")
+  echo "$n $(python3 -c "print(f'{$t1-$t0:.2f}')") $(python3 -c "print(round($n/($t1-$t0)))")"
+}
+say "end to end, framed: kafka_source unwraps the Confluent framing"
+read -r framed_rows framed_s framed_rate < <(timed_consume framed "$DB_FRAMED" "")
+say "end to end, framed and validated: validate: true"
+read -r valid_rows valid_s valid_rate < <(timed_consume valid "$DB_VALID" \
+  "  validate: true
+  schema_registry: {url: \"$SCHEMA_REGISTRY_URL\"}")
+say "framed: $framed_rows rows, $framed_rate rows/s; validated: $valid_rows rows, $valid_rate rows/s"
 # What a row costs on disk, indexes included (for sizing: docs/operations.md "Scale out").
 row_bytes=$(psql "$(url_for "$DB_E2E")" -Atc "SELECT round(pg_total_relation_size('metrics')::numeric / greatest(count(*), 1)) FROM metrics")
 
@@ -133,6 +162,8 @@ say "loop: $loop_rate rows/s"
 
 pct=$(python3 -c "print(f'{100*$e2e_rate/$copy_rate:.1f}')")
 state_pct=$(python3 -c "print(f'{100*$state_rate/$e2e_rate:.1f}')")
+framed_pct=$(python3 -c "print(f'{100*$framed_rate/$e2e_rate:.1f}')")
+valid_pct=$(python3 -c "print(f'{100*$valid_rate/$e2e_rate:.1f}')")
 x=$(python3 -c "print(f'{$e2e_rate/$loop_rate:.1f}')")
 {
   echo
@@ -146,7 +177,10 @@ x=$(python3 -c "print(f'{$e2e_rate/$loop_rate:.1f}')")
   echo "| one INSERT + COMMIT per message, psycopg2 (original design) | $LOOP_N | $loop_rate | |"
   echo "| agent --once: kafka_source -> pg_sink, end to end | $rows | $e2e_rate | ${e2e_s} s wall incl. start-up and group join; duplicates $dups; $row_bytes bytes per row with its indexes |"
   echo "| the same with pg_sink \`state:\` on | $state_rows | $state_rate | ${state_s} s wall; $state_sites sites, $state_events site_events |"
+  echo "| end to end, the records framed (Confluent wire format, kafka_sink \`schema_registry\`) | $framed_rows | $framed_rate | ${framed_s} s wall |"
+  echo "| framed and validated (kafka_source \`validate: true\`, RapidJSON's SchemaValidator) | $valid_rows | $valid_rate | ${valid_s} s wall |"
   echo
   echo "Ratios: end to end is ${pct}% of the COPY rate (target >= 25%) and ${x}x the one-row loop (target >= 50x); with \`state:\` on it keeps ${state_pct}% of the rows/s without (target >= 80%)."
+  echo "Framed, it keeps ${framed_pct}% of the plain rows/s (target >= 90%); validated as well, ${valid_pct}%."
 } >> "$ROOT/bench/RESULTS.md"
 tail -12 "$ROOT/bench/RESULTS.md"

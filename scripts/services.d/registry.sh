@@ -36,10 +36,11 @@ registry_up() {
   mkdir -p "$dir"
   say "starting Apicurio Registry on 127.0.0.1:$REGISTRY_PORT"
   # setsid: like Kafka, it must outlive this script and not get the terminal's SIGINT.
-  (cd "$dir" && setsid nohup java -Xms64m -Xmx384m -Djava.awt.headless=true \
+  setsid nohup java -Xms64m -Xmx384m -Djava.awt.headless=true \
     -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" \
     -jar "$REGISTRY_HOME/apicurio-registry-app-$REGISTRY_VERSION-runner.jar" \
-    >"$dir/registry.log" 2>&1 < /dev/null & echo $! > "$dir/registry.pid")
+    >"$dir/registry.log" 2>&1 < /dev/null &
+  echo $! > "$dir/registry.pid"
   if ! wait_until 60 "Apicurio Registry" registry_ready; then
     tail -20 "$dir/registry.log" >&2 || true
     die "Apicurio Registry did not answer within 60 s (log: $dir/registry.log)"

@@ -335,3 +335,18 @@ TEST_CASE("site event codec: encode and decode agree, and a bad event says which
     CHECK(vigil::decode_event_json(R"({"id":1,"site":"s"})").error == "missing \"url\"");
     CHECK(vigil::decode_event_json("[1]").error == "expected a JSON object, got array");
 }
+
+TEST_CASE("record schema: schemas/check-record.json is the schema made from the field table", "[unit]") {
+    // A field added to the table and not to the file (or the other way) fails here: regenerate the
+    // file with `build/bin/agent schema > schemas/check-record.json`.
+    auto file = vigil::test::read_file(vigil::test::source_dir() / "schemas/check-record.json");
+    CHECK(file == vigil::record_json_schema());
+    rapidjson::Document d;
+    d.Parse(file.c_str());
+    REQUIRE(d.IsObject());
+    CHECK(d["properties"].MemberCount() == vigil::kRecordFields.size());
+    CHECK(d["required"].Size() == 7);  // the original seven, so the original producer's messages stay valid
+    auto agent = vigil::test::run({vigil::test::agent_binary().string(), "schema"});
+    CHECK(agent.code == 0);
+    CHECK(agent.out == file);
+}
