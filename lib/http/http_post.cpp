@@ -119,7 +119,8 @@ Response Poster::request(const char* method, const std::string& url, const std::
     }
     auto rc = curl_easy_perform(easy);
     if (rc != CURLE_OK) {
-        out.error = fmt::format("{} {}: {}", method, redact_url(url), errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+        out.error =
+            fmt::format("{} {}: {}", method, redact_url(url), errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
         return out;
     }
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &out.status);

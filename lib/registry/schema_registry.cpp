@@ -20,12 +20,12 @@ constexpr const char* kContentType = "Content-Type: application/vnd.schemaregist
 constexpr const char* kAccept = "Accept: application/vnd.schemaregistry.v1+json, application/json";
 }  // namespace
 
-#define VIGIL_REGISTRY_CONNECTION_OPTIONS                                                                          \
-    {.key = "url",                                                                                                 \
-     .type = OptionType::String,                                                                                   \
-     .required = true,                                                                                             \
-     .description = "Base URL of the Confluent-compatible API, e.g. http://registry:8080/apis/ccompat/v7"},        \
-        {.key = "username", .type = OptionType::String, .description = "HTTP Basic user name"},                    \
+#define VIGIL_REGISTRY_CONNECTION_OPTIONS                                                                         \
+    {.key = "url",                                                                                                \
+     .type = OptionType::String,                                                                                  \
+     .required = true,                                                                                            \
+     .description = "Base URL of the Confluent-compatible API, e.g. http://registry:8080/apis/ccompat/v7"},       \
+        {.key = "username", .type = OptionType::String, .description = "HTTP Basic user name"},                   \
         {.key = "password", .type = OptionType::Secret, .description = "HTTP Basic password (or password_file)"}, \
         http::kCaFileOption, http::kTimeoutOption
 
@@ -193,8 +193,8 @@ std::shared_ptr<const Validator> Validator::compile(const std::string& schema, s
     std::shared_ptr<Validator> v(new Validator());
     v->impl_->doc.Parse<rapidjson::kParseIterativeFlag>(schema.data(), schema.size());
     if (v->impl_->doc.HasParseError()) {
-        error = fmt::format("the schema is not JSON: {} at byte {}", rapidjson::GetParseError_En(v->impl_->doc.GetParseError()),
-                            v->impl_->doc.GetErrorOffset());
+        error = fmt::format("the schema is not JSON: {} at byte {}",
+                            rapidjson::GetParseError_En(v->impl_->doc.GetParseError()), v->impl_->doc.GetErrorOffset());
         return nullptr;
     }
     if (!v->impl_->doc.IsObject()) {

@@ -42,8 +42,8 @@ class Client {
     explicit Client(Options options);
 
     struct Registered {
-        int id = 0;          // > 0 when registered (or found registered)
-        std::string error;   // one line: the registry's own words when it answered
+        int id = 0;            // > 0 when registered (or found registered)
+        std::string error;     // one line: the registry's own words when it answered
         bool refused = false;  // the registry answered and said no (an incompatible schema): permanent
     };
     /// Registers `schema` (a JSON Schema) under `subject`, or finds it registered: its id.

@@ -88,8 +88,8 @@ Status KafkaSink::preflight() {
     }
     const auto& o = registry_->options();
     if (refused_) {
-        return Status::error(fmt::format("{}:{}:{}: error: {}: {}", o.where.file, o.where.line, o.where.column, o.path,
-                                         st.message()));
+        return Status::error(
+            fmt::format("{}:{}:{}: error: {}: {}", o.where.file, o.where.line, o.where.column, o.path, st.message()));
     }
     // Not reachable now: the first write tries again (and waits for it), as for Kafka itself.
     log_.warn("{}; registering again before the first write", st.message());

@@ -320,9 +320,9 @@ void KafkaSource::handle(rd_kafka_message_t& m) {
     if (!json && reason.empty()) {
         return;  // stopping: left unacknowledged, so its offset is not committed and it is read again
     }
-    auto decoded = json ? decode_message(topic, m.partition, m.offset, json->data(), json->size(),
-                                         config_.max_message_bytes)
-                        : Decoded{std::nullopt, reason};
+    auto decoded =
+        json ? decode_message(topic, m.partition, m.offset, json->data(), json->size(), config_.max_message_bytes)
+             : Decoded{std::nullopt, reason};
     if (decoded.record) {
         if (batch_.records.empty()) {
             batch_started_ = Clock::now();

@@ -43,7 +43,7 @@ class KafkaSource final : public Source {
     std::shared_ptr<const registry::Validator> own_schema_;  // the record's: for unframed messages
     std::unordered_map<std::uint32_t, std::shared_ptr<const registry::Validator>> schemas_;
     std::unordered_map<std::uint32_t, std::string> unknown_schemas_;  // ids the registry said it has not
-    const StopToken* stop_ = nullptr;                                  // during run()
+    const StopToken* stop_ = nullptr;                                 // during run()
     Counter* invalid_ = nullptr;
 
     Status open(bool once);

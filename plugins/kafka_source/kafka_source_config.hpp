@@ -24,10 +24,10 @@ struct Config {
     std::size_t max_batch = 500;
     Duration max_batch_delay = std::chrono::milliseconds(50);
     std::size_t max_message_bytes = 1 << 20;
-    std::uint64_t dead_letter_backlog = 64u << 20;  // bytes of unconfirmed dead letters before pausing
+    std::uint64_t dead_letter_backlog = 64u << 20;     // bytes of unconfirmed dead letters before pausing
     std::optional<registry::Options> schema_registry;  // where framed messages' schemas come from
-    bool validate = false;                              // check each record against its schema
-    std::string dead_letter_topic;                  // empty: "<topic>.dlq" of each message's topic
+    bool validate = false;                             // check each record against its schema
+    std::string dead_letter_topic;                     // empty: "<topic>.dlq" of each message's topic
 
     std::string dead_letter_topic_for(const std::string& topic) const {
         return dead_letter_topic.empty() ? topic + ".dlq" : dead_letter_topic;

@@ -75,18 +75,19 @@ vigil::test::RunResult registry_call(const std::string& method, const std::strin
 // kafka_source with validation reads `topic` once into out.jsonl; the agent's result.
 std::unique_ptr<Child> read_once(const vigil::test::TempDir& dir, const std::string& topic) {
     auto p = dir.write("consumer.yaml", "pipeline: c\nsource:\n  plugin: kafka_source\n  brokers: " +
-                                            kt::plaintext_brokers() + "\n  topics: [" + topic + "]\n  group: " +
-                                            topic + "-vigil\n  validate: true\n  schema_registry: {url: \"" +
-                                            registry_url() + "\"}\nsinks: [{plugin: stdout_sink, path: out.jsonl}]\n");
+                                            kt::plaintext_brokers() + "\n  topics: [" + topic + "]\n  group: " + topic +
+                                            "-vigil\n  validate: true\n  schema_registry: {url: \"" + registry_url() +
+                                            "\"}\nsinks: [{plugin: stdout_sink, path: out.jsonl}]\n");
     return std::make_unique<Child>(
         std::vector<std::string>{vigil::test::agent_binary().string(), "--once", "--pipeline", p.string()});
 }
 
 }  // namespace
 
-TEST_CASE("schema registry: kafka_sink registers the record's schema and frames each record; Python's "
-          "JSONDeserializer and kafka_source read them",
-          "[integration]") {
+TEST_CASE(
+    "schema registry: kafka_sink registers the record's schema and frames each record; Python's "
+    "JSONDeserializer and kafka_source read them",
+    "[integration]") {
     auto topic = kt::unique("schema-framed");
     kt::create_topic(topic, 2);
     auto sink = make_sink("brokers: " + kt::plaintext_brokers() + "\ntopic: " + topic + "\nschema_registry: {url: \"" +
@@ -117,9 +118,10 @@ TEST_CASE("schema registry: kafka_sink registers the record's schema and frames 
     auto python = (vigil::test::source_dir() / ".venv-test/bin/python").string();
     INFO("needs confluent-kafka in .venv-test: run scripts/install-deps");
     REQUIRE(std::filesystem::exists(python));
-    auto py = vigil::test::run({python, (vigil::test::source_dir() / "tests/integration/confluent_consumer.py").string(),
-                                kt::plaintext_brokers(), topic, registry_url(), "40"},
-                               {}, 90s);
+    auto py =
+        vigil::test::run({python, (vigil::test::source_dir() / "tests/integration/confluent_consumer.py").string(),
+                          kt::plaintext_brokers(), topic, registry_url(), "40"},
+                         {}, 90s);
     INFO(py.err);
     REQUIRE(py.code == 0);
     std::size_t lines = 0;
@@ -170,16 +172,18 @@ TEST_CASE("schema registry: an incompatible change is refused at start, in the r
     auto subject = topic + "-value";
     // The subject already holds a schema whose status_code is a string, under BACKWARD compatibility.
     REQUIRE(registry_call("PUT", "/config/" + subject, R"({"compatibility":"BACKWARD"})").code == 0);
-    auto old = registry_call("POST", "/subjects/" + subject + "/versions",
-                             R"({"schemaType":"JSON","schema":"{\"type\":\"object\",\"properties\":{\"name\":)"
-                             R"({\"type\":\"string\"},\"status_code\":{\"type\":\"string\"}},\"required\":[\"name\"]}"})");
+    auto old =
+        registry_call("POST", "/subjects/" + subject + "/versions",
+                      R"({"schemaType":"JSON","schema":"{\"type\":\"object\",\"properties\":{\"name\":)"
+                      R"({\"type\":\"string\"},\"status_code\":{\"type\":\"string\"}},\"required\":[\"name\"]}"})");
     INFO(old.out);
     REQUIRE(old.out.find("\"id\"") != std::string::npos);
     vigil::test::TempDir dir;
-    auto p = dir.write("producer.yaml", "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: "
-                                        "\"http://127.0.0.1:1/\"}]\nsinks:\n  - plugin: kafka_sink\n    brokers: " +
-                                            kt::plaintext_brokers() + "\n    topic: " + topic +
-                                            "\n    schema_registry:\n      url: \"" + registry_url() + "\"\n");
+    auto p = dir.write("producer.yaml",
+                       "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: "
+                       "\"http://127.0.0.1:1/\"}]\nsinks:\n  - plugin: kafka_sink\n    brokers: " +
+                           kt::plaintext_brokers() + "\n    topic: " + topic + "\n    schema_registry:\n      url: \"" +
+                           registry_url() + "\"\n");
     auto r = vigil::test::run({vigil::test::agent_binary().string(), "--pipeline", p.string()}, {}, 60s);
     INFO(r.err);
     CHECK(r.code == 78);
@@ -189,9 +193,10 @@ TEST_CASE("schema registry: an incompatible change is refused at start, in the r
     CHECK(r.err.find("(HTTP 409)") != std::string::npos);
 }
 
-TEST_CASE("schema registry: framed poison (unknown id, cut framing, a record the schema refuses, a bad header "
-          "id) is dead-lettered with reasons; the good ones are stored",
-          "[integration]") {
+TEST_CASE(
+    "schema registry: framed poison (unknown id, cut framing, a record the schema refuses, a bad header "
+    "id) is dead-lettered with reasons; the good ones are stored",
+    "[integration]") {
     auto topic = kt::unique("schema-poison");
     kt::create_topic(topic, 1);
     auto sink = make_sink("brokers: " + kt::plaintext_brokers() + "\ntopic: " + topic + "\nschema_registry: {url: \"" +
@@ -210,13 +215,13 @@ TEST_CASE("schema registry: framed poison (unknown id, cut framing, a record the
                              R"("regex_check":null,"timestamp":"2026-01-01T00:00:00Z"})";
     const std::string wrong_type = R"({"name":"p","url":"u","response_time":1,"status_code":"200","regex":null,)"
                                    R"("regex_check":null,"timestamp":"2026-01-01T00:00:00Z"})";
-    kt::produce(topic, {{"unknown-id", framed(987654321, good), 0},                        // offset 3
-                        {"cut", std::string("\0\0\0", 3), 0},                              // 4
-                        {"wrong-type", framed(id, wrong_type), 0},                         // 5
-                        {"plain-wrong", wrong_type, 0},                                    // 6
-                        {"bad-header", good, 0, -1, {{"vigil.schema.id", "twelve"}}},      // 7
-                        {"framed-not-json", framed(id, "{\"name\": "), 0},                 // 8
-                        {"plain-good", good, 0}});                                         // 9
+    kt::produce(topic, {{"unknown-id", framed(987654321, good), 0},                    // offset 3
+                        {"cut", std::string("\0\0\0", 3), 0},                          // 4
+                        {"wrong-type", framed(id, wrong_type), 0},                     // 5
+                        {"plain-wrong", wrong_type, 0},                                // 6
+                        {"bad-header", good, 0, -1, {{"vigil.schema.id", "twelve"}}},  // 7
+                        {"framed-not-json", framed(id, "{\"name\": "), 0},             // 8
+                        {"plain-good", good, 0}});                                     // 9
     vigil::test::TempDir dir;
     auto agent = read_once(dir, topic);
     REQUIRE(agent->wait(90s) == 0);
@@ -232,9 +237,10 @@ TEST_CASE("schema registry: framed poison (unknown id, cut framing, a record the
     CHECK(why["cut"] == "truncated Confluent framing: 3 byte(s), 5 needed for the magic byte and schema id");
     CHECK(why["wrong-type"] ==
           "does not match schema " + std::to_string(id) + ": type at /status_code (schema #/properties/status_code)");
-    CHECK(why["plain-wrong"] == "does not match the record's schema: type at /status_code (schema "
-                                "#/properties/status_code)");
+    CHECK(why["plain-wrong"] ==
+          "does not match the record's schema: type at /status_code (schema "
+          "#/properties/status_code)");
     CHECK(why["bad-header"] == "header vigil.schema.id \"twelve\" is not a schema id");
-    CHECK(why["framed-not-json"] == "does not match schema " + std::to_string(id) +
-                                        ": not JSON: Invalid value. at byte 9");
+    CHECK(why["framed-not-json"] ==
+          "does not match schema " + std::to_string(id) + ": not JSON: Invalid value. at byte 9");
 }

@@ -34,9 +34,10 @@ std::string record_json_schema() {
     w.Key("title");
     w.String("Vigil check record");
     w.Key("description");
-    w.String("One website check: one Kafka message, one row of the metrics table. The original project's "
-             "seven fields are required; the others may be absent (older producers) and more may come, "
-             "so consumers ignore fields they do not know.");
+    w.String(
+        "One website check: one Kafka message, one row of the metrics table. The original project's "
+        "seven fields are required; the others may be absent (older producers) and more may come, "
+        "so consumers ignore fields they do not know.");
     w.Key("type");
     w.String("object");
     w.Key("properties");

@@ -71,15 +71,16 @@ TEST_CASE("registry: the record's schema accepts what the codec writes and the o
 }
 
 TEST_CASE("registry: options: URL scheme, credentials in pairs, located", "[unit]") {
-    auto s = vigil::test::check_section("url: \"ftp://r/\"\nusername: u\nplugin: x\n", kSinkOptions, vigil::PluginKind::Sink, "",
-                                        "r.yaml");
+    auto s = vigil::test::check_section("url: \"ftp://r/\"\nusername: u\nplugin: x\n", kSinkOptions,
+                                        vigil::PluginKind::Sink, "", "r.yaml");
     INFO(s->errors());
     REQUIRE_FALSE(s->diags.has_errors());
     CHECK_FALSE(read_options(s->node, s->diags));
-    CHECK(s->errors() == "r.yaml:1:6: error: url: \"ftp://r/\" is not an http:// or https:// URL\n"
-                         "r.yaml:2:11: error: username: username and password go together\n");
-    auto ok = vigil::test::check_section("url: \"http://r:8080/apis/ccompat/v7/\"\nwire_format: header\nplugin: x\n", kSinkOptions,
-                                         vigil::PluginKind::Sink);
+    CHECK(s->errors() ==
+          "r.yaml:1:6: error: url: \"ftp://r/\" is not an http:// or https:// URL\n"
+          "r.yaml:2:11: error: username: username and password go together\n");
+    auto ok = vigil::test::check_section("url: \"http://r:8080/apis/ccompat/v7/\"\nwire_format: header\nplugin: x\n",
+                                         kSinkOptions, vigil::PluginKind::Sink);
     auto o = read_options(ok->node, ok->diags);
     REQUIRE(o);
     CHECK(o->url == "http://r:8080/apis/ccompat/v7");
