@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: Apache-2.0
+// One site read from its entry, the plugin-level values as defaults: every option's own checks,
+// each problem a located diagnostic.
+#include "http_check_config.hpp"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <net/if.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <set>
+
+#include <fmt/core.h>
+
+#include "vigil/redact.hpp"
+
+namespace vigil::plugins::http_check {
+
+bool StatusSet::contains(int status) const {
+    for (const auto& [lo, hi] : ranges) {
+        if (status >= lo && status <= hi) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string StatusSet::to_string() const {
+    std::string out;
+    for (const auto& [lo, hi] : ranges) {
+        if (!out.empty()) {
+            out += ',';
+        }
+        out += lo == hi ? fmt::format("{}", lo) : fmt::format("{}-{}", lo, hi);
+    }
+    return out;
+}
+
+bool Site::same_as(const Site& o) const {
+    return name == o.name && url == o.url && regex_text == o.regex_text && regex_absent_text == o.regex_absent_text &&
+           max_response_time == o.max_response_time && min_cert_validity == o.min_cert_validity &&
+           interval == o.interval && timeout == o.timeout && method == o.method && headers == o.headers &&
+           body == o.body && expect_status.ranges == o.expect_status.ranges && follow_redirects == o.follow_redirects &&
+           max_redirects == o.max_redirects && allow_downgrade == o.allow_downgrade && verify_tls == o.verify_tls &&
+           ca_file == o.ca_file && ip_family == o.ip_family && ip_mode == o.ip_mode && max_body == o.max_body &&
+           user_agent == o.user_agent && json == o.json && expect_headers == o.expect_headers &&
+           basic_user == o.basic_user && basic_password == o.basic_password && bearer_token == o.bearer_token &&
+           client_cert_file == o.client_cert_file && client_key_file == o.client_key_file && proxy == o.proxy &&
+           no_proxy == o.no_proxy && http_version == o.http_version && bind == o.bind && retries == o.retries &&
+           retry_delay == o.retry_delay && body_excerpt == o.body_excerpt;
+}
+
+namespace {
+
+std::optional<std::pair<int, int>> parse_status(std::string_view s) {
+    auto number = [](std::string_view t) -> std::optional<int> {
+        int v = 0;
+        auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+        if (ec != std::errc() || p != t.data() + t.size() || v < 100 || v > 599) {
+            return std::nullopt;
+        }
+        return v;
+    };
+    if (s.size() == 3 && (s.substr(1) == "xx" || s.substr(1) == "XX") && s[0] >= '1' && s[0] <= '5') {
+        int c = (s[0] - '0') * 100;
+        return std::pair{c, c + 99};
+    }
+    if (auto dash = s.find('-'); dash != std::string_view::npos) {
+        auto lo = number(s.substr(0, dash));
+        auto hi = number(s.substr(dash + 1));
+        if (lo && hi && *lo <= *hi) {
+            return std::pair{*lo, *hi};
+        }
+        return std::nullopt;
+    }
+    if (auto v = number(s)) {
+        return std::pair{*v, *v};
+    }
+    return std::nullopt;
+}
+
+bool proxy_url_ok(const std::string& url) {
+    static const char* const kSchemes[] = {"http", "https", "socks4", "socks4a", "socks5", "socks5h"};
+    CURLU* u = curl_url();
+    bool ok = false;
+    if (curl_url_set(u, CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK) {
+        char *scheme = nullptr, *host = nullptr;
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+        curl_url_get(u, CURLUPART_HOST, &host, 0);
+        for (const char* known : kSchemes) {
+            ok = ok || (scheme != nullptr && strcasecmp(scheme, known) == 0);
+        }
+        ok = ok && host != nullptr && *host != '\0';
+        curl_free(scheme);
+        curl_free(host);
+    }
+    curl_url_cleanup(u);
+    return ok;
+}
+
+bool header_name_ok(const std::string& n) {
+    if (n.empty()) {
+        return false;
+    }
+    for (unsigned char c : n) {
+        if (c <= 32 || c >= 127 ||
+            std::string_view("()<>@,;:\\\"/[]?={}").find(static_cast<char>(c)) != std::string_view::npos) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Reads one site: the site's own value where it sets one, else the plugin-level value (or its
+// default). `plugin` is the plugin's section; `site` one entry of a list.
+class SiteReader {
+  public:
+    SiteReader(const ConfigNode& plugin, const ConfigNode& site, Diagnostics& diags, SiteCache& cache)
+        : plugin_(plugin), site_(site), diags_(diags), warned_(cache.warned), regexes_(cache.regexes) {}
+
+    std::optional<Site> read() {
+        Site s;
+        s.name = site_.get_string("name");
+        s.url = site_.get_string("url");
+        check_url(s.url);
+        s.shown_url = redact_url(s.url);
+        s.origin = origin_of(s.url);
+        compile("regex", s.regex_text, s.regex);
+        compile("regex_absent", s.regex_absent_text, s.regex_absent);
+        for (auto [key, limit] : {std::pair{"max_response_time", &s.max_response_time},
+                                  std::pair{"min_cert_validity", &s.min_cert_validity}}) {
+            if (from(key).has(key)) {
+                *limit = from(key).get_duration(key);
+                if (*limit <= Duration::zero()) {
+                    error(key, "must be more than 0");
+                }
+            }
+        }
+        s.interval = from("interval").get_duration("interval");
+        s.timeout = from("timeout").get_duration("timeout");
+        if (s.interval <= Duration::zero()) {
+            error("interval", "must be more than 0");
+        }
+        if (s.timeout <= Duration::zero()) {
+            error("timeout", "must be more than 0");
+        }
+        if (s.max_response_time >= s.timeout && s.timeout > Duration::zero()) {
+            error("max_response_time",
+                  fmt::format("{} is not below timeout {}: a check that slow is already error=timeout",
+                              format_duration(s.max_response_time), format_duration(s.timeout)));
+        }
+        if (s.timeout > s.interval && s.interval > Duration::zero() &&
+            warned_.insert(from("timeout").path_of("timeout") + "/" + from("interval").path_of("interval")).second) {
+            const auto& n = from("timeout");
+            diags_.warning(n.location_of("timeout"), n.path_of("timeout"),
+                           fmt::format("timeout {} is longer than interval {}: a slow site will skip slots",
+                                       format_duration(s.timeout), format_duration(s.interval)));
+        }
+        s.method = from("method").get_string("method");
+        s.headers = from("headers").get_string_map("headers");
+        for (const auto& [k, v] : s.headers) {
+            const auto& n = from("headers");
+            if (!header_name_ok(k)) {
+                diags_.error(n.location_of_entry("headers", k), n.path_of("headers"),
+                             fmt::format("invalid header name \"{}\"", k));
+                failed_ = true;
+            }
+            if (v.find_first_of("\r\n") != std::string::npos) {
+                diags_.error(n.location_of_entry("headers", k), n.path_of("headers"),
+                             fmt::format("header \"{}\" contains a line break", k));
+                failed_ = true;
+            }
+        }
+        if (from("body").has("body")) {
+            s.body = from("body").get_string("body");
+        }
+        auto statuses = from("expect_status").get_string_list("expect_status");
+        if (!from("expect_status").has("expect_status")) {
+            statuses = {"200-399"};
+        }
+        for (const auto& st : statuses) {
+            if (auto r = parse_status(st)) {
+                s.expect_status.ranges.push_back(*r);
+            } else {
+                error(
+                    "expect_status",
+                    fmt::format(
+                        "\"{}\" is not a status code (100-599), a range such as 200-299, or a class such as 2xx", st));
+            }
+        }
+        if (statuses.empty()) {
+            error("expect_status", "must list at least one status");
+        }
+        s.follow_redirects = from("follow_redirects").get_bool("follow_redirects");
+        s.max_redirects = static_cast<long>(from("max_redirects").get_int("max_redirects"));
+        if (s.max_redirects < 0 || s.max_redirects > 100) {
+            error("max_redirects", fmt::format("must be between 0 and 100, got {}", s.max_redirects));
+        }
+        s.allow_downgrade = from("allow_downgrade").get_bool("allow_downgrade");
+        s.verify_tls = from("verify_tls").get_bool("verify_tls");
+        if (!s.verify_tls && warned_.insert(from("verify_tls").path_of("verify_tls")).second) {
+            const auto& n = from("verify_tls");
+            diags_.warning(n.location_of("verify_tls"), n.path_of("verify_tls"),
+                           "certificates and host names are not verified: a check passes against any server "
+                           "that answers in the site's name (prefer ca_file for a private CA)");
+        }
+        if (s.allow_downgrade && warned_.insert(from("allow_downgrade").path_of("allow_downgrade")).second) {
+            const auto& n = from("allow_downgrade");
+            diags_.warning(n.location_of("allow_downgrade"), n.path_of("allow_downgrade"),
+                           "redirects from https to plain http are followed: that hop can be read and changed");
+        }
+        if (from("ca_file").has("ca_file")) {
+            s.ca_file = readable("ca_file");
+        }
+        auto family = from("ip_family").get_string("ip_family");
+        s.ip_family = family == "ipv4" ? IpFamily::V4 : family == "ipv6" ? IpFamily::V6 : IpFamily::Any;
+        s.max_body = from("max_body").get_size("max_body");
+        // Each check in flight may hold up to max_body in memory (when a regex needs the body):
+        // a thousand checks at the cap is already 64 GiB of address space to plan for.
+        constexpr std::uint64_t kMaxBodyCap = 64ull << 20;
+        if (s.max_body > kMaxBodyCap) {
+            error("max_body", fmt::format("must be at most 64MiB, got {}", format_size(s.max_body)));
+        } else if (s.max_body == 0) {
+            error("max_body", "must be more than 0");
+        }
+        s.user_agent = from("user_agent").get_string("user_agent");
+        read_assertions(s);
+        read_credentials(s);
+        read_transport(s);
+        s.retries = static_cast<int>(from("retries").get_int("retries"));
+        if (s.retries < 0 || s.retries > 10) {
+            error("retries", fmt::format("must be between 0 and 10, got {}", s.retries));
+        }
+        s.retry_delay = from("retry_delay").get_duration("retry_delay");
+        s.body_excerpt = from("body_excerpt").get_bool("body_excerpt");
+        if (failed_) {
+            return std::nullopt;
+        }
+        return s;
+    }
+
+  private:
+    const ConfigNode& from(const char* key) const { return site_.has(key) ? site_ : plugin_; }
+
+    void read_assertions(Site& s) {
+        if (auto json = read_json_assertions(from("json"), diags_)) {
+            s.json = std::move(*json);
+        } else {
+            failed_ = true;
+        }
+        if (auto headers = read_header_assertions(from("expect_headers"), diags_)) {
+            s.expect_headers = std::move(*headers);
+        } else {
+            failed_ = true;
+        }
+        if (!s.json.empty() && s.method == "HEAD") {
+            error("json", "a HEAD request gets no body to judge");
+        }
+    }
+
+    void read_credentials(Site& s) {
+        // A site's own credentials replace the plugin-level ones whole: a site with basic_auth
+        // under a plugin-wide bearer_token sends Basic only.
+        bool own = site_.has("basic_auth") || site_.has("bearer_token") || site_.has("bearer_token_file");
+        const ConfigNode& n = own ? site_ : plugin_;
+        if (n.has("basic_auth")) {
+            auto auth = n.child("basic_auth");
+            s.basic_user = auth.get_string("username");
+            s.basic_password = auth.get_secret("password").reveal();
+            if (s.basic_user.find(':') != std::string::npos) {
+                diags_.error(auth.location_of("username"), auth.path_of("username"),
+                             "a Basic user name cannot contain ':'");
+                failed_ = true;
+            }
+        }
+        if (n.has("bearer_token") || n.has("bearer_token_file")) {
+            s.bearer_token = n.get_secret("bearer_token").reveal();
+            if (s.bearer_token.empty()) {
+                error("bearer_token", "is empty");
+            }
+        }
+        if (!s.basic_user.empty() && !s.bearer_token.empty()) {
+            error("bearer_token", "a site takes basic_auth or bearer_token, not both");
+        }
+        for (const auto& [k, v] : s.headers) {
+            if ((!s.basic_user.empty() || !s.bearer_token.empty()) && strcasecmp(k.c_str(), "Authorization") == 0) {
+                error(s.basic_user.empty() ? "bearer_token" : "basic_auth",
+                      "headers already set Authorization; keep one of the two");
+            }
+        }
+        for (auto [key, path] :
+             {std::pair{"client_cert_file", &s.client_cert_file}, std::pair{"client_key_file", &s.client_key_file}}) {
+            if (from(key).has(key)) {
+                *path = readable(key);
+            }
+        }
+        if (s.client_cert_file.empty() != s.client_key_file.empty()) {
+            error(s.client_cert_file.empty() ? "client_key_file" : "client_cert_file",
+                  "client_cert_file and client_key_file go together");
+        }
+    }
+
+    void read_transport(Site& s) {
+        if (from("proxy").has("proxy")) {
+            s.proxy = from("proxy").get_string("proxy");
+            if (!s.proxy->empty() && !proxy_url_ok(*s.proxy)) {
+                error("proxy", fmt::format("\"{}\" is not a proxy URL: http://, https://, socks4://, socks4a://, "
+                                           "socks5:// or socks5h:// and a host (\"\" for no proxy)",
+                                           redact_url(*s.proxy)));
+            }
+        }
+        for (const auto& host : from("no_proxy").get_string_list("no_proxy")) {
+            s.no_proxy += (s.no_proxy.empty() ? "" : ",") + host;
+        }
+        auto version = from("http_version").get_string("http_version");
+        s.http_version = version == "1.1" ? HttpVersion::Http11
+                         : version == "2" ? HttpVersion::Http2
+                         : version == "3" ? HttpVersion::Http3
+                                          : HttpVersion::Auto;
+        const curl_version_info_data* curl = curl_version_info(CURLVERSION_NOW);
+        if (s.http_version == HttpVersion::Http3 && (curl->features & CURL_VERSION_HTTP3) == 0) {
+            error("http_version",
+                  fmt::format("libcurl {} here was built without HTTP/3; use auto, 1.1 or 2", curl->version));
+        }
+        if (s.http_version == HttpVersion::Http2 && (curl->features & CURL_VERSION_HTTP2) == 0) {
+            error("http_version",
+                  fmt::format("libcurl {} here was built without HTTP/2; use auto or 1.1", curl->version));
+        }
+        if (from("source_address").has("source_address")) {
+            auto address = from("source_address").get_string("source_address");
+            unsigned char buf[sizeof(in6_addr)];
+            if (inet_pton(AF_INET, address.c_str(), buf) != 1 && inet_pton(AF_INET6, address.c_str(), buf) != 1) {
+                error("source_address", fmt::format("\"{}\" is not an IPv4 or IPv6 address", address));
+            }
+            s.bind = "host!" + address;
+        }
+        if (from("interface").has("interface")) {
+            auto name = from("interface").get_string("interface");
+            if (!s.bind.empty()) {
+                error("interface", "a site binds to source_address or to interface, not both");
+            } else if (if_nametoindex(name.c_str()) == 0) {
+                error("interface", fmt::format("no network interface \"{}\" on this host", name));
+            }
+            s.bind = "if!" + name;
+        }
+        auto mode = from("ip_mode").get_string("ip_mode");
+        s.ip_mode = mode == "all" ? IpMode::All : IpMode::Any;
+    }
+
+    std::string readable(const char* key) {
+        const auto& n = from(key);
+        auto path = n.resolve_path(n.get_string(key)).string();
+        if (::access(path.c_str(), R_OK) != 0) {
+            error(key, fmt::format("cannot read \"{}\": {}", path, std::strerror(errno)));
+        }
+        return path;
+    }
+
+    // Sites usually share a handful of patterns: each is compiled once (an RE2 costs tens of
+    // KiB, so 100,000 copies would cost gigabytes).
+    void compile(const char* key, std::optional<std::string>& text, std::shared_ptr<const re2::RE2>& out) {
+        if (!from(key).has(key)) {
+            return;
+        }
+        text = from(key).get_string(key);
+        auto& cached = regexes_[*text];
+        if (!cached) {
+            re2::RE2::Options o;
+            o.set_log_errors(false);
+            cached = std::make_shared<re2::RE2>(*text, o);
+        }
+        if (!cached->ok()) {
+            error(key, fmt::format("invalid regular expression \"{}\": {}", *text, cached->error()));
+        }
+        out = cached;
+    }
+
+    void error(const char* key, std::string message) {
+        const auto& n = from(key);
+        diags_.error(n.location_of(key), n.path_of(key), std::move(message));
+        failed_ = true;
+    }
+
+    void check_url(const std::string& url) {
+        CURLU* u = curl_url();
+        CURLUcode rc = curl_url_set(u, CURLUPART_URL, url.c_str(), 0);
+        if (rc != CURLUE_OK) {
+            error("url", fmt::format("invalid URL \"{}\": {}", redact_url(url), curl_url_strerror(rc)));
+        } else {
+            char* scheme = nullptr;
+            curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+            std::string sc = scheme ? scheme : "";
+            curl_free(scheme);
+            if (sc != "http" && sc != "https") {
+                error("url", fmt::format("URL \"{}\" is not http:// or https://", redact_url(url)));
+            }
+        }
+        curl_url_cleanup(u);
+    }
+
+    const ConfigNode& plugin_;
+    const ConfigNode& site_;
+    Diagnostics& diags_;
+    std::set<std::string>& warned_;  // one warning per setting, not one per site sharing it
+    std::map<std::string, std::shared_ptr<const re2::RE2>>& regexes_;
+    bool failed_ = false;
+};
+
+}  // namespace
+
+std::optional<Site> read_site(const ConfigNode& plugin, const ConfigNode& entry, Diagnostics& diags, SiteCache& cache) {
+    return SiteReader(plugin, entry, diags, cache).read();
+}
+
+}  // namespace vigil::plugins::http_check
