@@ -54,8 +54,9 @@ TEST_CASE("locations: two groups over one sites topic check every site twice; lo
                     {"CONSUMER_METRICS_LISTEN", "127.0.0.1:0"}});
     auto pairs = [&] {
         // The consumer migrates as it starts: ask only once the last migration (location) is in.
-        auto has = pg::query(db.url(), "SELECT count(*) FROM information_schema.columns WHERE table_name = 'metrics' "
-                                       "AND column_name = 'location'");
+        auto has = pg::query(db.url(),
+                             "SELECT count(*) FROM information_schema.columns WHERE table_name = 'metrics' "
+                             "AND column_name = 'location'");
         return has[0][0] == "1"
                    ? std::stoi(pg::scalar(db.url(), "SELECT count(DISTINCT (name, location)) FROM metrics"))
                    : 0;
