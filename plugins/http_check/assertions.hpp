@@ -52,6 +52,10 @@ using ResponseHeaders = std::vector<std::pair<std::string, std::string>>;
 std::optional<std::vector<JsonAssertion>> read_json_assertions(const ConfigNode& node, Diagnostics& diags);
 std::optional<std::vector<HeaderAssertion>> read_header_assertions(const ConfigNode& node, Diagnostics& diags);
 
+/// Whether `text` holds a run of digits (and points) longer than any double needs: such a body
+/// is parsed without RapidJSON's full-precision flag, which misreads and overreads those.
+bool has_long_number(std::string_view text);
+
 /// The first JSON assertion that fails on `body`, as one line ("json /status is \"DOWN\", not
 /// \"UP\""), or nullopt when all hold. A body that is not JSON fails every list that is not empty.
 /// `truncated`: the body was cut at max_body (said in the detail, since that is then the cause).

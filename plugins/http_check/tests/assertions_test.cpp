@@ -3,6 +3,9 @@
 // assertion is refused at load with its location.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <iterator>
+
 #include "assertions.hpp"
 #include "http_check_config.hpp"
 #include "plugin_config.hpp"
@@ -105,6 +108,28 @@ TEST_CASE("http_check json: a body that is not JSON fails with where it stopped 
     CHECK(failed_json_assertion({}, "not json at all", false) == std::nullopt);  // no assertion, no verdict
     // A hostile body of deep nesting is parsed without recursion: an error, not a crash.
     CHECK(failed_json_assertion(a, std::string(1'000'000, '['), false).value_or("").rfind("body is not JSON", 0) == 0);
+}
+
+TEST_CASE("http_check json: a number of hundreds of digits is read, not overread", "[unit]") {
+    // Found by the response fuzzer (tests/fuzz/regressions/response/strtod-full-precision-leading-
+    // zeros.json): RapidJSON 1.1.0's full-precision parse of "0.000..." reads out of bounds (ASan:
+    // SEGV in StrtodDiyFp) and before that returns garbage (-2e301 for 330 zeros).
+    auto a = json_of("[{pointer: /v, below: 1}, {pointer: /v, above: -1}]");
+    for (std::size_t zeros : {100, 330, 400, 5000}) {
+        INFO(zeros);
+        auto body = "{\"v\": 0." + std::string(zeros, '0') + "1}";
+        CHECK(has_long_number(body));
+        CHECK(failed_json_assertion(a, body, false) == std::nullopt);
+    }
+    CHECK_FALSE(has_long_number("{\"v\": 0.000012345678901234567, \"w\": 12345678901234567890}"));
+    auto exact = json_of("[{pointer: /v, equals: \"0.30000000000000004\"}]");
+    CHECK(failed_json_assertion(exact, "{\"v\": 0.30000000000000004}", false) == std::nullopt);
+    std::ifstream in(
+        std::string(PLUGIN_DIR) + "/../../tests/fuzz/regressions/response/strtod-full-precision-leading-zeros.json",
+        std::ios::binary);
+    REQUIRE(in);
+    std::string crash((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(failed_json_assertion(json_of("[{pointer: /status, exists: true}]"), crash, false).has_value());
 }
 
 TEST_CASE("http_check expect_headers: present, matching, absent", "[unit]") {
