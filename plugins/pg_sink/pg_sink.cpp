@@ -50,7 +50,24 @@ Status PgSink::start() {
                   fmt::join(missing, ", "));
     }
     started_ = true;
+    upkeep();
     return Status::success();
+}
+
+void PgSink::upkeep() {
+    if (!config_.retention && !config_.rollups.enabled) {
+        return;
+    }
+    // Hourly: partitions are made two days ahead, so an hour late (a failed run) harms nothing.
+    next_upkeep_ = std::chrono::steady_clock::now() + std::chrono::hours(1);
+    std::vector<std::string> done;
+    if (auto st = writers_.front()->maintain(done); !st.ok()) {
+        log_.warn("upkeep of {} failed, tried again in an hour: {}", config_.table, st.message());
+        return;
+    }
+    for (const auto& line : done) {
+        log_.info("upkeep: {}", line);
+    }
 }
 
 WriteResult PgSink::write(const Batch& batch) {
@@ -59,12 +76,15 @@ WriteResult PgSink::write(const Batch& batch) {
     if (n == 0) {
         return WriteResult::accepted();
     }
+    if (t0 >= next_upkeep_) {
+        upkeep();
+    }
     std::size_t chunks = std::max((n + config_.max_rows - 1) / config_.max_rows,
                                   std::min(writers_.size(), (n + kMinRowsPerConnection - 1) / kMinRowsPerConnection));
     std::vector<std::vector<std::size_t>> parts(chunks);
-    if (config_.state.enabled && chunks > 1) {
+    if ((config_.state.enabled || config_.rollups.enabled) && chunks > 1) {
         // A site's rows go to one chunk, in batch order, so one transaction moves a site's state
-        // and parallel writers never wait on each other's site_state rows.
+        // and sums, and parallel writers never wait on each other's site_state or rollup rows.
         std::hash<std::string> hash;
         for (std::size_t i = 0; i < n; ++i) {
             parts[hash(batch.records[i].check.name) % chunks].push_back(i);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,12 +32,16 @@ class PgSink final : public Sink {
     Batching batching() const override { return {config_.max_rows, config_.max_delay}; }
 
   private:
+    /// The writer's maintain(), at start and then hourly (from write(): an idle sink needs none).
+    void upkeep();
+
     Config config_;
     std::string instance_;
     Logger log_;
     StateCache state_cache_;  // before writers_, which point to it
     std::vector<std::unique_ptr<Writer>> writers_;
     bool started_ = false;
+    std::chrono::steady_clock::time_point next_upkeep_{};
     Counter& rows_;
     Counter& staged_;
     Counter& transactions_;

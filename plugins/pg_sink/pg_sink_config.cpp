@@ -53,6 +53,18 @@ const OptionSpec kSiteRuleOptions[] = {
     {},
 };
 
+const OptionSpec kRollupOptions[] = {
+    {.key = "hourly_retention",
+     .type = OptionType::Duration,
+     .default_value = "8d",
+     .description = "Hourly rollups older than this are deleted (the status page's 24 h and 7 d figures read them)"},
+    {.key = "daily_retention",
+     .type = OptionType::Duration,
+     .default_value = "400d",
+     .description = "Daily rollups older than this are deleted (30 d, 90 d and the 90-day bar read them)"},
+    {},
+};
+
 const OptionSpec kStateOptions[] = {
     down_after("3"),
     up_after("2"),
@@ -103,6 +115,16 @@ const OptionSpec kOptions[] = {
      .children = kStateOptions,
      .description = "Keep each site's state (up, down, degraded) in site_state and its changes in "
                     "site_events, in the rows' transaction, from new rows only; absent: off"},
+    {.key = "rollups",
+     .type = OptionType::Map,
+     .children = kRollupOptions,
+     .description = "Add each new row to its site's hourly and daily sums (<table>_hourly, <table>_daily: "
+                    "checks, good ones, response-time sum, min, max, histogram), in the rows' transaction; "
+                    "the status page reads them; absent: off"},
+    {.key = "retention",
+     .type = OptionType::Duration,
+     .description = "Drop the table's day partitions that ended longer ago than this (at start and hourly; "
+                    "the table must be partitioned as the migrations make `metrics`); absent: keep every row"},
     {},
 };
 
@@ -203,6 +225,24 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& in
                 diags.error(site.location_of("match"), site.path_of("match"), "must name a site or a glob");
             }
             c.state.sites.push_back({match, parse_rules(site, c.state.defaults, diags)});
+        }
+    }
+    if (node.has("rollups")) {
+        auto rollups = node.child("rollups");
+        c.rollups.enabled = true;
+        c.rollups.hourly_retention = rollups.get_duration("hourly_retention");
+        c.rollups.daily_retention = rollups.get_duration("daily_retention");
+        for (const auto* key : {"hourly_retention", "daily_retention"}) {
+            if (rollups.get_duration(key) < std::chrono::hours(24)) {
+                diags.error(rollups.location_of(key), rollups.path_of(key), "must be at least 1d");
+            }
+        }
+    }
+    if (node.has("retention")) {
+        c.retention = node.get_duration("retention");
+        if (*c.retention < std::chrono::hours(24)) {
+            diags.error(node.location_of("retention"), node.path_of("retention"),
+                        "must be at least 1d: whole days are dropped");
         }
     }
     if (diags.error_count() > before) {

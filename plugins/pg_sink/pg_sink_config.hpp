@@ -11,6 +11,7 @@
 #include "pg_connection.hpp"
 #include "pg_url.hpp"
 #include "record_columns.hpp"
+#include "rollups.hpp"
 #include "site_state.hpp"
 #include "vigil/config.hpp"
 
@@ -30,6 +31,8 @@ struct Config {
     pg::Migrations migrations;
     std::string application_name;
     StateConfig state;  // `state:` present: keep site_state and site_events with the rows
+    RollupConfig rollups;                // `rollups:` present: keep <table>_hourly and <table>_daily
+    std::optional<Duration> retention;   // drop the table's day partitions older than this
 };
 
 /// Reads a validated node into a Config, adding semantic errors to `diags`. `url` falls back

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include <fmt/core.h>
@@ -111,11 +112,57 @@ Status Writer::connect(std::vector<std::string>* missing) {
         column_list_ += (column_list_.empty() ? "" : ", ") + quoted;
     }
     auto check_id_column = quote_identifier(config_.columns[field("check_id")].second);
+    // The unique key that makes a re-sent check a conflict: (check_id) on a plain table, (check_id,
+    // "timestamp") on a partitioned one (its unique keys must hold the partition column).
+    const char* kparams[] = {table.c_str(), config_.columns[field("check_id")].second.c_str()};
+    r.reset(PQexecParams(conn_,
+                         "SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.n) FROM pg_index i "
+                         "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) "
+                         "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+                         "WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NULL "
+                         "GROUP BY i.indexrelid HAVING bool_or(a.attname = $2) ORDER BY count(*) LIMIT 1",
+                         2, nullptr, kparams, nullptr, nullptr, 0));
+    if (!ok(r.get()) || PQntuples(r.get()) == 0) {
+        disconnect();
+        return Status::error(fmt::format("{}: table {} has no unique key on column \"{}\" (check_id), which makes "
+                                         "writes idempotent",
+                                         host_, config_.table, config_.columns[field("check_id")].second));
+    }
+    std::string conflict_key = PQgetvalue(r.get(), 0, 0);
     insert_sql_ = fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY ord ON CONFLICT ({}) DO NOTHING", table,
-                              column_list_, column_list_, kStage, check_id_column);
-    if (config_.state.enabled) {
-        // The rows this transaction stored, and no other: what moves the sites' states.
+                              column_list_, column_list_, kStage, conflict_key);
+    if (config_.rollups.enabled) {
+        for (auto* period : {"_hourly", "_daily"}) {
+            auto name = config_.table + period;
+            const char* p[] = {name.c_str()};
+            r.reset(PQexecParams(conn_, "SELECT to_regclass($1) IS NOT NULL AND to_regproc('vigil_hist_add') IS NOT NULL",
+                                 1, nullptr, p, nullptr, nullptr, 0));
+            if (!ok(r.get()) || PQgetvalue(r.get(), 0, 0)[0] != 't') {
+                disconnect();
+                return Status::error(fmt::format(
+                    "{}: `rollups:` needs the table {} (run `agent migrate`, or set migrate: true)", host_, name));
+            }
+        }
+        hourly_sql_ = rollup_upsert_sql(config_.table + "_hourly");
+        daily_sql_ = rollup_upsert_sql(config_.table + "_daily");
+    }
+    if (config_.retention) {
+        r.reset(PQexecParams(conn_,
+                             "SELECT EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid = to_regclass($1)) "
+                             "AND to_regproc('vigil_maintain_partitions') IS NOT NULL",
+                             1, nullptr, tparams, nullptr, nullptr, 0));
+        if (!ok(r.get()) || PQgetvalue(r.get(), 0, 0)[0] != 't') {
+            disconnect();
+            return Status::error(fmt::format("{}: `retention:` needs table {} partitioned by day, as `agent migrate` "
+                                             "makes metrics",
+                                             host_, config_.table));
+        }
+    }
+    if (config_.state.enabled || config_.rollups.enabled) {
+        // The rows this transaction stored, and no other: what moves the sites' states and sums.
         insert_sql_ += " RETURNING " + check_id_column;
+    }
+    if (config_.state.enabled) {
         r.reset(
             PQexec(conn_, "SELECT to_regclass('site_state') IS NOT NULL AND to_regclass('site_events') IS NOT NULL"));
         if (!ok(r.get()) || PQgetvalue(r.get(), 0, 0)[0] != 't') {
@@ -285,11 +332,12 @@ ChunkResult Writer::write(const Batch& batch, const std::vector<std::size_t>& in
     }
     bool row_by_row = false;
     std::unordered_map<std::string_view, std::size_t> by_id;  // check_id -> batch index, for RETURNING
-    if (config_.state.enabled) {
+    bool returning = config_.state.enabled || config_.rollups.enabled;
+    if (returning) {
         by_id.reserve(rows.size());
     }
     std::vector<std::size_t> fresh;
-    if (config_.state.enabled) {
+    if (returning) {
         for (auto i : rows) {
             by_id.emplace(batch.records[i].check.check_id, i);
         }
@@ -350,6 +398,11 @@ ChunkResult Writer::write(const Batch& batch, const std::vector<std::size_t>& in
         }
         out.rejected.push_back({i, fmt::format("SQLSTATE {}: {}", why.first, why.second), true});
     }
+    if (config_.rollups.enabled) {
+        if (auto failed = update_rollups(batch, fresh)) {
+            return *failed;
+        }
+    }
     // Last before COMMIT: the site_events lock it may take is then held for the shortest time.
     events_ = 0;
     pending_.clear();
@@ -367,6 +420,74 @@ ChunkResult Writer::write(const Batch& batch, const std::vector<std::size_t>& in
         cache_->put(pending_);
     }
     return out;
+}
+
+std::optional<ChunkResult> Writer::update_rollups(const Batch& batch, const std::vector<std::size_t>& fresh) {
+    if (fresh.empty()) {
+        return std::nullopt;
+    }
+    Rollups hourly, daily;
+    roll_up(batch, fresh, hourly, daily);
+    for (const auto& [sql, sums, period] :
+         {std::tuple{&hourly_sql_, &hourly, "_hourly"}, std::tuple{&daily_sql_, &daily, "_daily"}}) {
+        auto params = rollup_parameters(*sums);
+        const char* p[8];
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            p[i] = params[i].c_str();
+        }
+        Result r(PQexecParams(conn_, sql->c_str(), 8, nullptr, p, nullptr, nullptr, 0));
+        if (!ok(r.get())) {
+            return fail(fmt::format("INSERT INTO {}{}", config_.table, period), r.get());
+        }
+    }
+    return std::nullopt;
+}
+
+Status Writer::maintain(std::vector<std::string>& done) {
+    if (!connected()) {
+        if (auto st = connect(); !st.ok()) {
+            return st;
+        }
+    }
+    auto run = [&](const std::string& what, const char* sql, std::vector<std::string> values) -> Status {
+        std::vector<const char*> p;
+        for (const auto& v : values) {
+            p.push_back(v.c_str());
+        }
+        Result r(PQexecParams(conn_, sql, static_cast<int>(p.size()), nullptr, p.data(), nullptr, nullptr, 0));
+        if (!ok(r.get())) {
+            auto out = fail(what, r.get());
+            return Status::error(out.error);
+        }
+        for (int i = 0; i < PQntuples(r.get()); ++i) {
+            done.push_back(PQgetvalue(r.get(), i, 0));
+        }
+        return Status::success();
+    };
+    auto seconds = [](Duration d) {
+        return fmt::format("{} seconds", std::chrono::duration_cast<std::chrono::seconds>(d).count());
+    };
+    if (config_.retention) {
+        if (auto st = run("partition upkeep", "SELECT vigil_maintain_partitions($1::regclass, $2::interval, 2)",
+                          {config_.table, seconds(*config_.retention)});
+            !st.ok()) {
+            return st;
+        }
+    }
+    if (config_.rollups.enabled) {
+        for (const auto& [period, keep] : {std::pair{"_hourly", config_.rollups.hourly_retention},
+                                           std::pair{"_daily", config_.rollups.daily_retention}}) {
+            auto table = config_.table + period;
+            auto sql = fmt::format(
+                "WITH d AS (DELETE FROM {} WHERE bucket < now() - $1::interval RETURNING 1) "
+                "SELECT format('deleted %s rows older than %s from {}', count(*), justify_interval($1::interval)) FROM d HAVING count(*) > 0",
+                quote_identifier(table), table);
+            if (auto st = run("DELETE FROM " + table, sql.c_str(), {seconds(keep)}); !st.ok()) {
+                return st;
+            }
+        }
+    }
+    return Status::success();
 }
 
 }  // namespace vigil::plugins::pg_sink

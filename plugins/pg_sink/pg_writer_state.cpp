@@ -17,6 +17,7 @@
 
 #include <fmt/core.h>
 
+#include "array_literal.hpp"
 #include "pg_result.hpp"
 #include "pg_writer.hpp"
 
@@ -32,42 +33,6 @@ namespace {
 // hashtext('vigil.site_events'), written out: the lock only pg_sink's event writers take.
 constexpr const char* kEventsLock = "SELECT pg_advisory_xact_lock(hashtext('vigil.site_events'))";
 
-/// A PostgreSQL array literal built item by item, for unnest($1::text[]) and friends: one
-/// parameter per column however many sites, so a chunk's state costs a fixed number of
-/// statements.
-class ArrayLiteral {
-  public:
-    void add(const std::optional<std::string>& value) {
-        out_ += out_.size() > 1 ? "," : "";
-        if (!value) {
-            out_ += "NULL";
-            return;
-        }
-        out_ += '"';
-        for (char c : *value) {
-            if (c == '"' || c == '\\') {
-                out_ += '\\';
-            }
-            out_ += c;
-        }
-        out_ += '"';
-    }
-    void add(const std::string& value) { add(std::optional<std::string>(value)); }
-    void add(int value) { add(std::to_string(value)); }
-    void add(Timestamp value) { add(format_timestamp(value)); }
-    void add(const std::optional<Timestamp>& value) {
-        add(value ? std::optional<std::string>(format_timestamp(*value)) : std::nullopt);
-    }
-    const char* c_str() {
-        if (out_.back() != '}') {
-            out_ += '}';
-        }
-        return out_.c_str();
-    }
-
-  private:
-    std::string out_ = "{";
-};
 
 }  // namespace
 

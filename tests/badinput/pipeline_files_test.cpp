@@ -120,6 +120,15 @@ std::vector<Broken> corpus() {
         {"pg_sink: a URL libpq cannot parse",
          "pipeline: p\n" + kSource + "sinks:\n  - plugin: pg_sink\n    url: \"postgresql://u@h/db?bogus=1\"\n", "7:10",
          "bogus"},
+        {"pg_sink: a retention shorter than the day partitions it drops",
+         "pipeline: p\n" + kSource +
+             "sinks:\n  - plugin: pg_sink\n    url: \"postgresql://u@h/db?sslmode=verify-full\"\n    retention: 2h\n",
+         "8:16", "at least 1d"},
+        {"pg_sink: a rollup retention without a unit",
+         "pipeline: p\n" + kSource +
+             "sinks:\n  - plugin: pg_sink\n    url: \"postgresql://u@h/db?sslmode=verify-full\"\n    rollups: "
+             "{daily_retention: 90}\n",
+         "8:32", "expected a duration"},
         {"bad log level", "pipeline: p\nlog: {level: loud}\n" + kSource + kSink, "2:14", "loud"},
         {"bad metrics address", "pipeline: p\nmetrics: {listen: nowhere}\n" + kSource + kSink, "2:19", "nowhere"},
         {"empty file", "", "1:1", "missing required option \"pipeline\""},

@@ -19,13 +19,18 @@ vigil::test::RunResult migrate(const std::string& url, std::vector<std::string> 
 }
 std::string tables(const std::string& url) {
     std::string out;
-    for (const auto& row : pg::query(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")) {
+    // Partitions are the partitioned table's business, not a table of their own here.
+    for (const auto& row : pg::query(url,
+                                     "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                     "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
+                                     "ORDER BY 1")) {
         out += row[0] + " ";
     }
     return out;
 }
 constexpr const char* kAllTables =
-    "metrics metrics_rejected schema_migrations site_events site_events_cursors site_state ";
+    "metrics metrics_daily metrics_hourly metrics_rejected schema_migrations site_events site_events_cursors "
+    "site_state ";
 }  // namespace
 
 TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them", "[integration]") {
@@ -34,18 +39,20 @@ TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them"
     CHECK(status.code == 0);
     CHECK(status.out ==
           "[ ] 20261128000000_create_metrics.sql\n[ ] 20261128000100_create_metrics_rejected.sql\n"
-          "[ ] 20261202000000_create_site_state.sql\n[ ] 20261205000000_add_attempts_excerpt_location.sql\n\n"
-          "Applied: 0\nPending: 4\n");
+          "[ ] 20261202000000_create_site_state.sql\n[ ] 20261205000000_add_attempts_excerpt_location.sql\n"
+          "[ ] 20261206000000_partition_metrics.sql\n[ ] 20261206000100_create_rollups.sql\n\n"
+          "Applied: 0\nPending: 6\n");
     auto up = migrate(db.url());
     INFO(up.err);
     REQUIRE(up.code == 0);
     CHECK(up.out ==
           "applying 20261128000000_create_metrics.sql\napplying 20261128000100_create_metrics_rejected.sql\n"
           "applying 20261202000000_create_site_state.sql\napplying 20261205000000_add_attempts_excerpt_location.sql\n"
-          "applied 4 migration(s); the database is up to date\n");
+          "applying 20261206000000_partition_metrics.sql\napplying 20261206000100_create_rollups.sql\n"
+          "applied 6 migration(s); the database is up to date\n");
     CHECK(tables(db.url()) == kAllTables);
     CHECK(pg::scalar(db.url(), "SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations") ==
-          "20261128000000,20261128000100,20261202000000,20261205000000");
+          "20261128000000,20261128000100,20261202000000,20261205000000,20261206000000,20261206000100");
     // dbmate's own table shape, so dbmate keeps working on the same database.
     CHECK(pg::scalar(db.url(),
                      "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
@@ -53,6 +60,13 @@ TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them"
     CHECK(migrate(db.url()).out == "the database is up to date\n");
 
     auto down = migrate(db.url(), {"--down"});
+    CHECK(down.code == 0);
+    CHECK(down.out == "rolling back 20261206000100_create_rollups.sql\nrolled back 20261206000100\n");
+    down = migrate(db.url(), {"--down"});
+    CHECK(down.code == 0);
+    CHECK(down.out == "rolling back 20261206000000_partition_metrics.sql\nrolled back 20261206000000\n");
+    CHECK(pg::scalar(db.url(), "SELECT relkind FROM pg_class WHERE relname = 'metrics'") == "r");
+    down = migrate(db.url(), {"--down"});
     CHECK(down.code == 0);
     CHECK(down.out == "rolling back 20261205000000_add_attempts_excerpt_location.sql\nrolled back 20261205000000\n");
     CHECK(pg::scalar(db.url(),
@@ -75,6 +89,37 @@ TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them"
           "1");
 }
 
+TEST_CASE("migrate: an existing metrics table becomes partitioned by day with every row, id and rollup",
+          "[integration]") {
+    pg::TestDatabase db;
+    REQUIRE(migrate(db.url()).code == 0);
+    REQUIRE(migrate(db.url(), {"--down"}).code == 0);
+    REQUIRE(migrate(db.url(), {"--down"}).code == 0);
+    // 10 days of a site every 15 minutes, one check with a far date, and a gap in the ids.
+    pg::query(db.url(),
+              "INSERT INTO metrics (name, url, response_time, status_code, \"timestamp\", check_id, ok) "
+              "SELECT 'site' || (i % 3), 'https://x/', i % 500, 200, '2026-11-20'::timestamptz + i * interval '15 "
+              "minutes', 'c' || i, i % 10 <> 0 FROM generate_series(1, 960) i");
+    pg::query(db.url(), "DELETE FROM metrics WHERE check_id = 'c5'");
+    pg::query(db.url(),
+              "INSERT INTO metrics (name, url, response_time, \"timestamp\", check_id) "
+              "VALUES ('old', 'https://old/', 12, '1999-12-31 23:59:59+00', 'old1')");
+    auto before = pg::scalar(db.url(), "SELECT md5(string_agg(m::text, '|' ORDER BY id)) FROM metrics m");
+    auto next_id = pg::scalar(db.url(), "SELECT max(id) + 1 FROM metrics");
+    REQUIRE(migrate(db.url()).code == 0);
+    CHECK(pg::scalar(db.url(), "SELECT relkind FROM pg_class WHERE relname = 'metrics'") == "p");
+    CHECK(pg::scalar(db.url(), "SELECT md5(string_agg(m::text, '|' ORDER BY id)) FROM metrics m") == before);
+    CHECK(pg::scalar(db.url(), "SELECT count(*) FROM metrics_default") == "0");
+    CHECK(pg::scalar(db.url(), "SELECT count(*) FROM metrics_p19991231") == "1");
+    CHECK(pg::scalar(db.url(),
+                     "INSERT INTO metrics (name, url, response_time, \"timestamp\", check_id) "
+                     "VALUES ('n', 'u', 1, now(), 'new') RETURNING id") == next_id);
+    // The rollups start from the rows already there.
+    CHECK(pg::scalar(db.url(), "SELECT sum(checks) FROM metrics_hourly") == "960");
+    CHECK(pg::scalar(db.url(), "SELECT sum(checks) || '/' || sum(ok_checks) FROM metrics_daily") == "960/863");
+    CHECK(pg::scalar(db.url(), "SELECT count(DISTINCT bucket) FROM metrics_daily") == "12");
+}
+
 TEST_CASE("migrate: two agents migrating at once apply each migration once", "[integration]") {
     pg::TestDatabase db;
     std::vector<std::string> argv{vigil::test::agent_binary().string(), "migrate", "--database-url", db.url()};
@@ -89,8 +134,8 @@ TEST_CASE("migrate: two agents migrating at once apply each migration once", "[i
             ++n;
         return n;
     };
-    CHECK(applied(a.out()) + applied(b.out()) == 4);
-    CHECK(pg::scalar(db.url(), "SELECT count(*) FROM schema_migrations") == "4");
+    CHECK(applied(a.out()) + applied(b.out()) == 6);
+    CHECK(pg::scalar(db.url(), "SELECT count(*) FROM schema_migrations") == "6");
 }
 
 TEST_CASE("migrate: a failing migration names file:line and leaves the database as it was", "[integration]") {
@@ -120,7 +165,7 @@ TEST_CASE("migrate: the URL comes from DATABASE_URL or --database-url-file, neve
         run({vigil::test::agent_binary().string(), "migrate", "--database-url-file", file.string(), "--status"});
     INFO(from_file.err);
     CHECK(from_file.code == 0);
-    CHECK(from_file.out.find("Pending: 4") != std::string::npos);
+    CHECK(from_file.out.find("Pending: 6") != std::string::npos);
     auto from_env = run({vigil::test::agent_binary().string(), "migrate"}, {{"DATABASE_URL", db.url()}});
     INFO(from_env.err);
     CHECK(from_env.code == 0);
