@@ -8,6 +8,8 @@
 #     run, start-up and group join included), then exact count and duplicates;
 #   - the same with pg_sink's `state:` on (site_state and site_events kept in each transaction),
 #     into a database of its own: the ratio to the run without is the cost of state;
+#   - the same with `rollups:` on (hourly and daily sums per site in each transaction): the cost
+#     of the rollups the status page reads;
 #   - the ceiling: psql \copy of the same rows (CSV) into an empty `metrics` table;
 #   - the original design: one INSERT and COMMIT per message (psycopg2), over a sample;
 #   - end to end again with the records framed (kafka_sink's schema_registry, Confluent wire
@@ -31,17 +33,17 @@ chmod 755 "$WORK"
 TAG="bench$(date +%s)"
 TOPIC="$TAG-metrics"
 DB_E2E="${TAG}_e2e"; DB_COPY="${TAG}_copy"; DB_LOOP="${TAG}_loop"; DB_STATE="${TAG}_state"
-DB_FRAMED="${TAG}_framed"; DB_VALID="${TAG}_valid"
+DB_FRAMED="${TAG}_framed"; DB_VALID="${TAG}_valid"; DB_ROLLUP="${TAG}_rollup"
 url_for() { python3 -c 'import sys,re; u=sys.argv[1]; print(re.sub(r"(//[^/]+/)[^?]*", r"\g<1>"+sys.argv[2], u, count=1))' "$DATABASE_URL" "$1"; }
 cleanup() {
-  for db in "$DB_E2E" "$DB_COPY" "$DB_LOOP" "$DB_STATE" "$DB_FRAMED" "$DB_VALID"; do psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; done
+  for db in "$DB_E2E" "$DB_COPY" "$DB_LOOP" "$DB_STATE" "$DB_FRAMED" "$DB_VALID" "$DB_ROLLUP"; do psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 now() { date +%s.%N; }
 say() { echo "bench: $*" >&2; }
 
-for db in "$DB_E2E" "$DB_COPY" "$DB_LOOP" "$DB_STATE" "$DB_FRAMED" "$DB_VALID"; do
+for db in "$DB_E2E" "$DB_COPY" "$DB_LOOP" "$DB_STATE" "$DB_FRAMED" "$DB_VALID" "$DB_ROLLUP"; do
   psql "$DATABASE_URL" -qc "CREATE DATABASE $db" >/dev/null
   "$AGENT" migrate --database-url "$(url_for "$db")" >/dev/null
 done
@@ -99,6 +101,17 @@ state_s=$(python3 -c "print(f'{$t1-$t0:.2f}')")
 state_rate=$(python3 -c "print(round($state_rows/($t1-$t0)))")
 say "state on: $state_rows rows in $state_s s = $state_rate rows/s, $state_events events, $state_sites sites"
 
+say "end to end, rollups: on: kafka_source -> pg_sink with metrics_hourly and metrics_daily"
+t0=$(now)
+consume rollup "$DB_ROLLUP" "    rollups: {}"
+t1=$(now)
+rollup_rows=$(psql "$(url_for "$DB_ROLLUP")" -Atc "SELECT count(*) FROM metrics")
+psql "$(url_for "$DB_ROLLUP")" -Atqc "SELECT count(*) FROM vigil_roll_up_days('metrics', '2000-01-01')" >/dev/null
+rollup_sums=$(psql "$(url_for "$DB_ROLLUP")" -Atc "SELECT (SELECT sum(checks) FROM metrics_hourly) || ' checks in hourly rollups, ' || (SELECT sum(checks) FROM metrics_daily) || ' in daily, ' || (SELECT count(*) FROM metrics_hourly) || ' hourly rows'")
+rollup_s=$(python3 -c "print(f'{$t1-$t0:.2f}')")
+rollup_rate=$(python3 -c "print(round($rollup_rows/($t1-$t0)))")
+say "rollups on: $rollup_rows rows in $rollup_s s = $rollup_rate rows/s ($rollup_sums)"
+
 say "end to end: kafka_source -> pg_sink"
 t0=$(now)
 consume plain "$DB_E2E"
@@ -127,7 +140,8 @@ read -r valid_rows valid_s valid_rate < <(timed_consume valid "$DB_VALID" \
   schema_registry: {url: \"$SCHEMA_REGISTRY_URL\"}")
 say "framed: $framed_rows rows, $framed_rate rows/s; validated: $valid_rows rows, $valid_rate rows/s"
 # What a row costs on disk, indexes included (for sizing: docs/operations.md "Scale out").
-row_bytes=$(psql "$(url_for "$DB_E2E")" -Atc "SELECT round(pg_total_relation_size('metrics')::numeric / greatest(count(*), 1)) FROM metrics")
+# metrics is partitioned: its size is its partitions'.
+row_bytes=$(psql "$(url_for "$DB_E2E")" -Atc "SELECT round((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('metrics'))::numeric / greatest(count(*), 1)) FROM metrics")
 
 COLS='name, url, response_time, status_code, regex, regex_check, "timestamp", check_id, agent, ok, error, error_detail, dns_ms, connect_ms, tls_ms, ttfb_ms, redirects, body_bytes, truncated, http_version, remote_ip, tls_not_after, lag_ms'
 psql "$(url_for "$DB_E2E")" -qc "\\copy (SELECT $COLS FROM metrics) TO '$WORK/rows.csv' WITH (FORMAT csv)"
@@ -164,6 +178,7 @@ pct=$(python3 -c "print(f'{100*$e2e_rate/$copy_rate:.1f}')")
 state_pct=$(python3 -c "print(f'{100*$state_rate/$e2e_rate:.1f}')")
 framed_pct=$(python3 -c "print(f'{100*$framed_rate/$e2e_rate:.1f}')")
 valid_pct=$(python3 -c "print(f'{100*$valid_rate/$e2e_rate:.1f}')")
+rollup_pct=$(python3 -c "print(f'{100*$rollup_rate/$e2e_rate:.1f}')")
 x=$(python3 -c "print(f'{$e2e_rate/$loop_rate:.1f}')")
 {
   echo
@@ -177,10 +192,11 @@ x=$(python3 -c "print(f'{$e2e_rate/$loop_rate:.1f}')")
   echo "| one INSERT + COMMIT per message, psycopg2 (original design) | $LOOP_N | $loop_rate | |"
   echo "| agent --once: kafka_source -> pg_sink, end to end | $rows | $e2e_rate | ${e2e_s} s wall incl. start-up and group join; duplicates $dups; $row_bytes bytes per row with its indexes |"
   echo "| the same with pg_sink \`state:\` on | $state_rows | $state_rate | ${state_s} s wall; $state_sites sites, $state_events site_events |"
+  echo "| the same with pg_sink \`rollups:\` on | $rollup_rows | $rollup_rate | ${rollup_s} s wall; $rollup_sums |"
   echo "| end to end, the records framed (Confluent wire format, kafka_sink \`schema_registry\`) | $framed_rows | $framed_rate | ${framed_s} s wall |"
   echo "| framed and validated (kafka_source \`validate: true\`, RapidJSON's SchemaValidator) | $valid_rows | $valid_rate | ${valid_s} s wall |"
   echo
   echo "Ratios: end to end is ${pct}% of the COPY rate (target >= 25%) and ${x}x the one-row loop (target >= 50x); with \`state:\` on it keeps ${state_pct}% of the rows/s without (target >= 80%)."
-  echo "Framed, it keeps ${framed_pct}% of the plain rows/s (target >= 90%); validated as well, ${valid_pct}%."
+  echo "Framed, it keeps ${framed_pct}% of the plain rows/s (target >= 90%); validated as well, ${valid_pct}%. With \`rollups:\` on it keeps ${rollup_pct}% (target >= 80%: rollups cost at most 20%)."
 } >> "$ROOT/bench/RESULTS.md"
 tail -12 "$ROOT/bench/RESULTS.md"

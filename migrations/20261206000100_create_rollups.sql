@@ -1,7 +1,10 @@
 -- Rollups of metrics that the status page reads instead of the rows: per site and hour, and per
--- site and day (UTC). pg_sink (`rollups: true`) adds to them in the transaction that inserts the
--- rows, from the rows that transaction inserted and no other, so a redelivered check changes
--- nothing (exactly once by construction, as site_state is kept).
+-- site and day (UTC). pg_sink (`rollups:`) adds to the hourly ones in the transaction that
+-- inserts the rows, from the rows that transaction inserted and no other, so a redelivered check
+-- changes nothing (exactly once by construction, as site_state is kept), and marks their days in
+-- metrics_days_dirty. The daily ones are the sums of the hourly ones, recomputed for the marked
+-- days by vigil_roll_up_days() (pg_sink's upkeep, every 5 minutes): a recomputation, so running
+-- it twice changes nothing, and the rows' transaction pays one upsert per site, not two.
 --
 -- histogram: 48 counts of response times on a log scale, three buckets per doubling: bucket i
 -- (from 0) holds [2^(i/3), 2^((i+1)/3)) ms, bucket 0 everything below 2^(1/3) ms and the last
@@ -25,6 +28,11 @@ CREATE TABLE metrics_hourly (
 
 CREATE TABLE metrics_daily (LIKE metrics_hourly INCLUDING ALL) WITH (fillfactor = 70);
 COMMENT ON COLUMN metrics_daily.bucket IS 'the day''s start (00:00 UTC)';
+
+-- The days whose hourly rollups changed since their daily ones were last computed.
+CREATE TABLE metrics_days_dirty (
+    day date PRIMARY KEY
+);
 
 -- Bucket by bucket sum of two histograms. One SELECT of one expression: the planner inlines it
 -- into the ON CONFLICT of pg_sink's upsert, so merging costs no function call.
@@ -97,7 +105,35 @@ SELECT name, date_trunc('day', bucket, 'UTC'), sum(checks), sum(ok_checks), sum(
        min(response_time_min), max(response_time_max), vigil_hist_sum(histogram)
   FROM metrics_hourly GROUP BY 1, 2;
 
+-- Recomputes the daily rollups of `base` (<base>_daily from <base>_hourly) for the days marked in
+-- <base>_days_dirty from `since` on, and unmarks them; returns the days done. A day marked again
+-- meanwhile (rows inserted while this runs) waits for this transaction, stays marked and is done
+-- next time. Days before `since` (pg_sink: older than the hourly retention, whose hourly rows are
+-- partly gone) are unmarked and left as they are: recomputing them would lose what was deleted.
+CREATE FUNCTION vigil_roll_up_days(base text, since date) RETURNS SETOF date
+LANGUAGE plpgsql AS $$
+DECLARE
+    d date;
+BEGIN
+    FOR d IN EXECUTE format('DELETE FROM %I RETURNING day', base || '_days_dirty') LOOP
+        CONTINUE WHEN d < since;
+        EXECUTE format('INSERT INTO %I AS t SELECT name, $1::timestamp AT TIME ZONE ''UTC'', sum(checks), '
+                       'sum(ok_checks), sum(response_time_sum), min(response_time_min), max(response_time_max), '
+                       'vigil_hist_sum(histogram) FROM %I WHERE bucket >= $1::timestamp AT TIME ZONE ''UTC'' '
+                       'AND bucket < ($1 + 1)::timestamp AT TIME ZONE ''UTC'' GROUP BY name ORDER BY name '
+                       'ON CONFLICT (name, bucket) DO UPDATE SET checks = excluded.checks, '
+                       'ok_checks = excluded.ok_checks, response_time_sum = excluded.response_time_sum, '
+                       'response_time_min = excluded.response_time_min, '
+                       'response_time_max = excluded.response_time_max, histogram = excluded.histogram',
+                       base || '_daily', base || '_hourly') USING d;
+        RETURN NEXT d;
+    END LOOP;
+END
+$$;
+
 -- migrate:down
+DROP FUNCTION vigil_roll_up_days(text, date);
+DROP TABLE metrics_days_dirty;
 DROP FUNCTION vigil_hist_quantile(integer[], double precision);
 DROP AGGREGATE vigil_hist_sum(integer[]);
 DROP FUNCTION vigil_hist_add(integer[], integer[]);

@@ -50,19 +50,25 @@ Status PgSink::start() {
                   fmt::join(missing, ", "));
     }
     started_ = true;
-    upkeep();
+    upkeep(true);
     return Status::success();
 }
 
-void PgSink::upkeep() {
+void PgSink::upkeep(bool all) {
     if (!config_.retention && !config_.rollups.enabled) {
         return;
     }
-    // Hourly: partitions are made two days ahead, so an hour late (a failed run) harms nothing.
-    next_upkeep_ = std::chrono::steady_clock::now() + std::chrono::hours(1);
+    // Every 5 minutes the daily rollups (how stale the page's 30 and 90 days may be); hourly the
+    // rest: partitions are made two days ahead, so an hour late (a failed run) harms nothing.
+    auto now = std::chrono::steady_clock::now();
+    bool hourly = all || now >= next_hourly_upkeep_;
+    next_upkeep_ = now + std::chrono::minutes(5);
+    if (hourly) {
+        next_hourly_upkeep_ = now + std::chrono::hours(1);
+    }
     std::vector<std::string> done;
-    if (auto st = writers_.front()->maintain(done); !st.ok()) {
-        log_.warn("upkeep of {} failed, tried again in an hour: {}", config_.table, st.message());
+    if (auto st = writers_.front()->maintain(done, hourly); !st.ok()) {
+        log_.warn("upkeep of {} failed, tried again in 5 minutes: {}", config_.table, st.message());
         return;
     }
     for (const auto& line : done) {
@@ -77,7 +83,7 @@ WriteResult PgSink::write(const Batch& batch) {
         return WriteResult::accepted();
     }
     if (t0 >= next_upkeep_) {
-        upkeep();
+        upkeep(false);
     }
     std::size_t chunks = std::max((n + config_.max_rows - 1) / config_.max_rows,
                                   std::min(writers_.size(), (n + kMinRowsPerConnection - 1) / kMinRowsPerConnection));

@@ -32,8 +32,9 @@ class PgSink final : public Sink {
     Batching batching() const override { return {config_.max_rows, config_.max_delay}; }
 
   private:
-    /// The writer's maintain(), at start and then hourly (from write(): an idle sink needs none).
-    void upkeep();
+    /// The writer's maintain(), at start and then every 5 minutes (from write(): an idle sink
+    /// needs none). `all`: the hourly part too, whenever it last ran (at start).
+    void upkeep(bool all);
 
     Config config_;
     std::string instance_;
@@ -41,7 +42,7 @@ class PgSink final : public Sink {
     StateCache state_cache_;  // before writers_, which point to it
     std::vector<std::unique_ptr<Writer>> writers_;
     bool started_ = false;
-    std::chrono::steady_clock::time_point next_upkeep_{};
+    std::chrono::steady_clock::time_point next_upkeep_{}, next_hourly_upkeep_{};
     Counter& rows_;
     Counter& staged_;
     Counter& transactions_;

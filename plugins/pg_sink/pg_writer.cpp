@@ -9,6 +9,7 @@
 
 #include <fmt/core.h>
 
+#include "array_literal.hpp"
 #include "pg_result.hpp"
 #include "sqlstate.hpp"
 #include "vigil/redact.hpp"
@@ -132,10 +133,10 @@ Status Writer::connect(std::vector<std::string>* missing) {
     insert_sql_ = fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY ord ON CONFLICT ({}) DO NOTHING", table,
                               column_list_, column_list_, kStage, conflict_key);
     if (config_.rollups.enabled) {
-        for (auto* period : {"_hourly", "_daily"}) {
+        for (auto* period : {"_hourly", "_daily", "_days_dirty"}) {
             auto name = config_.table + period;
             const char* p[] = {name.c_str()};
-            r.reset(PQexecParams(conn_, "SELECT to_regclass($1) IS NOT NULL AND to_regproc('vigil_hist_add') IS NOT NULL",
+            r.reset(PQexecParams(conn_, "SELECT to_regclass($1) IS NOT NULL AND to_regproc('vigil_roll_up_days') IS NOT NULL",
                                  1, nullptr, p, nullptr, nullptr, 0));
             if (!ok(r.get()) || PQgetvalue(r.get(), 0, 0)[0] != 't') {
                 disconnect();
@@ -144,7 +145,11 @@ Status Writer::connect(std::vector<std::string>* missing) {
             }
         }
         hourly_sql_ = rollup_upsert_sql(config_.table + "_hourly");
-        daily_sql_ = rollup_upsert_sql(config_.table + "_daily");
+        auto dirty = quote_identifier(config_.table + "_days_dirty");
+        dirty_sql_ = fmt::format(
+            "INSERT INTO {} (day) SELECT d FROM unnest($1::date[]) AS u(d) WHERE NOT EXISTS (SELECT 1 FROM {} "
+            "WHERE day = u.d) ORDER BY d ON CONFLICT DO NOTHING",
+            dirty, dirty);
     }
     if (config_.retention) {
         r.reset(PQexecParams(conn_,
@@ -426,24 +431,33 @@ std::optional<ChunkResult> Writer::update_rollups(const Batch& batch, const std:
     if (fresh.empty()) {
         return std::nullopt;
     }
-    Rollups hourly, daily;
-    roll_up(batch, fresh, hourly, daily);
-    for (const auto& [sql, sums, period] :
-         {std::tuple{&hourly_sql_, &hourly, "_hourly"}, std::tuple{&daily_sql_, &daily, "_daily"}}) {
-        auto params = rollup_parameters(*sums);
-        const char* p[8];
-        for (std::size_t i = 0; i < params.size(); ++i) {
-            p[i] = params[i].c_str();
-        }
-        Result r(PQexecParams(conn_, sql->c_str(), 8, nullptr, p, nullptr, nullptr, 0));
-        if (!ok(r.get())) {
-            return fail(fmt::format("INSERT INTO {}{}", config_.table, period), r.get());
-        }
+    Rollups hourly;
+    std::set<Timestamp> days;
+    roll_up(batch, fresh, hourly, days);
+    auto params = rollup_parameters(hourly);
+    const char* p[8];
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        p[i] = params[i].c_str();
+    }
+    Result r(PQexecParams(conn_, hourly_sql_.c_str(), 8, nullptr, p, nullptr, nullptr, 0));
+    if (!ok(r.get())) {
+        return fail(fmt::format("INSERT INTO {}_hourly", config_.table), r.get());
+    }
+    // The days to sum again into the daily rollups. Only a mark not yet there is inserted: two
+    // writers inserting the same one would make the second wait for the first's COMMIT.
+    ArrayLiteral marks;
+    for (auto d : days) {
+        marks.add(format_timestamp(d).substr(0, 10));
+    }
+    const char* m[] = {marks.c_str()};
+    r.reset(PQexecParams(conn_, dirty_sql_.c_str(), 1, nullptr, m, nullptr, nullptr, 0));
+    if (!ok(r.get())) {
+        return fail(fmt::format("INSERT INTO {}_days_dirty", config_.table), r.get());
     }
     return std::nullopt;
 }
 
-Status Writer::maintain(std::vector<std::string>& done) {
+Status Writer::maintain(std::vector<std::string>& done, bool hourly) {
     if (!connected()) {
         if (auto st = connect(); !st.ok()) {
             return st;
@@ -467,6 +481,18 @@ Status Writer::maintain(std::vector<std::string>& done) {
     auto seconds = [](Duration d) {
         return fmt::format("{} seconds", std::chrono::duration_cast<std::chrono::seconds>(d).count());
     };
+    if (config_.rollups.enabled) {
+        if (auto st = run("daily rollups",
+                          "SELECT 'daily rollups summed again for ' || count(*) || ' days (late rows)' FROM "
+                          "vigil_roll_up_days($1, (now() - $2::interval)::date) HAVING count(*) > 1",
+                          {config_.table, seconds(config_.rollups.hourly_retention)});
+            !st.ok()) {
+            return st;
+        }
+    }
+    if (!hourly) {
+        return Status::success();
+    }
     if (config_.retention) {
         if (auto st = run("partition upkeep", "SELECT vigil_maintain_partitions($1::regclass, $2::interval, 2)",
                           {config_.table, seconds(*config_.retention)});

@@ -61,10 +61,11 @@ class Writer {
     /// after COMMIT (or a failure, after which nothing of the chunk is stored).
     ChunkResult write(const Batch& batch, const std::vector<std::size_t>& indices);
 
-    /// The table's upkeep, outside any transaction: with `retention:` its day partitions
-    /// (created ahead, old ones dropped), with `rollups:` old rollups deleted. `done` gets a
+    /// The table's upkeep, outside any transaction: with `rollups:` the daily rollups of the
+    /// days marked summed again; with `hourly` also, with `retention:`, its day partitions
+    /// (created ahead, old ones dropped) and with `rollups:` old rollups deleted. `done` gets a
     /// line per thing done.
-    Status maintain(std::vector<std::string>& done);
+    Status maintain(std::vector<std::string>& done, bool hourly);
 
     /// Cancels the statement in progress (from another thread): write() returns retry.
     void interrupt();
@@ -93,8 +94,8 @@ class Writer {
     /// state changed between its read and its write (nothing to keep: roll back to the savepoint).
     std::optional<ChunkResult> apply_state(const Batch& batch, std::vector<std::size_t> fresh, bool lock_rows,
                                            bool& conflict);
-    /// With `rollups:`: adds the rows this transaction inserted to their sites' hourly and daily
-    /// sums, in the open transaction.
+    /// With `rollups:`: adds the rows this transaction inserted to their sites' hourly sums and
+    /// marks their days for the daily ones, in the open transaction.
     std::optional<ChunkResult> update_rollups(const Batch& batch, const std::vector<std::size_t>& fresh);
     /// The batch indices of the check_ids an INSERT ... RETURNING check_id returned.
     void collect_inserted(const PGresult* r, const std::unordered_map<std::string_view, std::size_t>& by_id,
@@ -116,7 +117,7 @@ class Writer {
     std::vector<std::pair<Field, std::string>> columns_;  // the ones the table has
     std::string column_list_;                             // "name","url",...
     std::string insert_sql_;
-    std::string hourly_sql_, daily_sql_;  // with `rollups:`
+    std::string hourly_sql_, dirty_sql_;  // with `rollups:`
     std::string host_;  // for messages
 };
 

@@ -41,12 +41,12 @@ void Rollup::add(const CheckRecord& check) {
     ++histogram[static_cast<std::size_t>(histogram_bucket(rt))];
 }
 
-void roll_up(const Batch& batch, const std::vector<std::size_t>& rows, Rollups& hourly, Rollups& daily) {
+void roll_up(const Batch& batch, const std::vector<std::size_t>& rows, Rollups& hourly, std::set<Timestamp>& days) {
     using std::chrono::floor;
     for (auto i : rows) {
         const auto& c = batch.records[i].check;
         hourly[{c.name, floor<std::chrono::hours>(c.timestamp)}].add(c);
-        daily[{c.name, floor<std::chrono::days>(c.timestamp)}].add(c);
+        days.insert(floor<std::chrono::days>(c.timestamp));
     }
 }
 

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// `rollups:`: per site and hour, and per site and day, the checks, the good ones, response-time
-// sum, min, max and a log-scale histogram (migrations/..._create_rollups.sql), added to in the
-// transaction that inserts the rows, from the rows it inserted. The status page reads these
-// instead of the rows. The sums are made here, in the sink, so a chunk costs one upsert per
-// site and period, whatever the number of its checks.
+// `rollups:`: per site and hour the checks, the good ones, response-time sum, min, max and a
+// log-scale histogram (migrations/..._create_rollups.sql), added to in the transaction that
+// inserts the rows, from the rows it inserted; per site and day the same, summed again from the
+// hourly ones for the days a transaction marked (the upkeep, every 5 minutes). The status page
+// reads these instead of the rows. The sums are made here, in the sink, so a chunk costs one
+// upsert per site and hour, whatever the number of its checks.
 #pragma once
 
 #include <array>
 #include <chrono>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -49,8 +51,8 @@ bool counts_ok(const CheckRecord& check);
 /// transaction (two writers never deadlock on them).
 using Rollups = std::map<std::pair<std::string, Timestamp>, Rollup>;
 
-/// The hourly and the daily sums of the checks of `batch` at `rows`.
-void roll_up(const Batch& batch, const std::vector<std::size_t>& rows, Rollups& hourly, Rollups& daily);
+/// The hourly sums of the checks of `batch` at `rows`, and the days (00:00 UTC) they fall on.
+void roll_up(const Batch& batch, const std::vector<std::size_t>& rows, Rollups& hourly, std::set<Timestamp>& days);
 
 /// INSERT ... ON CONFLICT DO UPDATE adding to `table`'s rows: $1 names, $2 starts, $3 checks,
 /// $4 ok_checks, $5 sums, $6 mins, $7 maxes, $8 histograms (text of integer arrays).

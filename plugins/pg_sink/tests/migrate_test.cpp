@@ -29,7 +29,8 @@ std::string tables(const std::string& url) {
     return out;
 }
 constexpr const char* kAllTables =
-    "metrics metrics_daily metrics_hourly metrics_rejected schema_migrations site_events site_events_cursors "
+    "metrics metrics_daily metrics_days_dirty metrics_hourly metrics_rejected schema_migrations site_events "
+    "site_events_cursors "
     "site_state ";
 }  // namespace
 

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "server.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include <fmt/core.h>
+
+#include "openapi.hpp"
+
+namespace vigil::status_page {
+
+namespace {
+
+constexpr int kMaxPerPage = 500;
+
+// A positive integer query value, `fallback` when absent or not one.
+int positive(const char* text, int fallback, int most) {
+    if (text == nullptr) {
+        return fallback;
+    }
+    int v = 0;
+    auto end = text + std::strlen(text);
+    auto [p, ec] = std::from_chars(text, end, v);
+    if (ec != std::errc() || p != end || v < 1) {
+        return fallback;
+    }
+    return std::min(v, most);
+}
+
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+}  // namespace
+
+Server::Answer Server::answer(const std::string& path, const std::function<const char*(const char*)>& arg) {
+    bool api = starts_with(path, "/api/");
+    auto failed = [&](const Status& st) {
+        // The database's own words stay in the log, not on a page anyone may read.
+        fmt::print(stderr, "vigil-status-page: {}\n", st.message());
+        return api ? Answer{503, error_json("the database does not answer"), "application/json"}
+                   : Answer{503, message_html(view_, "Unavailable", "The status database does not answer. Try again in a moment.")};
+    };
+    if (path == "/healthz") {
+        return {200, "ok\n", "text/plain; charset=utf-8"};
+    }
+    if (path == "/api/openapi.yaml") {
+        return {200, std::string(kOpenApi), "application/yaml"};
+    }
+    if (path == "/" || path == "/api/sites") {
+        SiteQuery q;
+        const char* state = arg("state");
+        q.state = state ? state : "";
+        if (!q.state.empty() && q.state != "up" && q.state != "down" && q.state != "degraded") {
+            return api ? Answer{400, error_json("state must be up, down or degraded"), "application/json"}
+                       : Answer{400, message_html(view_, "Bad request", "state must be up, down or degraded")};
+        }
+        const char* search = arg("q");
+        q.search = search ? search : "";
+        q.page = positive(arg("page"), 1, 1'000'000);
+        q.per_page = positive(arg("per_page"), 50, kMaxPerPage);
+        SiteList list;
+        if (auto st = store_.list(q, list); !st.ok()) {
+            return failed(st);
+        }
+        return api ? Answer{200, sites_json(view_, q, list), "application/json"} : Answer{200, overview_html(view_, q, list)};
+    }
+    for (const char* prefix : {"/sites/", "/api/sites/"}) {
+        if (starts_with(path, prefix) && path.size() > std::strlen(prefix)) {
+            auto name = path.substr(std::strlen(prefix));
+            SiteDetail d;
+            bool found = false;
+            if (auto st = store_.site(name, d, found); !st.ok()) {
+                return failed(st);
+            }
+            if (!found) {
+                return api ? Answer{404, error_json("no such site"), "application/json"}
+                           : Answer{404, message_html(view_, "Not found", "No site is named " + name + ".")};
+            }
+            return api ? Answer{200, site_json(view_, d), "application/json"} : Answer{200, site_html(view_, d)};
+        }
+    }
+    return api ? Answer{404, error_json("no such resource"), "application/json"}
+               : Answer{404, message_html(view_, "Not found", "There is no page here.")};
+}
+
+MHD_Result Server::handle(void* self, MHD_Connection* c, const char* url, const char* method, const char*,
+                          const char*, size_t*, void**) {
+    auto* server = static_cast<Server*>(self);
+    Answer a;
+    if (std::strcmp(method, "GET") != 0 && std::strcmp(method, "HEAD") != 0) {
+        a = {405, "GET only\n", "text/plain; charset=utf-8"};
+    } else {
+        a = server->answer(url, [c](const char* key) { return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key); });
+    }
+    MHD_Response* r = MHD_create_response_from_buffer(a.body.size(), a.body.data(), MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(r, "Content-Type", a.type);
+    // Nothing of the page runs script or loads from elsewhere; say so to the browser too.
+    MHD_add_response_header(r, "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (a.status == 405) {
+        MHD_add_response_header(r, "Allow", "GET, HEAD");
+    }
+    MHD_Result ok = MHD_queue_response(c, a.status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+Server::~Server() {
+    if (daemon_ != nullptr) {
+        MHD_stop_daemon(daemon_);
+    }
+}
+
+Status Server::start(const std::string& host, unsigned short port, unsigned threads) {
+    sockaddr_storage addr{};
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+    } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        return Status::error(fmt::format("\"{}\" is not an IP address", host));
+    }
+    errno = 0;
+    daemon_ = MHD_start_daemon(flags, port, nullptr, nullptr, &handle, this, MHD_OPTION_SOCK_ADDR, &addr,
+                               MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, 256u,
+                               MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+    if (daemon_ == nullptr) {
+        return Status::error(fmt::format("cannot listen on {}:{}: {}", host, port,
+                                         errno ? std::strerror(errno) : "libmicrohttpd refused"));
+    }
+    const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
+    port_ = info != nullptr ? info->port : port;
+    return Status::success();
+}
+
+}  // namespace vigil::status_page

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "store.hpp"
+
+#include <cstdlib>
+
+#include <fmt/core.h>
+
+#include "pg_connection.hpp"
+#include "pg_result.hpp"
+
+namespace vigil::status_page {
+
+using pg::chomp;
+using pg::ok;
+using pg::Result;
+
+namespace {
+
+// Times as ISO 8601 UTC (the session's TimeZone is UTC).
+std::string iso(const std::string& column) {
+    return fmt::format("to_char({}, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')", column);
+}
+
+std::optional<std::string> text(const PGresult* r, int row, int col) { return pg::text_or_null(r, row, col); }
+std::optional<double> number(const PGresult* r, int row, int col) {
+    if (PQgetisnull(r, row, col)) {
+        return std::nullopt;
+    }
+    return std::strtod(PQgetvalue(r, row, col), nullptr);
+}
+long long integer(const PGresult* r, int row, int col) { return std::strtoll(PQgetvalue(r, row, col), nullptr, 10); }
+
+const std::string kSummaryColumns = "s.site, s.url, s.state, " + iso("s.since") + ", s.cause, " +
+                                    iso("s.last_timestamp") + ", s.last_error";
+
+void read_summary(const PGresult* r, int row, SiteSummary& s) {
+    s.name = PQgetvalue(r, row, 0);
+    s.url = PQgetvalue(r, row, 1);
+    s.state = PQgetvalue(r, row, 2);
+    s.since = PQgetvalue(r, row, 3);
+    s.cause = text(r, row, 4);
+    s.last_check = text(r, row, 5);
+    s.last_error = text(r, row, 6);
+}
+
+}  // namespace
+
+/// A pooled connection for one request: back to the pool at the end, or closed if it broke.
+struct Store::Lease {
+    Store& store;
+    PGconn* conn = nullptr;
+    bool broken = false;
+    ~Lease() {
+        if (conn != nullptr) {
+            store.release(conn, broken || PQstatus(conn) != CONNECTION_OK);
+        }
+    }
+    // Runs `sql` with text parameters; on failure, `error` says what and the lease is marked.
+    Result run(const std::string& sql, const std::vector<std::string>& params, Status& error) {
+        std::vector<const char*> p;
+        for (const auto& v : params) {
+            p.push_back(v.c_str());
+        }
+        Result r(PQexecParams(conn, sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(), nullptr, nullptr, 0));
+        if (!ok(r.get())) {
+            error = Status::error(fmt::format("PostgreSQL {}: {}", pg::describe(conn), chomp(PQerrorMessage(conn))));
+            broken = true;
+        }
+        return r;
+    }
+};
+
+Store::Store(Secret url, int connections) : url_(std::move(url)), max_idle_(static_cast<std::size_t>(connections)) {}
+
+Store::~Store() {
+    for (auto* c : idle_) {
+        PQfinish(c);
+    }
+}
+
+PGconn* Store::acquire(std::string& error) {
+    {
+        std::lock_guard lock(mutex_);
+        if (!idle_.empty()) {
+            auto* c = idle_.back();
+            idle_.pop_back();
+            return c;
+        }
+    }
+    auto* c = pg::connect(url_, "vigil-status-page", error);
+    if (c == nullptr) {
+        return nullptr;
+    }
+    // Read only whatever the role may do; answers in bounded time; times in UTC.
+    Result r(PQexec(c,
+                    "SET default_transaction_read_only = on; SET statement_timeout = '5s'; SET TimeZone = 'UTC'; "
+                    "SET client_min_messages = warning"));
+    if (!ok(r.get())) {
+        error = chomp(PQerrorMessage(c));
+        PQfinish(c);
+        return nullptr;
+    }
+    return c;
+}
+
+void Store::release(PGconn* conn, bool broken) {
+    std::lock_guard lock(mutex_);
+    if (broken || idle_.size() >= max_idle_) {
+        PQfinish(conn);
+    } else {
+        idle_.push_back(conn);
+    }
+}
+
+Status Store::check(std::string& warning) {
+    std::string error;
+    Lease l{*this, acquire(error)};
+    if (l.conn == nullptr) {
+        return Status::error(error);
+    }
+    Status st = Status::success();
+    auto r = l.run(
+        "SELECT t FROM unnest(ARRAY['site_state', 'site_events', 'metrics', 'metrics_hourly', 'metrics_daily']) t "
+        "WHERE to_regclass(t) IS NULL",
+        {}, st);
+    if (!st.ok()) {
+        return st;
+    }
+    if (PQntuples(r.get()) > 0) {
+        std::string missing;
+        for (int i = 0; i < PQntuples(r.get()); ++i) {
+            missing += (i ? ", " : "") + std::string(PQgetvalue(r.get(), i, 0));
+        }
+        return Status::error(fmt::format("{}: the database has no {} (run `agent migrate`; pg_sink keeps them with "
+                                         "`state:` and `rollups:`)",
+                                         pg::describe(l.conn), missing));
+    }
+    r = l.run(
+        "SELECT current_user, bool_or(has_table_privilege(t, 'INSERT') OR has_table_privilege(t, 'UPDATE') OR "
+        "has_table_privilege(t, 'DELETE')) FROM unnest(ARRAY['site_state', 'site_events', 'metrics', "
+        "'metrics_hourly', 'metrics_daily']) t GROUP BY 1",
+        {}, st);
+    if (!st.ok()) {
+        return st;
+    }
+    if (PQgetvalue(r.get(), 0, 1)[0] == 't') {
+        warning = fmt::format(
+            "role {} may write the tables it shows; the page's sessions are read-only, but give it a role that can "
+            "only read (status/README.md)",
+            PQgetvalue(r.get(), 0, 0));
+    }
+    return Status::success();
+}
+
+Status Store::list(const SiteQuery& q, SiteList& out) {
+    std::string error;
+    Lease l{*this, acquire(error)};
+    if (l.conn == nullptr) {
+        return Status::error(error);
+    }
+    Status st = Status::success();
+    const std::string match = "($1 = '' OR strpos(lower(site), lower($1)) > 0) AND ($2 = '' OR state = $2)";
+    auto r = l.run(fmt::format("SELECT count(*) FILTER (WHERE {}), count(*) FILTER (WHERE state = 'up'), "
+                               "count(*) FILTER (WHERE state = 'down'), count(*) FILTER (WHERE state = 'degraded') "
+                               "FROM site_state",
+                               match),
+                   {q.search, q.state}, st);
+    if (!st.ok()) {
+        return st;
+    }
+    out.total = integer(r.get(), 0, 0);
+    for (int i = 0; i < 3; ++i) {
+        out.counts[i] = integer(r.get(), 0, i + 1);
+    }
+    // The page first, then its sites' uptime: one index probe per listed site, not per site.
+    r = l.run(fmt::format("WITH page AS (SELECT * FROM site_state WHERE {} ORDER BY CASE state WHEN 'down' THEN 0 "
+                          "WHEN 'degraded' THEN 1 ELSE 2 END, site LIMIT $3 OFFSET $4) "
+                          "SELECT {}, (SELECT sum(h.ok_checks)::float8 / nullif(sum(h.checks), 0) FROM metrics_hourly "
+                          "h WHERE h.name = s.site AND h.bucket >= date_trunc('hour', now()) - interval '23 hours') "
+                          "FROM page s ORDER BY CASE s.state WHEN 'down' THEN 0 WHEN 'degraded' THEN 1 ELSE 2 END, "
+                          "s.site",
+                          match, kSummaryColumns),
+              {q.search, q.state, std::to_string(q.per_page), std::to_string((q.page - 1) * q.per_page)}, st);
+    if (!st.ok()) {
+        return st;
+    }
+    for (int i = 0; i < PQntuples(r.get()); ++i) {
+        SiteSummary s;
+        read_summary(r.get(), i, s);
+        s.uptime_24h = number(r.get(), i, 7);
+        out.sites.push_back(std::move(s));
+    }
+    return Status::success();
+}
+
+Status Store::site(const std::string& name, SiteDetail& out, bool& found) {
+    std::string error;
+    Lease l{*this, acquire(error)};
+    if (l.conn == nullptr) {
+        return Status::error(error);
+    }
+    Status st = Status::success();
+    auto r = l.run("SELECT " + kSummaryColumns + " FROM site_state s WHERE s.site = $1", {name}, st);
+    if (!st.ok()) {
+        return st;
+    }
+    found = PQntuples(r.get()) == 1;
+    if (!found) {
+        return Status::success();
+    }
+    read_summary(r.get(), 0, out.summary);
+    r = l.run(
+        "SELECT w, sum(checks), sum(ok_checks), sum(ok_checks)::float8 / nullif(sum(checks), 0), "
+        "sum(response_time_sum) / nullif(sum(checks), 0), vigil_hist_quantile(vigil_hist_sum(histogram), 0.5), "
+        "vigil_hist_quantile(vigil_hist_sum(histogram), 0.95) FROM ("
+        "SELECT 1 AS w, * FROM metrics_hourly WHERE name = $1 AND bucket >= date_trunc('hour', now()) - interval '23 "
+        "hours' UNION ALL "
+        "SELECT 2, * FROM metrics_hourly WHERE name = $1 AND bucket >= date_trunc('hour', now()) - interval '167 hours' "
+        "UNION ALL "
+        "SELECT 3, * FROM metrics_daily WHERE name = $1 AND bucket >= date_trunc('day', now()) - interval '29 days' "
+        "UNION ALL "
+        "SELECT 4, * FROM metrics_daily WHERE name = $1 AND bucket >= date_trunc('day', now()) - interval '89 days') x "
+        "GROUP BY w",
+        {name}, st);
+    if (!st.ok()) {
+        return st;
+    }
+    Window* windows[] = {&out.h24, &out.d7, &out.d30, &out.d90};
+    for (int i = 0; i < PQntuples(r.get()); ++i) {
+        auto w = integer(r.get(), i, 0);
+        if (w < 1 || w > 4) {
+            continue;
+        }
+        auto& win = *windows[w - 1];
+        win.checks = integer(r.get(), i, 1);
+        win.ok_checks = integer(r.get(), i, 2);
+        win.uptime = number(r.get(), i, 3);
+        win.avg = number(r.get(), i, 4);
+        win.p50 = number(r.get(), i, 5);
+        win.p95 = number(r.get(), i, 6);
+    }
+    r = l.run(
+        "SELECT to_char(d, 'YYYY-MM-DD'), coalesce(m.checks, 0), coalesce(m.ok_checks, 0) FROM "
+        "generate_series(date_trunc('day', now()) - interval '89 days', date_trunc('day', now()), interval '1 day') d "
+        "LEFT JOIN metrics_daily m ON m.name = $1 AND m.bucket = d ORDER BY d",
+        {name}, st);
+    if (!st.ok()) {
+        return st;
+    }
+    for (int i = 0; i < PQntuples(r.get()); ++i) {
+        out.days.push_back({PQgetvalue(r.get(), i, 0), integer(r.get(), i, 1), integer(r.get(), i, 2)});
+    }
+    r = l.run("SELECT " + iso("bucket") +
+                  ", response_time_sum / checks, ok_checks::float8 / checks FROM metrics_hourly WHERE name = $1 AND "
+                  "checks > 0 AND bucket >= date_trunc('hour', now()) - interval '167 hours' ORDER BY bucket",
+              {name}, st);
+    if (!st.ok()) {
+        return st;
+    }
+    for (int i = 0; i < PQntuples(r.get()); ++i) {
+        out.hours.push_back({PQgetvalue(r.get(), i, 0), *number(r.get(), i, 1), *number(r.get(), i, 2)});
+    }
+    // The latest row of the last days only: the partitions of older days are not read.
+    r = l.run("SELECT " + iso("tls_not_after") +
+                  " FROM metrics WHERE name = $1 AND \"timestamp\" > now() - interval '3 days' AND tls_not_after IS "
+                  "NOT NULL ORDER BY \"timestamp\" DESC LIMIT 1",
+              {name}, st);
+    if (!st.ok()) {
+        return st;
+    }
+    if (PQntuples(r.get()) == 1) {
+        out.tls_not_after = PQgetvalue(r.get(), 0, 0);
+    }
+    r = l.run("SELECT " + iso("at") +
+                  ", from_state, to_state, reason, cause FROM site_events WHERE site = $1 ORDER BY at DESC, id DESC "
+                  "LIMIT 20",
+              {name}, st);
+    if (!st.ok()) {
+        return st;
+    }
+    for (int i = 0; i < PQntuples(r.get()); ++i) {
+        out.incidents.push_back({PQgetvalue(r.get(), i, 0), PQgetvalue(r.get(), i, 1), PQgetvalue(r.get(), i, 2),
+                                 PQgetvalue(r.get(), i, 3), text(r.get(), i, 4)});
+    }
+    return Status::success();
+}
+
+}  // namespace vigil::status_page

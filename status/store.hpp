@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the status page reads, and only reads: site_state (where each site stands), the rollups
+// pg_sink keeps (metrics_hourly, metrics_daily), site_events (incidents) and, for one site, its
+// latest row's certificate expiry. Connections are read-only (default_transaction_read_only)
+// whatever the role may do, with a statement timeout, from a small pool shared by the server's
+// threads.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vigil/config.hpp"
+#include "vigil/status.hpp"
+
+namespace vigil::status_page {
+
+/// A site as the overview lists it.
+struct SiteSummary {
+    std::string name, url, state, since;  // times: ISO 8601 UTC
+    std::optional<std::string> cause, last_check, last_error;
+    std::optional<double> uptime_24h;  // 0..1; none: no check in the window
+};
+
+struct SiteQuery {
+    std::string search;  // substring of the name, any case
+    std::string state;   // up, down, degraded, or empty for all
+    int page = 1;
+    int per_page = 50;
+};
+
+struct SiteList {
+    std::vector<SiteSummary> sites;
+    long long total = 0;  // matching sites, all pages
+    long long counts[3] = {0, 0, 0};  // up, down, degraded among all sites
+};
+
+/// A period's figures from the rollups.
+struct Window {
+    long long checks = 0, ok_checks = 0;
+    std::optional<double> uptime, p50, p95, avg;  // response times in ms
+};
+
+struct Day {
+    std::string date;  // YYYY-MM-DD (UTC)
+    long long checks = 0, ok_checks = 0;
+};
+
+struct Incident {
+    std::string at, from, to, reason;
+    std::optional<std::string> cause;
+};
+
+struct HourPoint {
+    std::string hour;
+    double avg_ms = 0;
+    double uptime = 0;
+};
+
+struct SiteDetail {
+    SiteSummary summary;
+    Window h24, d7, d30, d90;
+    std::vector<Day> days;         // the last 90, oldest first, days without data included
+    std::vector<HourPoint> hours;  // the last 7 days, hours with checks only
+    std::optional<std::string> tls_not_after;
+    std::vector<Incident> incidents;  // newest first
+};
+
+class Store {
+  public:
+    Store(Secret url, int connections);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    /// Connects once and checks the tables; `warning` says when the role could write (the page
+    /// should be given a read-only one: status/README.md).
+    Status check(std::string& warning);
+    Status list(const SiteQuery& q, SiteList& out);
+    /// false in `found` for a site that has no state.
+    Status site(const std::string& name, SiteDetail& out, bool& found);
+
+  private:
+    struct Lease;
+    PGconn* acquire(std::string& error);
+    void release(PGconn* conn, bool broken);
+
+    Secret url_;
+    std::size_t max_idle_;
+    std::mutex mutex_;
+    std::vector<PGconn*> idle_;
+};
+
+}  // namespace vigil::status_page

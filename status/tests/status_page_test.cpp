@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: Apache-2.0
+// The status page against the PostgreSQL of scripts/services: known rollups, states and events
+// made with SQL, then the overview, a site's page and the API checked for their figures, their
+// filters and paging, the public view, and a hostile site name shown as text.
+#include <curl/curl.h>
+
+#include <catch2/catch.hpp>
+#include <rapidjson/document.h>
+
+#include "pg_support.hpp"
+#include "server.hpp"
+#include "store.hpp"
+#include "support.hpp"
+
+namespace pg = vigil::test::pg;
+using vigil::status_page::Server;
+using vigil::status_page::Store;
+using vigil::status_page::View;
+
+namespace {
+
+constexpr const char* kHostile = "<script>alert(1)</script>";
+
+// alpha: up, every check good for 90 days at 100 ms; bravo: down for the last 2 hours
+// (connection refused), good before; charlie: degraded (slow); and a site named like a script.
+void seed(const std::string& url) {
+    auto r = vigil::test::run({vigil::test::agent_binary().string(), "migrate", "--database-url", url});
+    REQUIRE(r.code == 0);
+    pg::query(url, R"sql(
+INSERT INTO site_state (site, url, state, since, cause, last_timestamp, last_error) VALUES
+  ('alpha', 'https://alpha.example/', 'up', now() - interval '90 days', NULL, now(), NULL),
+  ('bravo', 'https://bravo.example/', 'down', date_trunc('hour', now()) - interval '1 hour', 'connect', now(),
+   'connect: Connection refused'),
+  ('charlie', 'javascript:alert(2)', 'degraded', now() - interval '1 day', 'slow', now(), NULL),
+  ('<script>alert(1)</script>', 'https://x.example/"><script>alert(3)</script>', 'up', now() - interval '1 day',
+   NULL, now(), NULL);
+-- 60 checks an hour; histogram: all in bucket 19 (0-based), 80.6 .. 101.6 ms.
+INSERT INTO metrics_hourly
+SELECT s, date_trunc('hour', now()) - h * interval '1 hour', 60,
+       CASE WHEN s = 'bravo' AND h < 2 THEN 0 ELSE 60 END, 6000, 95, 105,
+       array_fill(0, ARRAY[19]) || 60 || array_fill(0, ARRAY[28])
+  FROM unnest(ARRAY['alpha', 'bravo']) s, generate_series(0, 167) h;
+INSERT INTO metrics_daily
+SELECT s, date_trunc('day', now()) - d * interval '1 day', 1440,
+       CASE WHEN s = 'bravo' AND d = 0 THEN 1320 ELSE 1440 END, 144000, 95, 105,
+       array_fill(0, ARRAY[19]) || 1440 || array_fill(0, ARRAY[28])
+  FROM unnest(ARRAY['alpha', 'bravo']) s, generate_series(0, 89) d;
+INSERT INTO site_events (site, url, from_state, to_state, at, since, check_id, reason, cause)
+VALUES ('bravo', 'https://bravo.example/', 'up', 'down', date_trunc('hour', now()) - interval '1 hour',
+        now() - interval '90 days', 'c1', '3 failed checks in a row: connect: Connection refused', 'connect');
+INSERT INTO metrics (name, url, response_time, status_code, "timestamp", check_id, ok, tls_not_after)
+VALUES ('alpha', 'https://alpha.example/', 100, 200, now(), 'a1', true, '2027-03-01T00:00:00Z');
+)sql");
+}
+
+struct Page {
+    pg::TestDatabase db;
+    Store store{vigil::Secret(db.url()), 2};
+    Page() { seed(db.url()); }
+    Server::Answer get(const std::string& path, std::map<std::string, std::string> args = {}, bool public_view = false) {
+        View v;
+        v.title = "Test status";
+        v.public_view = public_view;
+        Server server(store, v);
+        return server.answer(path, [&](const char* key) -> const char* {
+            auto it = args.find(key);
+            return it == args.end() ? nullptr : it->second.c_str();
+        });
+    }
+};
+
+rapidjson::Document json(const Server::Answer& a) {
+    rapidjson::Document d;
+    d.Parse(a.body.c_str());
+    REQUIRE_FALSE(d.HasParseError());
+    return d;
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+        ++n;
+    }
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("status page: the overview lists the sites, down first, with their 24-hour uptime", "[integration]") {
+    Page p;
+    auto a = p.get("/");
+    REQUIRE(a.status == 200);
+    CHECK_THAT(a.body, Catch::Contains("<b>2</b> up</span><span><b>1</b> down</span><span><b>1</b> degraded"));
+    auto bravo = a.body.find("data-site=\"bravo\"");
+    auto charlie = a.body.find("data-site=\"charlie\"");
+    auto alpha = a.body.find("data-site=\"alpha\"");
+    REQUIRE(bravo != std::string::npos);
+    CHECK(bravo < charlie);
+    CHECK(charlie < alpha);
+    // bravo: 22 good hours of 24.
+    CHECK_THAT(a.body.substr(bravo, 400), Catch::Contains("data-field=\"uptime_24h\">91.67%"));
+    CHECK_THAT(a.body.substr(alpha, 400), Catch::Contains("data-field=\"uptime_24h\">100.00%"));
+    CHECK_THAT(a.body.substr(bravo, 600), Catch::Contains("connect: Connection refused"));
+    CHECK_THAT(a.body, Catch::Contains("Page 1 of 1 · 4 sites"));
+}
+
+TEST_CASE("status page: hostile names and URLs are shown as text", "[integration]") {
+    Page p;
+    for (const auto& path : {std::string("/"), std::string("/sites/") + kHostile}) {
+        INFO(path);
+        auto a = p.get(path);
+        REQUIRE(a.status == 200);
+        CHECK(count(a.body, "<script") == 0);
+        CHECK_THAT(a.body, Catch::Contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    }
+    CHECK_THAT(p.get("/").body, Catch::Contains("href=\"/sites/%3Cscript%3Ealert%281%29%3C%2Fscript%3E\""));
+    // A URL that is not http(s) is never made a link.
+    auto charlie = p.get("/sites/charlie");
+    CHECK(count(charlie.body, "href=\"javascript:") == 0);
+    CHECK_THAT(charlie.body, Catch::Contains("javascript:alert(2)"));
+    auto api = json(p.get(std::string("/api/sites/") + kHostile));
+    CHECK(std::string(api["name"].GetString()) == kHostile);
+}
+
+TEST_CASE("status page: search, state filter and paging", "[integration]") {
+    Page p;
+    auto down = json(p.get("/api/sites", {{"state", "down"}}));
+    REQUIRE(down["sites"].Size() == 1);
+    CHECK(std::string(down["sites"][0]["name"].GetString()) == "bravo");
+    CHECK(down["total"].GetInt() == 1);
+    CHECK(down["counts"]["up"].GetInt() == 2);
+    auto search = json(p.get("/api/sites", {{"q", "ALP"}}));
+    REQUIRE(search["sites"].Size() == 1);
+    CHECK(std::string(search["sites"][0]["name"].GetString()) == "alpha");
+    auto first = json(p.get("/api/sites", {{"per_page", "3"}}));
+    auto second = json(p.get("/api/sites", {{"per_page", "3"}, {"page", "2"}}));
+    CHECK(first["sites"].Size() == 3);
+    REQUIRE(second["sites"].Size() == 1);
+    CHECK(std::string(second["sites"][0]["name"].GetString()) == "alpha");  // last: up, after the script's "<"... by name
+    auto html = p.get("/", {{"per_page", "3"}, {"q", "a"}});
+    CHECK_THAT(html.body, Catch::Contains("Page 1 of 2"));
+    CHECK_THAT(html.body, Catch::Contains("href=\"/?page=2&amp;q=a\""));
+    CHECK(p.get("/api/sites", {{"state", "sideways"}}).status == 400);
+    CHECK(p.get("/", {{"state", "sideways"}}).status == 400);
+}
+
+TEST_CASE("status page: a site's uptime, response times, 90 days, certificate and incidents", "[integration]") {
+    Page p;
+    auto d = json(p.get("/api/sites/bravo"));
+    CHECK(d["state"] == "down");
+    CHECK(d["cause"] == "connect");
+    CHECK(d["uptime"]["24h"].GetDouble() == Approx(22.0 / 24));
+    CHECK(d["uptime"]["7d"].GetDouble() == Approx(166.0 / 168));
+    CHECK(d["uptime"]["30d"].GetDouble() == Approx((29 * 1440 + 1320) / (30.0 * 1440)));
+    CHECK(d["uptime"]["90d"].GetDouble() == Approx((89 * 1440 + 1320) / (90.0 * 1440)));
+    CHECK(d["checks"]["24h"].GetInt() == 1440);
+    // Every check in the bucket from 80.6 to 101.6 ms: the quantiles fall inside it.
+    for (const char* q : {"p50", "p95"}) {
+        CHECK(d["response_time_ms"]["24h"][q].GetDouble() > 80.6);
+        CHECK(d["response_time_ms"]["7d"][q].GetDouble() < 101.6);
+    }
+    CHECK(d["response_time_ms"]["7d"]["mean"].GetDouble() == Approx(100));
+    REQUIRE(d["days"].Size() == 90);
+    CHECK(d["days"][89]["ok_checks"].GetInt() == 1320);
+    REQUIRE(d["incidents"].Size() == 1);
+    CHECK(d["incidents"][0]["to"] == "down");
+    CHECK(d["incidents"][0]["reason"] == "3 failed checks in a row: connect: Connection refused");
+    auto alpha = json(p.get("/api/sites/alpha"));
+    CHECK(alpha["tls_not_after"] == "2027-03-01T00:00:00Z");
+    CHECK(alpha["uptime"]["90d"].GetDouble() == 1.0);
+
+    auto html = p.get("/sites/bravo").body;
+    CHECK_THAT(html, Catch::Contains("data-testid=\"uptime-24h\">91.67%"));
+    CHECK_THAT(html, Catch::Contains("data-testid=\"uptime-30d\">99.72%"));
+    CHECK_THAT(html, Catch::Contains("data-testid=\"uptime-90d\">99.91%"));
+    CHECK(count(html, "<rect ") == 90);
+    CHECK_THAT(html, Catch::Contains("3 failed checks in a row: connect: Connection refused"));
+    CHECK_THAT(p.get("/sites/alpha").body, Catch::Contains("data-testid=\"tls\">2027-03-01"));
+}
+
+TEST_CASE("status page: public hides URLs and error details; unknown sites are 404", "[integration]") {
+    Page p;
+    for (const auto& path : {"/", "/sites/bravo", "/api/sites", "/api/sites/bravo"}) {
+        INFO(path);
+        auto a = p.get(path, {}, true);
+        REQUIRE(a.status == 200);
+        CHECK(count(a.body, "bravo.example") == 0);
+        CHECK(count(a.body, "Connection refused") == 0);
+    }
+    CHECK(p.get("/sites/bravo", {}, true).body.find("connect") != std::string::npos);  // the cause stays
+    CHECK(p.get("/sites/nobody").status == 404);
+    CHECK(p.get("/api/sites/nobody").status == 404);
+    CHECK(p.get("/api/nothing").status == 404);
+}
+
+TEST_CASE("status page: served over HTTP with a policy that forbids scripts", "[integration]") {
+    Page p;
+    View v;
+    Server server(p.store, v);
+    REQUIRE(server.start("127.0.0.1", 0, 2).ok());
+    CURL* curl = curl_easy_init();
+    std::string body, headers;
+    auto append = +[](char* data, size_t size, size_t n, void* out) {
+        static_cast<std::string*>(out)->append(data, size * n);
+        return size * n;
+    };
+    auto url = "http://127.0.0.1:" + std::to_string(server.port()) + "/sites/%3Cscript%3Ealert%281%29%3C%2Fscript%3E";
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, append);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &headers);
+    REQUIRE(curl_easy_perform(curl) == CURLE_OK);
+    long code = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(curl);
+    CHECK(code == 200);
+    CHECK_THAT(headers, Catch::Contains("Content-Security-Policy: default-src 'none'"));
+    CHECK_THAT(body, Catch::Contains("&lt;script&gt;alert(1)&lt;/script&gt;</h1>"));
+}
