@@ -59,6 +59,14 @@ std::string millis(const std::optional<double>& ms) {
     return *ms >= 10000 ? fmt::format("{:.1f} s", *ms / 1000) : fmt::format("{:.0f} ms", *ms);
 }
 
+// "2026-12-05T05:08:50Z" as "2026-12-05 05:08:50 UTC".
+std::string when(const std::string& iso) {
+    if (iso.size() != 20 || iso[10] != 'T' || iso[19] != 'Z') {
+        return html(iso);
+    }
+    return html(iso.substr(0, 10) + " " + iso.substr(11, 8) + " UTC");
+}
+
 std::string pill(const std::string& state) {
     auto known = state == "up" || state == "down" || state == "degraded";
     return fmt::format("<span class=\"pill {}\" data-state=\"{}\">{}</span>", known ? state : "none", html(state),
@@ -99,20 +107,23 @@ std::string response_chart(const std::vector<HourPoint>& hours) {
         top = std::max(top, h.avg_ms);
     }
     constexpr double kWidth = 1000, kHeight = 160;
-    std::string points;
+    std::string points, dots;
     for (std::size_t i = 0; i < hours.size(); ++i) {
         double x = hours.size() == 1 ? kWidth / 2 : kWidth * static_cast<double>(i) / static_cast<double>(hours.size() - 1);
         double y = kHeight - 4 - (kHeight - 8) * hours[i].avg_ms / top;
         points += fmt::format("{}{:.1f},{:.1f}", i ? " " : "", x, y);
+        if (hours.size() < 3) {  // a line needs three points to be seen; mark each
+            dots += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4\" fill=\"#0969da\"/>", x, y);
+        }
     }
     return fmt::format(
         "<svg data-testid=\"response-chart\" viewBox=\"0 0 {} {}\" width=\"100%\" height=\"{}\" "
         "preserveAspectRatio=\"none\" role=\"img\" aria-label=\"mean response time per hour, 7 days\">"
         "<line x1=\"0\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#d8dee4\"/>"
         "<polyline fill=\"none\" stroke=\"#0969da\" stroke-width=\"2\" vector-effect=\"non-scaling-stroke\" "
-        "points=\"{}\"/></svg><p class=\"muted\">Mean per hour; top of the chart {}. From {} to {}.</p>",
-        kWidth, kHeight, kHeight, kHeight - 4, kWidth, kHeight - 4, points, millis(top), html(hours.front().hour),
-        html(hours.back().hour));
+        "points=\"{}\"/>{}</svg><p class=\"muted\">Mean per hour; top of the chart {}. From {} to {}.</p>",
+        kWidth, kHeight, kHeight, kHeight - 4, kWidth, kHeight - 4, points, dots, millis(top), when(hours.front().hour),
+        when(hours.back().hour));
 }
 
 std::string figure(const std::string& key, const std::string& value, const std::string& id) {
@@ -154,7 +165,7 @@ std::string overview_html(const View& v, const SiteQuery& q, const SiteList& lis
         body += fmt::format("<tr data-site=\"{}\"><td>{}</td><td>{}</td><td class=\"num\" data-field=\"uptime_24h\">{}</td>"
                             "<td class=\"muted\">{}</td>",
                             html(s.name), pill(s.state), site_link(s.name), percent(s.uptime_24h),
-                            html(s.last_check.value_or("—")));
+                            s.last_check ? when(*s.last_check) : "—");
         if (!v.public_view) {
             body += fmt::format("<td class=\"err\">{}</td>", html(s.state == "up" ? "" : s.last_error.value_or("")));
         }
@@ -184,10 +195,13 @@ std::string site_html(const View& v, const SiteDetail& d) {
                     : fmt::format("<span class=\"muted name\">{}</span>", html(s.url));
     }
     body += fmt::format("</div><div data-testid=\"state\">{} <span class=\"muted\">since {}</span></div></header>",
-                        pill(s.state), html(s.since));
-    if (s.state != "up" && s.cause) {
-        body += fmt::format("<p class=\"err\">Cause: {}{}</p>", html(*s.cause),
-                            v.public_view || !s.last_error ? "" : " — " + html(*s.last_error));
+                        pill(s.state), when(s.since));
+    if (s.state != "up") {
+        if (!v.public_view && s.last_error) {
+            body += fmt::format("<p class=\"err\" data-testid=\"last-error\">Last error: {}</p>", html(*s.last_error));
+        } else if (s.cause) {
+            body += fmt::format("<p class=\"err\">Cause: {}</p>", html(*s.cause));
+        }
     }
     body += "<h2>Uptime</h2><div class=\"grid\">";
     body += figure("24 hours", percent(d.h24.uptime), "uptime-24h") + figure("7 days", percent(d.d7.uptime), "uptime-7d") +
@@ -202,7 +216,7 @@ std::string site_html(const View& v, const SiteDetail& d) {
     body += v.public_view ? "" : "<th>Reason</th>";
     body += "</tr></thead><tbody>";
     for (const auto& i : d.incidents) {
-        body += fmt::format("<tr><td class=\"muted\">{}</td><td>{} → {}</td><td>{}</td>", html(i.at), pill(i.from),
+        body += fmt::format("<tr><td class=\"muted\">{}</td><td>{} → {}</td><td>{}</td>", when(i.at), pill(i.from),
                             pill(i.to), html(i.cause.value_or("")));
         if (!v.public_view) {
             body += fmt::format("<td class=\"err\">{}</td>", html(i.reason));

@@ -30,8 +30,10 @@ std::optional<double> number(const PGresult* r, int row, int col) {
 }
 long long integer(const PGresult* r, int row, int col) { return std::strtoll(PQgetvalue(r, row, col), nullptr, 10); }
 
+// last_error: the kind and its detail ("http: status 503 is not one of 200-399").
 const std::string kSummaryColumns = "s.site, s.url, s.state, " + iso("s.since") + ", s.cause, " +
-                                    iso("s.last_timestamp") + ", s.last_error";
+                                    iso("s.last_timestamp") +
+                                    ", nullif(concat_ws(': ', s.last_error, s.last_error_detail), '')";
 
 void read_summary(const PGresult* r, int row, SiteSummary& s) {
     s.name = PQgetvalue(r, row, 0);
@@ -211,8 +213,11 @@ Status Store::site(const std::string& name, SiteDetail& out, bool& found) {
     read_summary(r.get(), 0, out.summary);
     r = l.run(
         "SELECT w, sum(checks), sum(ok_checks), sum(ok_checks)::float8 / nullif(sum(checks), 0), "
-        "sum(response_time_sum) / nullif(sum(checks), 0), vigil_hist_quantile(vigil_hist_sum(histogram), 0.5), "
-        "vigil_hist_quantile(vigil_hist_sum(histogram), 0.95) FROM ("
+        "sum(response_time_sum) / nullif(sum(checks), 0), "
+        // Within the period's own min and max: a bucket is 26% wide, the extremes are exact.
+        "least(greatest(vigil_hist_quantile(vigil_hist_sum(histogram), 0.5), min(response_time_min)), "
+        "max(response_time_max)), least(greatest(vigil_hist_quantile(vigil_hist_sum(histogram), 0.95), "
+        "min(response_time_min)), max(response_time_max)) FROM ("
         "SELECT 1 AS w, * FROM metrics_hourly WHERE name = $1 AND bucket >= date_trunc('hour', now()) - interval '23 "
         "hours' UNION ALL "
         "SELECT 2, * FROM metrics_hourly WHERE name = $1 AND bucket >= date_trunc('hour', now()) - interval '167 hours' "

@@ -158,7 +158,18 @@ void PgSink::interrupt() {
     }
 }
 
-void PgSink::stop() { writers_.clear(); }
+void PgSink::stop() {
+    // The days marked since the last upkeep, summed before leaving, so that a stopped consumer
+    // leaves the daily rollups whole (only over a live connection: stopping must not wait on a
+    // database that is gone).
+    if (config_.rollups.enabled && !writers_.empty() && writers_.front()->connected()) {
+        std::vector<std::string> done;
+        if (auto st = writers_.front()->maintain(done, false); !st.ok()) {
+            log_.warn("daily rollups not summed at stop: {}", st.message());
+        }
+    }
+    writers_.clear();
+}
 
 Status PgSink::healthcheck() {
     Writer probe(config_, log_, staged_);
