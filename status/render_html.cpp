@@ -37,6 +37,7 @@ std::string page(const View& v, const std::string& title, const std::string& bod
     return fmt::format(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+        "<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">"
         "<title>{}</title><style>{}</style></head><body><main>{}</main></body></html>\n",
         html(title == v.title ? v.title : title + " · " + v.title), kStyle, body);
 }

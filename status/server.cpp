@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <optional>
 
 #include <fmt/core.h>
 
@@ -18,18 +19,18 @@ namespace {
 
 constexpr int kMaxPerPage = 500;
 
-// A positive integer query value, `fallback` when absent or not one.
-int positive(const char* text, int fallback, int most) {
+// An integer query value from 1 to `most`: `fallback` when absent, nullopt when not one.
+std::optional<int> positive(const char* text, int fallback, int most) {
     if (text == nullptr) {
         return fallback;
     }
     int v = 0;
     auto end = text + std::strlen(text);
     auto [p, ec] = std::from_chars(text, end, v);
-    if (ec != std::errc() || p != end || v < 1) {
-        return fallback;
+    if (ec != std::errc() || p != end || v < 1 || v > most) {
+        return std::nullopt;
     }
-    return std::min(v, most);
+    return v;
 }
 
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
@@ -47,21 +48,38 @@ Server::Answer Server::answer(const std::string& path, const std::function<const
     if (path == "/healthz") {
         return {200, "ok\n", "text/plain; charset=utf-8"};
     }
+    if (path == "/favicon.svg" || path == "/favicon.ico") {
+        return {200,
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 16 16\"><circle cx=\"8\" cy=\"8\" r=\"7\" "
+                "fill=\"#1a7f37\"/></svg>",
+                "image/svg+xml"};
+    }
     if (path == "/api/openapi.yaml") {
         return {200, std::string(kOpenApi), "application/yaml"};
     }
     if (path == "/" || path == "/api/sites") {
         SiteQuery q;
+        auto bad = [&](const std::string& why) {
+            return api ? Answer{400, error_json(why), "application/json"}
+                       : Answer{400, message_html(view_, "Bad request", why)};
+        };
         const char* state = arg("state");
         q.state = state ? state : "";
         if (!q.state.empty() && q.state != "up" && q.state != "down" && q.state != "degraded") {
-            return api ? Answer{400, error_json("state must be up, down or degraded"), "application/json"}
-                       : Answer{400, message_html(view_, "Bad request", "state must be up, down or degraded")};
+            return bad("state must be up, down or degraded");
         }
         const char* search = arg("q");
         q.search = search ? search : "";
-        q.page = positive(arg("page"), 1, 1'000'000);
-        q.per_page = positive(arg("per_page"), 50, kMaxPerPage);
+        auto page = positive(arg("page"), 1, 1'000'000);
+        auto per_page = positive(arg("per_page"), 50, kMaxPerPage);
+        if (!page) {
+            return bad("page must be an integer from 1 to 1000000");
+        }
+        if (!per_page) {
+            return bad(fmt::format("per_page must be an integer from 1 to {}", kMaxPerPage));
+        }
+        q.page = *page;
+        q.per_page = *per_page;
         SiteList list;
         if (auto st = store_.list(q, list); !st.ok()) {
             return failed(st);

@@ -83,6 +83,8 @@ DO \$\$ BEGIN
     CREATE ROLE $PG_USER LOGIN CREATEDB PASSWORD '$PG_PASSWORD';
   END IF;
 END \$\$;
+-- CREATEROLE: the status page's tests make a read-only role of their own (status/README.md).
+ALTER ROLE $PG_USER CREATEROLE;
 SELECT 'CREATE DATABASE $PG_DB OWNER $PG_USER' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$PG_DB')\gexec
 EOF
   wait_until 30 "PostgreSQL (TLS, verify-full)" pg_ready || die "PostgreSQL does not answer over TLS"

@@ -4,6 +4,9 @@
 // filters and paging, the public view, and a hostile site name shown as text.
 #include <curl/curl.h>
 
+#include <fstream>
+#include <sstream>
+
 #include <catch2/catch.hpp>
 #include <rapidjson/document.h>
 
@@ -21,36 +24,16 @@ namespace {
 
 constexpr const char* kHostile = "<script>alert(1)</script>";
 
-// alpha: up, every check good for 90 days at 100 ms; bravo: down for the last 2 hours
-// (connection refused), good before; charlie: degraded (slow); and a site named like a script.
+// fixture.sql: alpha up, every check good for 90 days at about 100 ms; bravo down for the last 2
+// hours (connection refused), good before; charlie degraded (slow); and a site named like a script.
 void seed(const std::string& url) {
     auto r = vigil::test::run({vigil::test::agent_binary().string(), "migrate", "--database-url", url});
     REQUIRE(r.code == 0);
-    pg::query(url, R"sql(
-INSERT INTO site_state (site, url, state, since, cause, last_timestamp, last_error) VALUES
-  ('alpha', 'https://alpha.example/', 'up', now() - interval '90 days', NULL, now(), NULL),
-  ('bravo', 'https://bravo.example/', 'down', date_trunc('hour', now()) - interval '1 hour', 'connect', now(),
-   'connect: Connection refused'),
-  ('charlie', 'javascript:alert(2)', 'degraded', now() - interval '1 day', 'slow', now(), NULL),
-  ('<script>alert(1)</script>', 'https://x.example/"><script>alert(3)</script>', 'up', now() - interval '1 day',
-   NULL, now(), NULL);
--- 60 checks an hour; histogram: all in bucket 19 (0-based), 80.6 .. 101.6 ms.
-INSERT INTO metrics_hourly
-SELECT s, date_trunc('hour', now()) - h * interval '1 hour', 60,
-       CASE WHEN s = 'bravo' AND h < 2 THEN 0 ELSE 60 END, 6000, 95, 105,
-       array_fill(0, ARRAY[19]) || 60 || array_fill(0, ARRAY[28])
-  FROM unnest(ARRAY['alpha', 'bravo']) s, generate_series(0, 167) h;
-INSERT INTO metrics_daily
-SELECT s, date_trunc('day', now()) - d * interval '1 day', 1440,
-       CASE WHEN s = 'bravo' AND d = 0 THEN 1320 ELSE 1440 END, 144000, 95, 105,
-       array_fill(0, ARRAY[19]) || 1440 || array_fill(0, ARRAY[28])
-  FROM unnest(ARRAY['alpha', 'bravo']) s, generate_series(0, 89) d;
-INSERT INTO site_events (site, url, from_state, to_state, at, since, check_id, reason, cause)
-VALUES ('bravo', 'https://bravo.example/', 'up', 'down', date_trunc('hour', now()) - interval '1 hour',
-        now() - interval '90 days', 'c1', '3 failed checks in a row: connect: Connection refused', 'connect');
-INSERT INTO metrics (name, url, response_time, status_code, "timestamp", check_id, ok, tls_not_after)
-VALUES ('alpha', 'https://alpha.example/', 100, 200, now(), 'a1', true, '2027-03-01T00:00:00Z');
-)sql");
+    std::ifstream in(std::string(STATUS_TEST_DIR) + "/fixture.sql");
+    REQUIRE(in);
+    std::stringstream sql;
+    sql << in.rdbuf();
+    pg::query(url, sql.str());
 }
 
 struct Page {
@@ -141,6 +124,9 @@ TEST_CASE("status page: search, state filter and paging", "[integration]") {
     CHECK_THAT(html.body, Catch::Contains("Page 1 of 2"));
     CHECK_THAT(html.body, Catch::Contains("href=\"/?page=2&amp;q=a\""));
     CHECK(p.get("/api/sites", {{"state", "sideways"}}).status == 400);
+    CHECK(p.get("/api/sites", {{"per_page", "501"}}).status == 400);
+    CHECK(p.get("/api/sites", {{"page", "0"}}).status == 400);
+    CHECK(p.get("/api/sites", {{"page", "2x"}}).status == 400);
     CHECK(p.get("/", {{"state", "sideways"}}).status == 400);
 }
 
@@ -217,4 +203,41 @@ TEST_CASE("status page: served over HTTP with a policy that forbids scripts", "[
     CHECK(code == 200);
     CHECK_THAT(headers, Catch::Contains("Content-Security-Policy: default-src 'none'"));
     CHECK_THAT(body, Catch::Contains("&lt;script&gt;alert(1)&lt;/script&gt;</h1>"));
+}
+
+TEST_CASE("status page: a role that can only read serves without a warning, and nothing writes through it",
+          "[integration]") {
+    Page p;
+    auto role = "vigil_status_" + p.db.name();
+    pg::query(p.db.url(), "CREATE ROLE " + role + " LOGIN PASSWORD 'read-only-secret'");
+    struct Drop {
+        std::string url, db, role;
+        ~Drop() {
+            pg::query(url, "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM " + role + "; REVOKE USAGE ON SCHEMA public FROM " +
+                               role + "; REVOKE CONNECT ON DATABASE \"" + db + "\" FROM " + role + "; DROP ROLE " + role);
+        }
+    } drop{p.db.url(), p.db.name(), role};
+    // status/README.md's grants.
+    pg::query(p.db.url(), "GRANT CONNECT ON DATABASE \"" + p.db.name() + "\" TO " + role +
+                              "; GRANT USAGE ON SCHEMA public TO " + role +
+                              "; GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + role);
+    auto url = p.db.url();
+    auto at = url.find("://") + 3;
+    url.replace(at, url.find('@') - at, role + ":read-only-secret");
+    Store reader(vigil::Secret(url), 1);
+    std::string warning;
+    auto st = reader.check(warning);
+    INFO(st.message());
+    REQUIRE(st.ok());
+    CHECK(warning.empty());
+    std::string writer_warning;
+    REQUIRE(p.store.check(writer_warning).ok());
+    CHECK_THAT(writer_warning, Catch::Contains("may write the tables it shows"));
+    View v;
+    Server server(reader, v);
+    auto a = server.answer("/api/sites/bravo", [](const char*) -> const char* { return nullptr; });
+    CHECK(a.status == 200);
+    // Partitions made after the grants are read through the table they belong to.
+    pg::query(p.db.url(), "SELECT vigil_day_partition('metrics', current_date + 30)");
+    CHECK(server.answer("/api/sites/alpha", [](const char*) -> const char* { return nullptr; }).status == 200);
 }
