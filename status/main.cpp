@@ -19,10 +19,9 @@ namespace {
 
 constexpr int kExitUsage = 64;
 constexpr int kExitRuntime = 1;
+constexpr int kExitInternal = 70;
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     std::string url, url_file, listen = "127.0.0.1:8080";
     vigil::status_page::View view;
     unsigned threads = 4;
@@ -39,7 +38,7 @@ int main(int argc, char** argv) {
     app.add_option("--threads", threads, "Threads answering requests (and database connections)")
         ->check(CLI::Range(1, 64))
         ->capture_default_str();
-    app.footer("Exit codes: 0 stopped by SIGINT or SIGTERM; 1 cannot start; 64 bad command line.");
+    app.footer("Exit codes: 0 stopped by SIGINT or SIGTERM; 1 cannot start; 64 bad command line; 70 internal error.");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -98,4 +97,15 @@ int main(int argc, char** argv) {
     int sig = 0;
     sigwait(&signals, &sig);
     return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "vigil-status-page: internal error: " << e.what() << '\n';
+        return kExitInternal;
+    }
 }

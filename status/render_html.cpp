@@ -92,8 +92,9 @@ std::string uptime_bar(const std::vector<Day>& days) {
             colour = r >= 0.999 ? "var(--up)" : r >= 0.99 ? "var(--degraded)" : "var(--down)";
             label = fmt::format("{} uptime, {} checks", percent(r), d.checks);
         }
-        out += fmt::format("<rect x=\"{}\" y=\"0\" width=\"8\" height=\"34\" rx=\"2\" fill=\"{}\"><title>{}: {}</title></rect>",
-                           i * 10, colour, html(d.date), label);
+        out += fmt::format(
+            "<rect x=\"{}\" y=\"0\" width=\"8\" height=\"34\" rx=\"2\" fill=\"{}\"><title>{}: {}</title></rect>",
+            i * 10, colour, html(d.date), label);
     }
     return out + "</svg>";
 }
@@ -110,7 +111,8 @@ std::string response_chart(const std::vector<HourPoint>& hours) {
     constexpr double kWidth = 1000, kHeight = 160;
     std::string points, dots;
     for (std::size_t i = 0; i < hours.size(); ++i) {
-        double x = hours.size() == 1 ? kWidth / 2 : kWidth * static_cast<double>(i) / static_cast<double>(hours.size() - 1);
+        double x =
+            hours.size() == 1 ? kWidth / 2 : kWidth * static_cast<double>(i) / static_cast<double>(hours.size() - 1);
         double y = kHeight - 4 - (kHeight - 8) * hours[i].avg_ms / top;
         points += fmt::format("{}{:.1f},{:.1f}", i ? " " : "", x, y);
         if (hours.size() < 3) {  // a line needs three points to be seen; mark each
@@ -128,8 +130,9 @@ std::string response_chart(const std::vector<HourPoint>& hours) {
 }
 
 std::string figure(const std::string& key, const std::string& value, const std::string& id) {
-    return fmt::format("<div class=\"fig card\"><div class=\"k\">{}</div><div class=\"v\" data-testid=\"{}\">{}</div></div>",
-                       html(key), id, html(value));
+    return fmt::format(
+        "<div class=\"fig card\"><div class=\"k\">{}</div><div class=\"v\" data-testid=\"{}\">{}</div></div>",
+        html(key), id, html(value));
 }
 
 std::string query_string(const SiteQuery& q, int page) {
@@ -139,6 +142,9 @@ std::string query_string(const SiteQuery& q, int page) {
     }
     if (!q.state.empty()) {
         out += "&amp;state=" + url_component(q.state);
+    }
+    if (!q.group.empty()) {
+        out += "&amp;group=" + url_component(q.group);
     }
     return out;
 }
@@ -150,38 +156,52 @@ std::string overview_html(const View& v, const SiteQuery& q, const SiteList& lis
         "<header><h1>{}</h1><div class=\"counts\" data-testid=\"counts\"><span><b>{}</b> up</span><span><b>{}</b> "
         "down</span><span><b>{}</b> degraded</span></div></header>",
         html(v.title), list.counts[0], list.counts[1], list.counts[2]);
-    body += fmt::format("<form method=\"get\" action=\"/\"><input type=\"search\" name=\"q\" value=\"{}\" "
-                        "placeholder=\"Search sites\" aria-label=\"Search sites\"><select name=\"state\" "
-                        "aria-label=\"State\">",
-                        html(q.search));
+    body += fmt::format(
+        "<form method=\"get\" action=\"/\"><input type=\"search\" name=\"q\" value=\"{}\" "
+        "placeholder=\"Search sites\" aria-label=\"Search sites\"><select name=\"state\" "
+        "aria-label=\"State\">",
+        html(q.search));
     for (const auto& [value, label] : {std::pair{"", "All states"}, std::pair{"down", "Down"},
                                        std::pair{"degraded", "Degraded"}, std::pair{"up", "Up"}}) {
         body += fmt::format("<option value=\"{}\"{}>{}</option>", value, q.state == value ? " selected" : "", label);
     }
-    body += "</select><button type=\"submit\">Filter</button></form>";
-    body += "<table data-testid=\"sites\"><thead><tr><th>State</th><th>Site</th><th>Uptime 24 h</th><th>Last check</th>";
+    body += "</select>";
+    if (!list.groups.empty() || !q.group.empty()) {
+        body += "<select name=\"group\" aria-label=\"Group\"><option value=\"\">All groups</option>";
+        for (const auto& g : list.groups) {
+            body +=
+                fmt::format("<option value=\"{}\"{}>{}</option>", html(g), q.group == g ? " selected" : "", html(g));
+        }
+        body += "</select>";
+    }
+    body += "<button type=\"submit\">Filter</button></form>";
+    body +=
+        "<table data-testid=\"sites\"><thead><tr><th>State</th><th>Site</th><th>Group</th><th>Uptime 24 h</th>"
+        "<th>Last check</th>";
     body += v.public_view ? "" : "<th>Last error</th>";
     body += "</tr></thead><tbody>";
     for (const auto& s : list.sites) {
-        body += fmt::format("<tr data-site=\"{}\"><td>{}</td><td>{}</td><td class=\"num\" data-field=\"uptime_24h\">{}</td>"
-                            "<td class=\"muted\">{}</td>",
-                            html(s.name), pill(s.state), site_link(s.name), percent(s.uptime_24h),
-                            s.last_check ? when(*s.last_check) : "—");
+        body += fmt::format(
+            "<tr data-site=\"{}\"><td>{}</td><td>{}</td><td class=\"muted\">{}</td>"
+            "<td class=\"num\" data-field=\"uptime_24h\">{}</td><td class=\"muted\">{}</td>",
+            html(s.name), pill(s.state), site_link(s.name), html(s.group.value_or("")), percent(s.uptime_24h),
+            s.last_check ? when(*s.last_check) : "—");
         if (!v.public_view) {
             body += fmt::format("<td class=\"err\">{}</td>", html(s.state == "up" ? "" : s.last_error.value_or("")));
         }
         body += "</tr>";
     }
     if (list.sites.empty()) {
-        body += fmt::format("<tr><td colspan=\"5\" class=\"muted\">No site matches.</td></tr>");
+        body += "<tr><td colspan=\"6\" class=\"muted\">No site matches.</td></tr>";
     }
     body += "</tbody></table>";
     long long pages = std::max<long long>(1, (list.total + q.per_page - 1) / q.per_page);
-    body += fmt::format("<div class=\"pager\"><span>{}</span><span class=\"muted\" data-testid=\"page\">Page {} of {} "
-                        "· {} sites</span><span>{}</span></div>",
-                        q.page > 1 ? fmt::format("<a rel=\"prev\" href=\"/{}\">← Previous</a>", query_string(q, q.page - 1)) : "",
-                        q.page, pages, list.total,
-                        q.page < pages ? fmt::format("<a rel=\"next\" href=\"/{}\">Next →</a>", query_string(q, q.page + 1)) : "");
+    body += fmt::format(
+        "<div class=\"pager\"><span>{}</span><span class=\"muted\" data-testid=\"page\">Page {} of {} "
+        "· {} sites</span><span>{}</span></div>",
+        q.page > 1 ? fmt::format("<a rel=\"prev\" href=\"/{}\">← Previous</a>", query_string(q, q.page - 1)) : "",
+        q.page, pages, list.total,
+        q.page < pages ? fmt::format("<a rel=\"next\" href=\"/{}\">Next →</a>", query_string(q, q.page + 1)) : "");
     return page(v, v.title, body);
 }
 
@@ -195,6 +215,9 @@ std::string site_html(const View& v, const SiteDetail& d) {
                                   html(s.url))
                     : fmt::format("<span class=\"muted name\">{}</span>", html(s.url));
     }
+    if (s.group) {
+        body += fmt::format("<div class=\"muted\" data-testid=\"group\">Group: {}</div>", html(*s.group));
+    }
     body += fmt::format("</div><div data-testid=\"state\">{} <span class=\"muted\">since {}</span></div></header>",
                         pill(s.state), when(s.since));
     if (s.state != "up") {
@@ -205,12 +228,14 @@ std::string site_html(const View& v, const SiteDetail& d) {
         }
     }
     body += "<h2>Uptime</h2><div class=\"grid\">";
-    body += figure("24 hours", percent(d.h24.uptime), "uptime-24h") + figure("7 days", percent(d.d7.uptime), "uptime-7d") +
-            figure("30 days", percent(d.d30.uptime), "uptime-30d") + figure("90 days", percent(d.d90.uptime), "uptime-90d");
+    body +=
+        figure("24 hours", percent(d.h24.uptime), "uptime-24h") + figure("7 days", percent(d.d7.uptime), "uptime-7d") +
+        figure("30 days", percent(d.d30.uptime), "uptime-30d") + figure("90 days", percent(d.d90.uptime), "uptime-90d");
     body += "</div><h2>Last 90 days</h2><div class=\"card\">" + uptime_bar(d.days) + "</div>";
     body += "<h2>Response time</h2><div class=\"grid\">";
-    body += figure("p50, 24 hours", millis(d.h24.p50), "p50-24h") + figure("p95, 24 hours", millis(d.h24.p95), "p95-24h") +
-            figure("p50, 7 days", millis(d.d7.p50), "p50-7d") + figure("p95, 7 days", millis(d.d7.p95), "p95-7d");
+    body += figure("p50, 24 hours", millis(d.h24.p50), "p50-24h") +
+            figure("p95, 24 hours", millis(d.h24.p95), "p95-24h") + figure("p50, 7 days", millis(d.d7.p50), "p50-7d") +
+            figure("p95, 7 days", millis(d.d7.p95), "p95-7d");
     body += figure("TLS certificate expires", d.tls_not_after ? d.tls_not_after->substr(0, 10) : "—", "tls");
     body += "</div><div class=\"card\" style=\"margin-top:12px\">" + response_chart(d.hours) + "</div>";
     body += "<h2>Incidents</h2><table data-testid=\"incidents\"><thead><tr><th>When</th><th>Change</th><th>Cause</th>";

@@ -39,6 +39,7 @@ void summary(Writer& w, const View& v, const SiteSummary& s) {
         str(w, "url", s.url);
     }
     str(w, "state", s.state);
+    opt_str(w, "group", s.group);
     str(w, "since", s.since);
     opt_str(w, "cause", s.cause);
     opt_str(w, "last_check", s.last_check);
@@ -67,6 +68,12 @@ std::string sites_json(const View& v, const SiteQuery& q, const SiteList& list) 
         w.Int64(list.counts[i]);
     }
     w.EndObject();
+    w.Key("groups");
+    w.StartArray();
+    for (const auto& g : list.groups) {
+        w.String(g.data(), static_cast<rapidjson::SizeType>(g.size()));
+    }
+    w.EndArray();
     w.Key("sites");
     w.StartArray();
     for (const auto& s : list.sites) {
@@ -85,7 +92,8 @@ std::string site_json(const View& v, const SiteDetail& d) {
     Writer w(buf);
     w.StartObject();
     summary(w, v, d.summary);
-    const std::pair<const char*, const Window*> windows[] = {{"24h", &d.h24}, {"7d", &d.d7}, {"30d", &d.d30}, {"90d", &d.d90}};
+    const std::pair<const char*, const Window*> windows[] = {
+        {"24h", &d.h24}, {"7d", &d.d7}, {"30d", &d.d30}, {"90d", &d.d90}};
     w.Key("uptime");
     w.StartObject();
     for (const auto& [key, win] : windows) {

@@ -43,7 +43,8 @@ Server::Answer Server::answer(const std::string& path, const std::function<const
         // The database's own words stay in the log, not on a page anyone may read.
         fmt::print(stderr, "vigil-status-page: {}\n", st.message());
         return api ? Answer{503, error_json("the database does not answer"), "application/json"}
-                   : Answer{503, message_html(view_, "Unavailable", "The status database does not answer. Try again in a moment.")};
+                   : Answer{503, message_html(view_, "Unavailable",
+                                              "The status database does not answer. Try again in a moment.")};
     };
     if (path == "/healthz") {
         return {200, "ok\n", "text/plain; charset=utf-8"};
@@ -70,6 +71,8 @@ Server::Answer Server::answer(const std::string& path, const std::function<const
         }
         const char* search = arg("q");
         q.search = search ? search : "";
+        const char* group = arg("group");
+        q.group = group ? group : "";
         auto page = positive(arg("page"), 1, 1'000'000);
         auto per_page = positive(arg("per_page"), 50, kMaxPerPage);
         if (!page) {
@@ -84,7 +87,8 @@ Server::Answer Server::answer(const std::string& path, const std::function<const
         if (auto st = store_.list(q, list); !st.ok()) {
             return failed(st);
         }
-        return api ? Answer{200, sites_json(view_, q, list), "application/json"} : Answer{200, overview_html(view_, q, list)};
+        return api ? Answer{200, sites_json(view_, q, list), "application/json"}
+                   : Answer{200, overview_html(view_, q, list)};
     }
     for (const char* prefix : {"/sites/", "/api/sites/"}) {
         if (starts_with(path, prefix) && path.size() > std::strlen(prefix)) {
@@ -105,19 +109,22 @@ Server::Answer Server::answer(const std::string& path, const std::function<const
                : Answer{404, message_html(view_, "Not found", "There is no page here.")};
 }
 
-MHD_Result Server::handle(void* self, MHD_Connection* c, const char* url, const char* method, const char*,
-                          const char*, size_t*, void**) {
+MHD_Result Server::handle(void* self, MHD_Connection* c, const char* url, const char* method, const char*, const char*,
+                          size_t*, void**) {
     auto* server = static_cast<Server*>(self);
     Answer a;
     if (std::strcmp(method, "GET") != 0 && std::strcmp(method, "HEAD") != 0) {
         a = {405, "GET only\n", "text/plain; charset=utf-8"};
     } else {
-        a = server->answer(url, [c](const char* key) { return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key); });
+        a = server->answer(url,
+                           [c](const char* key) { return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key); });
     }
     MHD_Response* r = MHD_create_response_from_buffer(a.body.size(), a.body.data(), MHD_RESPMEM_MUST_COPY);
     MHD_add_response_header(r, "Content-Type", a.type);
     // Nothing of the page runs script or loads from elsewhere; say so to the browser too.
-    MHD_add_response_header(r, "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'");
+    MHD_add_response_header(
+        r, "Content-Security-Policy",
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(r, "Cache-Control", "no-store");

@@ -33,7 +33,7 @@ long long integer(const PGresult* r, int row, int col) { return std::strtoll(PQg
 // last_error: the kind and its detail ("http: status 503 is not one of 200-399").
 const std::string kSummaryColumns = "s.site, s.url, s.state, " + iso("s.since") + ", s.cause, " +
                                     iso("s.last_timestamp") +
-                                    ", nullif(concat_ws(': ', s.last_error, s.last_error_detail), '')";
+                                    ", nullif(concat_ws(': ', s.last_error, s.last_error_detail), ''), s.site_group";
 
 void read_summary(const PGresult* r, int row, SiteSummary& s) {
     s.name = PQgetvalue(r, row, 0);
@@ -43,6 +43,7 @@ void read_summary(const PGresult* r, int row, SiteSummary& s) {
     s.cause = text(r, row, 4);
     s.last_check = text(r, row, 5);
     s.last_error = text(r, row, 6);
+    s.group = text(r, row, 7);
 }
 
 }  // namespace
@@ -133,9 +134,10 @@ Status Store::check(std::string& warning) {
         for (int i = 0; i < PQntuples(r.get()); ++i) {
             missing += (i ? ", " : "") + std::string(PQgetvalue(r.get(), i, 0));
         }
-        return Status::error(fmt::format("{}: the database has no {} (run `agent migrate`; pg_sink keeps them with "
-                                         "`state:` and `rollups:`)",
-                                         pg::describe(l.conn), missing));
+        return Status::error(
+            fmt::format("{}: the database has no {} (run `agent migrate`; pg_sink keeps them with "
+                        "`state:` and `rollups:`)",
+                        pg::describe(l.conn), missing));
     }
     r = l.run(
         "SELECT current_user, bool_or(has_table_privilege(t, 'INSERT') OR has_table_privilege(t, 'UPDATE') OR "
@@ -161,35 +163,69 @@ Status Store::list(const SiteQuery& q, SiteList& out) {
         return Status::error(error);
     }
     Status st = Status::success();
-    const std::string match = "($1 = '' OR strpos(lower(site), lower($1)) > 0) AND ($2 = '' OR state = $2)";
-    auto r = l.run(fmt::format("SELECT count(*) FILTER (WHERE {}), count(*) FILTER (WHERE state = 'up'), "
-                               "count(*) FILTER (WHERE state = 'down'), count(*) FILTER (WHERE state = 'degraded') "
-                               "FROM site_state",
-                               match),
-                   {q.search, q.state}, st);
-    if (!st.ok()) {
-        return st;
+    const std::string match =
+        "($1 = '' OR strpos(lower(site), lower($1)) > 0) AND ($2 = '' OR state = $2) AND ($5 = '' OR site_group = $5)";
+    auto key = q.search + '\0' + q.state + '\0' + q.group;
+    auto now = std::chrono::steady_clock::now();
+    std::optional<Counts> cached;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = counts_.find(key);
+        if (it != counts_.end() && now - it->second.at < kCountsFor) {
+            cached = it->second;
+        }
     }
-    out.total = integer(r.get(), 0, 0);
-    for (int i = 0; i < 3; ++i) {
-        out.counts[i] = integer(r.get(), 0, i + 1);
+    Result r;
+    if (!cached) {
+        Counts c;
+        c.at = now;
+        r = l.run(fmt::format("SELECT count(*) FILTER (WHERE {}), count(*) FILTER (WHERE state = 'up'), "
+                              "count(*) FILTER (WHERE state = 'down'), count(*) FILTER (WHERE state = 'degraded'), "
+                              "$3::int, $4::int FROM site_state",
+                              match),
+                  {q.search, q.state, "0", "0", q.group}, st);
+        if (!st.ok()) {
+            return st;
+        }
+        c.total = integer(r.get(), 0, 0);
+        for (int i = 0; i < 3; ++i) {
+            c.by_state[i] = integer(r.get(), 0, i + 1);
+        }
+        r = l.run("SELECT DISTINCT site_group FROM site_state WHERE site_group IS NOT NULL ORDER BY 1 LIMIT 500", {},
+                  st);
+        if (!st.ok()) {
+            return st;
+        }
+        for (int i = 0; i < PQntuples(r.get()); ++i) {
+            c.groups.emplace_back(PQgetvalue(r.get(), i, 0));
+        }
+        std::lock_guard lock(mutex_);
+        if (counts_.size() > 1000) {
+            counts_.clear();  // searches are many and each is cached briefly: start again
+        }
+        counts_[key] = c;
+        cached = std::move(c);
     }
-    // The page first, then its sites' uptime: one index probe per listed site, not per site.
-    r = l.run(fmt::format("WITH page AS (SELECT * FROM site_state WHERE {} ORDER BY CASE state WHEN 'down' THEN 0 "
-                          "WHEN 'degraded' THEN 1 ELSE 2 END, site LIMIT $3 OFFSET $4) "
+    out.total = cached->total;
+    std::copy(std::begin(cached->by_state), std::end(cached->by_state), std::begin(out.counts));
+    out.groups = cached->groups;
+    // The page first (an index range in the order below: migrations' site_state_page_order),
+    // then its sites' uptime: one index probe per listed site, not per site.
+    const std::string order = "CASE state WHEN 'down' THEN 0 WHEN 'degraded' THEN 1 ELSE 2 END, site";
+    r = l.run(fmt::format("WITH page AS (SELECT * FROM site_state WHERE {} ORDER BY {} LIMIT $3 OFFSET $4) "
                           "SELECT {}, (SELECT sum(h.ok_checks)::float8 / nullif(sum(h.checks), 0) FROM metrics_hourly "
                           "h WHERE h.name = s.site AND h.bucket >= date_trunc('hour', now()) - interval '23 hours') "
                           "FROM page s ORDER BY CASE s.state WHEN 'down' THEN 0 WHEN 'degraded' THEN 1 ELSE 2 END, "
                           "s.site",
-                          match, kSummaryColumns),
-              {q.search, q.state, std::to_string(q.per_page), std::to_string((q.page - 1) * q.per_page)}, st);
+                          match, order, kSummaryColumns),
+              {q.search, q.state, std::to_string(q.per_page), std::to_string((q.page - 1) * q.per_page), q.group}, st);
     if (!st.ok()) {
         return st;
     }
     for (int i = 0; i < PQntuples(r.get()); ++i) {
         SiteSummary s;
         read_summary(r.get(), i, s);
-        s.uptime_24h = number(r.get(), i, 7);
+        s.uptime_24h = number(r.get(), i, 8);
         out.sites.push_back(std::move(s));
     }
     return Status::success();
@@ -220,7 +256,8 @@ Status Store::site(const std::string& name, SiteDetail& out, bool& found) {
         "min(response_time_min)), max(response_time_max)) FROM ("
         "SELECT 1 AS w, * FROM metrics_hourly WHERE name = $1 AND bucket >= date_trunc('hour', now()) - interval '23 "
         "hours' UNION ALL "
-        "SELECT 2, * FROM metrics_hourly WHERE name = $1 AND bucket >= date_trunc('hour', now()) - interval '167 hours' "
+        "SELECT 2, * FROM metrics_hourly WHERE name = $1 AND bucket >= date_trunc('hour', now()) - interval '167 "
+        "hours' "
         "UNION ALL "
         "SELECT 3, * FROM metrics_daily WHERE name = $1 AND bucket >= date_trunc('day', now()) - interval '29 days' "
         "UNION ALL "

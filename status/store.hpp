@@ -8,6 +8,8 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -21,21 +23,23 @@ namespace vigil::status_page {
 /// A site as the overview lists it.
 struct SiteSummary {
     std::string name, url, state, since;  // times: ISO 8601 UTC
-    std::optional<std::string> cause, last_check, last_error;
+    std::optional<std::string> cause, last_check, last_error, group;
     std::optional<double> uptime_24h;  // 0..1; none: no check in the window
 };
 
 struct SiteQuery {
     std::string search;  // substring of the name, any case
     std::string state;   // up, down, degraded, or empty for all
+    std::string group;   // a site group (http_check's `group`), or empty for all
     int page = 1;
     int per_page = 50;
 };
 
 struct SiteList {
     std::vector<SiteSummary> sites;
-    long long total = 0;  // matching sites, all pages
+    long long total = 0;              // matching sites, all pages
     long long counts[3] = {0, 0, 0};  // up, down, degraded among all sites
+    std::vector<std::string> groups;  // every group a site has, for the filter
 };
 
 /// A period's figures from the rollups.
@@ -85,6 +89,15 @@ class Store {
 
   private:
     struct Lease;
+    /// What the overview counts over all sites (or all that match): cached for kCountsFor,
+    /// because counting is the one part of a page that reads every site, not an index range.
+    struct Counts {
+        std::chrono::steady_clock::time_point at;
+        long long total = 0;
+        long long by_state[3] = {0, 0, 0};
+        std::vector<std::string> groups;
+    };
+    static constexpr std::chrono::seconds kCountsFor{10};
     PGconn* acquire(std::string& error);
     void release(PGconn* conn, bool broken);
 
@@ -92,6 +105,7 @@ class Store {
     std::size_t max_idle_;
     std::mutex mutex_;
     std::vector<PGconn*> idle_;
+    std::map<std::string, Counts> counts_;  // by search, state and group; under mutex_
 };
 
 }  // namespace vigil::status_page

@@ -82,6 +82,7 @@ struct Site {
     int retries = 0;
     Duration retry_delay{};
     bool body_excerpt = false;
+    std::string group;  // the records' `group`; empty: none
 
     /// Whether a check keeps body bytes in memory, and how many: all it reads (up to max_body)
     /// when a pattern or a JSON assertion looks at them, the excerpt's size for body_excerpt

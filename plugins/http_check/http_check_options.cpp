@@ -142,7 +142,11 @@ const OptionSpec kBasicAuthOptions[] = {
         {.key = "body_excerpt",                                                                                       \
          .type = OptionType::Bool,                                                                                    \
          .default_value = DEFAULT("false"),                                                                           \
-         .description = "A failed check's record keeps the first 1KiB of the body and the response headers"},
+         .description = "A failed check's record keeps the first 1KiB of the body and the response headers"},         \
+        {.key = "group",                                                                                              \
+         .type = OptionType::String,                                                                                  \
+         .default_value = DEFAULT(""),                                                                                \
+         .description = "The site's group (a team, a product): the records' `group`, the status page's filter"},
 
 #define VIGIL_WITH_DEFAULT(x) x
 #define VIGIL_NO_DEFAULT(x) nullptr

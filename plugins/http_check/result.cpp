@@ -188,6 +188,9 @@ CheckRecord make_record(const Site& site, const Outcome& o, Timestamp started, d
     r.regex = site.regex_text;
     r.lag_ms = lag_ms;
     r.attempts = o.attempts;
+    if (!site.group.empty()) {
+        r.group = site.group;
+    }
 
     // Our own stop at max_body surfaces from curl as a write error; it is a cut, not a failure.
     CURLcode code = (o.truncated && o.code == CURLE_WRITE_ERROR) ? CURLE_OK : o.code;

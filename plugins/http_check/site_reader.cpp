@@ -54,7 +54,7 @@ bool Site::same_as(const Site& o) const {
            basic_user == o.basic_user && basic_password == o.basic_password && bearer_token == o.bearer_token &&
            client_cert_file == o.client_cert_file && client_key_file == o.client_key_file && proxy == o.proxy &&
            no_proxy == o.no_proxy && http_version == o.http_version && bind == o.bind && retries == o.retries &&
-           retry_delay == o.retry_delay && body_excerpt == o.body_excerpt;
+           retry_delay == o.retry_delay && body_excerpt == o.body_excerpt && group == o.group;
 }
 
 namespace {
@@ -240,6 +240,10 @@ class SiteReader {
         }
         s.retry_delay = from("retry_delay").get_duration("retry_delay");
         s.body_excerpt = from("body_excerpt").get_bool("body_excerpt");
+        s.group = from("group").get_string("group");
+        if (s.group.size() > 200 || s.group.find('\0') != std::string::npos) {
+            error("group", "must be a name of at most 200 characters");
+        }
         if (failed_) {
             return std::nullopt;
         }

@@ -30,9 +30,9 @@ struct Config {
     std::string dead_letter_table = "metrics_rejected";
     pg::Migrations migrations;
     std::string application_name;
-    StateConfig state;  // `state:` present: keep site_state and site_events with the rows
-    RollupConfig rollups;                // `rollups:` present: keep <table>_hourly and <table>_daily
-    std::optional<Duration> retention;   // drop the table's day partitions older than this
+    StateConfig state;                  // `state:` present: keep site_state and site_events with the rows
+    RollupConfig rollups;               // `rollups:` present: keep <table>_hourly and <table>_daily
+    std::optional<Duration> retention;  // drop the table's day partitions older than this
 };
 
 /// Reads a validated node into a Config, adding semantic errors to `diags`. `url` falls back

@@ -125,9 +125,10 @@ Status Writer::connect(std::vector<std::string>* missing) {
                          2, nullptr, kparams, nullptr, nullptr, 0));
     if (!ok(r.get()) || PQntuples(r.get()) == 0) {
         disconnect();
-        return Status::error(fmt::format("{}: table {} has no unique key on column \"{}\" (check_id), which makes "
-                                         "writes idempotent",
-                                         host_, config_.table, config_.columns[field("check_id")].second));
+        return Status::error(
+            fmt::format("{}: table {} has no unique key on column \"{}\" (check_id), which makes "
+                        "writes idempotent",
+                        host_, config_.table, config_.columns[field("check_id")].second));
     }
     std::string conflict_key = PQgetvalue(r.get(), 0, 0);
     insert_sql_ = fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY ord ON CONFLICT ({}) DO NOTHING", table,
@@ -136,7 +137,8 @@ Status Writer::connect(std::vector<std::string>* missing) {
         for (auto* period : {"_hourly", "_daily", "_days_dirty"}) {
             auto name = config_.table + period;
             const char* p[] = {name.c_str()};
-            r.reset(PQexecParams(conn_, "SELECT to_regclass($1) IS NOT NULL AND to_regproc('vigil_roll_up_days') IS NOT NULL",
+            r.reset(PQexecParams(conn_,
+                                 "SELECT to_regclass($1) IS NOT NULL AND to_regproc('vigil_roll_up_days') IS NOT NULL",
                                  1, nullptr, p, nullptr, nullptr, 0));
             if (!ok(r.get()) || PQgetvalue(r.get(), 0, 0)[0] != 't') {
                 disconnect();
@@ -158,9 +160,10 @@ Status Writer::connect(std::vector<std::string>* missing) {
                              1, nullptr, tparams, nullptr, nullptr, 0));
         if (!ok(r.get()) || PQgetvalue(r.get(), 0, 0)[0] != 't') {
             disconnect();
-            return Status::error(fmt::format("{}: `retention:` needs table {} partitioned by day, as `agent migrate` "
-                                             "makes metrics",
-                                             host_, config_.table));
+            return Status::error(
+                fmt::format("{}: `retention:` needs table {} partitioned by day, as `agent migrate` "
+                            "makes metrics",
+                            host_, config_.table));
         }
     }
     if (config_.state.enabled || config_.rollups.enabled) {
@@ -168,12 +171,15 @@ Status Writer::connect(std::vector<std::string>* missing) {
         insert_sql_ += " RETURNING " + check_id_column;
     }
     if (config_.state.enabled) {
-        r.reset(
-            PQexec(conn_, "SELECT to_regclass('site_state') IS NOT NULL AND to_regclass('site_events') IS NOT NULL"));
+        r.reset(PQexec(conn_,
+                       "SELECT to_regclass('site_state') IS NOT NULL AND to_regclass('site_events') IS NOT NULL AND "
+                       "EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('site_state') AND attname = "
+                       "'site_group' AND NOT attisdropped)"));
         if (!ok(r.get()) || PQgetvalue(r.get(), 0, 0)[0] != 't') {
             disconnect();
             return Status::error(fmt::format(
-                "{}: `state:` needs the tables site_state and site_events (run `agent migrate`, or set migrate: true)",
+                "{}: `state:` needs the tables site_state (with site_group) and site_events (run `agent migrate`, or "
+                "set migrate: true)",
                 host_));
         }
     }
@@ -474,7 +480,7 @@ Status Writer::maintain(std::vector<std::string>& done, bool hourly) {
             return Status::error(out.error);
         }
         for (int i = 0; i < PQntuples(r.get()); ++i) {
-            done.push_back(PQgetvalue(r.get(), i, 0));
+            done.emplace_back(PQgetvalue(r.get(), i, 0));
         }
         return Status::success();
     };
@@ -506,7 +512,8 @@ Status Writer::maintain(std::vector<std::string>& done, bool hourly) {
             auto table = config_.table + period;
             auto sql = fmt::format(
                 "WITH d AS (DELETE FROM {} WHERE bucket < now() - $1::interval RETURNING 1) "
-                "SELECT format('deleted %s rows older than %s from {}', count(*), justify_interval($1::interval)) FROM d HAVING count(*) > 0",
+                "SELECT format('deleted %s rows older than %s from {}', count(*), justify_interval($1::interval)) FROM "
+                "d HAVING count(*) > 0",
                 quote_identifier(table), table);
             if (auto st = run("DELETE FROM " + table, sql.c_str(), {seconds(keep)}); !st.ok()) {
                 return st;

@@ -118,7 +118,7 @@ class Writer {
     std::string column_list_;                             // "name","url",...
     std::string insert_sql_;
     std::string hourly_sql_, dirty_sql_;  // with `rollups:`
-    std::string host_;  // for messages
+    std::string host_;                    // for messages
 };
 
 }  // namespace vigil::plugins::pg_sink

@@ -33,7 +33,6 @@ namespace {
 // hashtext('vigil.site_events'), written out: the lock only pg_sink's event writers take.
 constexpr const char* kEventsLock = "SELECT pg_advisory_xact_lock(hashtext('vigil.site_events'))";
 
-
 }  // namespace
 
 std::optional<SiteState> StateCache::get(const std::string& site) const {
@@ -115,15 +114,16 @@ std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<s
     std::map<std::string, std::optional<std::string>> read_ids;  // last_check_id as read
     auto lock = [&](ArrayLiteral& sites) -> std::optional<ChunkResult> {
         const char* params[] = {sites.c_str()};
-        Result r(PQexecParams(conn_,
-                              fmt::format("SELECT site, url, state, (extract(epoch FROM since) * 1000000)::bigint, "
-                                          "cause, consecutive_failures, consecutive_successes, consecutive_slow, "
-                                          "consecutive_healthy, last_check_id, (extract(epoch FROM last_timestamp) * "
-                                          "1000000)::bigint, last_error, last_error_detail FROM site_state WHERE "
-                                          "site = ANY($1::text[]) ORDER BY site{}",
-                                          lock_rows ? " FOR UPDATE" : "")
-                                  .c_str(),
-                              1, nullptr, params, nullptr, nullptr, 0));
+        Result r(PQexecParams(
+            conn_,
+            fmt::format("SELECT site, url, state, (extract(epoch FROM since) * 1000000)::bigint, "
+                        "cause, consecutive_failures, consecutive_successes, consecutive_slow, "
+                        "consecutive_healthy, last_check_id, (extract(epoch FROM last_timestamp) * "
+                        "1000000)::bigint, last_error, last_error_detail, site_group FROM site_state WHERE "
+                        "site = ANY($1::text[]) ORDER BY site{}",
+                        lock_rows ? " FOR UPDATE" : "")
+                .c_str(),
+            1, nullptr, params, nullptr, nullptr, 0));
         if (!ok(r.get())) {
             return fail(lock_rows ? "SELECT ... FROM site_state FOR UPDATE" : "SELECT ... FROM site_state", r.get());
         }
@@ -144,6 +144,7 @@ std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<s
             }
             st.last_error = text_or_null(r.get(), i, 11);
             st.last_error_detail = text_or_null(r.get(), i, 12);
+            st.group = text_or_null(r.get(), i, 13);
             read_ids[st.site] = text_or_null(r.get(), i, 9);
             states.emplace(st.site, std::move(st));
         }
@@ -216,7 +217,7 @@ std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<s
         pending_.push_back(*st);
     }
     ArrayLiteral a_site, a_url, a_state, a_since, a_cause, a_fail, a_succ, a_slow, a_healthy, a_id, a_ts, a_err,
-        a_detail, a_read;
+        a_detail, a_read, a_group;
     for (const auto& [site, s] : changed) {
         a_read.add(read_ids[site]);
         a_site.add(s->site);
@@ -232,21 +233,23 @@ std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<s
         a_ts.add(s->last_timestamp);
         a_err.add(s->last_error);
         a_detail.add(s->last_error_detail);
+        a_group.add(s->group);
     }
-    const char* update_params[] = {a_site.c_str(), a_url.c_str(),  a_state.c_str(),  a_since.c_str(),   a_cause.c_str(),
-                                   a_fail.c_str(), a_succ.c_str(), a_slow.c_str(),   a_healthy.c_str(), a_id.c_str(),
-                                   a_ts.c_str(),   a_err.c_str(),  a_detail.c_str(), a_read.c_str()};
+    const char* update_params[] = {a_site.c_str(),    a_url.c_str(),  a_state.c_str(), a_since.c_str(),
+                                   a_cause.c_str(),   a_fail.c_str(), a_succ.c_str(),  a_slow.c_str(),
+                                   a_healthy.c_str(), a_id.c_str(),   a_ts.c_str(),    a_err.c_str(),
+                                   a_detail.c_str(),  a_read.c_str(), a_group.c_str()};
     Result r(PQexecParams(
         conn_,
         "UPDATE site_state AS s SET url = x.url, state = x.state, since = x.since, cause = x.cause, "
         "consecutive_failures = x.f, consecutive_successes = x.su, consecutive_slow = x.sl, "
         "consecutive_healthy = x.h, last_check_id = x.cid, last_timestamp = x.ts, last_error = x.err, "
-        "last_error_detail = x.det, updated_at = now() "
+        "last_error_detail = x.det, site_group = x.grp, updated_at = now() "
         "FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::int[], $7::int[], "
-        "$8::int[], $9::int[], $10::text[], $11::timestamptz[], $12::text[], $13::text[], $14::text[]) "
-        "AS x(site, url, state, since, cause, f, su, sl, h, cid, ts, err, det, read) "
+        "$8::int[], $9::int[], $10::text[], $11::timestamptz[], $12::text[], $13::text[], $14::text[], $15::text[]) "
+        "AS x(site, url, state, since, cause, f, su, sl, h, cid, ts, err, det, read, grp) "
         "WHERE s.site = x.site AND s.last_check_id IS NOT DISTINCT FROM x.read",
-        14, nullptr, update_params, nullptr, nullptr, 0));
+        15, nullptr, update_params, nullptr, nullptr, 0));
     if (!ok(r.get())) {
         return fail("UPDATE site_state", r.get());
     }

@@ -50,6 +50,7 @@ struct SiteState {
     std::string last_check_id;
     std::optional<Timestamp> last_timestamp;
     std::optional<std::string> last_error, last_error_detail;
+    std::optional<std::string> group;  // the latest check's `group` (site_state.site_group)
 };
 
 /// What one check says about its site.

@@ -9,6 +9,8 @@ INSERT INTO site_state (site, url, state, since, cause, last_timestamp, last_err
   ('charlie', 'javascript:alert(2)', 'degraded', now() - interval '1 day', 'slow', now(), NULL),
   ('<script>alert(1)</script>', 'https://x.example/"><script>alert(3)</script>', 'up', now() - interval '1 day',
    NULL, now(), NULL);
+UPDATE site_state SET site_group = CASE site WHEN 'bravo' THEN 'payments' WHEN 'alpha' THEN 'web'
+                                             WHEN 'charlie' THEN 'web' END;
 -- 60 checks an hour; histogram: all in bucket 19 (0-based), 80.6 .. 101.6 ms; alpha's mean moves
 -- with the time of day (the chart has a shape), bravo's stays at 100 ms.
 INSERT INTO metrics_hourly

@@ -40,7 +40,8 @@ struct Page {
     pg::TestDatabase db;
     Store store{vigil::Secret(db.url()), 2};
     Page() { seed(db.url()); }
-    Server::Answer get(const std::string& path, std::map<std::string, std::string> args = {}, bool public_view = false) {
+    Server::Answer get(const std::string& path, std::map<std::string, std::string> args = {},
+                       bool public_view = false) {
         View v;
         v.title = "Test status";
         v.public_view = public_view;
@@ -119,10 +120,20 @@ TEST_CASE("status page: search, state filter and paging", "[integration]") {
     auto second = json(p.get("/api/sites", {{"per_page", "3"}, {"page", "2"}}));
     CHECK(first["sites"].Size() == 3);
     REQUIRE(second["sites"].Size() == 1);
-    CHECK(std::string(second["sites"][0]["name"].GetString()) == "alpha");  // last: up, after the script's "<"... by name
+    CHECK(std::string(second["sites"][0]["name"].GetString()) ==
+          "alpha");  // last: up, after the script's "<"... by name
     auto html = p.get("/", {{"per_page", "3"}, {"q", "a"}});
     CHECK_THAT(html.body, Catch::Contains("Page 1 of 2"));
     CHECK_THAT(html.body, Catch::Contains("href=\"/?page=2&amp;q=a\""));
+    auto web = json(p.get("/api/sites", {{"group", "web"}}));
+    REQUIRE(web["sites"].Size() == 2);
+    CHECK(std::string(web["sites"][0]["name"].GetString()) == "charlie");
+    CHECK(std::string(web["sites"][1]["group"].GetString()) == "web");
+    REQUIRE(web["groups"].Size() == 2);
+    CHECK(std::string(web["groups"][0].GetString()) == "payments");
+    auto grouped = p.get("/", {{"group", "payments"}});
+    CHECK_THAT(grouped.body, Catch::Contains("<option value=\"payments\" selected>payments</option>"));
+    CHECK(count(grouped.body, "data-site=") == 1);
     CHECK(p.get("/api/sites", {{"state", "sideways"}}).status == 400);
     CHECK(p.get("/api/sites", {{"per_page", "501"}}).status == 400);
     CHECK(p.get("/api/sites", {{"page", "0"}}).status == 400);
@@ -213,8 +224,9 @@ TEST_CASE("status page: a role that can only read serves without a warning, and 
     struct Drop {
         std::string url, db, role;
         ~Drop() {
-            pg::query(url, "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM " + role + "; REVOKE USAGE ON SCHEMA public FROM " +
-                               role + "; REVOKE CONNECT ON DATABASE \"" + db + "\" FROM " + role + "; DROP ROLE " + role);
+            pg::query(url, "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM " + role +
+                               "; REVOKE USAGE ON SCHEMA public FROM " + role + "; REVOKE CONNECT ON DATABASE \"" + db +
+                               "\" FROM " + role + "; DROP ROLE " + role);
         }
     } drop{p.db.url(), p.db.name(), role};
     // status/README.md's grants.

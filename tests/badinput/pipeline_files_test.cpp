@@ -76,6 +76,8 @@ std::vector<Broken> corpus() {
         {"retries out of range", "pipeline: p\n" + kSource + "  retries: -1\n" + kSink, "5:12",
          "must be between 0 and 10"},
         {"body_excerpt as yes", "pipeline: p\n" + kSource + "  body_excerpt: yes\n" + kSink, "5:17", "true or false"},
+        {"group of 201 characters", "pipeline: p\n" + kSource + "  group: " + std::string(201, 'g') + "\n" + kSink,
+         "5:10", "at most 200 characters"},
         {"bad URL scheme",
          "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: \"ftp://x/\"}]\n" + kSink, "4:26",
          "is not http:// or https://"},

@@ -51,6 +51,8 @@ struct CheckRecord {
     std::optional<std::string> body_excerpt;      // a failed check's first bytes of body (opt-in)
     std::optional<std::string> response_headers;  // and its response headers, "Name: value" lines
     std::optional<std::string> location;          // where the check ran from (http_check's `location`)
+    // Since SDK ABI 4.0:
+    std::optional<std::string> group;  // the site's group (http_check's `group`), for the status page
 
     friend bool operator==(const CheckRecord&, const CheckRecord&) = default;
 };

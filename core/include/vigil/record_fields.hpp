@@ -99,6 +99,8 @@ inline constexpr std::array kRecordFields = {
                 "A failed check's response headers as Name: value lines (opt-in)"},
     RecordField{"location",      &CheckRecord::location,      JsonType::String,    true,  false, false, "text",
                 "Where the check ran from"},
+    RecordField{"group",         &CheckRecord::group,         JsonType::String,    true,  false, false, "text",
+                "The site's group (a team, a product), for filtering"},
 };
 // clang-format on
 

@@ -225,7 +225,7 @@ TEST_CASE("http_check: the transport options reach the site", "[unit][config]") 
             token.string() +
             ", proxy: \"http://127.0.0.1:3128\", no_proxy: [localhost, .internal],"
             " http_version: \"2\", source_address: 127.0.0.1, ip_mode: all,"
-            " retries: 2, retry_delay: 250ms, body_excerpt: true}\n"
+            " retries: 2, retry_delay: 250ms, body_excerpt: true, group: payments}\n"
             "  - {name: b, url: \"http://b/\", basic_auth: {username: ops, password: "
             "pw}, interface: lo, proxy: \"\"}\n",
         kOptions, vigil::PluginKind::Source);
@@ -245,6 +245,8 @@ TEST_CASE("http_check: the transport options reach the site", "[unit][config]") 
     CHECK(a.body_excerpt);
     CHECK(a.body_kept() == Site::kExcerptBytes);  // the excerpt alone keeps 1 KiB, not max_body
     CHECK(a.keeps_headers());
+    CHECK(a.group == "payments");
+    CHECK(b.group.empty());
     CHECK(b.basic_user == "ops");
     CHECK(b.basic_password == "pw");
     CHECK(b.bind == "if!lo");
@@ -282,6 +284,10 @@ TEST_CASE("http_check: assertions and the excerpt in the record", "[unit]") {
     CHECK(r.attempts == 3);
     CHECK(r.body_excerpt == body);
     CHECK(r.response_headers == "Content-Type: application/json\n");
+    CHECK_FALSE(r.group);  // a site without a group: null, not ""
+    s.group = "payments";
+    CHECK(make_record(s, o, t, 0, "id", "probe").group == "payments");
+    s.group.clear();
 
     body = R"({"status": "UP"})";
     o.body = body;

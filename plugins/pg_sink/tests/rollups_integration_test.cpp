@@ -158,8 +158,8 @@ TEST_CASE("pg_sink retention: days made ahead, a row of a day without a partitio
     pg::TestDatabase db;
     migrate(db.url());
     auto day = [&](int offset) {
-        return pg::scalar(db.url(), fmt::format("SELECT to_char((now() AT TIME ZONE 'UTC')::date + {}, 'YYYYMMDD')",
-                                                offset));
+        return pg::scalar(db.url(),
+                          fmt::format("SELECT to_char((now() AT TIME ZONE 'UTC')::date + {}, 'YYYYMMDD')", offset));
     };
     auto exists = [&](const std::string& table) {
         return pg::scalar(db.url(), "SELECT to_regclass('" + table + "') IS NOT NULL") == "t";
@@ -184,8 +184,10 @@ TEST_CASE("pg_sink retention: days made ahead, a row of a day without a partitio
     CHECK(pg::scalar(db.url(), "SELECT count(*) FROM metrics") == "3");
     CHECK(pg::scalar(db.url(), "SELECT count(*) FROM metrics_default") == "2");
     // Their days' partitions made later take their rows out of the default one.
-    pg::query(db.url(), "SELECT vigil_day_partition('metrics', ((now() AT TIME ZONE 'UTC') + interval '20 days')::date)");
-    pg::query(db.url(), "SELECT vigil_day_partition('metrics', ((now() AT TIME ZONE 'UTC') - interval '10 days')::date)");
+    pg::query(db.url(),
+              "SELECT vigil_day_partition('metrics', ((now() AT TIME ZONE 'UTC') + interval '20 days')::date)");
+    pg::query(db.url(),
+              "SELECT vigil_day_partition('metrics', ((now() AT TIME ZONE 'UTC') - interval '10 days')::date)");
     CHECK(pg::scalar(db.url(), "SELECT count(*) FROM metrics_default") == "0");
     CHECK(pg::scalar(db.url(), "SELECT count(*) FROM metrics_p" + day(20)) == "1");
     CHECK(pg::scalar(db.url(), "SELECT count(*) FROM metrics_p" + day(-10)) == "1");

@@ -75,8 +75,11 @@ TEST_CASE("pg_sink state: three failures make one down event, two good checks on
     write_ok(*sink, b);
     CHECK(pg::scalar(db.url(), "SELECT state FROM site_state WHERE site = 'shop'") == "up");
     for (int n = 2; n < 5; ++n) {
-        write_ok(*sink, vigil::Batch{0, {{check("shop", n, false), ""}}});
+        auto c = check("shop", n, false);
+        c.group = "payments";  // the latest check's group is the site's
+        write_ok(*sink, vigil::Batch{0, {{c, ""}}});
     }
+    CHECK(pg::scalar(db.url(), "SELECT site_group FROM site_state WHERE site = 'shop'") == "payments");
     auto down =
         pg::query(db.url(), "SELECT from_state, to_state, check_id, reason, cause FROM site_events ORDER BY id");
     REQUIRE(down.size() == 1);
@@ -178,8 +181,9 @@ TEST_CASE("pg_sink state: without the tables, start says which to create", "[int
     auto sink = make_sink(db.url(), kState);
     auto st = sink->start();
     REQUIRE_FALSE(st.ok());
-    CHECK_THAT(st.message(),
-               Catch::Contains("`state:` needs the tables site_state and site_events (run `agent migrate`"));
+    CHECK_THAT(
+        st.message(),
+        Catch::Contains("`state:` needs the tables site_state (with site_group) and site_events (run `agent migrate`"));
 }
 
 TEST_CASE("pg_sink state: a state another writer moved since this one cached it is read again, not overwritten",

@@ -45,6 +45,7 @@ CheckRecord full_record() {
     r.body_excerpt = "<h1>503 Service Unavailable</h1>";
     r.response_headers = "Content-Type: text/html\nRetry-After: 30\n";
     r.location = "eu-west-1";
+    r.group = "payments";
     return r;
 }
 }  // namespace
