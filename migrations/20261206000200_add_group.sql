@@ -10,7 +10,20 @@ CREATE INDEX site_state_group ON site_state (site_group) WHERE site_group IS NOT
 CREATE INDEX site_state_page_order ON site_state
     ((CASE state WHEN 'down' THEN 0 WHEN 'degraded' THEN 1 ELSE 2 END), site);
 
+-- The overview's search (a part of a name, any case) through trigrams, when pg_trgm may be
+-- created here (it ships with PostgreSQL and is a trusted extension: a database owner may create
+-- it); without it the search reads every site, which stays under 200 ms at 100,000 sites.
+DO $$
+BEGIN
+    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+    CREATE INDEX site_state_site_trgm ON site_state USING gin (lower(site) gin_trgm_ops);
+EXCEPTION WHEN insufficient_privilege OR undefined_file OR feature_not_supported THEN
+    RAISE NOTICE 'pg_trgm is not available (%): the status page''s search reads every site', SQLERRM;
+END
+$$;
+
 -- migrate:down
+DROP INDEX IF EXISTS site_state_site_trgm;
 DROP INDEX site_state_page_order;
 DROP INDEX site_state_group;
 ALTER TABLE site_state DROP COLUMN site_group;

@@ -163,8 +163,17 @@ Status Store::list(const SiteQuery& q, SiteList& out) {
         return Status::error(error);
     }
     Status st = Status::success();
+    // $1: the search with LIKE's wildcards escaped, so that "%" or "_" is looked for as such.
     const std::string match =
-        "($1 = '' OR strpos(lower(site), lower($1)) > 0) AND ($2 = '' OR state = $2) AND ($5 = '' OR site_group = $5)";
+        "($1 = '' OR lower(site) LIKE '%' || lower($1) || '%') AND ($2 = '' OR state = $2) AND "
+        "($5 = '' OR site_group = $5)";
+    std::string pattern;
+    for (char c : q.search) {
+        if (c == '%' || c == '_' || c == '\\') {
+            pattern += '\\';
+        }
+        pattern += c;
+    }
     auto key = q.search + '\0' + q.state + '\0' + q.group;
     auto now = std::chrono::steady_clock::now();
     std::optional<Counts> cached;
@@ -183,7 +192,7 @@ Status Store::list(const SiteQuery& q, SiteList& out) {
                               "count(*) FILTER (WHERE state = 'down'), count(*) FILTER (WHERE state = 'degraded'), "
                               "$3::int, $4::int FROM site_state",
                               match),
-                  {q.search, q.state, "0", "0", q.group}, st);
+                  {pattern, q.state, "0", "0", q.group}, st);
         if (!st.ok()) {
             return st;
         }
@@ -218,7 +227,7 @@ Status Store::list(const SiteQuery& q, SiteList& out) {
                           "FROM page s ORDER BY CASE s.state WHEN 'down' THEN 0 WHEN 'degraded' THEN 1 ELSE 2 END, "
                           "s.site",
                           match, order, kSummaryColumns),
-              {q.search, q.state, std::to_string(q.per_page), std::to_string((q.page - 1) * q.per_page), q.group}, st);
+              {pattern, q.state, std::to_string(q.per_page), std::to_string((q.page - 1) * q.per_page), q.group}, st);
     if (!st.ok()) {
         return st;
     }

@@ -113,6 +113,12 @@ TEST_CASE("status page: search, state filter and paging", "[integration]") {
     CHECK(std::string(down["sites"][0]["name"].GetString()) == "bravo");
     CHECK(down["total"].GetInt() == 1);
     CHECK(down["counts"]["up"].GetInt() == 2);
+    // LIKE's wildcards are looked for as characters: no site name holds one.
+    for (const char* wild : {"%", "_", "\\", "a%a"}) {
+        INFO(wild);
+        CHECK(json(p.get("/api/sites", {{"q", wild}}))["total"].GetInt() == 0);
+    }
+    CHECK(json(p.get("/api/sites", {{"q", "(1)"}}))["total"].GetInt() == 1);  // the script-named one
     auto search = json(p.get("/api/sites", {{"q", "ALP"}}));
     REQUIRE(search["sites"].Size() == 1);
     CHECK(std::string(search["sites"][0]["name"].GetString()) == "alpha");
