@@ -174,31 +174,40 @@ Status Store::list(const SiteQuery& q, SiteList& out) {
         }
         pattern += c;
     }
-    auto key = q.search + '\0' + q.state + '\0' + q.group;
+    // Two counts, each cached: the states and groups of all sites (one read of every site), and
+    // how many match (an index read for a search, a state or a group; none for no filter).
     auto now = std::chrono::steady_clock::now();
-    std::optional<Counts> cached;
-    {
+    auto lookup = [&](const std::string& key) -> std::optional<Counts> {
         std::lock_guard lock(mutex_);
         auto it = counts_.find(key);
         if (it != counts_.end() && now - it->second.at < kCountsFor) {
-            cached = it->second;
+            return it->second;
         }
-    }
+        return std::nullopt;
+    };
+    auto keep = [&](const std::string& key, const Counts& c) {
+        std::lock_guard lock(mutex_);
+        if (counts_.size() > 1000) {
+            counts_.clear();  // searches are many and each is cached briefly: start again
+        }
+        counts_[key] = c;
+    };
     Result r;
-    if (!cached) {
+    const std::string all_key = "\x01all";
+    auto all = lookup(all_key);
+    if (!all) {
         Counts c;
         c.at = now;
-        r = l.run(fmt::format("SELECT count(*) FILTER (WHERE {}), count(*) FILTER (WHERE state = 'up'), "
-                              "count(*) FILTER (WHERE state = 'down'), count(*) FILTER (WHERE state = 'degraded'), "
-                              "$3::int, $4::int FROM site_state",
-                              match),
-                  {pattern, q.state, "0", "0", q.group}, st);
+        r = l.run(
+            "SELECT count(*) FILTER (WHERE state = 'up'), count(*) FILTER (WHERE state = 'down'), "
+            "count(*) FILTER (WHERE state = 'degraded') FROM site_state",
+            {}, st);
         if (!st.ok()) {
             return st;
         }
-        c.total = integer(r.get(), 0, 0);
         for (int i = 0; i < 3; ++i) {
-            c.by_state[i] = integer(r.get(), 0, i + 1);
+            c.by_state[i] = integer(r.get(), 0, i);
+            c.total += c.by_state[i];
         }
         r = l.run("SELECT DISTINCT site_group FROM site_state WHERE site_group IS NOT NULL ORDER BY 1 LIMIT 500", {},
                   st);
@@ -208,16 +217,29 @@ Status Store::list(const SiteQuery& q, SiteList& out) {
         for (int i = 0; i < PQntuples(r.get()); ++i) {
             c.groups.emplace_back(PQgetvalue(r.get(), i, 0));
         }
-        std::lock_guard lock(mutex_);
-        if (counts_.size() > 1000) {
-            counts_.clear();  // searches are many and each is cached briefly: start again
-        }
-        counts_[key] = c;
-        cached = std::move(c);
+        keep(all_key, c);
+        all = std::move(c);
     }
-    out.total = cached->total;
-    std::copy(std::begin(cached->by_state), std::end(cached->by_state), std::begin(out.counts));
-    out.groups = cached->groups;
+    std::copy(std::begin(all->by_state), std::end(all->by_state), std::begin(out.counts));
+    out.groups = all->groups;
+    out.total = all->total;
+    if (!q.search.empty() || !q.state.empty() || !q.group.empty()) {
+        auto key = q.search + '\0' + q.state + '\0' + q.group;
+        auto matching = lookup(key);
+        if (!matching) {
+            Counts c;
+            c.at = now;
+            r = l.run(fmt::format("SELECT count(*), $3::int, $4::int FROM site_state WHERE {}", match),
+                      {pattern, q.state, "0", "0", q.group}, st);
+            if (!st.ok()) {
+                return st;
+            }
+            c.total = integer(r.get(), 0, 0);
+            keep(key, c);
+            matching = std::move(c);
+        }
+        out.total = matching->total;
+    }
     // The page first (an index range in the order below: migrations' site_state_page_order),
     // then its sites' uptime: one index probe per listed site, not per site.
     const std::string order = "CASE state WHEN 'down' THEN 0 WHEN 'degraded' THEN 1 ELSE 2 END, site";
