@@ -55,7 +55,7 @@ Status PgSink::start() {
 }
 
 void PgSink::upkeep(bool all) {
-    if (!config_.retention && !config_.rollups.enabled) {
+    if (!writers_.front()->partitioned() && !config_.rollups.enabled) {
         return;
     }
     // Every 5 minutes the daily rollups (how stale the page's 30 and 90 days may be); hourly the

@@ -153,12 +153,15 @@ Status Writer::connect(std::vector<std::string>* missing) {
             "WHERE day = u.d) ORDER BY d ON CONFLICT DO NOTHING",
             dirty, dirty);
     }
+    // A table partitioned as the migrations make metrics gets its days made ahead by the upkeep,
+    // with or without a retention: otherwise every row would land in the default partition.
+    r.reset(PQexecParams(conn_,
+                         "SELECT EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid = to_regclass($1)) "
+                         "AND to_regproc('vigil_maintain_partitions') IS NOT NULL",
+                         1, nullptr, tparams, nullptr, nullptr, 0));
+    partitioned_ = ok(r.get()) && PQgetvalue(r.get(), 0, 0)[0] == 't';
     if (config_.retention) {
-        r.reset(PQexecParams(conn_,
-                             "SELECT EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid = to_regclass($1)) "
-                             "AND to_regproc('vigil_maintain_partitions') IS NOT NULL",
-                             1, nullptr, tparams, nullptr, nullptr, 0));
-        if (!ok(r.get()) || PQgetvalue(r.get(), 0, 0)[0] != 't') {
+        if (!partitioned_) {
             disconnect();
             return Status::error(
                 fmt::format("{}: `retention:` needs table {} partitioned by day, as `agent migrate` "
@@ -499,10 +502,13 @@ Status Writer::maintain(std::vector<std::string>& done, bool hourly) {
     if (!hourly) {
         return Status::success();
     }
-    if (config_.retention) {
-        if (auto st = run("partition upkeep", "SELECT vigil_maintain_partitions($1::regclass, $2::interval, 2)",
-                          {config_.table, seconds(*config_.retention)});
-            !st.ok()) {
+    if (partitioned_) {
+        auto st =
+            config_.retention
+                ? run("partition upkeep", "SELECT vigil_maintain_partitions($1::regclass, $2::interval, 2)",
+                      {config_.table, seconds(*config_.retention)})
+                : run("partition upkeep", "SELECT vigil_maintain_partitions($1::regclass, NULL, 2)", {config_.table});
+        if (!st.ok()) {
             return st;
         }
     }

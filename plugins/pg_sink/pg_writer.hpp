@@ -56,14 +56,16 @@ class Writer {
     /// whose column the table lacks (they are not written).
     Status connect(std::vector<std::string>* missing = nullptr);
     bool connected() const { return conn_ != nullptr; }
+    /// Whether the table is partitioned by day (known once connected): the upkeep makes its days.
+    bool partitioned() const { return partitioned_; }
 
     /// Writes the records of `batch` at `indices` (ascending) in one transaction. Returns only
     /// after COMMIT (or a failure, after which nothing of the chunk is stored).
     ChunkResult write(const Batch& batch, const std::vector<std::size_t>& indices);
 
     /// The table's upkeep, outside any transaction: with `rollups:` the daily rollups of the
-    /// days marked summed again; with `hourly` also, with `retention:`, its day partitions
-    /// (created ahead, old ones dropped) and with `rollups:` old rollups deleted. `done` gets a
+    /// days marked summed again; with `hourly` also, for a partitioned table, its day partitions
+    /// (made ahead; with `retention:` old ones dropped) and with `rollups:` old rollups deleted. `done` gets a
     /// line per thing done.
     Status maintain(std::vector<std::string>& done, bool hourly);
 
@@ -118,6 +120,7 @@ class Writer {
     std::string column_list_;                             // "name","url",...
     std::string insert_sql_;
     std::string hourly_sql_, dirty_sql_;  // with `rollups:`
+    bool partitioned_ = false;
     std::string host_;                    // for messages
 };
 

@@ -125,7 +125,14 @@ kafka_up() {
   local dir="$STATE/kafka"
   if [[ ! -f "$dir/data/meta.properties" ]]; then
     local cluster_id
-    cluster_id=$(python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')
+    # Never one that starts with "-" (1 in 64): the storage tool's argument parser takes it for an
+    # option ("argument --cluster-id/-t: expected one argument").
+    cluster_id=$(python3 -c 'import base64,uuid
+while True:
+    i = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    if not i.startswith("-"):
+        break
+print(i)')
     say "formatting KRaft storage (cluster $cluster_id) with SCRAM user $KAFKA_USER"
     kafka_java kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" \
       --add-scram "SCRAM-SHA-512=[name=\"$KAFKA_USER\",password=\"$KAFKA_PASSWORD\"]" >"$dir/logs/format.log" 2>&1 \

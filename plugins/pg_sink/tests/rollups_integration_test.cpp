@@ -201,6 +201,16 @@ TEST_CASE("pg_sink retention: days made ahead, a row of a day without a partitio
     CHECK(pg::scalar(db.url(), "SELECT count(*) FROM metrics_daily") == "2");
 }
 
+TEST_CASE("pg_sink: a partitioned table gets its days made ahead without a retention too", "[integration]") {
+    pg::TestDatabase db;
+    migrate(db.url());
+    auto ahead = pg::scalar(db.url(), "SELECT to_char((now() AT TIME ZONE 'UTC')::date + 2, 'YYYYMMDD')");
+    pg::query(db.url(), "DROP TABLE metrics_p" + ahead);  // as if the migration had run days ago
+    auto sink = make_sink(db.url());
+    REQUIRE(sink->start().ok());
+    CHECK(pg::scalar(db.url(), "SELECT to_regclass('metrics_p" + ahead + "') IS NOT NULL") == "t");
+}
+
 TEST_CASE("pg_sink retention: a table that is not partitioned is refused at start", "[integration]") {
     pg::TestDatabase db;
     migrate(db.url());
