@@ -121,7 +121,7 @@ class Writer {
     std::string insert_sql_;
     std::string hourly_sql_, dirty_sql_;  // with `rollups:`
     bool partitioned_ = false;
-    std::string host_;                    // for messages
+    std::string host_;  // for messages
 };
 
 }  // namespace vigil::plugins::pg_sink
