@@ -4,13 +4,13 @@
 // systemd unit, and the agent does not grow an HTTP application.
 #include <csignal>
 #include <cstdlib>
-#include <fstream>
+#include <filesystem>
 #include <iostream>
-#include <sstream>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include "config/secret_file.hpp"
 #include "server.hpp"
 #include "store.hpp"
 #include "telemetry/metrics_server.hpp"
@@ -45,17 +45,13 @@ int run(int argc, char** argv) {
         return app.exit(e) == 0 ? 0 : kExitUsage;
     }
     if (!url_file.empty()) {
-        std::ifstream in(url_file);
-        std::stringstream content;
-        content << in.rdbuf();
-        if (!in) {
-            std::cerr << "vigil-status-page: error: --database-url-file: cannot read " << url_file << '\n';
+        std::string error;
+        auto content = vigil::config::read_secret_file(std::filesystem::current_path(), url_file, error);
+        if (!content) {
+            std::cerr << "vigil-status-page: error: --database-url-file: " << error << '\n';
             return kExitUsage;
         }
-        url = content.str();
-        while (!url.empty() && (url.back() == '\n' || url.back() == '\r')) {
-            url.pop_back();
-        }
+        url = *content;
     }
     if (url.empty()) {
         const char* env = std::getenv("DATABASE_URL");

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "server.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <charconv>
@@ -12,6 +11,7 @@
 #include <fmt/core.h>
 
 #include "openapi.hpp"
+#include "telemetry/metrics_server.hpp"
 
 namespace vigil::status_page {
 
@@ -145,17 +145,12 @@ Server::~Server() {
 Status Server::start(const std::string& host, unsigned short port, unsigned threads) {
     sockaddr_storage addr{};
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
-    if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(port);
-    } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(port);
-        flags |= MHD_USE_IPv6;
-    } else {
+    bool ipv6 = false;
+    if (!telemetry::socket_address({host, port}, addr, ipv6)) {
         return Status::error(fmt::format("\"{}\" is not an IP address", host));
+    }
+    if (ipv6) {
+        flags |= MHD_USE_IPv6;
     }
     errno = 0;
     daemon_ = MHD_start_daemon(flags, port, nullptr, nullptr, &handle, this, MHD_OPTION_SOCK_ADDR, &addr,

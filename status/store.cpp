@@ -166,7 +166,7 @@ Status Store::list(const SiteQuery& q, SiteList& out) {
     // $1: the search with LIKE's wildcards escaped, so that "%" or "_" is looked for as such.
     const std::string match =
         "($1 = '' OR lower(site) LIKE '%' || lower($1) || '%') AND ($2 = '' OR state = $2) AND "
-        "($5 = '' OR site_group = $5)";
+        "($3 = '' OR site_group = $3)";
     std::string pattern;
     for (char c : q.search) {
         if (c == '%' || c == '_' || c == '\\') {
@@ -229,8 +229,7 @@ Status Store::list(const SiteQuery& q, SiteList& out) {
         if (!matching) {
             Counts c;
             c.at = now;
-            r = l.run(fmt::format("SELECT count(*), $3::int, $4::int FROM site_state WHERE {}", match),
-                      {pattern, q.state, "0", "0", q.group}, st);
+            r = l.run(fmt::format("SELECT count(*) FROM site_state WHERE {}", match), {pattern, q.state, q.group}, st);
             if (!st.ok()) {
                 return st;
             }
@@ -243,13 +242,12 @@ Status Store::list(const SiteQuery& q, SiteList& out) {
     // The page first (an index range in the order below: migrations' site_state_page_order),
     // then its sites' uptime: one index probe per listed site, not per site.
     const std::string order = "CASE state WHEN 'down' THEN 0 WHEN 'degraded' THEN 1 ELSE 2 END, site";
-    r = l.run(fmt::format("WITH page AS (SELECT * FROM site_state WHERE {} ORDER BY {} LIMIT $3 OFFSET $4) "
+    r = l.run(fmt::format("WITH page AS (SELECT * FROM site_state WHERE {} ORDER BY {} LIMIT $4 OFFSET $5) "
                           "SELECT {}, (SELECT sum(h.ok_checks)::float8 / nullif(sum(h.checks), 0) FROM metrics_hourly "
                           "h WHERE h.name = s.site AND h.bucket >= date_trunc('hour', now()) - interval '23 hours') "
-                          "FROM page s ORDER BY CASE s.state WHEN 'down' THEN 0 WHEN 'degraded' THEN 1 ELSE 2 END, "
-                          "s.site",
-                          match, order, kSummaryColumns),
-              {pattern, q.state, std::to_string(q.per_page), std::to_string((q.page - 1) * q.per_page), q.group}, st);
+                          "FROM page s ORDER BY {}",
+                          match, order, kSummaryColumns, order),
+              {pattern, q.state, q.group, std::to_string(q.per_page), std::to_string((q.page - 1) * q.per_page)}, st);
     if (!st.ok()) {
         return st;
     }

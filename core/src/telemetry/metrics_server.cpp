@@ -48,6 +48,25 @@ std::optional<ListenAddress> parse_listen(const std::string& text) {
     return a;
 }
 
+bool socket_address(const ListenAddress& a, sockaddr_storage& out, bool& ipv6) {
+    out = {};
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&out);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&out);
+    ipv6 = false;
+    if (inet_pton(AF_INET, a.host.c_str(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(a.port);
+        return true;
+    }
+    if (inet_pton(AF_INET6, a.host.c_str(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(a.port);
+        ipv6 = true;
+        return true;
+    }
+    return false;
+}
+
 namespace {
 
 MHD_Result respond(MHD_Connection* c, unsigned status, const std::string& body, const char* type) {
@@ -86,17 +105,12 @@ Status MetricsServer::start(const ListenAddress& a) {
     // process holds more than FD_SETSIZE descriptors, and select() cannot watch a socket numbered
     // past 1,024, so libmicrohttpd would close such a scrape unanswered.
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
-    if (inet_pton(AF_INET, a.host.c_str(), &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(a.port);
-    } else if (inet_pton(AF_INET6, a.host.c_str(), &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(a.port);
-        flags |= MHD_USE_IPv6;
-    } else {
+    bool ipv6 = false;
+    if (!socket_address(a, addr, ipv6)) {
         return Status::error(fmt::format("metrics: \"{}\" is not an IP address", a.host));
+    }
+    if (ipv6) {
+        flags |= MHD_USE_IPv6;
     }
     errno = 0;
     daemon_ = MHD_start_daemon(flags, a.port, nullptr, nullptr, &handle, this, MHD_OPTION_SOCK_ADDR, &addr,

@@ -11,6 +11,7 @@
 #include "vigil/status.hpp"
 
 struct MHD_Daemon;
+struct sockaddr_storage;
 
 namespace vigil::telemetry {
 
@@ -21,6 +22,10 @@ struct ListenAddress {
 
 /// Parses "127.0.0.1:9464", "[::1]:9464" or ":9464" (all IPv4 interfaces). nullopt if malformed.
 std::optional<ListenAddress> parse_listen(const std::string& text);
+
+/// `a` as the socket address libmicrohttpd binds (MHD_OPTION_SOCK_ADDR); `ipv6` says whether it
+/// needs MHD_USE_IPv6. false when the host is not an IP literal.
+bool socket_address(const ListenAddress& a, sockaddr_storage& out, bool& ipv6);
 
 class MetricsServer {
   public:
