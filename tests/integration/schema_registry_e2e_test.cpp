@@ -10,30 +10,20 @@
 #include <map>
 
 #include "kafka_sink.hpp"
+#include "kafka_sink_test_support.hpp"
 #include "kafka_support.hpp"
 #include "plugin_config.hpp"
 #include "schema_registry.hpp"
 #include "support.hpp"
 
 namespace kt = vigil::test::kafka;
-using vigil::plugins::kafka_sink::KafkaSink;
 using vigil::test::Child;
+using vigil::test::kafka_sink::make_sink;
 using namespace std::chrono_literals;
 
 namespace {
 
 std::string registry_url() { return kt::env("SCHEMA_REGISTRY_URL"); }
-
-std::unique_ptr<KafkaSink> make_sink(const std::string& yaml) {
-    auto s = vigil::test::check_section("plugin: kafka_sink\n" + yaml, vigil::plugins::kafka_sink::kOptions,
-                                        vigil::PluginKind::Sink);
-    INFO(s->errors());
-    REQUIRE_FALSE(s->diags.has_errors());
-    auto c = vigil::plugins::kafka_sink::parse_config(s->node, "vigil-test", s->diags);
-    INFO(s->errors());
-    REQUIRE(c);
-    return std::make_unique<KafkaSink>(std::move(*c), "kafka_sink.test", vigil::Logger("kafka_sink.test"));
-}
 
 vigil::Batch records(int n, const std::string& prefix) {
     vigil::Batch b;

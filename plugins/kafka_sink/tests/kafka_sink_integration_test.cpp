@@ -10,25 +10,16 @@
 #include <catch2/catch.hpp>
 
 #include "kafka_sink.hpp"
+#include "kafka_sink_test_support.hpp"
 #include "kafka_support.hpp"
 #include "plugin_config.hpp"
 #include "support.hpp"
 
 namespace kt = vigil::test::kafka;
 using vigil::plugins::kafka_sink::KafkaSink;
+using vigil::test::kafka_sink::make_sink;
 
 namespace {
-
-std::unique_ptr<KafkaSink> make_sink(const std::string& yaml) {
-    auto s = vigil::test::check_section("plugin: kafka_sink\n" + yaml, vigil::plugins::kafka_sink::kOptions,
-                                        vigil::PluginKind::Sink);
-    INFO(s->errors());
-    REQUIRE_FALSE(s->diags.has_errors());
-    auto c = vigil::plugins::kafka_sink::parse_config(s->node, "vigil-test", s->diags);
-    INFO(s->errors());
-    REQUIRE(c);
-    return std::make_unique<KafkaSink>(std::move(*c), "kafka_sink.test", vigil::Logger("kafka_sink.test"));
-}
 
 vigil::Batch records(int n, const std::string& prefix, std::uint64_t sequence = 1) {
     vigil::Batch b;
