@@ -3,13 +3,11 @@
 
 #include <fmt/core.h>
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
-#include <rapidjson/memorystream.h>
-#include <rapidjson/reader.h>
 #include <rapidjson/schema.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "untrusted_json.hpp"
 #include "vigil/redact.hpp"
 
 namespace vigil::registry {
@@ -87,8 +85,7 @@ namespace {
 // The registry's words: Confluent's and Apicurio's error bodies are {"error_code": N, "message": "..."}.
 std::string said(const http::Response& r) {
     rapidjson::Document d;
-    d.Parse(r.body.c_str(), r.body.size());
-    if (!d.HasParseError() && d.IsObject() && d.HasMember("message") && d["message"].IsString()) {
+    if (!json::parse(r.body, d) && d.IsObject() && d.HasMember("message") && d["message"].IsString()) {
         return fmt::format("{} (HTTP {})", d["message"].GetString(), r.status);
     }
     return fmt::format("HTTP {}: {}", r.status, r.summary());
@@ -118,8 +115,7 @@ Client::Registered Client::register_schema(const std::string& subject, const std
         return out;
     }
     rapidjson::Document d;
-    d.Parse(r.body.c_str(), r.body.size());
-    if (d.HasParseError() || !d.IsObject() || !d.HasMember("id") || !d["id"].IsInt() || d["id"].GetInt() <= 0) {
+    if (json::parse(r.body, d) || !d.IsObject() || !d.HasMember("id") || !d["id"].IsInt() || d["id"].GetInt() <= 0) {
         out.error = fmt::format("registry {} answered without a schema id: {}", redact_url(options_.url), r.summary());
         return out;
     }
@@ -144,8 +140,7 @@ Client::Fetched Client::fetch(std::uint32_t id) {
         return out;
     }
     rapidjson::Document d;
-    d.Parse(r.body.c_str(), r.body.size());
-    if (d.HasParseError() || !d.IsObject() || !d.HasMember("schema") || !d["schema"].IsString()) {
+    if (json::parse(r.body, d) || !d.IsObject() || !d.HasMember("schema") || !d["schema"].IsString()) {
         out.error = fmt::format("schema id {}: the registry's answer holds no schema: {}", id, r.summary());
         return out;
     }
@@ -191,10 +186,9 @@ Validator::~Validator() = default;
 
 std::shared_ptr<const Validator> Validator::compile(const std::string& schema, std::string& error) {
     std::shared_ptr<Validator> v(new Validator());
-    v->impl_->doc.Parse<rapidjson::kParseIterativeFlag>(schema.data(), schema.size());
-    if (v->impl_->doc.HasParseError()) {
-        error = fmt::format("the schema is not JSON: {} at byte {}",
-                            rapidjson::GetParseError_En(v->impl_->doc.GetParseError()), v->impl_->doc.GetErrorOffset());
+    // The registry's answer: read by the guarded reader (lib/json) like any other untrusted JSON.
+    if (auto e = json::parse(schema, v->impl_->doc)) {
+        error = fmt::format("the schema is not JSON: {} at byte {}", e->reason, e->offset);
         return nullptr;
     }
     if (!v->impl_->doc.IsObject()) {
@@ -206,11 +200,15 @@ std::shared_ptr<const Validator> Validator::compile(const std::string& schema, s
 }
 
 std::optional<std::string> Validator::check(std::string_view json) const {
+    // The document is read first by the guarded reader, then walked by the validator: its
+    // nesting is bounded (RapidJSON's validator is quadratic in depth) and no number reaches
+    // RapidJSON's conversions.
+    rapidjson::Document doc;
+    if (auto e = json::parse(json, doc)) {
+        return fmt::format("not JSON: {} at byte {}", e->reason, e->offset);
+    }
     rapidjson::SchemaValidator validator(*impl_->schema);
-    rapidjson::Reader reader;
-    rapidjson::MemoryStream stream(json.data(), json.size());
-    auto result = reader.Parse<rapidjson::kParseIterativeFlag>(stream, validator);
-    if (validator.IsValid() && !result.IsError()) {
+    if (doc.Accept(validator)) {
         return std::nullopt;
     }
     if (!validator.IsValid()) {
@@ -220,7 +218,7 @@ std::optional<std::string> Validator::check(std::string_view json) const {
         std::string where = at.GetSize() > 1 ? std::string(at.GetString() + 1, at.GetSize() - 1) : "/";
         return fmt::format("{} at {} (schema {})", validator.GetInvalidSchemaKeyword(), where, rule.GetString());
     }
-    return fmt::format("not JSON: {} at byte {}", rapidjson::GetParseError_En(result.Code()), result.Offset());
+    return "not valid against the schema";
 }
 
 }  // namespace vigil::registry

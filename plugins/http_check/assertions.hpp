@@ -52,9 +52,9 @@ using ResponseHeaders = std::vector<std::pair<std::string, std::string>>;
 std::optional<std::vector<JsonAssertion>> read_json_assertions(const ConfigNode& node, Diagnostics& diags);
 std::optional<std::vector<HeaderAssertion>> read_header_assertions(const ConfigNode& node, Diagnostics& diags);
 
-/// Whether `text` holds a run of digits (and points) longer than any double needs: such a body
-/// is parsed without RapidJSON's full-precision flag, which misreads and overreads those.
-bool has_long_number(std::string_view text);
+/// The largest body that `json:` assertions parse (the guarded reader's size bound): a larger
+/// one fails them ("body is not JSON: a document of N bytes, over the limit of ...").
+inline constexpr std::size_t kMaxJsonBody = std::size_t{16} << 20;
 
 /// The first JSON assertion that fails on `body`, as one line ("json /status is \"DOWN\", not
 /// \"UP\""), or nullopt when all hold. A body that is not JSON fails every list that is not empty.

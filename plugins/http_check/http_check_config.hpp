@@ -132,7 +132,9 @@ struct SiteCache {
 
 /// Reads one site entry, validated against kSiteOptions, with `plugin` (the section) giving the
 /// defaults: every check of parse_config. Problems go to `diags`, located; nullopt if any.
-std::optional<Site> read_site(const ConfigNode& plugin, const ConfigNode& entry, Diagnostics& diags, SiteCache& cache);
+/// `topic` is set for a site from the sites topic: what its message may set and inherit.
+std::optional<Site> read_site(const ConfigNode& plugin, const ConfigNode& entry, Diagnostics& diags, SiteCache& cache,
+                              const TopicPolicy* topic = nullptr);
 
 /// Builds the configuration from a validated node: every site from every list, plugin-level
 /// defaults applied, regexes compiled, URLs parsed, duplicate names refused. All problems go to

@@ -122,11 +122,25 @@ bool header_name_ok(const std::string& n) {
 // default). `plugin` is the plugin's section; `site` one entry of a list.
 class SiteReader {
   public:
-    SiteReader(const ConfigNode& plugin, const ConfigNode& site, Diagnostics& diags, SiteCache& cache)
-        : plugin_(plugin), site_(site), diags_(diags), warned_(cache.warned), regexes_(cache.regexes) {}
+    SiteReader(const ConfigNode& plugin, const ConfigNode& site, Diagnostics& diags, SiteCache& cache,
+               const TopicPolicy* topic)
+        : plugin_(plugin),
+          site_(site),
+          diags_(diags),
+          warned_(cache.warned),
+          regexes_(cache.regexes),
+          topic_(topic) {}
 
     std::optional<Site> read() {
         Site s;
+        if (topic_ != nullptr) {
+            for (const char* key : kTopicRestricted) {
+                if (site_.has(key) && topic_->allow.count(key) == 0) {
+                    error(key, fmt::format("a sites-topic message may not set {} unless sites_topic.allow lists it",
+                                           key));
+                }
+            }
+        }
         s.name = site_.get_string("name");
         s.url = site_.get_string("url");
         check_url(s.url);
@@ -164,9 +178,9 @@ class SiteReader {
                                        format_duration(s.timeout), format_duration(s.interval)));
         }
         s.method = from("method").get_string("method");
-        s.headers = from("headers").get_string_map("headers");
+        s.headers = credential_from("headers").get_string_map("headers");
         for (const auto& [k, v] : s.headers) {
-            const auto& n = from("headers");
+            const auto& n = credential_from("headers");
             if (!header_name_ok(k)) {
                 diags_.error(n.location_of_entry("headers", k), n.path_of("headers"),
                              fmt::format("invalid header name \"{}\"", k));
@@ -252,6 +266,11 @@ class SiteReader {
 
   private:
     const ConfigNode& from(const char* key) const { return site_.has(key) ? site_ : plugin_; }
+    // A credential's source: a topic site inherits none unless sites_topic says so (its URL is
+    // whatever the message says, and would receive them).
+    const ConfigNode& credential_from(const char* key) const {
+        return site_.has(key) || (topic_ != nullptr && !topic_->inherit_credentials) ? site_ : plugin_;
+    }
 
     void read_assertions(Site& s) {
         if (auto json = read_json_assertions(from("json"), diags_)) {
@@ -273,7 +292,7 @@ class SiteReader {
         // A site's own credentials replace the plugin-level ones whole: a site with basic_auth
         // under a plugin-wide bearer_token sends Basic only.
         bool own = site_.has("basic_auth") || site_.has("bearer_token") || site_.has("bearer_token_file");
-        const ConfigNode& n = own ? site_ : plugin_;
+        const ConfigNode& n = own || (topic_ != nullptr && !topic_->inherit_credentials) ? site_ : plugin_;
         if (n.has("basic_auth")) {
             auto auth = n.child("basic_auth");
             s.basic_user = auth.get_string("username");
@@ -301,7 +320,7 @@ class SiteReader {
         }
         for (auto [key, path] :
              {std::pair{"client_cert_file", &s.client_cert_file}, std::pair{"client_key_file", &s.client_key_file}}) {
-            if (from(key).has(key)) {
+            if (credential_from(key).has(key)) {
                 *path = readable(key);
             }
         }
@@ -414,13 +433,15 @@ class SiteReader {
     Diagnostics& diags_;
     std::set<std::string>& warned_;  // one warning per setting, not one per site sharing it
     std::map<std::string, std::shared_ptr<const re2::RE2>>& regexes_;
+    const TopicPolicy* topic_;
     bool failed_ = false;
 };
 
 }  // namespace
 
-std::optional<Site> read_site(const ConfigNode& plugin, const ConfigNode& entry, Diagnostics& diags, SiteCache& cache) {
-    return SiteReader(plugin, entry, diags, cache).read();
+std::optional<Site> read_site(const ConfigNode& plugin, const ConfigNode& entry, Diagnostics& diags, SiteCache& cache,
+                              const TopicPolicy* topic) {
+    return SiteReader(plugin, entry, diags, cache, topic).read();
 }
 
 }  // namespace vigil::plugins::http_check

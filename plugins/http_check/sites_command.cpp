@@ -23,7 +23,7 @@ namespace vigil::plugins::http_check {
 
 const PluginCommand kCommands[] = {
     {.name = "sites",
-     .usage = "import FILE | add NAME URL [KEY=VALUE...] | remove NAME... | list",
+     .usage = "import FILE | add NAME URL [KEY=VALUE...] | remove NAME... | list [--allow-secrets]",
      .description = "Edit and read the sites topic of the pipeline's sites_topic",
      .run = &sites_command},
     {},
@@ -36,11 +36,13 @@ constexpr auto kTimeout = std::chrono::seconds(30);
 
 const char* const kUsageText =
     "usage: agent sites import FILE | add NAME URL [KEY=VALUE...] | remove NAME... | list --pipeline FILE\n"
-    "  import FILE      publish every site of FILE (YAML or JSON list, as sites_file); adds or replaces\n"
+    "  import FILE      publish every site of FILE (YAML or JSON list, as sites_file); adds or replaces;\n"
+    "                   values are published as written (${VAR} stays that text, no *_file is read)\n"
     "  add NAME URL     publish one site; KEY=VALUE sets a site option, VALUE in YAML (interval=5s,\n"
     "                   json='[{pointer: /status, equals: UP}]')\n"
     "  remove NAME...   remove sites (a tombstone each)\n"
-    "  list             print each site of the topic as one JSON line\n";
+    "  list             print each site of the topic as one JSON line\n"
+    "  --allow-secrets  publish a bearer_token or basic_auth password written in the definition\n";
 
 struct Definition {
     std::string name;
@@ -54,14 +56,28 @@ std::string json_string(const std::string& s) {
     return buf.GetString();
 }
 
-// Every site of `text` validated and read as the producers will read it; nothing on any error.
+// A secret written out in the file (not a ${VAR} reference, which is published as that text):
+// everyone who can read the topic could read it.
+bool literal_secret(const ConfigNode& node, const char* key) {
+    if (!node.has(key)) {
+        return false;
+    }
+    auto value = node.get_secret(key).reveal();
+    bool reference = value.size() > 3 && value.rfind("${", 0) == 0 && value.back() == '}' &&
+                     value.find('}') == value.size() - 1;
+    return !value.empty() && !reference;
+}
+
+// Every site of `text` validated and read as the producers will read it (as data: no ${VAR}
+// from this shell's environment, no file named); nothing on any error.
 std::optional<std::vector<Definition>> definitions(const std::string& text, const std::string& name,
-                                                   const ConfigNode& section, Diagnostics& diags) {
+                                                   const ConfigNode& section, const SitesTopicConfig& config,
+                                                   bool allow_secrets, Diagnostics& diags) {
     std::vector<Definition> out;
     std::map<std::string, SourceLocation> seen;
     SiteCache cache;
     std::size_t before = diags.error_count();
-    for_each_in_list(text, name, section.base_dir(), kSiteOptions, diags, [&](const ConfigNode& entry) {
+    for_each_in_data_list(text, name, kSiteOptions, diags, [&](const ConfigNode& entry) {
         auto site = entry.get_string("name");
         auto where = entry.location_of("name");
         if (auto [first, fresh] = seen.emplace(site, where); !fresh) {
@@ -70,7 +86,18 @@ std::optional<std::vector<Definition>> definitions(const std::string& text, cons
                                     first->second.column));
             return;
         }
-        if (read_site(section, entry, diags, cache)) {
+        if (!allow_secrets) {
+            for (auto [node, key] : {std::pair{entry, "bearer_token"}, std::pair{entry.child("basic_auth"), "password"}}) {
+                if (literal_secret(node, key)) {
+                    diags.error(node.location_of(key), node.path_of(key),
+                                "a secret in a site definition is readable by everyone who can read the topic: "
+                                "pass --allow-secrets to publish it anyway, or let the producers use their own "
+                                "(sites_topic.inherit_credentials)");
+                    return;
+                }
+            }
+        }
+        if (read_site(section, entry, diags, cache, &config.policy)) {
             out.push_back({site, entry.to_json()});
         }
     });
@@ -288,7 +315,15 @@ std::optional<std::string> add_text(const std::vector<std::string>& args, std::o
 }  // namespace
 
 int sites_command(const CommandContext& ctx, const ConfigNode& section, Diagnostics& diags) {
-    const auto& args = ctx.args;
+    std::vector<std::string> args;
+    bool allow_secrets = false;
+    for (const auto& a : ctx.args) {
+        if (a == "--allow-secrets") {
+            allow_secrets = true;
+        } else {
+            args.push_back(a);
+        }
+    }
     std::string verb = args.empty() ? "" : args[0];
     bool usage_ok = (verb == "list" && args.size() == 1) || (verb == "import" && args.size() == 2) ||
                     (verb == "add" && args.size() >= 3) || (verb == "remove" && args.size() >= 2);
@@ -343,7 +378,7 @@ int sites_command(const CommandContext& ctx, const ConfigNode& section, Diagnost
             text = *one;
             name = "agent sites add";
         }
-        auto read = definitions(text, name, section, diags);
+        auto read = definitions(text, name, section, *config, allow_secrets, diags);
         if (!read) {
             *ctx.err << "agent sites: nothing published\n";
             return kConfig;

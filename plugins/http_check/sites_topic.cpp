@@ -214,7 +214,9 @@ std::shared_ptr<const Site> SitesTopic::read(const std::string& key, const std::
     Diagnostics diags;
     std::shared_ptr<const Site> out;
     std::size_t entries = 0;
-    for_each_in_list("[" + json + "]", where, plugin_.base_dir(), kSiteOptions, diags, [&](const ConfigNode& entry) {
+    // The message is data (for_each_in_data_list): no ${VAR} from the producer's environment, no
+    // file of the producer's named by it; the policy decides what else it may set and inherit.
+    for_each_in_data_list("[" + json + "]", where, kSiteOptions, diags, [&](const ConfigNode& entry) {
         ++entries;
         if (entry.get_string("name") != key) {
             diags.error(
@@ -222,7 +224,7 @@ std::shared_ptr<const Site> SitesTopic::read(const std::string& key, const std::
                 fmt::format("name \"{}\" differs from the message's key \"{}\"", entry.get_string("name"), key));
             return;
         }
-        if (auto site = read_site(plugin_, entry, diags, cache_)) {
+        if (auto site = read_site(plugin_, entry, diags, cache_, &config_.policy)) {
             out = std::make_shared<const Site>(std::move(*site));
         }
     });

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 namespace vigil::plugins::http_check {
 
@@ -34,6 +35,14 @@ const OptionSpec kSitesTopicOptions[] = {
         .type = OptionType::Duration,
         .default_value = "10s",
         .description = "How long a silent producer keeps its sites before the group hands them to the others"},
+    {.key = "allow",
+     .type = OptionType::StringList,
+     .description = "Options a message may set beyond the safe ones: ca_file, client_cert_file, client_key_file, "
+                    "proxy, no_proxy, interface, source_address (default: none)"},
+    {.key = "inherit_credentials",
+     .type = OptionType::Bool,
+     .default_value = "false",
+     .description = "Topic sites use the plugin-level basic_auth, bearer_token, client certificate and headers"},
     {.key = "partitions",
      .type = OptionType::Int,
      .default_value = "12",
@@ -71,6 +80,16 @@ std::optional<SitesTopicConfig> read_sites_topic(const ConfigNode& node, const s
                     "must be -1 (the brokers' default) or between 1 and 100");
     }
     c.replication_factor = static_cast<int>(replicas);
+    for (const auto& key : node.get_string_list("allow")) {
+        if (std::find_if(std::begin(kTopicRestricted), std::end(kTopicRestricted),
+                         [&](const char* k) { return key == k; }) == std::end(kTopicRestricted)) {
+            diags.error(node.location_of("allow"), node.path_of("allow"),
+                        fmt::format("\"{}\" is not one of the options a message needs allowing: {}", key,
+                                    fmt::join(kTopicRestricted, ", ")));
+        }
+        c.policy.allow.insert(key);
+    }
+    c.policy.inherit_credentials = node.get_bool("inherit_credentials");
     kafka::read_connection(node, c.connection, diags);
     c.consumer = c.connection;
     // Nothing is committed: each assigned partition is read from its start ("earliest").

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 
 #include "kafka_options.hpp"
@@ -13,6 +14,19 @@ namespace vigil::plugins::http_check {
 
 extern const OptionSpec kSitesTopicOptions[];
 
+/// What a sites-topic message may do: whoever can write to the topic is not the operator. A
+/// message is data: never interpolated, naming no file (core), and by default neither setting the
+/// options below nor inheriting the plugin-level credentials.
+struct TopicPolicy {
+    std::set<std::string, std::less<>> allow;  // of kTopicRestricted, those the operator allows
+    bool inherit_credentials = false;          // basic_auth, bearer_token, client_*_file, headers
+};
+
+/// Options a message may set only when `sites_topic.allow` lists them: they name the producer's
+/// files or choose where its requests leave from and go through.
+inline constexpr const char* kTopicRestricted[] = {"ca_file", "client_cert_file", "client_key_file", "proxy",
+                                                   "no_proxy", "interface", "source_address"};
+
 struct SitesTopicConfig {
     std::string topic;
     std::string group;
@@ -21,6 +35,7 @@ struct SitesTopicConfig {
     int replication_factor = -1;   // -1: the brokers' default.replication.factor
     kafka::Properties connection;  // brokers and security only (for `agent sites`)
     kafka::Properties consumer;    // the producers' group member
+    TopicPolicy policy;
 };
 
 /// Reads the `sites_topic` map of the plugin's section `node`; errors located in `diags`.

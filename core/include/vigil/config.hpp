@@ -203,6 +203,11 @@ class VIGIL_API ConfigNode {
 VIGIL_API void for_each_in_list(const std::string& text, const std::string& name, const std::filesystem::path& base_dir,
                                 const OptionSpec* table, Diagnostics& diags,
                                 const std::function<void(const ConfigNode&)>& each);
+/// The same for text that someone else wrote (a Kafka message) or that is published for others to
+/// read: values are taken literally (`${VAR}` stays that text), a `*_file` secret is an error (no
+/// file of the agent's is read for it), and relative paths have no base. Since SDK ABI 4.1.
+VIGIL_API void for_each_in_data_list(const std::string& text, const std::string& name, const OptionSpec* table,
+                                     Diagnostics& diags, const std::function<void(const ConfigNode&)>& each);
 /// The same for a file; a file that cannot be read is one diagnostic at `where`.
 VIGIL_API void for_each_in_list_file(const std::filesystem::path& file, const OptionSpec* table,
                                      const SourceLocation& where, Diagnostics& diags,

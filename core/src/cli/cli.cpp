@@ -29,8 +29,14 @@ int run_plugin_command(int argc, char** argv) {
     cli.add_option("--plugin-dir", o.plugin_dirs, "Search DIR for plugins first (repeatable)")->type_name("DIR");
     auto* lvl = cli.add_option("--log-level", level, "trace, debug, info, warn, error or off")->type_name("LEVEL");
     cli.add_option("args", args, "The command's arguments (put -- before one that starts with -)");
+    // Options the agent does not know (`--allow-secrets`) are the command's: it refuses what it
+    // does not know either.
+    cli.allow_extras();
     try {
         cli.parse(argc - 1, argv + 1);
+        for (auto& extra : cli.remaining()) {
+            args.push_back(std::move(extra));
+        }
     } catch (const CLI::CallForHelp& e) {
         return cli.exit(e);
     } catch (const CLI::ParseError& e) {

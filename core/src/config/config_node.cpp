@@ -161,6 +161,9 @@ Secret ConfigNode::get_secret(std::string_view key) const {
         return Secret(s.value_or(""));
     }
     std::string error;
+    if (impl_->doc->data) {
+        throw std::logic_error(impl_->path + ": a message may not name a file");
+    }
     auto path = config::scalar_text(*impl_->doc, file->value, error);
     auto content = path ? config::read_secret_file(impl_->doc->base_dir, *path, error) : std::nullopt;
     if (!content) {

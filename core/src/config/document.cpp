@@ -21,8 +21,9 @@ SourceLocation locate(const detail::Document& doc, const YAML::Mark& mark, const
 
 std::shared_ptr<const detail::Document> load_string(const std::string& text, std::string name,
                                                     std::filesystem::path base_dir, Environment env,
-                                                    Diagnostics& diags) {
+                                                    Diagnostics& diags, bool data) {
     auto doc = std::make_shared<detail::Document>();
+    doc->data = data;
     doc->file = std::move(name);
     doc->base_dir = std::move(base_dir);
     doc->env = std::move(env);
@@ -136,6 +137,9 @@ std::optional<std::string> scalar_text(const detail::Document& doc, const YAML::
         error = value.IsNull() ? "expected a value, got null"
                                : (value.IsMap() ? "expected a scalar, got a map" : "expected a scalar, got a list");
         return std::nullopt;
+    }
+    if (doc.data) {
+        return value.Scalar();
     }
     return interpolate(value.Scalar(), doc.env, error);
 }

@@ -24,6 +24,9 @@ struct Document {
     // larger JSON list is parsed alone, so its marks still give the file's line and column.
     int line_offset = 0;
     int column_offset = 0;
+    // Someone else's text (a Kafka message), not the operator's: its values are taken literally
+    // (no ${VAR} from the agent's environment) and it may name no file for the agent to read.
+    bool data = false;
 };
 
 struct ConfigNodeImpl {
@@ -51,7 +54,7 @@ std::shared_ptr<const detail::Document> load_file(const std::filesystem::path& p
                                                   Diagnostics& diags);
 std::shared_ptr<const detail::Document> load_string(const std::string& text, std::string name,
                                                     std::filesystem::path base_dir, Environment env,
-                                                    Diagnostics& diags);
+                                                    Diagnostics& diags, bool data = false);
 
 /// The document's root map, bound to `table`.
 ConfigNode root_node(std::shared_ptr<const detail::Document> doc, const OptionSpec* table);

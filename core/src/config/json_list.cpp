@@ -8,8 +8,9 @@
 #include <sstream>
 
 #include <fmt/core.h>
-#include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
+
+#include "untrusted_json.hpp"
 
 #include "config/document.hpp"
 
@@ -17,50 +18,15 @@ namespace vigil {
 
 namespace {
 
-// RapidJSON 1.1.0's UTF-8 validation takes up to three continuation bytes without looking, so
-// on its NUL-terminated StringStream a list cut inside a multi-byte sequence was read past its
-// end (found by the config fuzzer). This stream stops at the end and returns '\0' from there on.
-// Like StringStream it asks for copy optimization: the reader parses a scalar on a local copy,
-// so the splitter's Tell() during the scalar's callback is still the scalar's first byte.
-class BoundedStream {
-  public:
-    using Ch = char;
-    BoundedStream(const char* data, std::size_t size) : begin_(data), src_(data), end_(data + size) {}
-    Ch Peek() const { return src_ == end_ ? '\0' : *src_; }
-    Ch Take() { return src_ == end_ ? '\0' : *src_++; }
-    std::size_t Tell() const { return static_cast<std::size_t>(src_ - begin_); }
-    // Read-only: the reader never writes to an input stream it does not parse in situ.
-    Ch* PutBegin() { return nullptr; }
-    void Put(Ch) {}
-    void Flush() {}
-    std::size_t PutEnd(Ch*) { return 0; }
-
-  private:
-    const Ch* begin_;
-    const Ch* src_;
-    const Ch* end_;
-};
-
-}  // namespace
-}  // namespace vigil
-
-template <>
-struct rapidjson::StreamTraits<vigil::BoundedStream> {
-    enum { copyOptimization = 1 };  // NOLINT(readability-identifier-naming): RapidJSON names it
-};
-
-namespace vigil {
-namespace {
-
-// Byte offsets of the top-level elements of a JSON array, found with RapidJSON's SAX reader
-// (no tree is built). The iterative parser (safe against deep nesting) calls StartObject and
-// EndObject with the stream still on the '{' and the '}'.
+// Byte offsets of the top-level elements of a JSON array, found with the guarded SAX reader
+// (lib/json: no tree is built, numbers never converted by RapidJSON). Its iterative parser calls
+// StartObject and EndObject with the stream still on the '{' and the '}'.
 struct ElementSplitter : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, ElementSplitter> {
     struct Span {
         std::size_t begin, end;
         bool is_map;
     };
-    explicit ElementSplitter(const BoundedStream& in) : in_(in) {}
+    explicit ElementSplitter(const json::BoundedStream& in) : in_(in) {}
     std::vector<Span> spans;
 
     bool StartObject() { return open(true); }
@@ -102,7 +68,7 @@ struct ElementSplitter : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Element
         }
         return true;
     }
-    const BoundedStream& in_;
+    const json::BoundedStream& in_;
     int depth_ = 0;
 };
 
@@ -145,25 +111,23 @@ void each_node(const std::shared_ptr<const detail::Document>& doc, const YAML::N
 }
 
 bool stream_json_array(const std::string& text, const std::string& name, const std::filesystem::path& base_dir,
-                       const OptionSpec* table, Diagnostics& diags,
-                       const std::function<void(const ConfigNode&)>& each) {
-    BoundedStream in(text.data(), text.size());
+                       const OptionSpec* table, Diagnostics& diags, const std::function<void(const ConfigNode&)>& each,
+                       bool data = false) {
+    json::BoundedStream in(text.data(), text.size());
     ElementSplitter splitter(in);
-    rapidjson::Reader reader;
-    // Iterative: RapidJSON's recursive parser overflows the stack on a deeply nested hostile
-    // list; the iterative one keeps its state on the heap.
-    auto ok = reader.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(in, splitter);
+    // A site list is the operator's file, and may be large: only its depth is bounded here.
+    json::Limits limits{.max_bytes = std::size_t{1} << 30};
+    auto error = json::read(text, in, splitter, limits);
     LineCounter lines(text);
-    if (!ok && reader.GetParseErrorCode() != rapidjson::kParseErrorTermination) {
-        auto [line, col] = lines.at(reader.GetErrorOffset());
-        diags.error({name, line, col}, {},
-                    std::string("invalid JSON: ") + rapidjson::GetParseError_En(reader.GetParseErrorCode()));
+    if (error && !(error->by_handler && !splitter.root_is_array)) {
+        auto [line, col] = lines.at(error->offset);
+        diags.error({name, line, col}, {}, "invalid JSON: " + error->reason);
         return true;
     }
     if (!splitter.root_is_array) {
         return false;  // not a JSON array after all: let the YAML path report it
     }
-    auto env = config::snapshot_environment();
+    auto env = data ? config::Environment{} : config::snapshot_environment();
     for (std::size_t i = 0; i < splitter.spans.size(); ++i) {
         const auto& span = splitter.spans[i];
         auto [line, col] = lines.at(span.begin);
@@ -175,6 +139,7 @@ bool stream_json_array(const std::string& text, const std::string& name, const s
         doc->file = name;
         doc->base_dir = base_dir;
         doc->env = env;
+        doc->data = data;
         doc->line_offset = line - 1;
         doc->column_offset = col - 1;
         try {
@@ -190,14 +155,17 @@ bool stream_json_array(const std::string& text, const std::string& name, const s
 
 }  // namespace
 
-void for_each_in_list(const std::string& text, const std::string& name, const std::filesystem::path& base_dir,
-                      const OptionSpec* table, Diagnostics& diags, const std::function<void(const ConfigNode&)>& each) {
+namespace {
+void each_in_list(const std::string& text, const std::string& name, const std::filesystem::path& base_dir,
+                  const OptionSpec* table, Diagnostics& diags, const std::function<void(const ConfigNode&)>& each,
+                  bool data) {
     auto first = text.find_first_not_of(" \t\r\n");
     if (first != std::string::npos && text[first] == '[' &&
-        stream_json_array(text, name, base_dir, table, diags, each)) {
+        stream_json_array(text, name, base_dir, table, diags, each, data)) {
         return;
     }
-    auto doc = config::load_string(text, name, base_dir, config::snapshot_environment(), diags);
+    auto doc = config::load_string(text, name, base_dir,
+                                   data ? config::Environment{} : config::snapshot_environment(), diags, data);
     if (!doc) {
         return;
     }
@@ -210,6 +178,17 @@ void for_each_in_list(const std::string& text, const std::string& name, const st
     for (const auto& item : doc->root) {
         each_node(doc, static_cast<const YAML::Node&>(item), i++, name, table, diags, each);
     }
+}
+}  // namespace
+
+void for_each_in_list(const std::string& text, const std::string& name, const std::filesystem::path& base_dir,
+                      const OptionSpec* table, Diagnostics& diags, const std::function<void(const ConfigNode&)>& each) {
+    each_in_list(text, name, base_dir, table, diags, each, false);
+}
+
+void for_each_in_data_list(const std::string& text, const std::string& name, const OptionSpec* table,
+                           Diagnostics& diags, const std::function<void(const ConfigNode&)>& each) {
+    each_in_list(text, name, {}, table, diags, each, true);
 }
 
 void for_each_in_list_file(const std::filesystem::path& file, const OptionSpec* table, const SourceLocation& where,

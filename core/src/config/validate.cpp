@@ -133,6 +133,10 @@ class Validator {
     }
 
     void secret_file(const YAML::Node& v, const std::string& path, const SourceLocation& where) {
+        if (doc_.data) {
+            diags_.error(where, path, "names a file, which a message may not: it is data, not the agent's config");
+            return;
+        }
         auto s = text(v, path, where);
         if (!s) {
             return;

@@ -12,6 +12,7 @@
 #include <variant>
 
 #include "record/utf8.hpp"
+#include "untrusted_json.hpp"
 #include "vigil/record.hpp"
 #include "vigil/record_fields.hpp"
 
@@ -217,123 +218,12 @@ class Reader {
     const rapidjson::Value& obj_;
 };
 
-// RapidJSON 1.1.0 (Debian 12) reads out of bounds in its full-precision strtod for numbers with
-// hundreds of digits, and for numbers whose decimal exponent falls below its table of cached
-// powers (-348), which leading zeros can reach even with a short exponent: 0.000...1e-326
-// (both found by libFuzzer; CVE-2024-38517 is the same family). No check result has such a
-// number, so any number longer than kMaxNumberChars, with an exponent of more than three
-// digits, or with a magnitude outside a double's normal range is refused before RapidJSON sees
-// it. Inside these bounds the exponents RapidJSON computes stay within its tables: for a value
-// 0.d... x 10^E it looks up 10^(E - k) with k the at most 19 digits it consumed, and its table
-// covers 10^-348 .. 10^340.
-constexpr std::size_t kMaxNumberChars = 64;
-constexpr int kMinMagnitude = -306, kMaxMagnitude = 309;  // 1e-307 .. 1e309, decimal exponent
-
-struct NumberProblem {
-    std::size_t offset;
-    const char* what;
-};
-
-// One pass over a number token: its length in the exponent's digits, the `magnitude` E of its
-// value, 0.d... x 10^E (nullopt for a zero), and `scale`, its exponent less its fraction digits
-// (RapidJSON's fast path takes a value only for a scale within +-22). Tolerates malformed tokens
-// (RapidJSON refuses those itself).
-struct NumberShape {
-    std::size_t exponent_digits = 0;
-    std::optional<int> magnitude;
-    int scale = 0;
-};
-
-NumberShape shape_of(std::string_view token) {
-    NumberShape shape;
-    std::optional<int> leading;  // magnitude of the first non-zero digit, once seen
-    int fraction_seen = 0, exponent = 0;
-    bool in_fraction = false, in_exponent = false, exponent_negative = false;
-    for (char c : token) {
-        if (in_exponent) {
-            if (c == '-') {
-                exponent_negative = true;
-            } else if (c >= '0' && c <= '9' && ++shape.exponent_digits <= 3) {
-                exponent = exponent * 10 + (c - '0');  // more digits are refused, not summed
-            }
-        } else if (c == '.') {
-            in_fraction = true;
-        } else if (c == 'e' || c == 'E') {
-            in_exponent = true;
-        } else if (c >= '0' && c <= '9') {
-            if (!leading && c != '0') {
-                leading = in_fraction ? -fraction_seen : 0;
-            }
-            if (in_fraction) {
-                ++fraction_seen;
-            } else if (leading) {
-                ++*leading;
-            }
-        }
-    }
-    int e = exponent_negative ? -exponent : exponent;
-    shape.scale = e - fraction_seen;
-    if (leading) {
-        shape.magnitude = *leading + e;
-    }
-    return shape;
-}
-
-bool in_number(char c) { return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'; }
-
-std::optional<NumberProblem> unsafe_number(std::string_view json) {
-    bool in_string = false;
-    for (std::size_t i = 0; i < json.size(); ++i) {
-        char c = json[i];
-        if (in_string) {
-            if (c == '\\') {
-                ++i;
-            } else if (c == '"') {
-                in_string = false;
-            }
-            continue;
-        }
-        if (c == '"') {
-            in_string = true;
-            continue;
-        }
-        if (c != '-' && (c < '0' || c > '9')) {
-            continue;
-        }
-        std::size_t start = i;
-        while (i < json.size() && in_number(json[i])) {
-            ++i;
-        }
-        auto token = json.substr(start, i - start);
-        auto shape = shape_of(token);
-        if (token.size() > kMaxNumberChars || shape.exponent_digits > 3) {
-            return NumberProblem{start, "is too long (over 64 characters, or an exponent over 3 digits)"};
-        }
-        if (shape.magnitude && (*shape.magnitude < kMinMagnitude || *shape.magnitude > kMaxMagnitude)) {
-            return NumberProblem{start, "is out of range for a double (magnitude beyond 1e-307 .. 1e308)"};
-        }
-        // A zero off the fast path reaches RapidJSON's DiyFp with a zero significand, which it
-        // normalises with clz(0): undefined behaviour (found by UBSan).
-        if (!shape.magnitude && (shape.scale < -22 || shape.scale > 22)) {
-            return NumberProblem{start, "is a zero with an extreme exponent or over 22 decimals"};
-        }
-        --i;
-    }
-    return std::nullopt;
-}
-
 // Parses `json` into `doc`, which must then be an object; otherwise the reason.
 std::string parse_object(std::string_view json, rapidjson::Document& doc) {
-    if (auto bad = unsafe_number(json)) {
-        return fmt::format("number at offset {} {}", bad->offset, bad->what);
-    }
-    // Iterative parsing: a hostile, deeply nested document cannot exhaust the stack.
-    constexpr unsigned kFlags =
-        rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
-    doc.Parse<kFlags>(json.data(), json.size());
-    if (doc.HasParseError()) {
-        return fmt::format("invalid JSON at offset {}: {}", doc.GetErrorOffset(),
-                           rapidjson::GetParseError_En(doc.GetParseError()));
+    // A Kafka value is anybody's bytes: the guarded reader (lib/json) bounds depth and size and
+    // keeps numbers away from RapidJSON 1.1.0's broken conversions.
+    if (auto e = json::parse(json, doc)) {
+        return fmt::format("invalid JSON at offset {}: {}", e->offset, e->reason);
     }
     if (!doc.IsObject()) {
         return fmt::format("expected a JSON object, got {}", type_name(doc));

@@ -118,10 +118,8 @@ TEST_CASE("http_check json: a number of hundreds of digits is read, not overread
     for (std::size_t zeros : {100, 330, 400, 5000}) {
         INFO(zeros);
         auto body = "{\"v\": 0." + std::string(zeros, '0') + "1}";
-        CHECK(has_long_number(body));
         CHECK(failed_json_assertion(a, body, false) == std::nullopt);
     }
-    CHECK_FALSE(has_long_number("{\"v\": 0.000012345678901234567, \"w\": 12345678901234567890}"));
     auto exact = json_of("[{pointer: /v, equals: \"0.30000000000000004\"}]");
     CHECK(failed_json_assertion(exact, "{\"v\": 0.30000000000000004}", false) == std::nullopt);
     std::ifstream in(
