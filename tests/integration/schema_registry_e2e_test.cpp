@@ -234,3 +234,57 @@ TEST_CASE(
     CHECK(why["framed-not-json"] ==
           "does not match schema " + std::to_string(id) + ": not JSON: Invalid value. at byte 9");
 }
+
+TEST_CASE("hostile: poison pills through validate: true are dead-lettered once and reading goes on", "[hostile]") {
+    auto topic = kt::unique("schema-hostile");
+    kt::create_topic(topic, 1);
+    auto sink = make_sink("brokers: " + kt::plaintext_brokers() + "\ntopic: " + topic + "\nschema_registry: {url: \"" +
+                          registry_url() + "\"}\n");
+    REQUIRE(sink->preflight().ok());
+    REQUIRE(sink->start().ok());
+    REQUIRE(sink->write(records(1, "h")).kind == vigil::WriteResult::Kind::Accepted);  // offset 0
+    sink->stop();
+    auto id = static_cast<std::uint32_t>(latest_id(topic + "-value"));
+    auto framed = [&](const std::string& json) {
+        std::string out;
+        vigil::registry::frame(id, json, out);
+        return out;
+    };
+    auto good = [](const std::string& response_time) {
+        return R"({"name":"p","url":"u","response_time":)" + response_time +
+               R"(,"status_code":200,"regex":null,"regex_check":null,"timestamp":"2026-01-01T00:00:00Z"})";
+    };
+    std::string deep_objects;
+    for (int i = 0; i < 100'000; ++i) {
+        deep_objects += "{\"a\":";
+    }
+    // Issue 26's shapes: each crashed the validator or the decoder (RapidJSON 1.1.0's number
+    // parsing), or held it for seconds (nesting); the first two are valid numbers, read as 0.
+    kt::produce(topic, {{"exponent", framed(good("0.00000000001e-2147483639")), 0},    // 1: stored
+                        {"precision", framed(good("0.11111111111111111111e-330")), 0},  // 2: stored
+                        {"deep", framed(std::string(500'000, '[')), 0},                 // 3
+                        {"deep-objects", framed(deep_objects), 0},                      // 4
+                        {"nul", framed(good("1") + std::string(1, '\0') + "{}"), 0},  // 5
+                        {"after", framed(good("2")), 0}});                             // 6: stored
+    vigil::test::TempDir dir;
+    auto agent = read_once(dir, topic);
+    REQUIRE(agent->wait(90s) == 0);
+    INFO(agent->err());
+    CHECK(vigil::test::read_lines(dir / "out.jsonl").size() == 4);
+    auto dead = kt::read_all(topic + ".dlq", 3);
+    REQUIRE(dead.size() == 3);
+    std::map<std::string, std::string> why;
+    for (const auto& d : dead) {
+        why[d.key] = d.headers.at("vigil.reason");
+    }
+    const auto prefix = "does not match schema " + std::to_string(id) + ": not JSON: ";
+    CHECK(why["deep"] == prefix + "nesting deeper than 64 levels at byte 64");
+    CHECK(why["deep-objects"] == prefix + "nesting deeper than 64 levels at byte 320");
+    CHECK(why["nul"] == prefix + "a NUL byte, which JSON text may not hold at byte " + std::to_string(good("1").size()));
+    // Offsets were committed past them: a second run reads nothing and dead-letters nothing more.
+    vigil::test::TempDir again;
+    auto second = read_once(again, topic);
+    REQUIRE(second->wait(90s) == 0);
+    CHECK(vigil::test::read_lines(again / "out.jsonl").empty());
+    CHECK(kt::read_all(topic + ".dlq", 3).size() == 3);
+}

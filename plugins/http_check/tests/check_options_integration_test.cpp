@@ -336,3 +336,43 @@ TEST_CASE("http_check: ip_mode: all shows the one bad server behind a name with 
     CHECK(all["127.0.0.1"].timestamp == all["127.0.0.2"].timestamp);
     REQUIRE(any.size() == 1);  // ip_mode: any: one record, whichever address curl took
 }
+
+TEST_CASE("hostile: bodies that crashed or stalled the producer give a record, and the agent exits 0", "[hostile]") {
+    const auto& f = fixture();
+    vigil::test::TempDir dir;
+    auto body = [&](const std::string& json) {
+        return f.url("/respond?h=Content-Type:application/json&body=" + escape(json));
+    };
+    auto sites = dir.write(
+        "sites.yaml",
+        "- {name: precision, url: \"" + body(R"({"status":"UP","a":0.11111111111111111111e-330})") +
+            "\", json: [{pointer: /status, equals: UP}]}\n"
+            "- {name: exponent, url: \"" +
+            body(R"({"status":"UP","a":0.00000000001e-2147483639})") +
+            "\", json: [{pointer: /a, below: 1}]}\n"
+            "- {name: deep, url: \"" +
+            f.url("/deep/100000") +
+            "\", max_body: 1MiB, json: [{pointer: \"\", matches: UP}]}\n"
+            "- {name: nul, url: \"" +
+            f.url("/respond?h=Content-Type:application/json&body=123%00garbage") +
+            "\", json: [{pointer: \"\", equals: \"123\"}]}\n");
+    auto pipeline = dir.write("check.yaml", "pipeline: check\nsource:\n  plugin: http_check\n  sites_file: " +
+                                                sites.string() +
+                                                "\nsinks: [{plugin: stdout_sink, path: out.jsonl}]\n");
+    auto r = vigil::test::run({vigil::test::agent_binary().string(), "--once", "--pipeline", pipeline.string()});
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    std::map<std::string, vigil::CheckRecord> by;
+    for (const auto& line : vigil::test::read_lines(dir / "out.jsonl")) {
+        auto rec = vigil::decode_json(line);
+        REQUIRE(rec);
+        by[rec.record->name] = *rec.record;
+    }
+    REQUIRE(by.size() == 4);
+    CHECK(by["precision"].ok == true);
+    CHECK(by["exponent"].ok == true);
+    CHECK(by["deep"].error == "assertion");
+    CHECK(by["deep"].error_detail == "body is not JSON: nesting deeper than 64 levels at byte 64");
+    CHECK(by["nul"].error == "assertion");
+    CHECK(by["nul"].error_detail == "body is not JSON: a NUL byte, which JSON text may not hold at byte 3");
+}

@@ -259,3 +259,46 @@ TEST_CASE("http_check: a JSON sites_file carries nested assertions and credentia
     CHECK(s.basic_user == "ops");
     CHECK(s.retries == 2);
 }
+
+TEST_CASE("http_check: a sites-topic definition is data: what it may set and inherit", "[unit][hostile]") {
+    auto p = parse("plugin: http_check\nbearer_token: plugin-secret\nheaders: {X-Api-Key: k}\nca_file: /dev/null\n"
+                   "sites: [{name: x, url: \"http://x/\"}]\n");
+    REQUIRE(p.config);
+    ::setenv("VIGIL_TOPIC_TEST_SECRET", "env-secret", 1);
+    auto read = [&](const std::string& json, const TopicPolicy& policy) {
+        std::optional<Site> out;
+        vigil::Diagnostics diags;
+        SiteCache cache;
+        vigil::for_each_in_data_list("[" + json + "]", "t/0/7", kSiteOptions, diags, [&](const vigil::ConfigNode& e) {
+            out = read_site(p.section->node, e, diags, cache, &policy);
+        });
+        return std::pair{out, diags.render()};
+    };
+    TopicPolicy strict;
+    auto [plain, plain_errors] = read(R"({"name":"a","url":"http://a/?p=${VIGIL_TOPIC_TEST_SECRET}"})", strict);
+    INFO(plain_errors);
+    REQUIRE(plain);
+    CHECK(plain->url == "http://a/?p=${VIGIL_TOPIC_TEST_SECRET}");
+    CHECK(plain->bearer_token.empty());  // the plugin's credentials stay with the plugin's sites
+    CHECK(plain->headers.empty());
+    CHECK(plain->ca_file == "/dev/null");  // the operator's trust store still applies
+    for (const char* key : {"ca_file", "client_cert_file", "proxy", "no_proxy", "interface", "source_address"}) {
+        INFO(key);
+        auto value = std::string(key) == "no_proxy" ? std::string("[\"a\"]") : std::string("\"/etc/passwd\"");
+        auto [site, errors] = read(R"({"name":"a","url":"http://a/",")" + std::string(key) + "\":" + value + "}", strict);
+        CHECK_FALSE(site);
+        CHECK(errors.find(std::string("a sites-topic message may not set ") + key +
+                          " unless sites_topic.allow lists it") != std::string::npos);
+    }
+    auto [file, file_errors] = read(R"({"name":"a","url":"http://a/","bearer_token_file":"/etc/hostname"})", strict);
+    CHECK_FALSE(file);
+    CHECK(file_errors.find("t/0/7:1:") != std::string::npos);
+    CHECK(file_errors.find("[0].bearer_token_file: names a file, which a message may not") != std::string::npos);
+    TopicPolicy trusting{.allow = {"proxy"}, .inherit_credentials = true};
+    auto [allowed, allowed_errors] = read(R"({"name":"a","url":"http://a/","proxy":"http://127.0.0.1:3128"})", trusting);
+    INFO(allowed_errors);
+    REQUIRE(allowed);
+    CHECK(allowed->proxy == "http://127.0.0.1:3128");
+    CHECK(allowed->bearer_token == "plugin-secret");
+    CHECK(allowed->headers.size() == 1);
+}

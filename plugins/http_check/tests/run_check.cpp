@@ -82,7 +82,7 @@ std::vector<Received> received(const std::string& name) {
         return out;
     }
     for (const auto& r : d.GetArray()) {
-        Received one{r["method"].GetString(), r["body"].GetString(), {}};
+        Received one{r["method"].GetString(), r["body"].GetString(), r["path"].GetString(), {}};
         for (const auto& h : r["headers"].GetObject()) {
             std::string key = h.name.GetString();
             std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });

@@ -45,7 +45,7 @@ std::string site(const std::string& name, const std::string& url, const std::str
 
 /// What the fixture's /record/<name> received: method, headers and body of each request.
 struct Received {
-    std::string method, body;
+    std::string method, body, path;
     std::map<std::string, std::string> headers;  // lower-case names
 };
 std::vector<Received> received(const std::string& name);

@@ -14,6 +14,7 @@ namespace kt = vigil::test::kafka;
 using namespace std::chrono_literals;
 using vigil::test::Child;
 using vigil::test::fixture;
+using vigil::test::received;
 
 namespace {
 
@@ -187,4 +188,67 @@ TEST_CASE("http_check: sites_topic is refused beside another site list, and its 
         vigil::test::run({vigil::test::agent_binary().string(), "sites", "frobnicate", "--pipeline", plain.string()});
     CHECK(usage.code == 64);
     CHECK(usage.err.rfind("usage: agent sites import FILE", 0) == 0);
+}
+
+TEST_CASE("sites topic: a message is data: the producer's environment, files and credentials never reach its URL",
+          "[hostile]") {
+    const auto& f = fixture();
+    vigil::test::TempDir dir;
+    auto token = dir.write("token", "file-secret\n");
+    std::string topic = kt::unique("sites"), group = kt::unique("producers");
+    auto pipeline = dir.write(
+        "producer.yaml", "pipeline: producer\nsource:\n  plugin: http_check\n  interval: 1s\n  timeout: 900ms\n"
+                         "  bearer_token: plugin-secret\n  headers: {X-Api-Key: plugin-key}\n"
+                         "  sites_topic:\n    topic: " +
+                             topic + "\n    group: " + group + "\n    brokers: " + kt::plaintext_brokers() +
+                             "\n    session_timeout: 6s\n    partitions: 1\n"
+                             "sinks: [{plugin: stdout_sink, path: out.jsonl}]\nmetrics: {listen: \"127.0.0.1:0\"}\n");
+    auto sites = [&](std::vector<std::string> words) {
+        std::vector<std::string> argv{vigil::test::agent_binary().string(), "sites"};
+        argv.insert(argv.end(), words.begin(), words.end());
+        argv.insert(argv.end(), {"--pipeline", pipeline.string()});
+        return vigil::test::run(argv, {{"VIGIL_TEST_SECRET", "env-secret"}});
+    };
+    // agent sites: a ${VAR} is published as that text, a written-out secret only when asked.
+    auto file = dir.write("sites.yaml", "- {name: probe, url: \"" + f.url("/record/hostile-probe") +
+                                            "?p=${VIGIL_TEST_SECRET}\", bearer_token: \"${VIGIL_TEST_SECRET}\"}\n");
+    auto imported = sites({"import", file.string()});
+    INFO(imported.err);
+    REQUIRE(imported.code == 0);
+    auto literal = sites({"add", "literal", f.url("/ok"), "bearer_token=hunter2"});
+    CHECK(literal.code == 78);
+    CHECK(literal.err.find("agent sites add:3:17:") != std::string::npos);
+    CHECK(literal.err.find("error: [0].bearer_token: a secret in a site definition is readable by everyone who can "
+                           "read the topic: pass --allow-secrets") != std::string::npos);
+    CHECK(sites({"add", "literal", f.url("/ok"), "bearer_token=hunter2", "--allow-secrets"}).code == 0);
+    auto listed = sites({"list"});
+    CHECK(listed.out.find("${VIGIL_TEST_SECRET}") != std::string::npos);
+    CHECK(listed.out.find("env-secret") == std::string::npos);
+
+    // What someone with write access to the topic would try, written straight to Kafka.
+    kt::produce(topic, {{"files", R"({"name":"files","url":")" + f.url("/record/hostile-files") +
+                                      R"(","bearer_token_file":")" + token.string() + "\"}"},
+                        {"ca", R"({"name":"ca","url":")" + f.url("/ok") + R"(","ca_file":"/etc/passwd"})"},
+                        {"proxied", R"({"name":"proxied","url":")" + f.url("/ok") + R"(","proxy":"http://127.0.0.1:1"})"},
+                        {"bound", R"({"name":"bound","url":")" + f.url("/ok") + R"(","interface":"lo"})"}});
+    Child producer({vigil::test::agent_binary().string(), "--pipeline", pipeline.string()},
+                   {{"VIGIL_TEST_SECRET", "env-secret"}});
+    auto rejected = [&] {
+        return vigil::test::metric_value(vigil::test::metrics_of(producer),
+                                         "vigil_http_check_sites_topic_rejected_total{instance=\"http_check.0\"}");
+    };
+    REQUIRE(vigil::test::wait_until([&] { return rejected() == 4 && received("hostile-probe").size() >= 2; }, 30s));
+    for (const auto& r : received("hostile-probe")) {
+        INFO(r.path);
+        CHECK(r.path.find("env-secret") == std::string::npos);
+        CHECK(r.path.find("VIGIL_TEST_SECRET") != std::string::npos);
+        CHECK(r.headers.count("x-api-key") == 0);  // plugin-level headers are not inherited
+        CHECK(r.headers.at("authorization") == "Bearer ${VIGIL_TEST_SECRET}");
+    }
+    CHECK(received("hostile-files").empty());
+    auto err = producer.err();
+    CHECK(err.find("bearer_token_file: names a file, which a message may not") != std::string::npos);
+    CHECK(err.find("plugin-secret") == std::string::npos);
+    producer.signal(SIGTERM);
+    REQUIRE(producer.wait(20s) == 0);
 }
