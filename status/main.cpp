@@ -24,7 +24,7 @@ constexpr int kExitInternal = 70;
 int run(int argc, char** argv) {
     std::string url, url_file, listen = "127.0.0.1:8080";
     vigil::status_page::View view;
-    unsigned threads = 4;
+    unsigned threads = 4, per_ip = 16;
     CLI::App app{"Vigil's status page: each site's state, uptime, response times and incidents, from PostgreSQL",
                  "vigil-status-page"};
     auto* url_opt = app.add_option("--database-url", url,
@@ -37,6 +37,11 @@ int run(int argc, char** argv) {
     app.add_flag("--public", view.public_view, "Hide site URLs and error details (for a page anyone may read)");
     app.add_option("--threads", threads, "Threads answering requests (and database connections)")
         ->check(CLI::Range(1, 64))
+        ->capture_default_str();
+    app.add_option("--max-connections-per-ip", per_ip,
+                   "Connections one client address may hold open (0: no limit; behind a reverse proxy every "
+                   "request comes from its address)")
+        ->check(CLI::Range(0, 256))
         ->capture_default_str();
     app.footer("Exit codes: 0 stopped by SIGINT or SIGTERM; 1 cannot start; 64 bad command line; 70 internal error.");
     try {
@@ -84,7 +89,7 @@ int run(int argc, char** argv) {
         std::cerr << "vigil-status-page: warning: " << warning << '\n';
     }
     vigil::status_page::Server server(store, view);
-    if (auto st = server.start(address->host, address->port, threads); !st.ok()) {
+    if (auto st = server.start(address->host, address->port, threads, per_ip); !st.ok()) {
         std::cerr << "vigil-status-page: error: --listen: " << st.message() << '\n';
         return kExitRuntime;
     }

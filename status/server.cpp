@@ -11,6 +11,7 @@
 #include <fmt/core.h>
 
 #include "openapi.hpp"
+#include "record/utf8.hpp"
 #include "telemetry/metrics_server.hpp"
 
 namespace vigil::status_page {
@@ -18,6 +19,30 @@ namespace vigil::status_page {
 namespace {
 
 constexpr int kMaxPerPage = 500;
+constexpr unsigned kMaxConnections = 256;
+constexpr std::size_t kMaxQueryValue = 512, kMaxPath = 2048;
+
+// A request's path and query values reach SQL: PostgreSQL refuses text that is not UTF-8 with an
+// error that costs the connection, and nothing legitimate is longer than these bounds.
+std::optional<std::string> unfit_request(MHD_Connection* c, const char* path) {
+    if (std::strlen(path) > kMaxPath || !utf8_valid(path)) {
+        return std::string("the path is not UTF-8 or is over 2048 bytes");
+    }
+    std::optional<std::string> why;
+    MHD_get_connection_values(
+        c, MHD_GET_ARGUMENT_KIND,
+        [](void* out, MHD_ValueKind, const char* key, const char* value) {
+            std::string_view k = key != nullptr ? key : "", v = value != nullptr ? value : "";
+            if (!utf8_valid(k) || !utf8_valid(v) || k.size() > kMaxQueryValue || v.size() > kMaxQueryValue) {
+                *static_cast<std::optional<std::string>*>(out) =
+                    fmt::format("every query key and value must be UTF-8 of at most {} bytes", kMaxQueryValue);
+                return MHD_NO;
+            }
+            return MHD_YES;
+        },
+        &why);
+    return why;
+}
 
 // An integer query value from 1 to `most`: `fallback` when absent, nullopt when not one.
 std::optional<int> positive(const char* text, int fallback, int most) {
@@ -115,6 +140,10 @@ MHD_Result Server::handle(void* self, MHD_Connection* c, const char* url, const 
     Answer a;
     if (std::strcmp(method, "GET") != 0 && std::strcmp(method, "HEAD") != 0) {
         a = {405, "GET only\n", "text/plain; charset=utf-8"};
+    } else if (auto why = unfit_request(c, url)) {
+        a = std::string_view(url).rfind("/api/", 0) == 0
+                ? Answer{400, error_json(*why), "application/json"}
+                : Answer{400, message_html(server->view_, "Bad request", *why)};
     } else {
         a = server->answer(url,
                            [c](const char* key) { return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key); });
@@ -142,7 +171,7 @@ Server::~Server() {
     }
 }
 
-Status Server::start(const std::string& host, unsigned short port, unsigned threads) {
+Status Server::start(const std::string& host, unsigned short port, unsigned threads, unsigned per_ip) {
     sockaddr_storage addr{};
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     bool ipv6 = false;
@@ -154,8 +183,12 @@ Status Server::start(const std::string& host, unsigned short port, unsigned thre
     }
     errno = 0;
     daemon_ = MHD_start_daemon(flags, port, nullptr, nullptr, &handle, this, MHD_OPTION_SOCK_ADDR, &addr,
-                               MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, 256u,
-                               MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+                               MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, kMaxConnections,
+                               // A client trickling a header line every few seconds (slowloris) holds
+                               // at most `per_ip` of them, and each only while it sends something at
+                               // least every 10 s: the others' requests are answered meanwhile.
+                               MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+                               MHD_OPTION_END);
     if (daemon_ == nullptr) {
         return Status::error(fmt::format("cannot listen on {}:{}: {}", host, port,
                                          errno ? std::strerror(errno) : "libmicrohttpd refused"));

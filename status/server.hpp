@@ -21,7 +21,8 @@ class Server {
     Server& operator=(const Server&) = delete;
 
     /// Listens on host:port (a literal address; port 0 picks one); `threads` answer requests.
-    Status start(const std::string& host, unsigned short port, unsigned threads);
+    /// `per_ip`: connections one client address may hold (0: no limit).
+    Status start(const std::string& host, unsigned short port, unsigned threads, unsigned per_ip = 16);
     unsigned short port() const { return port_; }
 
     struct Answer {

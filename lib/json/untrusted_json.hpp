@@ -82,6 +82,28 @@ struct rapidjson::StreamTraits<vigil::json::BoundedStream> {
 
 namespace vigil::json {
 
+// RapidJSON 1.1.0 takes a lone low surrogate escape ("\\udc00") and writes it as the three bytes
+// ED B0 80, which are not UTF-8 (PostgreSQL, for one, refuses them). Each becomes U+FFFD, as Go's
+// encoding/json does; it is three bytes long too. Raw bytes were already checked as UTF-8.
+inline bool has_surrogate(const char* s, std::size_t n) {
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+        if (static_cast<unsigned char>(s[i]) == 0xED && static_cast<unsigned char>(s[i + 1]) >= 0xA0) {
+            return true;
+        }
+    }
+    return false;
+}
+inline std::string without_surrogates(const char* s, std::size_t n) {
+    std::string out(s, n);
+    for (std::size_t i = 0; i + 2 < n; ++i) {
+        if (static_cast<unsigned char>(out[i]) == 0xED && static_cast<unsigned char>(out[i + 1]) >= 0xA0) {
+            out.replace(i, 3, "\xEF\xBF\xBD");
+            i += 2;
+        }
+    }
+    return out;
+}
+
 /// Passes SAX events on to `Inner` with numbers converted safely and nesting counted.
 template <typename Inner>
 class Guard {
@@ -109,8 +131,20 @@ class Guard {
         }
         return inner_.Double(v->d);
     }
-    bool String(const char* s, rapidjson::SizeType n, bool copy) { return inner_.String(s, n, copy); }
-    bool Key(const char* s, rapidjson::SizeType n, bool copy) { return inner_.Key(s, n, copy); }
+    bool String(const char* s, rapidjson::SizeType n, bool copy) {
+        if (!has_surrogate(s, n)) {
+            return inner_.String(s, n, copy);
+        }
+        auto fixed = without_surrogates(s, n);
+        return inner_.String(fixed.data(), n, true);
+    }
+    bool Key(const char* s, rapidjson::SizeType n, bool copy) {
+        if (!has_surrogate(s, n)) {
+            return inner_.Key(s, n, copy);
+        }
+        auto fixed = without_surrogates(s, n);
+        return inner_.Key(fixed.data(), n, true);
+    }
     bool StartObject() { return deeper() && inner_.StartObject(); }
     bool EndObject(rapidjson::SizeType n) { return --depth_, inner_.EndObject(n); }
     bool StartArray() { return deeper() && inner_.StartArray(); }

@@ -207,33 +207,49 @@ void SitesTopic::on_message(const rd_kafka_message_t& m) {
 // A definition as a site of a file: the same options and checks, plugin-level defaults applied.
 std::shared_ptr<const Site> SitesTopic::read(const std::string& key, const std::string& json,
                                              const std::string& where) {
-    if (json.find_first_not_of(" \t\r\n") == std::string::npos || json[json.find_first_not_of(" \t\r\n")] != '{') {
-        reject(where, "the value is not a JSON object of site options");
-        return nullptr;
+    auto read = read_topic_site(plugin_, key, json, where, config_.policy, cache_);
+    if (!read.site) {
+        reject(where, read.error);
+        if (sites_.count(key) > 0) {
+            log_.warn("sites topic: site \"{}\" keeps its previous definition", key);
+        }
+    }
+    return read.site;
+}
+
+TopicSite read_topic_site(const ConfigNode& plugin, const std::string& key, const std::string& json,
+                          const std::string& where, const TopicPolicy& policy, SiteCache& cache) {
+    TopicSite out;
+    auto first = json.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos || json[first] != '{') {
+        out.error = "the value is not a JSON object of site options";
+        return out;
     }
     Diagnostics diags;
-    std::shared_ptr<const Site> out;
-    std::size_t entries = 0;
     // The message is data (for_each_in_data_list): no ${VAR} from the producer's environment, no
     // file of the producer's named by it; the policy decides what else it may set and inherit.
     for_each_in_data_list("[" + json + "]", where, kSiteOptions, diags, [&](const ConfigNode& entry) {
-        ++entries;
+        if (out.site) {
+            diags.error(entry.location(), entry.path(), "a message holds one site");
+            out.site = nullptr;
+            return;
+        }
         if (entry.get_string("name") != key) {
             diags.error(
                 entry.location_of("name"), entry.path_of("name"),
                 fmt::format("name \"{}\" differs from the message's key \"{}\"", entry.get_string("name"), key));
             return;
         }
-        if (auto site = read_site(plugin_, entry, diags, cache_, &config_.policy)) {
-            out = std::make_shared<const Site>(std::move(*site));
+        if (auto site = read_site(plugin, entry, diags, cache, &policy)) {
+            out.site = std::make_shared<const Site>(std::move(*site));
         }
     });
-    if (!out) {
+    if (diags.has_errors()) {
+        out.site = nullptr;
+    }
+    if (!out.site) {
         auto text = diags.render();
-        reject(where, text.empty() ? "not a site definition" : text.substr(0, text.find('\n')));
-        if (sites_.count(key) > 0) {
-            log_.warn("sites topic: site \"{}\" keeps its previous definition", key);
-        }
+        out.error = text.empty() ? "not a site definition" : text.substr(0, text.find('\n'));
     }
     return out;
 }

@@ -3,6 +3,7 @@
 // site's options as JSON, a tombstone removes it), shared by the producers of one consumer group.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -37,6 +38,20 @@ struct SitesTopicConfig {
     kafka::Properties consumer;    // the producers' group member
     TopicPolicy policy;
 };
+
+struct Site;
+struct SiteCache;
+
+/// One message's value read as a site, as data (no interpolation, no file named) under `policy`,
+/// with `plugin` (the section) giving the defaults. `key` is the message's key, which must be the
+/// site's name; `where` names the message (topic/partition/offset) in errors. nullptr and the
+/// first error's line when it is not a site.
+struct TopicSite {
+    std::shared_ptr<const Site> site;
+    std::string error;
+};
+TopicSite read_topic_site(const ConfigNode& plugin, const std::string& key, const std::string& json,
+                          const std::string& where, const TopicPolicy& policy, SiteCache& cache);
 
 /// Reads the `sites_topic` map of the plugin's section `node`; errors located in `diags`.
 std::optional<SitesTopicConfig> read_sites_topic(const ConfigNode& node, const std::string& client_id,

@@ -12,6 +12,7 @@
 
 #include "pg_support.hpp"
 #include "server.hpp"
+#include "slow_clients.hpp"
 #include "store.hpp"
 #include "support.hpp"
 
@@ -258,4 +259,31 @@ TEST_CASE("status page: a role that can only read serves without a warning, and 
     // Partitions made after the grants are read through the table they belong to.
     pg::query(p.db.url(), "SELECT vigil_day_partition('metrics', current_date + 30)");
     CHECK(server.answer("/api/sites/alpha", [](const char*) -> const char* { return nullptr; }).status == 200);
+}
+
+TEST_CASE("hostile: a slow client cannot starve the status page, and a bad query is a 400", "[hostile]") {
+    Page p;
+    View v;
+    Server server(p.store, v);
+    REQUIRE(server.start("127.0.0.1", 0, 2, 16).ok());
+    int port = server.port();
+    // 300 connections from one address, each a request that never ends (slowloris).
+    vigil::test::SlowClients slow(port, 300);
+    REQUIRE(vigil::test::wait_until([&] { return slow.open() <= 16; }, std::chrono::seconds(5)));
+    CHECK(slow.open() >= 1);  // it holds its share, no more
+    for (int i = 0; i < 3; ++i) {
+        auto [code, took] = vigil::test::timed_get(port, "/healthz");
+        CHECK(code == 200);
+        CHECK(took < std::chrono::seconds(1));
+        slow.trickle();
+    }
+    // Text PostgreSQL would refuse (and drop the connection over) never reaches it.
+    for (int i = 0; i < 4; ++i) {
+        CHECK(vigil::test::timed_get(port, "/?q=%FF").first == 400);
+        CHECK(vigil::test::timed_get(port, "/api/sites?q=%C3").first == 400);
+        CHECK(vigil::test::timed_get(port, "/sites/%FF%FE").first == 400);
+    }
+    CHECK(vigil::test::timed_get(port, "/?q=" + std::string(600, 'a')).first == 400);
+    CHECK(vigil::test::timed_get(port, "/?q=alpha").first == 200);
+    CHECK(vigil::test::timed_get(port, "/api/sites?q=%C3%A9").first == 200);
 }

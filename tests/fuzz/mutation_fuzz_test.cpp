@@ -7,9 +7,13 @@
 #include <filesystem>
 #include <random>
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include "config/document.hpp"
 #include "plugin_config.hpp"
 #include "support.hpp"
+#include "untrusted_json.hpp"
 #include "vigil/record.hpp"
 
 namespace {
@@ -193,6 +197,23 @@ TEST_CASE("fuzz: the libFuzzer seed corpora and every kept crash input replay cl
             vigil::Diagnostics diags;
             CHECK_NOTHROW(vigil::for_each_in_list(vigil::test::read_file(e.path()), e.path().filename().string(), ".",
                                                   site, diags, [](const vigil::ConfigNode&) {}));
+            ++replayed;
+        }
+    }
+    for (const char* dir : {"corpus/json", "regressions/json"}) {
+        for (const auto& e : fs::directory_iterator(root / dir)) {
+            INFO(e.path());
+            auto bytes = vigil::test::read_file(e.path());
+            rapidjson::Document d;
+            if (auto error = vigil::json::parse(bytes, d)) {
+                CHECK_FALSE(error->reason.empty());
+            } else {
+                rapidjson::StringBuffer b;
+                rapidjson::Writer<rapidjson::StringBuffer> w(b);
+                d.Accept(w);
+                rapidjson::Document again;
+                CHECK_FALSE(vigil::json::parse(std::string_view(b.GetString(), b.GetSize()), again));
+            }
             ++replayed;
         }
     }

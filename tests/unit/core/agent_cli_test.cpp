@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <rapidjson/document.h>
 
+#include "slow_clients.hpp"
 #include "support.hpp"
 #include "vigil/version.hpp"
 
@@ -339,4 +340,31 @@ TEST_CASE("agent: a plugin's command runs with its validated section", "[unit][a
     CHECK(refused.out.empty());
     // --list-plugins names the commands.
     CHECK(vigil::test::run(agent({"--list-plugins"})).out.find("(commands: agent echo WORDS...)") != std::string::npos);
+}
+
+TEST_CASE("hostile: 300 slow connections from one address leave /healthz answering", "[hostile]") {
+    TempDir dir;
+    auto p = dir.write("p.yaml", "pipeline: t\nsource: {plugin: counting_source, count: 0, interval: 50ms}\n"
+                                 "sinks: [{plugin: flaky_sink}]\nmetrics: {listen: \"127.0.0.1:0\"}\n");
+    Child child(agent({"--pipeline", p.string()}));
+    const std::string serving = "serving /metrics and /healthz on 127.0.0.1:";
+    int port = 0;
+    REQUIRE(wait_until([&] {
+        auto err = child.err();
+        auto at = err.find(serving);
+        if (at != std::string::npos) {
+            port = std::stoi(err.substr(at + serving.size()));
+        }
+        return port != 0;
+    }));
+    vigil::test::SlowClients slow(port, 300);
+    REQUIRE(wait_until([&] { return slow.open() <= 8; }, std::chrono::seconds(5)));
+    for (int i = 0; i < 3; ++i) {
+        auto [code, took] = vigil::test::timed_get(port, "/healthz");
+        CHECK(code == 200);
+        CHECK(took < std::chrono::seconds(1));
+        slow.trickle();
+    }
+    child.signal(SIGTERM);
+    CHECK(child.wait(std::chrono::seconds(20)) == 0);
 }
