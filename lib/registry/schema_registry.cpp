@@ -7,6 +7,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "schema_shape.hpp"
 #include "untrusted_json.hpp"
 #include "vigil/redact.hpp"
 
@@ -193,6 +194,10 @@ std::shared_ptr<const Validator> Validator::compile(const std::string& schema, s
     }
     if (!v->impl_->doc.IsObject()) {
         error = "the schema is not a JSON object";
+        return nullptr;
+    }
+    if (auto problem = schema_shape_problem(v->impl_->doc)) {
+        error = "the schema cannot be used: " + *problem;
         return nullptr;
     }
     v->impl_->schema = std::make_unique<rapidjson::SchemaDocument>(v->impl_->doc);

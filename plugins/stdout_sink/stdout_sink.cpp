@@ -8,6 +8,8 @@
 
 #include <fmt/core.h>
 
+#include "vigil/private_file.hpp"
+
 namespace vigil::plugins::stdout_sink {
 
 StdoutSink::StdoutSink(Config config, Logger log) : config_(std::move(config)), log_(std::move(log)) {}
@@ -21,7 +23,7 @@ Status StdoutSink::start() {
         out_ = stdout;
         return Status::success();
     }
-    out_ = std::fopen(config_.path.c_str(), "a");
+    out_ = open_private_append(config_.path.string());
     if (out_ == nullptr) {
         return Status::error(fmt::format("{}: cannot open {}: {}", log_.name(), where(), std::strerror(errno)));
     }

@@ -12,6 +12,7 @@
 
 #include "record/utf8.hpp"
 #include "vigil/metrics.hpp"
+#include "vigil/private_file.hpp"
 
 namespace vigil::pipeline {
 
@@ -124,7 +125,7 @@ bool DeadLetter::write(const std::string& sink, const std::vector<Letter>& lette
         if (over && !rotate(error)) {
             return false;
         }
-        file_ = std::fopen(options_.file.c_str(), "a");
+        file_ = open_private_append(options_.file.string());
         if (file_ == nullptr) {
             error = fmt::format("cannot open dead-letter file {}: {}", options_.file.string(), std::strerror(errno));
             return false;

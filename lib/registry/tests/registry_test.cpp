@@ -4,10 +4,12 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <filesystem>
 #include <random>
 
 #include "plugin_config.hpp"
 #include "schema_registry.hpp"
+#include "support.hpp"
 #include "vigil/record.hpp"
 
 using namespace vigil::registry;
@@ -114,4 +116,39 @@ TEST_CASE("registry: register the record's schema, find it again, fetch it by id
     auto nobody = Client(down).register_schema(subject, "{}");
     CHECK_FALSE(nobody.refused);
     CHECK_THAT(nobody.error, Catch::StartsWith("registry http://127.0.0.1:1/apis/ccompat/v7 did not answer: POST"));
+}
+
+TEST_CASE("registry: a schema of the wrong shape is refused before RapidJSON compiles it", "[unit][hostile]") {
+    // Found by the registry fuzzer (tests/fuzz/regressions/registry/): RapidJSON 1.1.0 takes
+    // "not": "text" and crashes in the validator later.
+    const std::pair<std::string, std::string> cases[] = {
+        {R"({"not": "urn:x"})", "/not: must be a schema (an object)"},
+        {R"({"properties": {"a": 1}})", "/properties/a: must be a schema (an object)"},
+        {R"({"type": "text"})", "/type: must be a type name or a list of them"},
+        {R"({"required": [1]})", "/required: must be a list of property names"},
+        {R"({"anyOf": []})", "/anyOf: must be a list of schemas"},
+        {R"({"items": [{}, 2]})", "/items/1: must be a schema (an object)"},
+        {R"({"minLength": -1})", "/minLength: must be a whole number of 0 or more"},
+        {R"({"$ref": "http://elsewhere/schema"})", "/$ref: must be a reference inside this schema (\"#...\")"},
+        {R"({"properties": {"a/b": {"pattern": "^x"}}})",
+         "/properties/a~1b/pattern: \"pattern\" is not a keyword Vigil validates with"},
+    };
+    for (const auto& [schema, why] : cases) {
+        INFO(schema);
+        std::string error;
+        CHECK_FALSE(Validator::compile(schema, error));
+        CHECK(error == "the schema cannot be used: " + why);
+    }
+    std::string error;
+    CHECK(Validator::compile(vigil::record_json_schema(), error));
+    auto v = Validator::compile(R"({"type":"object","properties":{"a":{"$ref":"#/definitions/n"}},)"
+                                R"("definitions":{"n":{"type":"integer","minimum":0}},"required":["a"]})",
+                                error);
+    REQUIRE(v);
+    CHECK(v->check(R"({"a": 3})") == std::nullopt);
+    CHECK(v->check(R"({"a": -3})") == "minimum at /a (schema #/definitions/n)");
+    for (const auto& e : std::filesystem::directory_iterator(vigil::test::source_dir() / "tests/fuzz/regressions/registry")) {
+        INFO(e.path());
+        Validator::compile(vigil::test::read_file(e.path()), error);  // refused or compiled: no crash
+    }
 }

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The agent binary as a user runs it: exit codes, one-line errors, --check-config, --once,
 // SIGTERM drain and SIGHUP reload.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 
 #include <catch2/catch.hpp>
@@ -8,6 +12,7 @@
 
 #include "slow_clients.hpp"
 #include "support.hpp"
+#include "vigil/private_file.hpp"
 #include "vigil/version.hpp"
 
 using vigil::test::Child;
@@ -367,4 +372,36 @@ TEST_CASE("hostile: 300 slow connections from one address leave /healthz answeri
     }
     child.signal(SIGTERM);
     CHECK(child.wait(std::chrono::seconds(20)) == 0);
+}
+
+TEST_CASE("hostile: files the agent writes are its own (0600) and never followed through a link", "[unit][hostile]") {
+    TempDir dir;
+    auto old = ::umask(022);
+    auto path = (dir.path() / "dead.jsonl").string();
+    std::FILE* f = vigil::open_private_append(path);
+    REQUIRE(f != nullptr);
+    std::fclose(f);
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    auto link = (dir.path() / "link.jsonl").string();
+    REQUIRE(::symlink("/etc/passwd", link.c_str()) == 0);
+    errno = 0;
+    CHECK(vigil::open_private_append(link) == nullptr);
+    CHECK(errno == ELOOP);
+    // stdout_sink's path, through the agent.
+    auto p = dir.write("p.yaml", "pipeline: t\nsource: {plugin: counting_source, count: 3}\n"
+                                 "sinks: [{plugin: stdout_sink, path: out.jsonl}]\n");
+    auto r = vigil::test::run(agent({"--once", "--pipeline", p.string()}));
+    INFO(r.err);
+    CHECK(r.code == 0);
+    REQUIRE(::stat((dir.path() / "out.jsonl").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    auto q = dir.write("q.yaml", "pipeline: t\nsource: {plugin: counting_source, count: 3}\n"
+                                 "sinks: [{plugin: stdout_sink, path: link.jsonl}]\n");
+    auto refused = vigil::test::run(agent({"--once", "--pipeline", q.string()}));
+    CHECK(refused.code != 0);
+    CHECK(refused.err.find("cannot open") != std::string::npos);
+    CHECK(refused.err.find("Too many levels of symbolic links") != std::string::npos);
+    ::umask(old);
 }
