@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 
 #include "vigil/redact.hpp"
+#include "vigil/text.hpp"
 
 namespace vigil::http {
 
@@ -86,6 +87,11 @@ Response Poster::request(const char* method, const std::string& url, const std::
     curl_easy_reset(easy);
     HeaderList list;
     for (const auto& h : headers) {
+        // A line break would end this header and start one the caller never wrote.
+        if (h.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+            out.error = fmt::format("{} {}: a header holds a line break; nothing sent", method, url_origin(url));
+            return out;
+        }
         list.list = curl_slist_append(list.list, h.c_str());
     }
     // No "Expect: 100-continue": one round trip per request, whatever the body's size.
@@ -120,7 +126,7 @@ Response Poster::request(const char* method, const std::string& url, const std::
     auto rc = curl_easy_perform(easy);
     if (rc != CURLE_OK) {
         out.error =
-            fmt::format("{} {}: {}", method, redact_url(url), errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+            fmt::format("{} {}: {}", method, url_origin(url), errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
         return out;
     }
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &out.status);

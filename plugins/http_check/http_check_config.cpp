@@ -15,6 +15,8 @@
 
 #include <fmt/core.h>
 
+#include "vigil/text.hpp"
+
 namespace vigil::plugins::http_check {
 
 std::string origin_of(const std::string& url) {
@@ -78,6 +80,9 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
     Config c;
     c.plugin = node;
     c.location = node.get_string("location");
+    if (auto problem = label_problem(c.location, 200); problem && !c.location.empty()) {
+        diags.error(node.location_of("location"), node.path_of("location"), "the location's name " + *problem);
+    }
     if (node.has("sites_topic")) {
         for (const char* other : {"sites", "sites_file", "sites_env", "shard"}) {
             if (node.has(other)) {

@@ -18,6 +18,9 @@
 
 namespace vigil::plugins::http_check {
 
+/// ip_mode: all checks at most this many of a name's addresses (the first, in the resolver's order).
+inline constexpr std::size_t kMaxAddresses = 16;
+
 struct Resolution {
     std::uint64_t token = 0;
     std::vector<std::string> addresses;  // numeric, in the resolver's order, no duplicates

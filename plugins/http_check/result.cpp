@@ -27,6 +27,7 @@ std::string_view to_string(ErrorKind kind) {
         case ErrorKind::Slow: return "slow";
         case ErrorKind::CertExpiring: return "cert_expiring";
         case ErrorKind::Assertion: return "assertion";
+        case ErrorKind::HeadersTooLarge: return "headers_too_large";
     }
     return "other";
 }
@@ -58,7 +59,7 @@ ErrorKind classify(CURLcode code, std::string_view curl_error) {
             // rather than went away; and for a TLS alert after the handshake (TLS 1.3 sends "client
             // certificate required" only then), which OpenSSL names as its own.
             if (curl_error.rfind("Too large response headers", 0) == 0) {
-                return ErrorKind::Other;
+                return ErrorKind::HeadersTooLarge;
             }
             return curl_error.find("SSL routines::") != std::string_view::npos ? ErrorKind::Tls : ErrorKind::Reset;
         case CURLE_GOT_NOTHING:
@@ -66,6 +67,9 @@ ErrorKind classify(CURLcode code, std::string_view curl_error) {
         case CURLE_HTTP2:
         case CURLE_HTTP2_STREAM: return ErrorKind::Reset;
         case CURLE_FILESIZE_EXCEEDED: return ErrorKind::BodyTooLarge;
+        // libcurl 7.88 ends a response whose one header line is over its 100 KiB buffer with
+        // "Out of memory" (CURLE_OUT_OF_MEMORY): the site sent too much, Vigil has memory.
+        case CURLE_OUT_OF_MEMORY: return ErrorKind::HeadersTooLarge;
         default: return ErrorKind::Other;
     }
 }
@@ -233,6 +237,10 @@ CheckRecord make_record(const Site& site, const Outcome& o, Timestamp started, d
         r.error_detail = "refused " + o.redirect_refused;
     } else if (kind != ErrorKind::None) {
         r.error_detail = o.curl_error.empty() ? std::string(curl_easy_strerror(code)) : o.curl_error;
+        if (kind == ErrorKind::HeadersTooLarge) {
+            r.error_detail = "the response's headers are past libcurl's limit (100 KiB a line, 300 KiB in all): " +
+                             r.error_detail.value_or("");
+        }
     } else if (!site.expect_status.contains(static_cast<int>(o.status))) {
         kind = ErrorKind::Http;
         r.error_detail = fmt::format("status {} is not one of {}", o.status, site.expect_status.to_string());

@@ -31,18 +31,19 @@ enum class ErrorKind {
     Redirect,
     Slow,          // slower than max_response_time
     CertExpiring,  // the certificate ends sooner than min_cert_validity
-    Assertion      // a json or expect_headers assertion failed, or the HTTP version asked for
+    Assertion,     // a json or expect_headers assertion failed, or the HTTP version asked for
+    HeadersTooLarge  // the response's headers are past libcurl's limit
 };
 /// Every kind, in the enum's order: the `result` values of vigil_http_check_checks_total.
 inline constexpr std::array kErrorKindList = {
     ErrorKind::None,    ErrorKind::Dns,          ErrorKind::Connect,   ErrorKind::Tls,
     ErrorKind::Timeout, ErrorKind::Http,         ErrorKind::Regex,     ErrorKind::TooManyRedirects,
     ErrorKind::Reset,   ErrorKind::BodyTooLarge, ErrorKind::Other,     ErrorKind::Redirect,
-    ErrorKind::Slow,    ErrorKind::CertExpiring, ErrorKind::Assertion,
+    ErrorKind::Slow,    ErrorKind::CertExpiring, ErrorKind::Assertion, ErrorKind::HeadersTooLarge,
 };
 inline constexpr std::size_t kErrorKinds = kErrorKindList.size();
-static_assert(kErrorKindList.back() == ErrorKind::Assertion &&
-                  static_cast<std::size_t>(ErrorKind::Assertion) + 1 == kErrorKinds,
+static_assert(kErrorKindList.back() == ErrorKind::HeadersTooLarge &&
+                  static_cast<std::size_t>(ErrorKind::HeadersTooLarge) + 1 == kErrorKinds,
               "kErrorKindList must list every ErrorKind, in order");
 
 /// The record's snake_case name: "dns", "too_many_redirects"...; empty for None.

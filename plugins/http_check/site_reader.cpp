@@ -20,6 +20,7 @@
 #include <fmt/core.h>
 
 #include "vigil/redact.hpp"
+#include "vigil/text.hpp"
 
 namespace vigil::plugins::http_check {
 
@@ -105,6 +106,14 @@ bool proxy_url_ok(const std::string& url) {
     return ok;
 }
 
+// A header value may hold tabs (RFC 9110 field-vchar and HTAB), no other control character.
+std::string escape_tabs(std::string v) {
+    for (auto& c : v) {
+        c = c == '\t' ? ' ' : c;
+    }
+    return v;
+}
+
 bool header_name_ok(const std::string& n) {
     if (n.empty()) {
         return false;
@@ -142,6 +151,11 @@ class SiteReader {
             }
         }
         s.name = site_.get_string("name");
+        // A name travels into keys, headers, logs and pages: a control character in it could
+        // start another header line or forge a log line.
+        if (auto problem = label_problem(s.name, 200)) {
+            error("name", "the site's name " + *problem);
+        }
         s.url = site_.get_string("url");
         check_url(s.url);
         s.shown_url = redact_url(s.url);
@@ -190,10 +204,20 @@ class SiteReader {
                 diags_.error(n.location_of_entry("headers", k), n.path_of("headers"),
                              fmt::format("header \"{}\" contains a line break", k));
                 failed_ = true;
+            } else if (auto problem = label_problem(v.empty() ? std::string(" ") : escape_tabs(v), 8192)) {
+                diags_.error(n.location_of_entry("headers", k), n.path_of("headers"),
+                             fmt::format("the value of header \"{}\" {}", k, *problem));
+                failed_ = true;
             }
         }
         if (from("body").has("body")) {
             s.body = from("body").get_string("body");
+            // curl would send a GET with a body as a POST (and a HEAD's body never); peers refuse
+            // or drop it. Say so at load instead of sending another method than the one written.
+            if (s.method == "GET" || s.method == "HEAD") {
+                error("body", fmt::format("a {} request sends no body: set method (POST, PUT, PATCH...) or drop body",
+                                          s.method));
+            }
         }
         auto statuses = from("expect_status").get_string_list("expect_status");
         if (!from("expect_status").has("expect_status")) {
@@ -245,6 +269,9 @@ class SiteReader {
             error("max_body", "must be more than 0");
         }
         s.user_agent = from("user_agent").get_string("user_agent");
+        if (auto problem = label_problem(s.user_agent, 1024); problem && !s.user_agent.empty()) {
+            error("user_agent", "the User-Agent " + *problem);
+        }
         read_assertions(s);
         read_credentials(s);
         read_transport(s);
@@ -255,8 +282,8 @@ class SiteReader {
         s.retry_delay = from("retry_delay").get_duration("retry_delay");
         s.body_excerpt = from("body_excerpt").get_bool("body_excerpt");
         s.group = from("group").get_string("group");
-        if (s.group.size() > 200 || s.group.find('\0') != std::string::npos) {
-            error("group", "must be a name of at most 200 characters");
+        if (auto problem = label_problem(s.group, 200); problem && !s.group.empty()) {
+            error("group", "the group's name " + *problem);
         }
         if (failed_) {
             return std::nullopt;

@@ -130,6 +130,11 @@ void Transfer::configure(CURL* handle) {
                                                    : CURL_IPRESOLVE_WHATEVER);
     curl_easy_setopt(easy, CURLOPT_USERAGENT, s.user_agent.c_str());
     curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");  // any encoding curl can decode
+    // A cookie set by one hop of a redirect chain goes to the next hop of the same check, as a
+    // browser (and blackbox_exporter's cookie jar) does. The handle is reused by later checks of
+    // any site and curl_easy_reset keeps cookies: each check starts with none.
+    curl_easy_setopt(easy, CURLOPT_COOKIEFILE, "");
+    curl_easy_setopt(easy, CURLOPT_COOKIELIST, "ALL");
     curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
     curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
     curl_easy_setopt(easy, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
@@ -286,7 +291,12 @@ Outcome Transfer::outcome(CURLcode code) const {
         // The final response's headers (-1: the last request of this hop's transfer).
         curl_header* h = nullptr;
         while ((h = curl_easy_nextheader(easy, CURLH_HEADER, -1, h)) != nullptr) {
-            o.headers.emplace_back(h->name, h->value);
+            // libcurl 7.88 gives an empty value as "\r": the line's end, not the value.
+            std::string_view value(h->value);
+            while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) {
+                value.remove_suffix(1);
+            }
+            o.headers.emplace_back(h->name, std::string(value));
         }
     }
     if (resolve_ms >= 0) {

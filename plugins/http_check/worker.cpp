@@ -365,6 +365,11 @@ void Worker::resolved() {
             continue;
         }
         auto [host, port] = host_and_port(first->site->url);
+        // A name may resolve to hundreds of addresses (a hostile or broken zone): the first
+        // kMaxAddresses are checked, as the resolver gave them.
+        if (r.addresses.size() > kMaxAddresses) {
+            r.addresses.resize(kMaxAddresses);
+        }
         for (std::size_t i = 0; i < r.addresses.size(); ++i) {
             Transfer* t = i == 0 ? first : adopt(first->site, first->scheduled, first->started);
             t->started_wall = first->started_wall;

@@ -25,15 +25,26 @@ std::string lasted(Timestamp since, Timestamp at) {
     return fmt::format("{} h {} min", minutes / 60, minutes % 60);
 }
 
+// Slack's own escaping for message text: &, < and > (so "<!channel>" or "<https://x|y>" in a site's
+// name is shown, not obeyed).
+std::string slack_escaped(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        out += c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : std::string(1, c);
+    }
+    return out;
+}
+
 std::string slack_text(const SiteEvent& e) {
     const char* mark = e.to == "down"       ? ":red_circle:"
                        : e.to == "degraded" ? ":large_yellow_circle:"
                                             : ":large_green_circle:";
     if (e.to == "up") {
-        return fmt::format("{} *{}* is up again after {} {} ({})\n{}", mark, e.site, lasted(e.since, e.at), e.from,
-                           e.url, e.reason);
+        return fmt::format("{} *{}* is up again after {} {} ({})\n{}", mark, slack_escaped(e.site), lasted(e.since, e.at),
+                           slack_escaped(e.from), slack_escaped(e.url), slack_escaped(e.reason));
     }
-    return fmt::format("{} *{}* is {}: {} ({})\n{}", mark, e.site, e.to, e.cause.value_or("unknown"), e.url, e.reason);
+    return fmt::format("{} *{}* is {}: {} ({})\n{}", mark, slack_escaped(e.site), slack_escaped(e.to),
+                       slack_escaped(e.cause.value_or("unknown")), slack_escaped(e.url), slack_escaped(e.reason));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "message.hpp"
 #include "vigil/redact.hpp"
+#include "vigil/text.hpp"
 
 namespace vigil::plugins::webhook_sink {
 
@@ -23,7 +24,8 @@ WebhookSink::WebhookSink(Config config, std::string instance, Logger log)
 
 WriteResult WebhookSink::write(const Batch& batch) {
     std::vector<Rejection> rejected;
-    auto shown = redact_url(config_.url.reveal());
+    // A webhook URL's path is often its secret (Slack's, Teams'): logs show where, not which.
+    auto shown = url_origin(config_.url.reveal());
     for (std::size_t i = 0; i < batch.records.size(); ++i) {
         const auto& r = batch.records[i];
         if (!r.event) {
@@ -36,7 +38,10 @@ WriteResult WebhookSink::write(const Batch& batch) {
         }
         auto body = body_of(e, config_.format);
         std::vector<std::string> headers = {"Content-Type: application/json", fmt::format("Idempotency-Key: {}", e.id),
-                                            fmt::format("X-Vigil-Event: {} {} -> {}", e.site, e.from, e.to)};
+                                            // The event's words come from a record anyone may have
+                                            // written: escaped, so CR LF cannot start a header.
+                                            escape_controls(fmt::format("X-Vigil-Event: {} {} -> {}", e.site,
+                                                                        e.from, e.to))};
         if (!config_.secret.empty()) {
             headers.push_back("X-Vigil-Signature: " + signature(config_.secret.reveal(), body));
         }

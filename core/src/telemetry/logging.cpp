@@ -6,6 +6,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <spdlog/pattern_formatter.h>
+
+#include "vigil/text.hpp"
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -62,6 +64,17 @@ class JsonFormatter final : public spdlog::formatter {
     } time_;
 };
 
+// The message of a text line with its control characters escaped: a site's name or a Kafka
+// record's field holding "\n2026-... error ..." cannot forge a line of its own.
+class EscapedMessage final : public spdlog::custom_flag_formatter {
+  public:
+    void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+        auto text = escape_controls(std::string_view(msg.payload.data(), msg.payload.size()));
+        dest.append(text.data(), text.data() + text.size());
+    }
+    std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<EscapedMessage>(); }
+};
+
 struct State {
     std::mutex mutex;
     std::shared_ptr<spdlog::sinks::stderr_sink_mt> sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
@@ -72,8 +85,9 @@ struct State {
         if (format == LogFormat::Json) {
             return std::make_unique<JsonFormatter>();
         }
-        return std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%fZ %l [%n] %v",
-                                                           spdlog::pattern_time_type::utc);
+        auto text = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+        text->add_flag<EscapedMessage>('*').set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l [%n] %*");
+        return text;
     }
 };
 

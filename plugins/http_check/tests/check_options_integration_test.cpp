@@ -376,3 +376,24 @@ TEST_CASE("hostile: bodies that crashed or stalled the producer give a record, a
     CHECK(by["nul"].error == "assertion");
     CHECK(by["nul"].error_detail == "body is not JSON: a NUL byte, which JSON text may not hold at byte 3");
 }
+
+TEST_CASE("http_check: as peer probers do: cookies across one check's redirects, empty headers, header floods",
+          "[integration]") {
+    const auto& f = fixture();
+    auto r = check_once(
+        "sites:\n" + site("cookie", f.url("/cookie/set")) +
+        site("fresh", f.url("/cookie/check")) +  // checked by a handle that held a cookie: none passes over
+        site("empty", f.url("/respond?h=X-Empty:"), "expect_headers: [{name: X-Empty, matches: \"^$\"}]") +
+        site("flood", f.url("/headers/400")));
+    CHECK(r["cookie"].ok == true);
+    CHECK(r["cookie"].status_code == 200);
+    CHECK(r["fresh"].status_code == 403);
+    INFO(r["empty"].error_detail.value_or(""));
+    CHECK(r["empty"].ok == true);
+    CHECK(r["flood"].error == "headers_too_large");
+    CHECK_THAT(r["flood"].error_detail.value_or(""),
+               Catch::StartsWith("the response's headers are past libcurl's limit (100 KiB a line, 300 KiB in all)"));
+    // A second round on the same worker's handles: still no cookie carried over.
+    auto again = check_once("sites:\n" + site("fresh", f.url("/cookie/check")));
+    CHECK(again["fresh"].status_code == 403);
+}

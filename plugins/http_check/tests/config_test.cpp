@@ -302,3 +302,37 @@ TEST_CASE("http_check: a sites-topic definition is data: what it may set and inh
     CHECK(allowed->bearer_token == "plugin-secret");
     CHECK(allowed->headers.size() == 1);
 }
+
+TEST_CASE("http_check: names, groups, locations and header values hold no control character", "[unit][hostile]") {
+    auto p = parse("plugin: http_check\nlocation: \"eu\\nus\"\nsites:\n"
+                   "  - {name: \"shop\\r\\nX-Injected: yes\", url: \"http://a/\"}\n"
+                   "  - {name: b, url: \"http://b/\", group: \"g\\u0085\"}\n"
+                   "  - {name: c, url: \"http://c/\", headers: {X-A: \"v\\u0001\"}, user_agent: \"ua\\n\"}\n"
+                   "  - {name: d, url: \"http://d/\", headers: {X-B: \"tab\\tok\"}}\n");
+    auto e = p.errors();
+    CHECK(e.find("p.yaml:2:11: error: location: the location's name holds the control character U+000A at byte 2") !=
+          std::string::npos);
+    CHECK(e.find("error: sites[0].name: the site's name holds the control character U+000D at byte 4") !=
+          std::string::npos);
+    CHECK(e.find("error: sites[1].group: the group's name holds the control character U+0085 at byte 1") !=
+          std::string::npos);
+    CHECK(e.find("error: sites[2].headers: the value of header \"X-A\" holds the control character U+0001") !=
+          std::string::npos);
+    CHECK(e.find("error: sites[2].user_agent: the User-Agent holds the control character U+000A") !=
+          std::string::npos);
+    CHECK(e.find("sites[3]") == std::string::npos);
+}
+
+TEST_CASE("http_check: a GET or HEAD with a body is refused at load, not sent as POST", "[unit]") {
+    auto p = parse("plugin: http_check\nsites:\n  - {name: a, url: \"http://a/\", body: \"{}\"}\n"
+                   "  - {name: b, url: \"http://b/\", method: HEAD, body: x}\n"
+                   "  - {name: c, url: \"http://c/\", method: POST, body: x}\n"
+                   "  - {name: d, url: \"http://d/\", method: DELETE, body: x}\n");
+    auto e = p.errors();
+    INFO(e);
+    CHECK(e.find("p.yaml:3:39: error: sites[0].body: a GET request sends no body: set method (POST, PUT, PATCH...) "
+                 "or drop body") != std::string::npos);
+    CHECK(e.find("sites[1].body: a HEAD request sends no body") != std::string::npos);
+    CHECK(e.find("sites[2]") == std::string::npos);
+    CHECK(e.find("sites[3]") == std::string::npos);
+}

@@ -93,7 +93,7 @@ TEST_CASE("http_check: the record says ok only when status, regex and transport 
         {"cut at max_body is not an error", cut, std::nullopt, std::nullopt, std::nullopt},
         {"cut, regex judged on the prefix", cut, "prefix", std::nullopt, true},
         {"reset mid-body: no regex verdict", partial, "Welcome", "reset", std::nullopt},
-        {"a header flood is not a reset", flood, std::nullopt, "other", std::nullopt},
+        {"a header flood is not a reset", flood, std::nullopt, "headers_too_large", std::nullopt},
     };
     for (const auto& c : cases) {
         INFO(c.what);

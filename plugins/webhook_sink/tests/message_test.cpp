@@ -42,3 +42,10 @@ TEST_CASE("webhook: json is the event's own JSON; slack a text message", "[unit]
         body_of(up, Format::Slack) ==
         R"({"text":":large_green_circle: *shop* is up again after 95 min down (https://shop.example/)\n2 good checks in a row"})");
 }
+
+TEST_CASE("webhook: slack text is escaped by Slack's rules", "[unit][hostile]") {
+    auto e = event("up", "down");
+    e.site = "<!channel> & <https://evil.example|click>";
+    CHECK(body_of(e, Format::Slack).find(
+              "*&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;* is down") != std::string::npos);
+}

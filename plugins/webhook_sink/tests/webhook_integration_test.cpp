@@ -163,3 +163,20 @@ TEST_CASE("webhook_sink: 400 dead-letters the event with the receiver's answer; 
     agent.signal(SIGTERM);
     CHECK(agent.wait() == 0);
 }
+
+TEST_CASE("hostile: a site's name cannot add a header, and Slack shows its text instead of obeying it", "[hostile]") {
+    auto name = name_of("hostile");
+    auto sink = make_sink(fixture().url("/answer/" + name + "?codes=200"), "format: slack\n");
+    auto forged = event(51);
+    forged.event->site = "shop\r\nX-Injected: yes <!channel>";
+    forged.check.name = forged.event->site;
+    auto r = sink->write(vigil::Batch{1, {forged}});
+    INFO(r.error);
+    REQUIRE(r.kind == vigil::WriteResult::Kind::Accepted);
+    auto got = received(name);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].headers.count("X-Injected") == 0);
+    CHECK(got[0].headers["X-Vigil-Event"] == "shop\\r\\nX-Injected: yes <!channel> up -> down");
+    CHECK(got[0].body.find("&lt;!channel&gt;") != std::string::npos);
+    CHECK(got[0].body.find("<!channel>") == std::string::npos);
+}

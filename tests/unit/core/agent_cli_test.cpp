@@ -397,7 +397,7 @@ TEST_CASE("hostile: files the agent writes are its own (0600) and never followed
     CHECK(r.code == 0);
     REQUIRE(::stat((dir.path() / "out.jsonl").c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
-    auto q = dir.write("q.yaml", "pipeline: t\nsource: {plugin: counting_source, count: 3}\n"
+    auto q = dir.write("q.yaml", "pipeline: t\ndrain_timeout: 1s\nsource: {plugin: counting_source, count: 3}\n"
                                  "sinks: [{plugin: stdout_sink, path: link.jsonl}]\n");
     auto refused = vigil::test::run(agent({"--once", "--pipeline", q.string()}));
     CHECK(refused.code != 0);
