@@ -71,8 +71,9 @@ int main() {
     const std::vector<JsonAssertion> assertions{up};
     simdjson::dom::parser simd;
 
-    std::printf("| document | bytes | RapidJSON as before (docs/s) | guarded reader (docs/s) | simdjson DOM (docs/s) "
-                "| guarded / before | simdjson / before |\n|---|---|---|---|---|---|---|\n");
+    std::printf(
+        "| document | bytes | RapidJSON as before (docs/s) | guarded reader (docs/s) | simdjson DOM (docs/s) "
+        "| guarded / before | simdjson / before |\n|---|---|---|---|---|---|---|\n");
     for (const auto& [what, body] : {std::pair{"health body, json: /status equals UP", health_body()},
                                      std::pair{"64 KiB API body, json: /status equals UP", api_body()}}) {
         // Before: http_check parsed with RapidJSON's iterative full-precision parse, then the pointer.
@@ -81,7 +82,8 @@ int main() {
             d.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag>(body.data(), body.size());
             sink_counter = sink_counter + (rapidjson::Pointer("/status").Get(d) != nullptr);
         });
-        double guarded = rate([&] { sink_counter = sink_counter + failed_json_assertion(assertions, body, false).has_value(); });
+        double guarded =
+            rate([&] { sink_counter = sink_counter + failed_json_assertion(assertions, body, false).has_value(); });
         double simd_rate = rate([&] {
             auto doc = simd.parse(body.data(), body.size(), true);
             sink_counter = sink_counter + (doc.at_pointer("/status").get_string().value() == "UP");
@@ -128,7 +130,8 @@ int main() {
         rapidjson::Document d;
         sink_counter = sink_counter + !vigil::json::parse(record, d).has_value();
     });
-    double parse_simd = rate([&] { sink_counter = sink_counter + (simd.parse(record.data(), record.size(), true).is_object()); });
+    double parse_simd =
+        rate([&] { sink_counter = sink_counter + (simd.parse(record.data(), record.size(), true).is_object()); });
     row("a Kafka record, parsed", record.size(), parse_before, parse_guarded, parse_simd);
     double validate_before = rate([&] {
         rapidjson::SchemaValidator v(schema);
@@ -141,10 +144,12 @@ int main() {
                 validate_before, validate_guarded, 100.0 * validate_guarded / validate_before);
     double decode = rate([&] { sink_counter = sink_counter + vigil::decode_json(record).record.has_value(); });
     double decode_validate = rate([&] {
-        sink_counter = sink_counter + vigil::decode_json(record).record.has_value() + validator->check(record).has_value();
+        sink_counter =
+            sink_counter + vigil::decode_json(record).record.has_value() + validator->check(record).has_value();
     });
-    std::printf("\nguarded, whole: decode_json %.0f records/s; decode_json + Validator::check %.0f records/s (%.1f us "
-                "a record)\n",
-                decode, decode_validate, 1e6 / decode_validate);
+    std::printf(
+        "\nguarded, whole: decode_json %.0f records/s; decode_json + Validator::check %.0f records/s (%.1f us "
+        "a record)\n",
+        decode, decode_validate, 1e6 / decode_validate);
     return sink_counter == 42 ? 1 : 0;
 }

@@ -31,8 +31,8 @@ struct Limits {
 };
 
 struct Error {
-    std::size_t offset = 0;  // byte offset in the text where reading stopped
-    std::string reason;      // one phrase, e.g. "Invalid value." or "nesting deeper than 64 levels"
+    std::size_t offset = 0;   // byte offset in the text where reading stopped
+    std::string reason;       // one phrase, e.g. "Invalid value." or "nesting deeper than 64 levels"
     bool by_handler = false;  // the caller's handler stopped the reader (read() only)
 };
 
@@ -122,12 +122,9 @@ class Guard {
             return false;
         }
         switch (v->kind) {
-            case Number::Kind::Int64:
-                return inner_.Int64(v->i);
-            case Number::Kind::Uint64:
-                return inner_.Uint64(v->u);
-            case Number::Kind::Double:
-                break;
+            case Number::Kind::Int64: return inner_.Int64(v->i);
+            case Number::Kind::Uint64: return inner_.Uint64(v->u);
+            case Number::Kind::Double: break;
         }
         return inner_.Double(v->d);
     }
@@ -210,4 +207,3 @@ std::optional<Error> read(std::string_view text, Handler& handler, const Limits&
 }
 
 }  // namespace vigil::json
-

@@ -98,8 +98,8 @@ class Shape {
             require(v.IsNumber() && v.GetDouble() > 0, at, "must be a number above 0");
         } else if (k == "exclusiveMinimum" || k == "exclusiveMaximum" || k == "uniqueItems") {
             require(v.IsBool(), at, "must be true or false");
-        } else if (k == "minLength" || k == "maxLength" || k == "minItems" || k == "maxItems" ||
-                   k == "minProperties" || k == "maxProperties") {
+        } else if (k == "minLength" || k == "maxLength" || k == "minItems" || k == "maxItems" || k == "minProperties" ||
+                   k == "maxProperties") {
             require(count(v), at, "must be a whole number of 0 or more");
         } else if (k == "dependencies") {
             if (!v.IsObject()) {

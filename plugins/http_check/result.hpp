@@ -29,9 +29,9 @@ enum class ErrorKind {
     BodyTooLarge,
     Other,
     Redirect,
-    Slow,          // slower than max_response_time
-    CertExpiring,  // the certificate ends sooner than min_cert_validity
-    Assertion,     // a json or expect_headers assertion failed, or the HTTP version asked for
+    Slow,            // slower than max_response_time
+    CertExpiring,    // the certificate ends sooner than min_cert_validity
+    Assertion,       // a json or expect_headers assertion failed, or the HTTP version asked for
     HeadersTooLarge  // the response's headers are past libcurl's limit
 };
 /// Every kind, in the enum's order: the `result` values of vigil_http_check_checks_total.

@@ -133,20 +133,15 @@ class SiteReader {
   public:
     SiteReader(const ConfigNode& plugin, const ConfigNode& site, Diagnostics& diags, SiteCache& cache,
                const TopicPolicy* topic)
-        : plugin_(plugin),
-          site_(site),
-          diags_(diags),
-          warned_(cache.warned),
-          regexes_(cache.regexes),
-          topic_(topic) {}
+        : plugin_(plugin), site_(site), diags_(diags), warned_(cache.warned), regexes_(cache.regexes), topic_(topic) {}
 
     std::optional<Site> read() {
         Site s;
         if (topic_ != nullptr) {
             for (const char* key : kTopicRestricted) {
                 if (site_.has(key) && topic_->allow.count(key) == 0) {
-                    error(key, fmt::format("a sites-topic message may not set {} unless sites_topic.allow lists it",
-                                           key));
+                    error(key,
+                          fmt::format("a sites-topic message may not set {} unless sites_topic.allow lists it", key));
                 }
             }
         }

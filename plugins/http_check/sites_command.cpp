@@ -63,8 +63,8 @@ bool literal_secret(const ConfigNode& node, const char* key) {
         return false;
     }
     auto value = node.get_secret(key).reveal();
-    bool reference = value.size() > 3 && value.rfind("${", 0) == 0 && value.back() == '}' &&
-                     value.find('}') == value.size() - 1;
+    bool reference =
+        value.size() > 3 && value.rfind("${", 0) == 0 && value.back() == '}' && value.find('}') == value.size() - 1;
     return !value.empty() && !reference;
 }
 
@@ -87,7 +87,8 @@ std::optional<std::vector<Definition>> definitions(const std::string& text, cons
             return;
         }
         if (!allow_secrets) {
-            for (auto [node, key] : {std::pair{entry, "bearer_token"}, std::pair{entry.child("basic_auth"), "password"}}) {
+            for (auto [node, key] :
+                 {std::pair{entry, "bearer_token"}, std::pair{entry.child("basic_auth"), "password"}}) {
                 if (literal_secret(node, key)) {
                     diags.error(node.location_of(key), node.path_of(key),
                                 "a secret in a site definition is readable by everyone who can read the topic: "

@@ -25,8 +25,8 @@ struct TopicPolicy {
 
 /// Options a message may set only when `sites_topic.allow` lists them: they name the producer's
 /// files or choose where its requests leave from and go through.
-inline constexpr const char* kTopicRestricted[] = {"ca_file", "client_cert_file", "client_key_file", "proxy",
-                                                   "no_proxy", "interface", "source_address"};
+inline constexpr const char* kTopicRestricted[] = {"ca_file",  "client_cert_file", "client_key_file", "proxy",
+                                                   "no_proxy", "interface",        "source_address"};
 
 struct SitesTopicConfig {
     std::string topic;

@@ -40,8 +40,8 @@ std::string slack_text(const SiteEvent& e) {
                        : e.to == "degraded" ? ":large_yellow_circle:"
                                             : ":large_green_circle:";
     if (e.to == "up") {
-        return fmt::format("{} *{}* is up again after {} {} ({})\n{}", mark, slack_escaped(e.site), lasted(e.since, e.at),
-                           slack_escaped(e.from), slack_escaped(e.url), slack_escaped(e.reason));
+        return fmt::format("{} *{}* is up again after {} {} ({})\n{}", mark, slack_escaped(e.site),
+                           lasted(e.since, e.at), slack_escaped(e.from), slack_escaped(e.url), slack_escaped(e.reason));
     }
     return fmt::format("{} *{}* is {}: {} ({})\n{}", mark, slack_escaped(e.site), slack_escaped(e.to),
                        slack_escaped(e.cause.value_or("unknown")), slack_escaped(e.url), slack_escaped(e.reason));

@@ -37,11 +37,11 @@ WriteResult WebhookSink::write(const Batch& batch) {
             continue;  // a refresh (no change to announce), or delivered before this retry
         }
         auto body = body_of(e, config_.format);
-        std::vector<std::string> headers = {"Content-Type: application/json", fmt::format("Idempotency-Key: {}", e.id),
-                                            // The event's words come from a record anyone may have
-                                            // written: escaped, so CR LF cannot start a header.
-                                            escape_controls(fmt::format("X-Vigil-Event: {} {} -> {}", e.site,
-                                                                        e.from, e.to))};
+        std::vector<std::string> headers = {
+            "Content-Type: application/json", fmt::format("Idempotency-Key: {}", e.id),
+            // The event's words come from a record anyone may have
+            // written: escaped, so CR LF cannot start a header.
+            escape_controls(fmt::format("X-Vigil-Event: {} {} -> {}", e.site, e.from, e.to))};
         if (!config_.secret.empty()) {
             headers.push_back("X-Vigil-Signature: " + signature(config_.secret.reveal(), body));
         }

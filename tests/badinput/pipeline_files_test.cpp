@@ -77,7 +77,7 @@ std::vector<Broken> corpus() {
          "must be between 0 and 10"},
         {"body_excerpt as yes", "pipeline: p\n" + kSource + "  body_excerpt: yes\n" + kSink, "5:17", "true or false"},
         {"group of 201 characters", "pipeline: p\n" + kSource + "  group: " + std::string(201, 'g') + "\n" + kSink,
-         "5:10", "at most 200 characters"},
+         "5:10", "the group's name is over 200 bytes"},
         {"bad URL scheme",
          "pipeline: p\nsource:\n  plugin: http_check\n  sites: [{name: a, url: \"ftp://x/\"}]\n" + kSink, "4:26",
          "is not http:// or https://"},

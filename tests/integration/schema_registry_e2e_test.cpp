@@ -260,12 +260,12 @@ TEST_CASE("hostile: poison pills through validate: true are dead-lettered once a
     }
     // Issue 26's shapes: each crashed the validator or the decoder (RapidJSON 1.1.0's number
     // parsing), or held it for seconds (nesting); the first two are valid numbers, read as 0.
-    kt::produce(topic, {{"exponent", framed(good("0.00000000001e-2147483639")), 0},    // 1: stored
+    kt::produce(topic, {{"exponent", framed(good("0.00000000001e-2147483639")), 0},     // 1: stored
                         {"precision", framed(good("0.11111111111111111111e-330")), 0},  // 2: stored
                         {"deep", framed(std::string(500'000, '[')), 0},                 // 3
                         {"deep-objects", framed(deep_objects), 0},                      // 4
-                        {"nul", framed(good("1") + std::string(1, '\0') + "{}"), 0},  // 5
-                        {"after", framed(good("2")), 0}});                             // 6: stored
+                        {"nul", framed(good("1") + std::string(1, '\0') + "{}"), 0},    // 5
+                        {"after", framed(good("2")), 0}});                              // 6: stored
     vigil::test::TempDir dir;
     auto agent = read_once(dir, topic);
     REQUIRE(agent->wait(90s) == 0);
@@ -280,7 +280,8 @@ TEST_CASE("hostile: poison pills through validate: true are dead-lettered once a
     const auto prefix = "does not match schema " + std::to_string(id) + ": not JSON: ";
     CHECK(why["deep"] == prefix + "nesting deeper than 64 levels at byte 64");
     CHECK(why["deep-objects"] == prefix + "nesting deeper than 64 levels at byte 320");
-    CHECK(why["nul"] == prefix + "a NUL byte, which JSON text may not hold at byte " + std::to_string(good("1").size()));
+    CHECK(why["nul"] ==
+          prefix + "a NUL byte, which JSON text may not hold at byte " + std::to_string(good("1").size()));
     // Offsets were committed past them: a second run reads nothing and dead-letters nothing more.
     vigil::test::TempDir again;
     auto second = read_once(again, topic);

@@ -20,8 +20,8 @@ SourceLocation locate(const detail::Document& doc, const YAML::Mark& mark, const
 }
 
 std::shared_ptr<const detail::Document> load_string(const std::string& text, std::string name,
-                                                    std::filesystem::path base_dir, Environment env,
-                                                    Diagnostics& diags, bool data) {
+                                                    std::filesystem::path base_dir, Environment env, Diagnostics& diags,
+                                                    bool data) {
     auto doc = std::make_shared<detail::Document>();
     doc->data = data;
     doc->file = std::move(name);

@@ -53,8 +53,8 @@ SourceLocation locate(const detail::Document& doc, const YAML::Mark& mark, const
 std::shared_ptr<const detail::Document> load_file(const std::filesystem::path& path, Environment env,
                                                   Diagnostics& diags);
 std::shared_ptr<const detail::Document> load_string(const std::string& text, std::string name,
-                                                    std::filesystem::path base_dir, Environment env,
-                                                    Diagnostics& diags, bool data = false);
+                                                    std::filesystem::path base_dir, Environment env, Diagnostics& diags,
+                                                    bool data = false);
 
 /// The document's root map, bound to `table`.
 ConfigNode root_node(std::shared_ptr<const detail::Document> doc, const OptionSpec* table);

@@ -164,8 +164,8 @@ void each_in_list(const std::string& text, const std::string& name, const std::f
         stream_json_array(text, name, base_dir, table, diags, each, data)) {
         return;
     }
-    auto doc = config::load_string(text, name, base_dir,
-                                   data ? config::Environment{} : config::snapshot_environment(), diags, data);
+    auto doc = config::load_string(text, name, base_dir, data ? config::Environment{} : config::snapshot_environment(),
+                                   diags, data);
     if (!doc) {
         return;
     }

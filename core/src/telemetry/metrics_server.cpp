@@ -113,12 +113,11 @@ Status MetricsServer::start(const ListenAddress& a) {
         flags |= MHD_USE_IPv6;
     }
     errno = 0;
-    daemon_ = MHD_start_daemon(flags, a.port, nullptr, nullptr, &handle, this, MHD_OPTION_SOCK_ADDR, &addr,
-                               MHD_OPTION_CONNECTION_LIMIT, 64u,
-                               // One address (a slow or hostile client) holds at most 8 of the 64:
-                               // Prometheus scrapes over one, a health check over another.
-                               MHD_OPTION_PER_IP_CONNECTION_LIMIT, 8u, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-                               MHD_OPTION_END);
+    daemon_ = MHD_start_daemon(
+        flags, a.port, nullptr, nullptr, &handle, this, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_CONNECTION_LIMIT, 64u,
+        // One address (a slow or hostile client) holds at most 8 of the 64:
+        // Prometheus scrapes over one, a health check over another.
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, 8u, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
     if (daemon_ == nullptr) {
         return Status::error(fmt::format("metrics: cannot listen on {}:{}: {}", a.host, a.port,
                                          errno ? std::strerror(errno) : "libmicrohttpd refused"));

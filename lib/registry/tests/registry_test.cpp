@@ -147,7 +147,8 @@ TEST_CASE("registry: a schema of the wrong shape is refused before RapidJSON com
     REQUIRE(v);
     CHECK(v->check(R"({"a": 3})") == std::nullopt);
     CHECK(v->check(R"({"a": -3})") == "minimum at /a (schema #/definitions/n)");
-    for (const auto& e : std::filesystem::directory_iterator(vigil::test::source_dir() / "tests/fuzz/regressions/registry")) {
+    for (const auto& e :
+         std::filesystem::directory_iterator(vigil::test::source_dir() / "tests/fuzz/regressions/registry")) {
         INFO(e.path());
         Validator::compile(vigil::test::read_file(e.path()), error);  // refused or compiled: no crash
     }

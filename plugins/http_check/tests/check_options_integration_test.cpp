@@ -343,22 +343,21 @@ TEST_CASE("hostile: bodies that crashed or stalled the producer give a record, a
     auto body = [&](const std::string& json) {
         return f.url("/respond?h=Content-Type:application/json&body=" + escape(json));
     };
-    auto sites = dir.write(
-        "sites.yaml",
-        "- {name: precision, url: \"" + body(R"({"status":"UP","a":0.11111111111111111111e-330})") +
-            "\", json: [{pointer: /status, equals: UP}]}\n"
-            "- {name: exponent, url: \"" +
-            body(R"({"status":"UP","a":0.00000000001e-2147483639})") +
-            "\", json: [{pointer: /a, below: 1}]}\n"
-            "- {name: deep, url: \"" +
-            f.url("/deep/100000") +
-            "\", max_body: 1MiB, json: [{pointer: \"\", matches: UP}]}\n"
-            "- {name: nul, url: \"" +
-            f.url("/respond?h=Content-Type:application/json&body=123%00garbage") +
-            "\", json: [{pointer: \"\", equals: \"123\"}]}\n");
-    auto pipeline = dir.write("check.yaml", "pipeline: check\nsource:\n  plugin: http_check\n  sites_file: " +
-                                                sites.string() +
-                                                "\nsinks: [{plugin: stdout_sink, path: out.jsonl}]\n");
+    auto sites = dir.write("sites.yaml", "- {name: precision, url: \"" +
+                                             body(R"({"status":"UP","a":0.11111111111111111111e-330})") +
+                                             "\", json: [{pointer: /status, equals: UP}]}\n"
+                                             "- {name: exponent, url: \"" +
+                                             body(R"({"status":"UP","a":0.00000000001e-2147483639})") +
+                                             "\", json: [{pointer: /a, below: 1}]}\n"
+                                             "- {name: deep, url: \"" +
+                                             f.url("/deep/100000") +
+                                             "\", max_body: 1MiB, json: [{pointer: \"\", matches: UP}]}\n"
+                                             "- {name: nul, url: \"" +
+                                             f.url("/respond?h=Content-Type:application/json&body=123%00garbage") +
+                                             "\", json: [{pointer: \"\", equals: \"123\"}]}\n");
+    auto pipeline =
+        dir.write("check.yaml", "pipeline: check\nsource:\n  plugin: http_check\n  sites_file: " + sites.string() +
+                                    "\nsinks: [{plugin: stdout_sink, path: out.jsonl}]\n");
     auto r = vigil::test::run({vigil::test::agent_binary().string(), "--once", "--pipeline", pipeline.string()});
     INFO(r.err);
     REQUIRE(r.code == 0);
@@ -380,11 +379,11 @@ TEST_CASE("hostile: bodies that crashed or stalled the producer give a record, a
 TEST_CASE("http_check: as peer probers do: cookies across one check's redirects, empty headers, header floods",
           "[integration]") {
     const auto& f = fixture();
-    auto r = check_once(
-        "sites:\n" + site("cookie", f.url("/cookie/set")) +
-        site("fresh", f.url("/cookie/check")) +  // checked by a handle that held a cookie: none passes over
-        site("empty", f.url("/respond?h=X-Empty:"), "expect_headers: [{name: X-Empty, matches: \"^$\"}]") +
-        site("flood", f.url("/headers/400")));
+    auto r =
+        check_once("plugin: http_check\nsites:\n" + site("cookie", f.url("/cookie/set")) +
+                   site("fresh", f.url("/cookie/check")) +  // checked by a handle that held a cookie: none passes over
+                   site("empty", f.url("/respond?h=X-Empty:"), "expect_headers: [{name: X-Empty, matches: \"^$\"}]") +
+                   site("flood", f.url("/headers/400")));
     CHECK(r["cookie"].ok == true);
     CHECK(r["cookie"].status_code == 200);
     CHECK(r["fresh"].status_code == 403);
@@ -394,6 +393,6 @@ TEST_CASE("http_check: as peer probers do: cookies across one check's redirects,
     CHECK_THAT(r["flood"].error_detail.value_or(""),
                Catch::StartsWith("the response's headers are past libcurl's limit (100 KiB a line, 300 KiB in all)"));
     // A second round on the same worker's handles: still no cookie carried over.
-    auto again = check_once("sites:\n" + site("fresh", f.url("/cookie/check")));
+    auto again = check_once("plugin: http_check\nsites:\n" + site("fresh", f.url("/cookie/check")));
     CHECK(again["fresh"].status_code == 403);
 }

@@ -261,8 +261,9 @@ TEST_CASE("http_check: a JSON sites_file carries nested assertions and credentia
 }
 
 TEST_CASE("http_check: a sites-topic definition is data: what it may set and inherit", "[unit][hostile]") {
-    auto p = parse("plugin: http_check\nbearer_token: plugin-secret\nheaders: {X-Api-Key: k}\nca_file: /dev/null\n"
-                   "sites: [{name: x, url: \"http://x/\"}]\n");
+    auto p = parse(
+        "plugin: http_check\nbearer_token: plugin-secret\nheaders: {X-Api-Key: k}\nca_file: /dev/null\n"
+        "sites: [{name: x, url: \"http://x/\"}]\n");
     REQUIRE(p.config);
     ::setenv("VIGIL_TOPIC_TEST_SECRET", "env-secret", 1);
     auto read = [&](const std::string& json, const TopicPolicy& policy) {
@@ -285,7 +286,8 @@ TEST_CASE("http_check: a sites-topic definition is data: what it may set and inh
     for (const char* key : {"ca_file", "client_cert_file", "proxy", "no_proxy", "interface", "source_address"}) {
         INFO(key);
         auto value = std::string(key) == "no_proxy" ? std::string("[\"a\"]") : std::string("\"/etc/passwd\"");
-        auto [site, errors] = read(R"({"name":"a","url":"http://a/",")" + std::string(key) + "\":" + value + "}", strict);
+        auto [site, errors] =
+            read(R"({"name":"a","url":"http://a/",")" + std::string(key) + "\":" + value + "}", strict);
         CHECK_FALSE(site);
         CHECK(errors.find(std::string("a sites-topic message may not set ") + key +
                           " unless sites_topic.allow lists it") != std::string::npos);
@@ -295,7 +297,8 @@ TEST_CASE("http_check: a sites-topic definition is data: what it may set and inh
     CHECK(file_errors.find("t/0/7:1:") != std::string::npos);
     CHECK(file_errors.find("[0].bearer_token_file: names a file, which a message may not") != std::string::npos);
     TopicPolicy trusting{.allow = {"proxy"}, .inherit_credentials = true};
-    auto [allowed, allowed_errors] = read(R"({"name":"a","url":"http://a/","proxy":"http://127.0.0.1:3128"})", trusting);
+    auto [allowed, allowed_errors] =
+        read(R"({"name":"a","url":"http://a/","proxy":"http://127.0.0.1:3128"})", trusting);
     INFO(allowed_errors);
     REQUIRE(allowed);
     CHECK(allowed->proxy == "http://127.0.0.1:3128");
@@ -304,11 +307,12 @@ TEST_CASE("http_check: a sites-topic definition is data: what it may set and inh
 }
 
 TEST_CASE("http_check: names, groups, locations and header values hold no control character", "[unit][hostile]") {
-    auto p = parse("plugin: http_check\nlocation: \"eu\\nus\"\nsites:\n"
-                   "  - {name: \"shop\\r\\nX-Injected: yes\", url: \"http://a/\"}\n"
-                   "  - {name: b, url: \"http://b/\", group: \"g\\u0085\"}\n"
-                   "  - {name: c, url: \"http://c/\", headers: {X-A: \"v\\u0001\"}, user_agent: \"ua\\n\"}\n"
-                   "  - {name: d, url: \"http://d/\", headers: {X-B: \"tab\\tok\"}}\n");
+    auto p = parse(
+        "plugin: http_check\nlocation: \"eu\\nus\"\nsites:\n"
+        "  - {name: \"shop\\r\\nX-Injected: yes\", url: \"http://a/\"}\n"
+        "  - {name: b, url: \"http://b/\", group: \"g\\u0085\"}\n"
+        "  - {name: c, url: \"http://c/\", headers: {X-A: \"v\\u0001\"}, user_agent: \"ua\\n\"}\n"
+        "  - {name: d, url: \"http://d/\", headers: {X-B: \"tab\\tok\"}}\n");
     auto e = p.errors();
     CHECK(e.find("p.yaml:2:11: error: location: the location's name holds the control character U+000A at byte 2") !=
           std::string::npos);
@@ -318,16 +322,16 @@ TEST_CASE("http_check: names, groups, locations and header values hold no contro
           std::string::npos);
     CHECK(e.find("error: sites[2].headers: the value of header \"X-A\" holds the control character U+0001") !=
           std::string::npos);
-    CHECK(e.find("error: sites[2].user_agent: the User-Agent holds the control character U+000A") !=
-          std::string::npos);
+    CHECK(e.find("error: sites[2].user_agent: the User-Agent holds the control character U+000A") != std::string::npos);
     CHECK(e.find("sites[3]") == std::string::npos);
 }
 
 TEST_CASE("http_check: a GET or HEAD with a body is refused at load, not sent as POST", "[unit]") {
-    auto p = parse("plugin: http_check\nsites:\n  - {name: a, url: \"http://a/\", body: \"{}\"}\n"
-                   "  - {name: b, url: \"http://b/\", method: HEAD, body: x}\n"
-                   "  - {name: c, url: \"http://c/\", method: POST, body: x}\n"
-                   "  - {name: d, url: \"http://d/\", method: DELETE, body: x}\n");
+    auto p = parse(
+        "plugin: http_check\nsites:\n  - {name: a, url: \"http://a/\", body: \"{}\"}\n"
+        "  - {name: b, url: \"http://b/\", method: HEAD, body: x}\n"
+        "  - {name: c, url: \"http://c/\", method: POST, body: x}\n"
+        "  - {name: d, url: \"http://d/\", method: DELETE, body: x}\n");
     auto e = p.errors();
     INFO(e);
     CHECK(e.find("p.yaml:3:39: error: sites[0].body: a GET request sends no body: set method (POST, PUT, PATCH...) "

@@ -196,13 +196,14 @@ TEST_CASE("sites topic: a message is data: the producer's environment, files and
     vigil::test::TempDir dir;
     auto token = dir.write("token", "file-secret\n");
     std::string topic = kt::unique("sites"), group = kt::unique("producers");
-    auto pipeline = dir.write(
-        "producer.yaml", "pipeline: producer\nsource:\n  plugin: http_check\n  interval: 1s\n  timeout: 900ms\n"
-                         "  bearer_token: plugin-secret\n  headers: {X-Api-Key: plugin-key}\n"
-                         "  sites_topic:\n    topic: " +
-                             topic + "\n    group: " + group + "\n    brokers: " + kt::plaintext_brokers() +
-                             "\n    session_timeout: 6s\n    partitions: 1\n"
-                             "sinks: [{plugin: stdout_sink, path: out.jsonl}]\nmetrics: {listen: \"127.0.0.1:0\"}\n");
+    auto pipeline =
+        dir.write("producer.yaml",
+                  "pipeline: producer\nsource:\n  plugin: http_check\n  interval: 1s\n  timeout: 900ms\n"
+                  "  bearer_token: plugin-secret\n  headers: {X-Api-Key: plugin-key}\n"
+                  "  sites_topic:\n    topic: " +
+                      topic + "\n    group: " + group + "\n    brokers: " + kt::plaintext_brokers() +
+                      "\n    session_timeout: 6s\n    partitions: 1\n"
+                      "sinks: [{plugin: stdout_sink, path: out.jsonl}]\nmetrics: {listen: \"127.0.0.1:0\"}\n");
     auto sites = [&](std::vector<std::string> words) {
         std::vector<std::string> argv{vigil::test::agent_binary().string(), "sites"};
         argv.insert(argv.end(), words.begin(), words.end());
@@ -226,11 +227,12 @@ TEST_CASE("sites topic: a message is data: the producer's environment, files and
     CHECK(listed.out.find("env-secret") == std::string::npos);
 
     // What someone with write access to the topic would try, written straight to Kafka.
-    kt::produce(topic, {{"files", R"({"name":"files","url":")" + f.url("/record/hostile-files") +
-                                      R"(","bearer_token_file":")" + token.string() + "\"}"},
-                        {"ca", R"({"name":"ca","url":")" + f.url("/ok") + R"(","ca_file":"/etc/passwd"})"},
-                        {"proxied", R"({"name":"proxied","url":")" + f.url("/ok") + R"(","proxy":"http://127.0.0.1:1"})"},
-                        {"bound", R"({"name":"bound","url":")" + f.url("/ok") + R"(","interface":"lo"})"}});
+    kt::produce(
+        topic, {{"files", R"({"name":"files","url":")" + f.url("/record/hostile-files") + R"(","bearer_token_file":")" +
+                              token.string() + "\"}"},
+                {"ca", R"({"name":"ca","url":")" + f.url("/ok") + R"(","ca_file":"/etc/passwd"})"},
+                {"proxied", R"({"name":"proxied","url":")" + f.url("/ok") + R"(","proxy":"http://127.0.0.1:1"})"},
+                {"bound", R"({"name":"bound","url":")" + f.url("/ok") + R"(","interface":"lo"})"}});
     Child producer({vigil::test::agent_binary().string(), "--pipeline", pipeline.string()},
                    {{"VIGIL_TEST_SECRET", "env-secret"}});
     auto rejected = [&] {

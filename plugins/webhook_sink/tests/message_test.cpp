@@ -46,6 +46,6 @@ TEST_CASE("webhook: json is the event's own JSON; slack a text message", "[unit]
 TEST_CASE("webhook: slack text is escaped by Slack's rules", "[unit][hostile]") {
     auto e = event("up", "down");
     e.site = "<!channel> & <https://evil.example|click>";
-    CHECK(body_of(e, Format::Slack).find(
-              "*&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;* is down") != std::string::npos);
+    CHECK(body_of(e, Format::Slack).find("*&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;* is down") !=
+          std::string::npos);
 }

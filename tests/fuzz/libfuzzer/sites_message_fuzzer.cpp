@@ -21,8 +21,7 @@ const vigil::ConfigNode& plugin() {
         std::optional<vigil::ConfigNode> out;
         vigil::Diagnostics diags;
         vigil::for_each_in_list(R"([{"interval": "30s", "timeout": "5s", "bearer_token": "plugin-secret"}])",
-                                "producer.yaml", ".", kOptions, diags,
-                                [&](const vigil::ConfigNode& n) { out = n; });
+                                "producer.yaml", ".", kOptions, diags, [&](const vigil::ConfigNode& n) { out = n; });
         if (!out) {
             std::abort();
         }

@@ -349,8 +349,9 @@ TEST_CASE("agent: a plugin's command runs with its validated section", "[unit][a
 
 TEST_CASE("hostile: 300 slow connections from one address leave /healthz answering", "[hostile]") {
     TempDir dir;
-    auto p = dir.write("p.yaml", "pipeline: t\nsource: {plugin: counting_source, count: 0, interval: 50ms}\n"
-                                 "sinks: [{plugin: flaky_sink}]\nmetrics: {listen: \"127.0.0.1:0\"}\n");
+    auto p = dir.write("p.yaml",
+                       "pipeline: t\nsource: {plugin: counting_source, count: 0, interval: 50ms}\n"
+                       "sinks: [{plugin: flaky_sink}]\nmetrics: {listen: \"127.0.0.1:0\"}\n");
     Child child(agent({"--pipeline", p.string()}));
     const std::string serving = "serving /metrics and /healthz on 127.0.0.1:";
     int port = 0;
@@ -390,15 +391,17 @@ TEST_CASE("hostile: files the agent writes are its own (0600) and never followed
     CHECK(vigil::open_private_append(link) == nullptr);
     CHECK(errno == ELOOP);
     // stdout_sink's path, through the agent.
-    auto p = dir.write("p.yaml", "pipeline: t\nsource: {plugin: counting_source, count: 3}\n"
-                                 "sinks: [{plugin: stdout_sink, path: out.jsonl}]\n");
+    auto p = dir.write("p.yaml",
+                       "pipeline: t\nsource: {plugin: counting_source, count: 3}\n"
+                       "sinks: [{plugin: stdout_sink, path: out.jsonl}]\n");
     auto r = vigil::test::run(agent({"--once", "--pipeline", p.string()}));
     INFO(r.err);
     CHECK(r.code == 0);
     REQUIRE(::stat((dir.path() / "out.jsonl").c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
-    auto q = dir.write("q.yaml", "pipeline: t\ndrain_timeout: 1s\nsource: {plugin: counting_source, count: 3}\n"
-                                 "sinks: [{plugin: stdout_sink, path: link.jsonl}]\n");
+    auto q = dir.write("q.yaml",
+                       "pipeline: t\ndrain_timeout: 1s\nsource: {plugin: counting_source, count: 3}\n"
+                       "sinks: [{plugin: stdout_sink, path: link.jsonl}]\n");
     auto refused = vigil::test::run(agent({"--once", "--pipeline", q.string()}));
     CHECK(refused.code != 0);
     CHECK(refused.err.find("cannot open") != std::string::npos);
