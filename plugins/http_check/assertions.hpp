@@ -54,7 +54,7 @@ std::optional<std::vector<HeaderAssertion>> read_header_assertions(const ConfigN
 
 /// The largest body that `json:` assertions parse (the guarded reader's size bound): a larger
 /// one fails them ("body is not JSON: a document of N bytes, over the limit of ...").
-inline constexpr std::size_t kMaxJsonBody = std::size_t{16} << 20;
+inline constexpr std::size_t kMaxJsonBody = std::size_t{8} << 20;
 
 /// The first JSON assertion that fails on `body`, as one line ("json /status is \"DOWN\", not
 /// \"UP\""), or nullopt when all hold. A body that is not JSON fails every list that is not empty.
