@@ -73,6 +73,7 @@ void Transfer::rearm() {
     errbuf[0] = '\0';
     hops = 0;
     earlier_ms = 0;
+    raw_body = false;
     refused.clear();
 }
 
@@ -194,6 +195,23 @@ void Transfer::configure(CURL* handle) {
 
 Transfer::Next Transfer::next_hop(CURLcode code) {
     const Site& s = *site;
+    if (code == CURLE_BAD_CONTENT_ENCODING && !raw_body) {
+        // A Content-Encoding libcurl cannot decode: a browser shows such a body as it came, so
+        // the same request goes again with decoding off (its time counts, as a redirect's does).
+        earlier_ms += ms(easy, CURLINFO_TOTAL_TIME_T);
+        auto budget = static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(s.timeout).count());
+        if (earlier_ms >= budget) {
+            return Next::Done;
+        }
+        curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max(1.0, budget - earlier_ms)));
+        raw_body = true;
+        curl_easy_setopt(easy, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+        body.clear();
+        received = 0;
+        truncated = false;
+        errbuf[0] = '\0';
+        return Next::Follow;
+    }
     long status = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     bool redirect = status == 301 || status == 302 || status == 303 || status == 307 || status == 308;

@@ -30,6 +30,7 @@ struct Transfer {
     // to any origin, repeat PUT or DELETE on every hop and follow https to http.
     int hops = 0;
     double earlier_ms = 0;  // the total time of the hops before this one
+    bool raw_body = false;  // asked again without decoding: the encoding was one libcurl lacks
     std::string url;        // of the request in flight
     std::string refused;    // why a redirect was not followed (error=redirect), or empty
     int attempt = 1;        // 1 + retries made so far (retries keep `scheduled` and `started_wall`)

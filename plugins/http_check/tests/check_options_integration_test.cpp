@@ -396,3 +396,14 @@ TEST_CASE("http_check: as peer probers do: cookies across one check's redirects,
     auto again = check_once("plugin: http_check\nsites:\n" + site("fresh", f.url("/cookie/check")));
     CHECK(again["fresh"].status_code == 403);
 }
+
+TEST_CASE("http_check: a body in an encoding libcurl lacks is judged as it came", "[integration]") {
+    const auto& f = fixture();
+    auto r = check_once(
+        "plugin: http_check\nsites:\n" +
+        site("odd", f.url("/respond?h=Content-Encoding:x-vigil-unknown&body=Welcome%20home"), "regex: Welcome"));
+    INFO(r["odd"].error_detail.value_or(""));
+    CHECK(r["odd"].ok == true);
+    CHECK(r["odd"].regex_check == true);
+    CHECK(r["odd"].body_bytes == 12);
+}
