@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The one way Vigil reads JSON that someone else wrote: a site's body, a Kafka value, a registry's
-// answer, a sites-topic message, a webhook's reply, a site list.
+// answer, a sites-topic message, a site list.
 //
 // RapidJSON 1.1.0 (Debian 12) reads out of bounds converting some numbers (CVE-2024-38517 and
 // its family: "0.1111...e-330" at full precision, "1e-2147483639" at any), skips half a byte-order

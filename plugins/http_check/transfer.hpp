@@ -14,6 +14,9 @@
 
 namespace vigil::plugins::http_check {
 
+/// curl_easy_reset, for a handle a Transfer configured: what the reset would leak is freed first.
+void reset_handle(CURL* easy);
+
 struct Transfer {
     CURL* easy = nullptr;  // owned by the pool, lent for the check
     std::shared_ptr<const Site> site;

@@ -431,7 +431,7 @@ void Worker::completed(Transfer* t, Outcome out) {
     if (kind != ErrorKind::None && t->attempt <= t->site->retries && !stop_.stop_requested()) {
         if (t->easy != nullptr) {
             curl_multi_remove_handle(multi_, t->easy);
-            curl_easy_reset(t->easy);
+            reset_handle(t->easy);
         }
         ++t->attempt;
         t->rearm();
@@ -455,7 +455,7 @@ void Worker::completed(Transfer* t, Outcome out) {
 void Worker::release(Transfer* t) {
     if (t->easy != nullptr) {
         curl_multi_remove_handle(multi_, t->easy);
-        curl_easy_reset(t->easy);
+        reset_handle(t->easy);
         pool_.push_back(t->easy);
     }
     if (auto r = running_.find(t->site->name); r != running_.end() && --r->second <= 0) {
