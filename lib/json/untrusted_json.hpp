@@ -51,7 +51,10 @@ struct Number {
 std::optional<Number> number(std::string_view token, std::string& why);
 
 /// A read-only RapidJSON input stream over exactly `size` bytes: no byte-order mark skipped, and
-/// '\0' from the end on (so a NUL inside the text is seen by read() as text left over).
+/// '\0' from the end on (so a NUL inside the text is seen by read() as text left over). RapidJSON's
+/// own StringStream relies on a terminating NUL, and its UTF-8 validation takes up to three
+/// continuation bytes without looking: a text cut inside a multi-byte sequence was read past its
+/// end (found by the config fuzzer).
 class BoundedStream {
   public:
     using Ch = char;

@@ -106,12 +106,18 @@ bool proxy_url_ok(const std::string& url) {
     return ok;
 }
 
-// A header value may hold tabs (RFC 9110 field-vchar and HTAB), no other control character.
-std::string escape_tabs(std::string v) {
-    for (auto& c : v) {
-        c = c == '\t' ? ' ' : c;
+// What is wrong with the value of header `name`: a line break would start another header;
+// otherwise it may be empty and hold tabs (RFC 9110 field-vchar, SP and HTAB), and no other
+// control character.
+std::optional<std::string> header_value_problem(const std::string& name, std::string v) {
+    if (v.find_first_of("\r\n") != std::string::npos) {
+        return fmt::format("header \"{}\" contains a line break", name);
     }
-    return v;
+    std::replace(v.begin(), v.end(), '\t', ' ');
+    if (auto problem = label_problem(v, 8192); problem && !v.empty()) {
+        return fmt::format("the value of header \"{}\" {}", name, *problem);
+    }
+    return std::nullopt;
 }
 
 bool header_name_ok(const std::string& n) {
@@ -195,13 +201,8 @@ class SiteReader {
                              fmt::format("invalid header name \"{}\"", k));
                 failed_ = true;
             }
-            if (v.find_first_of("\r\n") != std::string::npos) {
-                diags_.error(n.location_of_entry("headers", k), n.path_of("headers"),
-                             fmt::format("header \"{}\" contains a line break", k));
-                failed_ = true;
-            } else if (auto problem = label_problem(v.empty() ? std::string(" ") : escape_tabs(v), 8192)) {
-                diags_.error(n.location_of_entry("headers", k), n.path_of("headers"),
-                             fmt::format("the value of header \"{}\" {}", k, *problem));
+            if (auto problem = header_value_problem(k, v)) {
+                diags_.error(n.location_of_entry("headers", k), n.path_of("headers"), *problem);
                 failed_ = true;
             }
         }
@@ -291,8 +292,9 @@ class SiteReader {
     // A credential's source: a topic site inherits none unless sites_topic says so (its URL is
     // whatever the message says, and would receive them).
     const ConfigNode& credential_from(const char* key) const {
-        return site_.has(key) || (topic_ != nullptr && !topic_->inherit_credentials) ? site_ : plugin_;
+        return site_.has(key) || withholds_credentials() ? site_ : plugin_;
     }
+    bool withholds_credentials() const { return topic_ != nullptr && !topic_->inherit_credentials; }
 
     void read_assertions(Site& s) {
         if (auto json = read_json_assertions(from("json"), diags_)) {
@@ -314,7 +316,7 @@ class SiteReader {
         // A site's own credentials replace the plugin-level ones whole: a site with basic_auth
         // under a plugin-wide bearer_token sends Basic only.
         bool own = site_.has("basic_auth") || site_.has("bearer_token") || site_.has("bearer_token_file");
-        const ConfigNode& n = own || (topic_ != nullptr && !topic_->inherit_credentials) ? site_ : plugin_;
+        const ConfigNode& n = own || withholds_credentials() ? site_ : plugin_;
         if (n.has("basic_auth")) {
             auto auth = n.child("basic_auth");
             s.basic_user = auth.get_string("username");

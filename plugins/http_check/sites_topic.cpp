@@ -226,12 +226,12 @@ TopicSite read_topic_site(const ConfigNode& plugin, const std::string& key, cons
         return out;
     }
     Diagnostics diags;
+    std::size_t entries = 0;
     // The message is data (for_each_in_data_list): no ${VAR} from the producer's environment, no
     // file of the producer's named by it; the policy decides what else it may set and inherit.
     for_each_in_data_list("[" + json + "]", where, kSiteOptions, diags, [&](const ConfigNode& entry) {
-        if (out.site) {
+        if (++entries > 1) {
             diags.error(entry.location(), entry.path(), "a message holds one site");
-            out.site = nullptr;
             return;
         }
         if (entry.get_string("name") != key) {

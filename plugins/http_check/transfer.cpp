@@ -205,18 +205,11 @@ Transfer::Next Transfer::next_hop(CURLcode code) {
     if (code == CURLE_BAD_CONTENT_ENCODING && !raw_body) {
         // A Content-Encoding libcurl cannot decode: a browser shows such a body as it came, so
         // the same request goes again with decoding off (its time counts, as a redirect's does).
-        earlier_ms += ms(easy, CURLINFO_TOTAL_TIME_T);
-        auto budget = static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(s.timeout).count());
-        if (earlier_ms >= budget) {
-            return Next::Done;
+        if (!charge_hop("asking again without decoding")) {
+            return Next::TimedOut;
         }
-        curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max(1.0, budget - earlier_ms)));
         raw_body = true;
         curl_easy_setopt(easy, CURLOPT_HTTP_CONTENT_DECODING, 0L);
-        body.clear();
-        received = 0;
-        truncated = false;
-        errbuf[0] = '\0';
         return Next::Follow;
     }
     long status = 0;
@@ -241,14 +234,9 @@ Transfer::Next Transfer::next_hop(CURLcode code) {
                               redact_url(target));
         return Next::Refused;
     }
-    double this_hop = ms(easy, CURLINFO_TOTAL_TIME_T);
-    auto budget_ms = static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(s.timeout).count());
-    if (earlier_ms + this_hop >= budget_ms) {
-        std::snprintf(errbuf, sizeof errbuf, "Operation timed out after %.0f milliseconds, following redirects",
-                      earlier_ms + this_hop);
+    if (!charge_hop("following redirects")) {
         return Next::TimedOut;
     }
-    earlier_ms += this_hop;
     ++hops;
     bool same_origin = origin_of(target) == s.origin;
     // Browsers' rule (Fetch): 303 turns into GET; so do 301 and 302, which for a monitor also
@@ -256,7 +244,6 @@ Transfer::Next Transfer::next_hop(CURLcode code) {
     bool to_get = status != 307 && status != 308 && s.method != "HEAD";
     url = std::move(target);
     curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max(1.0, budget_ms - earlier_ms)));
     curl_easy_setopt(easy, CURLOPT_CERTINFO, starts_with_nocase(url, "https://") ? 1L : 0L);
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, same_origin ? headers : bare);
     credentials(same_origin);
@@ -268,11 +255,24 @@ Transfer::Next Transfer::next_hop(CURLcode code) {
         curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(0));
         curl_easy_setopt(easy, CURLOPT_POSTFIELDS, "");
     }
+    return Next::Follow;
+}
+
+bool Transfer::charge_hop(const char* doing) {
+    double this_hop = ms(easy, CURLINFO_TOTAL_TIME_T);
+    auto budget_ms = static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(site->timeout).count());
+    if (earlier_ms + this_hop >= budget_ms) {
+        std::snprintf(errbuf, sizeof errbuf, "Operation timed out after %.0f milliseconds, %s", earlier_ms + this_hop,
+                      doing);
+        return false;
+    }
+    earlier_ms += this_hop;
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max(1.0, budget_ms - earlier_ms)));
     body.clear();
     received = 0;
     truncated = false;
     errbuf[0] = '\0';
-    return Next::Follow;
+    return true;
 }
 
 Outcome Transfer::outcome(CURLcode code) const {

@@ -73,6 +73,10 @@ struct Transfer {
     /// into GET; 307/308 keep the method; the body and the site's headers go to its own origin
     /// only; https to http is refused unless allow_downgrade).
     Next next_hop(CURLcode code);
+    /// Counts the request just done against the check's `timeout` and, when time is left, gives
+    /// the next request what is left and forgets what this one read. false (errbuf says why,
+    /// "... after N milliseconds, `doing`") when the check has no time left.
+    bool charge_hop(const char* doing);
     /// curl's measurements and our body, once curl reported the transfer done with `code`.
     Outcome outcome(CURLcode code) const;
 };

@@ -160,10 +160,10 @@ Secret ConfigNode::get_secret(std::string_view key) const {
     if (!file) {
         return Secret(s.value_or(""));
     }
-    std::string error;
-    if (impl_->doc->data) {
+    if (impl_->doc->data) {  // validation refused it already
         throw std::logic_error(impl_->path + ": a message may not name a file");
     }
+    std::string error;
     auto path = config::scalar_text(*impl_->doc, file->value, error);
     auto content = path ? config::read_secret_file(impl_->doc->base_dir, *path, error) : std::nullopt;
     if (!content) {

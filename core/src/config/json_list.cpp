@@ -111,8 +111,8 @@ void each_node(const std::shared_ptr<const detail::Document>& doc, const YAML::N
 }
 
 bool stream_json_array(const std::string& text, const std::string& name, const std::filesystem::path& base_dir,
-                       const OptionSpec* table, Diagnostics& diags, const std::function<void(const ConfigNode&)>& each,
-                       bool data = false) {
+                       const config::Environment& env, bool data, const OptionSpec* table, Diagnostics& diags,
+                       const std::function<void(const ConfigNode&)>& each) {
     json::BoundedStream in(text.data(), text.size());
     ElementSplitter splitter(in);
     // A site list is the operator's file, and may be large: only its depth is bounded here.
@@ -127,7 +127,6 @@ bool stream_json_array(const std::string& text, const std::string& name, const s
     if (!splitter.root_is_array) {
         return false;  // not a JSON array after all: let the YAML path report it
     }
-    auto env = data ? config::Environment{} : config::snapshot_environment();
     for (std::size_t i = 0; i < splitter.spans.size(); ++i) {
         const auto& span = splitter.spans[i];
         auto [line, col] = lines.at(span.begin);
@@ -153,19 +152,17 @@ bool stream_json_array(const std::string& text, const std::string& name, const s
     return true;
 }
 
-}  // namespace
-
-namespace {
+// `data`: someone else's text (no environment, no files; see detail::Document::data).
 void each_in_list(const std::string& text, const std::string& name, const std::filesystem::path& base_dir,
                   const OptionSpec* table, Diagnostics& diags, const std::function<void(const ConfigNode&)>& each,
                   bool data) {
+    auto env = data ? config::Environment{} : config::snapshot_environment();
     auto first = text.find_first_not_of(" \t\r\n");
     if (first != std::string::npos && text[first] == '[' &&
-        stream_json_array(text, name, base_dir, table, diags, each, data)) {
+        stream_json_array(text, name, base_dir, env, data, table, diags, each)) {
         return;
     }
-    auto doc = config::load_string(text, name, base_dir, data ? config::Environment{} : config::snapshot_environment(),
-                                   diags, data);
+    auto doc = config::load_string(text, name, base_dir, std::move(env), diags, data);
     if (!doc) {
         return;
     }

@@ -2,10 +2,8 @@
 #include "record/utf8.hpp"
 
 namespace vigil {
-namespace {
 
-// Length of the well-formed sequence at s[i], or 0. Follows the Unicode table 3-7 ranges.
-std::size_t sequence_length(std::string_view s, std::size_t i) noexcept {
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
     auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
     auto cont = [&](std::size_t k, unsigned lo = 0x80, unsigned hi = 0xBF) {
         return i + k < s.size() && b(k) >= lo && b(k) <= hi;
@@ -38,11 +36,9 @@ std::size_t sequence_length(std::string_view s, std::size_t i) noexcept {
     return 0;
 }
 
-}  // namespace
-
 bool utf8_valid(std::string_view s) noexcept {
     for (std::size_t i = 0; i < s.size();) {
-        auto n = sequence_length(s, i);
+        auto n = utf8_sequence_length(s, i);
         if (n == 0) {
             return false;
         }
@@ -55,7 +51,7 @@ std::string utf8_sanitize(std::string_view s) {
     std::string out;
     out.reserve(s.size() + 8);
     for (std::size_t i = 0; i < s.size();) {
-        auto n = sequence_length(s, i);
+        auto n = utf8_sequence_length(s, i);
         if (n == 0) {
             out += "\xEF\xBF\xBD";
             ++i;

@@ -3,38 +3,24 @@
 
 #include <fmt/core.h>
 
+#include "record/utf8.hpp"
+
 namespace vigil {
 
 namespace {
 
-// Length of the well-formed UTF-8 sequence at `s[i]` (1-4), or 0 when it is not one. The code
-// point goes to `cp`.
-std::size_t sequence(std::string_view s, std::size_t i, char32_t& cp) {
-    auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
-    unsigned char c = b(0);
-    if (c < 0x80) {
-        cp = c;
-        return 1;
+// The code point of a well-formed sequence of `n` bytes at `s[i]` when it is a control character
+// (C0, DEL, or C1: U+0080..U+009F, which UTF-8 writes C2 80..C2 9F), else nullopt.
+std::optional<unsigned> control_at(std::string_view s, std::size_t i, std::size_t n) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (n == 1 && (c < 0x20 || c == 0x7F)) {
+        return c;
     }
-    std::size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
-    if (n == 0 || i + n > s.size()) {
-        return 0;
+    if (n == 2 && c == 0xC2 && static_cast<unsigned char>(s[i + 1]) <= 0x9F) {
+        return static_cast<unsigned char>(s[i + 1]);
     }
-    cp = c & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
-    for (std::size_t k = 1; k < n; ++k) {
-        if ((b(k) & 0xC0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (b(k) & 0x3F);
-    }
-    bool overlong = (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000);
-    if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-        return 0;
-    }
-    return n;
+    return std::nullopt;
 }
-
-bool control(char32_t cp) { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F); }
 
 }  // namespace
 
@@ -46,13 +32,12 @@ std::optional<std::string> label_problem(std::string_view text, std::size_t max_
         return fmt::format("is over {} bytes", max_bytes);
     }
     for (std::size_t i = 0; i < text.size();) {
-        char32_t cp = 0;
-        auto n = sequence(text, i, cp);
+        auto n = utf8_sequence_length(text, i);
         if (n == 0) {
             return fmt::format("is not UTF-8 (byte {})", i);
         }
-        if (control(cp)) {
-            return fmt::format("holds the control character U+{:04X} at byte {}", static_cast<unsigned>(cp), i);
+        if (auto cp = control_at(text, i, n)) {
+            return fmt::format("holds the control character U+{:04X} at byte {}", *cp, i);
         }
         i += n;
     }
@@ -63,25 +48,25 @@ std::string escape_controls(std::string_view text) {
     std::string out;
     out.reserve(text.size());
     for (std::size_t i = 0; i < text.size();) {
-        char32_t cp = 0;
-        auto n = sequence(text, i, cp);
+        auto n = utf8_sequence_length(text, i);
         if (n == 0) {
             out += fmt::format("\\x{:02x}", static_cast<unsigned char>(text[i]));
             ++i;
             continue;
         }
-        if (!control(cp)) {
+        auto cp = control_at(text, i, n);
+        if (!cp) {
             out.append(text.substr(i, n));
-        } else if (cp == '\n') {
+        } else if (*cp == '\n') {
             out += "\\n";
-        } else if (cp == '\r') {
+        } else if (*cp == '\r') {
             out += "\\r";
-        } else if (cp == '\t') {
+        } else if (*cp == '\t') {
             out += "\\t";
-        } else if (cp < 0x80) {
-            out += fmt::format("\\x{:02x}", static_cast<unsigned>(cp));
+        } else if (*cp < 0x80) {
+            out += fmt::format("\\x{:02x}", *cp);
         } else {
-            out += fmt::format("\\u{:04x}", static_cast<unsigned>(cp));
+            out += fmt::format("\\u{:04x}", *cp);
         }
         i += n;
     }
