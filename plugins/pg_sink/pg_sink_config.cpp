@@ -40,6 +40,23 @@ constexpr OptionSpec cert_warn(const char* d) {
             .default_value = d,
             .description = "Degraded when the TLS certificate expires sooner than this; 0: off"};
 }
+constexpr OptionSpec quorum(const char* d) {
+    return {.key = "quorum",
+            .type = OptionType::String,
+            .default_value = d,
+            .description =
+                "Of the locations still voting, how many must be down for the site to be down: "
+                "majority, all, any or a number N (all of them when fewer vote); fewer down "
+                "makes it degraded (cause partial)"};
+}
+constexpr OptionSpec location_timeout(const char* d) {
+    return {.key = "location_timeout",
+            .type = OptionType::Duration,
+            .default_value = d,
+            .description =
+                "A location with no check for this long (of the site's latest check time) stops "
+                "voting, with an event saying so, until it checks again; 0: never"};
+}
 
 const OptionSpec kSiteRuleOptions[] = {
     {.key = "match",
@@ -50,6 +67,8 @@ const OptionSpec kSiteRuleOptions[] = {
     up_after(nullptr),
     slow_ms(nullptr),
     cert_warn(nullptr),
+    quorum(nullptr),
+    location_timeout(nullptr),
     {},
 };
 
@@ -70,6 +89,8 @@ const OptionSpec kStateOptions[] = {
     up_after("2"),
     slow_ms("0"),
     cert_warn("14d"),
+    quorum("majority"),
+    location_timeout("5m"),
     {.key = "sites",
      .type = OptionType::List,
      .children = kSiteRuleOptions,
@@ -152,6 +173,18 @@ StateRules parse_rules(const ConfigNode& node, StateRules base, Diagnostics& dia
     }
     if (node.has("cert_warn")) {
         base.cert_warn = node.get_duration("cert_warn");
+    }
+    if (node.has("quorum")) {
+        auto text = node.get_string("quorum");
+        if (auto q = Quorum::parse(text)) {
+            base.quorum = *q;
+        } else {
+            diags.error(node.location_of("quorum"), node.path_of("quorum"),
+                        fmt::format("must be majority, all, any or a number from 1, got \"{}\"", text));
+        }
+    }
+    if (node.has("location_timeout")) {
+        base.location_timeout = node.get_duration("location_timeout");
     }
     return base;
 }

@@ -176,12 +176,14 @@ Status Writer::connect(std::vector<std::string>* missing) {
     if (config_.state.enabled) {
         r.reset(PQexec(conn_,
                        "SELECT to_regclass('site_state') IS NOT NULL AND to_regclass('site_events') IS NOT NULL AND "
+                       "to_regclass('site_location_state') IS NOT NULL AND "
                        "EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('site_state') AND attname = "
                        "'site_group' AND NOT attisdropped)"));
         if (!ok(r.get()) || PQgetvalue(r.get(), 0, 0)[0] != 't') {
             disconnect();
             return Status::error(fmt::format(
-                "{}: `state:` needs the tables site_state (with site_group) and site_events (run `agent migrate`, or "
+                "{}: `state:` needs the tables site_state (with site_group), site_location_state and site_events (run "
+                "`agent migrate`, or "
                 "set migrate: true)",
                 host_));
         }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "pg_sink_config.hpp"
+#include "site_vote.hpp"
 #include "vigil/batch.hpp"
 #include "vigil/log.hpp"
 #include "vigil/metrics.hpp"
@@ -37,13 +38,13 @@ struct ChunkResult {
 /// is put here; a state another process moved since is caught by the writer's compare-and-set.
 class StateCache {
   public:
-    std::optional<SiteState> get(const std::string& site) const;
-    /// Takes the states (the vector is left empty).
-    void put(std::vector<SiteState>& states);
+    std::optional<Site> get(const std::string& site) const;
+    /// Takes the sites (the vector is left empty).
+    void put(std::vector<Site>& sites);
 
   private:
     mutable std::mutex mutex_;
-    std::unordered_map<std::string, SiteState> states_;
+    std::unordered_map<std::string, Site> sites_;
 };
 
 class Writer {
@@ -96,6 +97,13 @@ class Writer {
     /// state changed between its read and its write (nothing to keep: roll back to the savepoint).
     std::optional<ChunkResult> apply_state(const Batch& batch, std::vector<std::size_t> fresh, bool lock_rows,
                                            bool& conflict);
+    /// Reads the sites named in `names` with their locations into `sites` (with `lock_rows`, FOR UPDATE).
+    std::optional<ChunkResult> read_sites(const std::vector<std::string>& names, bool lock_rows,
+                                          std::map<std::string, Site>& sites);
+    /// Writes back the sites' rows (compare-and-set on revision: `conflict` when one moved) and
+    /// their changed locations' rows.
+    std::optional<ChunkResult> write_sites(const std::vector<const Site*>& sites, bool& conflict);
+    std::optional<ChunkResult> write_events(const std::vector<StateEvent>& events);
     /// With `rollups:`: adds the rows this transaction inserted to their sites' hourly sums and
     /// marks their days for the daily ones, in the open transaction.
     std::optional<ChunkResult> update_rollups(const Batch& batch, const std::vector<std::size_t>& fresh);
@@ -111,7 +119,7 @@ class Writer {
     Counter& staged_;
     std::size_t events_ = 0;  // site_events rows the open transaction wrote
     StateCache* cache_ = nullptr;
-    std::vector<SiteState> pending_;  // the states the open transaction wrote: cached after COMMIT
+    std::vector<Site> pending_;  // the sites the open transaction wrote: cached after COMMIT
     PGconn* conn_ = nullptr;
     std::mutex cancel_mutex_;
     PGcancel* cancel_ = nullptr;

@@ -13,11 +13,13 @@
 #include <cstdlib>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <fmt/core.h>
 
 #include "array_literal.hpp"
+#include "location_notes.hpp"
 #include "pg_result.hpp"
 #include "pg_writer.hpp"
 
@@ -35,22 +37,23 @@ constexpr const char* kEventsLock = "SELECT pg_advisory_xact_lock(hashtext('vigi
 
 }  // namespace
 
-std::optional<SiteState> StateCache::get(const std::string& site) const {
+std::optional<Site> StateCache::get(const std::string& site) const {
     std::lock_guard lock(mutex_);
-    auto it = states_.find(site);
-    if (it == states_.end()) {
+    auto it = sites_.find(site);
+    if (it == sites_.end()) {
         return std::nullopt;
     }
     return it->second;
 }
 
-void StateCache::put(std::vector<SiteState>& states) {
+void StateCache::put(std::vector<Site>& sites) {
     std::lock_guard lock(mutex_);
-    for (auto& s : states) {
-        auto key = s.site;
-        states_.insert_or_assign(std::move(key), std::move(s));
+    for (auto& s : sites) {
+        auto key = s.overall.site;
+        s.changed.clear();
+        sites_.insert_or_assign(std::move(key), std::move(s));
     }
-    states.clear();
+    sites.clear();
 }
 
 void Writer::collect_inserted(const PGresult* r, const std::unordered_map<std::string_view, std::size_t>& by_id,
@@ -97,90 +100,169 @@ std::optional<ChunkResult> Writer::update_state(const Batch& batch, std::vector<
     return std::nullopt;
 }
 
+namespace {
+
+// The columns a state row has in site_state and site_location_state alike, from `state` on.
+constexpr const char* kStateColumns =
+    "url, state, (extract(epoch FROM since) * 1000000)::bigint, cause, consecutive_failures, "
+    "consecutive_successes, consecutive_slow, consecutive_healthy, last_check_id, "
+    "(extract(epoch FROM last_timestamp) * 1000000)::bigint, last_error, last_error_detail";
+
+// Reads kStateColumns from column `c` on.
+void read_state(const PGresult* r, int i, int c, SiteState& st) {
+    st.url = PQgetvalue(r, i, c);
+    st.state = health_from_string(PQgetvalue(r, i, c + 1)).value_or(Health::Up);
+    st.since = micros(r, i, c + 2);
+    st.cause = text_or_null(r, i, c + 3);
+    st.failures = std::atoi(PQgetvalue(r, i, c + 4));
+    st.successes = std::atoi(PQgetvalue(r, i, c + 5));
+    st.slow = std::atoi(PQgetvalue(r, i, c + 6));
+    st.healthy = std::atoi(PQgetvalue(r, i, c + 7));
+    st.last_check_id = PQgetvalue(r, i, c + 8);
+    if (!PQgetisnull(r, i, c + 9)) {
+        st.last_timestamp = micros(r, i, c + 9);
+    }
+    st.last_error = text_or_null(r, i, c + 10);
+    st.last_error_detail = text_or_null(r, i, c + 11);
+}
+
+// One unnest() parameter per column of the state rows written back.
+struct StateArrays {
+    ArrayLiteral site, url, state, since, cause, fail, succ, slow, healthy, id, ts, err, detail;
+    void add(const SiteState& s) {
+        site.add(s.site);
+        url.add(s.url);
+        state.add(std::string(to_string(s.state)));
+        since.add(s.since);
+        cause.add(s.cause);
+        fail.add(s.failures);
+        succ.add(s.successes);
+        slow.add(s.slow);
+        healthy.add(s.healthy);
+        id.add(s.last_check_id);
+        ts.add(s.last_timestamp);
+        err.add(s.last_error);
+        detail.add(s.last_error_detail);
+    }
+    // $1..$13 in this order.
+    std::vector<const char*> params() {
+        return {site.c_str(), url.c_str(),     state.c_str(), since.c_str(), cause.c_str(), fail.c_str(),  succ.c_str(),
+                slow.c_str(), healthy.c_str(), id.c_str(),    ts.c_str(),    err.c_str(),   detail.c_str()};
+    }
+};
+constexpr const char* kStateUnnest =
+    "unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::int[], $7::int[], $8::int[], "
+    "$9::int[], $10::text[], $11::timestamptz[], $12::text[], $13::text[]";
+constexpr const char* kStateAs = "site, url, state, since, cause, f, su, sl, h, cid, ts, err, det";
+
+// A text[] literal of `names`, itself an item of a text[] parameter (unnest cannot take a 2-D one).
+std::string names_literal(const std::vector<std::string>& names) {
+    ArrayLiteral list;
+    for (const auto& n : names) {
+        list.add(n);
+    }
+    return list.c_str();
+}
+
+}  // namespace
+
+std::optional<ChunkResult> Writer::read_sites(const std::vector<std::string>& names, bool lock_rows,
+                                              std::map<std::string, Site>& sites) {
+    ArrayLiteral list;
+    for (const auto& n : names) {
+        list.add(n);
+    }
+    const char* params[] = {list.c_str()};
+    Result r(PQexecParams(conn_,
+                          fmt::format("SELECT site, {}, site_group, locations::text, revision FROM site_state WHERE "
+                                      "site = ANY($1::text[]) ORDER BY site{}",
+                                      kStateColumns, lock_rows ? " FOR UPDATE" : "")
+                              .c_str(),
+                          1, nullptr, params, nullptr, nullptr, 0));
+    if (!ok(r.get())) {
+        return fail(lock_rows ? "SELECT ... FROM site_state FOR UPDATE" : "SELECT ... FROM site_state", r.get());
+    }
+    for (int i = 0; i < PQntuples(r.get()); ++i) {
+        Site site;
+        site.overall.site = PQgetvalue(r.get(), i, 0);
+        read_state(r.get(), i, 1, site.overall);
+        site.overall.group = text_or_null(r.get(), i, 13);
+        std::string error;
+        site.locations = pg::notes_from_json(PQgetvalue(r.get(), i, 14), error);
+        site.revision = std::strtoll(PQgetvalue(r.get(), i, 15), nullptr, 10);
+        sites.insert_or_assign(site.overall.site, std::move(site));
+    }
+    // A site's location rows are written only with its site_state row (whose revision guards
+    // them), so reading them after it is consistent with it or caught by the compare-and-set.
+    r.reset(PQexecParams(conn_,
+                         fmt::format("SELECT site, location, voting, {} FROM site_location_state WHERE site = "
+                                     "ANY($1::text[])",
+                                     kStateColumns)
+                             .c_str(),
+                         1, nullptr, params, nullptr, nullptr, 0));
+    if (!ok(r.get())) {
+        return fail("SELECT ... FROM site_location_state", r.get());
+    }
+    for (int i = 0; i < PQntuples(r.get()); ++i) {
+        auto it = sites.find(PQgetvalue(r.get(), i, 0));
+        if (it == sites.end()) {
+            continue;
+        }
+        SiteState loc;
+        loc.site = it->first;
+        loc.location = PQgetvalue(r.get(), i, 1);
+        loc.voting = PQgetvalue(r.get(), i, 2)[0] == 't';
+        read_state(r.get(), i, 3, loc);
+        auto key = loc.location;
+        it->second.by_location.insert_or_assign(std::move(key), std::move(loc));
+    }
+    return std::nullopt;
+}
+
 std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<std::size_t> fresh, bool lock_rows,
                                                bool& conflict) {
     conflict = false;
     pending_.clear();
     auto check = [&](std::size_t i) -> const CheckRecord& { return batch.records[i].check; };
-    // Each site's checks in start order: a check that arrives after a later one of its site
-    // (a straggler from a slow transfer) is then skipped by newer(), never applied backwards.
+    // Each site's checks in start order: a check that arrives after a later one of its location
+    // (a straggler from a slow transfer) is then skipped, never applied backwards.
     std::sort(fresh.begin(), fresh.end(), [&](std::size_t a, std::size_t b) {
         const auto &x = check(a), &y = check(b);
         return std::tie(x.name, x.timestamp, x.check_id) < std::tie(y.name, y.timestamp, y.check_id);
     });
-    // Read (with lock_rows, lock) the rows of the sites this chunk moves, in site order; create
-    // the ones that do not exist yet (first sight of a site), then read those too.
-    std::map<std::string, SiteState> states;
-    std::map<std::string, std::optional<std::string>> read_ids;  // last_check_id as read
-    auto lock = [&](ArrayLiteral& sites) -> std::optional<ChunkResult> {
-        const char* params[] = {sites.c_str()};
-        Result r(PQexecParams(
-            conn_,
-            fmt::format("SELECT site, url, state, (extract(epoch FROM since) * 1000000)::bigint, "
-                        "cause, consecutive_failures, consecutive_successes, consecutive_slow, "
-                        "consecutive_healthy, last_check_id, (extract(epoch FROM last_timestamp) * "
-                        "1000000)::bigint, last_error, last_error_detail, site_group FROM site_state WHERE "
-                        "site = ANY($1::text[]) ORDER BY site{}",
-                        lock_rows ? " FOR UPDATE" : "")
-                .c_str(),
-            1, nullptr, params, nullptr, nullptr, 0));
-        if (!ok(r.get())) {
-            return fail(lock_rows ? "SELECT ... FROM site_state FOR UPDATE" : "SELECT ... FROM site_state", r.get());
-        }
-        for (int i = 0; i < PQntuples(r.get()); ++i) {
-            SiteState st;
-            st.site = PQgetvalue(r.get(), i, 0);
-            st.url = PQgetvalue(r.get(), i, 1);
-            st.state = health_from_string(PQgetvalue(r.get(), i, 2)).value_or(Health::Up);
-            st.since = micros(r.get(), i, 3);
-            st.cause = text_or_null(r.get(), i, 4);
-            st.failures = std::atoi(PQgetvalue(r.get(), i, 5));
-            st.successes = std::atoi(PQgetvalue(r.get(), i, 6));
-            st.slow = std::atoi(PQgetvalue(r.get(), i, 7));
-            st.healthy = std::atoi(PQgetvalue(r.get(), i, 8));
-            st.last_check_id = PQgetvalue(r.get(), i, 9);
-            if (!PQgetisnull(r.get(), i, 10)) {
-                st.last_timestamp = micros(r.get(), i, 10);
-            }
-            st.last_error = text_or_null(r.get(), i, 11);
-            st.last_error_detail = text_or_null(r.get(), i, 12);
-            st.group = text_or_null(r.get(), i, 13);
-            read_ids[st.site] = text_or_null(r.get(), i, 9);
-            states.emplace(st.site, std::move(st));
-        }
-        return std::nullopt;
-    };
-    // The states this sink wrote last, when it has them (the steady state: no read at all);
-    // the others from the table. The compare-and-set below catches a cached state that another
-    // transaction has since moved.
-    ArrayLiteral sites;
+    // The sites this sink wrote last, when it has them (the steady state: no read at all); the
+    // others from the tables. The compare-and-set catches a cached site another writer moved.
+    std::map<std::string, Site> sites;
     std::vector<std::size_t> firsts;  // each site's first check in this chunk
+    std::vector<std::string> to_read;
     for (std::size_t k = 0; k < fresh.size(); ++k) {
         if (k == 0 || check(fresh[k]).name != check(fresh[k - 1]).name) {
             firsts.push_back(fresh[k]);
             const auto& name = check(fresh[k]).name;
             if (!lock_rows && cache_ != nullptr) {
                 if (auto cached = cache_->get(name)) {
-                    read_ids[name] = cached->last_check_id;
-                    states.emplace(name, std::move(*cached));
+                    sites.emplace(name, std::move(*cached));
                     continue;
                 }
             }
-            sites.add(name);
+            to_read.push_back(name);
         }
     }
-    if (states.size() < firsts.size()) {
-        if (auto failed = lock(sites)) {
+    if (!to_read.empty()) {
+        if (auto failed = read_sites(to_read, lock_rows, sites)) {
             return failed;
         }
     }
-    if (states.size() < firsts.size()) {
+    if (sites.size() < firsts.size()) {
+        // First sight of these sites: create their rows (up since their first check), then read them.
         ArrayLiteral new_sites, urls, since;
+        std::vector<std::string> created;
         for (auto i : firsts) {
-            if (states.count(check(i).name) == 0) {
+            if (sites.count(check(i).name) == 0) {
                 new_sites.add(check(i).name);
                 urls.add(check(i).url);
                 since.add(check(i).timestamp);
+                created.push_back(check(i).name);
             }
         }
         const char* create[] = {new_sites.c_str(), urls.c_str(), since.c_str()};
@@ -193,75 +275,114 @@ std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<s
         if (!ok(r.get())) {
             return fail("INSERT INTO site_state", r.get());
         }
-        if (auto failed = lock(new_sites)) {
+        if (auto failed = read_sites(created, lock_rows, sites)) {
             return failed;
         }
     }
-    std::vector<SiteEvent> events;
-    std::map<std::string, const SiteState*> changed;
+    std::vector<StateEvent> events;
+    std::set<std::string> moved;
     for (auto i : fresh) {
         const auto& c = check(i);
-        auto it = states.find(c.name);
-        if (it == states.end() || !newer(it->second, c)) {
+        auto it = sites.find(c.name);
+        if (it == sites.end()) {
             continue;
         }
-        if (auto e = apply(it->second, c, config_.state.for_site(c.name))) {
-            events.push_back(std::move(*e));
+        auto before = it->second.changed.size();
+        auto changes = apply_check(it->second, c, config_.state.for_site(c.name));
+        if (it->second.changed.size() != before || !changes.empty()) {
+            moved.insert(c.name);
         }
-        changed[c.name] = &it->second;
+        std::move(changes.begin(), changes.end(), std::back_inserter(events));
     }
-    if (changed.empty()) {
+    if (moved.empty()) {
         return std::nullopt;
     }
-    for (const auto& [site, st] : changed) {
-        pending_.push_back(*st);
+    std::vector<const Site*> written;
+    for (const auto& name : moved) {
+        written.push_back(&sites.at(name));
     }
-    ArrayLiteral a_site, a_url, a_state, a_since, a_cause, a_fail, a_succ, a_slow, a_healthy, a_id, a_ts, a_err,
-        a_detail, a_read, a_group;
-    for (const auto& [site, s] : changed) {
-        a_read.add(read_ids[site]);
-        a_site.add(s->site);
-        a_url.add(s->url);
-        a_state.add(std::string(to_string(s->state)));
-        a_since.add(s->since);
-        a_cause.add(s->cause);
-        a_fail.add(s->failures);
-        a_succ.add(s->successes);
-        a_slow.add(s->slow);
-        a_healthy.add(s->healthy);
-        a_id.add(s->last_check_id);
-        a_ts.add(s->last_timestamp);
-        a_err.add(s->last_error);
-        a_detail.add(s->last_error_detail);
-        a_group.add(s->group);
+    if (auto failed = write_sites(written, conflict); failed || conflict) {
+        return failed;
     }
-    const char* update_params[] = {a_site.c_str(),    a_url.c_str(),  a_state.c_str(), a_since.c_str(),
-                                   a_cause.c_str(),   a_fail.c_str(), a_succ.c_str(),  a_slow.c_str(),
-                                   a_healthy.c_str(), a_id.c_str(),   a_ts.c_str(),    a_err.c_str(),
-                                   a_detail.c_str(),  a_read.c_str(), a_group.c_str()};
+    for (const auto& name : moved) {
+        auto& site = sites.at(name);
+        ++site.revision;
+        pending_.push_back(std::move(site));
+    }
+    return write_events(events);
+}
+
+std::optional<ChunkResult> Writer::write_sites(const std::vector<const Site*>& sites, bool& conflict) {
+    StateArrays a;
+    ArrayLiteral group, locations, revision;
+    StateArrays l;
+    ArrayLiteral location, voting;
+    for (const auto* s : sites) {
+        a.add(s->overall);
+        group.add(s->overall.group);
+        locations.add(pg::notes_to_json(s->locations));
+        revision.add(s->revision);
+        for (const auto& name : s->changed) {
+            const auto& loc = s->by_location.at(name);
+            l.add(loc);
+            location.add(name);
+            voting.add(std::string(loc.voting ? "t" : "f"));
+        }
+    }
+    auto params = a.params();
+    params.insert(params.end(), {group.c_str(), locations.c_str(), revision.c_str()});
     Result r(PQexecParams(
         conn_,
-        "UPDATE site_state AS s SET url = x.url, state = x.state, since = x.since, cause = x.cause, "
-        "consecutive_failures = x.f, consecutive_successes = x.su, consecutive_slow = x.sl, "
-        "consecutive_healthy = x.h, last_check_id = x.cid, last_timestamp = x.ts, last_error = x.err, "
-        "last_error_detail = x.det, site_group = x.grp, updated_at = now() "
-        "FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::int[], $7::int[], "
-        "$8::int[], $9::int[], $10::text[], $11::timestamptz[], $12::text[], $13::text[], $14::text[], $15::text[]) "
-        "AS x(site, url, state, since, cause, f, su, sl, h, cid, ts, err, det, read, grp) "
-        "WHERE s.site = x.site AND s.last_check_id IS NOT DISTINCT FROM x.read",
-        15, nullptr, update_params, nullptr, nullptr, 0));
+        fmt::format("UPDATE site_state AS s SET url = x.url, state = x.state, since = x.since, cause = x.cause, "
+                    "consecutive_failures = x.f, consecutive_successes = x.su, consecutive_slow = x.sl, "
+                    "consecutive_healthy = x.h, last_check_id = x.cid, last_timestamp = x.ts, last_error = x.err, "
+                    "last_error_detail = x.det, site_group = x.grp, locations = x.locs::jsonb, "
+                    "revision = s.revision + 1, updated_at = now() "
+                    "FROM {}, $14::text[], $15::text[], $16::bigint[]) AS x({}, grp, locs, rev) "
+                    "WHERE s.site = x.site AND s.revision = x.rev",
+                    kStateUnnest, kStateAs)
+            .c_str(),
+        static_cast<int>(params.size()), nullptr, params.data(), nullptr, nullptr, 0));
     if (!ok(r.get())) {
         return fail("UPDATE site_state", r.get());
     }
-    if (std::strtoull(PQcmdTuples(r.get()), nullptr, 10) != changed.size()) {
+    if (std::strtoull(PQcmdTuples(r.get()), nullptr, 10) != sites.size()) {
         conflict = true;  // another transaction moved a site since it was read
         return std::nullopt;
     }
+    auto lparams = l.params();
+    lparams.insert(lparams.end(), {location.c_str(), voting.c_str()});
+    r.reset(PQexecParams(
+        conn_,
+        fmt::format("INSERT INTO site_location_state AS s (site, location, url, state, since, cause, voting, "
+                    "consecutive_failures, consecutive_successes, consecutive_slow, consecutive_healthy, "
+                    "last_check_id, last_timestamp, last_error, last_error_detail) "
+                    "SELECT site, loc, url, state, since, cause, v, f, su, sl, h, cid, ts, err, det "
+                    "FROM {}, $14::text[], $15::boolean[]) AS x({}, loc, v) ORDER BY site, loc "
+                    "ON CONFLICT (site, location) DO UPDATE SET url = excluded.url, state = excluded.state, "
+                    "since = excluded.since, cause = excluded.cause, voting = excluded.voting, "
+                    "consecutive_failures = excluded.consecutive_failures, "
+                    "consecutive_successes = excluded.consecutive_successes, "
+                    "consecutive_slow = excluded.consecutive_slow, consecutive_healthy = excluded.consecutive_healthy, "
+                    "last_check_id = excluded.last_check_id, last_timestamp = excluded.last_timestamp, "
+                    "last_error = excluded.last_error, last_error_detail = excluded.last_error_detail, "
+                    "updated_at = now()",
+                    kStateUnnest, kStateAs)
+            .c_str(),
+        static_cast<int>(lparams.size()), nullptr, lparams.data(), nullptr, nullptr, 0));
+    if (!ok(r.get())) {
+        return fail("INSERT INTO site_location_state", r.get());
+    }
+    return std::nullopt;
+}
+
+std::optional<ChunkResult> Writer::write_events(const std::vector<StateEvent>& events) {
     if (events.empty()) {
         return std::nullopt;
     }
-    ArrayLiteral e_site, e_url, e_from, e_to, e_at, e_since, e_id, e_reason, e_cause, e_prev, e_detail;
-    for (const auto& e : events) {
+    ArrayLiteral e_site, e_url, e_from, e_to, e_at, e_since, e_id, e_reason, e_cause, e_prev, e_detail, e_kind,
+        e_location, e_locations, e_previous;
+    for (const auto& [e, location] : events) {
         e_site.add(e.site);
         e_url.add(e.url);
         e_from.add(e.from);
@@ -273,22 +394,30 @@ std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<s
         e_cause.add(e.cause);
         e_prev.add(e.previous_cause);
         e_detail.add(e.error_detail);
+        e_kind.add(std::string(location ? "location" : "site"));
+        e_location.add(location);
+        e_locations.add(pg::notes_to_json(e.locations));
+        e_previous.add(names_literal(e.previous_locations));
     }
-    r.reset(PQexec(conn_, kEventsLock));
+    Result r(PQexec(conn_, kEventsLock));
     if (!ok(r.get())) {
         return fail("locking site_events", r.get());
     }
-    const char* event_params[] = {e_site.c_str(),  e_url.c_str(),   e_from.c_str(),  e_to.c_str(),
-                                  e_at.c_str(),    e_since.c_str(), e_id.c_str(),    e_reason.c_str(),
-                                  e_cause.c_str(), e_prev.c_str(),  e_detail.c_str()};
+    const char* event_params[] = {e_site.c_str(),     e_url.c_str(),       e_from.c_str(),    e_to.c_str(),
+                                  e_at.c_str(),       e_since.c_str(),     e_id.c_str(),      e_reason.c_str(),
+                                  e_cause.c_str(),    e_prev.c_str(),      e_detail.c_str(),  e_kind.c_str(),
+                                  e_location.c_str(), e_locations.c_str(), e_previous.c_str()};
     r.reset(PQexecParams(
         conn_,
         "INSERT INTO site_events (site, url, from_state, to_state, at, since, check_id, reason, cause, "
-        "previous_cause, error_detail) SELECT site, url, f, t, at, since, cid, reason, cause, prev, det "
+        "previous_cause, error_detail, kind, location, locations, previous_locations) "
+        "SELECT site, url, f, t, at, since, cid, reason, cause, prev, det, kind, loc, locs::jsonb, "
+        "prevs::text[] "
         "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], "
-        "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) WITH ORDINALITY "
-        "AS x(site, url, f, t, at, since, cid, reason, cause, prev, det, n) ORDER BY n",
-        11, nullptr, event_params, nullptr, nullptr, 0));
+        "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], "
+        "$15::text[]) WITH ORDINALITY "
+        "AS x(site, url, f, t, at, since, cid, reason, cause, prev, det, kind, loc, locs, prevs, n) ORDER BY n",
+        15, nullptr, event_params, nullptr, nullptr, 0));
     if (!ok(r.get())) {
         return fail("INSERT INTO site_events", r.get());
     }

@@ -3,9 +3,46 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
+#include <charconv>
+
 #include <fmt/core.h>
 
 namespace vigil::plugins::pg_sink {
+
+int Quorum::needed(int voting) const {
+    switch (kind) {
+        case Kind::Majority: return voting / 2 + 1;
+        case Kind::All: return std::max(voting, 1);
+        case Kind::Any: return 1;
+        case Kind::Count: return std::max(1, std::min(count, voting));
+    }
+    return 1;
+}
+
+std::string Quorum::to_string() const {
+    switch (kind) {
+        case Kind::Majority: return "majority";
+        case Kind::All: return "all";
+        case Kind::Any: return "any";
+        case Kind::Count: return std::to_string(count);
+    }
+    return "majority";
+}
+
+std::optional<Quorum> Quorum::parse(std::string_view text) {
+    for (auto k : {Kind::Majority, Kind::All, Kind::Any}) {
+        if (Quorum{k}.to_string() == text) {
+            return Quorum{k};
+        }
+    }
+    int n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || end != text.data() + text.size() || n < 1) {
+        return std::nullopt;
+    }
+    return Quorum{Kind::Count, n};
+}
 
 const StateRules& StateConfig::for_site(const std::string& site) const {
     for (const auto& s : sites) {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "vigil/visibility.hpp"
 
@@ -57,6 +58,17 @@ struct CheckRecord {
     friend bool operator==(const CheckRecord&, const CheckRecord&) = default;
 };
 
+/// One location's part in a site's state (since SDK ABI 5.0): a location that is down or degraded,
+/// as a site event names it. The location "" is the checks that named none.
+struct LocationNote {
+    std::string location;
+    std::string state;                  // down or degraded
+    std::optional<std::string> cause;   // its error kind, slow or certificate
+    std::optional<std::string> detail;  // its latest failed check's error detail
+
+    friend bool operator==(const LocationNote&, const LocationNote&) = default;
+};
+
 /// A change of a site's state: a row of pg_sink's `site_events` table, carried through the
 /// alerts pipeline (pg_events -> alertmanager_sink, webhook_sink). Since SDK ABI 2.0.
 struct SiteEvent {
@@ -75,6 +87,11 @@ struct SiteEvent {
     std::optional<std::string> cause;           // what `to` is about: an error kind, slow, certificate
     std::optional<std::string> previous_cause;  // what `from` was about
     std::optional<std::string> error_detail;    // the detail of the check that made the change
+    // Since SDK ABI 5.0: the locations behind `to` (down ones for down and a partial outage,
+    // degraded ones for degraded; none for up), sorted by name, and the names behind `from`.
+    // A change of these alone, the state staying, is an event too (from == to, id != 0).
+    std::vector<LocationNote> locations;
+    std::vector<std::string> previous_locations;
 
     friend bool operator==(const SiteEvent&, const SiteEvent&) = default;
 };
@@ -109,7 +126,8 @@ struct DecodeResult {
 VIGIL_API DecodeResult decode_json(std::string_view json);
 
 /// A site event as one JSON object: {"id","site","url","from","to","at","since","check_id",
-/// "reason","cause","previous_cause","error_detail"}. Never fails, as encode_json.
+/// "reason","cause","previous_cause","error_detail","locations":[{"location","state","cause",
+/// "detail"}],"previous_locations":[...]}. Never fails, as encode_json.
 VIGIL_API std::string encode_event_json(const SiteEvent& event);
 
 struct EventDecodeResult {

@@ -52,6 +52,26 @@ void put(Writer& w, const std::optional<T>& v) {
         w.Null();
     }
 }
+void put(Writer& w, const LocationNote& v) {
+    w.StartObject();
+    w.Key("location");
+    put(w, v.location);
+    w.Key("state");
+    put(w, v.state);
+    w.Key("cause");
+    put(w, v.cause);
+    w.Key("detail");
+    put(w, v.detail);
+    w.EndObject();
+}
+template <typename T>
+void put(Writer& w, const std::vector<T>& v) {
+    w.StartArray();
+    for (const auto& x : v) {
+        put(w, x);
+    }
+    w.EndArray();
+}
 
 }  // namespace
 
@@ -174,7 +194,51 @@ class Reader {
         }
     }
 
+    // An array of strings or of location notes; absent or null reads as empty (events written
+    // before SDK ABI 5.0 have none).
+    void read(std::string_view key, std::vector<std::string>& out, bool required) {
+        read_array(key, out, required, "an array of strings", [](const rapidjson::Value& v, std::string& x) {
+            if (!v.IsString()) {
+                return false;
+            }
+            x = valid_text(v);
+            return true;
+        });
+    }
+    void read(std::string_view key, std::vector<LocationNote>& out, bool required) {
+        read_array(key, out, required, "an array of location objects", [](const rapidjson::Value& v, LocationNote& x) {
+            if (!v.IsObject()) {
+                return false;
+            }
+            Reader rd(v);
+            rd.read("location", x.location, true);
+            rd.read("state", x.state, true);
+            rd.read("cause", x.cause, false);
+            rd.read("detail", x.detail, false);
+            return rd.error.empty();
+        });
+    }
+
   private:
+    template <typename T, typename Fn>
+    void read_array(std::string_view key, std::vector<T>& out, bool required, const char* expected, Fn&& one) {
+        const auto* v = find(key, required);
+        if (v == nullptr || v->IsNull()) {
+            return;
+        }
+        if (!v->IsArray()) {
+            return wrong(key, expected, *v);
+        }
+        for (const auto& item : v->GetArray()) {
+            T x;
+            if (!one(item, x)) {
+                error = fmt::format("\"{}\" must be {}", key, expected);
+                return;
+            }
+            out.push_back(std::move(x));
+        }
+    }
+
     const rapidjson::Value* find(std::string_view key, bool required) {
         if (!error.empty()) {
             return nullptr;
@@ -268,6 +332,8 @@ void each_event_field(Event& e, Fn&& fn) {
     fn("cause", e.cause, false);
     fn("previous_cause", e.previous_cause, false);
     fn("error_detail", e.error_detail, false);
+    fn("locations", e.locations, false);
+    fn("previous_locations", e.previous_locations, false);
 }
 }  // namespace
 

@@ -30,7 +30,7 @@ std::string tables(const std::string& url) {
 }
 constexpr const char* kAllTables =
     "metrics metrics_daily metrics_days_dirty metrics_hourly metrics_rejected schema_migrations site_events "
-    "site_events_cursors "
+    "site_events_cursors site_location_state "
     "site_state ";
 }  // namespace
 
@@ -42,8 +42,8 @@ TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them"
           "[ ] 20261128000000_create_metrics.sql\n[ ] 20261128000100_create_metrics_rejected.sql\n"
           "[ ] 20261202000000_create_site_state.sql\n[ ] 20261205000000_add_attempts_excerpt_location.sql\n"
           "[ ] 20261206000000_partition_metrics.sql\n[ ] 20261206000100_create_rollups.sql\n"
-          "[ ] 20261206000200_add_group.sql\n\n"
-          "Applied: 0\nPending: 7\n");
+          "[ ] 20261206000200_add_group.sql\n[ ] 20261207000000_create_site_location_state.sql\n\n"
+          "Applied: 0\nPending: 8\n");
     auto up = migrate(db.url());
     INFO(up.err);
     REQUIRE(up.code == 0);
@@ -51,12 +51,12 @@ TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them"
           "applying 20261128000000_create_metrics.sql\napplying 20261128000100_create_metrics_rejected.sql\n"
           "applying 20261202000000_create_site_state.sql\napplying 20261205000000_add_attempts_excerpt_location.sql\n"
           "applying 20261206000000_partition_metrics.sql\napplying 20261206000100_create_rollups.sql\n"
-          "applying 20261206000200_add_group.sql\n"
-          "applied 7 migration(s); the database is up to date\n");
+          "applying 20261206000200_add_group.sql\napplying 20261207000000_create_site_location_state.sql\n"
+          "applied 8 migration(s); the database is up to date\n");
     CHECK(tables(db.url()) == kAllTables);
     CHECK(pg::scalar(db.url(), "SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations") ==
           "20261128000000,20261128000100,20261202000000,20261205000000,20261206000000,20261206000100,"
-          "20261206000200");
+          "20261206000200,20261207000000");
     // dbmate's own table shape, so dbmate keeps working on the same database.
     CHECK(pg::scalar(db.url(),
                      "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
@@ -64,6 +64,9 @@ TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them"
     CHECK(migrate(db.url()).out == "the database is up to date\n");
 
     auto down = migrate(db.url(), {"--down"});
+    CHECK(down.code == 0);
+    CHECK(down.out == "rolling back 20261207000000_create_site_location_state.sql\nrolled back 20261207000000\n");
+    down = migrate(db.url(), {"--down"});
     CHECK(down.code == 0);
     CHECK(down.out == "rolling back 20261206000200_add_group.sql\nrolled back 20261206000200\n");
     down = migrate(db.url(), {"--down"});
@@ -100,7 +103,7 @@ TEST_CASE("migrate: an existing metrics table becomes partitioned by day with ev
           "[integration]") {
     pg::TestDatabase db;
     REQUIRE(migrate(db.url()).code == 0);
-    for (int i = 0; i < 3; ++i) {  // back to before the partitioning
+    for (int i = 0; i < 4; ++i) {  // back to before the partitioning
         REQUIRE(migrate(db.url(), {"--down"}).code == 0);
     }
     // 10 days of a site every 15 minutes, one check with a far date, and a gap in the ids.
@@ -146,8 +149,43 @@ TEST_CASE("migrate: two agents migrating at once apply each migration once", "[i
             ++n;
         return n;
     };
-    CHECK(applied(a.out()) + applied(b.out()) == 7);
-    CHECK(pg::scalar(db.url(), "SELECT count(*) FROM schema_migrations") == "7");
+    CHECK(applied(a.out()) + applied(b.out()) == 8);
+    CHECK(pg::scalar(db.url(), "SELECT count(*) FROM schema_migrations") == "8");
+}
+
+TEST_CASE("migrate: each site's state and events become those of the location that names none", "[integration]") {
+    pg::TestDatabase db;
+    REQUIRE(migrate(db.url()).code == 0);
+    REQUIRE(migrate(db.url(), {"--down"}).code == 0);  // back to one state per site
+    pg::query(db.url(),
+              "INSERT INTO site_state (site, url, state, since, cause, consecutive_failures, last_check_id, "
+              "last_timestamp, last_error, last_error_detail) VALUES "
+              "('shop', 'https://shop/', 'down', '2026-12-01T00:00:00Z', 'connect', 4, 'c4', '2026-12-01T00:01:30Z', "
+              "'connect', 'Connection refused'), "
+              "('blog', 'https://blog/', 'up', '2026-12-01T00:00:00Z', NULL, 0, 'b9', '2026-12-01T00:04:00Z', NULL, "
+              "NULL)");
+    pg::query(db.url(),
+              "INSERT INTO site_events (site, url, from_state, to_state, at, since, check_id, reason, cause, "
+              "previous_cause, error_detail) VALUES ('shop', 'https://shop/', 'up', 'down', '2026-12-01T00:01:00Z', "
+              "'2026-12-01T00:00:00Z', 'c3', 'three', 'connect', NULL, 'Connection refused')");
+    auto before = pg::query(db.url(), "SELECT * FROM site_state ORDER BY site");
+    REQUIRE(migrate(db.url()).code == 0);
+    CHECK(
+        pg::query(db.url(),
+                  "SELECT site, location, state, cause, voting, consecutive_failures, last_check_id, last_error_detail "
+                  "FROM site_location_state ORDER BY site") ==
+        std::vector<std::vector<std::string>>{{"blog", "", "up", "", "t", "0", "b9", ""},
+                                              {"shop", "", "down", "connect", "t", "4", "c4", "Connection refused"}});
+    CHECK(pg::scalar(db.url(), "SELECT locations::text FROM site_state WHERE site = 'shop'") ==
+          R"([{"cause": "connect", "state": "down", "detail": "Connection refused", "location": ""}])");
+    CHECK(pg::scalar(db.url(), "SELECT locations::text FROM site_state WHERE site = 'blog'") == "[]");
+    CHECK(pg::query(db.url(),
+                    "SELECT kind, coalesce(location, '-'), locations->0->>'location', "
+                    "previous_locations::text FROM site_events") ==
+          std::vector<std::vector<std::string>>{{"site", "-", "", "{}"}});
+    // Down again: the location's rows go, the site's stay as they were.
+    REQUIRE(migrate(db.url(), {"--down"}).code == 0);
+    CHECK(pg::query(db.url(), "SELECT * FROM site_state ORDER BY site") == before);
 }
 
 TEST_CASE("migrate: a failing migration names file:line and leaves the database as it was", "[integration]") {
@@ -177,7 +215,7 @@ TEST_CASE("migrate: the URL comes from DATABASE_URL or --database-url-file, neve
         run({vigil::test::agent_binary().string(), "migrate", "--database-url-file", file.string(), "--status"});
     INFO(from_file.err);
     CHECK(from_file.code == 0);
-    CHECK(from_file.out.find("Pending: 7") != std::string::npos);
+    CHECK(from_file.out.find("Pending: 8") != std::string::npos);
     auto from_env = run({vigil::test::agent_binary().string(), "migrate"}, {{"DATABASE_URL", db.url()}});
     INFO(from_env.err);
     CHECK(from_env.code == 0);

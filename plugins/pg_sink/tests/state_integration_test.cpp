@@ -183,7 +183,8 @@ TEST_CASE("pg_sink state: without the tables, start says which to create", "[int
     REQUIRE_FALSE(st.ok());
     CHECK_THAT(
         st.message(),
-        Catch::Contains("`state:` needs the tables site_state (with site_group) and site_events (run `agent migrate`"));
+        Catch::Contains("`state:` needs the tables site_state (with site_group), site_location_state and site_events "
+                        "(run `agent migrate`"));
 }
 
 TEST_CASE("pg_sink state: a state another writer moved since this one cached it is read again, not overwritten",
