@@ -73,4 +73,26 @@ std::vector<LocationNote> notes_from_json(std::string_view json, std::string& er
     return out;
 }
 
+std::vector<std::string> names_from_json(std::string_view json, std::string& error) {
+    rapidjson::Document doc;
+    if (auto e = json::parse(json, doc, {.max_bytes = 1 << 20, .max_depth = 2})) {
+        error = fmt::format("invalid JSON at offset {}: {}", e->offset, e->reason);
+        return {};
+    }
+    std::vector<std::string> out;
+    if (doc.IsArray()) {
+        for (const auto& v : doc.GetArray()) {
+            if (!v.IsString()) {
+                break;
+            }
+            out.emplace_back(v.GetString(), v.GetStringLength());
+        }
+        if (out.size() == doc.Size()) {
+            return out;
+        }
+    }
+    error = "expected an array of location names";
+    return {};
+}
+
 }  // namespace vigil::pg

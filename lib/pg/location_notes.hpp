@@ -17,4 +17,8 @@ std::string notes_to_json(const std::vector<LocationNote>& notes);
 /// The notes of `json`; on anything else an empty list and `error` set to one line.
 std::vector<LocationNote> notes_from_json(std::string_view json, std::string& error);
 
+/// The names of a JSON array of strings (to_jsonb(site_events.previous_locations)); on anything
+/// else an empty list and `error` set to one line.
+std::vector<std::string> names_from_json(std::string_view json, std::string& error);
+
 }  // namespace vigil::pg

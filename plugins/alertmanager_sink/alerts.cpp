@@ -20,9 +20,43 @@ std::string alert_name(const std::string& state) {
 
 namespace {
 
-Alert make(const SiteEvent& e, const std::string& state, const std::optional<std::string>& cause, const Config& c) {
+std::vector<std::string> names(const std::vector<LocationNote>& notes) {
+    std::vector<std::string> out;
+    for (const auto& n : notes) {
+        out.push_back(n.location);
+    }
+    return out;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) {
+        out += (out.empty() ? "" : ",") + n;
+    }
+    return out;
+}
+
+// "us: connect: Connection refused; ap: timeout", or "" when no location has a name (the checks
+// of a deployment without locations: the description says it all).
+std::string location_errors(const std::vector<LocationNote>& notes) {
+    std::string out;
+    bool named = false;
+    for (const auto& n : notes) {
+        named = named || !n.location.empty();
+        out += fmt::format("{}{}: {}{}", out.empty() ? "" : "; ", n.location.empty() ? "(no location)" : n.location,
+                           n.cause.value_or(n.state), n.detail && !n.detail->empty() ? ": " + *n.detail : "");
+    }
+    return named ? out : "";
+}
+
+Alert make(const SiteEvent& e, const std::string& state, const std::optional<std::string>& cause,
+           const std::vector<std::string>& locations, const Config& c) {
     Alert a;
     a.labels = {{"alertname", alert_name(state)}, {"site", e.site}, {"url", e.url}, {"error", cause.value_or("")}};
+    // An empty label is no label to Alertmanager: a deployment without locations keeps its alerts.
+    if (auto list = joined(locations); !list.empty()) {
+        a.labels.emplace_back("locations", list);
+    }
     a.labels.insert(a.labels.end(), c.labels.begin(), c.labels.end());
     return a;
 }
@@ -31,17 +65,22 @@ Alert make(const SiteEvent& e, const std::string& state, const std::optional<std
 
 std::vector<Alert> alerts_for(const SiteEvent& e, const Config& config, Timestamp now) {
     std::vector<Alert> out;
-    bool change = e.id != 0 && e.from != e.to;
+    // A change of state, or of the locations behind it (the alert's labels name them): the alert
+    // fired under the old labels is resolved and one under the new fired.
+    auto now_at = names(e.locations);
+    bool change = e.id != 0 && (e.from != e.to || e.previous_locations != now_at);
     if (change && !alert_name(e.from).empty()) {
-        auto a = make(e, e.from, e.previous_cause, config);
+        auto a = make(e, e.from, e.previous_cause, e.previous_locations, config);
         a.starts_at = e.since;
         a.ends_at = e.at;
         a.resolved = true;
-        a.annotations = {{"summary", fmt::format("{} is {} again", e.site, e.to)}, {"description", e.reason}};
+        a.annotations = {{"summary", e.from == e.to ? fmt::format("{} is {} from other locations", e.site, e.to)
+                                                    : fmt::format("{} is {} again", e.site, e.to)},
+                         {"description", e.reason}};
         out.push_back(std::move(a));
     }
     if (!alert_name(e.to).empty()) {
-        auto a = make(e, e.to, e.cause, config);
+        auto a = make(e, e.to, e.cause, now_at, config);
         // A change starts the alert at the check that made it; a refresh keeps the start of the
         // state it repeats, so the alert Alertmanager holds keeps its first startsAt.
         a.starts_at = change ? e.at : e.since;
@@ -51,6 +90,9 @@ std::vector<Alert> alerts_for(const SiteEvent& e, const Config& config, Timestam
                          {"since", format_timestamp(a.starts_at)}};
         if (e.error_detail) {
             a.annotations.emplace_back("error_detail", *e.error_detail);
+        }
+        if (auto errors = location_errors(e.locations); !errors.empty()) {
+            a.annotations.emplace_back("locations", errors);
         }
         if (!e.check_id.empty()) {
             a.annotations.emplace_back("check_id", e.check_id);

@@ -2,10 +2,12 @@
 // From site events to Alertmanager's alerts (API v2, postableAlerts). Pure, so unit-tested.
 //
 // An alert's identity is its label set: alertname (VigilSiteDown or VigilSiteDegraded), site,
-// url, error (what the state is about: the error kind that took the site down, slow or
-// certificate), plus the configured labels. A change into down or degraded fires one (endsAt =
-// now + ttl); a change out of one resolves it (endsAt = the change's time), under the labels it
-// fired with (the event's previous_cause), so the two meet in Alertmanager. A refresh (id 0)
+// url, error (what the state is about: the error kind that took the site down, partial, slow or
+// certificate), locations (the locations behind it, sorted, comma-joined; absent without named
+// locations), plus the configured labels. A change into down or degraded fires one (endsAt =
+// now + ttl); a change out of one, or of its locations, resolves it (endsAt = the change's time)
+// under the labels it fired with (the event's previous_cause and previous_locations), so the two
+// meet in Alertmanager. A refresh (id 0)
 // fires the current one again, which is how Alertmanager expects a firing alert to be kept.
 #pragma once
 

@@ -9,6 +9,7 @@
 
 #include <fmt/core.h>
 
+#include "location_notes.hpp"
 #include "pg_result.hpp"
 
 namespace vigil::plugins::pg_events {
@@ -71,11 +72,12 @@ Status PgEvents::open() {
     host_ = pg::describe(conn_);
     Result r(PQexec(conn_,
                     "SELECT to_regclass('site_events') IS NOT NULL AND to_regclass('site_state') IS NOT NULL "
-                    "AND to_regclass('site_events_cursors') IS NOT NULL"));
+                    "AND to_regclass('site_events_cursors') IS NOT NULL AND to_regclass('site_location_state') IS NOT "
+                    "NULL"));
     if (!ok(r.get()) || PQgetvalue(r.get(), 0, 0)[0] != 't') {
         auto st = Status::error(
-            ok(r.get()) ? fmt::format("{}: the tables site_events, site_state and site_events_cursors do not "
-                                      "exist (run `agent migrate`, or set migrate: true)",
+            ok(r.get()) ? fmt::format("{}: the tables site_events, site_state, site_location_state and "
+                                      "site_events_cursors do not all exist (run `agent migrate`, or set migrate: true)",
                                       host_)
                         : fmt::format("{}: checking the tables: {}", host_, chomp(PQresultErrorMessage(r.get()))));
         disconnect();
@@ -145,6 +147,14 @@ Status PgEvents::connect(bool& standby) {
     return Status::success();
 }
 
+void PgEvents::read_locations(const PGresult* r, int row, int column, SiteEvent& e, const std::string& origin) {
+    std::string error;
+    e.locations = pg::notes_from_json(PQgetvalue(r, row, column), error);
+    if (!error.empty()) {
+        log_.warn("{}: {}: locations: {}", host_, origin, error);
+    }
+}
+
 std::optional<std::vector<Record>> PgEvents::read_events() {
     auto after = std::to_string(read_);
     auto limit = std::to_string(config_.batch_size);
@@ -152,7 +162,8 @@ std::optional<std::vector<Record>> PgEvents::read_events() {
     Result r(PQexecParams(conn_,
                           "SELECT id, site, url, from_state, to_state, (extract(epoch FROM at) * 1000000)::bigint, "
                           "(extract(epoch FROM since) * 1000000)::bigint, check_id, reason, cause, previous_cause, "
-                          "error_detail FROM site_events WHERE id > $1 ORDER BY id LIMIT $2",
+                          "error_detail, locations::text, to_jsonb(previous_locations)::text FROM site_events WHERE id > $1 AND "
+                          "kind = 'site' ORDER BY id LIMIT $2",
                           2, nullptr, p, nullptr, nullptr, 0));
     if (!ok(r.get())) {
         log_.warn("{}: reading site_events after id {}: {}", host_, read_, chomp(PQresultErrorMessage(r.get())));
@@ -174,6 +185,12 @@ std::optional<std::vector<Record>> PgEvents::read_events() {
         e.previous_cause = text_or_null(r.get(), i, 10);
         e.error_detail = text_or_null(r.get(), i, 11);
         auto origin = fmt::format("site_events id={}", e.id);
+        read_locations(r.get(), i, 12, e, origin);
+        std::string error;
+        e.previous_locations = pg::names_from_json(PQgetvalue(r.get(), i, 13), error);
+        if (!error.empty()) {
+            log_.warn("{}: {}: previous_locations: {}", host_, origin, error);
+        }
         out.push_back(to_record(std::move(e), std::move(origin)));
     }
     return out;
@@ -184,7 +201,7 @@ std::optional<std::vector<Record>> PgEvents::read_states() {
         PQexec(conn_,
                "SELECT site, url, state, (extract(epoch FROM since) * 1000000)::bigint, cause, "
                "coalesce(last_check_id, ''), (extract(epoch FROM coalesce(last_timestamp, since)) * 1000000)::bigint, "
-               "last_error_detail FROM site_state WHERE state <> 'up' ORDER BY site"));
+               "last_error_detail, locations::text FROM site_state WHERE state <> 'up' ORDER BY site"));
     if (!ok(r.get())) {
         log_.warn("{}: reading site_state: {}", host_, chomp(PQresultErrorMessage(r.get())));
         return std::nullopt;
@@ -202,6 +219,10 @@ std::optional<std::vector<Record>> PgEvents::read_states() {
         e.error_detail = text_or_null(r.get(), i, 7);
         e.reason = fmt::format("{} since {}", e.to, format_timestamp(e.since));
         auto origin = fmt::format("site_state site={}", e.site);
+        read_locations(r.get(), i, 8, e, origin);
+        for (const auto& n : e.locations) {
+            e.previous_locations.push_back(n.location);
+        }
         out.push_back(to_record(std::move(e), std::move(origin)));
     }
     return out;

@@ -47,6 +47,8 @@ class PgEvents final : public Source {
     std::optional<std::vector<Record>> read_events();
     /// The current state of every site that is not up, as id-0 events.
     std::optional<std::vector<Record>> read_states();
+    /// The event's `locations` from the jsonb in `column` (a bad one is logged and read as none).
+    void read_locations(const PGresult* r, int row, int column, SiteEvent& e, const std::string& origin);
     /// Hands `records` on; the cursor may move to `last_id` once they are acknowledged.
     bool emit(Emitter& out, std::vector<Record> records, std::int64_t last_id);
     /// Stores the acknowledged position if it moved; false on a failure (logged).

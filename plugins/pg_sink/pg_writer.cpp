@@ -2,6 +2,7 @@
 #include "pg_writer.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <set>
 #include <tuple>
@@ -137,8 +138,11 @@ Status Writer::connect(std::vector<std::string>* missing) {
         for (auto* period : {"_hourly", "_daily", "_days_dirty"}) {
             auto name = config_.table + period;
             const char* p[] = {name.c_str()};
+            // The sums are kept per location since the migrations' rollups_per_location.
             r.reset(PQexecParams(conn_,
-                                 "SELECT to_regclass($1) IS NOT NULL AND to_regproc('vigil_roll_up_days') IS NOT NULL",
+                                 "SELECT to_regclass($1) IS NOT NULL AND to_regproc('vigil_roll_up_days') IS NOT NULL "
+                                 "AND ($1 LIKE '%_days_dirty' OR EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = "
+                                 "to_regclass($1) AND attname = 'location' AND NOT attisdropped))",
                                  1, nullptr, p, nullptr, nullptr, 0));
             if (!ok(r.get()) || PQgetvalue(r.get(), 0, 0)[0] != 't') {
                 disconnect();
@@ -446,11 +450,12 @@ std::optional<ChunkResult> Writer::update_rollups(const Batch& batch, const std:
     std::set<Timestamp> days;
     roll_up(batch, fresh, hourly, days);
     auto params = rollup_parameters(hourly);
-    const char* p[8];
+    std::array<const char*, std::tuple_size_v<decltype(params)>> p{};
     for (std::size_t i = 0; i < params.size(); ++i) {
         p[i] = params[i].c_str();
     }
-    Result r(PQexecParams(conn_, hourly_sql_.c_str(), 8, nullptr, p, nullptr, nullptr, 0));
+    Result r(PQexecParams(conn_, hourly_sql_.c_str(), static_cast<int>(p.size()), nullptr, p.data(), nullptr, nullptr,
+                          0));
     if (!ok(r.get())) {
         return fail(fmt::format("INSERT INTO {}_hourly", config_.table), r.get());
     }

@@ -45,19 +45,19 @@ void roll_up(const Batch& batch, const std::vector<std::size_t>& rows, Rollups& 
     using std::chrono::floor;
     for (auto i : rows) {
         const auto& c = batch.records[i].check;
-        hourly[{c.name, floor<std::chrono::hours>(c.timestamp)}].add(c);
+        hourly[{c.name, floor<std::chrono::hours>(c.timestamp), c.location.value_or("")}].add(c);
         days.insert(floor<std::chrono::days>(c.timestamp));
     }
 }
 
 std::string rollup_upsert_sql(const std::string& table) {
     return fmt::format(
-        "INSERT INTO {} AS t (name, bucket, checks, ok_checks, response_time_sum, response_time_min, "
+        "INSERT INTO {} AS t (name, bucket, location, checks, ok_checks, response_time_sum, response_time_min, "
         "response_time_max, histogram) "
-        "SELECT n, b, c, o, s, mi, ma, h::integer[] FROM unnest($1::text[], $2::timestamptz[], $3::integer[], "
-        "$4::integer[], $5::float8[], $6::float8[], $7::float8[], $8::text[]) AS u(n, b, c, o, s, mi, ma, h) "
-        "ORDER BY n, b "
-        "ON CONFLICT (name, bucket) DO UPDATE SET checks = t.checks + excluded.checks, "
+        "SELECT n, b, l, c, o, s, mi, ma, h::integer[] FROM unnest($1::text[], $2::timestamptz[], $3::integer[], "
+        "$4::integer[], $5::float8[], $6::float8[], $7::float8[], $8::text[], $9::text[]) "
+        "AS u(n, b, c, o, s, mi, ma, h, l) ORDER BY n, b, l "
+        "ON CONFLICT (name, bucket, location) DO UPDATE SET checks = t.checks + excluded.checks, "
         "ok_checks = t.ok_checks + excluded.ok_checks, "
         "response_time_sum = t.response_time_sum + excluded.response_time_sum, "
         "response_time_min = least(t.response_time_min, excluded.response_time_min), "
@@ -66,11 +66,12 @@ std::string rollup_upsert_sql(const std::string& table) {
         pg::quote_identifier(table));
 }
 
-std::array<std::string, 8> rollup_parameters(const Rollups& rollups) {
-    ArrayLiteral names, starts, checks, oks, sums, mins, maxes, histograms;
+std::array<std::string, 9> rollup_parameters(const Rollups& rollups) {
+    ArrayLiteral names, starts, checks, oks, sums, mins, maxes, histograms, locations;
     for (const auto& [key, r] : rollups) {
-        names.add(key.first);
-        starts.add(key.second);
+        names.add(std::get<0>(key));
+        starts.add(std::get<1>(key));
+        locations.add(std::get<2>(key));
         checks.add(r.checks);
         oks.add(r.ok_checks);
         sums.add(r.sum);
@@ -79,7 +80,7 @@ std::array<std::string, 8> rollup_parameters(const Rollups& rollups) {
         histograms.add(fmt::format("{{{}}}", fmt::join(r.histogram, ",")));
     }
     return {names.c_str(), starts.c_str(), checks.c_str(), oks.c_str(),
-            sums.c_str(),  mins.c_str(),   maxes.c_str(),  histograms.c_str()};
+            sums.c_str(),  mins.c_str(),   maxes.c_str(),  histograms.c_str(), locations.c_str()};
 }
 
 }  // namespace vigil::plugins::pg_sink

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// `rollups:`: per site and hour the checks, the good ones, response-time sum, min, max and a
+// `rollups:`: per site, location and hour the checks, the good ones, response-time sum, min, max and a
 // log-scale histogram (migrations/..._create_rollups.sql), added to in the transaction that
 // inserts the rows, from the rows it inserted; per site and day the same, summed again from the
 // hourly ones for the days a transaction marked (the upkeep, every 5 minutes). The status page
@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -47,18 +48,18 @@ struct Rollup {
 /// project's seven fields) a 2xx or 3xx status.
 bool counts_ok(const CheckRecord& check);
 
-/// (site, period start) -> sums; ordered, so that upserts lock rows in one order in every
-/// transaction (two writers never deadlock on them).
-using Rollups = std::map<std::pair<std::string, Timestamp>, Rollup>;
+/// (site, period start, location) -> sums (location "": checks that name none); ordered, so that
+/// upserts lock rows in one order in every transaction (two writers never deadlock on them).
+using Rollups = std::map<std::tuple<std::string, Timestamp, std::string>, Rollup>;
 
 /// The hourly sums of the checks of `batch` at `rows`, and the days (00:00 UTC) they fall on.
 void roll_up(const Batch& batch, const std::vector<std::size_t>& rows, Rollups& hourly, std::set<Timestamp>& days);
 
 /// INSERT ... ON CONFLICT DO UPDATE adding to `table`'s rows: $1 names, $2 starts, $3 checks,
-/// $4 ok_checks, $5 sums, $6 mins, $7 maxes, $8 histograms (text of integer arrays).
+/// $4 ok_checks, $5 sums, $6 mins, $7 maxes, $8 histograms (text of integer arrays), $9 locations.
 std::string rollup_upsert_sql(const std::string& table);
 
-/// The eight array parameters of rollup_upsert_sql for `rollups`.
-std::array<std::string, 8> rollup_parameters(const Rollups& rollups);
+/// The nine array parameters of rollup_upsert_sql for `rollups`.
+std::array<std::string, 9> rollup_parameters(const Rollups& rollups);
 
 }  // namespace vigil::plugins::pg_sink

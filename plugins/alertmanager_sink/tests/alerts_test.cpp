@@ -90,3 +90,50 @@ TEST_CASE("alerts: a refresh fires the current alert again with its first starts
     CHECK(alerts[0].ends_at == at(55));
     CHECK(alerts_for(event("up", "up", std::nullopt, std::nullopt), {}, at(1)).empty());
 }
+
+TEST_CASE("alerts: the locations behind a state are a label, and a change of them moves the alert",
+          "[unit][alerts][locations]") {
+    auto partial = event("up", "degraded", "partial", std::nullopt);
+    partial.locations = {{"us", "down", "connect", "Connection refused"}};
+    auto fired = alerts_for(partial, {}, at(11));
+    REQUIRE(fired.size() == 1);
+    CHECK(label(fired[0], "alertname") == "VigilSiteDegraded");
+    CHECK(label(fired[0], "error") == "partial");
+    CHECK(label(fired[0], "locations") == "us");
+    CHECK_THAT(to_json(fired, ""), Catch::Contains("\"locations\":\"us: connect: Connection refused\""));
+
+    // A second region fails: the partial outage's alert resolves, the down one fires with both.
+    auto down = event("degraded", "down", "connect", "partial");
+    down.locations = {{"ap", "down", "timeout", std::nullopt}, {"us", "down", "connect", "Connection refused"}};
+    down.previous_locations = {"us"};
+    auto moved = alerts_for(down, {}, at(12));
+    REQUIRE(moved.size() == 2);
+    CHECK(moved[0].resolved);
+    CHECK(moved[0].labels == fired[0].labels);
+    CHECK(label(moved[1], "alertname") == "VigilSiteDown");
+    CHECK(label(moved[1], "locations") == "ap,us");
+    CHECK_THAT(to_json(moved, ""),
+               Catch::Contains("\"locations\":\"ap: timeout; us: connect: Connection refused\""));
+
+    // Still down, from other locations: resolve under the old set, fire under the new.
+    auto other = event("down", "down", "connect", "connect");
+    other.locations = {{"us", "down", "connect", std::nullopt}, {"eu", "down", "connect", std::nullopt}};
+    other.previous_locations = {"ap", "us"};
+    auto again = alerts_for(other, {}, at(13));
+    REQUIRE(again.size() == 2);
+    CHECK(again[0].labels == moved[1].labels);
+    CHECK(again[0].resolved);
+    CHECK(label(again[1], "locations") == "us,eu");
+
+    // A refresh repeats the current labels.
+    other.id = 0;
+    other.previous_locations = {"us", "eu"};
+    auto refresh = alerts_for(other, {}, at(14));
+    REQUIRE(refresh.size() == 1);
+    CHECK(refresh[0].labels == again[1].labels);
+
+    // Without named locations there is no locations label: the alerts of before.
+    auto plain = event("up", "down", "timeout", std::nullopt);
+    plain.locations = {{"", "down", "timeout", std::nullopt}};
+    CHECK(label(alerts_for(plain, {}, at(11))[0], "locations") == "<none>");
+}

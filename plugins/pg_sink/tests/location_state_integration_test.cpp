@@ -80,7 +80,7 @@ TEST_CASE("pg_sink locations: eu good and us failing is one partial outage and o
           "[integration][locations]") {
     pg::TestDatabase db;
     migrate(db.url());
-    auto sink = make_sink(db.url(), kState);
+    auto sink = make_sink(db.url(), std::string(kState) + "rollups: {}\n");
     REQUIRE(sink->start().ok());
     // The issue's stream: 20 checks from each, 30 s apart, in batches as a consumer takes them.
     auto stream = rounds("shop", 0, 20, {"eu"}, {"us"});

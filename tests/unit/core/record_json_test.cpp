@@ -325,13 +325,28 @@ TEST_CASE("site event codec: encode and decode agree, and a bad event says which
     e.check_id = "c1";
     e.reason = "2 good checks in a row";
     e.previous_cause = "timeout";
+    // As written before SDK ABI 5.0 (a disk buffer may hold it): no locations, read as none.
+    auto before = vigil::decode_event_json(
+        R"({"id":42,"site":"shop","url":"https://shop.example/","from":"down","to":"up",)"
+        R"("at":"2027-01-15T08:00:00.123456Z","since":"2027-01-15T07:43:20.000000Z","check_id":"c1",)"
+        R"("reason":"2 good checks in a row","cause":null,"previous_cause":"timeout","error_detail":null})");
+    REQUIRE(before);
+    CHECK(*before.event == e);
+    e.previous_locations = {"ap", "us"};
+    e.to = "degraded";
+    e.locations = {{"us", "down", "connect", "Connection refused"}};
     auto json = vigil::encode_event_json(e);
-    CHECK(json == R"({"id":42,"site":"shop","url":"https://shop.example/","from":"down","to":"up",)"
+    CHECK(json == R"({"id":42,"site":"shop","url":"https://shop.example/","from":"down","to":"degraded",)"
                   R"("at":"2027-01-15T08:00:00.123456Z","since":"2027-01-15T07:43:20.000000Z","check_id":"c1",)"
-                  R"("reason":"2 good checks in a row","cause":null,"previous_cause":"timeout","error_detail":null})");
+                  R"("reason":"2 good checks in a row","cause":null,"previous_cause":"timeout","error_detail":null,)"
+                  R"("locations":[{"location":"us","state":"down","cause":"connect","detail":"Connection refused"}],)"
+                  R"("previous_locations":["ap","us"]})");
     auto back = vigil::decode_event_json(json);
     REQUIRE(back);
     CHECK(*back.event == e);
+    CHECK(vigil::decode_event_json(R"({"id":1,"site":"s","url":"u","from":"up","to":"up","at":"2027-01-15T08:00:00Z",)"
+                                   R"("since":"2027-01-15T08:00:00Z","check_id":"c","reason":"r","locations":[{}]})")
+              .error == "\"locations\" must be an array of location objects");
     CHECK(vigil::decode_event_json(R"({"id":"x"})").error == "\"id\" must be an integer, got string");
     CHECK(vigil::decode_event_json(R"({"id":1,"site":"s"})").error == "missing \"url\"");
     CHECK(vigil::decode_event_json("[1]").error == "expected a JSON object, got array");
