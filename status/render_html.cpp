@@ -20,7 +20,7 @@ h1{font-size:26px;margin:0 0 4px;word-break:break-all}h2{font-size:17px;margin:2
 a{color:#0969da;text-decoration:none}a:hover{text-decoration:underline}
 .card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:16px}
 .pill{display:inline-block;border-radius:999px;padding:1px 10px;color:#fff;font-size:13px;font-weight:600}
-.up{background:var(--up)}.down{background:var(--down)}.degraded{background:var(--degraded)}
+.up{background:var(--up)}.down{background:var(--down)}.degraded{background:var(--degraded)}.pill.none{background:#8c959f}
 .counts span{margin-left:12px;color:var(--muted)}.counts b{color:var(--fg)}
 form{display:flex;gap:8px;margin:16px 0}input,select,button{font:inherit;padding:6px 10px;border:1px solid var(--line);border-radius:6px;background:#fff}
 input{flex:1}button{background:#1f883d;color:#fff;border-color:#1f883d}
@@ -135,6 +135,48 @@ std::string figure(const std::string& key, const std::string& value, const std::
         html(key), id, html(value));
 }
 
+std::string location_name(const std::string& location) {
+    return location.empty() ? "(no location)" : location;
+}
+
+// "from us, ap" under a state that some locations make: a partial outage is never just "degraded".
+std::string behind(const SiteSummary& s) {
+    if (s.state == "up" || s.locations.empty() || (s.locations.size() == 1 && s.locations[0].empty())) {
+        return "";
+    }
+    std::string names;
+    for (const auto& l : s.locations) {
+        names += (names.empty() ? "" : ", ") + location_name(l);
+    }
+    return fmt::format(" <span class=\"muted\" data-field=\"locations\">{} {}</span>",
+                       s.cause == std::optional<std::string>("partial") ? "partial outage:" : "from", html(names));
+}
+
+// A row per location, for a site seen from more than one (or from one with a name).
+std::string locations_table(const View& v, const std::vector<LocationRow>& rows) {
+    if (rows.empty() || (rows.size() == 1 && rows[0].location.empty())) {
+        return "";
+    }
+    std::string out =
+        "<h2>Locations</h2><table data-testid=\"locations\"><thead><tr><th>Location</th><th>State</th><th>Since</th>"
+        "<th>Last check</th><th>Uptime 24 h</th>";
+    out += v.public_view ? "" : "<th>Last error</th>";
+    out += "</tr></thead><tbody>";
+    for (const auto& l : rows) {
+        out += fmt::format(
+            "<tr data-location=\"{}\"><td>{}</td><td>{}{}</td><td class=\"muted\">{}</td><td class=\"muted\">{}</td>"
+            "<td class=\"num\">{}</td>",
+            html(l.location), html(location_name(l.location)), pill(l.state),
+            l.voting ? "" : " <span class=\"muted\" data-field=\"silent\">silent: not voting</span>", when(l.since),
+            l.last_check ? when(*l.last_check) : "—", percent(l.uptime_24h));
+        if (!v.public_view) {
+            out += fmt::format("<td class=\"err\">{}</td>", html(l.state == "up" ? "" : l.last_error.value_or("")));
+        }
+        out += "</tr>";
+    }
+    return out + "</tbody></table>";
+}
+
 std::string query_string(const SiteQuery& q, int page) {
     std::string out = fmt::format("?page={}", page);
     if (!q.search.empty()) {
@@ -182,9 +224,9 @@ std::string overview_html(const View& v, const SiteQuery& q, const SiteList& lis
     body += "</tr></thead><tbody>";
     for (const auto& s : list.sites) {
         body += fmt::format(
-            "<tr data-site=\"{}\"><td>{}</td><td>{}</td><td class=\"muted\">{}</td>"
+            "<tr data-site=\"{}\"><td>{}{}</td><td>{}</td><td class=\"muted\">{}</td>"
             "<td class=\"num\" data-field=\"uptime_24h\">{}</td><td class=\"muted\">{}</td>",
-            html(s.name), pill(s.state), site_link(s.name), html(s.group.value_or("")), percent(s.uptime_24h),
+            html(s.name), pill(s.state), behind(s), site_link(s.name), html(s.group.value_or("")), percent(s.uptime_24h),
             s.last_check ? when(*s.last_check) : "—");
         if (!v.public_view) {
             body += fmt::format("<td class=\"err\">{}</td>", html(s.state == "up" ? "" : s.last_error.value_or("")));
@@ -218,8 +260,8 @@ std::string site_html(const View& v, const SiteDetail& d) {
     if (s.group) {
         body += fmt::format("<div class=\"muted\" data-testid=\"group\">Group: {}</div>", html(*s.group));
     }
-    body += fmt::format("</div><div data-testid=\"state\">{} <span class=\"muted\">since {}</span></div></header>",
-                        pill(s.state), when(s.since));
+    body += fmt::format("</div><div data-testid=\"state\">{}{} <span class=\"muted\">since {}</span></div></header>",
+                        pill(s.state), behind(s), when(s.since));
     if (s.state != "up") {
         if (!v.public_view && s.last_error) {
             body += fmt::format("<p class=\"err\" data-testid=\"last-error\">Last error: {}</p>", html(*s.last_error));
@@ -227,6 +269,7 @@ std::string site_html(const View& v, const SiteDetail& d) {
             body += fmt::format("<p class=\"err\">Cause: {}</p>", html(*s.cause));
         }
     }
+    body += locations_table(v, d.locations);
     body += "<h2>Uptime</h2><div class=\"grid\">";
     body +=
         figure("24 hours", percent(d.h24.uptime), "uptime-24h") + figure("7 days", percent(d.d7.uptime), "uptime-7d") +
@@ -242,8 +285,9 @@ std::string site_html(const View& v, const SiteDetail& d) {
     body += v.public_view ? "" : "<th>Reason</th>";
     body += "</tr></thead><tbody>";
     for (const auto& i : d.incidents) {
-        body += fmt::format("<tr><td class=\"muted\">{}</td><td>{} → {}</td><td>{}</td>", when(i.at), pill(i.from),
-                            pill(i.to), html(i.cause.value_or("")));
+        body += fmt::format("<tr><td class=\"muted\">{}</td><td>{}{} → {}</td><td>{}</td>", when(i.at),
+                            i.location ? html(location_name(*i.location)) + ": " : "", pill(i.from), pill(i.to),
+                            html(i.cause.value_or("")));
         if (!v.public_view) {
             body += fmt::format("<td class=\"err\">{}</td>", html(i.reason));
         }

@@ -46,6 +46,12 @@ void summary(Writer& w, const View& v, const SiteSummary& s) {
     if (!v.public_view) {
         opt_str(w, "last_error", s.last_error);
     }
+    w.Key("locations");
+    w.StartArray();
+    for (const auto& l : s.locations) {
+        w.String(l.data(), static_cast<rapidjson::SizeType>(l.size()));
+    }
+    w.EndArray();
 }
 
 }  // namespace
@@ -139,9 +145,28 @@ std::string site_json(const View& v, const SiteDetail& d) {
         str(w, "from", i.from);
         str(w, "to", i.to);
         opt_str(w, "cause", i.cause);
+        opt_str(w, "location", i.location);
         if (!v.public_view) {
             str(w, "reason", i.reason);
         }
+        w.EndObject();
+    }
+    w.EndArray();
+    w.Key("location_states");
+    w.StartArray();
+    for (const auto& l : d.locations) {
+        w.StartObject();
+        str(w, "location", l.location);
+        str(w, "state", l.state);
+        str(w, "since", l.since);
+        opt_str(w, "cause", l.cause);
+        w.Key("voting");
+        w.Bool(l.voting);
+        opt_str(w, "last_check", l.last_check);
+        if (!v.public_view) {
+            opt_str(w, "last_error", l.last_error);
+        }
+        opt_num(w, "uptime_24h", l.uptime_24h);
         w.EndObject();
     }
     w.EndArray();

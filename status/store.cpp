@@ -5,6 +5,7 @@
 
 #include <fmt/core.h>
 
+#include "location_notes.hpp"
 #include "pg_connection.hpp"
 #include "pg_result.hpp"
 
@@ -33,7 +34,9 @@ long long integer(const PGresult* r, int row, int col) { return std::strtoll(PQg
 // last_error: the kind and its detail ("http: status 503 is not one of 200-399").
 const std::string kSummaryColumns = "s.site, s.url, s.state, " + iso("s.since") + ", s.cause, " +
                                     iso("s.last_timestamp") +
-                                    ", nullif(concat_ws(': ', s.last_error, s.last_error_detail), ''), s.site_group";
+                                    ", nullif(concat_ws(': ', s.last_error, s.last_error_detail), ''), s.site_group, "
+                                    "(SELECT coalesce(jsonb_agg(n->'location'), '[]') FROM "
+                                    "jsonb_array_elements(s.locations) n)::text";
 
 void read_summary(const PGresult* r, int row, SiteSummary& s) {
     s.name = PQgetvalue(r, row, 0);
@@ -44,6 +47,8 @@ void read_summary(const PGresult* r, int row, SiteSummary& s) {
     s.last_check = text(r, row, 5);
     s.last_error = text(r, row, 6);
     s.group = text(r, row, 7);
+    std::string error;  // a malformed list (written by hand) shows as none
+    s.locations = pg::names_from_json(PQgetvalue(r, row, 8), error);
 }
 
 }  // namespace
@@ -123,7 +128,8 @@ Status Store::check(std::string& warning) {
     }
     Status st = Status::success();
     auto r = l.run(
-        "SELECT t FROM unnest(ARRAY['site_state', 'site_events', 'metrics', 'metrics_hourly', 'metrics_daily']) t "
+        "SELECT t FROM unnest(ARRAY['site_state', 'site_location_state', 'site_events', 'metrics', 'metrics_hourly', "
+        "'metrics_daily']) t "
         "WHERE to_regclass(t) IS NULL",
         {}, st);
     if (!st.ok()) {
@@ -141,8 +147,8 @@ Status Store::check(std::string& warning) {
     }
     r = l.run(
         "SELECT current_user, bool_or(has_table_privilege(t, 'INSERT') OR has_table_privilege(t, 'UPDATE') OR "
-        "has_table_privilege(t, 'DELETE')) FROM unnest(ARRAY['site_state', 'site_events', 'metrics', "
-        "'metrics_hourly', 'metrics_daily']) t GROUP BY 1",
+        "has_table_privilege(t, 'DELETE')) FROM unnest(ARRAY['site_state', 'site_location_state', 'site_events', "
+        "'metrics', 'metrics_hourly', 'metrics_daily']) t GROUP BY 1",
         {}, st);
     if (!st.ok()) {
         return st;
@@ -254,7 +260,7 @@ Status Store::list(const SiteQuery& q, SiteList& out) {
     for (int i = 0; i < PQntuples(r.get()); ++i) {
         SiteSummary s;
         read_summary(r.get(), i, s);
-        s.uptime_24h = number(r.get(), i, 8);
+        s.uptime_24h = number(r.get(), i, 9);
         out.sites.push_back(std::move(s));
     }
     return Status::success();
@@ -313,7 +319,8 @@ Status Store::site(const std::string& name, SiteDetail& out, bool& found) {
     r = l.run(
         "SELECT to_char(d, 'YYYY-MM-DD'), coalesce(m.checks, 0), coalesce(m.ok_checks, 0) FROM "
         "generate_series(date_trunc('day', now()) - interval '89 days', date_trunc('day', now()), interval '1 day') d "
-        "LEFT JOIN metrics_daily m ON m.name = $1 AND m.bucket = d ORDER BY d",
+        "LEFT JOIN (SELECT bucket, sum(checks) AS checks, sum(ok_checks) AS ok_checks FROM metrics_daily WHERE name = "
+        "$1 AND bucket >= date_trunc('day', now()) - interval '89 days' GROUP BY bucket) m ON m.bucket = d ORDER BY d",
         {name}, st);
     if (!st.ok()) {
         return st;
@@ -322,8 +329,9 @@ Status Store::site(const std::string& name, SiteDetail& out, bool& found) {
         out.days.push_back({PQgetvalue(r.get(), i, 0), integer(r.get(), i, 1), integer(r.get(), i, 2)});
     }
     r = l.run("SELECT " + iso("bucket") +
-                  ", response_time_sum / checks, ok_checks::float8 / checks FROM metrics_hourly WHERE name = $1 AND "
-                  "checks > 0 AND bucket >= date_trunc('hour', now()) - interval '167 hours' ORDER BY bucket",
+                  ", sum(response_time_sum) / sum(checks), sum(ok_checks)::float8 / sum(checks) FROM metrics_hourly "
+                  "WHERE name = $1 AND checks > 0 AND bucket >= date_trunc('hour', now()) - interval '167 hours' "
+                  "GROUP BY bucket ORDER BY bucket",
               {name}, st);
     if (!st.ok()) {
         return st;
@@ -343,15 +351,37 @@ Status Store::site(const std::string& name, SiteDetail& out, bool& found) {
         out.tls_not_after = PQgetvalue(r.get(), 0, 0);
     }
     r = l.run("SELECT " + iso("at") +
-                  ", from_state, to_state, reason, cause FROM site_events WHERE site = $1 ORDER BY at DESC, id DESC "
-                  "LIMIT 20",
+                  ", from_state, to_state, reason, cause, location FROM site_events WHERE site = $1 ORDER BY at DESC, "
+                  "id DESC LIMIT 20",
               {name}, st);
     if (!st.ok()) {
         return st;
     }
     for (int i = 0; i < PQntuples(r.get()); ++i) {
         out.incidents.push_back({PQgetvalue(r.get(), i, 0), PQgetvalue(r.get(), i, 1), PQgetvalue(r.get(), i, 2),
-                                 PQgetvalue(r.get(), i, 3), text(r.get(), i, 4)});
+                                 PQgetvalue(r.get(), i, 3), text(r.get(), i, 4), text(r.get(), i, 5)});
+    }
+    // Each location's state and its own uptime over 24 h (the rollups are kept per location).
+    r = l.run("SELECT location, state, " + iso("since") + ", cause, voting, " + iso("last_timestamp") +
+                  ", nullif(concat_ws(': ', last_error, last_error_detail), ''), (SELECT sum(h.ok_checks)::float8 / "
+                  "nullif(sum(h.checks), 0) FROM metrics_hourly h WHERE h.name = l.site AND h.location = l.location "
+                  "AND h.bucket >= date_trunc('hour', now()) - interval '23 hours') FROM site_location_state l "
+                  "WHERE site = $1 ORDER BY location LIMIT 200",
+              {name}, st);
+    if (!st.ok()) {
+        return st;
+    }
+    for (int i = 0; i < PQntuples(r.get()); ++i) {
+        LocationRow row;
+        row.location = PQgetvalue(r.get(), i, 0);
+        row.state = PQgetvalue(r.get(), i, 1);
+        row.since = PQgetvalue(r.get(), i, 2);
+        row.cause = text(r.get(), i, 3);
+        row.voting = PQgetvalue(r.get(), i, 4)[0] == 't';
+        row.last_check = text(r.get(), i, 5);
+        row.last_error = text(r.get(), i, 6);
+        row.uptime_24h = number(r.get(), i, 7);
+        out.locations.push_back(std::move(row));
     }
     return Status::success();
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// What the status page reads, and only reads: site_state (where each site stands), the rollups
+// What the status page reads, and only reads: site_state (where each site stands),
+// site_location_state (where it stands from each location), the rollups
 // pg_sink keeps (metrics_hourly, metrics_daily), site_events (incidents) and, for one site, its
 // latest row's certificate expiry. Connections are read-only (default_transaction_read_only)
 // whatever the role may do, with a statement timeout, from a small pool shared by the server's
@@ -25,6 +26,15 @@ struct SiteSummary {
     std::string name, url, state, since;  // times: ISO 8601 UTC
     std::optional<std::string> cause, last_check, last_error, group;
     std::optional<double> uptime_24h;  // 0..1; none: no check in the window
+    std::vector<std::string> locations;  // the locations behind a down or degraded state
+};
+
+/// One location's state of a site (site_location_state), "" for checks that name none.
+struct LocationRow {
+    std::string location, state, since;
+    bool voting = true;  // false: silent past location_timeout, so not counted
+    std::optional<std::string> cause, last_check, last_error;
+    std::optional<double> uptime_24h;
 };
 
 struct SiteQuery {
@@ -56,6 +66,7 @@ struct Day {
 struct Incident {
     std::string at, from, to, reason;
     std::optional<std::string> cause;
+    std::optional<std::string> location;  // a location's own change; none: the site's
 };
 
 struct HourPoint {
@@ -71,6 +82,7 @@ struct SiteDetail {
     std::vector<HourPoint> hours;  // the last 7 days, hours with checks only
     std::optional<std::string> tls_not_after;
     std::vector<Incident> incidents;  // newest first
+    std::vector<LocationRow> locations;  // by name
 };
 
 class Store {

@@ -27,14 +27,18 @@ constexpr const char* kHostile = "<script>alert(1)</script>";
 
 // fixture.sql: alpha up, every check good for 90 days at about 100 ms; bravo down for the last 2
 // hours (connection refused), good before; charlie degraded (slow); and a site named like a script.
-void seed(const std::string& url) {
-    auto r = vigil::test::run({vigil::test::agent_binary().string(), "migrate", "--database-url", url});
-    REQUIRE(r.code == 0);
-    std::ifstream in(std::string(STATUS_TEST_DIR) + "/fixture.sql");
+void load(const std::string& url, const std::string& file) {
+    std::ifstream in(std::string(STATUS_TEST_DIR) + "/" + file);
     REQUIRE(in);
     std::stringstream sql;
     sql << in.rdbuf();
     pg::query(url, sql.str());
+}
+
+void seed(const std::string& url) {
+    auto r = vigil::test::run({vigil::test::agent_binary().string(), "migrate", "--database-url", url});
+    REQUIRE(r.code == 0);
+    load(url, "fixture.sql");
 }
 
 struct Page {
@@ -286,4 +290,44 @@ TEST_CASE("hostile: a slow client cannot starve the status page, and a bad query
     CHECK(vigil::test::timed_get(port, "/?q=" + std::string(600, 'a')).first == 400);
     CHECK(vigil::test::timed_get(port, "/?q=alpha").first == 200);
     CHECK(vigil::test::timed_get(port, "/api/sites?q=%C3%A9").first == 200);
+}
+
+TEST_CASE("status page: a partial outage is marked, and the site page has a row per location", "[integration]") {
+    Page p;
+    load(p.db.url(), "fixture_locations.sql");
+    auto overview = p.get("/");
+    auto delta = overview.body.find("data-site=\"delta\"");
+    REQUIRE(delta != std::string::npos);
+    CHECK_THAT(overview.body.substr(delta, 300),
+               Catch::Contains("data-field=\"locations\">partial outage: us</span>"));
+    // The site's uptime is over every location: 60 + 30 good of 120 checks an hour.
+    CHECK_THAT(overview.body.substr(delta, 600), Catch::Contains("data-field=\"uptime_24h\">75.00%"));
+
+    auto page = p.get("/sites/delta").body;
+    auto table = page.find("data-testid=\"locations\"");
+    REQUIRE(table != std::string::npos);
+    auto row = [&](const std::string& l) {
+        auto at = page.find("data-location=\"" + l + "\"", table);
+        REQUIRE(at != std::string::npos);
+        return page.substr(at, page.find("</tr>", at) - at);
+    };
+    CHECK_THAT(row("us"), Catch::Contains("data-state=\"down\"") && Catch::Contains("50.00%") &&
+                              Catch::Contains("connect: Connection refused"));
+    CHECK_THAT(row("eu"), Catch::Contains("data-state=\"up\"") && Catch::Contains("100.00%"));
+    CHECK_THAT(row("ap"), Catch::Contains("silent: not voting"));
+    CHECK_THAT(page, Catch::Contains("<td>us: <span class=\"pill up\""));  // the location's own incident
+
+    auto api = json(p.get("/api/sites/delta"));
+    REQUIRE(api["locations"].Size() == 1);
+    CHECK(std::string(api["locations"][0].GetString()) == "us");
+    REQUIRE(api["location_states"].Size() == 3);
+    CHECK(std::string(api["location_states"][0]["location"].GetString()) == "ap");
+    CHECK_FALSE(api["location_states"][0]["voting"].GetBool());
+    CHECK(api["location_states"][2]["uptime_24h"].GetDouble() == Approx(0.5));
+    CHECK(api["incidents"][0]["location"].IsNull());  // the site's change, then the location's
+    CHECK(std::string(api["incidents"][1]["location"].GetString()) == "us");
+    // Public: no location's error.
+    auto pub = json(p.get("/api/sites/delta", {}, true));
+    CHECK_FALSE(pub["location_states"][2].HasMember("last_error"));
+    CHECK(p.get("/sites/delta", {}, true).body.find("Connection refused") == std::string::npos);
 }
