@@ -8,6 +8,9 @@
 #     run, start-up and group join included), then exact count and duplicates;
 #   - the same with pg_sink's `state:` on (site_state and site_events kept in each transaction),
 #     into a database of its own: the ratio to the run without is the cost of state;
+#   - the same with `state:` over 3 locations: records of their own (each site checked from
+#     loc-0, loc-1, loc-2 in turn, each location with its own short outages: partial outages),
+#     state per (site, location) and the site's by quorum: the ratio to the plain run;
 #   - the same with `rollups:` on (hourly and daily sums per site in each transaction): the cost
 #     of the rollups the status page reads;
 #   - the ceiling: psql \copy of the same rows (CSV) into an empty `metrics` table;
@@ -33,17 +36,17 @@ chmod 755 "$WORK"
 TAG="bench$(date +%s)"
 TOPIC="$TAG-metrics"
 DB_E2E="${TAG}_e2e"; DB_COPY="${TAG}_copy"; DB_LOOP="${TAG}_loop"; DB_STATE="${TAG}_state"
-DB_FRAMED="${TAG}_framed"; DB_VALID="${TAG}_valid"; DB_ROLLUP="${TAG}_rollup"
+DB_FRAMED="${TAG}_framed"; DB_VALID="${TAG}_valid"; DB_ROLLUP="${TAG}_rollup"; DB_LOCS="${TAG}_locs"
 url_for() { python3 -c 'import sys,re; u=sys.argv[1]; print(re.sub(r"(//[^/]+/)[^?]*", r"\g<1>"+sys.argv[2], u, count=1))' "$DATABASE_URL" "$1"; }
 cleanup() {
-  for db in "$DB_E2E" "$DB_COPY" "$DB_LOOP" "$DB_STATE" "$DB_FRAMED" "$DB_VALID" "$DB_ROLLUP"; do psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; done
+  for db in "$DB_E2E" "$DB_COPY" "$DB_LOOP" "$DB_STATE" "$DB_FRAMED" "$DB_VALID" "$DB_ROLLUP" "$DB_LOCS"; do psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 now() { date +%s.%N; }
 say() { echo "bench: $*" >&2; }
 
-for db in "$DB_E2E" "$DB_COPY" "$DB_LOOP" "$DB_STATE" "$DB_FRAMED" "$DB_VALID" "$DB_ROLLUP"; do
+for db in "$DB_E2E" "$DB_COPY" "$DB_LOOP" "$DB_STATE" "$DB_FRAMED" "$DB_VALID" "$DB_ROLLUP" "$DB_LOCS"; do
   psql "$DATABASE_URL" -qc "CREATE DATABASE $db" >/dev/null
   "$AGENT" migrate --database-url "$(url_for "$db")" >/dev/null
 done
@@ -66,6 +69,12 @@ say "producing $N framed records into $TOPIC-framed (not measured)"
 sed -e "s/topic: $TOPIC/topic: $TOPIC-framed/" "$WORK/produce.yaml" > "$WORK/produce-framed.yaml"
 printf '    schema_registry: {url: "%s"}\n' "$SCHEMA_REGISTRY_URL" >> "$WORK/produce-framed.yaml"
 "$AGENT" --pipeline "$WORK/produce-framed.yaml" --once --plugin-dir "$ROOT/build/tests/plugins" --log-level warn
+
+# The same number of records from 3 locations (not measured).
+say "producing $N records from 3 locations into $TOPIC-locs (not measured)"
+sed -e "s/topic: $TOPIC/topic: $TOPIC-locs/" -e "s/sites: 10000}/sites: 10000, locations: 3}/" \
+  "$WORK/produce.yaml" > "$WORK/produce-locs.yaml"
+"$AGENT" --pipeline "$WORK/produce-locs.yaml" --once --plugin-dir "$ROOT/build/tests/plugins" --log-level warn
 
 # consume GROUP DATABASE [SINK_EXTRA [SOURCE_EXTRA [TOPIC]]]: one `agent --once` run of
 # kafka_source -> pg_sink.
@@ -100,6 +109,17 @@ state_sites=$(psql "$(url_for "$DB_STATE")" -Atc "SELECT count(*) FROM site_stat
 state_s=$(python3 -c "print(f'{$t1-$t0:.2f}')")
 state_rate=$(python3 -c "print(round($state_rows/($t1-$t0)))")
 say "state on: $state_rows rows in $state_s s = $state_rate rows/s, $state_events events, $state_sites sites"
+
+say "end to end, state: on over 3 locations: per (site, location) and by quorum"
+t0=$(now)
+consume locs "$DB_LOCS" "    state: {down_after: 3, up_after: 2, quorum: majority, location_timeout: 5m}" "" "$TOPIC-locs"
+t1=$(now)
+locs_rows=$(psql "$(url_for "$DB_LOCS")" -Atc "SELECT count(*) FROM metrics")
+locs_events=$(psql "$(url_for "$DB_LOCS")" -Atc "SELECT count(*) FILTER (WHERE kind = 'site') || ' site and ' || count(*) FILTER (WHERE kind = 'location') || ' location events' FROM site_events")
+locs_states=$(psql "$(url_for "$DB_LOCS")" -Atc "SELECT count(*) FROM site_location_state")
+locs_s=$(python3 -c "print(f'{$t1-$t0:.2f}')")
+locs_rate=$(python3 -c "print(round($locs_rows/($t1-$t0)))")
+say "state over 3 locations: $locs_rows rows in $locs_s s = $locs_rate rows/s, $locs_events, $locs_states location states"
 
 say "end to end, rollups: on: kafka_source -> pg_sink with metrics_hourly and metrics_daily"
 t0=$(now)
@@ -179,6 +199,7 @@ state_pct=$(python3 -c "print(f'{100*$state_rate/$e2e_rate:.1f}')")
 framed_pct=$(python3 -c "print(f'{100*$framed_rate/$e2e_rate:.1f}')")
 valid_pct=$(python3 -c "print(f'{100*$valid_rate/$e2e_rate:.1f}')")
 rollup_pct=$(python3 -c "print(f'{100*$rollup_rate/$e2e_rate:.1f}')")
+locs_pct=$(python3 -c "print(f'{100*$locs_rate/$e2e_rate:.1f}')")
 x=$(python3 -c "print(f'{$e2e_rate/$loop_rate:.1f}')")
 {
   echo
@@ -192,11 +213,13 @@ x=$(python3 -c "print(f'{$e2e_rate/$loop_rate:.1f}')")
   echo "| one INSERT + COMMIT per message, psycopg2 (original design) | $LOOP_N | $loop_rate | |"
   echo "| agent --once: kafka_source -> pg_sink, end to end | $rows | $e2e_rate | ${e2e_s} s wall incl. start-up and group join; duplicates $dups; $row_bytes bytes per row with its indexes |"
   echo "| the same with pg_sink \`state:\` on | $state_rows | $state_rate | ${state_s} s wall; $state_sites sites, $state_events site_events |"
+  echo "| the same with \`state:\` over 3 locations (quorum majority), records of their own | $locs_rows | $locs_rate | ${locs_s} s wall; $locs_states location states; $locs_events |"
   echo "| the same with pg_sink \`rollups:\` on | $rollup_rows | $rollup_rate | ${rollup_s} s wall; $rollup_sums |"
   echo "| end to end, the records framed (Confluent wire format, kafka_sink \`schema_registry\`) | $framed_rows | $framed_rate | ${framed_s} s wall |"
   echo "| framed and validated (kafka_source \`validate: true\`, RapidJSON's SchemaValidator) | $valid_rows | $valid_rate | ${valid_s} s wall |"
   echo
   echo "Ratios: end to end is ${pct}% of the COPY rate (target >= 25%) and ${x}x the one-row loop (target >= 50x); with \`state:\` on it keeps ${state_pct}% of the rows/s without (target >= 80%)."
   echo "Framed, it keeps ${framed_pct}% of the plain rows/s (target >= 90%); validated as well, ${valid_pct}%. With \`rollups:\` on it keeps ${rollup_pct}% (target >= 80%: rollups cost at most 20%)."
+  echo "With \`state:\` over 3 locations it keeps ${locs_pct}% of the plain rows/s (target >= 80%)."
 } >> "$ROOT/bench/RESULTS.md"
 tail -12 "$ROOT/bench/RESULTS.md"

@@ -29,6 +29,11 @@ inline const OptionSpec kCountingSourceOptions[] = {
      .default_value = "0",
      .description = "0: every record names a site of its own. N: records cycle over N sites, each site's "
                     "checks 1 ms apart, the last 3 of every 50 failed (an outage: a down and an up event)"},
+    {.key = "locations",
+     .type = OptionType::Int,
+     .default_value = "0",
+     .description = "With sites: 0: checks name no location. L: each site's checks go round L locations "
+                    "(loc-0 ..), each failing 3 rounds of every 25 at its own time (partial outages)"},
     {.key = "label",
      .type = OptionType::String,
      .default_value = "site",
@@ -49,18 +54,19 @@ class CountingSource final : public Source {
         AckStatus status;
     };
     CountingSource(std::int64_t count, std::int64_t batch, Duration interval, std::string label,
-                   std::string ack_file = {}, std::int64_t sites = 0)
+                   std::string ack_file = {}, std::int64_t sites = 0, std::int64_t locations = 0)
         : count_(count), batch_(std::max<std::int64_t>(1, batch)), interval_(interval), label_(std::move(label)),
-          ack_file_(std::move(ack_file)), sites_(std::max<std::int64_t>(0, sites)) {}
+          ack_file_(std::move(ack_file)), sites_(std::max<std::int64_t>(0, sites)),
+          locations_(std::max<std::int64_t>(0, locations)) {}
 
     static std::unique_ptr<Source> make(const PluginContext&, const ConfigNode& n, Diagnostics& d) {
         if (n.get_int("batch_size") < 1) {
             d.error(n.location_of("batch_size"), n.path_of("batch_size"), "must be at least 1");
             return nullptr;
         }
-        return std::make_unique<CountingSource>(n.get_int("count"), n.get_int("batch_size"), n.get_duration("interval"),
-                                                n.get_string("label"),
-                                                n.resolve_path(n.get_string("ack_file")).string(), n.get_int("sites"));
+        return std::make_unique<CountingSource>(
+            n.get_int("count"), n.get_int("batch_size"), n.get_duration("interval"), n.get_string("label"),
+            n.resolve_path(n.get_string("ack_file")).string(), n.get_int("sites"), n.get_int("locations"));
     }
 
     bool supports_once() const override { return true; }
@@ -94,6 +100,11 @@ class CountingSource final : public Source {
                     r.name = fmt::format("{}-{}", label, site);
                     r.timestamp += std::chrono::milliseconds(n);
                     r.ok = k % 50 < 47;
+                    if (locations_ > 0) {
+                        auto j = k % locations_, round = k / locations_;
+                        r.location = fmt::format("loc-{}", j);
+                        r.ok = (round + 17 * j) % 25 < 22;
+                    }
                     if (!*r.ok) {
                         r.status_code.reset();
                         r.error = "connect";
@@ -149,6 +160,7 @@ class CountingSource final : public Source {
     std::string label_;
     std::string ack_file_;
     std::int64_t sites_ = 0;
+    std::int64_t locations_ = 0;
     std::vector<Ack> acks_;
     std::atomic<std::uint64_t> emitted_{0};
 };
