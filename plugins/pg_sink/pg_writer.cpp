@@ -454,8 +454,8 @@ std::optional<ChunkResult> Writer::update_rollups(const Batch& batch, const std:
     for (std::size_t i = 0; i < params.size(); ++i) {
         p[i] = params[i].c_str();
     }
-    Result r(PQexecParams(conn_, hourly_sql_.c_str(), static_cast<int>(p.size()), nullptr, p.data(), nullptr, nullptr,
-                          0));
+    Result r(
+        PQexecParams(conn_, hourly_sql_.c_str(), static_cast<int>(p.size()), nullptr, p.data(), nullptr, nullptr, 0));
     if (!ok(r.get())) {
         return fail(fmt::format("INSERT INTO {}_hourly", config_.table), r.get());
     }

@@ -38,12 +38,14 @@ struct ChunkResult {
 /// is put here; a state another process moved since is caught by the writer's compare-and-set.
 class StateCache {
   public:
-    std::optional<Site> get(const std::string& site) const;
+    /// Takes the site out (a writer that fails puts nothing back: the next reads the tables),
+    /// so the steady state copies nothing.
+    std::optional<Site> take(const std::string& site);
     /// Takes the sites (the vector is left empty).
     void put(std::vector<Site>& sites);
 
   private:
-    mutable std::mutex mutex_;
+    std::mutex mutex_;
     std::unordered_map<std::string, Site> sites_;
 };
 

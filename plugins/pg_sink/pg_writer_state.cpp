@@ -37,19 +37,22 @@ constexpr const char* kEventsLock = "SELECT pg_advisory_xact_lock(hashtext('vigi
 
 }  // namespace
 
-std::optional<Site> StateCache::get(const std::string& site) const {
+std::optional<Site> StateCache::take(const std::string& site) {
     std::lock_guard lock(mutex_);
     auto it = sites_.find(site);
     if (it == sites_.end()) {
         return std::nullopt;
     }
-    return it->second;
+    std::optional<Site> out(std::move(it->second));
+    sites_.erase(it);
+    return out;
 }
 
 void StateCache::put(std::vector<Site>& sites) {
     std::lock_guard lock(mutex_);
     for (auto& s : sites) {
         auto key = s.overall.site;
+        s.stored.insert(s.changed.begin(), s.changed.end());
         s.changed.clear();
         sites_.insert_or_assign(std::move(key), std::move(s));
     }
@@ -213,6 +216,7 @@ std::optional<ChunkResult> Writer::read_sites(const std::vector<std::string>& na
         loc.location = PQgetvalue(r.get(), i, 1);
         loc.voting = PQgetvalue(r.get(), i, 2)[0] == 't';
         read_state(r.get(), i, 3, loc);
+        it->second.stored.insert(loc.location);
         auto key = loc.location;
         it->second.by_location.insert_or_assign(std::move(key), std::move(loc));
     }
@@ -240,7 +244,7 @@ std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<s
             firsts.push_back(fresh[k]);
             const auto& name = check(fresh[k]).name;
             if (!lock_rows && cache_ != nullptr) {
-                if (auto cached = cache_->get(name)) {
+                if (auto cached = cache_->take(name)) {
                     sites.emplace(name, std::move(*cached));
                     continue;
                 }
@@ -294,6 +298,12 @@ std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<s
         }
         std::move(changes.begin(), changes.end(), std::back_inserter(events));
     }
+    // Sites this chunk did not move go back to the cache as they were (taken out of it above).
+    for (auto& [name, site] : sites) {
+        if (moved.count(name) == 0 && site.changed.empty()) {
+            pending_.push_back(std::move(site));
+        }
+    }
     if (moved.empty()) {
         return std::nullopt;
     }
@@ -315,8 +325,11 @@ std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<s
 std::optional<ChunkResult> Writer::write_sites(const std::vector<const Site*>& sites, bool& conflict) {
     StateArrays a;
     ArrayLiteral group, locations, revision;
-    StateArrays l;
-    ArrayLiteral location, voting;
+    // The changed locations: rows to update (the steady state) and rows to insert (a first check
+    // from a location), so the common case is a plain UPDATE, not a speculative insertion.
+    StateArrays updated, inserted;
+    ArrayLiteral updated_location, updated_voting, inserted_location, inserted_voting;
+    std::size_t updates = 0;
     for (const auto* s : sites) {
         a.add(s->overall);
         group.add(s->overall.group);
@@ -324,9 +337,11 @@ std::optional<ChunkResult> Writer::write_sites(const std::vector<const Site*>& s
         revision.add(s->revision);
         for (const auto& name : s->changed) {
             const auto& loc = s->by_location.at(name);
-            l.add(loc);
-            location.add(name);
-            voting.add(std::string(loc.voting ? "t" : "f"));
+            bool stored = s->stored.count(name) != 0;
+            (stored ? updated : inserted).add(loc);
+            (stored ? updated_location : inserted_location).add(name);
+            (stored ? updated_voting : inserted_voting).add(std::string(loc.voting ? "t" : "f"));
+            updates += stored ? 1 : 0;
         }
     }
     auto params = a.params();
@@ -350,8 +365,35 @@ std::optional<ChunkResult> Writer::write_sites(const std::vector<const Site*>& s
         conflict = true;  // another transaction moved a site since it was read
         return std::nullopt;
     }
-    auto lparams = l.params();
-    lparams.insert(lparams.end(), {location.c_str(), voting.c_str()});
+    // The site rows just updated are locked to this transaction, and every writer of a site's
+    // location rows updates its site row first: these rows are this transaction's alone.
+    if (updates > 0) {
+        auto p = updated.params();
+        p.insert(p.end(), {updated_location.c_str(), updated_voting.c_str()});
+        r.reset(PQexecParams(
+            conn_,
+            fmt::format("UPDATE site_location_state AS s SET url = x.url, state = x.state, since = x.since, "
+                        "cause = x.cause, voting = x.v, consecutive_failures = x.f, consecutive_successes = x.su, "
+                        "consecutive_slow = x.sl, consecutive_healthy = x.h, last_check_id = x.cid, "
+                        "last_timestamp = x.ts, last_error = x.err, last_error_detail = x.det, updated_at = now() "
+                        "FROM {}, $14::text[], $15::boolean[]) AS x({}, loc, v) "
+                        "WHERE s.site = x.site AND s.location = x.loc",
+                        kStateUnnest, kStateAs)
+                .c_str(),
+            static_cast<int>(p.size()), nullptr, p.data(), nullptr, nullptr, 0));
+        if (!ok(r.get())) {
+            return fail("UPDATE site_location_state", r.get());
+        }
+        if (std::strtoull(PQcmdTuples(r.get()), nullptr, 10) != updates) {
+            conflict = true;  // a row this writer cached is gone: read them again, under lock
+            return std::nullopt;
+        }
+    }
+    if (inserted_location.c_str() == std::string_view("{}")) {
+        return std::nullopt;
+    }
+    auto p = inserted.params();
+    p.insert(p.end(), {inserted_location.c_str(), inserted_voting.c_str()});
     r.reset(PQexecParams(
         conn_,
         fmt::format("INSERT INTO site_location_state AS s (site, location, url, state, since, cause, voting, "
@@ -369,7 +411,7 @@ std::optional<ChunkResult> Writer::write_sites(const std::vector<const Site*>& s
                     "updated_at = now()",
                     kStateUnnest, kStateAs)
             .c_str(),
-        static_cast<int>(lparams.size()), nullptr, lparams.data(), nullptr, nullptr, 0));
+        static_cast<int>(p.size()), nullptr, p.data(), nullptr, nullptr, 0));
     if (!ok(r.get())) {
         return fail("INSERT INTO site_location_state", r.get());
     }

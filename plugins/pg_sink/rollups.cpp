@@ -79,8 +79,8 @@ std::array<std::string, 9> rollup_parameters(const Rollups& rollups) {
         maxes.add(r.max);
         histograms.add(fmt::format("{{{}}}", fmt::join(r.histogram, ",")));
     }
-    return {names.c_str(), starts.c_str(), checks.c_str(), oks.c_str(),
-            sums.c_str(),  mins.c_str(),   maxes.c_str(),  histograms.c_str(), locations.c_str()};
+    return {names.c_str(), starts.c_str(), checks.c_str(),     oks.c_str(),      sums.c_str(),
+            mins.c_str(),  maxes.c_str(),  histograms.c_str(), locations.c_str()};
 }
 
 }  // namespace vigil::plugins::pg_sink

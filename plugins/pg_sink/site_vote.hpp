@@ -27,6 +27,7 @@ struct Site {
     std::int64_t revision = 0;            // site_state.revision as read: the compare-and-set's key
     std::map<std::string, SiteState> by_location;
     std::set<std::string> changed;  // locations whose rows must be written back
+    std::set<std::string> stored;   // locations that have a row (the writer's: updated, not inserted)
 };
 
 /// A row of site_events: a change of the site (location unset) or of one of its locations.

@@ -14,12 +14,96 @@
 #include "kafka_support.hpp"
 #include "pg_support.hpp"
 #include "support.hpp"
+#include "vigil/record.hpp"
 
 namespace am = vigil::test::alertmanager;
 namespace kt = vigil::test::kafka;
 namespace pg = vigil::test::pg;
 using namespace std::chrono_literals;
 using vigil::test::Child;
+
+namespace {
+
+// A record as the original seed producer wrote them, with the newer `location` and `error`.
+kt::Message seed_record(const std::string& site, const std::string& location, int second, bool good) {
+    auto ts = vigil::format_timestamp(vigil::Timestamp(std::chrono::seconds(1'800'000'000 + second)));
+    kt::Message m;
+    m.key = site;
+    m.value = "{\"name\":\"" + site + "\",\"url\":\"https://" + site +
+              ".example/\",\"response_time\":" + (good ? "42.0" : "0.0") +
+              ",\"status_code\":" + (good ? "200" : "null") + ",\"regex\":null,\"regex_check\":null,\"timestamp\":\"" +
+              ts + "\",\"check_id\":\"" + site + "-" + location + "-" + std::to_string(second) + "\",\"location\":\"" +
+              location + "\"" + (good ? "" : ",\"error\":\"connect\",\"error_detail\":\"Connection refused\"") + "}";
+    return m;
+}
+
+// Rounds [from, to) 30 s apart: each of `good` passing, each of `bad` failing.
+std::vector<kt::Message> rounds(const std::string& site, int from, int to, const std::vector<std::string>& good,
+                                const std::vector<std::string>& bad) {
+    std::vector<kt::Message> out;
+    for (int n = from; n < to; ++n) {
+        for (const auto& l : good) {
+            out.push_back(seed_record(site, l, 30 * n + 1, true));
+        }
+        for (const auto& l : bad) {
+            out.push_back(seed_record(site, l, 30 * n + 2, false));
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("quorum: the issue's stream through Kafka and the shipped consumer: partial, down, partial, up",
+          "[integration][locations]") {
+    pg::TestDatabase db;
+    auto topic = kt::unique("quorum-stream");
+    kt::create_topic(topic, 3);
+    Child consumer({vigil::test::agent_binary().string(), "--pipeline",
+                    (vigil::test::source_dir() / "etc/consumer.yaml").string()},
+                   {{"KAFKA_TOPIC", topic},
+                    {"KAFKA_CONSUMER_GROUP", topic + "-consumer"},
+                    {"DATABASE_URL", db.url()},
+                    {"CONSUMER_METRICS_LISTEN", "127.0.0.1:0"}});
+    auto site_events = [&] {
+        return pg::query(db.url(),
+                         "SELECT kind, coalesce(location, '-'), from_state || '>' || to_state, coalesce(cause, '-'), "
+                         "coalesce((SELECT string_agg(n->>'location', ',') FROM jsonb_array_elements(locations) n), "
+                         "'-') FROM site_events ORDER BY id");
+    };
+    auto stored = [&](int n) {
+        return pg::scalar(db.url(), "SELECT to_regclass('site_location_state') IS NOT NULL") == "t" &&
+               pg::scalar(db.url(), "SELECT count(*) FROM metrics") == std::to_string(n);
+    };
+    using Rows = std::vector<std::vector<std::string>>;
+    // 20 checks from eu, all good, and 20 from us, all failing, 30 s apart.
+    kt::produce(topic, rounds("shop", 0, 20, {"eu"}, {"us"}));
+    if (!vigil::test::wait_until([&] { return stored(40); }, 60s)) {
+        FAIL(consumer.err());
+    }
+    CHECK(site_events() ==
+          Rows{{"location", "us", "up>down", "connect", "-"}, {"site", "-", "up>degraded", "partial", "us"}});
+    CHECK(pg::scalar(db.url(),
+                     "SELECT state || ' ' || consecutive_failures FROM site_location_state WHERE location = "
+                     "'us'") == "down 20");
+    // ap failing as well: 2 of 3, the site is down.
+    kt::produce(topic, rounds("shop", 20, 24, {"eu"}, {"us", "ap"}));
+    REQUIRE(vigil::test::wait_until([&] { return stored(52); }, 30s));
+    CHECK(site_events().back() == std::vector<std::string>{"site", "-", "degraded>down", "connect", "ap,us"});
+    // us recovering: degraded, by ap.
+    kt::produce(topic, rounds("shop", 24, 27, {"eu", "us"}, {"ap"}));
+    REQUIRE(vigil::test::wait_until([&] { return stored(61); }, 30s));
+    CHECK(site_events().back() == std::vector<std::string>{"site", "-", "down>degraded", "partial", "ap"});
+    // ap silent past location_timeout (5 m, 10 rounds): it leaves the vote, the site is up.
+    kt::produce(topic, rounds("shop", 27, 40, {"eu", "us"}, {}));
+    REQUIRE(vigil::test::wait_until([&] { return stored(87); }, 30s));
+    auto all = site_events();
+    REQUIRE(all.size() >= 2);
+    CHECK(all[all.size() - 2] == std::vector<std::string>{"location", "ap", "down>silent", "connect", "-"});
+    CHECK(all.back() == std::vector<std::string>{"site", "-", "degraded>up", "-", "-"});
+    consumer.signal(SIGTERM);
+    CHECK(consumer.wait(30s) == 0);
+}
 
 TEST_CASE(
     "quorum: a site unreachable from one of two locations is one degraded alert naming it; that location "
