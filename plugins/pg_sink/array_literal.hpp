@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <fmt/core.h>
 
@@ -23,12 +24,15 @@ class ArrayLiteral {
             return;
         }
         out_ += '"';
-        for (char c : *value) {
-            if (c == '"' || c == '\\') {
-                out_ += '\\';
-            }
-            out_ += c;
+        // Runs without a quote or backslash are appended whole (JSON values are mostly such runs).
+        std::string_view rest(*value);
+        for (auto at = rest.find_first_of("\"\\"); at != std::string_view::npos; at = rest.find_first_of("\"\\")) {
+            out_.append(rest.data(), at);
+            out_ += '\\';
+            out_ += rest[at];
+            rest.remove_prefix(at + 1);
         }
+        out_.append(rest.data(), rest.size());
         out_ += '"';
     }
     void add(const std::string& value) { add(std::optional<std::string>(value)); }

@@ -102,8 +102,8 @@ class Writer {
     /// Reads the sites named in `names` with their locations into `sites` (with `lock_rows`, FOR UPDATE).
     std::optional<ChunkResult> read_sites(const std::vector<std::string>& names, bool lock_rows,
                                           std::map<std::string, Site>& sites);
-    /// Writes back the sites' rows (compare-and-set on revision: `conflict` when one moved) and
-    /// their changed locations' rows.
+    /// Writes back the sites' rows with their locations' states (compare-and-set on revision:
+    /// `conflict` when one moved).
     std::optional<ChunkResult> write_sites(const std::vector<const Site*>& sites, bool& conflict);
     std::optional<ChunkResult> write_events(const std::vector<StateEvent>& events);
     /// With `rollups:`: adds the rows this transaction inserted to their sites' hourly sums and

@@ -17,6 +17,8 @@
 #include <string>
 
 #include <fmt/core.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include "array_literal.hpp"
 #include "location_notes.hpp"
@@ -52,7 +54,6 @@ void StateCache::put(std::vector<Site>& sites) {
     std::lock_guard lock(mutex_);
     for (auto& s : sites) {
         auto key = s.overall.site;
-        s.stored.insert(s.changed.begin(), s.changed.end());
         s.changed.clear();
         sites_.insert_or_assign(std::move(key), std::move(s));
     }
@@ -167,6 +168,45 @@ std::string names_literal(const std::vector<std::string>& names) {
     return list.c_str();
 }
 
+// site_state.location_states: every location's state of `site`, one positional array each (the
+// migration's order, which the view site_location_state reads). Empty for a site whose only
+// location is "": its own columns are that location's state.
+std::string location_states_json(const Site& site) {
+    if (site.by_location.size() == 1 && site.by_location.begin()->first.empty()) {
+        return {};
+    }
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    auto str = [&](const std::string& v) { w.String(v.data(), static_cast<rapidjson::SizeType>(v.size())); };
+    auto opt = [&](const std::optional<std::string>& v) {
+        if (v) {
+            str(*v);
+        } else {
+            w.Null();
+        }
+    };
+    w.StartArray();
+    for (const auto& [name, l] : site.by_location) {
+        w.StartArray();
+        str(name);
+        str(std::string(to_string(l.state)));
+        str(format_timestamp(l.since));
+        opt(l.cause);
+        w.Bool(l.voting);
+        w.Int(l.failures);
+        w.Int(l.successes);
+        w.Int(l.slow);
+        w.Int(l.healthy);
+        str(l.last_check_id);
+        opt(l.last_timestamp ? std::optional<std::string>(format_timestamp(*l.last_timestamp)) : std::nullopt);
+        opt(l.last_error);
+        opt(l.last_error_detail);
+        w.EndArray();
+    }
+    w.EndArray();
+    return {buf.GetString(), buf.GetSize()};
+}
+
 }  // namespace
 
 std::optional<ChunkResult> Writer::read_sites(const std::vector<std::string>& names, bool lock_rows,
@@ -195,8 +235,8 @@ std::optional<ChunkResult> Writer::read_sites(const std::vector<std::string>& na
         site.revision = std::strtoll(PQgetvalue(r.get(), i, 15), nullptr, 10);
         sites.insert_or_assign(site.overall.site, std::move(site));
     }
-    // A site's location rows are written only with its site_state row (whose revision guards
-    // them), so reading them after it is consistent with it or caught by the compare-and-set.
+    // The locations' states, through the view over site_state.location_states (a second read of
+    // the same rows: a site moved between the two is caught by the compare-and-set).
     r.reset(PQexecParams(conn_,
                          fmt::format("SELECT site, location, voting, {} FROM site_location_state WHERE site = "
                                      "ANY($1::text[])",
@@ -216,7 +256,6 @@ std::optional<ChunkResult> Writer::read_sites(const std::vector<std::string>& na
         loc.location = PQgetvalue(r.get(), i, 1);
         loc.voting = PQgetvalue(r.get(), i, 2)[0] == 't';
         read_state(r.get(), i, 3, loc);
-        it->second.stored.insert(loc.location);
         auto key = loc.location;
         it->second.by_location.insert_or_assign(std::move(key), std::move(loc));
     }
@@ -258,7 +297,8 @@ std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<s
         }
     }
     if (sites.size() < firsts.size()) {
-        // First sight of these sites: create their rows (up since their first check), then read them.
+        // First sight of these sites: create their rows (up since their first check, no location
+        // yet: '[]'), then read them.
         ArrayLiteral new_sites, urls, since;
         std::vector<std::string> created;
         for (auto i : firsts) {
@@ -272,8 +312,9 @@ std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<s
         const char* create[] = {new_sites.c_str(), urls.c_str(), since.c_str()};
         Result r(
             PQexecParams(conn_,
-                         "INSERT INTO site_state (site, url, state, since) "
-                         "SELECT s, u, 'up', t FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS x(s, u, t) "
+                         "INSERT INTO site_state (site, url, state, since, location_states) "
+                         "SELECT s, u, 'up', t, '[]' FROM unnest($1::text[], $2::text[], $3::timestamptz[]) "
+                         "AS x(s, u, t) "
                          "ORDER BY s ON CONFLICT (site) DO NOTHING",
                          3, nullptr, create, nullptr, nullptr, 0));
         if (!ok(r.get())) {
@@ -324,36 +365,26 @@ std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<s
 
 std::optional<ChunkResult> Writer::write_sites(const std::vector<const Site*>& sites, bool& conflict) {
     StateArrays a;
-    ArrayLiteral group, locations, revision;
-    // The changed locations: rows to update (the steady state) and rows to insert (a first check
-    // from a location), so the common case is a plain UPDATE, not a speculative insertion.
-    StateArrays updated, inserted;
-    ArrayLiteral updated_location, updated_voting, inserted_location, inserted_voting;
-    std::size_t updates = 0;
+    ArrayLiteral group, locations, location_states, revision;
     for (const auto* s : sites) {
         a.add(s->overall);
         group.add(s->overall.group);
         locations.add(pg::notes_to_json(s->locations));
+        location_states.add(location_states_json(*s));
         revision.add(s->revision);
-        for (const auto& name : s->changed) {
-            const auto& loc = s->by_location.at(name);
-            bool stored = s->stored.count(name) != 0;
-            (stored ? updated : inserted).add(loc);
-            (stored ? updated_location : inserted_location).add(name);
-            (stored ? updated_voting : inserted_voting).add(std::string(loc.voting ? "t" : "f"));
-            updates += stored ? 1 : 0;
-        }
     }
     auto params = a.params();
-    params.insert(params.end(), {group.c_str(), locations.c_str(), revision.c_str()});
+    params.insert(params.end(), {group.c_str(), locations.c_str(), location_states.c_str(), revision.c_str()});
+    // One row a site, its locations' states in it: a check costs one row write however many
+    // locations see the site, and the revision guards the site and its locations together.
     Result r(PQexecParams(
         conn_,
         fmt::format("UPDATE site_state AS s SET url = x.url, state = x.state, since = x.since, cause = x.cause, "
                     "consecutive_failures = x.f, consecutive_successes = x.su, consecutive_slow = x.sl, "
                     "consecutive_healthy = x.h, last_check_id = x.cid, last_timestamp = x.ts, last_error = x.err, "
                     "last_error_detail = x.det, site_group = x.grp, locations = x.locs::jsonb, "
-                    "revision = s.revision + 1, updated_at = now() "
-                    "FROM {}, $14::text[], $15::text[], $16::bigint[]) AS x({}, grp, locs, rev) "
+                    "location_states = x.ls, revision = s.revision + 1, updated_at = now() "
+                    "FROM {}, $14::text[], $15::text[], $16::text[], $17::bigint[]) AS x({}, grp, locs, ls, rev) "
                     "WHERE s.site = x.site AND s.revision = x.rev",
                     kStateUnnest, kStateAs)
             .c_str(),
@@ -363,57 +394,6 @@ std::optional<ChunkResult> Writer::write_sites(const std::vector<const Site*>& s
     }
     if (std::strtoull(PQcmdTuples(r.get()), nullptr, 10) != sites.size()) {
         conflict = true;  // another transaction moved a site since it was read
-        return std::nullopt;
-    }
-    // The site rows just updated are locked to this transaction, and every writer of a site's
-    // location rows updates its site row first: these rows are this transaction's alone.
-    if (updates > 0) {
-        auto p = updated.params();
-        p.insert(p.end(), {updated_location.c_str(), updated_voting.c_str()});
-        r.reset(PQexecParams(
-            conn_,
-            fmt::format("UPDATE site_location_state AS s SET url = x.url, state = x.state, since = x.since, "
-                        "cause = x.cause, voting = x.v, consecutive_failures = x.f, consecutive_successes = x.su, "
-                        "consecutive_slow = x.sl, consecutive_healthy = x.h, last_check_id = x.cid, "
-                        "last_timestamp = x.ts, last_error = x.err, last_error_detail = x.det, updated_at = now() "
-                        "FROM {}, $14::text[], $15::boolean[]) AS x({}, loc, v) "
-                        "WHERE s.site = x.site AND s.location = x.loc",
-                        kStateUnnest, kStateAs)
-                .c_str(),
-            static_cast<int>(p.size()), nullptr, p.data(), nullptr, nullptr, 0));
-        if (!ok(r.get())) {
-            return fail("UPDATE site_location_state", r.get());
-        }
-        if (std::strtoull(PQcmdTuples(r.get()), nullptr, 10) != updates) {
-            conflict = true;  // a row this writer cached is gone: read them again, under lock
-            return std::nullopt;
-        }
-    }
-    if (inserted_location.c_str() == std::string_view("{}")) {
-        return std::nullopt;
-    }
-    auto p = inserted.params();
-    p.insert(p.end(), {inserted_location.c_str(), inserted_voting.c_str()});
-    r.reset(PQexecParams(
-        conn_,
-        fmt::format("INSERT INTO site_location_state AS s (site, location, url, state, since, cause, voting, "
-                    "consecutive_failures, consecutive_successes, consecutive_slow, consecutive_healthy, "
-                    "last_check_id, last_timestamp, last_error, last_error_detail) "
-                    "SELECT site, loc, url, state, since, cause, v, f, su, sl, h, cid, ts, err, det "
-                    "FROM {}, $14::text[], $15::boolean[]) AS x({}, loc, v) ORDER BY site, loc "
-                    "ON CONFLICT (site, location) DO UPDATE SET url = excluded.url, state = excluded.state, "
-                    "since = excluded.since, cause = excluded.cause, voting = excluded.voting, "
-                    "consecutive_failures = excluded.consecutive_failures, "
-                    "consecutive_successes = excluded.consecutive_successes, "
-                    "consecutive_slow = excluded.consecutive_slow, consecutive_healthy = excluded.consecutive_healthy, "
-                    "last_check_id = excluded.last_check_id, last_timestamp = excluded.last_timestamp, "
-                    "last_error = excluded.last_error, last_error_detail = excluded.last_error_detail, "
-                    "updated_at = now()",
-                    kStateUnnest, kStateAs)
-            .c_str(),
-        static_cast<int>(p.size()), nullptr, p.data(), nullptr, nullptr, 0));
-    if (!ok(r.get())) {
-        return fail("INSERT INTO site_location_state", r.get());
     }
     return std::nullopt;
 }

@@ -26,8 +26,7 @@ struct Site {
     std::vector<LocationNote> locations;  // the locations behind overall.state
     std::int64_t revision = 0;            // site_state.revision as read: the compare-and-set's key
     std::map<std::string, SiteState> by_location;
-    std::set<std::string> changed;  // locations whose rows must be written back
-    std::set<std::string> stored;   // locations that have a row (the writer's: updated, not inserted)
+    std::set<std::string> changed;  // locations whose state this chunk changed
 };
 
 /// A row of site_events: a change of the site (location unset) or of one of its locations.

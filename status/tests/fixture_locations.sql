@@ -4,13 +4,15 @@ INSERT INTO site_state (site, url, state, since, cause, last_timestamp, last_err
 VALUES ('delta', 'https://delta.example/', 'degraded', now() - interval '30 minutes', 'partial', now(), 'connect',
         'Connection refused',
         '[{"location": "us", "state": "down", "cause": "connect", "detail": "Connection refused"}]');
-INSERT INTO site_location_state (site, location, url, state, since, cause, voting, last_timestamp, last_error,
-                                 last_error_detail)
-VALUES ('delta', 'eu', 'https://delta.example/', 'up', now() - interval '90 days', NULL, true, now(), NULL, NULL),
-       ('delta', 'us', 'https://delta.example/', 'down', now() - interval '30 minutes', 'connect', true, now(),
-        'connect', 'Connection refused'),
-       ('delta', 'ap', 'https://delta.example/', 'up', now() - interval '2 days', NULL, false,
-        now() - interval '1 hour', NULL, NULL);
+-- location_states: [location, state, since, cause, voting, failures, successes, slow, healthy,
+-- last_check_id, last_timestamp, last_error, last_error_detail] per location.
+UPDATE site_state SET location_states = jsonb_build_array(
+    jsonb_build_array('eu', 'up', now() - interval '90 days', NULL, true, 0, 20, 0, 20, 'e9', now(), NULL, NULL),
+    jsonb_build_array('us', 'down', now() - interval '30 minutes', 'connect', true, 20, 0, 0, 0, 'u9', now(),
+                      'connect', 'Connection refused'),
+    jsonb_build_array('ap', 'up', now() - interval '2 days', NULL, false, 0, 5, 0, 5, 'a9', now() - interval '1 hour',
+                      NULL, NULL))::text
+ WHERE site = 'delta';
 -- 24 hours: eu every check good, us half of them.
 INSERT INTO metrics_hourly (name, bucket, location, checks, ok_checks, response_time_sum, response_time_min,
                             response_time_max, histogram)

@@ -33,7 +33,8 @@ inline const OptionSpec kCountingSourceOptions[] = {
      .type = OptionType::Int,
      .default_value = "0",
      .description = "With sites: 0: checks name no location. L: each site's checks go round L locations "
-                    "(loc-0 ..), each failing 3 rounds of every 25 at its own time (partial outages)"},
+                    "(loc-0 ..); one of them (the site's number mod L) fails rounds 15-17 of every 33: one partial "
+                    "outage a site in 100 checks, as the plain records have about one outage"},
     {.key = "label",
      .type = OptionType::String,
      .default_value = "site",
@@ -103,7 +104,7 @@ class CountingSource final : public Source {
                     if (locations_ > 0) {
                         auto j = k % locations_, round = k / locations_;
                         r.location = fmt::format("loc-{}", j);
-                        r.ok = (round + 17 * j) % 25 < 22;
+                        r.ok = j != site % locations_ || round % 33 < 15 || round % 33 >= 18;
                     }
                     if (!*r.ok) {
                         r.status_code.reset();

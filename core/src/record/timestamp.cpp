@@ -6,7 +6,6 @@
 #include <cctype>
 
 #include <date/date.h>
-#include <fmt/format.h>
 
 #include "vigil/record.hpp"
 
@@ -20,9 +19,21 @@ std::string format_timestamp(Timestamp t) {
         return date::format("%FT%TZ", t);  // what no parsed timestamp holds: the library's own form
     }
     date::hh_mm_ss<std::chrono::microseconds> time{t - day};
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", year, static_cast<unsigned>(ymd.month()),
-                       static_cast<unsigned>(ymd.day()), time.hours().count(), time.minutes().count(),
-                       time.seconds().count(), time.subseconds().count());
+    // "YYYY-MM-DDThh:mm:ss.uuuuuuZ", digits written in place.
+    std::string out = "0000-00-00T00:00:00.000000Z";
+    auto put = [&](std::size_t end, long long value, int width) {
+        for (int i = 0; i < width; ++i, value /= 10) {
+            out[end - static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+        }
+    };
+    put(3, year, 4);
+    put(6, static_cast<unsigned>(ymd.month()), 2);
+    put(9, static_cast<unsigned>(ymd.day()), 2);
+    put(12, time.hours().count(), 2);
+    put(15, time.minutes().count(), 2);
+    put(18, time.seconds().count(), 2);
+    put(25, time.subseconds().count(), 6);
+    return out;
 }
 
 namespace {

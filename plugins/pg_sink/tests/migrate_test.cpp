@@ -30,7 +30,7 @@ std::string tables(const std::string& url) {
 }
 constexpr const char* kAllTables =
     "metrics metrics_daily metrics_days_dirty metrics_hourly metrics_rejected schema_migrations site_events "
-    "site_events_cursors site_location_state "
+    "site_events_cursors "
     "site_state ";
 }  // namespace
 

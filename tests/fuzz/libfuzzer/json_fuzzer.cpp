@@ -3,7 +3,8 @@
 // someone else wrote. It must never crash or hang; a refusal always says why; what it accepts
 // writes back as JSON that it reads again to the same text (numbers included: std::from_chars and
 // RapidJSON's shortest writer agree), and is then walked by the record schema's validator, as
-// kafka_source's validate: true does.
+// kafka_source's validate: true does, and read as the locations a site_state row holds (pg_sink
+// writes them, pg_events and the status page read them back).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -13,6 +14,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "location_notes.hpp"
 #include "schema_registry.hpp"
 #include "untrusted_json.hpp"
 #include "vigil/record.hpp"
@@ -28,6 +30,11 @@ std::string text_of(const rapidjson::Document& d) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view bytes(reinterpret_cast<const char*>(data), size);
+    std::string error;
+    auto notes = vigil::pg::notes_from_json(bytes, error);
+    auto names = vigil::pg::names_from_json(bytes, error);
+    (void)notes;
+    (void)names;
     static const auto schema = [] {
         std::string error;
         return vigil::registry::Validator::compile(vigil::record_json_schema(), error);
