@@ -16,7 +16,7 @@ const OptionSpec kOptions[] = {
                     "/api/v2/alerts, as Prometheus sends to every member of a cluster"},
     {.key = "labels",
      .type = OptionType::StringMap,
-     .description = "Labels added to every alert (team: web); not alertname, site, url or error"},
+     .description = "Labels added to every alert (team: web); not alertname, site, url, error or locations"},
     {.key = "annotations",
      .type = OptionType::StringMap,
      .description = "Annotations added to every alert (runbook_url: ...)"},
@@ -59,14 +59,14 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
                         fmt::format("\"{}\" is not an http:// or https:// URL", url));
         }
     }
-    static const std::set<std::string> kOwn = {"alertname", "site", "url", "error"};
+    static const std::set<std::string> kOwn = {"alertname", "site", "url", "error", "locations"};
     for (const auto& [name, value] : node.get_string_map("labels")) {
         if (!valid_label_name(name) || name.rfind("__", 0) == 0) {
             diags.error(node.location_of_entry("labels", name), node.path_of("labels") + "." + name,
                         "is not a label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)");
         } else if (kOwn.count(name) > 0) {
             diags.error(node.location_of_entry("labels", name), node.path_of("labels") + "." + name,
-                        "is set by the sink itself (alertname, site, url, error identify an alert)");
+                        "is set by the sink itself (alertname, site, url, error, locations identify an alert)");
         }
         c.labels.emplace_back(name, value);
     }

@@ -35,6 +35,8 @@ TEST_CASE("alertmanager_sink: bad options are refused, naming the key", "[unit][
     CHECK_THAT(errors, Catch::Contains("labels.bad-name: is not a label name"));
     CHECK_FALSE(parse("urls: [\"http://a\"]\nlabels: {site: x}\n", errors));
     CHECK_THAT(errors, Catch::Contains("labels.site: is set by the sink itself"));
+    CHECK_FALSE(parse("urls: [\"http://a\"]\nlabels: {locations: x}\n", errors));
+    CHECK_THAT(errors, Catch::Contains("labels.locations: is set by the sink itself"));
     CHECK_FALSE(parse("urls: [\"http://a\"]\nttl: 1s\n", errors));
     CHECK_THAT(errors, Catch::Contains("ttl: must be 10s or more"));
 }
