@@ -135,9 +135,7 @@ std::string figure(const std::string& key, const std::string& value, const std::
         html(key), id, html(value));
 }
 
-std::string location_name(const std::string& location) {
-    return location.empty() ? "(no location)" : location;
-}
+std::string location_name(const std::string& location) { return location.empty() ? "(no location)" : location; }
 
 // "from us, ap" under a state that some locations make: a partial outage is never just "degraded".
 std::string behind(const SiteSummary& s) {
@@ -226,8 +224,8 @@ std::string overview_html(const View& v, const SiteQuery& q, const SiteList& lis
         body += fmt::format(
             "<tr data-site=\"{}\"><td>{}{}</td><td>{}</td><td class=\"muted\">{}</td>"
             "<td class=\"num\" data-field=\"uptime_24h\">{}</td><td class=\"muted\">{}</td>",
-            html(s.name), pill(s.state), behind(s), site_link(s.name), html(s.group.value_or("")), percent(s.uptime_24h),
-            s.last_check ? when(*s.last_check) : "—");
+            html(s.name), pill(s.state), behind(s), site_link(s.name), html(s.group.value_or("")),
+            percent(s.uptime_24h), s.last_check ? when(*s.last_check) : "—");
         if (!v.public_view) {
             body += fmt::format("<td class=\"err\">{}</td>", html(s.state == "up" ? "" : s.last_error.value_or("")));
         }

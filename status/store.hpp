@@ -25,7 +25,7 @@ namespace vigil::status_page {
 struct SiteSummary {
     std::string name, url, state, since;  // times: ISO 8601 UTC
     std::optional<std::string> cause, last_check, last_error, group;
-    std::optional<double> uptime_24h;  // 0..1; none: no check in the window
+    std::optional<double> uptime_24h;    // 0..1; none: no check in the window
     std::vector<std::string> locations;  // the locations behind a down or degraded state
 };
 
@@ -81,7 +81,7 @@ struct SiteDetail {
     std::vector<Day> days;         // the last 90, oldest first, days without data included
     std::vector<HourPoint> hours;  // the last 7 days, hours with checks only
     std::optional<std::string> tls_not_after;
-    std::vector<Incident> incidents;  // newest first
+    std::vector<Incident> incidents;     // newest first
     std::vector<LocationRow> locations;  // by name
 };
 

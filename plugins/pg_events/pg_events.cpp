@@ -76,10 +76,11 @@ Status PgEvents::open() {
                     "NULL"));
     if (!ok(r.get()) || PQgetvalue(r.get(), 0, 0)[0] != 't') {
         auto st = Status::error(
-            ok(r.get()) ? fmt::format("{}: the tables site_events, site_state, site_location_state and "
-                                      "site_events_cursors do not all exist (run `agent migrate`, or set migrate: true)",
-                                      host_)
-                        : fmt::format("{}: checking the tables: {}", host_, chomp(PQresultErrorMessage(r.get()))));
+            ok(r.get())
+                ? fmt::format("{}: the tables site_events, site_state, site_location_state and "
+                              "site_events_cursors do not all exist (run `agent migrate`, or set migrate: true)",
+                              host_)
+                : fmt::format("{}: checking the tables: {}", host_, chomp(PQresultErrorMessage(r.get()))));
         disconnect();
         return st;
     }
@@ -159,12 +160,13 @@ std::optional<std::vector<Record>> PgEvents::read_events() {
     auto after = std::to_string(read_);
     auto limit = std::to_string(config_.batch_size);
     const char* p[] = {after.c_str(), limit.c_str()};
-    Result r(PQexecParams(conn_,
-                          "SELECT id, site, url, from_state, to_state, (extract(epoch FROM at) * 1000000)::bigint, "
-                          "(extract(epoch FROM since) * 1000000)::bigint, check_id, reason, cause, previous_cause, "
-                          "error_detail, locations::text, to_jsonb(previous_locations)::text FROM site_events WHERE id > $1 AND "
-                          "kind = 'site' ORDER BY id LIMIT $2",
-                          2, nullptr, p, nullptr, nullptr, 0));
+    Result r(PQexecParams(
+        conn_,
+        "SELECT id, site, url, from_state, to_state, (extract(epoch FROM at) * 1000000)::bigint, "
+        "(extract(epoch FROM since) * 1000000)::bigint, check_id, reason, cause, previous_cause, "
+        "error_detail, locations::text, to_jsonb(previous_locations)::text FROM site_events WHERE id > $1 AND "
+        "kind = 'site' ORDER BY id LIMIT $2",
+        2, nullptr, p, nullptr, nullptr, 0));
     if (!ok(r.get())) {
         log_.warn("{}: reading site_events after id {}: {}", host_, read_, chomp(PQresultErrorMessage(r.get())));
         return std::nullopt;

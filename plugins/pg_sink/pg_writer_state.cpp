@@ -310,13 +310,12 @@ std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<s
             }
         }
         const char* create[] = {new_sites.c_str(), urls.c_str(), since.c_str()};
-        Result r(
-            PQexecParams(conn_,
-                         "INSERT INTO site_state (site, url, state, since, location_states) "
-                         "SELECT s, u, 'up', t, '[]' FROM unnest($1::text[], $2::text[], $3::timestamptz[]) "
-                         "AS x(s, u, t) "
-                         "ORDER BY s ON CONFLICT (site) DO NOTHING",
-                         3, nullptr, create, nullptr, nullptr, 0));
+        Result r(PQexecParams(conn_,
+                              "INSERT INTO site_state (site, url, state, since, location_states) "
+                              "SELECT s, u, 'up', t, '[]' FROM unnest($1::text[], $2::text[], $3::timestamptz[]) "
+                              "AS x(s, u, t) "
+                              "ORDER BY s ON CONFLICT (site) DO NOTHING",
+                              3, nullptr, create, nullptr, nullptr, 0));
         if (!ok(r.get())) {
             return fail("INSERT INTO site_state", r.get());
         }

@@ -298,8 +298,7 @@ TEST_CASE("status page: a partial outage is marked, and the site page has a row 
     auto overview = p.get("/");
     auto delta = overview.body.find("data-site=\"delta\"");
     REQUIRE(delta != std::string::npos);
-    CHECK_THAT(overview.body.substr(delta, 300),
-               Catch::Contains("data-field=\"locations\">partial outage: us</span>"));
+    CHECK_THAT(overview.body.substr(delta, 300), Catch::Contains("data-field=\"locations\">partial outage: us</span>"));
     // The site's uptime is over every location: 60 + 30 good of 120 checks an hour.
     CHECK_THAT(overview.body.substr(delta, 600), Catch::Contains("data-field=\"uptime_24h\">75.00%"));
 

@@ -112,8 +112,7 @@ TEST_CASE("alerts: the locations behind a state are a label, and a change of the
     CHECK(moved[0].labels == fired[0].labels);
     CHECK(label(moved[1], "alertname") == "VigilSiteDown");
     CHECK(label(moved[1], "locations") == "ap,us");
-    CHECK_THAT(to_json(moved, ""),
-               Catch::Contains("\"locations\":\"ap: timeout; us: connect: Connection refused\""));
+    CHECK_THAT(to_json(moved, ""), Catch::Contains("\"locations\":\"ap: timeout; us: connect: Connection refused\""));
 
     // Still down, from other locations: resolve under the old set, fire under the new.
     auto other = event("down", "down", "connect", "connect");

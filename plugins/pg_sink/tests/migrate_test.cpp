@@ -294,8 +294,9 @@ TEST_CASE("migrate: rollups become per location and, rolled back, sum their loca
     CHECK(pg::query(db.url(), "SELECT location, checks, ok_checks FROM metrics_daily ORDER BY location") ==
           std::vector<std::vector<std::string>>{{"", "10", "9"}, {"us", "5", "1"}});
     REQUIRE(migrate(db.url(), {"--down"}).code == 0);
-    CHECK(pg::query(db.url(), "SELECT checks, ok_checks, response_time_sum, response_time_min, response_time_max, "
-                              "histogram[18], histogram[21] FROM metrics_hourly") ==
+    CHECK(pg::query(db.url(),
+                    "SELECT checks, ok_checks, response_time_sum, response_time_min, response_time_max, "
+                    "histogram[18], histogram[21] FROM metrics_hourly") ==
           std::vector<std::vector<std::string>>{{"15", "10", "1400", "10", "300", "10", "5"}});
     CHECK(pg::scalar(db.url(), "SELECT checks FROM metrics_daily") == "15");
 }
