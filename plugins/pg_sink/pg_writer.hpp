@@ -104,7 +104,7 @@ class Writer {
                                           std::map<std::string, Site>& sites);
     /// Writes back the sites' rows with their locations' states (compare-and-set on revision:
     /// `conflict` when one moved).
-    std::optional<ChunkResult> write_sites(const std::vector<const Site*>& sites, bool& conflict);
+    std::optional<ChunkResult> write_sites(const std::vector<Site*>& sites, bool& conflict);
     std::optional<ChunkResult> write_events(const std::vector<StateEvent>& events);
     /// With `rollups:`: adds the rows this transaction inserted to their sites' hourly sums and
     /// marks their days for the daily ones, in the open transaction.

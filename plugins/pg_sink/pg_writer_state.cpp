@@ -13,7 +13,6 @@
 #include <cstdlib>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 
 #include <fmt/core.h>
@@ -54,7 +53,6 @@ void StateCache::put(std::vector<Site>& sites) {
     std::lock_guard lock(mutex_);
     for (auto& s : sites) {
         auto key = s.overall.site;
-        s.changed.clear();
         sites_.insert_or_assign(std::move(key), std::move(s));
     }
     sites.clear();
@@ -159,7 +157,7 @@ constexpr const char* kStateUnnest =
     "$9::int[], $10::text[], $11::timestamptz[], $12::text[], $13::text[]";
 constexpr const char* kStateAs = "site, url, state, since, cause, f, su, sl, h, cid, ts, err, det";
 
-// A text[] literal of `names`, itself an item of a text[] parameter (unnest cannot take a 2-D one).
+// A text[] literal of `names` (also an item of a text[] parameter: unnest cannot take a 2-D one).
 std::string names_literal(const std::vector<std::string>& names) {
     ArrayLiteral list;
     for (const auto& n : names) {
@@ -211,10 +209,7 @@ std::string location_states_json(const Site& site) {
 
 std::optional<ChunkResult> Writer::read_sites(const std::vector<std::string>& names, bool lock_rows,
                                               std::map<std::string, Site>& sites) {
-    ArrayLiteral list;
-    for (const auto& n : names) {
-        list.add(n);
-    }
+    auto list = names_literal(names);
     const char* params[] = {list.c_str()};
     Result r(PQexecParams(conn_,
                           fmt::format("SELECT site, {}, site_group, locations::text, revision FROM site_state WHERE "
@@ -324,45 +319,40 @@ std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<s
         }
     }
     std::vector<StateEvent> events;
-    std::set<std::string> moved;
     for (auto i : fresh) {
         const auto& c = check(i);
         auto it = sites.find(c.name);
         if (it == sites.end()) {
             continue;
         }
-        auto before = it->second.changed.size();
         auto changes = apply_check(it->second, c, config_.state.for_site(c.name));
-        if (it->second.changed.size() != before || !changes.empty()) {
-            moved.insert(c.name);
-        }
         std::move(changes.begin(), changes.end(), std::back_inserter(events));
     }
-    // Sites this chunk did not move go back to the cache as they were (taken out of it above).
+    // The sites this chunk moved are written back; the others go back to the cache as they were
+    // (taken out of it above).
+    std::vector<Site*> written;
     for (auto& [name, site] : sites) {
-        if (moved.count(name) == 0 && site.changed.empty()) {
+        if (site.touched) {
+            written.push_back(&site);
+        } else {
             pending_.push_back(std::move(site));
         }
     }
-    if (moved.empty()) {
+    if (written.empty()) {
         return std::nullopt;
-    }
-    std::vector<const Site*> written;
-    for (const auto& name : moved) {
-        written.push_back(&sites.at(name));
     }
     if (auto failed = write_sites(written, conflict); failed || conflict) {
         return failed;
     }
-    for (const auto& name : moved) {
-        auto& site = sites.at(name);
-        ++site.revision;
-        pending_.push_back(std::move(site));
+    for (auto* site : written) {
+        ++site->revision;
+        site->touched = false;
+        pending_.push_back(std::move(*site));
     }
     return write_events(events);
 }
 
-std::optional<ChunkResult> Writer::write_sites(const std::vector<const Site*>& sites, bool& conflict) {
+std::optional<ChunkResult> Writer::write_sites(const std::vector<Site*>& sites, bool& conflict) {
     StateArrays a;
     ArrayLiteral group, locations, location_states, revision;
     for (const auto* s : sites) {

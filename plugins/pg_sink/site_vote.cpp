@@ -134,7 +134,7 @@ std::vector<StateEvent> apply_check(Site& site, const CheckRecord& check, const 
     std::vector<StateEvent> out;
     bool several = site.by_location.size() > 1;
     auto own = apply(loc, check, rules);
-    site.changed.insert(key);
+    site.touched = true;
     if (own && several) {
         own->site = site.overall.site;
         out.push_back({*own, key});
@@ -160,7 +160,6 @@ std::vector<StateEvent> apply_check(Site& site, const CheckRecord& check, const 
             continue;
         }
         l.voting = voting;
-        site.changed.insert(name);
         auto state = std::string(to_string(l.state));
         auto why = voting ? fmt::format("{} votes again", shown(name))
                           : fmt::format("{} stopped voting: no check for {} (its last started {})", shown(name),

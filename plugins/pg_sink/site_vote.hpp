@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -26,7 +25,7 @@ struct Site {
     std::vector<LocationNote> locations;  // the locations behind overall.state
     std::int64_t revision = 0;            // site_state.revision as read: the compare-and-set's key
     std::map<std::string, SiteState> by_location;
-    std::set<std::string> changed;  // locations whose state this chunk changed
+    bool touched = false;  // a check was applied since the row was read: it must be written back
 };
 
 /// A row of site_events: a change of the site (location unset) or of one of its locations.
