@@ -5,7 +5,9 @@
 
 #include <libpq-fe.h>
 
+#include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,8 +43,12 @@ inline std::string error_field(const PGresult* r, int code) {
 
 /// A column that holds microseconds since the epoch (`(extract(epoch FROM t) * 1000000)::bigint`,
 /// exact, unlike the text form of a timestamptz, which follows the session's DateStyle).
-inline Timestamp micros(const PGresult* r, int row, int col) {
-    return Timestamp(std::chrono::microseconds(std::stoll(PQgetvalue(r, row, col))));
+/// Never throws: the column is an integer or NULL by construction, and a NULL reads as the epoch.
+inline Timestamp micros(const PGresult* r, int row, int col) noexcept {
+    const char* v = PQgetvalue(r, row, col);
+    std::int64_t n = 0;
+    std::from_chars(v, v + PQgetlength(r, row, col), n);
+    return Timestamp(std::chrono::microseconds(n));
 }
 
 /// A text column, or nullopt for SQL NULL.

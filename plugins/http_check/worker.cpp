@@ -322,7 +322,20 @@ void Worker::launch(Transfer* t) {
         }
     }
     t->configure(t->easy);
-    curl_multi_add_handle(multi_, t->easy);
+    add(t);
+}
+
+bool Worker::add(Transfer* t) {
+    if (auto rc = system_calls().add_handle(multi_, t->easy); rc != CURLM_OK) {
+        // Not curl's: the check fails now (and retries, if it may) instead of waiting forever
+        // for a transfer that never started, its site skipped as an overrun at every later slot.
+        Outcome out;
+        out.code = CURLE_FAILED_INIT;
+        out.curl_error = fmt::format("cannot start the check: {}", curl_multi_strerror(rc));
+        completed(t, std::move(out));
+        return false;
+    }
+    return true;
 }
 
 void Worker::resolve(Transfer* t) {
@@ -339,7 +352,15 @@ void Worker::resolve(Transfer* t) {
         epoll_event ev{};
         ev.events = EPOLLIN;
         ev.data.fd = resolver_->fd();
-        epoll_ctl(epoll_, EPOLL_CTL_ADD, resolver_->fd(), &ev);
+        if (system_calls().epoll_add(epoll_, resolver_->fd(), &ev) != 0) {
+            // Unwatched, its answers would never be read: this check fails, the next tries again.
+            Outcome out;
+            out.code = CURLE_COULDNT_RESOLVE_HOST;
+            out.curl_error = fmt::format("cannot start resolving for ip_mode: all: {}", std::strerror(errno));
+            resolver_.reset();
+            completed(t, std::move(out));
+            return;
+        }
     }
     auto token = ++next_token_;
     resolving_.emplace(token, t);
@@ -370,6 +391,9 @@ void Worker::resolved() {
         if (r.addresses.size() > kMaxAddresses) {
             r.addresses.resize(kMaxAddresses);
         }
+        // Every transfer is made before any starts: a launch that fails completes (frees) its
+        // transfer, and `first` may be that one.
+        std::vector<Transfer*> transfers;
         for (std::size_t i = 0; i < r.addresses.size(); ++i) {
             Transfer* t = i == 0 ? first : adopt(first->site, first->scheduled, first->started);
             t->started_wall = first->started_wall;
@@ -377,6 +401,9 @@ void Worker::resolved() {
             t->connect_to =
                 fmt::format("{}:{}:{}:{}", host, port, a.find(':') != std::string::npos ? "[" + a + "]" : a, port);
             t->resolve_ms = r.ms;
+            transfers.push_back(t);
+        }
+        for (auto* t : transfers) {
             launch(t);
         }
     }
@@ -408,7 +435,7 @@ void Worker::collect() {
         switch (t->next_hop(code)) {
             case Transfer::Next::Follow:
                 curl_multi_remove_handle(multi_, easy);
-                curl_multi_add_handle(multi_, easy);
+                add(t);
                 continue;
             case Transfer::Next::TooMany: code = CURLE_TOO_MANY_REDIRECTS; break;
             case Transfer::Next::TimedOut: code = CURLE_OPERATION_TIMEDOUT; break;

@@ -29,6 +29,7 @@
 #include "resolver.hpp"
 #include "result.hpp"
 #include "schedule.hpp"
+#include "system_calls.hpp"
 #include "transfer.hpp"
 #include "vigil/log.hpp"
 #include "vigil/metrics.hpp"
@@ -86,6 +87,9 @@ class Worker {
     void start(Scheduler::SiteId id, Time scheduled, Time t);
     Transfer* adopt(const std::shared_ptr<const Site>& site, Time scheduled, Time t);
     void launch(Transfer* t);
+    /// Adds the transfer's handle to the multi handle; if curl refuses, completes the check as
+    /// failed and returns false.
+    bool add(Transfer* t);
     void resolve(Transfer* t);
     void resolved();
     void start_retries();

@@ -35,9 +35,25 @@ using List = std::unique_ptr<rd_kafka_topic_partition_list_t, ListDeleter>;
 KafkaSource& self(rd_kafka_t* rk) { return *static_cast<KafkaSource*>(kafka::events_of(rk).owner); }
 }  // namespace
 
-KafkaSource::KafkaSource(Config config, std::string instance, Logger log)
-    : config_(std::move(config)), instance_(std::move(instance)), log_(log), events_(log, config_.brokers),
-      consume_complaint_(std::chrono::seconds(30)), commit_complaint_(std::chrono::seconds(30)),
+std::unique_ptr<KafkaSource> make_kafka_source(Config config, std::string instance, Logger log, std::string& error,
+                                               const std::string& record_schema) {
+    std::shared_ptr<const registry::Validator> schema;
+    if (config.validate) {
+        std::string why;
+        schema = registry::Validator::compile(record_schema.empty() ? record_json_schema() : record_schema, why);
+        if (!schema) {
+            error = fmt::format("validate: the record's JSON Schema does not compile: {}", why);
+            return nullptr;
+        }
+    }
+    return std::make_unique<KafkaSource>(std::move(config), std::move(instance), std::move(log), std::move(schema));
+}
+
+KafkaSource::KafkaSource(Config config, std::string instance, Logger log,
+                         std::shared_ptr<const registry::Validator> record_schema)
+    : own_schema_(std::move(record_schema)), config_(std::move(config)), instance_(std::move(instance)), log_(log),
+      events_(log, config_.brokers), consume_complaint_(std::chrono::seconds(30)),
+      commit_complaint_(std::chrono::seconds(30)),
       consumed_(counter("vigil_kafka_source_messages_total", {{"instance", instance_}}, "Messages read")),
       commits_(counter("vigil_kafka_source_commits_total", {{"instance", instance_}},
                        "Offset commits the group coordinator confirmed")),
@@ -56,10 +72,6 @@ KafkaSource::KafkaSource(Config config, std::string instance, Logger log)
                         "Records that did not match their schema (validate: true), dead-lettered");
     if (config_.schema_registry) {
         registry_ = std::make_unique<registry::Client>(*config_.schema_registry);
-    }
-    if (config_.validate) {
-        std::string error;
-        own_schema_ = registry::Validator::compile(record_json_schema(), error);
     }
 }
 
@@ -111,6 +123,10 @@ Status KafkaSource::recreate(bool once) {
     pipeline_pause_ = false;
     {
         std::lock_guard lock(commit_mutex_);
+        for (const auto& [tp, g] : lag_) {
+            hide_gauge(kLagGauge, lag_labels(tp));
+        }
+        lag_.clear();
         // A fatal consumer cannot leave its group cleanly; closing would only wait.
         rd_kafka_destroy_flags(consumer_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     }
@@ -195,6 +211,16 @@ void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
         at_eof_.erase(tp);
     }
     commit(final, true);
+    {
+        // A partition no longer ours stops reporting lag (its new owner reports it).
+        std::lock_guard lock(commit_mutex_);
+        for (int i = 0; i < parts->cnt; ++i) {
+            TopicPartition tp{parts->elems[i].topic, parts->elems[i].partition};
+            if (lag_.erase(tp) > 0) {
+                hide_gauge(kLagGauge, lag_labels(tp));
+            }
+        }
+    }
     // Records read but not handed on whose partition just left the tracker are dropped.
     std::size_t kept = 0;
     for (std::size_t i = 0; i < coords_.size(); ++i) {
@@ -261,14 +287,15 @@ void KafkaSource::on_commit(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
     }
 }
 
+Labels KafkaSource::lag_labels(const TopicPartition& tp) const {
+    return {{"instance", instance_}, {"topic", tp.topic}, {"partition", std::to_string(tp.partition)}};
+}
+
 Gauge& KafkaSource::lag_gauge(const TopicPartition& tp) {
     auto it = lag_.find(tp);
     if (it == lag_.end()) {
         it = lag_.emplace(
-                     tp,
-                     &gauge("vigil_kafka_source_consumer_lag",
-                            {{"instance", instance_}, {"topic", tp.topic}, {"partition", std::to_string(tp.partition)}},
-                            "Messages in the partition after the last acknowledged one"))
+                     tp, &gauge(kLagGauge, lag_labels(tp), "Messages in the partition after the last acknowledged one"))
                  .first;
     }
     return *it->second;
@@ -315,14 +342,14 @@ void KafkaSource::handle(rd_kafka_message_t& m) {
     if (coord.epoch == 0) {
         return;  // from a partition no longer ours: its new owner reads it
     }
-    std::string reason;
-    auto json = schema_checked(m, reason);
-    if (!json && reason.empty()) {
-        return;  // stopping: left unacknowledged, so its offset is not committed and it is read again
+    auto checked = schema_checked(m);
+    if (checked.verdict == Checked::Verdict::Stopping) {
+        return;  // left unacknowledged, so its offset is not committed and it is read again
     }
-    auto decoded =
-        json ? decode_message(topic, m.partition, m.offset, json->data(), json->size(), config_.max_message_bytes)
-             : Decoded{std::nullopt, reason};
+    auto decoded = checked.verdict == Checked::Verdict::Ok
+                       ? decode_message(topic, m.partition, m.offset, checked.json.data(), checked.json.size(),
+                                        config_.max_message_bytes)
+                       : Decoded{std::nullopt, std::move(checked.reason)};
     if (decoded.record) {
         if (batch_.records.empty()) {
             batch_started_ = Clock::now();
@@ -339,15 +366,15 @@ void KafkaSource::handle(rd_kafka_message_t& m) {
     });
 }
 
-std::optional<std::string_view> KafkaSource::schema_checked(const rd_kafka_message_t& m, std::string& reason) {
+KafkaSource::Checked KafkaSource::schema_checked(const rd_kafka_message_t& m) {
+    using Verdict = Checked::Verdict;
     std::string_view value(static_cast<const char*>(m.payload), m.payload != nullptr ? m.len : 0);
     if (value.size() > config_.max_message_bytes) {
-        return value;  // decode_message refuses it whole, without looking inside
+        return {Verdict::Ok, value, {}};  // decode_message refuses it whole, without looking inside
     }
     auto u = registry::unframe(value);
     if (!u.error.empty()) {
-        reason = u.error;
-        return std::nullopt;
+        return {Verdict::Reject, {}, u.error};
     }
     auto id = u.id;
     rd_kafka_headers_t* headers = nullptr;
@@ -359,35 +386,45 @@ std::optional<std::string_view> KafkaSource::schema_checked(const rd_kafka_messa
         std::uint32_t n = 0;
         auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
         if (ec != std::errc() || p != digits.data() + digits.size()) {
-            reason = fmt::format("header {} \"{}\" is not a schema id", registry::kSchemaIdHeader,
-                                 std::string(digits.substr(0, 40)));
-            return std::nullopt;
+            return {Verdict::Reject,
+                    {},
+                    fmt::format("header {} \"{}\" is not a schema id", registry::kSchemaIdHeader,
+                                std::string(digits.substr(0, 40)))};
         }
         id = n;
     }
     if (!config_.validate) {
-        return u.payload;
+        return {Verdict::Ok, u.payload, {}};
     }
-    auto schema = id ? schema_of(*id, reason) : own_schema_;
+    std::shared_ptr<const registry::Validator> schema = own_schema_;
+    if (id) {
+        if (auto got = schema_of(*id, schema); got.verdict != Verdict::Ok) {
+            return got;
+        }
+    }
     if (!schema) {
-        return std::nullopt;
+        // make_kafka_source compiles the record's schema; a source built without it says so
+        // per message rather than hold them all.
+        return {Verdict::Reject, {}, "validate: no record schema to check against"};
     }
     if (auto failed = schema->check(u.payload)) {
         invalid_->inc();
-        reason = id ? fmt::format("does not match schema {}: {}", *id, *failed)
-                    : fmt::format("does not match the record's schema: {}", *failed);
-        return std::nullopt;
+        return {Verdict::Reject,
+                {},
+                id ? fmt::format("does not match schema {}: {}", *id, *failed)
+                   : fmt::format("does not match the record's schema: {}", *failed)};
     }
-    return u.payload;
+    return {Verdict::Ok, u.payload, {}};
 }
 
-std::shared_ptr<const registry::Validator> KafkaSource::schema_of(std::uint32_t id, std::string& reason) {
+KafkaSource::Checked KafkaSource::schema_of(std::uint32_t id, std::shared_ptr<const registry::Validator>& schema) {
+    using Verdict = Checked::Verdict;
     if (auto it = schemas_.find(id); it != schemas_.end()) {
-        return it->second;
+        schema = it->second;
+        return {};
     }
     if (auto it = unknown_schemas_.find(id); it != unknown_schemas_.end()) {
-        reason = it->second;
-        return nullptr;
+        return {Verdict::Reject, {}, it->second};
     }
     // A registry that does not answer holds reading: a valid record must not be dead-lettered for
     // it. Nothing is committed meanwhile, so a member that is away past max.poll.interval.ms and
@@ -399,21 +436,20 @@ std::shared_ptr<const registry::Validator> KafkaSource::schema_of(std::uint32_t 
             std::string error;
             auto v = registry::Validator::compile(*fetched.schema, error);
             if (!v) {
-                reason = unknown_schemas_[id] = fmt::format("schema id {}: {}", id, error);
-                return nullptr;
+                return {Verdict::Reject, {}, unknown_schemas_[id] = fmt::format("schema id {}: {}", id, error)};
             }
             log_.info("schema id {} fetched from {}", id, redact_url(registry_->options().url));
-            return schemas_[id] = v;
+            schema = schemas_[id] = v;
+            return {};
         }
         if (fetched.unknown) {
-            reason = unknown_schemas_[id] = fetched.error;
-            return nullptr;
+            return {Verdict::Reject, {}, unknown_schemas_[id] = fetched.error};
         }
         if (registry_complaint_.complain()) {
             log_.warn("schema id {}: {}; reading waits for the registry", id, fetched.error);
         }
         if (stop_ == nullptr || stop_->wait_for(backoff)) {
-            return nullptr;  // stopping
+            return {Verdict::Stopping, {}, {}};
         }
         backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(10));
     }

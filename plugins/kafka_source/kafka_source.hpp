@@ -29,7 +29,10 @@ namespace vigil::plugins::kafka_source {
 /// never skips anything.
 class KafkaSource final : public Source {
   public:
-    KafkaSource(Config config, std::string instance, Logger log);
+    /// `record_schema`: the compiled record schema that unframed messages are checked against
+    /// (with `validate: true`; make_kafka_source compiles it, so a source never runs without it).
+    KafkaSource(Config config, std::string instance, Logger log,
+                std::shared_ptr<const registry::Validator> record_schema = nullptr);
     ~KafkaSource() override;
 
     Status run(Emitter& out, const StopToken& stop, const RunOptions& options) override;
@@ -55,13 +58,21 @@ class KafkaSource final : public Source {
     void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
     void on_commit(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets);
     void handle(rd_kafka_message_t& m);
+    /// What schema_checked made of a message: Ok with its JSON; Reject with the reason (it is
+    /// dead-lettered); Stopping when the source stopped while the registry was away (the message
+    /// is left unacknowledged and read again later).
+    struct Checked {
+        enum class Verdict { Ok, Reject, Stopping } verdict = Verdict::Ok;
+        std::string_view json;
+        std::string reason;
+    };
     /// The JSON of a message, its Confluent framing taken off, checked against its schema when
-    /// `validate` is on. nullopt with `reason` set: not a valid record (dead-lettered); nullopt
-    /// with `reason` empty: stopping while the registry was away (left unread, read again later).
-    std::optional<std::string_view> schema_checked(const rd_kafka_message_t& m, std::string& reason);
-    /// The compiled schema of id `id`, fetched once; nullptr with `reason` set when the registry
-    /// does not know it, or with it empty when stopping while the registry does not answer.
-    std::shared_ptr<const registry::Validator> schema_of(std::uint32_t id, std::string& reason);
+    /// `validate` is on.
+    Checked schema_checked(const rd_kafka_message_t& m);
+    /// The compiled schema of id `id`, fetched once: Ok with it, Reject with the reason when the
+    /// registry does not know it (or it does not compile), Stopping when the source stops while
+    /// the registry does not answer.
+    Checked schema_of(std::uint32_t id, std::shared_ptr<const registry::Validator>& schema);
     /// Offers the pending batch for up to `wait` (an empty one counts as Accepted). Full and
     /// Stopping leave it pending, with its coordinates.
     Emitter::Offer emit_batch(Emitter& out, Duration wait);
@@ -74,7 +85,10 @@ class KafkaSource final : public Source {
     void commit(const std::vector<OffsetTracker::Commit>& commits, bool sync);
     /// Runs on a thread of its own, so lag is reported while backpressure holds the source.
     void report_lag();
+    /// The partition's lag gauge (under commit_mutex_: the lag thread and a revoke both use lag_).
     Gauge& lag_gauge(const TopicPartition& tp);
+    Labels lag_labels(const TopicPartition& tp) const;
+    static constexpr const char* kLagGauge = "vigil_kafka_source_consumer_lag";
 
     Config config_;
     std::string instance_;
@@ -108,7 +122,13 @@ class KafkaSource final : public Source {
     Complaint fatal_complaint_;
     Complaint pause_complaint_;
     Complaint registry_complaint_{std::chrono::seconds(30)};
-    std::map<TopicPartition, Gauge*> lag_;
+    std::map<TopicPartition, Gauge*> lag_;  // commit_mutex_
 };
+
+/// The source for `config`, or nullptr with `error` set. With `validate: true` the record's
+/// schema (`record_schema`; empty: the SDK's record_json_schema()) is compiled here, so a schema
+/// that does not compile stops the pipeline at start instead of holding every message.
+std::unique_ptr<KafkaSource> make_kafka_source(Config config, std::string instance, Logger log, std::string& error,
+                                               const std::string& record_schema = {});
 
 }  // namespace vigil::plugins::kafka_source

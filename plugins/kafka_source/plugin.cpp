@@ -12,7 +12,12 @@ std::unique_ptr<vigil::Source> make_source(const vigil::PluginContext& ctx, cons
     if (!config) {
         return nullptr;
     }
-    return std::make_unique<vigil::plugins::kafka_source::KafkaSource>(std::move(*config), ctx.instance, ctx.logger);
+    std::string error;
+    auto source = vigil::plugins::kafka_source::make_kafka_source(std::move(*config), ctx.instance, ctx.logger, error);
+    if (!source) {
+        diags.error(error);
+    }
+    return source;
 }
 
 }  // namespace

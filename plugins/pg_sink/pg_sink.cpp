@@ -2,7 +2,6 @@
 #include "pg_sink.hpp"
 
 #include <chrono>
-#include <thread>
 
 #include <fmt/core.h>
 #include <fmt/format.h>
@@ -31,6 +30,7 @@ PgSink::PgSink(Config config, std::string instance, Logger log)
     for (int i = 0; i < config_.connections; ++i) {
         writers_.push_back(std::make_unique<Writer>(config_, log_, staged_, &state_cache_));
     }
+    pool_ = std::make_unique<WriterPool>(writers_.size() - 1);
 }
 
 PgSink::~PgSink() { stop(); }
@@ -114,18 +114,7 @@ WriteResult PgSink::write(const Batch& batch) {
             }
         }
     };
-    if (used == 1) {
-        work(0);
-    } else {
-        std::vector<std::thread> threads;
-        for (std::size_t w = 1; w < used; ++w) {
-            threads.emplace_back(work, w);
-        }
-        work(0);
-        for (auto& t : threads) {
-            t.join();
-        }
-    }
+    pool_->run(used, work);  // what a writer throws is thrown here, after every writer is done
     std::vector<Rejection> rejected;
     std::size_t committed_chunks = 0;
     std::size_t events = 0;

@@ -8,6 +8,7 @@
 
 #include "pg_sink_config.hpp"
 #include "pg_writer.hpp"
+#include "writer_pool.hpp"
 #include "vigil/log.hpp"
 #include "vigil/metrics.hpp"
 #include "vigil/sink.hpp"
@@ -41,6 +42,7 @@ class PgSink final : public Sink {
     Logger log_;
     StateCache state_cache_;  // before writers_, which point to it
     std::vector<std::unique_ptr<Writer>> writers_;
+    std::unique_ptr<WriterPool> pool_;  // after writers_: its threads stop before they go
     bool started_ = false;
     std::chrono::steady_clock::time_point next_upkeep_{}, next_hourly_upkeep_{};
     Counter& rows_;

@@ -26,7 +26,28 @@ namespace {
 
 constexpr const char* kStage = "vigil_stage";
 
+// The INSERT from the staging table, of every staged row (`one_row`: of the row whose ord is $1).
+std::string insert_sql(const std::string& table, const std::string& columns, const std::string& conflict_key,
+                       const std::string& returning, bool one_row) {
+    return fmt::format("INSERT INTO {} ({}) SELECT {} FROM {}{} ORDER BY ord ON CONFLICT ({}) DO NOTHING{}{}", table,
+                       columns, columns, kStage, one_row ? " WHERE ord = $1" : "", conflict_key,
+                       returning.empty() ? "" : " RETURNING ", returning);
+}
+
 }  // namespace
+
+WriterCalls& writer_calls() {
+    static WriterCalls calls;
+    return calls;
+}
+
+std::optional<ChunkResult> Writer::run(const char* statement) {
+    Result r(writer_calls().exec(conn_, statement));
+    if (!ok(r.get())) {
+        return fail(statement, r.get());
+    }
+    return std::nullopt;
+}
 
 Writer::Writer(const Config& config, Logger log, Counter& staged, StateCache* cache)
     : config_(config), log_(std::move(log)), staged_(staged), cache_(cache) {}
@@ -132,8 +153,6 @@ Status Writer::connect(std::vector<std::string>* missing) {
                         host_, config_.table, config_.columns[field("check_id")].second));
     }
     std::string conflict_key = PQgetvalue(r.get(), 0, 0);
-    insert_sql_ = fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY ord ON CONFLICT ({}) DO NOTHING", table,
-                              column_list_, column_list_, kStage, conflict_key);
     if (config_.rollups.enabled) {
         for (auto* period : {"_hourly", "_daily", "_days_dirty"}) {
             auto name = config_.table + period;
@@ -173,10 +192,11 @@ Status Writer::connect(std::vector<std::string>* missing) {
                             host_, config_.table));
         }
     }
-    if (config_.state.enabled || config_.rollups.enabled) {
-        // The rows this transaction stored, and no other: what moves the sites' states and sums.
-        insert_sql_ += " RETURNING " + check_id_column;
-    }
+    // With `state:` or `rollups:` the rows this transaction stored, and no other, come back:
+    // they are what moves the sites' states and sums.
+    auto returning = config_.state.enabled || config_.rollups.enabled ? check_id_column : std::string();
+    insert_sql_ = insert_sql(table, column_list_, conflict_key, returning, false);
+    insert_one_sql_ = insert_sql(table, column_list_, conflict_key, returning, true);
     if (config_.state.enabled) {
         r.reset(PQexec(conn_,
                        "SELECT to_regclass('site_state') IS NOT NULL AND to_regclass('site_events') IS NOT NULL AND "
@@ -293,13 +313,14 @@ std::optional<ChunkResult> Writer::stage(const Batch& batch, std::vector<std::si
     std::size_t pos = 0;
     while (pos < rows.size()) {
         auto to = std::min(rows.size(), pos + segment);
-        Result sp(PQexec(conn_, "SAVEPOINT vigil_copy"));
-        if (!ok(sp.get())) {
-            return fail("SAVEPOINT", sp.get());
+        if (auto failed = run("SAVEPOINT vigil_copy")) {
+            return failed;
         }
         auto copied = copy_rows(batch, rows, pos, to);
         if (copied.ok) {
-            Result release(PQexec(conn_, "RELEASE SAVEPOINT vigil_copy"));
+            if (auto failed = run("RELEASE SAVEPOINT vigil_copy")) {
+                return failed;
+            }
             pos = to;
             continue;
         }
@@ -307,8 +328,12 @@ std::optional<ChunkResult> Writer::stage(const Batch& batch, std::vector<std::si
             static_cast<std::size_t>(copied.line) > to - pos) {
             return fail("COPY into the staging table", copied.message, copied.sqlstate);
         }
-        Result back(PQexec(conn_, "ROLLBACK TO SAVEPOINT vigil_copy"));
-        Result release(PQexec(conn_, "RELEASE SAVEPOINT vigil_copy"));
+        if (auto failed = run("ROLLBACK TO SAVEPOINT vigil_copy")) {
+            return failed;
+        }
+        if (auto failed = run("RELEASE SAVEPOINT vigil_copy")) {
+            return failed;
+        }
         auto bad = pos + static_cast<std::size_t>(copied.line) - 1;
         refused[rows[bad]] = {copied.sqlstate, copied.message};
         // COPY read every row before the bad one: they go in again, known good.
@@ -343,9 +368,8 @@ ChunkResult Writer::write(const Batch& batch, const std::vector<std::size_t>& in
             rows.push_back(i);
         }
     }
-    Result r(PQexec(conn_, "BEGIN"));
-    if (!ok(r.get())) {
-        return fail("BEGIN", r.get());
+    if (auto failed = run("BEGIN")) {
+        return *failed;
     }
     if (auto failed = stage(batch, rows, refused)) {
         return *failed;
@@ -362,6 +386,7 @@ ChunkResult Writer::write(const Batch& batch, const std::vector<std::size_t>& in
             by_id.emplace(batch.records[i].check.check_id, i);
         }
     }
+    Result r;
     if (!rows.empty()) {
         r.reset(PQexec(conn_, insert_sql_.c_str()));
         if (!ok(r.get())) {
@@ -374,22 +399,30 @@ ChunkResult Writer::write(const Batch& batch, const std::vector<std::size_t>& in
         }
     }
     if (row_by_row) {
-        Result rb(PQexec(conn_, "ROLLBACK"));
-        r.reset(PQexec(conn_, "BEGIN"));
+        // Each statement's result is checked: one that failed unnoticed would leave the rest
+        // running outside a transaction, or in an aborted one that refuses every later row.
+        if (auto failed = run("ROLLBACK")) {
+            return *failed;
+        }
+        if (auto failed = run("BEGIN")) {
+            return *failed;
+        }
         auto copied = copy_rows(batch, rows, 0, rows.size());
         if (!copied.ok) {
             return fail("COPY into the staging table", copied.message, copied.sqlstate);
         }
-        auto one = insert_sql_;
-        one.insert(one.find(" ORDER BY ord"), " WHERE ord = $1");
         for (auto i : rows) {
-            Result sp(PQexec(conn_, "SAVEPOINT vigil_row"));
+            if (auto failed = run("SAVEPOINT vigil_row")) {
+                return *failed;
+            }
             auto ord = std::to_string(i);
             const char* p[] = {ord.c_str()};
-            Result ins(PQexecParams(conn_, one.c_str(), 1, nullptr, p, nullptr, nullptr, 0));
+            Result ins(PQexecParams(conn_, insert_one_sql_.c_str(), 1, nullptr, p, nullptr, nullptr, 0));
             if (ok(ins.get())) {
                 collect_inserted(ins.get(), by_id, fresh);
-                Result rel(PQexec(conn_, "RELEASE SAVEPOINT vigil_row"));
+                if (auto failed = run("RELEASE SAVEPOINT vigil_row")) {
+                    return *failed;
+                }
                 continue;
             }
             auto state = error_field(ins.get(), PG_DIAG_SQLSTATE);
@@ -397,7 +430,9 @@ ChunkResult Writer::write(const Batch& batch, const std::vector<std::size_t>& in
                 return fail(fmt::format("INSERT INTO {}", config_.table), ins.get());
             }
             refused[i] = {state, error_field(ins.get(), PG_DIAG_MESSAGE_PRIMARY)};
-            Result back(PQexec(conn_, "ROLLBACK TO SAVEPOINT vigil_row"));
+            if (auto failed = run("ROLLBACK TO SAVEPOINT vigil_row")) {
+                return *failed;
+            }
         }
     }
     ChunkResult out;
@@ -431,9 +466,8 @@ ChunkResult Writer::write(const Batch& batch, const std::vector<std::size_t>& in
             return *failed;
         }
     }
-    r.reset(PQexec(conn_, "COMMIT"));
-    if (!ok(r.get())) {
-        return fail("COMMIT", r.get());
+    if (auto failed = run("COMMIT")) {
+        return *failed;
     }
     out.events = events_;
     if (cache_ != nullptr) {

@@ -49,6 +49,13 @@ class StateCache {
     std::unordered_map<std::string, Site> sites_;
 };
 
+/// PQexec for the writer's transaction control (BEGIN, SAVEPOINT...), replaceable by tests: a
+/// failure of these cannot be provoked from outside.
+struct WriterCalls {
+    PGresult* (*exec)(PGconn* conn, const char* statement) = PQexec;
+};
+WriterCalls& writer_calls();
+
 class Writer {
   public:
     /// `staged` counts the rows sent by COPY (the sink instance's vigil_pg_sink_staged_rows_total).
@@ -112,6 +119,9 @@ class Writer {
     /// The batch indices of the check_ids an INSERT ... RETURNING check_id returned.
     void collect_inserted(const PGresult* r, const std::unordered_map<std::string_view, std::size_t>& by_id,
                           std::vector<std::size_t>& fresh) const;
+    /// Runs a statement without parameters or rows (BEGIN, SAVEPOINT...): its failure as the
+    /// chunk's result.
+    std::optional<ChunkResult> run(const char* statement);
     ChunkResult fail(const std::string& what, PGresult* r);
     ChunkResult fail(const std::string& what, std::string message, const std::string& state);
     void disconnect();
@@ -128,8 +138,8 @@ class Writer {
     std::atomic<bool> interrupted_{false};
     std::vector<std::pair<Field, std::string>> columns_;  // the ones the table has
     std::string column_list_;                             // "name","url",...
-    std::string insert_sql_;
-    std::string hourly_sql_, dirty_sql_;  // with `rollups:`
+    std::string insert_sql_, insert_one_sql_;             // every staged row; the row whose ord is $1
+    std::string hourly_sql_, dirty_sql_;                  // with `rollups:`
     bool partitioned_ = false;
     std::string host_;  // for messages
 };

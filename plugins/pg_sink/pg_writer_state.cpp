@@ -76,16 +76,14 @@ std::optional<ChunkResult> Writer::update_state(const Batch& batch, std::vector<
     // last_check_id is still what was read (one owner per site is the steady state, and locking
     // thousands of rows first costs a write per row). If another transaction moved one of them
     // meanwhile (two consumers during a rebalance), undo and do it again under FOR UPDATE.
-    Result sp(PQexec(conn_, "SAVEPOINT vigil_state"));
-    if (!ok(sp.get())) {
-        return fail("SAVEPOINT", sp.get());
+    if (auto failed = run("SAVEPOINT vigil_state")) {
+        return failed;
     }
     bool conflict = false;
     auto failed = apply_state(batch, fresh, false, conflict);
     if (!failed && conflict) {
-        Result back(PQexec(conn_, "ROLLBACK TO SAVEPOINT vigil_state"));
-        if (!ok(back.get())) {
-            return fail("ROLLBACK TO SAVEPOINT", back.get());
+        if (auto failed = run("ROLLBACK TO SAVEPOINT vigil_state")) {
+            return failed;
         }
         failed = apply_state(batch, fresh, true, conflict);
         if (!failed && conflict) {
@@ -95,9 +93,8 @@ std::optional<ChunkResult> Writer::update_state(const Batch& batch, std::vector<
     if (failed) {
         return failed;
     }
-    Result release(PQexec(conn_, "RELEASE SAVEPOINT vigil_state"));
-    if (!ok(release.get())) {
-        return fail("RELEASE SAVEPOINT", release.get());
+    if (auto failed = run("RELEASE SAVEPOINT vigil_state")) {
+        return failed;
     }
     return std::nullopt;
 }

@@ -65,6 +65,9 @@ VIGIL_API const std::vector<double>& latency_buckets();
 /// for the life of the process, so callers look it up once and keep it.
 VIGIL_API Counter& counter(std::string_view name, const Labels& labels, std::string_view help = {});
 VIGIL_API Gauge& gauge(std::string_view name, const Labels& labels, std::string_view help = {});
+/// Stops exporting the gauge with this name and label set (a partition no longer ours, say)
+/// until gauge() is called for it again. The reference stays valid. Since SDK ABI 5.1.
+VIGIL_API void hide_gauge(std::string_view name, const Labels& labels);
 
 /// The histogram with this name and label set, created on first use with `bounds` (later calls
 /// get the first one's buckets).

@@ -2,6 +2,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 
 #include <fmt/core.h>
 
@@ -37,6 +38,7 @@ struct Family {
     const char* type = "counter";
     std::map<std::string, std::unique_ptr<Counter>> counters;  // by label text
     std::map<std::string, std::unique_ptr<Gauge>> gauges;
+    std::set<std::string> hidden;  // gauges not exported until looked up again
     std::map<std::string, std::unique_ptr<Histogram>> histograms;
 };
 
@@ -74,11 +76,24 @@ Gauge& gauge(std::string_view name, const Labels& labels, std::string_view help)
     if (family.help.empty()) {
         family.help = help;
     }
-    auto& slot = family.gauges[label_text(labels)];
+    auto text = label_text(labels);
+    family.hidden.erase(text);
+    auto& slot = family.gauges[text];
     if (!slot) {
         slot = std::make_unique<Gauge>();
     }
     return *slot;
+}
+
+void hide_gauge(std::string_view name, const Labels& labels) {
+    auto& r = registry();
+    std::lock_guard lock(r.mutex);
+    if (auto it = r.families.find(name); it != r.families.end()) {
+        auto text = label_text(labels);
+        if (it->second.gauges.count(text) > 0) {
+            it->second.hidden.insert(std::move(text));
+        }
+    }
 }
 
 Histogram::Histogram(std::vector<double> bounds)
@@ -134,7 +149,9 @@ std::string render_prometheus() {
             out += fmt::format("{}{} {}\n", name, labels, c->value());
         }
         for (const auto& [labels, g] : family.gauges) {
-            out += fmt::format("{}{} {}\n", name, labels, g->value());
+            if (family.hidden.count(labels) == 0) {
+                out += fmt::format("{}{} {}\n", name, labels, g->value());
+            }
         }
         for (const auto& [labels, h] : family.histograms) {
             // `le` joins the instance's labels: {a="1"} -> {a="1",le="0.5"}.

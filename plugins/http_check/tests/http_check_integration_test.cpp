@@ -27,6 +27,7 @@ using vigil::test::check_once;
 using vigil::test::fixture;
 using vigil::test::NeverStop;
 using vigil::test::site;
+using vigil::test::StopAfter;
 
 namespace {
 long rss_kib() {
@@ -288,22 +289,6 @@ TEST_CASE("http_check: SIGHUP starts new sites, stops removed ones, keeps the ot
         CHECK((offset < 2'000 || offset > 198'000));  // within 2 ms of the grid (clock reads differ)
     }
 }
-
-namespace {
-// Stops after `after` has passed.
-class StopAfter final : public vigil::StopToken {
-  public:
-    explicit StopAfter(vigil::Duration after) : deadline_(std::chrono::steady_clock::now() + after) {}
-    bool stop_requested() const override { return std::chrono::steady_clock::now() >= deadline_; }
-    bool wait_for(vigil::Duration d) const override {
-        std::this_thread::sleep_for(std::min<vigil::Duration>(d, deadline_ - std::chrono::steady_clock::now()));
-        return stop_requested();
-    }
-
-  private:
-    std::chrono::steady_clock::time_point deadline_;
-};
-}  // namespace
 
 TEST_CASE("http_check: a check still running at its next slot skips that slot; never two at once", "[integration]") {
     const auto& f = fixture();

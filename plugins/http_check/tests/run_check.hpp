@@ -3,9 +3,12 @@
 // round of checks run in-process (--once), and what the fixture's /record routes received.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fixture_sites.hpp"
@@ -33,6 +36,20 @@ class NeverStop final : public StopToken {
   public:
     bool stop_requested() const override { return false; }
     bool wait_for(Duration) const override { return false; }
+};
+
+/// Stops after `after` has passed.
+class StopAfter final : public StopToken {
+  public:
+    explicit StopAfter(Duration after) : deadline_(std::chrono::steady_clock::now() + after) {}
+    bool stop_requested() const override { return std::chrono::steady_clock::now() >= deadline_; }
+    bool wait_for(Duration d) const override {
+        std::this_thread::sleep_for(std::min<Duration>(d, deadline_ - std::chrono::steady_clock::now()));
+        return stop_requested();
+    }
+
+  private:
+    std::chrono::steady_clock::time_point deadline_;
 };
 
 /// Runs one round (--once) of http_check with `yaml` as its section: every record made.

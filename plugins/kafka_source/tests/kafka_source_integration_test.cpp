@@ -2,6 +2,7 @@
 // kafka_source (with kafka_sink) against the real broker of scripts/services, run through the
 // agent binary the way a deployment runs it.
 #include <csignal>
+#include <map>
 #include <sstream>
 #include <set>
 #include <thread>
@@ -106,6 +107,38 @@ std::int64_t committed_total(const std::string& group, const std::string& topic)
         total += offset > 0 ? offset : 0;
     }
     return total;
+}
+
+// The address an agent serves /metrics on, from its log ("" if it does not say in time).
+std::string metrics_base(Child& agent) {
+    const std::string marker = "serving /metrics and /healthz on ";
+    std::string base;
+    vigil::test::wait_until([&] {
+        auto err = agent.err();
+        auto at = err.find(marker);
+        if (at != std::string::npos) {
+            base = "http://" + err.substr(at + marker.size(), err.find('\n', at) - at - marker.size());
+        }
+        return !base.empty();
+    });
+    return base;
+}
+
+// The partitions of `topic` whose consumer lag `base`/metrics reports, with their lag.
+std::map<std::string, double> lag_by_partition(const std::string& base, const std::string& topic) {
+    std::map<std::string, double> out;
+    auto metrics = vigil::test::run({"/usr/bin/curl", "-sS", base + "/metrics"}).out;
+    std::istringstream in(metrics);
+    const std::string key = "partition=\"";
+    for (std::string line; std::getline(in, line);) {
+        auto at = line.find(key);
+        if (line.rfind("vigil_kafka_source_consumer_lag{", 0) == 0 &&
+            line.find("topic=\"" + topic + "\"") != std::string::npos && at != std::string::npos) {
+            auto from = at + key.size();
+            out[line.substr(from, line.find('"', from) - from)] = std::stod(line.substr(line.rfind(' ') + 1));
+        }
+    }
+    return out;
 }
 
 }  // namespace
@@ -388,6 +421,44 @@ TEST_CASE(
     CHECK(committed_total(group, topic) == kRecords);
 }
 
+TEST_CASE("kafka_source: a partition taken away by a rebalance leaves /metrics (its new owner reports its lag)",
+          "[integration]") {
+    using namespace std::chrono_literals;
+    auto topic = kt::unique("lag-revoke");
+    kt::create_topic(topic, 2);
+    publish(topic, 200, "");
+    TempDir dir;
+    auto group = kt::unique("lag-revoke-group");
+    auto yaml = [&](const std::string& name) {
+        return dir.write(name + ".yaml", "pipeline: " + name +
+                                             "\nmetrics: {listen: \"127.0.0.1:0\"}\nsource:\n  plugin: kafka_source\n"
+                                             "  brokers: " +
+                                             kt::plaintext_brokers() + "\n  topics: [" + topic +
+                                             "]\n  group: " + group + "\nsinks:\n  - plugin: stdout_sink\n    path: " +
+                                             (dir / (name + ".jsonl")).string() + "\n");
+    };
+    auto a = agent(yaml("a"));
+    auto base_a = metrics_base(*a);
+    INFO(a->err());
+    REQUIRE_FALSE(base_a.empty());
+    REQUIRE(vigil::test::wait_until([&] { return lag_by_partition(base_a, topic).size() == 2; }, 30s));
+    auto b = agent(yaml("b"));
+    auto base_b = metrics_base(*b);
+    REQUIRE_FALSE(base_b.empty());
+    // Each reports the one partition it holds; before, `a` kept reporting the one it lost.
+    CHECK(vigil::test::wait_until(
+        [&] {
+            auto of_a = lag_by_partition(base_a, topic);
+            auto of_b = lag_by_partition(base_b, topic);
+            return of_a.size() == 1 && of_b.size() == 1 && of_a.begin()->first != of_b.begin()->first;
+        },
+        60s));
+    b->signal(SIGTERM);
+    CHECK(b->wait(30s) == 0);
+    a->signal(SIGTERM);
+    CHECK(a->wait(30s) == 0);
+}
+
 TEST_CASE("kafka_source: consumer lag per partition is served on /metrics and counts what is not acknowledged",
           "[integration]") {
     auto topic = kt::unique("lag");
@@ -403,16 +474,8 @@ TEST_CASE("kafka_source: consumer lag per partition is served on /metrics and co
                       "\n  max_batch: 100\n"
                       "sinks:\n  - plugin: flaky_sink\n    delay: 500ms\n");
     auto a = agent(file, {"--plugin-dir", vigil::test::test_plugin_dir().string()});
-    const std::string marker = "serving /metrics and /healthz on ";
-    std::string base;
-    REQUIRE(vigil::test::wait_until([&] {
-        auto err = a->err();
-        auto at = err.find(marker);
-        if (at != std::string::npos) {
-            base = "http://" + err.substr(at + marker.size(), err.find('\n', at) - at - marker.size());
-        }
-        return !base.empty();
-    }));
+    auto base = metrics_base(*a);
+    REQUIRE_FALSE(base.empty());
     auto lag = [&]() -> std::optional<double> {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));  // pacing the scrapes
         auto metrics = vigil::test::run({"/usr/bin/curl", "-sS", base + "/metrics"}).out;

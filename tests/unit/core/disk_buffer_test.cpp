@@ -14,6 +14,7 @@
 #include <catch2/catch.hpp>
 
 #include "pipeline/buffer/disk_buffer.hpp"
+#include "pipeline/buffer/lmdb_env.hpp"
 #include "pipeline/buffer/stored_record.hpp"
 #include "pipeline/pipeline.hpp"
 #include "support.hpp"
@@ -484,4 +485,37 @@ TEST_CASE(
     auto ids = s->accepted();
     CHECK(unique(ids).size() == ids.size());
     CHECK(ids.size() + dropped("buf-mixed-drop", "full") + result.records_buffered == source.acked());
+}
+
+TEST_CASE("disk buffer: a store whose map is full grows, the transaction that met the limit aborted first",
+          "[unit][pipeline][buffer]") {
+    using vigil::pipeline::buffer::LmdbEnv;
+    using vigil::pipeline::buffer::Txn;
+    vigil::test::TempDir dir;
+    LmdbEnv env;
+    REQUIRE(env.open(dir.path(), 1u << 20).ok());
+    std::string value(4096, 'x');
+    Txn txn(env, false);
+    REQUIRE(txn.begin_rc() == 0);
+    int rc = 0;
+    for (std::uint64_t id = 0; rc == 0 && id < 100000; ++id) {
+        MDB_val key{sizeof id, &id};
+        MDB_val val{value.size(), value.data()};
+        rc = mdb_put(txn.get(), env.records(), &key, &val, 0);
+    }
+    REQUIRE(rc == MDB_MAP_FULL);
+    auto before = env.map_size();
+    // LMDB refuses a new size while a write transaction is open (EINVAL): the buffer used to
+    // ignore that, log that its file "may grow", and stay stuck.
+    auto st = env.grow(txn, 8u << 20);
+    REQUIRE(st.ok());
+    CHECK(env.map_size() == before + (8u << 20));
+    Txn again(env, false);
+    REQUIRE(again.begin_rc() == 0);
+    for (std::uint64_t id = 0; id < 300; ++id) {
+        MDB_val key{sizeof id, &id};
+        MDB_val val{value.size(), value.data()};
+        REQUIRE(mdb_put(again.get(), env.records(), &key, &val, 0) == 0);
+    }
+    CHECK(again.commit() == 0);
 }

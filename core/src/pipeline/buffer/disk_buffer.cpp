@@ -21,6 +21,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr auto kTick = std::chrono::seconds(1);  // gauges (oldest age) and retries
 constexpr auto kRetryAfterError = std::chrono::seconds(1);
+// When even a delete meets a full map (LMDB copies the pages it changes), the map grows by this
+// much past max_size rather than never free anything again.
+constexpr std::uint64_t kGrowWhenStuck = std::uint64_t{8} << 20;
 // Bytes counted per record beyond its value: the 8-byte key and LMDB's node header.
 constexpr std::uint64_t kRecordOverhead = 16;
 constexpr std::string_view kCursorPrefix = "cursor/";
@@ -587,14 +590,12 @@ DiskBuffer::CommitOutcome DiskBuffer::commit() {
         }
         if (rc == MDB_MAP_FULL) {
             if (!appendable) {
-                // Not even room to delete (LMDB copies the pages it changes): grow the map a
-                // little past max_size rather than never free anything again.
-                MDB_envinfo info{};
-                mdb_env_info(env_.env(), &info);
-                auto grown = info.me_mapsize + (std::size_t{8} << 20);
-                mdb_env_set_mapsize(env_.env(), grown);
-                log_.warn("buffer {}: no room left even to delete records; its file may grow to {} to free some",
-                          options_.path.string(), format_size(grown));
+                if (auto st = env_.grow(txn, kGrowWhenStuck); !st.ok()) {
+                    log_.error("{} (no room left even to delete records)", st.message());
+                } else {
+                    log_.warn("buffer {}: no room left even to delete records; its file may grow to {} to free some",
+                              options_.path.string(), format_size(env_.map_size()));
+                }
                 return CommitOutcome::Failed;
             }
             // The file reached max_size before the estimate said so (pages freed in this very

@@ -77,6 +77,23 @@ void LmdbEnv::close() {
     }
 }
 
+std::uint64_t LmdbEnv::map_size() const {
+    MDB_envinfo info{};
+    if (env_ == nullptr || mdb_env_info(env_, &info) != 0) {
+        return 0;
+    }
+    return info.me_mapsize;
+}
+
+Status LmdbEnv::grow(Txn& txn, std::uint64_t by) {
+    txn.abort();
+    auto size = map_size() + by;
+    if (int rc = mdb_env_set_mapsize(env_, static_cast<std::size_t>(size)); rc != 0) {
+        return Status::error(error("cannot grow the store", rc));
+    }
+    return Status::success();
+}
+
 Txn::Txn(const LmdbEnv& env, bool read_only) {
     rc_ = mdb_txn_begin(env.env(), nullptr, read_only ? MDB_RDONLY : 0, &txn_);
     if (rc_ != 0) {
@@ -87,6 +104,13 @@ Txn::Txn(const LmdbEnv& env, bool read_only) {
 Txn::~Txn() {
     if (txn_ != nullptr) {
         mdb_txn_abort(txn_);
+    }
+}
+
+void Txn::abort() {
+    if (txn_ != nullptr) {
+        mdb_txn_abort(txn_);
+        txn_ = nullptr;
     }
 }
 

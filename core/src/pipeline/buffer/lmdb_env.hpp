@@ -44,6 +44,11 @@ class LmdbEnv {
     MDB_dbi meta() const { return meta_; }
     const std::filesystem::path& dir() const { return dir_; }
 
+    /// Raises the map size by `by` bytes. LMDB refuses (EINVAL) while a write transaction is
+    /// open, so `txn` (the one that met MDB_MAP_FULL) is aborted first.
+    Status grow(class Txn& txn, std::uint64_t by);
+    std::uint64_t map_size() const;
+
     /// "buffer /var/lib/vigil/producer/buffer: <what>: <LMDB's or the system's reason>".
     std::string error(std::string_view what, int rc) const;
 
@@ -67,6 +72,8 @@ class Txn {
     MDB_txn* get() const { return txn_; }
     /// 0 or LMDB's code; the transaction is finished either way.
     int commit();
+    /// Drops what the transaction did (a no-op once finished).
+    void abort();
 
   private:
     MDB_txn* txn_ = nullptr;

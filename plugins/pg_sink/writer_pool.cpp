@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "writer_pool.hpp"
+
+#include <stdexcept>
+
+namespace vigil::plugins::pg_sink {
+
+WriterPool::WriterPool(std::size_t helpers) : errors_(helpers + 1) {
+    threads_.reserve(helpers);
+    for (std::size_t i = 1; i <= helpers; ++i) {
+        threads_.emplace_back([this, i] { helper(i); });
+    }
+}
+
+WriterPool::~WriterPool() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    for (auto& t : threads_) {
+        t.join();
+    }
+}
+
+void WriterPool::helper(std::size_t index) {
+    std::uint64_t seen = 0;
+    for (;;) {
+        const std::function<void(std::size_t)>* task = nullptr;
+        {
+            std::unique_lock lock(mutex_);
+            wake_.wait(lock, [&] { return stopping_ || round_ != seen; });
+            if (stopping_) {
+                return;
+            }
+            seen = round_;
+            task = index < n_ ? task_ : nullptr;
+        }
+        if (task != nullptr) {
+            try {
+                (*task)(index);
+            } catch (...) {
+                errors_[index] = std::current_exception();
+            }
+        }
+        {
+            std::lock_guard lock(mutex_);
+            ++done_;
+        }
+        finished_.notify_one();
+    }
+}
+
+void WriterPool::run(std::size_t n, const std::function<void(std::size_t)>& task) {
+    if (n > threads_.size() + 1) {
+        throw std::invalid_argument("WriterPool::run: more tasks than threads");
+    }
+    for (auto& e : errors_) {
+        e = nullptr;
+    }
+    if (n > 1) {
+        {
+            std::lock_guard lock(mutex_);
+            task_ = &task;
+            n_ = n;
+            done_ = 0;
+            ++round_;
+        }
+        wake_.notify_all();
+    }
+    try {
+        task(0);
+    } catch (...) {
+        errors_[0] = std::current_exception();
+    }
+    if (n > 1) {
+        std::unique_lock lock(mutex_);
+        finished_.wait(lock, [&] { return done_ == threads_.size(); });
+        task_ = nullptr;
+    }
+    for (auto& e : errors_) {
+        if (e) {
+            std::rethrow_exception(e);
+        }
+    }
+}
+
+}  // namespace vigil::plugins::pg_sink
