@@ -162,7 +162,7 @@ bool HttpCheck::reload(const ConfigNode& node, Diagnostics& diags) {
         if (it == old.end()) {
             ++added;
         } else {
-            ++(it->second->same_as(*s) ? kept : changed);
+            ++(*it->second == *s ? kept : changed);
             old.erase(it);
         }
     }

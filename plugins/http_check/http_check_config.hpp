@@ -16,6 +16,7 @@
 #include <re2/re2.h>
 
 #include "assertions.hpp"
+#include "pattern.hpp"
 #include "sites_topic_config.hpp"
 #include "vigil/config.hpp"
 
@@ -30,6 +31,7 @@ struct StatusSet {
     std::vector<std::pair<int, int>> ranges;
     bool contains(int status) const;
     std::string to_string() const;  // "200-299,301"
+    bool operator==(const StatusSet&) const = default;
 };
 
 enum class IpFamily { Any, V4, V6 };
@@ -47,9 +49,9 @@ struct Site {
     std::string shown_url;  // url as logs and records show it (redact_url), made once at load
     std::string origin;     // scheme://host:port of url, which redirects compare against
     std::optional<std::string> regex_text;
-    std::shared_ptr<const re2::RE2> regex;  // compiled once at load
+    Pattern regex;  // compiled once at load
     std::optional<std::string> regex_absent_text;
-    std::shared_ptr<const re2::RE2> regex_absent;
+    Pattern regex_absent;
     Duration max_response_time{};  // zero: no limit
     Duration min_cert_validity{};  // zero: no limit
     Duration interval{};
@@ -99,9 +101,9 @@ struct Site {
 
     static constexpr std::uint64_t kExcerptBytes = 1024;
 
-    /// Same check, option for option (regexes compared by pattern): a reload keeps the schedule
-    /// of a site whose options did not change.
-    bool same_as(const Site& other) const;
+    /// Same check, option for option (patterns compared by their text): a reload keeps the
+    /// schedule of a site whose options did not change.
+    bool operator==(const Site& other) const = default;
 };
 
 struct Shard {

@@ -44,20 +44,6 @@ std::string StatusSet::to_string() const {
     return out;
 }
 
-bool Site::same_as(const Site& o) const {
-    return name == o.name && url == o.url && regex_text == o.regex_text && regex_absent_text == o.regex_absent_text &&
-           max_response_time == o.max_response_time && min_cert_validity == o.min_cert_validity &&
-           interval == o.interval && timeout == o.timeout && method == o.method && headers == o.headers &&
-           body == o.body && expect_status.ranges == o.expect_status.ranges && follow_redirects == o.follow_redirects &&
-           max_redirects == o.max_redirects && allow_downgrade == o.allow_downgrade && verify_tls == o.verify_tls &&
-           ca_file == o.ca_file && ip_family == o.ip_family && ip_mode == o.ip_mode && max_body == o.max_body &&
-           user_agent == o.user_agent && json == o.json && expect_headers == o.expect_headers &&
-           basic_user == o.basic_user && basic_password == o.basic_password && bearer_token == o.bearer_token &&
-           client_cert_file == o.client_cert_file && client_key_file == o.client_key_file && proxy == o.proxy &&
-           no_proxy == o.no_proxy && http_version == o.http_version && bind == o.bind && retries == o.retries &&
-           retry_delay == o.retry_delay && body_excerpt == o.body_excerpt && group == o.group;
-}
-
 namespace {
 
 std::optional<std::pair<int, int>> parse_status(std::string_view s) {
@@ -412,7 +398,7 @@ class SiteReader {
 
     // Sites usually share a handful of patterns: each is compiled once (an RE2 costs tens of
     // KiB, so 100,000 copies would cost gigabytes).
-    void compile(const char* key, std::optional<std::string>& text, std::shared_ptr<const re2::RE2>& out) {
+    void compile(const char* key, std::optional<std::string>& text, Pattern& out) {
         if (!from(key).has(key)) {
             return;
         }

@@ -199,7 +199,7 @@ void SitesTopic::on_message(const rd_kafka_message_t& m) {
     std::string json(static_cast<const char*>(m.payload), m.len);
     if (auto site = read(key, json, where)) {
         auto& e = sites_[key];
-        changed_ = changed_ || !e.site || !e.site->same_as(*site);
+        changed_ = changed_ || !e.site || !(*e.site == *site);
         e = Entry{m.partition, std::move(json), std::move(site)};
     }
 }

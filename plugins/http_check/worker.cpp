@@ -221,7 +221,7 @@ void Worker::apply(const std::vector<std::shared_ptr<const Site>>& sites) {
         auto found = by_name_.find(s->name);
         if (found != by_name_.end()) {
             auto& current = sites_.at(found->second);
-            if (current->same_as(*s)) {
+            if (*current == *s) {
                 continue;
             }
             if (current->interval == s->interval) {

@@ -50,6 +50,8 @@ PgEvents::PgEvents(Config config, std::string instance, Logger log)
       events_(counter("vigil_pg_events_events_total", {{"instance", instance_}}, "Site events emitted")),
       refreshed_(counter("vigil_pg_events_refreshed_total", {{"instance", instance_}},
                          "Current states of sites not up emitted by refresh")),
+      standby_polls_(counter("vigil_pg_events_standby_polls_total", {{"instance", instance_}},
+                             "Times this reader found its cursor held by another reader and stood by")),
       cursor_(gauge("vigil_pg_events_cursor", {{"instance", instance_}},
                     "The last event id every sink acknowledged, as stored in site_events_cursors")) {}
 
@@ -326,6 +328,9 @@ Status PgEvents::run(Emitter& out, const StopToken& stop, const RunOptions& opti
             if (auto st = connect(standby); !st.ok()) {
                 if (options.once && !standby) {
                     return st;
+                }
+                if (standby) {
+                    standby_polls_.inc();
                 }
                 if (standby && !was_standby) {
                     log_.info("{}; standing by", st.message());

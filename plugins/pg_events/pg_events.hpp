@@ -74,6 +74,7 @@ class PgEvents final : public Source {
 
     Counter& events_;
     Counter& refreshed_;
+    Counter& standby_polls_;
     Gauge& cursor_;
 };
 

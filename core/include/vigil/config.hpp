@@ -177,7 +177,7 @@ class VIGIL_API ConfigNode {
     /// The maps of a List, each bound to the children table.
     std::vector<ConfigNode> items(std::string_view key) const;
 
-    /// This node's map as one compact JSON object (since ABI 3.0): the keys as written, in file
+    /// This node's map as one compact JSON object: the keys as written, in file
     /// order, each value interpolated and typed by the option table (integers, numbers and
     /// booleans as JSON's own; durations, sizes and secrets as their text). For handing a piece of
     /// configuration on to other agents, which validate it again.
@@ -205,7 +205,7 @@ VIGIL_API void for_each_in_list(const std::string& text, const std::string& name
                                 const std::function<void(const ConfigNode&)>& each);
 /// The same for text that someone else wrote (a Kafka message) or that is published for others to
 /// read: values are taken literally (`${VAR}` stays that text), a `*_file` secret is an error (no
-/// file of the agent's is read for it), and relative paths have no base. Since SDK ABI 4.1.
+/// file of the agent's is read for it), and relative paths have no base.
 VIGIL_API void for_each_in_data_list(const std::string& text, const std::string& name, const OptionSpec* table,
                                      Diagnostics& diags, const std::function<void(const ConfigNode&)>& each);
 /// The same for a file; a file that cannot be read is one diagnostic at `where`.

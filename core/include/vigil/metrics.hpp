@@ -39,7 +39,7 @@ class VIGIL_API Gauge {
 };
 
 /// A distribution (check durations, write latencies) in fixed buckets, as Prometheus histograms
-/// are. Lock-free; safe from any thread. Since SDK ABI 1.1.
+/// are. Lock-free; safe from any thread.
 class VIGIL_API Histogram {
   public:
     /// `bounds`: the buckets' upper bounds, ascending; +Inf is implied.

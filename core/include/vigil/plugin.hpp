@@ -59,7 +59,7 @@ struct PluginContext {
 using SourceFactory = std::unique_ptr<Source> (*)(const PluginContext&, const ConfigNode&, Diagnostics&);
 using SinkFactory = std::unique_ptr<Sink> (*)(const PluginContext&, const ConfigNode&, Diagnostics&);
 
-/// What a plugin command is given (since ABI 3.0). Valid during the call.
+/// What a plugin command is given. Valid during the call.
 struct CommandContext {
     std::vector<std::string> args;  // the words after the command's name
     std::string agent;              // this host's name
@@ -102,18 +102,14 @@ struct PluginDescriptor {
     const OptionSpec* options = nullptr;  // nullptr-key-terminated option table
     SourceFactory make_source = nullptr;  // exactly one of these, matching `kind`
     SinkFactory make_sink = nullptr;
-    // Since ABI 3.0:
     const PluginCommand* commands = nullptr;  // command-line commands, ended by an empty entry; or none
 };
 
-/// The size the loader requires at least: every field of ABI 1.0 (and of 2.0, which added none).
-inline constexpr std::uint32_t kDescriptorV1Size = offsetof(PluginDescriptor, commands);
+/// The size the loader requires at least: every field the first descriptor of this ABI major had.
+inline constexpr std::uint32_t kDescriptorMinSize = offsetof(PluginDescriptor, commands) + sizeof(void*);
 
-/// The plugin's commands, if its descriptor is recent enough to have the field.
-inline const PluginCommand* commands_of(const PluginDescriptor& d) {
-    // The field is a pointer: the descriptor must reach past its last byte.
-    return d.header.descriptor_size >= offsetof(PluginDescriptor, commands) + sizeof(void*) ? d.commands : nullptr;
-}
+/// The plugin's commands (none: nullptr).
+inline const PluginCommand* commands_of(const PluginDescriptor& d) { return d.commands; }
 
 /// The type of the exported entry point.
 using PluginEntry = const PluginDescriptor*();

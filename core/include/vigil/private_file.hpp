@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Files the agent writes for itself (dead letters, stdout_sink's path): they can hold what a site
-// answered (body excerpts) and what Kafka carried, so they are the agent's alone. Since SDK ABI 4.1.
+// answered (body excerpts) and what Kafka carried, so they are the agent's alone.
 #pragma once
 
 #include <cstdio>

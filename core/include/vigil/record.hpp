@@ -45,15 +45,13 @@ struct CheckRecord {
     std::optional<bool> truncated;
     std::optional<std::string> http_version;
     std::optional<std::string> remote_ip;
-    std::optional<Timestamp> tls_not_after;  // certificate expiry, https only
-    std::optional<double> lag_ms;            // how late the check started against its schedule
-    // Since SDK ABI 3.0:
+    std::optional<Timestamp> tls_not_after;       // certificate expiry, https only
+    std::optional<double> lag_ms;                 // how late the check started against its schedule
     std::optional<int> attempts;                  // attempts made (http_check's retries), 1 without retry
     std::optional<std::string> body_excerpt;      // a failed check's first bytes of body (opt-in)
     std::optional<std::string> response_headers;  // and its response headers, "Name: value" lines
     std::optional<std::string> location;          // where the check ran from (http_check's `location`)
-    // Since SDK ABI 4.0:
-    std::optional<std::string> group;  // the site's group (http_check's `group`), for the status page
+    std::optional<std::string> group;             // the site's group (http_check's `group`), for the status page
 
     friend bool operator==(const CheckRecord&, const CheckRecord&) = default;
 };
@@ -70,7 +68,7 @@ struct LocationNote {
 };
 
 /// A change of a site's state: a row of pg_sink's `site_events` table, carried through the
-/// alerts pipeline (pg_events -> alertmanager_sink, webhook_sink). Since SDK ABI 2.0.
+/// alerts pipeline (pg_events -> alertmanager_sink, webhook_sink).
 struct SiteEvent {
     /// site_events.id: increasing in commit order, the event's idempotency key. 0: not a change
     /// but the current state of a site that is not up (pg_events' `refresh`), so that a sink
@@ -98,7 +96,7 @@ struct SiteEvent {
 
 /// A record in flight, with where it came from. `origin` names its source coordinates for
 /// messages and dead letters ("topic=checks partition=3 offset=1234"); empty for fresh checks.
-/// A record of the alerts pipeline also carries its `event` (ABI 2.0); `check` then holds what
+/// A record of the alerts pipeline also carries its `event`; `check` then holds what
 /// the event knows of the check (name, url, timestamp, check_id, error, error_detail).
 struct Record {
     CheckRecord check;
@@ -138,7 +136,7 @@ struct EventDecodeResult {
 /// Decodes what encode_event_json wrote. Never throws and never crashes on any input.
 VIGIL_API EventDecodeResult decode_event_json(std::string_view json);
 
-/// The record's JSON Schema (draft-07), pretty-printed, made from kRecordFields (since ABI 3.0):
+/// The record's JSON Schema (draft-07), pretty-printed, made from kRecordFields:
 /// `agent schema` prints it, schemas/check-record.json holds it, kafka_sink registers it. The
 /// original seven fields are required; additional properties are allowed.
 VIGIL_API std::string record_json_schema();

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Keeping secrets out of messages: URLs shown without their password or secret-looking query
 // values, and library messages (libpq's, above all) scrubbed of the secrets they may quote.
-// Since SDK ABI 1.4.
 #pragma once
 
 #include <string>

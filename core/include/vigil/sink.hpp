@@ -39,7 +39,7 @@ struct WriteResult {
     static WriteResult retry(std::string error) { return {Kind::Retry, std::move(error), {}}; }
 };
 
-/// How a sink wants its batches (since SDK ABI 1.1). With max_records > 0, the core hands the
+/// How a sink wants its batches. With max_records > 0, the core hands the
 /// sink batches that were queued for it merged into one write() of up to max_records records,
 /// waiting up to max_delay for more to arrive, so a sink with a high per-write cost (a database
 /// transaction) writes fewer, larger batches. Every merged batch is acknowledged when the write
@@ -76,18 +76,17 @@ class VIGIL_API Sink {
     /// --with-environment). Never called on the data path.
     virtual Status healthcheck() { return Status::success(); }
 
-    /// Added in SDK ABI 1.1 (called only for plugins built against 1.1 or later).
+    /// How the sink wants its batches (default: as the source makes them).
     virtual Batching batching() const { return {}; }
 
-    /// Added in SDK ABI 1.3 (called only for plugins built against 1.3 or later). Whether the
-    /// sink can deliver right now, for a sink that waits out an outage inside write() rather
+    /// Whether the sink can deliver right now, for a sink that waits out an outage inside write() rather
     /// than returning Retry (kafka_sink: librdkafka retries on its own): an error naming what
     /// is unreachable while it cannot. The core calls it about once a second from another
     /// thread for the vigil_sink_up gauge, so it must be cheap and thread-safe, and it must not
     /// reach the network. The default: healthy unless write() says otherwise.
     virtual Status health() const { return Status::success(); }
 
-    /// Added in SDK ABI 3.0. Called once when the pipeline starts, before any write, for what a
+    /// Called once when the pipeline starts, before any write, for what a
     /// restart cannot fix and so must stop the agent (exit 78) with the reason: a schema
     /// registry that refuses the record's schema. A service that is merely unreachable is not
     /// that: return success, and let start() or write() try again.

@@ -22,8 +22,7 @@ class VIGIL_API Emitter {
     virtual bool emit(Batch batch, AckFn on_ack) = 0;
 
     enum class Offer { Accepted, Full, Stopping };
-    /// ABI 1.2 (a plugin calling it declares abi_minor >= 2, so an older agent refuses to load
-    /// it instead of calling past its vtable). Like emit(), but waits at most `timeout` for room.
+    /// Like emit(), but waits at most `timeout` for room.
     /// Accepted: `batch` and `on_ack` were taken, `on_ack` will be called once. Full: nothing was
     /// taken; the source keeps both and may use the time, e.g. a Kafka consumer polls on with its
     /// partitions paused so the group does not expel it. Stopping: nothing taken, never will be.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Text that came from outside and goes somewhere that gives characters meaning: a log line (a
 // newline forges a line), an HTTP header (CR LF starts another), a label (a control character
-// hides what a name says). Since SDK ABI 4.1.
+// hides what a name says).
 #pragma once
 
 #include <cstddef>

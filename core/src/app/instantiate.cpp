@@ -164,7 +164,6 @@ Instances instantiate(const PipelineFile& file, const std::string& agent, Diagno
             diags.error(s.node.location(), s.node.path(), "plugin's factory failed without saying why");
         }
         if (sink) {
-            // The loader admits ABI 2.x alone, which has batching() and health() from its start.
             out.sinks.push_back(pipeline::SinkSlot{s.instance, std::move(sink), s.retry});
         }
     }

@@ -264,9 +264,9 @@ std::variant<std::unique_ptr<LoadedPlugin>, std::string> load_plugin_file(const 
         return fmt::format("{}: built for plugin ABI {}.{}, this agent provides ABI {}.{}; upgrade the agent", p,
                            h.abi_major, h.abi_minor, kSdkAbiMajor, kSdkAbiMinor);
     }
-    if (h.descriptor_size < kDescriptorV1Size) {
+    if (h.descriptor_size < kDescriptorMinSize) {
         return fmt::format("{}: descriptor is {} bytes, ABI {}.0 needs at least {}", p, h.descriptor_size, kSdkAbiMajor,
-                           kDescriptorV1Size);
+                           kDescriptorMinSize);
     }
     std::string_view agent_fp = VIGIL_BUILD_FINGERPRINT;
     std::string_view plugin_fp = h.build_fingerprint ? h.build_fingerprint : "";

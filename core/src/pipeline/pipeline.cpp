@@ -51,7 +51,7 @@ Pipeline::Pipeline(PipelineOptions options, std::string source_instance, Source&
     std::vector<std::string> names;
     for (auto& s : sinks) {
         // Read before the sink is moved into its runner.
-        Batching batching = s.abi_has_batching ? s.sink->batching() : Batching{};
+        Batching batching = s.sink->batching();
         std::size_t index = runners_.size();
         names.push_back(s.instance);
         runners_.push_back(std::make_unique<SinkRunner>(
@@ -63,7 +63,7 @@ Pipeline::Pipeline(PipelineOptions options, std::string source_instance, Source&
                     on_sink_done(seq, ok);
                 }
             },
-            options_.random, s.abi_has_health));
+            options_.random));
         runners_.back()->set_in_flight_bound(options_.max_in_flight);
     }
     if (options_.buffer.type == BufferOptions::Type::Disk) {

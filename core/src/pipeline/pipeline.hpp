@@ -29,8 +29,6 @@ struct SinkSlot {
     std::string instance;
     std::unique_ptr<Sink> sink;
     RetryPolicy retry;
-    bool abi_has_batching = true;  // the sink may be asked batching() (every ABI 2.x plugin)
-    bool abi_has_health = true;    // ... and health()
 };
 
 struct PipelineOptions {

@@ -10,11 +10,10 @@ Labels labels(const std::string& instance) { return {{"instance", instance}}; }
 }  // namespace
 
 SinkRunner::SinkRunner(std::string instance, std::unique_ptr<Sink> sink, RetryPolicy retry, Batching batching,
-                       DeadLetter& dead_letter, Done done, std::function<double()> random, bool has_health)
+                       DeadLetter& dead_letter, Done done, std::function<double()> random)
     : instance_(std::move(instance)), sink_(std::move(sink)), retry_(retry), batching_(batching),
       dead_letter_(dead_letter), done_(std::move(done)), backoff_(retry.initial, retry.max, std::move(random)),
-      log_(instance_), has_health_(has_health),
-      batches_ok_(counter("vigil_sink_batches_total", labels(instance_), "Batches a sink accepted")),
+      log_(instance_), batches_ok_(counter("vigil_sink_batches_total", labels(instance_), "Batches a sink accepted")),
       records_ok_(counter("vigil_sink_records_total", labels(instance_), "Records a sink accepted")),
       retries_(counter("vigil_sink_retries_total", labels(instance_), "Transient sink failures, each retried")),
       rejected_(counter("vigil_sink_rejected_total", labels(instance_), "Records a sink refused for good")),
@@ -29,7 +28,7 @@ SinkRunner::SinkRunner(std::string instance, std::unique_ptr<Sink> sink, RetryPo
 
 bool SinkRunner::refresh_up() {
     bool up = !last_failed_.load();
-    if (up && has_health_) {
+    if (up) {
         try {
             up = sink_->health().ok();
         } catch (...) {

@@ -38,7 +38,7 @@ class SinkRunner {
     using Done = std::function<void(std::uint64_t sequence, bool delivered)>;
 
     SinkRunner(std::string instance, std::unique_ptr<Sink> sink, RetryPolicy retry, Batching batching,
-               DeadLetter& dead_letter, Done done, std::function<double()> random, bool has_health = false);
+               DeadLetter& dead_letter, Done done, std::function<double()> random);
     ~SinkRunner();
 
     void start();
@@ -82,7 +82,6 @@ class SinkRunner {
     Logger log_;
     Complaint complaint_;
     bool started_ = false;
-    bool has_health_ = false;
     std::atomic<bool> last_failed_{false};
 
     std::mutex mutex_;

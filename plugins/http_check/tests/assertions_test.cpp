@@ -252,7 +252,7 @@ TEST_CASE("http_check: the transport options reach the site", "[unit][config]") 
     CHECK(b.retries == 0);
     CHECK(b.body_kept() == 0);
     CHECK_FALSE(b.keeps_headers());
-    CHECK_FALSE(a.same_as(b));
+    CHECK_FALSE(a == b);
 }
 
 TEST_CASE("http_check: assertions and the excerpt in the record", "[unit]") {

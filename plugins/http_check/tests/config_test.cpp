@@ -213,7 +213,7 @@ sites:
     CHECK(b.regex_absent_text == "error");
     CHECK(b.max_response_time == std::chrono::seconds(1));
     CHECK(b.min_cert_validity == std::chrono::hours(24 * 14));
-    CHECK_FALSE(a.same_as(b));
+    CHECK_FALSE(a == b);
 
     auto bad = parse(R"(plugin: http_check
 sites:

@@ -15,7 +15,7 @@ Site site(std::optional<std::string> regex = std::nullopt) {
     s.max_body = 1024;
     if (regex) {
         s.regex_text = regex;
-        s.regex = std::make_shared<re2::RE2>(*regex);
+        s.regex = std::make_shared<const re2::RE2>(*regex);
     }
     return s;
 }
@@ -127,7 +127,7 @@ TEST_CASE("http_check: regex_absent, min_cert_validity and max_response_time jud
     auto started = vigil::Timestamp(std::chrono::seconds(1'800'000'000));
     auto s = site();
     s.regex_absent_text = "(?i)maintenance";
-    s.regex_absent = std::make_shared<re2::RE2>(*s.regex_absent_text);
+    s.regex_absent = std::make_shared<const re2::RE2>(*s.regex_absent_text);
     s.min_cert_validity = std::chrono::hours(24 * 14);
     s.max_response_time = std::chrono::milliseconds(10);
     ErrorKind kind = ErrorKind::None;

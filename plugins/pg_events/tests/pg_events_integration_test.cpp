@@ -179,7 +179,12 @@ TEST_CASE("pg_events: a COMMIT's notification wakes the reader long before poll_
     out.auto_ack = true;
     Reader reader(db.url(), "refresh: 0\npoll_interval: 10m\n", out);
     REQUIRE(vigil::test::wait_until([&] { return cursor(db.url()) == "0"; }));
-    std::this_thread::sleep_for(200ms);  // the reader is past its first read, waiting
+    // The reader is past its first read (its session's last statement), idle until woken.
+    REQUIRE(vigil::test::wait_until([&] {
+        return pg::scalar(db.url(),
+                          "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+                          "state = 'idle' AND query LIKE '%FROM site_events WHERE id > $1%'") == "1";
+    }));
     add_event(db.url(), "shop");
     // Ten minutes of poll_interval: only the NOTIFY can deliver it within the deadline.
     CHECK(vigil::test::wait_until([&] { return out.ids().size() == 1; }, 5s));
@@ -198,7 +203,11 @@ TEST_CASE("pg_events: start: end skips the history; a second reader of the curso
     add_event(db.url(), "new");
     REQUIRE(vigil::test::wait_until([&] { return first.ids().size() == 1; }));
     CHECK(first.ids() == std::vector<std::int64_t>{2});
-    std::this_thread::sleep_for(300ms);
+    // The standby looks for the cursor every 100 ms: three of its looks after the event and it
+    // still has nothing (the first reader holds the cursor).
+    auto& polls = vigil::counter("vigil_pg_events_standby_polls_total", {{"instance", "pg_events.test"}});
+    auto seen = polls.value();
+    REQUIRE(vigil::test::wait_until([&] { return polls.value() >= seen + 3; }));
     CHECK(second.ids().empty());
     first_reader.reset();
     add_event(db.url(), "later");
