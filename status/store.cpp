@@ -56,11 +56,12 @@ void read_summary(const PGresult* r, int row, SiteSummary& s) {
 /// A pooled connection for one request: back to the pool at the end, or closed if it broke.
 struct Store::Lease {
     Store& store;
-    PGconn* conn = nullptr;
+    pg::Conn conn;
     bool broken = false;
     ~Lease() {
         if (conn != nullptr) {
-            store.release(conn, broken || PQstatus(conn) != CONNECTION_OK);
+            bool gone = broken || PQstatus(conn.get()) != CONNECTION_OK;
+            store.release(std::move(conn), gone);
         }
     }
     // Runs `sql` with text parameters; on failure, `error` says what and the lease is marked.
@@ -69,9 +70,11 @@ struct Store::Lease {
         for (const auto& v : params) {
             p.push_back(v.c_str());
         }
-        Result r(PQexecParams(conn, sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(), nullptr, nullptr, 0));
+        Result r(
+            PQexecParams(conn.get(), sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(), nullptr, nullptr, 0));
         if (!ok(r.get())) {
-            error = Status::error(fmt::format("PostgreSQL {}: {}", pg::describe(conn), chomp(PQerrorMessage(conn))));
+            error =
+                Status::error(fmt::format("PostgreSQL {}: {}", pg::describe(conn), chomp(PQerrorMessage(conn.get()))));
             broken = true;
         }
         return r;
@@ -80,44 +83,37 @@ struct Store::Lease {
 
 Store::Store(Secret url, int connections) : url_(std::move(url)), max_idle_(static_cast<std::size_t>(connections)) {}
 
-Store::~Store() {
-    for (auto* c : idle_) {
-        PQfinish(c);
-    }
-}
+Store::~Store() = default;
 
-PGconn* Store::acquire(std::string& error) {
+pg::Conn Store::acquire(std::string& error) {
     {
         std::lock_guard lock(mutex_);
         if (!idle_.empty()) {
-            auto* c = idle_.back();
+            auto c = std::move(idle_.back());
             idle_.pop_back();
             return c;
         }
     }
-    auto* c = pg::connect(url_, "vigil-status-page", error);
+    auto c = pg::connect(url_, "vigil-status-page", error);
     if (c == nullptr) {
         return nullptr;
     }
     // Read only whatever the role may do; answers in bounded time; times in UTC.
-    Result r(PQexec(c,
+    Result r(PQexec(c.get(),
                     "SET default_transaction_read_only = on; SET statement_timeout = '5s'; SET TimeZone = 'UTC'; "
                     "SET client_min_messages = warning"));
     if (!ok(r.get())) {
-        error = chomp(PQerrorMessage(c));
-        PQfinish(c);
+        error = chomp(PQerrorMessage(c.get()));
         return nullptr;
     }
     return c;
 }
 
-void Store::release(PGconn* conn, bool broken) {
+void Store::release(pg::Conn conn, bool broken) {
     std::lock_guard lock(mutex_);
-    if (broken || idle_.size() >= max_idle_) {
-        PQfinish(conn);
-    } else {
-        idle_.push_back(conn);
-    }
+    if (!broken && idle_.size() < max_idle_) {
+        idle_.push_back(std::move(conn));
+    }  // else closed here, by its owner
 }
 
 Status Store::check(std::string& warning) {

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "pg_handles.hpp"
 #include "vigil/config.hpp"
 #include "vigil/status.hpp"
 
@@ -110,13 +111,13 @@ class Store {
         std::vector<std::string> groups;
     };
     static constexpr std::chrono::seconds kCountsFor{10};
-    PGconn* acquire(std::string& error);
-    void release(PGconn* conn, bool broken);
+    pg::Conn acquire(std::string& error);
+    void release(pg::Conn conn, bool broken);
 
     Secret url_;
     std::size_t max_idle_;
     std::mutex mutex_;
-    std::vector<PGconn*> idle_;
+    std::vector<pg::Conn> idle_;
     std::map<std::string, Counts> counts_;  // by search, state and group; under mutex_
 };
 

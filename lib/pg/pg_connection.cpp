@@ -37,15 +37,14 @@ Status apply_migrations(const Secret& url, const Migrations& m, const Logger& lo
     return Status::success();
 }
 
-PGconn* connect(const Secret& url, const std::string& application_name, std::string& error) {
+Conn connect(const Secret& url, const std::string& application_name, std::string& error) {
     const char* keys[] = {"dbname", "application_name", "connect_timeout", nullptr};
     const char* values[] = {url.reveal().c_str(), application_name.c_str(), "10", nullptr};
-    PGconn* conn = PQconnectdbParams(keys, values, 1);
-    if (PQstatus(conn) != CONNECTION_OK) {
+    Conn conn(PQconnectdbParams(keys, values, 1));
+    if (PQstatus(conn.get()) != CONNECTION_OK) {
         // libpq may quote the connection string's bad part, the password included.
-        error =
-            fmt::format("cannot connect to PostgreSQL: {}", scrub_conninfo(chomp(PQerrorMessage(conn)), url.reveal()));
-        PQfinish(conn);
+        error = fmt::format("cannot connect to PostgreSQL: {}",
+                            scrub_conninfo(chomp(PQerrorMessage(conn.get())), url.reveal()));
         return nullptr;
     }
     return conn;

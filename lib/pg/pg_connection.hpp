@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 
+#include "pg_handles.hpp"
 #include "vigil/config.hpp"
 #include "vigil/log.hpp"
 #include "vigil/status.hpp"
@@ -35,8 +36,9 @@ Status apply_migrations(const Secret& url, const Migrations& m, const Logger& lo
 
 /// Connects (a 10 s timeout, `application_name`). nullptr with `error` set on failure: the
 /// message never holds the password libpq may quote.
-PGconn* connect(const Secret& url, const std::string& application_name, std::string& error);
+Conn connect(const Secret& url, const std::string& application_name, std::string& error);
 /// "host:port/database" of a connection, for messages.
 std::string describe(PGconn* conn);
+inline std::string describe(const Conn& conn) { return describe(conn.get()); }
 
 }  // namespace vigil::pg

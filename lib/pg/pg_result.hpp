@@ -12,14 +12,10 @@
 #include <optional>
 #include <string>
 
+#include "pg_handles.hpp"
 #include "vigil/record.hpp"
 
 namespace vigil::pg {
-
-struct ResultDeleter {
-    void operator()(PGresult* r) const { PQclear(r); }
-};
-using Result = std::unique_ptr<PGresult, ResultDeleter>;
 
 /// libpq's message without its trailing newline.
 inline std::string chomp(const char* m) {

@@ -58,10 +58,7 @@ PgEvents::PgEvents(Config config, std::string instance, Logger log)
 PgEvents::~PgEvents() { disconnect(); }
 
 void PgEvents::disconnect() {
-    if (conn_ != nullptr) {
-        PQfinish(conn_);  // also ends LISTEN and releases the cursor's lock
-        conn_ = nullptr;
-    }
+    conn_.reset();  // also ends LISTEN and releases the cursor's lock
 }
 
 Status PgEvents::open() {
@@ -71,8 +68,8 @@ Status PgEvents::open() {
     if (conn_ == nullptr) {
         return Status::error(error);
     }
-    host_ = pg::describe(conn_);
-    Result r(PQexec(conn_,
+    host_ = pg::describe(conn_.get());
+    Result r(PQexec(conn_.get(),
                     "SELECT to_regclass('site_events') IS NOT NULL AND to_regclass('site_state') IS NOT NULL "
                     "AND to_regclass('site_events_cursors') IS NOT NULL AND to_regclass('site_location_state') IS NOT "
                     "NULL"));
@@ -109,8 +106,8 @@ Status PgEvents::connect(bool& standby) {
     };
     Result r;
     const char* cursor[] = {config_.cursor.c_str()};
-    r.reset(PQexecParams(conn_, fmt::format("SELECT pg_try_advisory_lock({})", kLockKey).c_str(), 1, nullptr, cursor,
-                         nullptr, nullptr, 0));
+    r.reset(PQexecParams(conn_.get(), fmt::format("SELECT pg_try_advisory_lock({})", kLockKey).c_str(), 1, nullptr,
+                         cursor, nullptr, nullptr, 0));
     if (!ok(r.get())) {
         return failed("locking the cursor", r.get());
     }
@@ -119,20 +116,20 @@ Status PgEvents::connect(bool& standby) {
         disconnect();
         return Status::error(fmt::format("another reader holds cursor \"{}\"", config_.cursor));
     }
-    r.reset(PQexec(conn_, "LISTEN vigil_site_events"));
+    r.reset(PQexec(conn_.get(), "LISTEN vigil_site_events"));
     if (!ok(r.get())) {
         return failed("LISTEN vigil_site_events", r.get());
     }
     const char* create[] = {config_.cursor.c_str(), config_.from_beginning ? "t" : "f"};
-    r.reset(PQexecParams(conn_,
+    r.reset(PQexecParams(conn_.get(),
                          "INSERT INTO site_events_cursors (name, last_id) SELECT $1, CASE WHEN $2::boolean THEN 0 "
                          "ELSE coalesce((SELECT max(id) FROM site_events), 0) END ON CONFLICT (name) DO NOTHING",
                          2, nullptr, create, nullptr, nullptr, 0));
     if (!ok(r.get())) {
         return failed("creating the cursor", r.get());
     }
-    r.reset(PQexecParams(conn_, "SELECT last_id FROM site_events_cursors WHERE name = $1", 1, nullptr, cursor, nullptr,
-                         nullptr, 0));
+    r.reset(PQexecParams(conn_.get(), "SELECT last_id FROM site_events_cursors WHERE name = $1", 1, nullptr, cursor,
+                         nullptr, nullptr, 0));
     if (!ok(r.get()) || PQntuples(r.get()) != 1) {
         return failed("reading the cursor", r.get());
     }
@@ -163,7 +160,7 @@ std::optional<std::vector<Record>> PgEvents::read_events() {
     auto limit = std::to_string(config_.batch_size);
     const char* p[] = {after.c_str(), limit.c_str()};
     Result r(PQexecParams(
-        conn_,
+        conn_.get(),
         "SELECT id, site, url, from_state, to_state, (extract(epoch FROM at) * 1000000)::bigint, "
         "(extract(epoch FROM since) * 1000000)::bigint, check_id, reason, cause, previous_cause, "
         "error_detail, locations::text, to_jsonb(previous_locations)::text FROM site_events WHERE id > $1 AND "
@@ -202,7 +199,7 @@ std::optional<std::vector<Record>> PgEvents::read_events() {
 
 std::optional<std::vector<Record>> PgEvents::read_states() {
     Result r(
-        PQexec(conn_,
+        PQexec(conn_.get(),
                "SELECT site, url, state, (extract(epoch FROM since) * 1000000)::bigint, cause, "
                "coalesce(last_check_id, ''), (extract(epoch FROM coalesce(last_timestamp, since)) * 1000000)::bigint, "
                "last_error_detail, locations::text FROM site_state WHERE state <> 'up' ORDER BY site"));
@@ -269,7 +266,7 @@ bool PgEvents::save_cursor() {
     }
     auto value = std::to_string(to);
     const char* p[] = {config_.cursor.c_str(), value.c_str()};
-    Result r(PQexecParams(conn_,
+    Result r(PQexecParams(conn_.get(),
                           "UPDATE site_events_cursors SET last_id = $2, updated_at = now() WHERE name = $1 AND "
                           "last_id < $2",
                           2, nullptr, p, nullptr, nullptr, 0));
@@ -287,17 +284,17 @@ void PgEvents::wait(const StopToken& stop, Duration d) {
     auto deadline = Clock::now() + d;
     while (!stop.stop_requested() && Clock::now() < deadline && conn_ != nullptr) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-        pollfd fd{PQsocket(conn_), POLLIN, 0};
+        pollfd fd{PQsocket(conn_.get()), POLLIN, 0};
         // Short slices: a stop, and acknowledgements to store, are seen within 100 ms.
         int n = ::poll(&fd, 1, static_cast<int>(std::clamp<long long>(left, 0, 100)));
         if (n > 0) {
-            if (PQconsumeInput(conn_) == 0) {
-                log_.warn("{}: connection lost: {}", host_, chomp(PQerrorMessage(conn_)));
+            if (PQconsumeInput(conn_.get()) == 0) {
+                log_.warn("{}: connection lost: {}", host_, chomp(PQerrorMessage(conn_.get())));
                 disconnect();
                 return;
             }
             bool notified = false;
-            while (PGnotify* note = PQnotifies(conn_)) {
+            while (PGnotify* note = PQnotifies(conn_.get())) {
                 notified = true;
                 PQfreemem(note);
             }

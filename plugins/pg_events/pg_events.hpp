@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pg_events_config.hpp"
+#include "pg_handles.hpp"
 #include "vigil/log.hpp"
 #include "vigil/metrics.hpp"
 #include "vigil/source.hpp"
@@ -61,7 +62,7 @@ class PgEvents final : public Source {
     Config config_;
     std::string instance_;
     Logger log_;
-    PGconn* conn_ = nullptr;
+    pg::Conn conn_;
     std::string host_;         // for messages
     bool migrated_ = false;    // `migrate` done (or not asked for) in this process
     std::int64_t read_ = -1;   // the last event id emitted; -1 before the cursor is loaded

@@ -42,7 +42,7 @@ WriterCalls& writer_calls() {
 }
 
 std::optional<ChunkResult> Writer::run(const char* statement) {
-    Result r(writer_calls().exec(conn_, statement));
+    Result r(writer_calls().exec(conn_.get(), statement));
     if (!ok(r.get())) {
         return fail(statement, r.get());
     }
@@ -57,15 +57,9 @@ Writer::~Writer() { disconnect(); }
 void Writer::disconnect() {
     {
         std::lock_guard lock(cancel_mutex_);
-        if (cancel_ != nullptr) {
-            PQfreeCancel(cancel_);
-            cancel_ = nullptr;
-        }
+        cancel_.reset();
     }
-    if (conn_ != nullptr) {
-        PQfinish(conn_);
-        conn_ = nullptr;
-    }
+    conn_.reset();
 }
 
 void Writer::interrupt() {
@@ -73,7 +67,7 @@ void Writer::interrupt() {
     std::lock_guard lock(cancel_mutex_);
     if (cancel_ != nullptr) {
         char err[256];
-        PQcancel(cancel_, err, sizeof err);
+        PQcancel(cancel_.get(), err, sizeof err);
     }
 }
 
@@ -84,14 +78,14 @@ Status Writer::connect(std::vector<std::string>* missing) {
     if (conn_ == nullptr) {
         return Status::error(error);
     }
-    host_ = pg::describe(conn_);
-    Result quiet(PQexec(conn_, "SET client_min_messages = warning"));
+    host_ = pg::describe(conn_.get());
+    Result quiet(PQexec(conn_.get(), "SET client_min_messages = warning"));
 
     // The table's columns, their types and NOT NULL flags: the staging table mirrors the ones
     // we write, so a bad value fails at COPY, where PostgreSQL names its line.
     auto table = quote_identifier(config_.table);
     const char* tparams[] = {table.c_str()};
-    Result r(PQexecParams(conn_,
+    Result r(PQexecParams(conn_.get(),
                           "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull "
                           "FROM pg_attribute a WHERE a.attrelid = to_regclass($1) "
                           "AND a.attnum > 0 AND NOT a.attisdropped",
@@ -138,7 +132,7 @@ Status Writer::connect(std::vector<std::string>* missing) {
     // The unique key that makes a re-sent check a conflict: (check_id) on a plain table, (check_id,
     // "timestamp") on a partitioned one (its unique keys must hold the partition column).
     const char* kparams[] = {table.c_str(), config_.columns[field("check_id")].second.c_str()};
-    r.reset(PQexecParams(conn_,
+    r.reset(PQexecParams(conn_.get(),
                          "SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.n) FROM pg_index i "
                          "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) "
                          "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
@@ -158,7 +152,7 @@ Status Writer::connect(std::vector<std::string>* missing) {
             auto name = config_.table + period;
             const char* p[] = {name.c_str()};
             // The sums are kept per location since the migrations' rollups_per_location.
-            r.reset(PQexecParams(conn_,
+            r.reset(PQexecParams(conn_.get(),
                                  "SELECT to_regclass($1) IS NOT NULL AND to_regproc('vigil_roll_up_days') IS NOT NULL "
                                  "AND ($1 LIKE '%_days_dirty' OR EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = "
                                  "to_regclass($1) AND attname = 'location' AND NOT attisdropped))",
@@ -178,7 +172,7 @@ Status Writer::connect(std::vector<std::string>* missing) {
     }
     // A table partitioned as the migrations make metrics gets its days made ahead by the upkeep,
     // with or without a retention: otherwise every row would land in the default partition.
-    r.reset(PQexecParams(conn_,
+    r.reset(PQexecParams(conn_.get(),
                          "SELECT EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid = to_regclass($1)) "
                          "AND to_regproc('vigil_maintain_partitions') IS NOT NULL",
                          1, nullptr, tparams, nullptr, nullptr, 0));
@@ -198,7 +192,7 @@ Status Writer::connect(std::vector<std::string>* missing) {
     insert_sql_ = insert_sql(table, column_list_, conflict_key, returning, false);
     insert_one_sql_ = insert_sql(table, column_list_, conflict_key, returning, true);
     if (config_.state.enabled) {
-        r.reset(PQexec(conn_,
+        r.reset(PQexec(conn_.get(),
                        "SELECT to_regclass('site_state') IS NOT NULL AND to_regclass('site_events') IS NOT NULL AND "
                        "to_regclass('site_location_state') IS NOT NULL AND "
                        "EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('site_state') AND attname = "
@@ -213,9 +207,9 @@ Status Writer::connect(std::vector<std::string>* missing) {
         }
     }
     // ON COMMIT DELETE ROWS: the staging table is empty at the start of every transaction.
-    r.reset(PQexec(
-        conn_, fmt::format("CREATE TEMPORARY TABLE IF NOT EXISTS {} ({}) ON COMMIT DELETE ROWS", kStage, stage_columns)
-                   .c_str()));
+    r.reset(PQexec(conn_.get(), fmt::format("CREATE TEMPORARY TABLE IF NOT EXISTS {} ({}) ON COMMIT DELETE ROWS",
+                                            kStage, stage_columns)
+                                    .c_str()));
     if (!ok(r.get())) {
         auto st = Status::error(
             fmt::format("{}: creating the staging table: {}", host_, chomp(PQresultErrorMessage(r.get()))));
@@ -223,7 +217,7 @@ Status Writer::connect(std::vector<std::string>* missing) {
         return st;
     }
     std::lock_guard lock(cancel_mutex_);
-    cancel_ = PQgetCancel(conn_);
+    cancel_.reset(PQgetCancel(conn_.get()));
     return Status::success();
 }
 
@@ -236,17 +230,17 @@ ChunkResult Writer::fail(const std::string& what, std::string message, const std
     out.retry = true;
     if (message.empty()) {
         // The connection's own error (lost, reset, refused), scrubbed as a connect error is.
-        message = scrub_conninfo(chomp(PQerrorMessage(conn_)), config_.url.reveal());
+        message = scrub_conninfo(chomp(PQerrorMessage(conn_.get())), config_.url.reveal());
     }
     out.error = fmt::format("PostgreSQL {}: {}: {}{}", host_, what, message,
                             state.empty() ? "" : fmt::format(" (SQLSTATE {})", state));
     if (interrupted_) {
         out.error += " (interrupted at the drain deadline)";
     }
-    if (PQstatus(conn_) != CONNECTION_OK) {
+    if (PQstatus(conn_.get()) != CONNECTION_OK) {
         disconnect();  // reconnect at the next write
-    } else if (PQtransactionStatus(conn_) != PQTRANS_IDLE) {
-        Result rb(PQexec(conn_, "ROLLBACK"));
+    } else if (PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) {
+        Result rb(PQexec(conn_.get(), "ROLLBACK"));
     }
     return out;
 }
@@ -254,7 +248,7 @@ ChunkResult Writer::fail(const std::string& what, std::string message, const std
 Writer::Copied Writer::copy_rows(const Batch& batch, const std::vector<std::size_t>& rows, std::size_t from,
                                  std::size_t to) {
     Copied c;
-    Result r(PQexec(conn_, fmt::format("COPY {} (ord, {}) FROM STDIN", kStage, column_list_).c_str()));
+    Result r(PQexec(conn_.get(), fmt::format("COPY {} (ord, {}) FROM STDIN", kStage, column_list_).c_str()));
     if (PQresultStatus(r.get()) != PGRES_COPY_IN) {
         c.sqlstate = error_field(r.get(), PG_DIAG_SQLSTATE);
         c.message = error_field(r.get(), PG_DIAG_MESSAGE_PRIMARY);
@@ -274,16 +268,16 @@ Writer::Copied Writer::copy_rows(const Batch& batch, const std::vector<std::size
         }
         buf += '\n';
         if (buf.size() >= 192 * 1024) {
-            sent = sent && PQputCopyData(conn_, buf.data(), static_cast<int>(buf.size())) == 1;
+            sent = sent && PQputCopyData(conn_.get(), buf.data(), static_cast<int>(buf.size())) == 1;
             buf.clear();
         }
     }
     if (!buf.empty()) {
-        sent = sent && PQputCopyData(conn_, buf.data(), static_cast<int>(buf.size())) == 1;
+        sent = sent && PQputCopyData(conn_.get(), buf.data(), static_cast<int>(buf.size())) == 1;
     }
     staged_.inc(formatted);
-    PQputCopyEnd(conn_, sent ? nullptr : "client failed to send");
-    r.reset(PQgetResult(conn_));
+    PQputCopyEnd(conn_.get(), sent ? nullptr : "client failed to send");
+    r.reset(PQgetResult(conn_.get()));
     c.ok = ok(r.get());
     if (!c.ok) {
         c.sqlstate = error_field(r.get(), PG_DIAG_SQLSTATE);
@@ -299,7 +293,7 @@ Writer::Copied Writer::copy_rows(const Batch& batch, const std::vector<std::size
             }
         }
     }
-    while (PGresult* rest = PQgetResult(conn_)) {
+    while (PGresult* rest = PQgetResult(conn_.get())) {
         PQclear(rest);
     }
     return c;
@@ -388,7 +382,7 @@ ChunkResult Writer::write(const Batch& batch, const std::vector<std::size_t>& in
     }
     Result r;
     if (!rows.empty()) {
-        r.reset(PQexec(conn_, insert_sql_.c_str()));
+        r.reset(PQexec(conn_.get(), insert_sql_.c_str()));
         if (!ok(r.get())) {
             if (classify_sqlstate(error_field(r.get(), PG_DIAG_SQLSTATE)) != SqlFate::RejectRow) {
                 return fail(fmt::format("INSERT INTO {}", config_.table), r.get());
@@ -417,7 +411,7 @@ ChunkResult Writer::write(const Batch& batch, const std::vector<std::size_t>& in
             }
             auto ord = std::to_string(i);
             const char* p[] = {ord.c_str()};
-            Result ins(PQexecParams(conn_, insert_one_sql_.c_str(), 1, nullptr, p, nullptr, nullptr, 0));
+            Result ins(PQexecParams(conn_.get(), insert_one_sql_.c_str(), 1, nullptr, p, nullptr, nullptr, 0));
             if (ok(ins.get())) {
                 collect_inserted(ins.get(), by_id, fresh);
                 if (auto failed = run("RELEASE SAVEPOINT vigil_row")) {
@@ -447,7 +441,7 @@ ChunkResult Writer::write(const Batch& batch, const std::vector<std::size_t>& in
         auto json = encode_json(rec.check);
         const char* p[] = {id.empty() ? nullptr : id.c_str(), origin.empty() ? nullptr : origin.c_str(),
                            why.first.c_str(), why.second.c_str(), json.c_str()};
-        Result ins(PQexecParams(conn_, dl.c_str(), 5, nullptr, p, nullptr, nullptr, 0));
+        Result ins(PQexecParams(conn_.get(), dl.c_str(), 5, nullptr, p, nullptr, nullptr, 0));
         if (!ok(ins.get())) {
             return fail(fmt::format("INSERT INTO dead-letter table {}", config_.dead_letter_table), ins.get());
         }
@@ -488,8 +482,8 @@ std::optional<ChunkResult> Writer::update_rollups(const Batch& batch, const std:
     for (std::size_t i = 0; i < params.size(); ++i) {
         p[i] = params[i].c_str();
     }
-    Result r(
-        PQexecParams(conn_, hourly_sql_.c_str(), static_cast<int>(p.size()), nullptr, p.data(), nullptr, nullptr, 0));
+    Result r(PQexecParams(conn_.get(), hourly_sql_.c_str(), static_cast<int>(p.size()), nullptr, p.data(), nullptr,
+                          nullptr, 0));
     if (!ok(r.get())) {
         return fail(fmt::format("INSERT INTO {}_hourly", config_.table), r.get());
     }
@@ -500,7 +494,7 @@ std::optional<ChunkResult> Writer::update_rollups(const Batch& batch, const std:
         marks.add(format_timestamp(d).substr(0, 10));
     }
     const char* m[] = {marks.c_str()};
-    r.reset(PQexecParams(conn_, dirty_sql_.c_str(), 1, nullptr, m, nullptr, nullptr, 0));
+    r.reset(PQexecParams(conn_.get(), dirty_sql_.c_str(), 1, nullptr, m, nullptr, nullptr, 0));
     if (!ok(r.get())) {
         return fail(fmt::format("INSERT INTO {}_days_dirty", config_.table), r.get());
     }
@@ -518,7 +512,7 @@ Status Writer::maintain(std::vector<std::string>& done, bool hourly) {
         for (const auto& v : values) {
             p.push_back(v.c_str());
         }
-        Result r(PQexecParams(conn_, sql, static_cast<int>(p.size()), nullptr, p.data(), nullptr, nullptr, 0));
+        Result r(PQexecParams(conn_.get(), sql, static_cast<int>(p.size()), nullptr, p.data(), nullptr, nullptr, 0));
         if (!ok(r.get())) {
             auto out = fail(what, r.get());
             return Status::error(out.error);

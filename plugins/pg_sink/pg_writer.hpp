@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "pg_handles.hpp"
 #include "pg_sink_config.hpp"
 #include "site_vote.hpp"
 #include "vigil/batch.hpp"
@@ -132,9 +133,9 @@ class Writer {
     std::size_t events_ = 0;  // site_events rows the open transaction wrote
     StateCache* cache_ = nullptr;
     std::vector<Site> pending_;  // the sites the open transaction wrote: cached after COMMIT
-    PGconn* conn_ = nullptr;
+    pg::Conn conn_;
     std::mutex cancel_mutex_;
-    PGcancel* cancel_ = nullptr;
+    pg::Cancel cancel_;  // cancel_mutex_
     std::atomic<bool> interrupted_{false};
     std::vector<std::pair<Field, std::string>> columns_;  // the ones the table has
     std::string column_list_;                             // "name","url",...

@@ -208,7 +208,7 @@ std::optional<ChunkResult> Writer::read_sites(const std::vector<std::string>& na
                                               std::map<std::string, Site>& sites) {
     auto list = names_literal(names);
     const char* params[] = {list.c_str()};
-    Result r(PQexecParams(conn_,
+    Result r(PQexecParams(conn_.get(),
                           fmt::format("SELECT site, {}, site_group, locations::text, revision FROM site_state WHERE "
                                       "site = ANY($1::text[]) ORDER BY site{}",
                                       kStateColumns, lock_rows ? " FOR UPDATE" : "")
@@ -229,7 +229,7 @@ std::optional<ChunkResult> Writer::read_sites(const std::vector<std::string>& na
     }
     // The locations' states, through the view over site_state.location_states (a second read of
     // the same rows: a site moved between the two is caught by the compare-and-set).
-    r.reset(PQexecParams(conn_,
+    r.reset(PQexecParams(conn_.get(),
                          fmt::format("SELECT site, location, voting, {} FROM site_location_state WHERE site = "
                                      "ANY($1::text[])",
                                      kStateColumns)
@@ -302,7 +302,7 @@ std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<s
             }
         }
         const char* create[] = {new_sites.c_str(), urls.c_str(), since.c_str()};
-        Result r(PQexecParams(conn_,
+        Result r(PQexecParams(conn_.get(),
                               "INSERT INTO site_state (site, url, state, since, location_states) "
                               "SELECT s, u, 'up', t, '[]' FROM unnest($1::text[], $2::text[], $3::timestamptz[]) "
                               "AS x(s, u, t) "
@@ -364,7 +364,7 @@ std::optional<ChunkResult> Writer::write_sites(const std::vector<Site*>& sites, 
     // One row a site, its locations' states in it: a check costs one row write however many
     // locations see the site, and the revision guards the site and its locations together.
     Result r(PQexecParams(
-        conn_,
+        conn_.get(),
         fmt::format("UPDATE site_state AS s SET url = x.url, state = x.state, since = x.since, cause = x.cause, "
                     "consecutive_failures = x.f, consecutive_successes = x.su, consecutive_slow = x.sl, "
                     "consecutive_healthy = x.h, last_check_id = x.cid, last_timestamp = x.ts, last_error = x.err, "
@@ -407,7 +407,7 @@ std::optional<ChunkResult> Writer::write_events(const std::vector<StateEvent>& e
         e_locations.add(pg::notes_to_json(e.locations));
         e_previous.add(names_literal(e.previous_locations));
     }
-    Result r(PQexec(conn_, kEventsLock));
+    Result r(PQexec(conn_.get(), kEventsLock));
     if (!ok(r.get())) {
         return fail("locking site_events", r.get());
     }
@@ -416,7 +416,7 @@ std::optional<ChunkResult> Writer::write_events(const std::vector<StateEvent>& e
                                   e_cause.c_str(),    e_prev.c_str(),      e_detail.c_str(),  e_kind.c_str(),
                                   e_location.c_str(), e_locations.c_str(), e_previous.c_str()};
     r.reset(PQexecParams(
-        conn_,
+        conn_.get(),
         "INSERT INTO site_events (site, url, from_state, to_state, at, since, check_id, reason, cause, "
         "previous_cause, error_detail, kind, location, locations, previous_locations) "
         "SELECT site, url, f, t, at, since, cid, reason, cause, prev, det, kind, loc, locs::jsonb, "
@@ -430,7 +430,7 @@ std::optional<ChunkResult> Writer::write_events(const std::vector<StateEvent>& e
         return fail("INSERT INTO site_events", r.get());
     }
     // Delivered at COMMIT, and only then: pg_events wakes within a moment of the change.
-    r.reset(PQexec(conn_, "NOTIFY vigil_site_events"));
+    r.reset(PQexec(conn_.get(), "NOTIFY vigil_site_events"));
     if (!ok(r.get())) {
         return fail("NOTIFY vigil_site_events", r.get());
     }

@@ -13,6 +13,8 @@
 
 #include <fmt/core.h>
 
+#include "pg_handles.hpp"
+
 #include "vigil/redact.hpp"
 
 namespace vigil::migrate {
@@ -22,14 +24,8 @@ namespace {
 // The advisory lock every Vigil migrator takes ("vigilmig" in ASCII): one migrator at a time.
 constexpr const char* kLockKey = "8531310427658832231";
 
-struct ConnDeleter {
-    void operator()(PGconn* c) const { PQfinish(c); }
-};
-using Conn = std::unique_ptr<PGconn, ConnDeleter>;
-struct ResultDeleter {
-    void operator()(PGresult* r) const { PQclear(r); }
-};
-using Result = std::unique_ptr<PGresult, ResultDeleter>;
+using pg::Conn;
+using pg::Result;
 
 std::string trim_message(const char* m) {
     std::string s = m != nullptr ? m : "";
