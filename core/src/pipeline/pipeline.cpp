@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "pipeline/buffer/disk_buffer.hpp"
+#include "pipeline/buffer/memory_buffer.hpp"
 
 namespace vigil::pipeline {
 
@@ -56,23 +57,19 @@ Pipeline::Pipeline(PipelineOptions options, std::string source_instance, Source&
         names.push_back(s.instance);
         runners_.push_back(std::make_unique<SinkRunner>(
             s.instance, std::move(s.sink), s.retry, batching, dead_letter_,
-            [this, index](std::uint64_t seq, bool ok) {
-                if (disk_) {
-                    disk_->done(index, seq, ok);
-                } else {
-                    on_sink_done(seq, ok);
-                }
-            },
-            options_.random));
+            [this, index](std::uint64_t seq, bool ok) { buffer_->done(index, seq, ok); }, options_.random));
         runners_.back()->set_in_flight_bound(options_.max_in_flight);
     }
+    auto resolved = [this](std::uint64_t sequence, bool ok) { on_sink_done(sequence, ok); };
     if (options_.buffer.type == BufferOptions::Type::Disk) {
         buffer::DiskBuffer::Tuning tuning;
         tuning.window = options_.max_in_flight;
-        disk_ = std::make_unique<buffer::DiskBuffer>(
+        buffer_ = std::make_unique<buffer::DiskBuffer>(
             options_.name, options_.buffer, std::move(names), tuning,
             [this](std::size_t sink, std::shared_ptr<const Batch> b) { runners_[sink]->enqueue(std::move(b)); },
-            [this](std::uint64_t token, bool stored) { on_sink_done(token, stored); });
+            resolved);
+    } else {
+        buffer_ = std::make_unique<buffer::MemoryBuffer>(runners_, resolved);
     }
 }
 
@@ -81,9 +78,7 @@ Pipeline::~Pipeline() {
         r->abort();
         r->close();
     }
-    if (disk_) {
-        disk_->close();
-    }
+    buffer_->close();
 }
 
 std::size_t Pipeline::in_flight() const {
@@ -128,22 +123,14 @@ void Pipeline::accept(std::unique_lock<std::mutex>& lock, Batch batch, AckFn on_
     in_flight_gauge_.set(static_cast<double>(in_flight_));
     emitted_.inc();
     records_emitted_.inc(batch.records.size());
-    // With a disk buffer, the buffer alone resolves a batch: it is acknowledged once stored.
-    pending_[batch.sequence] = Pending{disk_ ? 1 : runners_.size(), true};
-    tracker_.add(batch.sequence, std::move(on_ack), batch.records.size());
-    if (disk_) {
-        auto sequence = batch.sequence;
-        disk_->append(sequence, std::move(batch));
-        return;
-    }
-    auto shared = std::make_shared<const Batch>(std::move(batch));
-    // Enqueue under the lock so every sink sees batches in sequence order.
-    for (auto& r : runners_) {
-        r->enqueue(shared);
-    }
-    if (runners_.empty()) {
+    auto sequence = batch.sequence;
+    auto needed = buffer_->resolutions_per_batch();
+    pending_[sequence] = Pending{needed, true};
+    tracker_.add(sequence, std::move(on_ack), batch.records.size());
+    buffer_->append(std::move(batch));
+    if (needed == 0) {  // no sink to wait for
         lock.unlock();
-        on_sink_done(shared->sequence, true);
+        on_sink_done(sequence, true);
     }
 }
 
@@ -207,42 +194,17 @@ void Pipeline::watch_sinks() {
     }
 }
 
-void Pipeline::drain_disk(std::chrono::steady_clock::time_point deadline) {
-    if (options_.once) {
-        // One round: hand on everything, as a memory pipeline would.
-        if (!disk_->wait_empty(deadline)) {
-            log_.warn(
-                "drain deadline of {} passed with {} records still in the buffer; they stay stored and are "
-                "delivered after the next start",
-                format_duration(options_.drain_timeout), disk_->records());
-        }
-    }
-    disk_->stop_feeding();
-    for (auto& r : runners_) {
-        if (!r->refresh_up()) {
-            log_.info("{} is down: not waiting for it; its records stay in the buffer", r->instance());
-            r->abort();
-        }
-    }
-    if (!disk_->wait_sinks_idle(deadline)) {
-        log_.warn("drain deadline of {} passed with sinks still writing; their batches stay in the buffer",
-                  format_duration(options_.drain_timeout));
-    }
-}
-
 RunResult Pipeline::run() {
     for (auto& r : runners_) {
         r->start();
     }
-    if (disk_) {
-        if (auto st = disk_->open(); !st.ok()) {
-            result_.ok = false;
-            result_.error = st.message();
-            log_.error("{}", st.message());
-            return result_;
-        }
-        disk_->start();
+    if (auto st = buffer_->open(); !st.ok()) {
+        result_.ok = false;
+        result_.error = st.message();
+        log_.error("{}", st.message());
+        return result_;
     }
+    buffer_->start();
     std::thread watcher([this] { watch_sinks(); });
     Status source_status;
     std::thread source_thread([&] {
@@ -262,8 +224,8 @@ RunResult Pipeline::run() {
         log_.error("{}", source_status.message());
     }
 
-    // Drain: wait for every accepted batch to resolve (memory) or be stored (disk), up to the
-    // deadline.
+    // Drain: wait for every accepted batch to resolve (delivered, or stored in a disk buffer),
+    // up to the deadline.
     auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
     {
         std::unique_lock lock(mutex_);
@@ -277,9 +239,14 @@ RunResult Pipeline::run() {
                       format_duration(options_.drain_timeout), in_flight_);
         }
     }
-    if (disk_) {
-        drain_disk(deadline);
-    }
+    buffer_->drain(deadline, options_.once, [this] {
+        for (auto& r : runners_) {
+            if (!r->refresh_up()) {
+                log_.info("{} is down: not waiting for it; its records stay in the buffer", r->instance());
+                r->abort();
+            }
+        }
+    });
     for (auto& r : runners_) {
         r->abort();  // no-op for idle runners; resolves whatever is left as undelivered
     }
@@ -287,31 +254,22 @@ RunResult Pipeline::run() {
         r->close();
     }
     watcher.join();
-    if (disk_) {
-        disk_->close();
-        result_.records_buffered = disk_->records();
-        result_.records_dropped = disk_->dropped();
-        if (options_.once && result_.records_buffered > 0) {
-            result_.ok = false;  // one round was asked for, and part of it was not handed on
-        }
-        if (result_.records_buffered > 0) {
-            log_.info("{} records stay in the buffer {}; the sinks get them after the next start",
-                      result_.records_buffered, options_.buffer.path.string());
-        }
+    buffer_->close();
+    result_.records_buffered = buffer_->records();
+    result_.records_dropped = buffer_->dropped();
+    if (options_.once && result_.records_buffered > 0) {
+        result_.ok = false;  // one round was asked for, and part of it was not handed on
+    }
+    if (result_.records_buffered > 0) {
+        log_.info("{} records stay in the buffer {}; the sinks get them after the next start", result_.records_buffered,
+                  options_.buffer.path.string());
     }
     if (result_.batches_undelivered > 0) {
         result_.ok = false;
         log_.error("{} batches ({} records) could not be delivered; the source was not acknowledged for them",
                    result_.batches_undelivered, result_.records_undelivered);
     }
-    if (disk_) {
-        log_.info(
-            "stopped: {} batches ({} records) stored in the buffer, {} of its records dropped when it was "
-            "full; {} records stay in it",
-            result_.batches_delivered, result_.records_delivered, result_.records_dropped, result_.records_buffered);
-    } else {
-        log_.info("stopped: {} batches ({} records) delivered", result_.batches_delivered, result_.records_delivered);
-    }
+    log_.info("{}", buffer_->stopped_summary(result_.batches_delivered, result_.records_delivered));
     return result_;
 }
 

@@ -22,7 +22,7 @@
 namespace vigil::pipeline {
 
 namespace buffer {
-class DiskBuffer;
+class Buffer;
 }
 
 struct SinkSlot {
@@ -76,9 +76,6 @@ class Pipeline final : public Emitter {
     void accept(std::unique_lock<std::mutex>& lock, Batch batch, AckFn on_ack);
     struct Token;
     void on_sink_done(std::uint64_t sequence, bool delivered);
-    /// Drain with a disk buffer: what is stored stays stored, so only what the sinks hold is
-    /// waited for, and a sink that is down is not waited for at all.
-    void drain_disk(std::chrono::steady_clock::time_point deadline);
     void watch_sinks();
 
     PipelineOptions options_;
@@ -86,7 +83,7 @@ class Pipeline final : public Emitter {
     Source& source_;
     DeadLetter dead_letter_;
     std::vector<std::unique_ptr<SinkRunner>> runners_;
-    std::unique_ptr<buffer::DiskBuffer> disk_;
+    std::unique_ptr<buffer::Buffer> buffer_;  // memory or disk
     std::unique_ptr<Token> token_;
     Logger log_;
 

@@ -309,6 +309,30 @@ bool DiskBuffer::wait_empty(Clock::time_point deadline) {
     return state_.wait_until(lock, deadline, [&] { return empty_ && queued_.empty(); });
 }
 
+void DiskBuffer::drain(Deadline deadline, bool once, const std::function<void()>& give_up_on_down_sinks) {
+    if (once) {
+        // One round: hand on everything, as a memory pipeline would.
+        if (!wait_empty(deadline)) {
+            log_.warn(
+                "drain deadline passed with {} records still in the buffer; they stay stored and are delivered "
+                "after the next start",
+                records());
+        }
+    }
+    stop_feeding();
+    give_up_on_down_sinks();
+    if (!wait_sinks_idle(deadline)) {
+        log_.warn("drain deadline passed with sinks still writing; their batches stay in the buffer");
+    }
+}
+
+std::string DiskBuffer::stopped_summary(std::uint64_t batches, std::uint64_t records) const {
+    return fmt::format(
+        "stopped: {} batches ({} records) stored in the buffer, {} of its records dropped when it was full; {} "
+        "records stay in it",
+        batches, records, dropped(), this->records());
+}
+
 std::uint64_t DiskBuffer::records() const {
     std::lock_guard lock(mutex_);
     return records_published_;

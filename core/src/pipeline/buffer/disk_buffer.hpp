@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "pipeline/buffer/buffer.hpp"
 #include "pipeline/buffer/buffer_options.hpp"
 #include "pipeline/buffer/lmdb_env.hpp"
 #include "vigil/batch.hpp"
@@ -36,7 +37,7 @@
 
 namespace vigil::pipeline::buffer {
 
-class DiskBuffer {
+class DiskBuffer final : public Buffer {
   public:
     /// Hands a batch to sink `sink` (its runner queues it; must not block). The batch's sequence
     /// is the id of its last record and comes back through done().
@@ -52,22 +53,29 @@ class DiskBuffer {
 
     DiskBuffer(std::string pipeline, BufferOptions options, std::vector<std::string> sinks, Tuning tuning, Feed feed,
                Stored stored);
-    ~DiskBuffer();
+    ~DiskBuffer() override;
     DiskBuffer(const DiskBuffer&) = delete;
     DiskBuffer& operator=(const DiskBuffer&) = delete;
 
     /// Creates or reopens the store and reads every sink's position. One line naming the path on
     /// failure (cannot create, in use by another agent...). A damaged store is moved aside,
     /// logged with what was lost, and replaced by an empty one: that is not a failure.
-    Status open();
+    Status open() override;
     /// Starts the buffer's thread: replay of what the sinks had not acknowledged begins.
-    void start();
+    void start() override;
+
+    /// A batch is resolved for its source once stored.
+    std::size_t resolutions_per_batch() const override { return 1; }
+    /// append(batch.sequence, batch): the pipeline's token is the batch's sequence.
+    void append(Batch batch) override { append(batch.sequence, std::move(batch)); }
+    void drain(Deadline deadline, bool once, const std::function<void()>& give_up_on_down_sinks) override;
+    std::string stopped_summary(std::uint64_t batches, std::uint64_t records) const override;
 
     /// Takes a batch; Stored(token, ...) follows once it is durable. Cheap: never touches disk.
     void append(std::uint64_t token, Batch batch);
     /// A sink resolved the batch whose sequence is `sequence`: delivered (its position moves
     /// past it) or abandoned at shutdown (it is handed out again after a restart).
-    void done(std::size_t sink, std::uint64_t sequence, bool delivered);
+    void done(std::size_t sink, std::uint64_t sequence, bool delivered) override;
 
     /// Drain: hand the sinks nothing more; what they hold still resolves through done().
     void stop_feeding();
@@ -78,12 +86,12 @@ class DiskBuffer {
     bool wait_empty(std::chrono::steady_clock::time_point deadline);
     /// Saves the positions, stops the thread, closes the store. Appends not yet stored get
     /// Stored(token, false).
-    void close();
+    void close() override;
 
     /// Records stored and not yet acknowledged by every sink (as of the last commit).
-    std::uint64_t records() const;
+    std::uint64_t records() const override;
     /// Records dropped because the buffer was full (when_full: drop_oldest) since open().
-    std::uint64_t dropped() const { return dropped_total_.load(); }
+    std::uint64_t dropped() const override { return dropped_total_.load(); }
 
   private:
     struct Append {
