@@ -30,6 +30,8 @@
 #include "pipeline/buffer/buffer.hpp"
 #include "pipeline/buffer/buffer_options.hpp"
 #include "pipeline/buffer/lmdb_env.hpp"
+#include "pipeline/buffer/sink_cursors.hpp"
+#include "pipeline/buffer/size_budget.hpp"
 #include "vigil/batch.hpp"
 #include "vigil/log.hpp"
 #include "vigil/metrics.hpp"
@@ -105,13 +107,6 @@ class DiskBuffer final : public Buffer {
         std::uint64_t sequence;
         bool delivered;
     };
-    struct SinkState {
-        std::string name;
-        std::uint64_t acked = 0;           // every record with an id <= acked is done for this sink
-        std::uint64_t handed = 0;          // the highest id handed to the sink (or skipped: a gap)
-        std::deque<std::uint64_t> window;  // sequences handed and not yet resolved
-        bool dirty = false;                // acked changed since the last commit
-    };
     struct Cached {
         std::uint64_t first;
         std::uint64_t last;
@@ -121,21 +116,19 @@ class DiskBuffer final : public Buffer {
 
     void loop();
     void encode(Append& a);
-    void apply(const Done& d);
     CommitOutcome commit();
+    /// After a failed commit: counts it, and sets up what comes next (grow a stuck map, commit
+    /// without appends after MAP_FULL, reopen after a fatal error), saying so in the log.
+    CommitOutcome failed_commit(int rc, Txn& txn, bool appendable, bool drop_mode);
     /// Inside a write transaction: deletes the oldest records no sink holds until `needed`
     /// bytes are freed. Returns the bytes freed; `count` gets the records deleted.
     std::uint64_t drop_oldest(const Txn& txn, std::uint64_t needed, std::uint64_t& count, int& rc);
     std::string disk_full_hint(int rc) const;
     void feed();
-    bool feed_one(SinkState& s, std::size_t index);
+    bool feed_one(std::size_t sink);
     void refresh_oldest();
     void publish();
-    std::uint64_t min_acked() const;
-    /// How many counted bytes the records may take: 85% of max_size in pages, converted with
-    /// the pages per counted byte measured on the store.
-    std::uint64_t limit() const;
-    double ratio() const;
+    Status lock_dir();
     Status open_store();
     Status read_positions();
     void release_lock();
@@ -162,16 +155,14 @@ class DiskBuffer final : public Buffer {
     // Owned by the buffer's thread (and by open() before it starts).
     LmdbEnv env_;
     int lock_fd_ = -1;
-    std::vector<SinkState> sinks_;
+    SinkCursors sinks_;
     std::deque<Append> staged_;  // taken from queued_, encoded, waiting for room or a commit
     std::deque<Cached> cache_;
     std::set<std::uint64_t> corrupt_;  // found while reading; deleted at the next commit
     std::uint64_t next_id_ = 1;
     std::uint64_t records_ = 0;
-    std::uint64_t bytes_ = 0;  // counted: value sizes plus a per-record overhead
-    std::uint64_t pages_ = 0;  // pages of the records' tree, as LMDB counts them
-    unsigned page_size_ = 4096;
-    double ratio_floor_ = 0;             // raised when the file fills up before the estimate said
+    std::uint64_t bytes_ = 0;            // counted: value sizes plus SizeBudget::kRecordOverhead each
+    SizeBudget budget_;                  // what bytes_ may grow to, from the pages LMDB counts
     int spacers_ = 0;                    // after MAP_FULL: commits without appends still to make
     std::uint64_t deleted_through_ = 0;  // every id <= this has been deleted
     std::optional<Timestamp> oldest_;
