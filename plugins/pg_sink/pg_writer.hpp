@@ -83,6 +83,9 @@ class Writer {
     /// Cancels the statement in progress (from another thread): write() returns retry.
     void interrupt();
 
+    /// The temporary table each chunk is COPYed into first (ON COMMIT DELETE ROWS).
+    static constexpr const char* kStage = "vigil_stage";
+
   private:
     struct Copied {
         bool ok = false;
