@@ -8,6 +8,7 @@
 #include "location_notes.hpp"
 #include "pg_connection.hpp"
 #include "pg_result.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::status_page {
 
@@ -87,7 +88,7 @@ Store::~Store() = default;
 
 pg::Conn Store::acquire(std::string& error) {
     {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         if (!idle_.empty()) {
             auto c = std::move(idle_.back());
             idle_.pop_back();
@@ -110,7 +111,7 @@ pg::Conn Store::acquire(std::string& error) {
 }
 
 void Store::release(pg::Conn conn, bool broken) {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     if (!broken && idle_.size() < max_idle_) {
         idle_.push_back(std::move(conn));
     }  // else closed here, by its owner
@@ -180,7 +181,7 @@ Status Store::list(const SiteQuery& q, SiteList& out) {
     // how many match (an index read for a search, a state or a group; none for no filter).
     auto now = std::chrono::steady_clock::now();
     auto lookup = [&](const std::string& key) -> std::optional<Counts> {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         auto it = counts_.find(key);
         if (it != counts_.end() && now - it->second.at < kCountsFor) {
             return it->second;
@@ -188,7 +189,7 @@ Status Store::list(const SiteQuery& q, SiteList& out) {
         return std::nullopt;
     };
     auto keep = [&](const std::string& key, const Counts& c) {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         if (counts_.size() > 1000) {
             counts_.clear();  // searches are many and each is cached briefly: start again
         }

@@ -19,6 +19,7 @@
 #include "pg_handles.hpp"
 #include "vigil/config.hpp"
 #include "vigil/status.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::status_page {
 
@@ -116,9 +117,9 @@ class Store {
 
     Secret url_;
     std::size_t max_idle_;
-    std::mutex mutex_;
-    std::vector<pg::Conn> idle_;
-    std::map<std::string, Counts> counts_;  // by search, state and group; under mutex_
+    Mutex mutex_;
+    std::vector<pg::Conn> idle_ VIGIL_GUARDED_BY(mutex_);
+    std::map<std::string, Counts> counts_ VIGIL_GUARDED_BY(mutex_);  // by search, state and group
 };
 
 }  // namespace vigil::status_page

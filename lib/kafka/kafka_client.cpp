@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "kafka_errors.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::kafka {
 
@@ -15,7 +16,7 @@ ClientEvents::ClientEvents(Logger log, std::string brokers, bool quiet)
     : log_(std::move(log)), brokers_(std::move(brokers)), complaint_(std::chrono::seconds(30)), quiet_(quiet) {}
 
 void ClientEvents::on_error(rd_kafka_resp_err_t err, const std::string& raw_reason) {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     bool connectivity = is_connectivity_error(err);
     // A TLS alert from the broker ("sslv3 alert bad certificate", "tlsv13 alert certificate
     // required") is its refusal of our handshake: configuration, not an outage.
@@ -66,7 +67,7 @@ void ClientEvents::on_progress(std::uint64_t waited_records) {
     if (!outage_.load(std::memory_order_relaxed)) {
         return;  // the common case, once per message: no lock
     }
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     if (!outage_) {
         return;
     }
@@ -80,27 +81,27 @@ void ClientEvents::on_progress(std::uint64_t waited_records) {
 }
 
 std::string ClientEvents::last_error() const {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     return last_error_;
 }
 
 rd_kafka_resp_err_t ClientEvents::last_code() const {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     return last_code_;
 }
 
 bool ClientEvents::credentials_refused() const {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     return refused_;
 }
 
 bool ClientEvents::in_outage() const {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     return outage_;
 }
 
 void ClientEvents::clear() {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     last_error_.clear();
     last_code_ = RD_KAFKA_RESP_ERR_NO_ERROR;
     refused_ = false;

@@ -16,6 +16,7 @@
 #include "kafka_options.hpp"
 #include "vigil/log.hpp"
 #include "vigil/status.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::kafka {
 
@@ -47,10 +48,10 @@ class ClientEvents {
   private:
     Logger log_;
     std::string brokers_;
-    mutable std::mutex mutex_;
-    std::string last_error_;
-    rd_kafka_resp_err_t last_code_ = RD_KAFKA_RESP_ERR_NO_ERROR;
-    bool refused_ = false;
+    mutable Mutex mutex_;
+    std::string last_error_ VIGIL_GUARDED_BY(mutex_);
+    rd_kafka_resp_err_t last_code_ VIGIL_GUARDED_BY(mutex_) = RD_KAFKA_RESP_ERR_NO_ERROR;
+    bool refused_ VIGIL_GUARDED_BY(mutex_) = false;
     std::atomic<bool> outage_{false};  // read without the lock on every delivered/fetched message
     std::chrono::steady_clock::time_point outage_since_{};
     std::uint64_t outage_errors_ = 0;

@@ -8,6 +8,7 @@
 
 #include "alerts.hpp"
 #include "vigil/redact.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::alertmanager_sink {
 
@@ -106,7 +107,7 @@ WriteResult AlertmanagerSink::write(const Batch& batch) {
             log_.warn("alerts delivered, but not to every Alertmanager: {}", fmt::join(outcome.failures, "; "));
         }
     }
-    std::lock_guard lock(health_mutex_);
+    Lock lock(health_mutex_);
     if (!delivered) {
         unhealthy_ = fmt::format("no Alertmanager took the alerts: {}", fmt::join(outcome.failures, "; "));
         return WriteResult::retry(unhealthy_);
@@ -116,7 +117,7 @@ WriteResult AlertmanagerSink::write(const Batch& batch) {
 }
 
 Status AlertmanagerSink::health() const {
-    std::lock_guard lock(health_mutex_);
+    Lock lock(health_mutex_);
     return unhealthy_.empty() ? Status::success() : Status::error(unhealthy_);
 }
 

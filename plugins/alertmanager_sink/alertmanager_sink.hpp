@@ -12,6 +12,7 @@
 #include "vigil/log.hpp"
 #include "vigil/metrics.hpp"
 #include "vigil/sink.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::alertmanager_sink {
 
@@ -42,8 +43,8 @@ class AlertmanagerSink final : public Sink {
     std::string instance_;
     Logger log_;
     std::vector<std::unique_ptr<http::Poster>> posters_;  // one per URL: its own keep-alive connection
-    mutable std::mutex health_mutex_;
-    std::string unhealthy_;  // why the last write was not delivered; empty when it was
+    mutable Mutex health_mutex_;
+    std::string unhealthy_ VIGIL_GUARDED_BY(health_mutex_);  // why the last write was not delivered; empty when it was
     Counter& alerts_;
     Counter& failures_;
 };

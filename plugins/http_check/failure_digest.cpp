@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "failure_digest.hpp"
+#include "vigil/sync.hpp"
 
 #include <algorithm>
 
@@ -9,7 +10,7 @@ namespace vigil::plugins::http_check {
 
 void FailureDigest::failed(const std::string& site, std::string_view url, std::string_view kind,
                            std::string_view detail, bool started_failing, Clock::time_point now) {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     checks_.fetch_add(1, std::memory_order_relaxed);
     ++failures_;
     started_failing_ += started_failing ? 1 : 0;
@@ -33,7 +34,7 @@ void FailureDigest::succeeded(bool recovered, Clock::time_point now) {
     if (!recovered) {
         return;
     }
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     ++recovered_;
     if (!reported_ || now - last_report_ >= period_) {
         report_locked(now);
@@ -41,14 +42,14 @@ void FailureDigest::succeeded(bool recovered, Clock::time_point now) {
 }
 
 void FailureDigest::tick(Clock::time_point now) {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     if ((failures_ > 0 || recovered_ > 0) && now - last_report_ >= period_) {
         report_locked(now);
     }
 }
 
 void FailureDigest::flush() {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     if (failures_ > 0 || recovered_ > 0) {
         report_locked(Clock::now());
     }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "vigil/log.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::http_check {
 
@@ -36,17 +37,19 @@ class FailureDigest {
     void flush();
 
   private:
-    void report_locked(Clock::time_point now);
+    void report_locked(Clock::time_point now) VIGIL_REQUIRES(mutex_);
 
     Logger log_;
     Clock::duration period_;
-    std::mutex mutex_;
-    Clock::time_point last_report_{};
-    bool reported_ = false;
+    Mutex mutex_;
+    Clock::time_point last_report_ VIGIL_GUARDED_BY(mutex_){};
+    bool reported_ VIGIL_GUARDED_BY(mutex_) = false;
     std::atomic<std::uint64_t> checks_{0};  // a good check costs this increment, no lock
-    std::uint64_t failures_ = 0, started_failing_ = 0, recovered_ = 0;
-    std::map<std::string, std::uint64_t, std::less<>> by_kind_;
-    std::vector<std::string> examples_;
+    std::uint64_t failures_ VIGIL_GUARDED_BY(mutex_) = 0;
+    std::uint64_t started_failing_ VIGIL_GUARDED_BY(mutex_) = 0;
+    std::uint64_t recovered_ VIGIL_GUARDED_BY(mutex_) = 0;
+    std::map<std::string, std::uint64_t, std::less<>> by_kind_ VIGIL_GUARDED_BY(mutex_);
+    std::vector<std::string> examples_ VIGIL_GUARDED_BY(mutex_);
 };
 
 }  // namespace vigil::plugins::http_check

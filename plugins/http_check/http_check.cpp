@@ -13,6 +13,7 @@
 #include "kafka_client.hpp"
 #include "sites_topic.hpp"
 #include "worker.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::http_check {
 
@@ -52,7 +53,7 @@ void HttpCheck::offer(const Config& c) {
 }
 
 void HttpCheck::publish_sites(std::vector<std::shared_ptr<const Site>> sites, bool wait) {
-    std::unique_lock lock(reload_mutex_);
+    Lock lock(reload_mutex_);
     config_.sites = std::move(sites);
     if (workers_.empty()) {
         return;
@@ -63,15 +64,22 @@ void HttpCheck::publish_sites(std::vector<std::shared_ptr<const Site>> sites, bo
     }
     auto want = offered_;
     lock.unlock();
-    std::unique_lock applied(shared_->applied_mutex);
-    bool done = shared_->applied.wait_for(applied, std::chrono::seconds(2), [&] {
-        for (std::size_t i = 0; i < want.size(); ++i) {
-            if (workers_[i]->applied() < want[i]) {
-                return false;
-            }
-        }
-        return true;
-    });
+    Lock applied(shared_->applied_mutex);
+    // Under reload_mutex_ too: run() may end and remove the workers meanwhile (never the other
+    // way round: nothing takes applied_mutex under reload_mutex_).
+    bool done = shared_->applied.wait_for(applied.native(), std::chrono::seconds(2),
+                                          [&]() VIGIL_REQUIRES(shared_->applied_mutex) {
+                                              Lock workers(reload_mutex_);
+                                              if (!running_ || workers_.size() < want.size()) {
+                                                  return true;
+                                              }
+                                              for (std::size_t i = 0; i < want.size(); ++i) {
+                                                  if (workers_[i]->applied() < want[i]) {
+                                                      return false;
+                                                  }
+                                              }
+                                              return true;
+                                          });
     if (!done) {
         log_.warn("sites topic: the workers took more than 2 s to stop the sites of a revoked partition");
     }
@@ -91,11 +99,15 @@ Status HttpCheck::run(Emitter& out, const StopToken& stop, const RunOptions& opt
     std::size_t n = config_.sites_topic ? config_.workers
                                         : std::min(config_.workers, std::max<std::size_t>(1, config_.sites.size()));
     shared_->location = config_.location.empty() ? shared_->agent : config_.location;
+    // The workers run without the lock: only this function adds or removes them, and it does so
+    // under the lock, before they run and after they stopped.
+    std::vector<Worker*> running;
     {
-        std::lock_guard lock(reload_mutex_);
+        Lock lock(reload_mutex_);
         try {
             for (std::size_t i = 0; i < n; ++i) {
                 workers_.push_back(std::make_unique<Worker>(*shared_, outbox, stop, options.once, 1));
+                running.push_back(workers_.back().get());
             }
         } catch (const std::exception& e) {
             workers_.clear();
@@ -105,14 +117,14 @@ Status HttpCheck::run(Emitter& out, const StopToken& stop, const RunOptions& opt
         running_ = true;
     }
     if (config_.sites_topic) {
-        std::lock_guard topic_lock(topic_mutex_);
+        Lock topic_lock(topic_mutex_);
         sites_topic_ = std::make_unique<SitesTopic>(*config_.sites_topic, config_.plugin, shared_->instance, log_,
                                                     [this](std::vector<std::shared_ptr<const Site>> sites, bool wait) {
                                                         publish_sites(std::move(sites), wait);
                                                     });
         if (auto st = sites_topic_->start(); !st.ok()) {
             sites_topic_.reset();
-            std::lock_guard lock(reload_mutex_);
+            Lock lock(reload_mutex_);
             running_ = false;
             workers_.clear();
             return st;
@@ -125,23 +137,23 @@ Status HttpCheck::run(Emitter& out, const StopToken& stop, const RunOptions& opt
               n, n == 1 ? "" : "s", config_.max_concurrency);
     std::vector<std::thread> threads;
     for (std::size_t i = 1; i < n; ++i) {
-        threads.emplace_back([w = workers_[i].get()] { w->run(); });
+        threads.emplace_back([w = running[i]] { w->run(); });
     }
-    workers_[0]->run();
+    running[0]->run();
     for (auto& t : threads) {
         t.join();
     }
     {
-        std::lock_guard lock(reload_mutex_);
+        Lock lock(reload_mutex_);
         running_ = false;
     }
     {
-        std::lock_guard topic_lock(topic_mutex_);
+        Lock topic_lock(topic_mutex_);
         sites_topic_.reset();  // leaves the group: the others take its sites over at once
     }
     outbox.close();
     shared_->digest.flush();
-    std::lock_guard lock(reload_mutex_);
+    Lock lock(reload_mutex_);
     workers_.clear();
     return Status::success();
 }
@@ -151,7 +163,7 @@ bool HttpCheck::reload(const ConfigNode& node, Diagnostics& diags) {
     if (!next) {
         return false;
     }
-    std::unique_lock lock(reload_mutex_);
+    Lock lock(reload_mutex_);
     std::unordered_map<std::string, const Site*> old;
     for (const auto& s : config_.sites) {
         old.emplace(s->name, s.get());
@@ -191,7 +203,7 @@ bool HttpCheck::reload(const ConfigNode& node, Diagnostics& diags) {
     }
     auto plugin = config_.plugin;
     lock.unlock();
-    std::lock_guard topic_lock(topic_mutex_);
+    Lock topic_lock(topic_mutex_);
     if (sites_topic_) {
         sites_topic_->reload(plugin);
     }

@@ -13,6 +13,7 @@
 #include "http_check_config.hpp"
 #include "vigil/log.hpp"
 #include "vigil/source.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::http_check {
 
@@ -38,20 +39,20 @@ class HttpCheck final : public Source {
     static std::size_t worker_of(const std::string& name, std::size_t workers);
 
   private:
-    void offer(const Config& c);  // hands each worker its share; reload_mutex_ held
+    void offer(const Config& c) VIGIL_REQUIRES(reload_mutex_);  // hands each worker its share
     /// From the sites topic: the whole set of sites; with `wait`, returns once every running
     /// worker has applied it (2 s at most).
     void publish_sites(std::vector<std::shared_ptr<const Site>> sites, bool wait);
 
     Config config_;
-    std::unique_ptr<WorkerShared> shared_;          // instance, agent, log, in-flight count, digest
-    Logger& log_;                                   // shared_->log
-    std::mutex reload_mutex_;                       // guards config_ and workers_
-    std::vector<std::unique_ptr<Worker>> workers_;  // alive during run()
-    std::vector<std::uint64_t> offered_;            // each worker's last offer number
-    bool running_ = false;                          // workers_ are running their loops
-    std::mutex topic_mutex_;                        // guards sites_topic_ (not its calls back into offer)
-    std::unique_ptr<SitesTopic> sites_topic_;       // with sites_topic: during run()
+    std::unique_ptr<WorkerShared> shared_;  // instance, agent, log, in-flight count, digest
+    Logger& log_;                           // shared_->log
+    Mutex reload_mutex_;                    // guards config_ and workers_
+    std::vector<std::unique_ptr<Worker>> workers_ VIGIL_GUARDED_BY(reload_mutex_);  // alive during run()
+    std::vector<std::uint64_t> offered_ VIGIL_GUARDED_BY(reload_mutex_);            // each worker's last offer number
+    bool running_ VIGIL_GUARDED_BY(reload_mutex_) = false;                          // workers_ are running their loops
+    Mutex topic_mutex_;  // guards sites_topic_ (not its calls back into offer)
+    std::unique_ptr<SitesTopic> sites_topic_ VIGIL_GUARDED_BY(topic_mutex_);  // with sites_topic: during run()
 };
 
 }  // namespace vigil::plugins::http_check

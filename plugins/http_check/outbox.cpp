@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "outbox.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::http_check {
 
@@ -17,35 +18,26 @@ Outbox::~Outbox() { close(); }
 
 void Outbox::push(Batch b) {
     {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         queue_.push_back(std::move(b));
     }
     cv_.notify_all();
 }
 
 bool Outbox::full() {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     return queue_.size() >= kCapacity;
 }
 
-void Outbox::close() {
-    {
-        std::lock_guard lock(mutex_);
-        closing_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) {
-        thread_.join();
-    }
-}
+void Outbox::close() { stop_and_join(mutex_, &closing_, cv_, thread_); }
 
 void Outbox::loop() {
     bool refused = false;
     for (;;) {
         Batch b;
         {
-            std::unique_lock lock(mutex_);
-            cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
+            Lock lock(mutex_);
+            cv_.wait(lock.native(), [&]() VIGIL_REQUIRES(mutex_) { return !queue_.empty() || closing_; });
             if (queue_.empty()) {
                 return;
             }

@@ -12,6 +12,7 @@
 #include "vigil/log.hpp"
 #include "vigil/metrics.hpp"
 #include "vigil/source.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::http_check {
 
@@ -38,10 +39,10 @@ class Outbox {
     Logger log_;
     Counter& dropped_;
     Counter& delivered_;
-    std::mutex mutex_;
+    Mutex mutex_;
     std::condition_variable cv_;
-    std::deque<Batch> queue_;
-    bool closing_ = false;
+    std::deque<Batch> queue_ VIGIL_GUARDED_BY(mutex_);
+    bool closing_ VIGIL_GUARDED_BY(mutex_) = false;
     std::thread thread_;
 };
 

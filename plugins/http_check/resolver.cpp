@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "resolver.hpp"
+#include "vigil/sync.hpp"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -65,20 +66,13 @@ Resolver::Resolver(std::size_t threads) {
 }
 
 Resolver::~Resolver() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_all();
-    for (auto& t : threads_) {
-        t.join();
-    }
+    stop_and_join(mutex_, &stopping_, wake_, threads_);
     ::close(event_fd_);
 }
 
 void Resolver::submit(std::uint64_t token, std::string host, IpFamily family) {
     {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         requests_.push_back(Request{token, std::move(host), family});
     }
     wake_.notify_one();
@@ -87,7 +81,7 @@ void Resolver::submit(std::uint64_t token, std::string host, IpFamily family) {
 std::vector<Resolution> Resolver::take() {
     std::uint64_t count = 0;
     [[maybe_unused]] auto n = ::read(event_fd_, &count, sizeof count);
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     std::vector<Resolution> out;
     out.swap(done_);
     return out;
@@ -97,8 +91,8 @@ void Resolver::loop() {
     for (;;) {
         Request req;
         {
-            std::unique_lock lock(mutex_);
-            wake_.wait(lock, [&] { return stopping_ || !requests_.empty(); });
+            Lock lock(mutex_);
+            wake_.wait(lock.native(), [&]() VIGIL_REQUIRES(mutex_) { return stopping_ || !requests_.empty(); });
             if (stopping_) {
                 return;
             }
@@ -108,7 +102,7 @@ void Resolver::loop() {
         auto r = resolve_all(req.host, req.family);
         r.token = req.token;
         {
-            std::lock_guard lock(mutex_);
+            Lock lock(mutex_);
             done_.push_back(std::move(r));
         }
         std::uint64_t one = 1;

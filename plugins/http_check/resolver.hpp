@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "http_check_config.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::http_check {
 
@@ -54,11 +55,11 @@ class Resolver {
     void loop();
 
     int event_fd_ = -1;
-    std::mutex mutex_;
+    Mutex mutex_;
     std::condition_variable wake_;
-    std::deque<Request> requests_;
-    std::vector<Resolution> done_;
-    bool stopping_ = false;
+    std::deque<Request> requests_ VIGIL_GUARDED_BY(mutex_);
+    std::vector<Resolution> done_ VIGIL_GUARDED_BY(mutex_);
+    bool stopping_ VIGIL_GUARDED_BY(mutex_) = false;
     std::vector<std::thread> threads_;
 };
 

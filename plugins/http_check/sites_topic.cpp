@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sites_topic.hpp"
+#include "vigil/sync.hpp"
 
 #include <cstring>
 
@@ -64,7 +65,7 @@ Status SitesTopic::start() {
 }
 
 void SitesTopic::reload(ConfigNode plugin) {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     plugin_ = std::move(plugin);
     cache_ = SiteCache{};
     std::size_t dropped = 0;
@@ -99,7 +100,7 @@ void SitesTopic::loop() {
                 rd_kafka_message_destroy(m);
             }
         }
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         // Each hand-over costs the workers a pass over every site: while partitions are still
         // being read from their start (a million sites), hand them over once a second, not per poll.
         if (changed_ &&
@@ -116,7 +117,7 @@ void SitesTopic::loop() {
 void SitesTopic::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
     bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(consumer_.get()), "COOPERATIVE") == 0;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         for (int i = 0; i < parts->cnt; ++i) {
             parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;  // the whole current list
             loading_.insert(parts->elems[i].partition);
@@ -137,7 +138,7 @@ void SitesTopic::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
     {
         // Revoked or lost: stop those sites, and wait until the workers have, before the group
         // may give the partitions to another producer.
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         std::set<std::int32_t> gone;
         for (int i = 0; i < parts->cnt; ++i) {
             gone.insert(parts->elems[i].partition);
@@ -169,7 +170,7 @@ void SitesTopic::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
 
 void SitesTopic::on_message(const rd_kafka_message_t& m) {
     if (m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         if (loading_.erase(m.partition) > 0) {
             log_.info("sites topic {}: partition {} read, {} site(s) in this producer's share", config_.topic,
                       m.partition, sites_.size());
@@ -182,7 +183,7 @@ void SitesTopic::on_message(const rd_kafka_message_t& m) {
     }
     events_.on_progress();
     auto where = fmt::format("{}/{}/{}", config_.topic, m.partition, m.offset);
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     if (m.key == nullptr || m.key_len == 0) {
         reject(where, "the message has no key (the key is the site's name)");
         return;

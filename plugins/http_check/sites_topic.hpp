@@ -26,6 +26,7 @@
 #include "vigil/log.hpp"
 #include "vigil/metrics.hpp"
 #include "vigil/status.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::http_check {
 
@@ -67,7 +68,7 @@ class SitesTopic {
     std::thread thread_;
     std::atomic<bool> stopping_{false};
 
-    std::mutex mutex_;  // the thread's state below, against reload()
+    Mutex mutex_;  // the thread's state below, against reload()
     ConfigNode plugin_;
     SiteCache cache_;
     std::unordered_map<std::string, Entry> sites_;

@@ -12,6 +12,7 @@
 #include <fmt/core.h>
 
 #include "check_id.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::http_check {
 
@@ -74,7 +75,7 @@ Worker::~Worker() {
 
 std::uint64_t Worker::offer(std::vector<std::shared_ptr<const Site>> sites, std::size_t max_in_flight,
                             std::size_t batch_size, Duration batch_delay) {
-    std::lock_guard lock(offer_mutex_);
+    Lock lock(offer_mutex_);
     offered_ = Offer{std::move(sites), max_in_flight, batch_size, batch_delay, ++offers_};
     return offers_;
 }
@@ -184,7 +185,7 @@ int Worker::wait_ms() {
 void Worker::take_offer() {
     std::optional<Offer> next;
     {
-        std::lock_guard lock(offer_mutex_);
+        Lock lock(offer_mutex_);
         next.swap(offered_);
     }
     if (next) {
@@ -193,7 +194,7 @@ void Worker::take_offer() {
         batch_delay_ = next->batch_delay;
         apply(next->sites);
         {
-            std::lock_guard lock(shared_.applied_mutex);
+            Lock lock(shared_.applied_mutex);
             applied_ = next->number;
         }
         shared_.applied.notify_all();

@@ -34,6 +34,7 @@
 #include "vigil/log.hpp"
 #include "vigil/metrics.hpp"
 #include "vigil/source.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::http_check {
 
@@ -48,7 +49,7 @@ struct WorkerShared {
     FailureDigest digest;                    // the workers' failed checks, summarised
     std::string location;                    // the records' `location`
     // A worker signals here when it has applied an offer (a sites topic waits for that).
-    std::mutex applied_mutex;
+    Mutex applied_mutex;
     std::condition_variable applied;
 };
 
@@ -101,6 +102,11 @@ class Worker {
     void flush(bool force);
     void set_in_flight(std::int64_t change);
 
+    // Threads. The worker's own thread (run()) owns every member not marked otherwise, the curl
+    // multi handle, the epoll set and every Transfer included: curl and the resolver call back on
+    // it. Another thread (a reload, the sites topic) only hands over an offer, under
+    // offer_mutex_, and reads applied_. shared_ and outbox_ are shared by all workers and lock
+    // inside.
     WorkerShared& shared_;
     Outbox& outbox_;
     const StopToken& stop_;
@@ -108,9 +114,9 @@ class Worker {
     std::size_t max_in_flight_;
     std::size_t batch_size_ = 500;
     Duration batch_delay_ = std::chrono::milliseconds(50);
-    std::mutex offer_mutex_;
-    std::optional<Offer> offered_;
-    std::uint64_t offers_ = 0;  // offer_mutex_
+    Mutex offer_mutex_;
+    std::optional<Offer> offered_ VIGIL_GUARDED_BY(offer_mutex_);
+    std::uint64_t offers_ VIGIL_GUARDED_BY(offer_mutex_) = 0;
     std::atomic<std::uint64_t> applied_{0};
     std::mt19937_64 rng_;
     Labels labels_;

@@ -5,6 +5,7 @@
 
 #include "kafka_errors.hpp"
 #include "vigil/redact.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::kafka_sink {
 
@@ -292,7 +293,7 @@ WriteResult KafkaSink::outage_result() {
             reason, hint, unlogged > 0 ? fmt::format(" ({} more refusals since the last report)", unlogged) : "");
     }
     {
-        std::lock_guard lock(health_mutex_);
+        Lock lock(health_mutex_);
         outage_ = reason;
     }
     cur_.outage = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -306,7 +307,7 @@ WriteResult KafkaSink::outage_result() {
 
 Status KafkaSink::health() const {
     {
-        std::lock_guard lock(health_mutex_);
+        Lock lock(health_mutex_);
         if (!outage_.empty()) {
             return Status::error(outage_);
         }
@@ -359,7 +360,7 @@ WriteResult KafkaSink::write(const Batch& batch) {
     cur_ = Current{};
     bool healed = false;
     {
-        std::lock_guard lock(health_mutex_);
+        Lock lock(health_mutex_);
         healed = !outage_.empty();
         outage_.clear();
     }

@@ -14,6 +14,7 @@
 #include "vigil/log.hpp"
 #include "vigil/metrics.hpp"
 #include "vigil/sink.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::kafka_sink {
 
@@ -93,8 +94,9 @@ class KafkaSink final : public Sink {
     std::uint64_t resent_since_log_ = 0;
     Complaint fatal_complaint_;  // a fatal error that comes back with each new producer (rights)
     Complaint outage_complaint_;
-    mutable std::mutex health_mutex_;
-    std::string outage_;  // the topic-level refusal health() reports; empty when writable
+    mutable Mutex health_mutex_;
+    std::string outage_
+        VIGIL_GUARDED_BY(health_mutex_);  // the topic-level refusal health() reports; empty when writable
 
     Counter& delivered_;
     Counter& rejected_;

@@ -13,6 +13,7 @@
 #include "kafka_errors.hpp"
 #include "vigil/redact.hpp"
 #include "message_decode.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::kafka_source {
 
@@ -69,7 +70,7 @@ KafkaSource::~KafkaSource() {
     // the group (the revoke that closing triggers finds nothing left to commit).
     commit(tracker_.unconfirmed(), true);
     {
-        std::lock_guard lock(commit_mutex_);
+        Lock lock(commit_mutex_);
         closing_ = true;
     }
     rd_kafka_consumer_close(consumer_.get());
@@ -108,7 +109,7 @@ Status KafkaSource::recreate(bool once) {
     paused_ = false;
     pipeline_pause_ = false;
     {
-        std::lock_guard lock(commit_mutex_);
+        Lock lock(commit_mutex_);
         for (const auto& [tp, g] : lag_) {
             hide_gauge(kLagGauge, lag_labels(tp));
         }
@@ -142,7 +143,7 @@ Status KafkaSource::connect(bool once) {
         return Status::error(error);
     }
     {
-        std::lock_guard lock(commit_mutex_);
+        Lock lock(commit_mutex_);
         consumer_ = std::move(client);
     }
     rd_kafka_poll_set_consumer(consumer_.get());
@@ -199,7 +200,7 @@ void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
     commit(final, true);
     {
         // A partition no longer ours stops reporting lag (its new owner reports it).
-        std::lock_guard lock(commit_mutex_);
+        Lock lock(commit_mutex_);
         for (int i = 0; i < parts->cnt; ++i) {
             TopicPartition tp{parts->elems[i].topic, parts->elems[i].partition};
             if (lag_.erase(tp) > 0) {
@@ -239,7 +240,7 @@ void KafkaSource::commit(const std::vector<OffsetTracker::Commit>& commits, bool
     if (commits.empty()) {
         return;
     }
-    std::lock_guard lock(commit_mutex_);
+    Lock lock(commit_mutex_);
     if (closing_ || !consumer_) {
         return;
     }

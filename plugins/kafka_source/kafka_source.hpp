@@ -19,6 +19,7 @@
 #include "vigil/log.hpp"
 #include "vigil/metrics.hpp"
 #include "vigil/source.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::kafka_source {
 
@@ -41,6 +42,13 @@ class KafkaSource final : public Source {
 
   private:
     using Clock = std::chrono::steady_clock;
+
+    // Threads. The poll thread (run()) owns every member not marked otherwise: librdkafka calls
+    // on_rebalance and on_commit from inside its poll, on that thread. The lag thread
+    // (report_lag) reads consumer_ and tracker_ under commit_mutex_; the core's threads commit
+    // acknowledgements (commit()) under it too. consumer_ is replaced only under commit_mutex_
+    // (connect, recreate), so the poll thread reads it without the lock and the others with it.
+    // tracker_ and dlq_ lock inside.
 
     std::unique_ptr<registry::Client> registry_;
     std::shared_ptr<const registry::Validator> own_schema_;  // the record's: for unframed messages
@@ -86,7 +94,7 @@ class KafkaSource final : public Source {
     /// Runs on a thread of its own, so lag is reported while backpressure holds the source.
     void report_lag();
     /// The partition's lag gauge (under commit_mutex_: the lag thread and a revoke both use lag_).
-    Gauge& lag_gauge(const TopicPartition& tp);
+    Gauge& lag_gauge(const TopicPartition& tp) VIGIL_REQUIRES(commit_mutex_);
     Labels lag_labels(const TopicPartition& tp) const;
     static constexpr const char* kLagGauge = "vigil_kafka_source_consumer_lag";
 
@@ -108,8 +116,8 @@ class KafkaSource final : public Source {
     bool backlog_pause_ = false;           // dead letters wait past dead_letter_backlog
     Clock::time_point no_pause_before_{};  // an assign happened just before
 
-    std::mutex commit_mutex_;  // acknowledgements commit from core threads
-    bool closing_ = false;
+    Mutex commit_mutex_;  // acknowledgements commit from core threads
+    bool closing_ VIGIL_GUARDED_BY(commit_mutex_) = false;
     Complaint consume_complaint_;
     Complaint commit_complaint_;
 
@@ -122,7 +130,7 @@ class KafkaSource final : public Source {
     Complaint fatal_complaint_;
     Complaint pause_complaint_;
     Complaint registry_complaint_{std::chrono::seconds(30)};
-    std::map<TopicPartition, Gauge*> lag_;  // commit_mutex_
+    std::map<TopicPartition, Gauge*> lag_ VIGIL_GUARDED_BY(commit_mutex_);
 };
 
 /// The source for `config`, or nullptr with `error` set. With `validate: true` the record's

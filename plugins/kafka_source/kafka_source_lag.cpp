@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "kafka_source.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::kafka_source {
 
@@ -23,7 +24,7 @@ Gauge& KafkaSource::lag_gauge(const TopicPartition& tp) {
 }
 
 void KafkaSource::report_lag() {
-    std::lock_guard lock(commit_mutex_);  // the consumer may be replaced meanwhile
+    Lock lock(commit_mutex_);  // the consumer may be replaced meanwhile
     if (!consumer_) {
         return;
     }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "offset_tracker.hpp"
+#include "vigil/sync.hpp"
 
 #include <algorithm>
 
@@ -16,7 +17,7 @@ const OffsetTracker::State* OffsetTracker::find(const TopicPartition& tp) const 
 }
 
 void OffsetTracker::assign(const TopicPartition& tp) {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     auto [it, fresh] = ids_.emplace(tp, static_cast<std::uint32_t>(states_.size()));
     if (fresh) {
         states_.push_back(State{tp});
@@ -27,7 +28,7 @@ void OffsetTracker::assign(const TopicPartition& tp) {
 }
 
 std::optional<std::int64_t> OffsetTracker::revoke(const TopicPartition& tp) {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     State* s = find(tp);
     if (s == nullptr || s->epoch == 0) {
         return std::nullopt;
@@ -41,7 +42,7 @@ std::optional<std::int64_t> OffsetTracker::revoke(const TopicPartition& tp) {
 }
 
 Coord OffsetTracker::track(const TopicPartition& tp, std::int64_t offset) {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     auto it = ids_.find(tp);
     if (it == ids_.end() || states_[it->second].epoch == 0) {
         return {};
@@ -57,7 +58,7 @@ Coord OffsetTracker::track(const TopicPartition& tp, std::int64_t offset) {
 }
 
 void OffsetTracker::done(const Coord& c) {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     if (c.epoch == 0 || c.id >= states_.size()) {
         return;
     }
@@ -78,12 +79,12 @@ void OffsetTracker::done(const Coord& c) {
 }
 
 bool OffsetTracker::is_current(const Coord& c) const {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     return c.epoch != 0 && c.id < states_.size() && states_[c.id].epoch == c.epoch;
 }
 
 std::vector<OffsetTracker::Commit> OffsetTracker::take_commits() {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     std::vector<Commit> out;
     for (auto& s : states_) {
         if (s.epoch != 0 && s.position >= 0 && s.position > s.requested) {
@@ -95,7 +96,7 @@ std::vector<OffsetTracker::Commit> OffsetTracker::take_commits() {
 }
 
 std::vector<OffsetTracker::Commit> OffsetTracker::unconfirmed() {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     std::vector<Commit> out;
     for (auto& s : states_) {
         if (s.epoch != 0 && s.position >= 0 && s.position != s.confirmed) {
@@ -107,7 +108,7 @@ std::vector<OffsetTracker::Commit> OffsetTracker::unconfirmed() {
 }
 
 void OffsetTracker::commit_result(const TopicPartition& tp, std::int64_t offset, bool ok) {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     State* s = find(tp);
     if (s == nullptr || s->epoch == 0) {
         return;
@@ -120,7 +121,7 @@ void OffsetTracker::commit_result(const TopicPartition& tp, std::int64_t offset,
 }
 
 std::vector<TopicPartition> OffsetTracker::assigned() const {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     std::vector<TopicPartition> out;
     for (const auto& s : states_) {
         if (s.epoch != 0) {
@@ -131,7 +132,7 @@ std::vector<TopicPartition> OffsetTracker::assigned() const {
 }
 
 std::size_t OffsetTracker::outstanding() const {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     std::size_t n = 0;
     for (const auto& s : states_) {
         n += s.entries.size();
@@ -140,7 +141,7 @@ std::size_t OffsetTracker::outstanding() const {
 }
 
 std::optional<std::int64_t> OffsetTracker::position(const TopicPartition& tp) const {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     const State* s = find(tp);
     if (s == nullptr || s->epoch == 0 || s->position < 0) {
         return std::nullopt;

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <vector>
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::kafka_source {
 
@@ -75,13 +76,13 @@ class OffsetTracker {
         std::int64_t requested = -1;  // last offset asked to be committed
         std::int64_t confirmed = -1;  // last offset the broker confirmed
     };
-    State* find(const TopicPartition& tp);
-    const State* find(const TopicPartition& tp) const;
+    State* find(const TopicPartition& tp) VIGIL_REQUIRES(mutex_);
+    const State* find(const TopicPartition& tp) const VIGIL_REQUIRES(mutex_);
 
-    mutable std::mutex mutex_;
-    std::map<TopicPartition, std::uint32_t> ids_;
-    std::vector<State> states_;
-    std::uint64_t next_epoch_ = 1;
+    mutable Mutex mutex_;
+    std::map<TopicPartition, std::uint32_t> ids_ VIGIL_GUARDED_BY(mutex_);
+    std::vector<State> states_ VIGIL_GUARDED_BY(mutex_);
+    std::uint64_t next_epoch_ VIGIL_GUARDED_BY(mutex_) = 1;
 };
 
 }  // namespace vigil::plugins::kafka_source

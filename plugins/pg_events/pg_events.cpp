@@ -11,6 +11,7 @@
 
 #include "location_notes.hpp"
 #include "pg_result.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::pg_events {
 
@@ -136,7 +137,7 @@ Status PgEvents::connect(bool& standby) {
     std::int64_t stored = std::stoll(PQgetvalue(r.get(), 0, 0));
     saved_ = stored;
     {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         // Another reader may have moved the cursor while this one stood by; what this one
         // emitted before losing its connection stays in flight, acknowledged or not.
         acked_ = std::max(acked_, stored);
@@ -233,11 +234,11 @@ bool PgEvents::emit(Emitter& out, std::vector<Record> records, std::int64_t last
     Batch batch;
     batch.records = std::move(records);
     {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         ++outstanding_;
     }
     bool accepted = out.emit(std::move(batch), [this, last_id](AckStatus status) {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         --outstanding_;
         // Acknowledgements come in emission order; after an undelivered batch (the pipeline
         // stopped) nothing later may move the cursor past it.
@@ -249,7 +250,7 @@ bool PgEvents::emit(Emitter& out, std::vector<Record> records, std::int64_t last
         acked_cv_.notify_all();
     });
     if (!accepted) {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         --outstanding_;
     }
     return accepted;
@@ -258,7 +259,7 @@ bool PgEvents::emit(Emitter& out, std::vector<Record> records, std::int64_t last
 bool PgEvents::save_cursor() {
     std::int64_t to = 0;
     {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         to = acked_;
     }
     if (conn_ == nullptr || to <= saved_) {
@@ -310,8 +311,8 @@ void PgEvents::wait(const StopToken& stop, Duration d) {
 }
 
 void PgEvents::await_acks(Duration d) {
-    std::unique_lock lock(mutex_);
-    acked_cv_.wait_for(lock, d, [&] { return outstanding_ == 0; });
+    Lock lock(mutex_);
+    acked_cv_.wait_for(lock.native(), d, [&]() VIGIL_REQUIRES(mutex_) { return outstanding_ == 0; });
 }
 
 Status PgEvents::run(Emitter& out, const StopToken& stop, const RunOptions& options) {

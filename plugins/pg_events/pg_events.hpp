@@ -15,6 +15,7 @@
 #include "vigil/log.hpp"
 #include "vigil/metrics.hpp"
 #include "vigil/source.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::pg_events {
 
@@ -68,10 +69,10 @@ class PgEvents final : public Source {
     std::int64_t read_ = -1;   // the last event id emitted; -1 before the cursor is loaded
     std::int64_t saved_ = -1;  // the position stored in the cursor row
 
-    std::mutex mutex_;
+    Mutex mutex_;
     std::condition_variable acked_cv_;
-    std::int64_t acked_ = -1;      // every event up to here was acknowledged
-    std::size_t outstanding_ = 0;  // batches emitted and not yet acknowledged
+    std::int64_t acked_ VIGIL_GUARDED_BY(mutex_) = -1;      // every event up to here was acknowledged
+    std::size_t outstanding_ VIGIL_GUARDED_BY(mutex_) = 0;  // batches emitted and not yet acknowledged
 
     Counter& events_;
     Counter& refreshed_;

@@ -14,6 +14,7 @@
 #include "pg_result.hpp"
 #include "sqlstate.hpp"
 #include "vigil/redact.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::pg_sink {
 
@@ -54,7 +55,7 @@ Writer::~Writer() { disconnect(); }
 
 void Writer::disconnect() {
     {
-        std::lock_guard lock(cancel_mutex_);
+        Lock lock(cancel_mutex_);
         cancel_.reset();
     }
     conn_.reset();
@@ -62,7 +63,7 @@ void Writer::disconnect() {
 
 void Writer::interrupt() {
     interrupted_ = true;
-    std::lock_guard lock(cancel_mutex_);
+    Lock lock(cancel_mutex_);
     if (cancel_ != nullptr) {
         char err[256];
         PQcancel(cancel_.get(), err, sizeof err);
@@ -214,7 +215,7 @@ Status Writer::connect(std::vector<std::string>* missing) {
         disconnect();
         return st;
     }
-    std::lock_guard lock(cancel_mutex_);
+    Lock lock(cancel_mutex_);
     cancel_.reset(PQgetCancel(conn_.get()));
     return Status::success();
 }

@@ -24,6 +24,7 @@
 #include "vigil/metrics.hpp"
 #include "vigil/sink.hpp"
 #include "vigil/status.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::pg_sink {
 
@@ -46,8 +47,8 @@ class StateCache {
     void put(std::vector<Site>& sites);
 
   private:
-    std::mutex mutex_;
-    std::unordered_map<std::string, Site> sites_;
+    Mutex mutex_;
+    std::unordered_map<std::string, Site> sites_ VIGIL_GUARDED_BY(mutex_);
 };
 
 /// PQexec for the writer's transaction control (BEGIN, SAVEPOINT...), replaceable by tests: a
@@ -137,8 +138,8 @@ class Writer {
     StateCache* cache_ = nullptr;
     std::vector<Site> pending_;  // the sites the open transaction wrote: cached after COMMIT
     pg::Conn conn_;
-    std::mutex cancel_mutex_;
-    pg::Cancel cancel_;  // cancel_mutex_
+    Mutex cancel_mutex_;
+    pg::Cancel cancel_ VIGIL_GUARDED_BY(cancel_mutex_);
     std::atomic<bool> interrupted_{false};
     std::vector<std::pair<Field, std::string>> columns_;  // the ones the table has
     std::string column_list_;                             // "name","url",...

@@ -23,6 +23,7 @@
 #include "location_notes.hpp"
 #include "pg_result.hpp"
 #include "pg_writer.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::pg_sink {
 
@@ -39,7 +40,7 @@ constexpr const char* kEventsLock = "SELECT pg_advisory_xact_lock(hashtext('vigi
 }  // namespace
 
 std::optional<Site> StateCache::take(const std::string& site) {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     auto it = sites_.find(site);
     if (it == sites_.end()) {
         return std::nullopt;
@@ -50,7 +51,7 @@ std::optional<Site> StateCache::take(const std::string& site) {
 }
 
 void StateCache::put(std::vector<Site>& sites) {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     for (auto& s : sites) {
         auto key = s.overall.site;
         sites_.insert_or_assign(std::move(key), std::move(s));

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "writer_pool.hpp"
+#include "vigil/sync.hpp"
 
 #include <stdexcept>
 
@@ -12,24 +13,15 @@ WriterPool::WriterPool(std::size_t helpers) : errors_(helpers + 1) {
     }
 }
 
-WriterPool::~WriterPool() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_all();
-    for (auto& t : threads_) {
-        t.join();
-    }
-}
+WriterPool::~WriterPool() { stop_and_join(mutex_, &stopping_, wake_, threads_); }
 
 void WriterPool::helper(std::size_t index) {
     std::uint64_t seen = 0;
     for (;;) {
         const std::function<void(std::size_t)>* task = nullptr;
         {
-            std::unique_lock lock(mutex_);
-            wake_.wait(lock, [&] { return stopping_ || round_ != seen; });
+            Lock lock(mutex_);
+            wake_.wait(lock.native(), [&]() VIGIL_REQUIRES(mutex_) { return stopping_ || round_ != seen; });
             if (stopping_) {
                 return;
             }
@@ -44,7 +36,7 @@ void WriterPool::helper(std::size_t index) {
             }
         }
         {
-            std::lock_guard lock(mutex_);
+            Lock lock(mutex_);
             ++done_;
         }
         finished_.notify_one();
@@ -60,7 +52,7 @@ void WriterPool::run(std::size_t n, const std::function<void(std::size_t)>& task
     }
     if (n > 1) {
         {
-            std::lock_guard lock(mutex_);
+            Lock lock(mutex_);
             task_ = &task;
             n_ = n;
             done_ = 0;
@@ -74,8 +66,8 @@ void WriterPool::run(std::size_t n, const std::function<void(std::size_t)>& task
         errors_[0] = std::current_exception();
     }
     if (n > 1) {
-        std::unique_lock lock(mutex_);
-        finished_.wait(lock, [&] { return done_ == threads_.size(); });
+        Lock lock(mutex_);
+        finished_.wait(lock.native(), [&]() VIGIL_REQUIRES(mutex_) { return done_ == threads_.size(); });
         task_ = nullptr;
     }
     for (auto& e : errors_) {

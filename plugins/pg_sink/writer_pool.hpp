@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::pg_sink {
 
@@ -31,14 +32,14 @@ class WriterPool {
   private:
     void helper(std::size_t index);
 
-    std::mutex mutex_;
+    Mutex mutex_;
     std::condition_variable wake_, finished_;
-    const std::function<void(std::size_t)>* task_ = nullptr;  // mutex_: the round's
-    std::size_t n_ = 0;                                       // mutex_
-    std::uint64_t round_ = 0;                                 // mutex_
-    std::size_t done_ = 0;                                    // mutex_: helpers done this round
-    bool stopping_ = false;                                   // mutex_
-    std::vector<std::exception_ptr> errors_;                  // one per index; each written by its thread
+    const std::function<void(std::size_t)>* task_ VIGIL_GUARDED_BY(mutex_) = nullptr;  // the round's
+    std::size_t n_ VIGIL_GUARDED_BY(mutex_) = 0;
+    std::uint64_t round_ VIGIL_GUARDED_BY(mutex_) = 0;
+    std::size_t done_ VIGIL_GUARDED_BY(mutex_) = 0;  // helpers done this round
+    bool stopping_ VIGIL_GUARDED_BY(mutex_) = false;
+    std::vector<std::exception_ptr> errors_;  // one per index; each written by its thread
     std::vector<std::thread> threads_;
 };
 

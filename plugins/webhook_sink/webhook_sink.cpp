@@ -6,6 +6,7 @@
 #include "message.hpp"
 #include "vigil/redact.hpp"
 #include "vigil/text.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::webhook_sink {
 
@@ -59,7 +60,7 @@ WriteResult WebhookSink::write(const Batch& batch) {
             auto why = answer.answered() ? fmt::format("webhook {} answered HTTP {} for event {}: {}", shown,
                                                        answer.status, e.id, answer.summary())
                                          : fmt::format("webhook {} for event {}: {}", shown, e.id, answer.error);
-            std::lock_guard lock(health_mutex_);
+            Lock lock(health_mutex_);
             unhealthy_ = why;
             return WriteResult::retry(why);
         }
@@ -71,14 +72,14 @@ WriteResult WebhookSink::write(const Batch& batch) {
     }
     delivered_.clear();
     {
-        std::lock_guard lock(health_mutex_);
+        Lock lock(health_mutex_);
         unhealthy_.clear();
     }
     return WriteResult::accepted_except(std::move(rejected));
 }
 
 Status WebhookSink::health() const {
-    std::lock_guard lock(health_mutex_);
+    Lock lock(health_mutex_);
     return unhealthy_.empty() ? Status::success() : Status::error(unhealthy_);
 }
 

@@ -11,6 +11,7 @@
 #include "vigil/metrics.hpp"
 #include "vigil/sink.hpp"
 #include "webhook_sink_config.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::plugins::webhook_sink {
 
@@ -33,8 +34,8 @@ class WebhookSink final : public Sink {
     Logger log_;
     http::Poster poster_;
     std::set<std::int64_t> delivered_;  // events of the batch being retried that got a 2xx
-    mutable std::mutex health_mutex_;
-    std::string unhealthy_;
+    mutable Mutex health_mutex_;
+    std::string unhealthy_ VIGIL_GUARDED_BY(health_mutex_);
     Counter& sent_;
     Counter& refused_;
     Counter& failed_;

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pipeline/ack_tracker.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::pipeline {
 
 void AckTracker::add(std::uint64_t sequence, AckFn ack, std::size_t records) {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     entries_[sequence] = Entry{std::move(ack), records};
 }
 
 std::vector<AckTracker::Ready> AckTracker::resolve(std::uint64_t sequence, AckStatus status) {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     std::vector<Ready> ready;
     auto it = entries_.find(sequence);
     if (it == entries_.end() || it->second.resolved) {
@@ -29,7 +30,7 @@ std::vector<AckTracker::Ready> AckTracker::resolve(std::uint64_t sequence, AckSt
 }
 
 std::size_t AckTracker::pending() const {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     return entries_.size();
 }
 

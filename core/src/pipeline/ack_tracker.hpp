@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "vigil/batch.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::pipeline {
 
@@ -36,9 +37,9 @@ class AckTracker {
         bool resolved = false;
         AckStatus status = AckStatus::Delivered;
     };
-    mutable std::mutex mutex_;
-    std::map<std::uint64_t, Entry> entries_;
-    bool poisoned_ = false;
+    mutable Mutex mutex_;
+    std::map<std::uint64_t, Entry> entries_ VIGIL_GUARDED_BY(mutex_);
+    bool poisoned_ VIGIL_GUARDED_BY(mutex_) = false;
 };
 
 }  // namespace vigil::pipeline

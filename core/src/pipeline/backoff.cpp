@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pipeline/backoff.hpp"
+#include "vigil/sync.hpp"
 
 #include <algorithm>
 #include <mutex>
@@ -25,13 +26,13 @@ Duration Backoff::next() {
 
 std::function<double()> system_random() {
     struct State {
-        std::mutex mutex;
+        Mutex mutex;
         std::mt19937_64 engine{std::random_device{}()};
         std::uniform_real_distribution<double> dist{0.0, 1.0};
     };
     auto state = std::make_shared<State>();
     return [state] {
-        std::lock_guard lock(state->mutex);
+        Lock lock(state->mutex);
         return state->dist(state->engine);
     };
 }

@@ -13,6 +13,7 @@
 #include "record/utf8.hpp"
 #include "vigil/metrics.hpp"
 #include "vigil/private_file.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::pipeline {
 
@@ -61,7 +62,7 @@ std::string rotated(const std::filesystem::path& file, unsigned n) { return file
 }  // namespace
 
 void DeadLetter::reopen() {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     if (file_ != nullptr) {
         std::fclose(file_);
         file_ = nullptr;
@@ -97,7 +98,7 @@ bool DeadLetter::write(const std::string& sink, const std::vector<Letter>& lette
     if (letters.empty()) {
         return true;
     }
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     if (options_.file.empty()) {
         for (const auto& l : letters) {
             log_.error("{}: record refused for good ({}){}: {}", sink, l.reason,

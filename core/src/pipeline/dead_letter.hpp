@@ -10,6 +10,7 @@
 
 #include "vigil/log.hpp"
 #include "vigil/record.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::pipeline {
 
@@ -44,13 +45,13 @@ class DeadLetter {
     const std::filesystem::path& path() const { return options_.file; }
 
   private:
-    bool rotate(std::string& error);
+    bool rotate(std::string& error) VIGIL_REQUIRES(mutex_);
 
     std::string pipeline_;
     DeadLetterOptions options_;
-    std::mutex mutex_;
-    std::FILE* file_ = nullptr;
-    std::uint64_t size_ = 0;
+    Mutex mutex_;
+    std::FILE* file_ VIGIL_GUARDED_BY(mutex_) = nullptr;
+    std::uint64_t size_ VIGIL_GUARDED_BY(mutex_) = 0;
     Logger log_;
 };
 

@@ -7,22 +7,23 @@
 
 #include "pipeline/buffer/disk_buffer.hpp"
 #include "pipeline/buffer/memory_buffer.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::pipeline {
 
 struct Pipeline::Token final : StopToken {
-    mutable std::mutex mutex;
+    mutable Mutex mutex;
     mutable std::condition_variable cv;
     std::atomic<bool> stop{false};
 
     bool stop_requested() const override { return stop.load(); }
     bool wait_for(Duration timeout) const override {
-        std::unique_lock lock(mutex);
-        return cv.wait_for(lock, timeout, [&] { return stop.load(); });
+        Lock lock(mutex);
+        return cv.wait_for(lock.native(), timeout, [&]() VIGIL_REQUIRES(mutex) { return stop.load(); });
     }
     void request() {
         {
-            std::lock_guard lock(mutex);
+            Lock lock(mutex);
             stop = true;
         }
         cv.notify_all();
@@ -82,13 +83,13 @@ Pipeline::~Pipeline() {
 }
 
 std::size_t Pipeline::in_flight() const {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     return in_flight_;
 }
 
 void Pipeline::request_stop() {
     {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         stopping_ = true;
     }
     space_.notify_all();
@@ -96,28 +97,40 @@ void Pipeline::request_stop() {
 }
 
 bool Pipeline::emit(Batch batch, AckFn on_ack) {
-    std::unique_lock lock(mutex_);
-    space_.wait(lock, [&] { return stopping_ || in_flight_ < options_.max_in_flight; });
-    if (stopping_) {
-        return false;
+    std::optional<std::uint64_t> resolved;
+    {
+        Lock lock(mutex_);
+        space_.wait(lock.native(), [&]() VIGIL_REQUIRES(mutex_) { return has_room(); });
+        if (stopping_) {
+            return false;
+        }
+        resolved = accept(std::move(batch), std::move(on_ack));
     }
-    accept(lock, std::move(batch), std::move(on_ack));
+    if (resolved) {
+        on_sink_done(*resolved, true);
+    }
     return true;
 }
 
 Emitter::Offer Pipeline::offer(Batch& batch, AckFn& on_ack, Duration timeout) {
-    std::unique_lock lock(mutex_);
-    if (!space_.wait_for(lock, timeout, [&] { return stopping_ || in_flight_ < options_.max_in_flight; })) {
-        return Offer::Full;
+    std::optional<std::uint64_t> resolved;
+    {
+        Lock lock(mutex_);
+        if (!space_.wait_for(lock.native(), timeout, [&]() VIGIL_REQUIRES(mutex_) { return has_room(); })) {
+            return Offer::Full;
+        }
+        if (stopping_) {
+            return Offer::Stopping;
+        }
+        resolved = accept(std::move(batch), std::move(on_ack));
     }
-    if (stopping_) {
-        return Offer::Stopping;
+    if (resolved) {
+        on_sink_done(*resolved, true);
     }
-    accept(lock, std::move(batch), std::move(on_ack));
     return Offer::Accepted;
 }
 
-void Pipeline::accept(std::unique_lock<std::mutex>& lock, Batch batch, AckFn on_ack) {
+std::optional<std::uint64_t> Pipeline::accept(Batch batch, AckFn on_ack) {
     batch.sequence = next_sequence_++;
     ++in_flight_;
     in_flight_gauge_.set(static_cast<double>(in_flight_));
@@ -129,14 +142,14 @@ void Pipeline::accept(std::unique_lock<std::mutex>& lock, Batch batch, AckFn on_
     tracker_.add(sequence, std::move(on_ack), batch.records.size());
     buffer_->append(std::move(batch));
     if (needed == 0) {  // no sink to wait for
-        lock.unlock();
-        on_sink_done(sequence, true);
+        return sequence;
     }
+    return std::nullopt;
 }
 
 void Pipeline::on_sink_done(std::uint64_t sequence, bool delivered) {
     {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         auto it = pending_.find(sequence);
         if (it == pending_.end()) {
             return;
@@ -153,7 +166,7 @@ void Pipeline::on_sink_done(std::uint64_t sequence, bool delivered) {
     }
     std::size_t released = 0;
     {
-        std::lock_guard dispatch(dispatch_);
+        Lock dispatch(dispatch_);
         auto ready = tracker_.resolve(sequence, delivered ? AckStatus::Delivered : AckStatus::Undelivered);
         for (auto& r : ready) {
             if (r.status == AckStatus::Delivered) {
@@ -177,7 +190,7 @@ void Pipeline::on_sink_done(std::uint64_t sequence, bool delivered) {
     }
     if (released > 0) {
         {
-            std::lock_guard lock(mutex_);
+            Lock lock(mutex_);
             in_flight_ -= released;
             in_flight_gauge_.set(static_cast<double>(in_flight_));
         }
@@ -228,12 +241,13 @@ RunResult Pipeline::run() {
     // up to the deadline.
     auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
     {
-        std::unique_lock lock(mutex_);
+        Lock lock(mutex_);
         if (in_flight_ > 0) {
             log_.info("draining {} batches in flight (deadline {})", in_flight_,
                       format_duration(options_.drain_timeout));
         }
-        bool drained = drained_.wait_until(lock, deadline, [&] { return in_flight_ == 0; });
+        bool drained =
+            drained_.wait_until(lock.native(), deadline, [&]() VIGIL_REQUIRES(mutex_) { return in_flight_ == 0; });
         if (!drained) {
             log_.warn("drain deadline of {} passed with {} batches in flight; abandoning them",
                       format_duration(options_.drain_timeout), in_flight_);

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "pipeline/sink_runner.hpp"
 #include "vigil/log.hpp"
 #include "vigil/source.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::pipeline {
 
@@ -72,8 +74,11 @@ class Pipeline final : public Emitter {
     void reopen_dead_letters() { dead_letter_.reopen(); }
 
   private:
-    // Takes an admitted batch: sequence, counters, ack tracking, hand-off to every sink.
-    void accept(std::unique_lock<std::mutex>& lock, Batch batch, AckFn on_ack);
+    // Takes an admitted batch: sequence, counters, ack tracking, hand-off to the buffer. Returns
+    // the batch's sequence when it is resolved at once (no sink): the caller resolves it after
+    // letting go of the lock.
+    std::optional<std::uint64_t> accept(Batch batch, AckFn on_ack) VIGIL_REQUIRES(mutex_);
+    bool has_room() const VIGIL_REQUIRES(mutex_) { return stopping_ || in_flight_ < options_.max_in_flight; }
     struct Token;
     void on_sink_done(std::uint64_t sequence, bool delivered);
     void watch_sinks();
@@ -87,19 +92,19 @@ class Pipeline final : public Emitter {
     std::unique_ptr<Token> token_;
     Logger log_;
 
-    mutable std::mutex mutex_;
+    mutable Mutex mutex_;
     std::condition_variable space_;    // in_flight_ dropped below the bound, or stopping
     std::condition_variable drained_;  // in_flight_ reached zero
-    std::size_t in_flight_ = 0;
-    std::uint64_t next_sequence_ = 1;
-    bool stopping_ = false;
+    std::size_t in_flight_ VIGIL_GUARDED_BY(mutex_) = 0;
+    std::uint64_t next_sequence_ VIGIL_GUARDED_BY(mutex_) = 1;
+    bool stopping_ VIGIL_GUARDED_BY(mutex_) = false;
     struct Pending {
         std::size_t remaining = 0;
         bool delivered = true;
     };
-    std::map<std::uint64_t, Pending> pending_;  // per batch: sinks yet to resolve it
+    std::map<std::uint64_t, Pending> pending_ VIGIL_GUARDED_BY(mutex_);  // per batch: resolutions to come
 
-    std::mutex dispatch_;  // serialises ack dispatch so callbacks run in sequence order
+    Mutex dispatch_;  // serialises ack dispatch so callbacks run in sequence order
     AckTracker tracker_;
     RunResult result_;
     Counter& emitted_;

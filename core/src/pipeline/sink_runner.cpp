@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pipeline/sink_runner.hpp"
+#include "vigil/sync.hpp"
 
 #include <fmt/core.h>
 
@@ -78,7 +79,7 @@ void SinkRunner::start() {
 
 void SinkRunner::enqueue(std::shared_ptr<const Batch> batch) {
     {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         queue_.push_back(std::move(batch));
     }
     cv_.notify_all();
@@ -86,7 +87,7 @@ void SinkRunner::enqueue(std::shared_ptr<const Batch> batch) {
 
 void SinkRunner::abort() {
     {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         aborted_ = true;
     }
     cv_.notify_all();
@@ -94,22 +95,16 @@ void SinkRunner::abort() {
 }
 
 void SinkRunner::close() {
-    {
-        std::lock_guard lock(mutex_);
-        closing_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) {
-        thread_.join();
-        if (started_) {
-            sink_->stop();
-        }
+    bool ran = thread_.joinable();
+    stop_and_join(mutex_, &closing_, cv_, thread_);
+    if (ran && started_) {
+        sink_->stop();  // after its thread: nothing writes meanwhile
     }
 }
 
 std::shared_ptr<const Batch> SinkRunner::take(std::vector<std::uint64_t>& taken) {
-    std::unique_lock lock(mutex_);
-    cv_.wait(lock, [&] { return !queue_.empty() || closing_ || aborted_; });
+    Lock lock(mutex_);
+    cv_.wait(lock.native(), [&]() VIGIL_REQUIRES(mutex_) { return !queue_.empty() || closing_ || aborted_; });
     if (queue_.empty()) {
         return nullptr;
     }
@@ -132,8 +127,9 @@ std::shared_ptr<const Batch> SinkRunner::take(std::vector<std::uint64_t>& taken)
         }
         bool full = !queue_.empty() || merged->records.size() >= batching_.max_records ||
                     (in_flight_bound_ > 0 && taken.size() >= in_flight_bound_);
-        if (full || closing_ || aborted_ ||
-            !cv_.wait_until(lock, deadline, [&] { return !queue_.empty() || closing_ || aborted_; })) {
+        if (full || closing_ || aborted_ || !cv_.wait_until(lock.native(), deadline, [&]() VIGIL_REQUIRES(mutex_) {
+                return !queue_.empty() || closing_ || aborted_;
+            })) {
             return merged;
         }
     }
@@ -157,8 +153,8 @@ void SinkRunner::loop() {
 }
 
 bool SinkRunner::wait_backoff(Duration d) {
-    std::unique_lock lock(mutex_);
-    return !cv_.wait_for(lock, d, [&] { return aborted_; });
+    Lock lock(mutex_);
+    return !cv_.wait_for(lock.native(), d, [&]() VIGIL_REQUIRES(mutex_) { return aborted_; });
 }
 
 bool SinkRunner::deliver(const Batch& batch) {
@@ -166,7 +162,7 @@ bool SinkRunner::deliver(const Batch& batch) {
     std::string last_error;
     for (;;) {
         {
-            std::lock_guard lock(mutex_);
+            Lock lock(mutex_);
             if (aborted_) {
                 return false;
             }

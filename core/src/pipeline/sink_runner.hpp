@@ -16,6 +16,7 @@
 #include "vigil/log.hpp"
 #include "vigil/metrics.hpp"
 #include "vigil/sink.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::pipeline {
 
@@ -84,11 +85,11 @@ class SinkRunner {
     bool started_ = false;
     std::atomic<bool> last_failed_{false};
 
-    std::mutex mutex_;
+    Mutex mutex_;
     std::condition_variable cv_;
-    std::deque<std::shared_ptr<const Batch>> queue_;
-    bool closing_ = false;
-    bool aborted_ = false;
+    std::deque<std::shared_ptr<const Batch>> queue_ VIGIL_GUARDED_BY(mutex_);
+    bool closing_ VIGIL_GUARDED_BY(mutex_) = false;
+    bool aborted_ VIGIL_GUARDED_BY(mutex_) = false;
     std::thread thread_;
 
     Counter& batches_ok_;

@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "record/utf8.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::telemetry {
 namespace {
@@ -76,12 +77,13 @@ class EscapedMessage final : public spdlog::custom_flag_formatter {
 };
 
 struct State {
-    std::mutex mutex;
-    std::shared_ptr<spdlog::sinks::stderr_sink_mt> sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-    LogLevel level = LogLevel::Info;
-    LogFormat format = LogFormat::Text;
+    Mutex mutex;
+    std::shared_ptr<spdlog::sinks::stderr_sink_mt> sink VIGIL_GUARDED_BY(mutex) =
+        std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    LogLevel level VIGIL_GUARDED_BY(mutex) = LogLevel::Info;
+    LogFormat format VIGIL_GUARDED_BY(mutex) = LogFormat::Text;
 
-    std::unique_ptr<spdlog::formatter> formatter() const {
+    std::unique_ptr<spdlog::formatter> formatter() const VIGIL_REQUIRES(mutex) {
         if (format == LogFormat::Json) {
             return std::make_unique<JsonFormatter>();
         }
@@ -100,7 +102,7 @@ State& state() {
 
 std::shared_ptr<spdlog::logger> get_or_create(const std::string& name) {
     auto& s = state();
-    std::lock_guard lock(s.mutex);
+    Lock lock(s.mutex);
     if (auto existing = spdlog::get(name)) {
         return existing;
     }
@@ -114,7 +116,7 @@ std::shared_ptr<spdlog::logger> get_or_create(const std::string& name) {
 
 void configure_logging(LogLevel level, LogFormat format) {
     auto& s = state();
-    std::lock_guard lock(s.mutex);
+    Lock lock(s.mutex);
     s.level = level;
     s.format = format;
     s.sink->set_formatter(s.formatter());
@@ -123,7 +125,7 @@ void configure_logging(LogLevel level, LogFormat format) {
 
 LogLevel current_level() {
     auto& s = state();
-    std::lock_guard lock(s.mutex);
+    Lock lock(s.mutex);
     return s.level;
 }
 

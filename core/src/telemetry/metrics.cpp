@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include "vigil/metrics.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil {
 namespace {
@@ -43,8 +44,8 @@ struct Family {
 };
 
 struct Registry {
-    std::mutex mutex;
-    std::map<std::string, Family, std::less<>> families;
+    Mutex mutex;
+    std::map<std::string, Family, std::less<>> families VIGIL_GUARDED_BY(mutex);
 };
 
 Registry& registry() {
@@ -56,7 +57,7 @@ Registry& registry() {
 
 Counter& counter(std::string_view name, const Labels& labels, std::string_view help) {
     auto& r = registry();
-    std::lock_guard lock(r.mutex);
+    Lock lock(r.mutex);
     auto& family = r.families[std::string(name)];
     if (family.help.empty()) {
         family.help = help;
@@ -70,7 +71,7 @@ Counter& counter(std::string_view name, const Labels& labels, std::string_view h
 
 Gauge& gauge(std::string_view name, const Labels& labels, std::string_view help) {
     auto& r = registry();
-    std::lock_guard lock(r.mutex);
+    Lock lock(r.mutex);
     auto& family = r.families[std::string(name)];
     family.type = "gauge";
     if (family.help.empty()) {
@@ -87,7 +88,7 @@ Gauge& gauge(std::string_view name, const Labels& labels, std::string_view help)
 
 void hide_gauge(std::string_view name, const Labels& labels) {
     auto& r = registry();
-    std::lock_guard lock(r.mutex);
+    Lock lock(r.mutex);
     if (auto it = r.families.find(name); it != r.families.end()) {
         auto text = label_text(labels);
         if (it->second.gauges.count(text) > 0) {
@@ -123,7 +124,7 @@ const std::vector<double>& latency_buckets() {
 Histogram& histogram(std::string_view name, const Labels& labels, const std::vector<double>& bounds,
                      std::string_view help) {
     auto& r = registry();
-    std::lock_guard lock(r.mutex);
+    Lock lock(r.mutex);
     auto& family = r.families[std::string(name)];
     family.type = "histogram";
     if (family.help.empty()) {
@@ -138,7 +139,7 @@ Histogram& histogram(std::string_view name, const Labels& labels, const std::vec
 
 std::string render_prometheus() {
     auto& r = registry();
-    std::lock_guard lock(r.mutex);
+    Lock lock(r.mutex);
     std::string out;
     for (const auto& [name, family] : r.families) {
         if (!family.help.empty()) {

@@ -13,7 +13,8 @@ namespace vigil::test::kafka_source {
 namespace kt = vigil::test::kafka;
 
 // Publishes `n` records "<prefix>-<i>" through kafka_sink, `per_batch` at a time.
-void publish(const std::string& topic, int n, const std::string& prefix, int per_batch, std::chrono::milliseconds pause) {
+void publish(const std::string& topic, int n, const std::string& prefix, int per_batch,
+             std::chrono::milliseconds pause) {
     auto s = vigil::test::check_section(
         "plugin: kafka_sink\nbrokers: " + kt::plaintext_brokers() + "\ntopic: " + topic + "\n",
         vigil::plugins::kafka_sink::kOptions, vigil::PluginKind::Sink);

@@ -9,6 +9,7 @@
 #include "pipeline/buffer/disk_buffer_shared.hpp"
 #include "pipeline/buffer/stored_record.hpp"
 #include "vigil/config.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::pipeline::buffer {
 
@@ -56,7 +57,7 @@ void DiskBuffer::start() {
 
 void DiskBuffer::append(std::uint64_t token, Batch batch) {
     {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         queued_.push_back(Append{token, std::move(batch), {}, 0});
         empty_ = false;
     }
@@ -65,7 +66,7 @@ void DiskBuffer::append(std::uint64_t token, Batch batch) {
 
 void DiskBuffer::done(std::size_t sink, std::uint64_t sequence, bool delivered) {
     {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         dones_.push_back(Done{sink, sequence, delivered});
     }
     wake_.notify_all();
@@ -73,20 +74,21 @@ void DiskBuffer::done(std::size_t sink, std::uint64_t sequence, bool delivered) 
 
 void DiskBuffer::stop_feeding() {
     {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         feeding_ = false;
     }
     wake_.notify_all();
 }
 
 bool DiskBuffer::wait_sinks_idle(Clock::time_point deadline) {
-    std::unique_lock lock(mutex_);
-    return state_.wait_until(lock, deadline, [&] { return idle_; });
+    Lock lock(mutex_);
+    return state_.wait_until(lock.native(), deadline, [&]() VIGIL_REQUIRES(mutex_) { return idle_; });
 }
 
 bool DiskBuffer::wait_empty(Clock::time_point deadline) {
-    std::unique_lock lock(mutex_);
-    return state_.wait_until(lock, deadline, [&] { return empty_ && queued_.empty(); });
+    Lock lock(mutex_);
+    return state_.wait_until(lock.native(), deadline,
+                             [&]() VIGIL_REQUIRES(mutex_) { return empty_ && queued_.empty(); });
 }
 
 void DiskBuffer::drain(Deadline deadline, bool once, const std::function<void()>& give_up_on_down_sinks) {
@@ -114,19 +116,12 @@ std::string DiskBuffer::stopped_summary(std::uint64_t batches, std::uint64_t rec
 }
 
 std::uint64_t DiskBuffer::records() const {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     return records_published_;
 }
 
 void DiskBuffer::close() {
-    {
-        std::lock_guard lock(mutex_);
-        closing_ = true;
-    }
-    wake_.notify_all();
-    if (thread_.joinable()) {
-        thread_.join();
-    }
+    stop_and_join(mutex_, &closing_, wake_, thread_);
     env_.close();
     release_lock();
 }
@@ -149,14 +144,14 @@ void DiskBuffer::loop() {
         bool closing = false;
         bool feeding = true;
         {
-            std::unique_lock lock(mutex_);
+            Lock lock(mutex_);
             auto deadline = Clock::now() + kTick;
             if (retry_at_ > Clock::now()) {
                 deadline = std::min(deadline, retry_at_);
             }
             // Staged batches that may fit now (after a commit that only freed room) are work too;
             // ones waiting for room (full) or for a retry after an error are not.
-            wake_.wait_until(lock, deadline, [&] {
+            wake_.wait_until(lock.native(), deadline, [&]() VIGIL_REQUIRES(mutex_) {
                 return closing_ || !dones_.empty() || !queued_.empty() || spacers_ > 0 ||
                        (!staged_.empty() && !full_ && Clock::now() >= retry_at_);
             });

@@ -36,6 +36,7 @@
 #include "vigil/log.hpp"
 #include "vigil/metrics.hpp"
 #include "vigil/status.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::pipeline::buffer {
 
@@ -141,16 +142,16 @@ class DiskBuffer final : public Buffer {
     Logger log_;
 
     // Shared with callers, under mutex_.
-    mutable std::mutex mutex_;
+    mutable Mutex mutex_;
     std::condition_variable wake_;   // the buffer's thread: work arrived
     std::condition_variable state_;  // waiters on idle/empty
-    std::deque<Append> queued_;
-    std::vector<Done> dones_;
-    bool feeding_ = true;
-    bool closing_ = false;
-    bool idle_ = true;
-    bool empty_ = true;
-    std::uint64_t records_published_ = 0;
+    std::deque<Append> queued_ VIGIL_GUARDED_BY(mutex_);
+    std::vector<Done> dones_ VIGIL_GUARDED_BY(mutex_);
+    bool feeding_ VIGIL_GUARDED_BY(mutex_) = true;
+    bool closing_ VIGIL_GUARDED_BY(mutex_) = false;
+    bool idle_ VIGIL_GUARDED_BY(mutex_) = true;
+    bool empty_ VIGIL_GUARDED_BY(mutex_) = true;
+    std::uint64_t records_published_ VIGIL_GUARDED_BY(mutex_) = 0;
 
     // Owned by the buffer's thread (and by open() before it starts).
     LmdbEnv env_;

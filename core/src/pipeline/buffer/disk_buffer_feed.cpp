@@ -10,6 +10,7 @@
 #include "pipeline/buffer/disk_buffer_shared.hpp"
 #include "pipeline/buffer/stored_record.hpp"
 #include "vigil/config.hpp"
+#include "vigil/sync.hpp"
 
 namespace vigil::pipeline::buffer {
 
@@ -112,7 +113,7 @@ void DiskBuffer::publish() {
     oldest_gauge_.set(age);
     bool idle = sinks_.idle();
     {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         idle_ = idle;
         empty_ = records_ == 0 && staged_.empty() && queued_.empty();
         records_published_ = records_;
