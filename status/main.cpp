@@ -10,10 +10,10 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
-#include "config/secret_file.hpp"
+#include "secret_file.hpp"
 #include "server.hpp"
 #include "store.hpp"
-#include "telemetry/metrics_server.hpp"
+#include "metrics_server.hpp"
 
 namespace {
 

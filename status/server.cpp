@@ -11,8 +11,8 @@
 #include <fmt/core.h>
 
 #include "openapi.hpp"
-#include "record/utf8.hpp"
-#include "telemetry/metrics_server.hpp"
+#include "utf8.hpp"
+#include "metrics_server.hpp"
 
 namespace vigil::status_page {
 

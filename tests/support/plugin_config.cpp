@@ -14,7 +14,8 @@
 namespace vigil::test {
 
 std::unique_ptr<CheckedSection> check_section(const std::string& yaml, const OptionSpec* options, PluginKind kind,
-                                              const std::string& at, const std::string& file, config::Environment env) {
+                                              const std::string& at, const std::string& file,
+                                              std::map<std::string, std::string, std::less<>> env) {
     auto out = std::make_unique<CheckedSection>();
     auto doc = config::load_string(yaml, file, std::filesystem::current_path(), std::move(env), out->diags);
     if (!doc) {

@@ -2,11 +2,12 @@
 // Validating a plugin's section without loading the plugin: for its config tests.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "config/document.hpp"
 #include "support.hpp"
 #include "vigil/plugin.hpp"
 
@@ -24,7 +25,7 @@ struct CheckedSection {
 /// the agent does. `env` replaces the process environment for ${VAR} expansion.
 std::unique_ptr<CheckedSection> check_section(const std::string& yaml, const OptionSpec* options, PluginKind kind,
                                               const std::string& at = "", const std::string& file = "test.yaml",
-                                              config::Environment env = {});
+                                              std::map<std::string, std::string, std::less<>> env = {});
 
 /// The option keys documented in a README's options table: first-column `key` cells.
 std::vector<std::string> readme_option_keys(const std::string& readme_text);

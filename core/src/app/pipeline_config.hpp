@@ -14,7 +14,7 @@
 #include "pipeline/dead_letter.hpp"
 #include "pipeline/sink_runner.hpp"
 #include "telemetry/logging.hpp"
-#include "telemetry/metrics_server.hpp"
+#include "metrics_server.hpp"
 
 namespace vigil::app {
 

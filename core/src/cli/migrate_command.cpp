@@ -7,7 +7,7 @@
 #include <fmt/core.h>
 
 #include "app/app.hpp"
-#include "config/secret_file.hpp"
+#include "secret_file.hpp"
 #include "vigil/migrate.hpp"
 
 namespace vigil::cli {

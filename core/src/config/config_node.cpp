@@ -7,7 +7,7 @@
 #include <fmt/core.h>
 
 #include "config/document.hpp"
-#include "config/secret_file.hpp"
+#include "secret_file.hpp"
 
 namespace vigil {
 

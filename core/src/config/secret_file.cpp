@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "config/secret_file.hpp"
+#include "secret_file.hpp"
 
 #include <cerrno>
 #include <cstring>

@@ -11,7 +11,7 @@
 
 #include "config/did_you_mean.hpp"
 #include "config/document.hpp"
-#include "config/secret_file.hpp"
+#include "secret_file.hpp"
 
 namespace vigil::config {
 namespace {

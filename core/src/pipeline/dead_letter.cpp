@@ -10,7 +10,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "record/utf8.hpp"
+#include "utf8.hpp"
 #include "vigil/metrics.hpp"
 #include "vigil/private_file.hpp"
 #include "vigil/sync.hpp"

@@ -11,7 +11,7 @@
 #include <optional>
 #include <variant>
 
-#include "record/utf8.hpp"
+#include "utf8.hpp"
 #include "untrusted_json.hpp"
 #include "vigil/record.hpp"
 #include "vigil/record_fields.hpp"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "record/utf8.hpp"
+#include "utf8.hpp"
 
 namespace vigil {
 

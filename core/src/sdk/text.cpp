@@ -3,7 +3,7 @@
 
 #include <fmt/core.h>
 
-#include "record/utf8.hpp"
+#include "utf8.hpp"
 
 namespace vigil {
 

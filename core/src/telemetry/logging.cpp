@@ -11,7 +11,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "record/utf8.hpp"
+#include "utf8.hpp"
 #include "vigil/sync.hpp"
 
 namespace vigil::telemetry {

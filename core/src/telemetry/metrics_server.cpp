@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "telemetry/metrics_server.hpp"
+#include "metrics_server.hpp"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>

@@ -64,7 +64,7 @@ TEST_CASE("sizes parse with binary and decimal units", "[unit][config]") {
     CHECK_FALSE(vigil::parse_size("99999999999999TiB"));
 }
 
-#include "telemetry/metrics_server.hpp"
+#include "metrics_server.hpp"
 
 TEST_CASE("metrics.listen accepts IP:port forms only", "[unit][config]") {
     using vigil::telemetry::parse_listen;
