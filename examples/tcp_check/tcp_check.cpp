@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -133,9 +134,15 @@ class TcpCheck final : public vigil::Source {
     std::string agent_;
 };
 
-std::unique_ptr<vigil::Source> make_source(const vigil::PluginContext& ctx, const vigil::ConfigNode& node,
-                                           vigil::Diagnostics& diags) {
+struct Config {
     std::vector<Target> targets;
+    vigil::Duration interval{}, timeout{};
+};
+
+// The SDK's typed factory does the rest: nullopt here (with the errors in diags) and no plugin is
+// made; otherwise make() builds it from the Config.
+std::optional<Config> parse(const vigil::ConfigNode& node, vigil::Diagnostics& diags) {
+    Config c;
     for (const auto& item : node.items("targets")) {
         auto address = item.get_string("address");
         auto colon = address.rfind(':');
@@ -144,13 +151,18 @@ std::unique_ptr<vigil::Source> make_source(const vigil::PluginContext& ctx, cons
                         fmt::format("\"{}\" is not host:port", address));
             continue;
         }
-        targets.push_back({item.get_string("name"), address.substr(0, colon), address.substr(colon + 1)});
+        c.targets.push_back({item.get_string("name"), address.substr(0, colon), address.substr(colon + 1)});
     }
     if (diags.has_errors()) {
-        return nullptr;
+        return std::nullopt;
     }
-    return std::make_unique<TcpCheck>(std::move(targets), node.get_duration("interval"), node.get_duration("timeout"),
-                                      ctx.agent);
+    c.interval = node.get_duration("interval");
+    c.timeout = node.get_duration("timeout");
+    return c;
+}
+
+std::unique_ptr<vigil::Source> make(const vigil::PluginContext& ctx, Config c) {
+    return std::make_unique<TcpCheck>(std::move(c.targets), c.interval, c.timeout, ctx.agent);
 }
 
 }  // namespace
@@ -162,5 +174,5 @@ VIGIL_PLUGIN({
     .description = "Example out-of-tree plugin: TCP connect checks",
     .stability = vigil::Stability::Alpha,
     .options = kOptions,
-    .make_source = &make_source,
+    .make_source = &vigil::typed_factory<vigil::Source, parse, make>,
 })

@@ -5,14 +5,14 @@
 
 namespace {
 
-std::unique_ptr<vigil::Sink> make_sink(const vigil::PluginContext& ctx, const vigil::ConfigNode& node,
-                                       vigil::Diagnostics& diags) {
-    auto config = vigil::plugins::alertmanager_sink::parse_config(node, diags);
-    if (!config) {
-        return nullptr;
-    }
-    return std::make_unique<vigil::plugins::alertmanager_sink::AlertmanagerSink>(std::move(*config), ctx.instance,
-                                                                                 ctx.logger);
+using namespace vigil::plugins::alertmanager_sink;
+
+std::optional<Config> parse(const vigil::PluginContext&, const vigil::ConfigNode& node, vigil::Diagnostics& diags) {
+    return parse_config(node, diags);
+}
+
+std::unique_ptr<vigil::Sink> make(const vigil::PluginContext& ctx, Config config) {
+    return std::make_unique<AlertmanagerSink>(std::move(config), ctx.instance, ctx.logger);
 }
 
 }  // namespace
@@ -23,6 +23,6 @@ VIGIL_PLUGIN({
     .version = "1.0.0",
     .description = "Posts site events to Prometheus Alertmanager (API v2) as firing and resolved alerts",
     .stability = vigil::Stability::Alpha,
-    .options = vigil::plugins::alertmanager_sink::kOptions,
-    .make_sink = &make_sink,
+    .options = kOptions,
+    .make_sink = &vigil::typed_factory<vigil::Sink, parse, make>,
 })

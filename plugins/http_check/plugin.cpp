@@ -8,20 +8,20 @@
 
 namespace {
 
-std::unique_ptr<vigil::Source> make_source(const vigil::PluginContext& ctx, const vigil::ConfigNode& node,
-                                           vigil::Diagnostics& diags) {
+using namespace vigil::plugins::http_check;
+
+std::optional<Config> parse(const vigil::ConfigNode& node, vigil::Diagnostics& diags) {
     // Safe to call more than once; must happen before any other curl call in the process.
     static const bool curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
     if (!curl_ready) {
         diags.error(node.location(), node.path(), "libcurl failed to initialise");
-        return nullptr;
+        return std::nullopt;
     }
-    auto config = vigil::plugins::http_check::parse_config(node, diags);
-    if (!config) {
-        return nullptr;
-    }
-    return std::make_unique<vigil::plugins::http_check::HttpCheck>(std::move(*config), ctx.instance, ctx.agent,
-                                                                   ctx.logger);
+    return parse_config(node, diags);
+}
+
+std::unique_ptr<vigil::Source> make(const vigil::PluginContext& ctx, Config config) {
+    return std::make_unique<HttpCheck>(std::move(config), ctx.instance, ctx.agent, ctx.logger);
 }
 
 }  // namespace
@@ -32,7 +32,7 @@ VIGIL_PLUGIN({
     .version = "1.0.0",
     .description = "Checks websites on a fixed schedule: status, phase timings, a regex over the body",
     .stability = vigil::Stability::Alpha,
-    .options = vigil::plugins::http_check::kOptions,
-    .make_source = &make_source,
-    .commands = vigil::plugins::http_check::kCommands,
+    .options = kOptions,
+    .make_source = &vigil::typed_factory<vigil::Source, parse, make>,
+    .commands = kCommands,
 })

@@ -6,14 +6,16 @@
 
 namespace {
 
-std::unique_ptr<vigil::Source> make_source(const vigil::PluginContext& ctx, const vigil::ConfigNode& node,
-                                           vigil::Diagnostics& diags) {
-    auto config = vigil::plugins::kafka_source::parse_config(node, "vigil-" + ctx.instance, diags);
-    if (!config) {
-        return nullptr;
-    }
+using namespace vigil::plugins::kafka_source;
+
+std::optional<Config> parse(const vigil::PluginContext& ctx, const vigil::ConfigNode& node, vigil::Diagnostics& diags) {
+    return parse_config(node, "vigil-" + ctx.instance, diags);
+}
+
+// The record's schema is compiled here (validate: true): a failure is the factory's.
+std::unique_ptr<vigil::Source> make(const vigil::PluginContext& ctx, Config config, vigil::Diagnostics& diags) {
     std::string error;
-    auto source = vigil::plugins::kafka_source::make_kafka_source(std::move(*config), ctx.instance, ctx.logger, error);
+    auto source = make_kafka_source(std::move(config), ctx.instance, ctx.logger, error);
     if (!source) {
         diags.error(error);
     }
@@ -28,6 +30,6 @@ VIGIL_PLUGIN({
     .version = "1.0.0",
     .description = "Reads check records from Kafka topics in a consumer group; commits only acknowledged offsets",
     .stability = vigil::Stability::Stable,
-    .options = vigil::plugins::kafka_source::kOptions,
-    .make_source = &make_source,
+    .options = kOptions,
+    .make_source = &vigil::typed_factory<vigil::Source, parse, make>,
 })

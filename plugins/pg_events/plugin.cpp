@@ -5,13 +5,14 @@
 
 namespace {
 
-std::unique_ptr<vigil::Source> make_source(const vigil::PluginContext& ctx, const vigil::ConfigNode& node,
-                                           vigil::Diagnostics& diags) {
-    auto config = vigil::plugins::pg_events::parse_config(node, ctx.instance, ctx.pipeline, diags);
-    if (!config) {
-        return nullptr;
-    }
-    return std::make_unique<vigil::plugins::pg_events::PgEvents>(std::move(*config), ctx.instance, ctx.logger);
+using namespace vigil::plugins::pg_events;
+
+std::optional<Config> parse(const vigil::PluginContext& ctx, const vigil::ConfigNode& node, vigil::Diagnostics& diags) {
+    return parse_config(node, ctx.instance, ctx.pipeline, diags);
+}
+
+std::unique_ptr<vigil::Source> make(const vigil::PluginContext& ctx, Config config) {
+    return std::make_unique<PgEvents>(std::move(config), ctx.instance, ctx.logger);
 }
 
 }  // namespace
@@ -22,6 +23,6 @@ VIGIL_PLUGIN({
     .version = "1.0.0",
     .description = "Reads site state changes from PostgreSQL after a durable cursor, for alert sinks",
     .stability = vigil::Stability::Alpha,
-    .options = vigil::plugins::pg_events::kOptions,
-    .make_source = &make_source,
+    .options = kOptions,
+    .make_source = &vigil::typed_factory<vigil::Source, parse, make>,
 })

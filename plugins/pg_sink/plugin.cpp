@@ -5,13 +5,14 @@
 
 namespace {
 
-std::unique_ptr<vigil::Sink> make_sink(const vigil::PluginContext& ctx, const vigil::ConfigNode& node,
-                                       vigil::Diagnostics& diags) {
-    auto config = vigil::plugins::pg_sink::parse_config(node, ctx.instance, diags);
-    if (!config) {
-        return nullptr;
-    }
-    return std::make_unique<vigil::plugins::pg_sink::PgSink>(std::move(*config), ctx.instance, ctx.logger);
+using namespace vigil::plugins::pg_sink;
+
+std::optional<Config> parse(const vigil::PluginContext& ctx, const vigil::ConfigNode& node, vigil::Diagnostics& diags) {
+    return parse_config(node, ctx.instance, diags);
+}
+
+std::unique_ptr<vigil::Sink> make(const vigil::PluginContext& ctx, Config config) {
+    return std::make_unique<PgSink>(std::move(config), ctx.instance, ctx.logger);
 }
 
 }  // namespace
@@ -22,6 +23,6 @@ VIGIL_PLUGIN({
     .version = "1.0.0",
     .description = "Writes each record as a row of a PostgreSQL table, once per check_id, acked after COMMIT",
     .stability = vigil::Stability::Stable,
-    .options = vigil::plugins::pg_sink::kOptions,
-    .make_sink = &make_sink,
+    .options = kOptions,
+    .make_sink = &vigil::typed_factory<vigil::Sink, parse, make>,
 })

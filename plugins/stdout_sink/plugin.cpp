@@ -5,13 +5,14 @@
 
 namespace {
 
-std::unique_ptr<vigil::Sink> make_sink(const vigil::PluginContext& ctx, const vigil::ConfigNode& node,
-                                       vigil::Diagnostics& diags) {
-    auto config = vigil::plugins::stdout_sink::parse_config(node, diags);
-    if (!config) {
-        return nullptr;
-    }
-    return std::make_unique<vigil::plugins::stdout_sink::StdoutSink>(std::move(*config), ctx.logger);
+using namespace vigil::plugins::stdout_sink;
+
+std::optional<Config> parse(const vigil::PluginContext&, const vigil::ConfigNode& node, vigil::Diagnostics& diags) {
+    return parse_config(node, diags);
+}
+
+std::unique_ptr<vigil::Sink> make(const vigil::PluginContext& ctx, Config config) {
+    return std::make_unique<StdoutSink>(std::move(config), ctx.logger);
 }
 
 }  // namespace
@@ -22,6 +23,6 @@ VIGIL_PLUGIN({
     .version = "1.0.0",
     .description = "Writes each record as one JSON line to standard output or a file",
     .stability = vigil::Stability::Stable,
-    .options = vigil::plugins::stdout_sink::kOptions,
-    .make_sink = &make_sink,
+    .options = kOptions,
+    .make_sink = &vigil::typed_factory<vigil::Sink, parse, make>,
 })

@@ -5,13 +5,14 @@
 
 namespace {
 
-std::unique_ptr<vigil::Sink> make_sink(const vigil::PluginContext& ctx, const vigil::ConfigNode& node,
-                                       vigil::Diagnostics& diags) {
-    auto config = vigil::plugins::webhook_sink::parse_config(node, diags);
-    if (!config) {
-        return nullptr;
-    }
-    return std::make_unique<vigil::plugins::webhook_sink::WebhookSink>(std::move(*config), ctx.instance, ctx.logger);
+using namespace vigil::plugins::webhook_sink;
+
+std::optional<Config> parse(const vigil::PluginContext&, const vigil::ConfigNode& node, vigil::Diagnostics& diags) {
+    return parse_config(node, diags);
+}
+
+std::unique_ptr<vigil::Sink> make(const vigil::PluginContext& ctx, Config config) {
+    return std::make_unique<WebhookSink>(std::move(config), ctx.instance, ctx.logger);
 }
 
 }  // namespace
@@ -22,6 +23,6 @@ VIGIL_PLUGIN({
     .version = "1.0.0",
     .description = "POSTs each site event to a URL: signed, with an Idempotency-Key, as JSON or for Slack",
     .stability = vigil::Stability::Alpha,
-    .options = vigil::plugins::webhook_sink::kOptions,
-    .make_sink = &make_sink,
+    .options = kOptions,
+    .make_sink = &vigil::typed_factory<vigil::Sink, parse, make>,
 })

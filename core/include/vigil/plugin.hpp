@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,35 @@ struct PluginContext {
 /// the loader turns an exception into the diagnostic "plugin threw: <what>".
 using SourceFactory = std::unique_ptr<Source> (*)(const PluginContext&, const ConfigNode&, Diagnostics&);
 using SinkFactory = std::unique_ptr<Sink> (*)(const PluginContext&, const ConfigNode&, Diagnostics&);
+
+/// The factory every plugin has, written once (after Envoy's FactoryBase): `Parse` reads the
+/// validated section into the plugin's Config, or returns nullopt once it has put its errors in
+/// `diags`; `Make` builds the plugin from that Config and the context. A plugin.cpp says only how
+/// to do each, and names the result in its descriptor:
+///
+///     .make_sink = &vigil::typed_factory<vigil::Sink, parse, make>,
+///
+/// Parse takes (node, diags) or (context, node, diags); Make takes (context, config) or
+/// (context, config, diags), for a plugin whose construction itself can fail with a reason.
+template <class Base, auto Parse, auto Make>
+std::unique_ptr<Base> typed_factory(const PluginContext& ctx, const ConfigNode& node, Diagnostics& diags) {
+    auto config = [&] {
+        if constexpr (std::is_invocable_v<decltype(Parse), const ConfigNode&, Diagnostics&>) {
+            return Parse(node, diags);
+        } else {
+            return Parse(ctx, node, diags);
+        }
+    }();
+    if (!config) {
+        return nullptr;
+    }
+    if constexpr (std::is_invocable_v<decltype(Make), const PluginContext&, decltype(std::move(*config)),
+                                      Diagnostics&>) {
+        return Make(ctx, std::move(*config), diags);
+    } else {
+        return Make(ctx, std::move(*config));
+    }
+}
 
 /// What a plugin command is given. Valid during the call.
 struct CommandContext {
