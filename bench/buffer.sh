@@ -26,7 +26,7 @@ QUICK=0; LATENCY_ONLY=0
 OUTAGE=600; CPU_WINDOW=60; LAT_WINDOW=60
 if (( QUICK )); then OUTAGE=60; CPU_WINDOW=20; LAT_WINDOW=20; fi
 SITES=10000
-NGINX_PORT=18081
+NGINX_PORT=18381  # not 18081: the schema registry of scripts/services listens there
 PMETRICS=127.0.0.1:19481; CMETRICS=127.0.0.1:19482
 eval "$("$ROOT/scripts/services" env)"
 WORK="$(mktemp -d /tmp/vigil-bench-buffer-XXXXXX)"
