@@ -189,8 +189,7 @@ Status DiskBuffer::read_positions() {
             return fail("cannot forget a removed sink's position");
         }
     }
-    empty_ = records_ == 0;
-    publish();
+    publish();  // sets empty_ and the gauges, under the lock
     return Status::success();
 }
 
