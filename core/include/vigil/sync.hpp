@@ -44,7 +44,7 @@ class VIGIL_CAPABILITY("mutex") Mutex {
 class VIGIL_SCOPED_CAPABILITY Lock {
   public:
     explicit Lock(Mutex& mutex) VIGIL_ACQUIRE(mutex) : lock_(mutex.native()) {}
-    ~Lock() VIGIL_RELEASE() {}
+    ~Lock() VIGIL_RELEASE() = default;
     Lock(const Lock&) = delete;
     Lock& operator=(const Lock&) = delete;
 

@@ -70,7 +70,10 @@ class DiskBuffer final : public Buffer {
     /// A batch is resolved for its source once stored.
     std::size_t resolutions_per_batch() const override { return 1; }
     /// append(batch.sequence, batch): the pipeline's token is the batch's sequence.
-    void append(Batch batch) override { append(batch.sequence, std::move(batch)); }
+    void append(Batch batch) override {
+        auto token = batch.sequence;  // read before the move: argument order is unspecified
+        append(token, std::move(batch));
+    }
     void drain(Deadline deadline, bool once, const std::function<void()>& give_up_on_down_sinks) override;
     std::string stopped_summary(std::uint64_t batches, std::uint64_t records) const override;
 
