@@ -6,7 +6,8 @@
 
 namespace vigil::plugins::pg_sink {
 
-WriterPool::WriterPool(std::size_t helpers) : errors_(helpers + 1) {
+WriterPool::WriterPool(std::size_t helpers) {
+    errors_.resize(helpers + 1);  // one slot per task index, the caller's included
     threads_.reserve(helpers);
     for (std::size_t i = 1; i <= helpers; ++i) {
         threads_.emplace_back([this, i] { helper(i); });

@@ -35,5 +35,6 @@ TEST_CASE("kafka_source: with validate, the SDK's record schema compiles", "[uni
     CHECK(error.empty());
     auto plain = validating();
     plain.validate = false;
-    CHECK(make_kafka_source(std::move(plain), "kafka_source.1", vigil::Logger("test"), error) != nullptr);
+    auto unvalidated = make_kafka_source(std::move(plain), "kafka_source.1", vigil::Logger("test"), error);
+    CHECK(unvalidated != nullptr);
 }
