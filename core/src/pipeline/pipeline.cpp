@@ -253,7 +253,7 @@ RunResult Pipeline::run() {
                       format_duration(options_.drain_timeout), in_flight_);
         }
     }
-    buffer_->drain(deadline, options_.once, [this] {
+    auto drained = buffer_->drain(deadline, options_.once, [this] {
         for (auto& r : runners_) {
             if (!r->refresh_up()) {
                 log_.info("{} is down: not waiting for it; its records stay in the buffer", r->instance());
@@ -261,6 +261,16 @@ RunResult Pipeline::run() {
             }
         }
     });
+    if (drained.records_left) {
+        log_.warn(
+            "drain deadline of {} passed with {} records still in the buffer; they stay stored and are "
+            "delivered after the next start",
+            format_duration(options_.drain_timeout), *drained.records_left);
+    }
+    if (!drained.sinks_idle) {
+        log_.warn("drain deadline of {} passed with sinks still writing; their batches stay in the buffer",
+                  format_duration(options_.drain_timeout));
+    }
     for (auto& r : runners_) {
         r->abort();  // no-op for idle runners; resolves whatever is left as undelivered
     }

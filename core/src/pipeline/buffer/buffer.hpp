@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "vigil/batch.hpp"
@@ -36,10 +37,15 @@ class Buffer {
     /// Sink `sink` resolved the batch `sequence` (delivered, or given up at shutdown).
     virtual void done(std::size_t sink, std::uint64_t sequence, bool delivered) = 0;
 
+    /// What drain() could not finish by its deadline (the pipeline says so, naming its timeout).
+    struct Drained {
+        std::optional<std::uint64_t> records_left;  // `once`: records not handed on, if any
+        bool sinks_idle = true;                     // false: sinks were still writing
+    };
     /// After the source stopped and every accepted batch resolved: for `once`, hands on what is
     /// stored; stops handing the sinks more, calls `give_up_on_down_sinks` so that a sink that
     /// is down is not waited for, and waits for the others, up to `deadline`.
-    virtual void drain(Deadline deadline, bool once, const std::function<void()>& give_up_on_down_sinks) = 0;
+    virtual Drained drain(Deadline deadline, bool once, const std::function<void()>& give_up_on_down_sinks) = 0;
     virtual void close() = 0;
 
     /// Records still held for a sink after close() (0 in memory), and dropped when full.

@@ -91,21 +91,16 @@ bool DiskBuffer::wait_empty(Clock::time_point deadline) {
                              [&]() VIGIL_REQUIRES(mutex_) { return empty_ && queued_.empty(); });
 }
 
-void DiskBuffer::drain(Deadline deadline, bool once, const std::function<void()>& give_up_on_down_sinks) {
-    if (once) {
-        // One round: hand on everything, as a memory pipeline would.
-        if (!wait_empty(deadline)) {
-            log_.warn(
-                "drain deadline passed with {} records still in the buffer; they stay stored and are delivered "
-                "after the next start",
-                records());
-        }
+Buffer::Drained DiskBuffer::drain(Deadline deadline, bool once, const std::function<void()>& give_up_on_down_sinks) {
+    Drained out;
+    // One round (once): hand on everything, as a memory pipeline would.
+    if (once && !wait_empty(deadline)) {
+        out.records_left = records();
     }
     stop_feeding();
     give_up_on_down_sinks();
-    if (!wait_sinks_idle(deadline)) {
-        log_.warn("drain deadline passed with sinks still writing; their batches stay in the buffer");
-    }
+    out.sinks_idle = wait_sinks_idle(deadline);
+    return out;
 }
 
 std::string DiskBuffer::stopped_summary(std::uint64_t batches, std::uint64_t records) const {

@@ -74,7 +74,7 @@ class DiskBuffer final : public Buffer {
         auto token = batch.sequence;  // read before the move: argument order is unspecified
         append(token, std::move(batch));
     }
-    void drain(Deadline deadline, bool once, const std::function<void()>& give_up_on_down_sinks) override;
+    Drained drain(Deadline deadline, bool once, const std::function<void()>& give_up_on_down_sinks) override;
     std::string stopped_summary(std::uint64_t batches, std::uint64_t records) const override;
 
     /// Takes a batch; Stored(token, ...) follows once it is durable. Cheap: never touches disk.

@@ -23,7 +23,7 @@ class MemoryBuffer final : public Buffer {
     void start() override {}
     void append(Batch batch) override;
     void done(std::size_t, std::uint64_t sequence, bool delivered) override { resolved_(sequence, delivered); }
-    void drain(Deadline, bool, const std::function<void()>&) override {}
+    Drained drain(Deadline, bool, const std::function<void()>&) override { return {}; }
     void close() override {}
     std::uint64_t records() const override { return 0; }
     std::uint64_t dropped() const override { return 0; }
