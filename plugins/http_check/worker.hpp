@@ -92,6 +92,8 @@ class Worker {
     /// failed and returns false.
     bool add(Transfer* t);
     void resolve(Transfer* t);
+    /// Makes the resolver (ip_mode: all) and watches its descriptor; the reason if it cannot.
+    std::optional<std::string> start_resolver();
     void resolved();
     void start_retries();
     void collect();

@@ -3,6 +3,8 @@
 // read from the epoll set) and starts one check per address found.
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include <fmt/core.h>
@@ -11,26 +13,30 @@
 
 namespace vigil::plugins::http_check {
 
+std::optional<std::string> Worker::start_resolver() {
+    try {
+        resolver_ = std::make_unique<Resolver>();
+    } catch (const std::exception& e) {  // no eventfd or thread
+        return e.what();
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = resolver_->fd();
+    if (system_calls().epoll_add(epoll_, resolver_->fd(), &ev) != 0) {
+        std::string why = std::strerror(errno);  // before the resolver's teardown touches errno
+        resolver_.reset();                       // unwatched, its answers would never be read
+        return why;
+    }
+    return std::nullopt;
+}
+
 void Worker::resolve(Transfer* t) {
     if (!resolver_) {
-        try {
-            resolver_ = std::make_unique<Resolver>();
-        } catch (const std::exception& e) {  // no eventfd or thread: this check fails, the next tries again
+        if (auto why = start_resolver()) {
+            // This check fails; the next one tries again.
             Outcome out;
             out.code = CURLE_COULDNT_RESOLVE_HOST;
-            out.curl_error = fmt::format("cannot start resolving for ip_mode: all: {}", e.what());
-            completed(t, std::move(out));
-            return;
-        }
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.fd = resolver_->fd();
-        if (system_calls().epoll_add(epoll_, resolver_->fd(), &ev) != 0) {
-            // Unwatched, its answers would never be read: this check fails, the next tries again.
-            Outcome out;
-            out.code = CURLE_COULDNT_RESOLVE_HOST;
-            out.curl_error = fmt::format("cannot start resolving for ip_mode: all: {}", std::strerror(errno));
-            resolver_.reset();
+            out.curl_error = fmt::format("cannot start resolving for ip_mode: all: {}", *why);
             completed(t, std::move(out));
             return;
         }
