@@ -15,36 +15,10 @@
 namespace pg = vigil::test::pg;
 using vigil::plugins::pg_sink::PgSink;
 
-namespace {
-
+using vigil::test::pg_sink::batch;
 using vigil::test::pg_sink::make_sink;
 using vigil::test::pg_sink::migrate;
-
-vigil::CheckRecord record(const std::string& id) {
-    vigil::CheckRecord r;
-    r.name = "site-" + id;
-    r.url = "https://example.com/" + id;
-    r.response_time = 12.5;
-    r.status_code = 200;
-    r.regex = "Example";
-    r.regex_check = true;
-    r.timestamp = vigil::Timestamp(std::chrono::microseconds(1'800'000'000'000'000));
-    r.check_id = id;
-    r.agent = "host";
-    r.ok = true;
-    return r;
-}
-
-vigil::Batch batch(int from, int n, std::uint64_t sequence = 1) {
-    vigil::Batch b;
-    b.sequence = sequence;
-    for (int i = from; i < from + n; ++i) {
-        b.records.push_back({record(std::to_string(i)), "topic=t partition=0 offset=" + std::to_string(i)});
-    }
-    return b;
-}
-
-}  // namespace
+using vigil::test::pg_sink::record;
 
 TEST_CASE("pg_sink: 100,000 records are stored exactly, and the same batch twice stores one row each",
           "[integration]") {

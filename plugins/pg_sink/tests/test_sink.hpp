@@ -3,6 +3,8 @@
 // database migrated by the agent binary.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -25,6 +27,32 @@ inline std::unique_ptr<PgSink> make_sink(const std::string& url, const std::stri
     INFO(s->errors());
     REQUIRE(c);
     return std::make_unique<PgSink>(std::move(*c), "pg_sink.test", vigil::Logger("pg_sink.test"));
+}
+
+/// A good check of the site "site-<id>" whose check_id is `id`.
+inline vigil::CheckRecord record(const std::string& id) {
+    vigil::CheckRecord r;
+    r.name = "site-" + id;
+    r.url = "https://example.com/" + id;
+    r.response_time = 12.5;
+    r.status_code = 200;
+    r.regex = "Example";
+    r.regex_check = true;
+    r.timestamp = vigil::Timestamp(std::chrono::microseconds(1'800'000'000'000'000));
+    r.check_id = id;
+    r.agent = "host";
+    r.ok = true;
+    return r;
+}
+
+/// record(from) .. record(from + n - 1), each with a Kafka-like origin.
+inline vigil::Batch batch(int from, int n, std::uint64_t sequence = 1) {
+    vigil::Batch b;
+    b.sequence = sequence;
+    for (int i = from; i < from + n; ++i) {
+        b.records.push_back({record(std::to_string(i)), "topic=t partition=0 offset=" + std::to_string(i)});
+    }
+    return b;
 }
 
 inline void migrate(const std::string& url) {

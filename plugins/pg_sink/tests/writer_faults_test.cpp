@@ -16,27 +16,11 @@ namespace pg = vigil::test::pg;
 using vigil::plugins::pg_sink::writer_calls;
 using vigil::plugins::pg_sink::WriterCalls;
 using vigil::plugins::pg_sink::WriterPool;
+using vigil::test::pg_sink::batch;
 using vigil::test::pg_sink::make_sink;
 using vigil::test::pg_sink::migrate;
 
 namespace {
-
-vigil::Batch batch(int n) {
-    vigil::Batch b;
-    b.sequence = 1;
-    for (int i = 0; i < n; ++i) {
-        vigil::CheckRecord r;
-        r.name = "site-" + std::to_string(i % 50);
-        r.url = "https://example.com/";
-        r.response_time = 12.5;
-        r.status_code = 200;
-        r.timestamp = vigil::Timestamp(std::chrono::seconds(1'800'000'000 + i));
-        r.check_id = "id-" + std::to_string(i);
-        r.ok = true;
-        b.records.push_back({r, {}});
-    }
-    return b;
-}
 
 // Swaps the table for the test's lifetime.
 struct Swapped {
@@ -83,10 +67,10 @@ TEST_CASE("pg_sink: a writer that throws on its own thread fails the write; noth
         };
         Swapped swapped(calls);
         // 1,000 rows over two connections: one chunk on the caller's thread, one on a helper's.
-        CHECK_THROWS_WITH(sink->write(batch(1000)), "thrown inside a writer");
+        CHECK_THROWS_WITH(sink->write(batch(0, 1000)), "thrown inside a writer");
     }
     CHECK(pg::scalar(db.url(), "SELECT count(*) FROM metrics") == "0");
-    auto r = sink->write(batch(1000));
+    auto r = sink->write(batch(0, 1000));
     INFO(r.error);
     CHECK(r.kind == vigil::WriteResult::Kind::Accepted);
     CHECK(pg::scalar(db.url(), "SELECT count(*) FROM metrics") == "1000");
@@ -101,7 +85,7 @@ TEST_CASE("pg_sink: a SAVEPOINT that fails while rows are inserted one by one fa
     pg::query(db.url(), "ALTER TABLE metrics ADD CONSTRAINT sane_time CHECK (response_time < 1000)");
     auto sink = make_sink(db.url(), "connections: 1\n");
     REQUIRE(sink->start().ok());
-    auto b = batch(10);
+    auto b = batch(0, 10);
     b.records[4].check.response_time = 5000;
     {
         WriterCalls calls;
