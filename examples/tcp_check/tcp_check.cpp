@@ -19,6 +19,7 @@
 
 #include <fmt/core.h>
 
+#include "vigil/config_map.hpp"
 #include "vigil/plugin.hpp"
 
 namespace {
@@ -139,6 +140,12 @@ struct Config {
     vigil::Duration interval{}, timeout{};
 };
 
+// interval and timeout go straight into Config (the SDK's config_map); targets need a split.
+const vigil::Bound<Config> kBound[] = {
+    vigil::bind<&Config::interval>("interval", {.above_zero = true}),
+    vigil::bind<&Config::timeout>("timeout", {.above_zero = true}),
+};
+
 // The SDK's typed factory does the rest: nullopt here (with the errors in diags) and no plugin is
 // made; otherwise make() builds it from the Config.
 std::optional<Config> parse(const vigil::ConfigNode& node, vigil::Diagnostics& diags) {
@@ -153,11 +160,9 @@ std::optional<Config> parse(const vigil::ConfigNode& node, vigil::Diagnostics& d
         }
         c.targets.push_back({item.get_string("name"), address.substr(0, colon), address.substr(colon + 1)});
     }
-    if (diags.has_errors()) {
+    if (!vigil::load_bound<Config>(kBound, node, c, diags) || diags.has_errors()) {
         return std::nullopt;
     }
-    c.interval = node.get_duration("interval");
-    c.timeout = node.get_duration("timeout");
     return c;
 }
 

@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include "vigil/config_map.hpp"
 #include "vigil/redact.hpp"
 #include "vigil/text.hpp"
 
@@ -36,12 +37,13 @@ struct HeaderList {
 }  // namespace
 
 PostOptions post_options(const ConfigNode& node, Diagnostics& diags) {
+    using namespace std::chrono_literals;
+    static const Bound<PostOptions> kBound[] = {
+        bind<&PostOptions::timeout>("timeout", {.at_least = 100ms}),
+        bind<&PostOptions::ca_file>("ca_file"),
+    };
     PostOptions o;
-    o.timeout = node.get_duration("timeout");
-    if (o.timeout < std::chrono::milliseconds(100)) {
-        diags.error(node.location_of("timeout"), node.path_of("timeout"), "must be 100ms or more");
-    }
-    o.ca_file = node.get_string("ca_file");
+    load_bound<PostOptions>(kBound, node, o, diags);
     if (!o.ca_file.empty()) {
         o.ca_file = node.resolve_path(o.ca_file).string();
         if (!std::filesystem::is_regular_file(o.ca_file)) {

@@ -46,10 +46,21 @@ bool valid_label_name(const std::string& name) {
     return true;
 }
 
+namespace {
+const Bound<Config> kBoundOptions[] = {
+    bind<&Config::urls>("urls"),
+    bind<&Config::labels>("labels"),
+    bind<&Config::annotations>("annotations"),
+    bind<&Config::ttl>("ttl", {.at_least = std::chrono::seconds(10)}),
+    bind<&Config::generator_url>("generator_url"),
+};
+}  // namespace
+const std::span<const Bound<Config>> kBound{kBoundOptions};
+
 std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
     auto before = diags.error_count();
     Config c;
-    c.urls = node.get_string_list("urls");
+    load_bound(kBound, node, c, diags);
     if (c.urls.empty()) {
         diags.error(node.location_of("urls"), node.path_of("urls"), "needs at least one Alertmanager URL");
     }
@@ -60,7 +71,7 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
         }
     }
     static const std::set<std::string> kOwn = {"alertname", "site", "url", "error", "locations"};
-    for (const auto& [name, value] : node.get_string_map("labels")) {
+    for (const auto& [name, value] : c.labels) {
         if (!valid_label_name(name) || name.rfind("__", 0) == 0) {
             diags.error(node.location_of_entry("labels", name), node.path_of("labels") + "." + name,
                         "is not a label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)");
@@ -68,21 +79,14 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
             diags.error(node.location_of_entry("labels", name), node.path_of("labels") + "." + name,
                         "is set by the sink itself (alertname, site, url, error, locations identify an alert)");
         }
-        c.labels.emplace_back(name, value);
     }
-    for (const auto& [name, value] : node.get_string_map("annotations")) {
+    for (const auto& [name, value] : c.annotations) {
         if (!valid_label_name(name)) {
             diags.error(node.location_of_entry("annotations", name), node.path_of("annotations") + "." + name,
                         "is not an annotation name ([a-zA-Z_][a-zA-Z0-9_]*)");
         }
-        c.annotations.emplace_back(name, value);
-    }
-    c.ttl = node.get_duration("ttl");
-    if (c.ttl < std::chrono::seconds(10)) {
-        diags.error(node.location_of("ttl"), node.path_of("ttl"), "must be 10s or more");
     }
     c.http = http::post_options(node, diags);
-    c.generator_url = node.get_string("generator_url");
     if (diags.error_count() > before) {
         return std::nullopt;
     }

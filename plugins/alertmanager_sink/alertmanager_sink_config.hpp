@@ -3,12 +3,14 @@
 
 #include <chrono>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "http_post.hpp"
 #include "vigil/config.hpp"
+#include "vigil/config_map.hpp"
 
 namespace vigil::plugins::alertmanager_sink {
 
@@ -23,6 +25,9 @@ struct Config {
     http::PostOptions http;                  // timeout, ca_file
     std::string generator_url;
 };
+
+/// Which option fills which member: parse_config loads them all at once.
+extern const std::span<const Bound<Config>> kBound;
 
 std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags);
 

@@ -75,11 +75,22 @@ std::optional<Shard> parse_shard(const std::string& text) {
 
 }  // namespace
 
+namespace {
+const Bound<Config> kBoundOptions[] = {
+    bind<&Config::location>("location"),
+    bind<&Config::max_concurrency>("max_concurrency", {.min = 1, .max = 100000}),
+    bind<&Config::workers>("workers", {.min = 0, .max = 256, .why = "0 is one per core"}),
+    bind<&Config::batch_size>("batch_size", {.min = 1, .max = 100000}),
+    bind<&Config::batch_delay>("batch_delay"),
+};
+}  // namespace
+const std::span<const Bound<Config>> kBound{kBoundOptions};
+
 std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
     std::size_t errors_before = diags.error_count();
     Config c;
     c.plugin = node;
-    c.location = node.get_string("location");
+    load_bound(kBound, node, c, diags);
     if (auto problem = label_problem(c.location, 200); problem && !c.location.empty()) {
         diags.error(node.location_of("location"), node.path_of("location"), "the location's name " + *problem);
     }
@@ -100,24 +111,9 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
     } else {
         c.shard = *shard;
     }
-    auto positive = [&](const char* key, std::int64_t max) {
-        auto v = node.get_int(key);
-        if (v < 1 || v > max) {
-            diags.error(node.location_of(key), node.path_of(key),
-                        fmt::format("must be between 1 and {}, got {}", max, v));
-            return std::size_t{1};
-        }
-        return static_cast<std::size_t>(v);
-    };
-    c.max_concurrency = positive("max_concurrency", 100000);
-    auto workers = node.get_int("workers");
-    if (workers < 0 || workers > 256) {
-        diags.error(node.location_of("workers"), node.path_of("workers"),
-                    fmt::format("must be between 0 (one per core) and 256, got {}", workers));
+    if (c.workers == 0) {
+        c.workers = std::max(1u, std::thread::hardware_concurrency());
     }
-    c.workers = workers > 0 ? static_cast<std::size_t>(workers) : std::max(1u, std::thread::hardware_concurrency());
-    c.batch_size = positive("batch_size", 100000);
-    c.batch_delay = node.get_duration("batch_delay");
 
     // Sites are read one at a time, straight from each list, so that a long sites_file is never
     // held whole in memory: validated, checked for a duplicate name, turned into a Site, dropped.

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "pattern.hpp"
 #include "sites_topic_config.hpp"
 #include "vigil/config.hpp"
+#include "vigil/config_map.hpp"
 
 namespace vigil::plugins::http_check {
 
@@ -124,6 +126,11 @@ struct Config {
     std::string location;  // the records' `location`; empty: the agent's host name
     std::optional<SitesTopicConfig> sites_topic;
 };
+
+/// Which option fills which member: the plugin's, loaded by parse_config, and a site's, loaded by
+/// read_site from the site or else the plugin-level section.
+extern const std::span<const Bound<Config>> kBound;
+extern const std::span<const Bound<Site>> kBoundSite;
 
 /// What reading many sites shares: compiled patterns (one RE2 per distinct pattern) and the
 /// warnings already given (one per setting, not one per site).

@@ -19,6 +19,7 @@
 
 #include <fmt/core.h>
 
+#include "vigil/config_map.hpp"
 #include "vigil/redact.hpp"
 #include "vigil/text.hpp"
 
@@ -43,6 +44,36 @@ std::string StatusSet::to_string() const {
     }
     return out;
 }
+
+// What a site reads straight into its members: its own value, else the plugin-level one (or its
+// default). The rest needs more than a value: a pattern to compile, a file to check, a rule that
+// spans two options.
+namespace {
+const Bound<Site> kSiteBound[] = {
+    bind<&Site::max_response_time>("max_response_time", {.above_zero = true}),
+    bind<&Site::min_cert_validity>("min_cert_validity", {.above_zero = true}),
+    bind<&Site::interval>("interval", {.above_zero = true}),
+    bind<&Site::timeout>("timeout", {.above_zero = true}),
+    bind<&Site::method>("method"),
+    bind<&Site::body>("body"),
+    bind<&Site::follow_redirects>("follow_redirects"),
+    bind<&Site::max_redirects>("max_redirects", {.min = 0, .max = 100}),
+    bind<&Site::allow_downgrade>("allow_downgrade"),
+    bind<&Site::verify_tls>("verify_tls"),
+    bind<&Site::ip_family>("ip_family"),
+    // Each check in flight may hold up to max_body in memory (when a regex needs the body):
+    // a thousand checks at the cap is already 64 GiB of address space to plan for.
+    bind<&Site::max_body>("max_body", {.min = 1, .max = 64 << 20}),
+    bind<&Site::user_agent>("user_agent"),
+    bind<&Site::http_version>("http_version"),
+    bind<&Site::ip_mode>("ip_mode"),
+    bind<&Site::retries>("retries", {.min = 0, .max = 10}),
+    bind<&Site::retry_delay>("retry_delay"),
+    bind<&Site::body_excerpt>("body_excerpt"),
+    bind<&Site::group>("group"),
+};
+}  // namespace
+const std::span<const Bound<Site>> kBoundSite{kSiteBound};
 
 namespace {
 
@@ -149,22 +180,8 @@ class SiteReader {
         s.origin = origin_of(s.url);
         compile("regex", s.regex_text, s.regex);
         compile("regex_absent", s.regex_absent_text, s.regex_absent);
-        for (auto [key, limit] : {std::pair{"max_response_time", &s.max_response_time},
-                                  std::pair{"min_cert_validity", &s.min_cert_validity}}) {
-            if (from(key).has(key)) {
-                *limit = from(key).get_duration(key);
-                if (*limit <= Duration::zero()) {
-                    error(key, "must be more than 0");
-                }
-            }
-        }
-        s.interval = from("interval").get_duration("interval");
-        s.timeout = from("timeout").get_duration("timeout");
-        if (s.interval <= Duration::zero()) {
-            error("interval", "must be more than 0");
-        }
-        if (s.timeout <= Duration::zero()) {
-            error("timeout", "must be more than 0");
+        if (!load_bound<Site>(kSiteBound, site_, s, diags_, &plugin_)) {
+            failed_ = true;
         }
         if (s.max_response_time >= s.timeout && s.timeout > Duration::zero()) {
             error("max_response_time",
@@ -178,7 +195,6 @@ class SiteReader {
                            fmt::format("timeout {} is longer than interval {}: a slow site will skip slots",
                                        format_duration(s.timeout), format_duration(s.interval)));
         }
-        s.method = from("method").get_string("method");
         s.headers = credential_from("headers").get_string_map("headers");
         for (const auto& [k, v] : s.headers) {
             const auto& n = credential_from("headers");
@@ -192,8 +208,7 @@ class SiteReader {
                 failed_ = true;
             }
         }
-        if (from("body").has("body")) {
-            s.body = from("body").get_string("body");
+        if (s.body) {
             // curl would send a GET with a body as a POST (and a HEAD's body never); peers refuse
             // or drop it. Say so at load instead of sending another method than the one written.
             if (s.method == "GET" || s.method == "HEAD") {
@@ -218,13 +233,6 @@ class SiteReader {
         if (statuses.empty()) {
             error("expect_status", "must list at least one status");
         }
-        s.follow_redirects = from("follow_redirects").get_bool("follow_redirects");
-        s.max_redirects = static_cast<long>(from("max_redirects").get_int("max_redirects"));
-        if (s.max_redirects < 0 || s.max_redirects > 100) {
-            error("max_redirects", fmt::format("must be between 0 and 100, got {}", s.max_redirects));
-        }
-        s.allow_downgrade = from("allow_downgrade").get_bool("allow_downgrade");
-        s.verify_tls = from("verify_tls").get_bool("verify_tls");
         if (!s.verify_tls && warned_.insert(from("verify_tls").path_of("verify_tls")).second) {
             const auto& n = from("verify_tls");
             diags_.warning(n.location_of("verify_tls"), n.path_of("verify_tls"),
@@ -239,31 +247,12 @@ class SiteReader {
         if (from("ca_file").has("ca_file")) {
             s.ca_file = readable("ca_file");
         }
-        auto family = from("ip_family").get_string("ip_family");
-        s.ip_family = family == "ipv4" ? IpFamily::V4 : family == "ipv6" ? IpFamily::V6 : IpFamily::Any;
-        s.max_body = from("max_body").get_size("max_body");
-        // Each check in flight may hold up to max_body in memory (when a regex needs the body):
-        // a thousand checks at the cap is already 64 GiB of address space to plan for.
-        constexpr std::uint64_t kMaxBodyCap = 64ull << 20;
-        if (s.max_body > kMaxBodyCap) {
-            error("max_body", fmt::format("must be at most 64MiB, got {}", format_size(s.max_body)));
-        } else if (s.max_body == 0) {
-            error("max_body", "must be more than 0");
-        }
-        s.user_agent = from("user_agent").get_string("user_agent");
         if (auto problem = label_problem(s.user_agent, 1024); problem && !s.user_agent.empty()) {
             error("user_agent", "the User-Agent " + *problem);
         }
         read_assertions(s);
         read_credentials(s);
         read_transport(s);
-        s.retries = static_cast<int>(from("retries").get_int("retries"));
-        if (s.retries < 0 || s.retries > 10) {
-            error("retries", fmt::format("must be between 0 and 10, got {}", s.retries));
-        }
-        s.retry_delay = from("retry_delay").get_duration("retry_delay");
-        s.body_excerpt = from("body_excerpt").get_bool("body_excerpt");
-        s.group = from("group").get_string("group");
         if (auto problem = label_problem(s.group, 200); problem && !s.group.empty()) {
             error("group", "the group's name " + *problem);
         }
@@ -352,11 +341,6 @@ class SiteReader {
         for (const auto& host : from("no_proxy").get_string_list("no_proxy")) {
             s.no_proxy += (s.no_proxy.empty() ? "" : ",") + host;
         }
-        auto version = from("http_version").get_string("http_version");
-        s.http_version = version == "1.1" ? HttpVersion::Http11
-                         : version == "2" ? HttpVersion::Http2
-                         : version == "3" ? HttpVersion::Http3
-                                          : HttpVersion::Auto;
         const curl_version_info_data* curl = curl_version_info(CURLVERSION_NOW);
         if (s.http_version == HttpVersion::Http3 && (curl->features & CURL_VERSION_HTTP3) == 0) {
             error("http_version",
@@ -383,8 +367,6 @@ class SiteReader {
             }
             s.bind = "if!" + name;
         }
-        auto mode = from("ip_mode").get_string("ip_mode");
-        s.ip_mode = mode == "all" ? IpMode::All : IpMode::Any;
     }
 
     std::string readable(const char* key) {

@@ -54,32 +54,34 @@ const OptionSpec kSitesTopicOptions[] = {
     {},
 };
 
+namespace {
+const Bound<SitesTopicConfig> kBoundOptions[] = {
+    bind<&SitesTopicConfig::topic>("topic"),
+    bind<&SitesTopicConfig::group>("group"),
+    bind<&SitesTopicConfig::partitions>("partitions", {.min = 1, .max = 10000}),
+    bind<&SitesTopicConfig::replication_factor>("replication_factor", {.min = -1, .max = 100}),
+};
+}  // namespace
+const std::span<const Bound<SitesTopicConfig>> kBoundSitesTopicConfig{kBoundOptions};
+
 std::optional<SitesTopicConfig> read_sites_topic(const ConfigNode& node, const std::string& client_id,
                                                  Diagnostics& diags) {
     std::size_t before = diags.error_count();
     SitesTopicConfig c;
-    c.topic = node.get_string("topic");
+    load_bound(kBoundSitesTopicConfig, node, c, diags);
     if (!kafka::valid_topic_name(c.topic)) {
         diags.error(node.location_of("topic"), node.path_of("topic"),
                     fmt::format("\"{}\" is not a valid Kafka topic name", c.topic));
     }
-    c.group = node.get_string("group");
     if (c.group.empty()) {
         diags.error(node.location_of("group"), node.path_of("group"), "must not be empty");
     }
     auto session = kafka::read_session_timeout(node, diags);
     c.session_timeout = session;
-    auto partitions = node.get_int("partitions");
-    if (partitions < 1 || partitions > 10000) {
-        diags.error(node.location_of("partitions"), node.path_of("partitions"), "must be between 1 and 10000");
-    }
-    c.partitions = static_cast<int>(partitions);
-    auto replicas = node.get_int("replication_factor");
-    if (replicas == 0 || replicas < -1 || replicas > 100) {
+    if (c.replication_factor == 0) {
         diags.error(node.location_of("replication_factor"), node.path_of("replication_factor"),
                     "must be -1 (the brokers' default) or between 1 and 100");
     }
-    c.replication_factor = static_cast<int>(replicas);
     for (const auto& key : node.get_string_list("allow")) {
         if (std::find_if(std::begin(kTopicRestricted), std::end(kTopicRestricted),
                          [&](const char* k) { return key == k; }) == std::end(kTopicRestricted)) {

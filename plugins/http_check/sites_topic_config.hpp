@@ -6,10 +6,12 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 
 #include "kafka_options.hpp"
 #include "vigil/config.hpp"
+#include "vigil/config_map.hpp"
 
 namespace vigil::plugins::http_check {
 
@@ -38,6 +40,9 @@ struct SitesTopicConfig {
     kafka::Properties consumer;    // the producers' group member
     TopicPolicy policy;
 };
+
+/// Which option fills which member: the reader loads them all at once.
+extern const std::span<const Bound<SitesTopicConfig>> kBoundSitesTopicConfig;
 
 struct Site;
 struct SiteCache;

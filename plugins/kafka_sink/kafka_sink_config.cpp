@@ -59,21 +59,23 @@ const OptionSpec kOptions[] = {
     {},
 };
 
+namespace {
+const Bound<Config> kBoundOptions[] = {
+    bind<&Config::brokers>("brokers"),
+    bind<&Config::topic>("topic"),
+    bind<&Config::key_field>("key_field"),
+};
+}  // namespace
+const std::span<const Bound<Config>> kBound{kBoundOptions};
+
 std::optional<Config> parse_config(const ConfigNode& node, const std::string& client_id, Diagnostics& diags) {
     auto before = diags.error_count();
     Config c;
-    c.brokers = node.get_string("brokers");
-    c.topic = node.get_string("topic");
+    load_bound(kBound, node, c, diags);
     if (!kafka::valid_topic_name(c.topic)) {
         diags.error(node.location_of("topic"), node.path_of("topic"),
                     fmt::format("\"{}\" is not a valid Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -)", c.topic));
     }
-    auto key = node.get_string("key_field");
-    c.key_field = key == "url"        ? KeyField::Url
-                  : key == "check_id" ? KeyField::CheckId
-                  : key == "agent"    ? KeyField::Agent
-                  : key == "none"     ? KeyField::None
-                                      : KeyField::Name;
     kafka::read_connection(node, c.props, diags);
     auto linger = std::chrono::duration_cast<std::chrono::milliseconds>(node.get_duration("linger"));
     auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(node.get_duration("delivery_timeout"));

@@ -77,11 +77,25 @@ const OptionSpec kOptions[] = {
     {},
 };
 
+namespace {
+const Bound<Config> kBoundOptions[] = {
+    bind<&Config::brokers>("brokers"),
+    bind<&Config::topics>("topics"),
+    bind<&Config::group>("group"),
+    bind<&Config::max_batch>("max_batch", {.min = 1, .max = 100000}),
+    bind<&Config::max_batch_delay>("max_batch_delay"),
+    bind<&Config::dead_letter_backlog>("dead_letter_backlog", {.min = 1 << 20}),
+    bind<&Config::max_message_bytes>("max_message_bytes", {.min = 64, .why = "no check result is smaller"}),
+    bind<&Config::dead_letter_topic>("dead_letter_topic"),
+    bind<&Config::validate>("validate"),
+};
+}  // namespace
+const std::span<const Bound<Config>> kBound{kBoundOptions};
+
 std::optional<Config> parse_config(const ConfigNode& node, const std::string& client_id, Diagnostics& diags) {
     auto before = diags.error_count();
     Config c;
-    c.brokers = node.get_string("brokers");
-    c.topics = node.get_string_list("topics");
+    load_bound(kBound, node, c, diags);
     if (c.topics.empty()) {
         diags.error(node.location_of("topics"), node.path_of("topics"), "name at least one topic");
     }
@@ -91,28 +105,10 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& cl
                         fmt::format("\"{}\" is not a valid Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -)", t));
         }
     }
-    c.group = node.get_string("group");
     if (c.group.empty()) {
         diags.error(node.location_of("group"), node.path_of("group"), "must not be empty");
     }
-    auto max_batch = node.get_int("max_batch");
-    if (max_batch < 1 || max_batch > 100000) {
-        diags.error(node.location_of("max_batch"), node.path_of("max_batch"), "must be between 1 and 100000");
-    }
-    c.max_batch = static_cast<std::size_t>(std::max<std::int64_t>(1, max_batch));
-    c.max_batch_delay = node.get_duration("max_batch_delay");
-    c.dead_letter_backlog = node.get_size("dead_letter_backlog");
-    if (c.dead_letter_backlog < (1u << 20)) {
-        diags.error(node.location_of("dead_letter_backlog"), node.path_of("dead_letter_backlog"),
-                    fmt::format("must be at least 1MiB, got {}", format_size(c.dead_letter_backlog)));
-    }
-    c.max_message_bytes = node.get_size("max_message_bytes");
-    if (c.max_message_bytes < 64) {
-        diags.error(node.location_of("max_message_bytes"), node.path_of("max_message_bytes"),
-                    "must be at least 64 bytes: no check result is smaller");
-    }
     auto session = kafka::read_session_timeout(node, diags);
-    c.dead_letter_topic = node.get_string("dead_letter_topic");
     if (!c.dead_letter_topic.empty() && !kafka::valid_topic_name(c.dead_letter_topic)) {
         diags.error(node.location_of("dead_letter_topic"), node.path_of("dead_letter_topic"),
                     fmt::format("\"{}\" is not a valid Kafka topic name", c.dead_letter_topic));
@@ -138,7 +134,6 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& cl
     if (node.has("schema_registry")) {
         c.schema_registry = registry::read_options(node.child("schema_registry"), diags);
     }
-    c.validate = node.get_bool("validate");
     if (c.validate && !node.has("schema_registry")) {
         diags.error(node.location_of("validate"), node.path_of("validate"),
                     "validate checks framed messages against the schema their id names: set schema_registry");

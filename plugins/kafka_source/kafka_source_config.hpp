@@ -3,12 +3,14 @@
 
 #include <chrono>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "kafka_options.hpp"
 #include "schema_registry.hpp"
 #include "vigil/config.hpp"
+#include "vigil/config_map.hpp"
 
 namespace vigil::plugins::kafka_source {
 
@@ -33,6 +35,9 @@ struct Config {
         return dead_letter_topic.empty() ? topic + ".dlq" : dead_letter_topic;
     }
 };
+
+/// Which option fills which member: the reader loads them all at once.
+extern const std::span<const Bound<Config>> kBound;
 
 /// Reads a validated node into a Config, adding semantic errors to `diags`. `client_id` names
 /// the instance to the brokers.

@@ -43,13 +43,23 @@ const OptionSpec kOptions[] = {
     {},
 };
 
+namespace {
+const Bound<Config> kBoundOptions[] = {
+    bind<&Config::cursor>("cursor"),
+    bind<&Config::batch_size>("batch_size", {.min = 1, .max = 10000}),
+    bind<&Config::poll_interval>("poll_interval", {.at_least = std::chrono::milliseconds(10)}),
+    bind<&Config::refresh>("refresh", {.at_least = std::chrono::seconds(1), .zero_is_off = true}),
+};
+}  // namespace
+const std::span<const Bound<Config>> kBound{kBoundOptions};
+
 std::optional<Config> parse_config(const ConfigNode& node, const std::string& instance, const std::string& pipeline,
                                    Diagnostics& diags) {
     auto before = diags.error_count();
     Config c;
     c.application_name = "vigil-" + instance;
     c.url = pg::connection_url(node, diags);
-    c.cursor = node.get_string("cursor");
+    load_bound(kBound, node, c, diags);
     if (c.cursor.empty()) {
         c.cursor = pipeline;
     }
@@ -57,19 +67,6 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& in
         diags.error(node.location_of("cursor"), node.path_of("cursor"), "must be a name of 1 to 200 characters");
     }
     c.from_beginning = node.get_string("start") == "beginning";
-    auto batch = node.get_int("batch_size");
-    if (batch < 1 || batch > 10000) {
-        diags.error(node.location_of("batch_size"), node.path_of("batch_size"), "must be between 1 and 10000");
-    }
-    c.batch_size = static_cast<std::size_t>(std::clamp<std::int64_t>(batch, 1, 10000));
-    c.poll_interval = node.get_duration("poll_interval");
-    if (c.poll_interval < std::chrono::milliseconds(10)) {
-        diags.error(node.location_of("poll_interval"), node.path_of("poll_interval"), "must be 10ms or more");
-    }
-    c.refresh = node.get_duration("refresh");
-    if (c.refresh.count() != 0 && c.refresh < std::chrono::seconds(1)) {
-        diags.error(node.location_of("refresh"), node.path_of("refresh"), "must be 0 (never) or 1s or more");
-    }
     c.migrations = pg::migrations_options(node, diags);
     if (diags.error_count() > before) {
         return std::nullopt;

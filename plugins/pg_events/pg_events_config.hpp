@@ -5,10 +5,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "pg_connection.hpp"
 #include "vigil/config.hpp"
+#include "vigil/config_map.hpp"
 
 namespace vigil::plugins::pg_events {
 
@@ -25,6 +27,9 @@ struct Config {
     pg::Migrations migrations;
     std::string application_name;
 };
+
+/// Which option fills which member: parse_config loads them all at once.
+extern const std::span<const Bound<Config>> kBound;
 
 /// Reads a validated node into a Config, adding semantic errors to `diags`.
 std::optional<Config> parse_config(const ConfigNode& node, const std::string& instance, const std::string& pipeline,

@@ -151,28 +151,33 @@ const OptionSpec kOptions[] = {
 
 namespace {
 
+// The state rules have no defaults in their tables: what a map does not set comes from the one
+// above it (a site's rules from the state's, the state's from StateRules' own).
+const Bound<StateRules> kRulesBound[] = {
+    bind<&StateRules::down_after>("down_after", {.min = 1, .max = 1000}),
+    bind<&StateRules::up_after>("up_after", {.min = 1, .max = 1000}),
+    bind<&StateRules::slow_ms>("slow_ms"),
+    bind<&StateRules::cert_warn>("cert_warn"),
+    bind<&StateRules::location_timeout>("location_timeout"),
+};
+const Bound<RollupConfig> kRollupsBound[] = {
+    bind<&RollupConfig::hourly_retention>("hourly_retention", {.at_least = std::chrono::hours(24)}),
+    bind<&RollupConfig::daily_retention>("daily_retention", {.at_least = std::chrono::hours(24)}),
+};
+const Bound<Config> kBoundOptions[] = {
+    bind<&Config::table>("table"),
+    bind<&Config::dead_letter_table>("dead_letter_table"),
+    bind<&Config::max_rows>("max_rows", {.min = 1, .max = 1'000'000}),
+    bind<&Config::max_delay>("max_delay"),
+    bind<&Config::connections>("connections", {.min = 1, .max = 64}),
+    bind<&Config::retention>("retention", {.at_least = std::chrono::hours(24), .why = "whole days are dropped"}),
+};
+
 // Reads the thresholds set in `node` over `base`.
 StateRules parse_rules(const ConfigNode& node, StateRules base, Diagnostics& diags) {
-    auto count = [&](const char* key, int& out) {
-        if (!node.has(key)) {
-            return;
-        }
-        auto v = node.get_int(key);
-        if (v < 1 || v > 1000) {
-            diags.error(node.location_of(key), node.path_of(key), "must be between 1 and 1000");
-        }
-        out = static_cast<int>(std::clamp<std::int64_t>(v, 1, 1000));
-    };
-    count("down_after", base.down_after);
-    count("up_after", base.up_after);
-    if (node.has("slow_ms")) {
-        base.slow_ms = node.get_float("slow_ms");
-        if (!(base.slow_ms >= 0)) {
-            diags.error(node.location_of("slow_ms"), node.path_of("slow_ms"), "must be 0 (off) or more");
-        }
-    }
-    if (node.has("cert_warn")) {
-        base.cert_warn = node.get_duration("cert_warn");
+    load_bound(kBoundStateRules, node, base, diags);
+    if (!(base.slow_ms >= 0)) {
+        diags.error(node.location_of("slow_ms"), node.path_of("slow_ms"), "must be 0 (off) or more");
     }
     if (node.has("quorum")) {
         auto text = node.get_string("quorum");
@@ -183,27 +188,27 @@ StateRules parse_rules(const ConfigNode& node, StateRules base, Diagnostics& dia
                         fmt::format("must be majority, all, any or a number from 1, got \"{}\"", text));
         }
     }
-    if (node.has("location_timeout")) {
-        base.location_timeout = node.get_duration("location_timeout");
-    }
     return base;
 }
 
 }  // namespace
+
+const std::span<const Bound<Config>> kBound{kBoundOptions};
+const std::span<const Bound<StateRules>> kBoundStateRules{kRulesBound};
+const std::span<const Bound<RollupConfig>> kBoundRollupConfig{kRollupsBound};
 
 std::optional<Config> parse_config(const ConfigNode& node, const std::string& instance, Diagnostics& diags) {
     auto before = diags.error_count();
     Config c;
     c.application_name = "vigil-" + instance;
     c.url = pg::connection_url(node, diags);
+    load_bound(kBound, node, c, diags);
     auto table_ok = [](const std::string& t) {
         return !t.empty() && t.find('\0') == std::string::npos && t.size() < 128;
     };
-    c.table = node.get_string("table");
     if (!table_ok(c.table)) {
         diags.error(node.location_of("table"), node.path_of("table"), "must be a table name");
     }
-    c.dead_letter_table = node.get_string("dead_letter_table");
     if (!table_ok(c.dead_letter_table) || c.dead_letter_table == c.table) {
         diags.error(node.location_of("dead_letter_table"), node.path_of("dead_letter_table"),
                     "must be a table name other than `table`");
@@ -236,17 +241,6 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& in
                         fmt::format("two fields are written to column \"{}\"", column));
         }
     }
-    auto max_rows = node.get_int("max_rows");
-    if (max_rows < 1 || max_rows > 1'000'000) {
-        diags.error(node.location_of("max_rows"), node.path_of("max_rows"), "must be between 1 and 1000000");
-    }
-    c.max_rows = static_cast<std::size_t>(std::max<std::int64_t>(1, max_rows));
-    c.max_delay = node.get_duration("max_delay");
-    auto connections = node.get_int("connections");
-    if (connections < 1 || connections > 64) {
-        diags.error(node.location_of("connections"), node.path_of("connections"), "must be between 1 and 64");
-    }
-    c.connections = static_cast<int>(std::clamp<std::int64_t>(connections, 1, 64));
     c.migrations = pg::migrations_options(node, diags);
     if (node.has("state")) {
         c.state.enabled = true;
@@ -261,22 +255,8 @@ std::optional<Config> parse_config(const ConfigNode& node, const std::string& in
         }
     }
     if (node.has("rollups")) {
-        auto rollups = node.child("rollups");
         c.rollups.enabled = true;
-        c.rollups.hourly_retention = rollups.get_duration("hourly_retention");
-        c.rollups.daily_retention = rollups.get_duration("daily_retention");
-        for (const auto* key : {"hourly_retention", "daily_retention"}) {
-            if (rollups.get_duration(key) < std::chrono::hours(24)) {
-                diags.error(rollups.location_of(key), rollups.path_of(key), "must be at least 1d");
-            }
-        }
-    }
-    if (node.has("retention")) {
-        c.retention = node.get_duration("retention");
-        if (*c.retention < std::chrono::hours(24)) {
-            diags.error(node.location_of("retention"), node.path_of("retention"),
-                        "must be at least 1d: whole days are dropped");
-        }
+        load_bound(kBoundRollupConfig, node.child("rollups"), c.rollups, diags);
     }
     if (diags.error_count() > before) {
         return std::nullopt;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "rollups.hpp"
 #include "site_state.hpp"
 #include "vigil/config.hpp"
+#include "vigil/config_map.hpp"
 
 namespace vigil::plugins::pg_sink {
 
@@ -34,6 +36,12 @@ struct Config {
     RollupConfig rollups;               // `rollups:` present: keep <table>_hourly and <table>_daily
     std::optional<Duration> retention;  // drop the table's day partitions older than this
 };
+
+/// Which option fills which member: parse_config loads them all at once (the state rules and
+/// rollups from their own maps).
+extern const std::span<const Bound<Config>> kBound;
+extern const std::span<const Bound<StateRules>> kBoundStateRules;
+extern const std::span<const Bound<RollupConfig>> kBoundRollupConfig;
 
 /// Reads a validated node into a Config, adding semantic errors to `diags`. `url` falls back
 /// to $DATABASE_URL.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "stdout_sink_config.hpp"
 
+#include "vigil/config_map.hpp"
+
 namespace vigil::plugins::stdout_sink {
 
 const OptionSpec kOptions[] = {
@@ -17,18 +19,24 @@ const OptionSpec kOptions[] = {
     {},
 };
 
+namespace {
+const Bound<Config> kBoundOptions[] = {
+    bind<&Config::path>("path"),
+    bind<&Config::fsync>("fsync"),
+};
+}  // namespace
+const std::span<const Bound<Config>> kBound{kBoundOptions};
+
 std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
     Config c;
-    auto path = node.get_string("path");
-    if (!path.empty()) {
-        c.path = node.resolve_path(path);
+    load_bound(kBound, node, c, diags);
+    if (!c.path.empty()) {
         if (std::filesystem::is_directory(c.path)) {
             diags.error(node.location_of("path"), node.path_of("path"),
                         "\"" + c.path.string() + "\" is a directory; name a file");
             return std::nullopt;
         }
     }
-    c.fsync = node.get_bool("fsync");
     return c;
 }
 

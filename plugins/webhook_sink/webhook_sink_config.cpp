@@ -34,24 +34,31 @@ const OptionSpec kOptions[] = {
     {},
 };
 
+namespace {
+const Bound<Config> kBoundOptions[] = {
+    bind<&Config::url>("url"),
+    bind<&Config::secret>("secret"),
+    bind<&Config::format>("format"),
+    bind<&Config::headers>("headers"),
+};
+}  // namespace
+const std::span<const Bound<Config>> kBound{kBoundOptions};
+
 std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
     auto before = diags.error_count();
     Config c;
-    c.url = node.get_secret("url");
+    load_bound(kBound, node, c, diags);
     const auto& url = c.url.reveal();
     if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
         diags.error(node.location_of("url"), node.path_of("url"), "must be an http:// or https:// URL");
     }
-    c.secret = node.get_secret("secret");
-    c.format = node.get_string("format") == "slack" ? Format::Slack : Format::Json;
-    for (const auto& [name, value] : node.get_string_map("headers")) {
+    for (const auto& [name, value] : c.headers) {
         bool bad = name.empty() || name.find_first_of(": \r\n") != std::string::npos ||
                    value.find_first_of("\r\n") != std::string::npos;
         if (bad) {
             diags.error(node.location_of_entry("headers", name), node.path_of("headers") + "." + name,
                         "is not a header (a name without ':' or spaces, a value on one line)");
         }
-        c.headers.emplace_back(name, value);
     }
     c.http = http::post_options(node, diags);
     if (diags.error_count() > before) {

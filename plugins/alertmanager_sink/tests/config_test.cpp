@@ -3,6 +3,7 @@
 
 #include "alertmanager_sink_config.hpp"
 #include "plugin_config.hpp"
+#include "vigil/config_map.hpp"
 
 using namespace vigil::plugins::alertmanager_sink;
 
@@ -44,4 +45,10 @@ TEST_CASE("alertmanager_sink: bad options are refused, naming the key", "[unit][
 TEST_CASE("alertmanager_sink: sample.yaml validates and the README documents every option", "[unit][config]") {
     vigil::test::check_sample(PLUGIN_DIR, kOptions, vigil::PluginKind::Sink, "sinks[0]");
     vigil::test::check_readme_documents(PLUGIN_DIR, kOptions);
+}
+
+TEST_CASE("alertmanager_sink: every bound option is in the table, once, with a type its member holds",
+          "[unit][config]") {
+    using namespace vigil::plugins::alertmanager_sink;
+    CHECK(vigil::bound_problems<Config>(kOptions, kBound).empty());
 }

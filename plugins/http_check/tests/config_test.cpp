@@ -3,6 +3,7 @@
 
 #include "http_check_config.hpp"
 #include "plugin_config.hpp"
+#include "vigil/config_map.hpp"
 #include "support.hpp"
 
 using vigil::PluginKind;
@@ -189,7 +190,7 @@ TEST_CASE("http_check: max_body is capped at 64MiB", "[unit][config]") {
                                         kOptions, vigil::PluginKind::Source);
     REQUIRE_FALSE(s->diags.has_errors());
     CHECK_FALSE(parse_config(s->node, s->diags));
-    CHECK(s->errors() == "test.yaml:2:11: error: max_body: must be at most 64MiB, got 65MiB\n");
+    CHECK(s->errors() == "test.yaml:2:11: error: max_body: must be between 1B and 64MiB, got 65MiB\n");
 }
 
 TEST_CASE("http_check: regex_absent, max_response_time and min_cert_validity: defaults, overrides, mistakes",
@@ -339,4 +340,12 @@ TEST_CASE("http_check: a GET or HEAD with a body is refused at load, not sent as
     CHECK(e.find("sites[1].body: a HEAD request sends no body") != std::string::npos);
     CHECK(e.find("sites[2]") == std::string::npos);
     CHECK(e.find("sites[3]") == std::string::npos);
+}
+
+TEST_CASE("http_check: every bound option is in the table, once, with a type its member holds", "[unit][config]") {
+    using namespace vigil::plugins::http_check;
+    CHECK(vigil::bound_problems<Config>(kOptions, kBound).empty());
+    CHECK(vigil::bound_problems<Site>(kSiteOptions, kBoundSite).empty());
+    CHECK(vigil::bound_problems<Site>(kOptions, kBoundSite).empty());
+    CHECK(vigil::bound_problems<SitesTopicConfig>(kSitesTopicOptions, kBoundSitesTopicConfig).empty());
 }

@@ -3,6 +3,7 @@
 
 #include "kafka_sink.hpp"
 #include "plugin_config.hpp"
+#include "vigil/config_map.hpp"
 #include "support.hpp"
 
 using vigil::PluginKind;
@@ -141,4 +142,9 @@ TEST_CASE("kafka_sink: the key is the chosen field", "[unit]") {
     CHECK(KafkaSink::key_of(r, KeyField::CheckId) == "id");
     CHECK(KafkaSink::key_of(r, KeyField::Agent) == "host");
     CHECK(KafkaSink::key_of(r, KeyField::None).empty());
+}
+
+TEST_CASE("kafka_sink: every bound option is in the table, once, with a type its member holds", "[unit][config]") {
+    using namespace vigil::plugins::kafka_sink;
+    CHECK(vigil::bound_problems<Config>(kOptions, kBound).empty());
 }

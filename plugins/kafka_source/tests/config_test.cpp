@@ -3,6 +3,7 @@
 
 #include "kafka_source_config.hpp"
 #include "plugin_config.hpp"
+#include "vigil/config_map.hpp"
 #include "support.hpp"
 
 using vigil::PluginKind;
@@ -61,12 +62,17 @@ TEST_CASE("kafka_source: each refusal names the file, line, column and key", "[u
               "test.yaml:3:9: error: topics: \"bad topic\" is not a valid Kafka topic name (1 to 249 of a-z A-Z 0-9 . "
               "_ -)\n"
               "test.yaml:4:8: error: group: must not be empty\n"
-              "test.yaml:5:12: error: max_batch: must be between 1 and 100000\n"
-              "test.yaml:6:20: error: max_message_bytes: must be at least 64 bytes: no check result is smaller\n");
+              "test.yaml:5:12: error: max_batch: must be between 1 and 100000, got 0\n"
+              "test.yaml:6:20: error: max_message_bytes: must be at least 64B, got 10B: no check result is smaller\n");
     }
     SECTION("a client option librdkafka does not know") {
         auto s = check("brokers: a:1\ntopics: [t]\ngroup: g\nlibrdkafka:\n  session.timeout: \"6000\"\n");
         CHECK_THAT(s->errors(), Catch::Contains("test.yaml:6:3: error: librdkafka.session.timeout: librdkafka: No such "
                                                 "configuration property"));
     }
+}
+
+TEST_CASE("kafka_source: every bound option is in the table, once, with a type its member holds", "[unit][config]") {
+    using namespace vigil::plugins::kafka_source;
+    CHECK(vigil::bound_problems<Config>(kOptions, kBound).empty());
 }

@@ -3,6 +3,7 @@
 
 #include "pg_events_config.hpp"
 #include "plugin_config.hpp"
+#include "vigil/config_map.hpp"
 
 using namespace vigil::plugins::pg_events;
 
@@ -44,4 +45,9 @@ TEST_CASE("pg_events: bad options are refused, naming the key", "[unit][config]"
 TEST_CASE("pg_events: sample.yaml validates and the README documents every option", "[unit][config]") {
     vigil::test::check_sample(PLUGIN_DIR, kOptions, vigil::PluginKind::Source, "source");
     vigil::test::check_readme_documents(PLUGIN_DIR, kOptions);
+}
+
+TEST_CASE("pg_events: every bound option is in the table, once, with a type its member holds", "[unit][config]") {
+    using namespace vigil::plugins::pg_events;
+    CHECK(vigil::bound_problems<Config>(kOptions, kBound).empty());
 }

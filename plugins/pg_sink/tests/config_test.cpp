@@ -3,6 +3,7 @@
 
 #include "pg_sink_config.hpp"
 #include "plugin_config.hpp"
+#include "vigil/config_map.hpp"
 #include "support.hpp"
 
 using vigil::PluginKind;
@@ -46,8 +47,8 @@ TEST_CASE("pg_sink: each refusal names the file, line, column and key", "[unit][
           "dns_ms, connect_ms, tls_ms, ttfb_ms, redirects, body_bytes, truncated, http_version, remote_ip, "
           "tls_not_after, lag_ms, attempts, body_excerpt, response_headers, location, group\n"
           "test.yaml:6:3: error: columns: two fields are written to column \"url\"\n"
-          "test.yaml:8:11: error: max_rows: must be between 1 and 1000000\n"
-          "test.yaml:9:14: error: connections: must be between 1 and 64\n");
+          "test.yaml:8:11: error: max_rows: must be between 1 and 1000000, got 0\n"
+          "test.yaml:9:14: error: connections: must be between 1 and 64, got 100\n");
 }
 
 TEST_CASE("pg_sink: a URL libpq refuses is reported without the password it holds", "[unit][config]") {
@@ -58,4 +59,15 @@ TEST_CASE("pg_sink: a URL libpq refuses is reported without the password it hold
           "\"***\"\n");
     auto kv = check("url: \"host=h password='unterminated\"\n");
     CHECK(kv->errors().find("unterminated") == std::string::npos);
+}
+
+TEST_CASE("pg_sink: every bound option is in the table, once, with a type its member holds", "[unit][config]") {
+    using namespace vigil::plugins::pg_sink;
+    CHECK(vigil::bound_problems<Config>(kOptions, kBound).empty());
+    CHECK(vigil::bound_problems<StateRules>(vigil::find_option(kOptions, "state")->children, kBoundStateRules).empty());
+    CHECK(vigil::bound_problems<StateRules>(
+              vigil::find_option(vigil::find_option(kOptions, "state")->children, "sites")->children, kBoundStateRules)
+              .empty());
+    CHECK(vigil::bound_problems<RollupConfig>(vigil::find_option(kOptions, "rollups")->children, kBoundRollupConfig)
+              .empty());
 }

@@ -4,6 +4,7 @@
 #include "plugin_config.hpp"
 #include "stdout_sink.hpp"
 #include "support.hpp"
+#include "vigil/config_map.hpp"
 
 using vigil::PluginKind;
 using vigil::plugins::stdout_sink::kOptions;
@@ -34,6 +35,11 @@ TEST_CASE("stdout_sink: sample.yaml validates", "[unit][config]") {
 
 TEST_CASE("stdout_sink: the README documents every option", "[unit][config]") {
     vigil::test::check_readme_documents(PLUGIN_DIR, kOptions);
+}
+
+TEST_CASE("stdout_sink: every bound option is in the table, once, with a type its member holds", "[unit][config]") {
+    using namespace vigil::plugins::stdout_sink;
+    CHECK(vigil::bound_problems<Config>(kOptions, kBound).empty());
 }
 
 TEST_CASE("stdout_sink: bad options are rejected with the exact message and location", "[unit][config]") {

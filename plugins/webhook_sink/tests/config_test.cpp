@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "plugin_config.hpp"
+#include "vigil/config_map.hpp"
 #include "webhook_sink_config.hpp"
 
 using namespace vigil::plugins::webhook_sink;
@@ -33,4 +34,9 @@ TEST_CASE("webhook_sink: options and their errors", "[unit][config]") {
 TEST_CASE("webhook_sink: sample.yaml validates and the README documents every option", "[unit][config]") {
     vigil::test::check_sample(PLUGIN_DIR, kOptions, vigil::PluginKind::Sink, "sinks[0]");
     vigil::test::check_readme_documents(PLUGIN_DIR, kOptions);
+}
+
+TEST_CASE("webhook_sink: every bound option is in the table, once, with a type its member holds", "[unit][config]") {
+    using namespace vigil::plugins::webhook_sink;
+    CHECK(vigil::bound_problems<Config>(kOptions, kBound).empty());
 }
