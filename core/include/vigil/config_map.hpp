@@ -170,8 +170,8 @@ inline bool duration_in_limits(const ConfigNode& from, std::string_view key, con
     if ((l.at_least && v < *l.at_least) || (l.at_most && v > *l.at_most)) {
         std::string want = l.at_least && l.at_most ? fmt::format("between {} and {}", format_duration(*l.at_least),
                                                                  format_duration(*l.at_most))
-                           : l.at_least            ? format_duration(*l.at_least) + " or more"
-                                                   : format_duration(*l.at_most) + " or less";
+                           : l.at_least            ? "at least " + format_duration(*l.at_least)
+                                                   : "at most " + format_duration(*l.at_most);
         limit_error(from, key, l, diags, fmt::format("must be {}{}, got {}", off, want, format_duration(v)));
         return false;
     }

@@ -93,8 +93,9 @@ void apply_logging(const Options& o, const PipelineFile* file, Diagnostics& diag
 // SIGHUP: re-read the file; apply what can change at run time, keep the rest and say so.
 class Reloader {
   public:
-    Reloader(const Options& o, loader::Registry& registry, Source& source, const PipelineFile& current)
-        : options_(o), registry_(registry), source_(source), current_(current) {}
+    Reloader(const Options& o, loader::Registry& registry, const std::vector<SourceInstance>& sources,
+             const PipelineFile& current)
+        : options_(o), registry_(registry), sources_(sources), current_(current) {}
 
     void operator()() {
         Logger log;
@@ -113,22 +114,39 @@ class Reloader {
             return refuse();
         }
         apply_logging(options_, file.get(), diags);
-        if (file->source->plugin != current_.source->plugin) {
-            log.warn("reload: the source plugin changed; restart the agent to apply that");
-        } else if (!source_.supports_reload()) {
-            log.warn("reload: {} cannot reload its options; restart the agent to apply changes",
-                     current_.source->instance);
-        } else if (!source_.reload(file->source->node, diags)) {
-            return refuse();
-        } else {
-            log.info("reload applied to {}; changes to sinks and core keys need a restart", current_.source->instance);
+        if (file->sources.size() != current_.sources.size()) {
+            log.warn("reload: the pipeline now has {} sources instead of {}; restart the agent to apply that",
+                     file->sources.size(), current_.sources.size());
+            return;
+        }
+        // Each source takes its new options on its own: one that refuses them keeps its old ones
+        // and says why, the others still reload.
+        for (const auto& running : sources_) {
+            const Section* next = nullptr;
+            for (const auto& s : file->sources) {
+                if (s->instance == running.instance) {
+                    next = s.get();
+                }
+            }
+            if (next == nullptr || next->plugin != running.section->plugin) {
+                log.warn("reload: source {} is gone or has another plugin; restart the agent to apply that",
+                         running.instance);
+            } else if (!running.source->supports_reload()) {
+                log.warn("reload: {} cannot reload its options; restart the agent to apply changes", running.instance);
+            } else if (Diagnostics refused; !running.source->reload(next->node, refused)) {
+                for (const auto& d : refused.entries()) {
+                    log.error("reload of {} refused: {}", running.instance, d.render());
+                }
+            } else {
+                log.info("reload applied to {}; changes to sinks and core keys need a restart", running.instance);
+            }
         }
     }
 
   private:
     const Options& options_;
     loader::Registry& registry_;
-    Source& source_;
+    const std::vector<SourceInstance>& sources_;
     const PipelineFile& current_;
 };
 
@@ -153,9 +171,11 @@ int run_pipeline(const Options& o) {
     loader::Registry registry(search_path(o, file.get()));
     bind_plugins(*file, registry, diags);
     Instances inst = instantiate(*file, host_name(), diags);
-    if (!diags.has_errors() && o.once && inst.source && !inst.source->supports_once()) {
-        diags.error(fmt::format("--once: source plugin \"{}\" cannot run a single round",
-                                file->source->plugin->descriptor->name));
+    for (const auto& s : inst.sources) {
+        if (!diags.has_errors() && o.once && !s.source->supports_once()) {
+            diags.error(fmt::format("--once: source plugin \"{}\" ({}) cannot run a single round",
+                                    s.section->plugin->descriptor->name, s.instance));
+        }
     }
     print(diags);
     if (diags.has_errors()) {
@@ -174,7 +194,9 @@ int run_pipeline(const Options& o) {
                     ++failed;
                 }
             };
-            check(file->source->instance, inst.source->healthcheck());
+            for (auto& s : inst.sources) {
+                check(s.instance, s.source->healthcheck());
+            }
             for (auto& s : inst.sinks) {
                 check(s.instance, s.sink->healthcheck());
             }
@@ -213,13 +235,19 @@ int run_pipeline(const Options& o) {
     std::atomic<bool> signalled{false};
     int code = kExitOk;
     {
-        pipeline::Pipeline pipe(po, file->source->instance, *inst.source, std::move(inst.sinks));
-        Reloader reload(o, registry, *inst.source, *file);
+        std::vector<pipeline::SourceSlot> sources;
+        std::vector<std::string> names;
+        for (auto& s : inst.sources) {
+            sources.push_back({s.instance, s.source.get()});
+            names.push_back(s.instance);
+        }
+        pipeline::Pipeline pipe(po, std::move(sources), std::move(inst.sinks));
+        Reloader reload(o, registry, inst.sources, *file);
         SignalThread signals(
             [&] {
                 signalled = true;
                 metrics.set_healthy(false);
-                log.info("stop requested: stopping the source and draining");
+                log.info("stop requested: stopping the sources and draining");
                 pipe.request_stop();
             },
             [&] {
@@ -231,13 +259,13 @@ int run_pipeline(const Options& o) {
                 pipe.reopen_dead_letters();
             });
         log.info("pipeline {} starting: {} -> {} sink(s), agent {} (plugin ABI {}.{})", file->name,
-                 file->source->instance, file->sinks.size(), VIGIL_VERSION, kSdkAbiMajor, kSdkAbiMinor);
+                 fmt::join(names, ", "), file->sinks.size(), VIGIL_VERSION, kSdkAbiMajor, kSdkAbiMinor);
         auto result = pipe.run();
         if (!result.error.empty() || (!result.ok && !signalled.load())) {
             code = kExitRuntime;
         }
     }
-    inst.source.reset();
+    inst.sources.clear();
     return code;
 }
 
@@ -255,8 +283,11 @@ int run_command(const Options& o, const std::string& command, const std::vector<
         print(diags);
         return kExitConfig;
     }
-    // The sections whose plugin offers the command, source first.
-    std::vector<const Section*> sections{file->source.get()};
+    // The sections whose plugin offers the command, sources first.
+    std::vector<const Section*> sections;
+    for (const auto& s : file->sources) {
+        sections.push_back(s.get());
+    }
     for (const auto& s : file->sinks) {
         sections.push_back(s.get());
     }

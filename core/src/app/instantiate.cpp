@@ -88,30 +88,25 @@ void bind_section(Section& s, PluginKind want, const OptionSpec* reserved, const
 }  // namespace
 
 void bind_plugins(PipelineFile& file, loader::Registry& registry, Diagnostics& diags) {
-    if (file.source) {
-        bind_section(*file.source, PluginKind::Source, kSourceReserved, "", registry, diags);
-        if (file.source->plugin != nullptr && file.source->instance.empty()) {
-            file.source->instance = std::string(file.source->plugin->descriptor->name) + ".0";
-        }
-    }
     std::set<std::string> names;
-    if (file.source && !file.source->instance.empty()) {
-        names.insert(file.source->instance);
-    }
-    for (std::size_t i = 0; i < file.sinks.size(); ++i) {
-        auto& s = *file.sinks[i];
-        bind_section(s, PluginKind::Sink, kSinkReserved, "", registry, diags);
-        if (s.plugin == nullptr) {
-            continue;
+    auto bind_all = [&](std::vector<std::unique_ptr<Section>>& sections, PluginKind kind, const OptionSpec* reserved) {
+        for (std::size_t i = 0; i < sections.size(); ++i) {
+            auto& s = *sections[i];
+            bind_section(s, kind, reserved, "", registry, diags);
+            if (s.plugin == nullptr) {
+                continue;
+            }
+            if (s.instance.empty()) {
+                s.instance = fmt::format("{}.{}", s.plugin->descriptor->name, i);
+            }
+            if (!names.insert(s.instance).second) {
+                diags.error(s.node.location_of("alias"), s.node.path_of("alias"),
+                            fmt::format("instance name \"{}\" is used twice; set a distinct alias", s.instance));
+            }
         }
-        if (s.instance.empty()) {
-            s.instance = fmt::format("{}.{}", s.plugin->descriptor->name, i);
-        }
-        if (!names.insert(s.instance).second) {
-            diags.error(s.node.location_of("alias"), s.node.path_of("alias"),
-                        fmt::format("instance name \"{}\" is used twice; set a distinct alias", s.instance));
-        }
-    }
+    };
+    bind_all(file.sources, PluginKind::Source, kSourceReserved);
+    bind_all(file.sinks, PluginKind::Sink, kSinkReserved);
 }
 
 std::string host_name() {
@@ -143,13 +138,19 @@ Instances instantiate(const PipelineFile& file, const std::string& agent, Diagno
         }
         return decltype(make())();
     };
-    if (file.source && file.source->plugin != nullptr) {
-        const auto& s = *file.source;
+    for (const auto& sp : file.sources) {
+        if (sp->plugin == nullptr) {
+            continue;
+        }
+        const auto& s = *sp;
         std::size_t before = diags.error_count();
-        out.source =
+        auto source =
             guarded(s, [&] { return s.plugin->descriptor->make_source(make_context(file, s, agent), s.node, diags); });
-        if (!out.source && diags.error_count() == before && !s.had_errors) {
+        if (!source && diags.error_count() == before && !s.had_errors) {
             diags.error(s.node.location(), s.node.path(), "plugin's factory failed without saying why");
+        }
+        if (source) {
+            out.sources.push_back(SourceInstance{s.instance, std::move(source), &s});
         }
     }
     for (const auto& sp : file.sinks) {

@@ -9,8 +9,14 @@
 
 namespace vigil::app {
 
-struct Instances {
+struct SourceInstance {
+    std::string instance;
     std::unique_ptr<Source> source;
+    const Section* section = nullptr;
+};
+
+struct Instances {
+    std::vector<SourceInstance> sources;  // in the file's order
     std::vector<pipeline::SinkSlot> sinks;
 };
 

@@ -184,8 +184,11 @@ const OptionSpec kPipelineOptions[] = {
      .description = "This pipeline's name, used in logs and metrics"},
     {.key = "source",
      .type = OptionType::Map,
-     .required = true,
-     .description = "The source: `plugin:` names it, its options sit beside"},
+     .description = "The source: `plugin:` names it, its options sit beside (or `sources:` for several)"},
+    {.key = "sources",
+     .type = OptionType::List,
+     .description = "Several sources feeding the same sinks and buffer, each a map like `source:`, each with its "
+                    "own max_in_flight batches and acknowledgements"},
     {.key = "sinks",
      .type = OptionType::List,
      .required = true,
@@ -193,7 +196,7 @@ const OptionSpec kPipelineOptions[] = {
     {.key = "max_in_flight",
      .type = OptionType::Int,
      .default_value = "8",
-     .description = "Batches emitted but not yet acknowledged before the source blocks"},
+     .description = "Batches a source emitted but that are not yet acknowledged before it blocks (per source)"},
     {.key = "drain_timeout",
      .type = OptionType::Duration,
      .default_value = "30s",
@@ -305,9 +308,26 @@ std::unique_ptr<PipelineFile> load_pipeline_file(const std::filesystem::path& pa
             file->plugin_dirs.push_back(root.resolve_path(d));
         }
     });
-    if (root.has("source")) {
-        file->source = std::make_unique<Section>();
-        file->source->node = config::raw_child(root, "source");
+    if (root.has("source") && root.has("sources")) {
+        diags.error(root.location_of("sources"), "sources",
+                    "the pipeline has `source:` already; list every source under `sources:` or keep the one");
+    } else if (root.has("source")) {
+        auto s = std::make_unique<Section>();
+        s->node = config::raw_child(root, "source");
+        file->sources.push_back(std::move(s));
+    } else if (root.has("sources")) {
+        file->source_list = true;
+        auto items = config::raw_items(root, "sources");
+        if (items.empty() && config::raw_child(root, "sources").impl().node.IsSequence()) {
+            diags.error(root.location_of("sources"), "sources", "at least one source is required");
+        }
+        for (auto& item : items) {
+            auto s = std::make_unique<Section>();
+            s->node = item;
+            file->sources.push_back(std::move(s));
+        }
+    } else {
+        diags.error(root.location(), "source", "missing required option \"source\" (or \"sources\", a list)");
     }
     if (root.has("sinks")) {
         auto items = config::raw_items(root, "sinks");
@@ -350,8 +370,16 @@ std::string effective_yaml(const PipelineFile& file) {
         e << YAML::EndMap;
         return YAML::Load(e.c_str());
     };
-    if (file.source && file.source->plugin != nullptr) {
-        doc["source"] = section_yaml(*file.source);
+    if (!file.source_list && file.sources.size() == 1 && file.sources[0]->plugin != nullptr) {
+        doc["source"] = section_yaml(*file.sources[0]);
+    } else if (file.source_list) {
+        YAML::Node sources(YAML::NodeType::Sequence);
+        for (const auto& s : file.sources) {
+            if (s->plugin != nullptr) {
+                sources.push_back(section_yaml(*s));
+            }
+        }
+        doc["sources"] = sources;
     }
     YAML::Node sinks(YAML::NodeType::Sequence);
     bool all_bound = true;

@@ -18,7 +18,7 @@
 
 namespace vigil::app {
 
-/// The core's own keys. Everything under `source:` and each `sinks[]` entry besides
+/// The core's own keys. Everything under `source:`, each `sources[]` entry and each `sinks[]` entry besides
 /// plugin/alias/retry belongs to that plugin's option table.
 extern const OptionSpec kPipelineOptions[];
 extern const OptionSpec kSourceReserved[];
@@ -46,8 +46,9 @@ struct PipelineFile {
     std::optional<telemetry::LogFormat> log_format;
     std::vector<std::filesystem::path> plugin_dirs;
     std::optional<telemetry::ListenAddress> metrics_listen;
-    std::unique_ptr<Section> source;
+    std::vector<std::unique_ptr<Section>> sources;  // `source:` (one) or `sources:` (a list)
     std::vector<std::unique_ptr<Section>> sinks;
+    bool source_list = false;                       // written as `sources:`
 };
 
 /// Loads and validates the core's keys. Plugin sections are only checked for `plugin:`.

@@ -30,26 +30,64 @@ struct Pipeline::Token final : StopToken {
     }
 };
 
+// One source's side of the pipeline: the Emitter it is given, its bound of batches in flight, and
+// its acknowledgements, released in its own order (a slow batch of one source never holds back
+// another's).
+class Pipeline::Feed final : public Emitter {
+  public:
+    Feed(Pipeline& pipeline, std::size_t index, SourceSlot slot)
+        : pipeline_(pipeline), index(index), instance(std::move(slot.instance)), source(*slot.source),
+          records_emitted(counter("vigil_source_records_emitted_total", {{"instance", instance}},
+                                  "Records a source handed to the pipeline")),
+          records_delivered(counter("vigil_source_records_acked_total",
+                                    {{"instance", instance}, {"status", "delivered"}},
+                                    "Records acknowledged to their source, by final status")),
+          records_undelivered(counter("vigil_source_records_acked_total",
+                                      {{"instance", instance}, {"status", "undelivered"}},
+                                      "Records acknowledged to their source, by final status")) {}
+
+    bool emit(Batch batch, AckFn on_ack) override { return pipeline_.emit(*this, std::move(batch), std::move(on_ack)); }
+    Offer offer(Batch& batch, AckFn& on_ack, Duration timeout) override {
+        return pipeline_.offer(*this, batch, on_ack, timeout);
+    }
+
+  private:
+    Pipeline& pipeline_;
+
+  public:
+    const std::size_t index;
+    const std::string instance;
+    Source& source;
+    Mutex dispatch;  // serialises this source's ack dispatch so its callbacks run in sequence order
+    AckTracker tracker;
+    Counter& records_emitted;
+    Counter& records_delivered;
+    Counter& records_undelivered;
+};
+
 Pipeline::Pipeline(PipelineOptions options, std::string source_instance, Source& source, std::vector<SinkSlot> sinks)
-    : options_(std::move(options)), source_instance_(std::move(source_instance)), source_(source),
-      dead_letter_(options_.name, options_.dead_letter), token_(std::make_unique<Token>()),
-      log_("pipeline." + options_.name),
+    : Pipeline(std::move(options), std::vector<SourceSlot>{{std::move(source_instance), &source}}, std::move(sinks)) {}
+
+Pipeline::Pipeline(PipelineOptions options, std::vector<SourceSlot> sources, std::vector<SinkSlot> sinks)
+    : options_(std::move(options)), dead_letter_(options_.name, options_.dead_letter),
+      token_(std::make_unique<Token>()), log_("pipeline." + options_.name),
       emitted_(counter("vigil_pipeline_batches_emitted_total", {{"pipeline", options_.name}},
                        "Batches a source handed to the pipeline")),
       in_flight_gauge_(gauge("vigil_pipeline_batches_in_flight", {{"pipeline", options_.name}},
-                             "Batches emitted and not yet acknowledged")),
-      records_emitted_(counter("vigil_source_records_emitted_total", {{"instance", source_instance_}},
-                               "Records a source handed to the pipeline")),
-      records_delivered_(counter("vigil_source_records_acked_total",
-                                 {{"instance", source_instance_}, {"status", "delivered"}},
-                                 "Records acknowledged to their source, by final status")),
-      records_undelivered_(counter("vigil_source_records_acked_total",
-                                   {{"instance", source_instance_}, {"status", "undelivered"}},
-                                   "Records acknowledged to their source, by final status")) {
+                             "Batches emitted and not yet acknowledged")) {
     if (!options_.random) {
         options_.random = system_random();
     }
     options_.max_in_flight = std::max<std::size_t>(1, options_.max_in_flight);
+    for (auto& slot : sources) {
+        feeds_.push_back(std::make_unique<Feed>(*this, feeds_.size(), std::move(slot)));
+    }
+    {
+        Lock lock(mutex_);
+        feed_in_flight_.assign(feeds_.size(), 0);
+    }
+    // The sinks and the buffer see every source's batches: their bound is the sum of the sources'.
+    std::size_t bound = options_.max_in_flight * std::max<std::size_t>(1, feeds_.size());
     std::vector<std::string> names;
     for (auto& s : sinks) {
         // Read before the sink is moved into its runner.
@@ -59,12 +97,12 @@ Pipeline::Pipeline(PipelineOptions options, std::string source_instance, Source&
         runners_.push_back(std::make_unique<SinkRunner>(
             s.instance, std::move(s.sink), s.retry, batching, dead_letter_,
             [this, index](std::uint64_t seq, bool ok) { buffer_->done(index, seq, ok); }, options_.random));
-        runners_.back()->set_in_flight_bound(options_.max_in_flight);
+        runners_.back()->set_in_flight_bound(bound);
     }
     auto resolved = [this](std::uint64_t sequence, bool ok) { on_sink_done(sequence, ok); };
     if (options_.buffer.type == BufferOptions::Type::Disk) {
         buffer::DiskBuffer::Tuning tuning;
-        tuning.window = options_.max_in_flight;
+        tuning.window = bound;
         buffer_ = std::make_unique<buffer::DiskBuffer>(
             options_.name, options_.buffer, std::move(names), tuning,
             [this](std::size_t sink, std::shared_ptr<const Batch> b) { runners_[sink]->enqueue(std::move(b)); },
@@ -96,15 +134,19 @@ void Pipeline::request_stop() {
     token_->request();
 }
 
-bool Pipeline::emit(Batch batch, AckFn on_ack) {
+bool Pipeline::has_room(const Feed& feed) const {
+    return stopping_ || feed_in_flight_[feed.index] < options_.max_in_flight;
+}
+
+bool Pipeline::emit(Feed& feed, Batch batch, AckFn on_ack) {
     std::optional<std::uint64_t> resolved;
     {
         Lock lock(mutex_);
-        space_.wait(lock.native(), [&]() VIGIL_REQUIRES(mutex_) { return has_room(); });
+        space_.wait(lock.native(), [&]() VIGIL_REQUIRES(mutex_) { return has_room(feed); });
         if (stopping_) {
             return false;
         }
-        resolved = accept(std::move(batch), std::move(on_ack));
+        resolved = accept(feed, std::move(batch), std::move(on_ack));
     }
     if (resolved) {
         on_sink_done(*resolved, true);
@@ -112,34 +154,35 @@ bool Pipeline::emit(Batch batch, AckFn on_ack) {
     return true;
 }
 
-Emitter::Offer Pipeline::offer(Batch& batch, AckFn& on_ack, Duration timeout) {
+Emitter::Offer Pipeline::offer(Feed& feed, Batch& batch, AckFn& on_ack, Duration timeout) {
     std::optional<std::uint64_t> resolved;
     {
         Lock lock(mutex_);
-        if (!space_.wait_for(lock.native(), timeout, [&]() VIGIL_REQUIRES(mutex_) { return has_room(); })) {
-            return Offer::Full;
+        if (!space_.wait_for(lock.native(), timeout, [&]() VIGIL_REQUIRES(mutex_) { return has_room(feed); })) {
+            return Emitter::Offer::Full;
         }
         if (stopping_) {
-            return Offer::Stopping;
+            return Emitter::Offer::Stopping;
         }
-        resolved = accept(std::move(batch), std::move(on_ack));
+        resolved = accept(feed, std::move(batch), std::move(on_ack));
     }
     if (resolved) {
         on_sink_done(*resolved, true);
     }
-    return Offer::Accepted;
+    return Emitter::Offer::Accepted;
 }
 
-std::optional<std::uint64_t> Pipeline::accept(Batch batch, AckFn on_ack) {
+std::optional<std::uint64_t> Pipeline::accept(Feed& feed, Batch batch, AckFn on_ack) {
     batch.sequence = next_sequence_++;
     ++in_flight_;
+    ++feed_in_flight_[feed.index];
     in_flight_gauge_.set(static_cast<double>(in_flight_));
     emitted_.inc();
-    records_emitted_.inc(batch.records.size());
+    feed.records_emitted.inc(batch.records.size());
     auto sequence = batch.sequence;
     auto needed = buffer_->resolutions_per_batch();
-    pending_[sequence] = Pending{needed, true};
-    tracker_.add(sequence, std::move(on_ack), batch.records.size());
+    pending_[sequence] = Pending{needed, true, &feed};
+    feed.tracker.add(sequence, std::move(on_ack), batch.records.size());
     buffer_->append(std::move(batch));
     if (needed == 0) {  // no sink to wait for
         return sequence;
@@ -148,6 +191,7 @@ std::optional<std::uint64_t> Pipeline::accept(Batch batch, AckFn on_ack) {
 }
 
 void Pipeline::on_sink_done(std::uint64_t sequence, bool delivered) {
+    Feed* feed = nullptr;
     {
         Lock lock(mutex_);
         auto it = pending_.find(sequence);
@@ -162,28 +206,31 @@ void Pipeline::on_sink_done(std::uint64_t sequence, bool delivered) {
             return;
         }
         delivered = it->second.delivered;
+        feed = it->second.feed;
         pending_.erase(it);
     }
     std::size_t released = 0;
     {
-        Lock dispatch(dispatch_);
-        auto ready = tracker_.resolve(sequence, delivered ? AckStatus::Delivered : AckStatus::Undelivered);
+        Lock dispatch(feed->dispatch);
+        auto ready = feed->tracker.resolve(sequence, delivered ? AckStatus::Delivered : AckStatus::Undelivered);
         for (auto& r : ready) {
-            if (r.status == AckStatus::Delivered) {
-                ++result_.batches_delivered;
-                result_.records_delivered += r.records;
-                records_delivered_.inc(r.records);
-            } else {
-                ++result_.batches_undelivered;
-                result_.records_undelivered += r.records;
-                records_undelivered_.inc(r.records);
+            {
+                Lock totals(results_);
+                if (r.status == AckStatus::Delivered) {
+                    ++result_.batches_delivered;
+                    result_.records_delivered += r.records;
+                } else {
+                    ++result_.batches_undelivered;
+                    result_.records_undelivered += r.records;
+                }
             }
+            (r.status == AckStatus::Delivered ? feed->records_delivered : feed->records_undelivered).inc(r.records);
             try {
                 if (r.ack) {
                     r.ack(r.status);
                 }
             } catch (const std::exception& e) {
-                log_.error("{}: acknowledgement callback threw: {}", source_instance_, e.what());
+                log_.error("{}: acknowledgement callback threw: {}", feed->instance, e.what());
             }
         }
         released = ready.size();
@@ -192,6 +239,7 @@ void Pipeline::on_sink_done(std::uint64_t sequence, bool delivered) {
         {
             Lock lock(mutex_);
             in_flight_ -= released;
+            feed_in_flight_[feed->index] -= released;
             in_flight_gauge_.set(static_cast<double>(in_flight_));
         }
         space_.notify_all();
@@ -207,35 +255,61 @@ void Pipeline::watch_sinks() {
     }
 }
 
+void Pipeline::run_sources() {
+    std::vector<Status> statuses(feeds_.size());
+    std::atomic<std::size_t> running{feeds_.size()};
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < feeds_.size(); ++i) {
+        threads.emplace_back([this, i, &statuses, &running] {
+            Feed& feed = *feeds_[i];
+            Status status;
+            try {
+                status = feed.source.run(feed, *token_, RunOptions{options_.once});
+            } catch (const std::exception& e) {
+                status = Status::error(fmt::format("{}: source threw: {}", feed.instance, e.what()));
+            }
+            statuses[i] = status;
+            // A source that fails ends the pipeline; sources that return on their own (--once)
+            // end it when the last of them does.
+            if (!status.ok() || running.fetch_sub(1) == 1) {
+                request_stop();
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    std::string errors;
+    for (const auto& status : statuses) {
+        if (!status.ok()) {
+            log_.error("{}", status.message());
+            errors += (errors.empty() ? "" : "; ") + status.message();
+        }
+    }
+    if (feeds_.empty()) {
+        request_stop();
+    }
+    if (!errors.empty()) {
+        Lock totals(results_);
+        result_.ok = false;
+        result_.error = errors;
+    }
+}
+
 RunResult Pipeline::run() {
     for (auto& r : runners_) {
         r->start();
     }
     if (auto st = buffer_->open(); !st.ok()) {
+        log_.error("{}", st.message());
+        Lock totals(results_);
         result_.ok = false;
         result_.error = st.message();
-        log_.error("{}", st.message());
         return result_;
     }
     buffer_->start();
     std::thread watcher([this] { watch_sinks(); });
-    Status source_status;
-    std::thread source_thread([&] {
-        try {
-            source_status = source_.run(*this, *token_, RunOptions{options_.once});
-        } catch (const std::exception& e) {
-            source_status = Status::error(fmt::format("{}: source threw: {}", source_instance_, e.what()));
-        }
-        // A source that returns on its own (--once, or failure) ends the pipeline.
-        request_stop();
-    });
-    source_thread.join();
-
-    if (!source_status.ok()) {
-        result_.ok = false;
-        result_.error = source_status.message();
-        log_.error("{}", source_status.message());
-    }
+    run_sources();
 
     // Drain: wait for every accepted batch to resolve (delivered, or stored in a disk buffer),
     // up to the deadline.
@@ -279,6 +353,7 @@ RunResult Pipeline::run() {
     }
     watcher.join();
     buffer_->close();
+    Lock totals(results_);
     result_.records_buffered = buffer_->records();
     result_.records_dropped = buffer_->dropped();
     if (options_.once && result_.records_buffered > 0) {

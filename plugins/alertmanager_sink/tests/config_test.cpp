@@ -39,7 +39,7 @@ TEST_CASE("alertmanager_sink: bad options are refused, naming the key", "[unit][
     CHECK_FALSE(parse("urls: [\"http://a\"]\nlabels: {locations: x}\n", errors));
     CHECK_THAT(errors, Catch::Contains("labels.locations: is set by the sink itself"));
     CHECK_FALSE(parse("urls: [\"http://a\"]\nttl: 1s\n", errors));
-    CHECK_THAT(errors, Catch::Contains("ttl: must be 10s or more"));
+    CHECK_THAT(errors, Catch::Contains("ttl: must be at least 10s"));
 }
 
 TEST_CASE("alertmanager_sink: sample.yaml validates and the README documents every option", "[unit][config]") {

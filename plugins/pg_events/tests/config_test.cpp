@@ -35,11 +35,11 @@ TEST_CASE("pg_events: bad options are refused, naming the key", "[unit][config]"
     CHECK_FALSE(parse("batch_size: 0\n", errors));
     CHECK_THAT(errors, Catch::Contains("batch_size: must be between 1 and 10000"));
     CHECK_FALSE(parse("refresh: 100ms\n", errors));
-    CHECK_THAT(errors, Catch::Contains("refresh: must be 0 (never) or 1s or more"));
+    CHECK_THAT(errors, Catch::Contains("refresh: must be 0 (never) or at least 1s"));
     CHECK_FALSE(parse("start: middle\n", errors));
     CHECK_THAT(errors, Catch::Contains("start"));
     CHECK_FALSE(parse("poll_interval: 1ms\n", errors));
-    CHECK_THAT(errors, Catch::Contains("poll_interval: must be 10ms or more"));
+    CHECK_THAT(errors, Catch::Contains("poll_interval: must be at least 10ms"));
 }
 
 TEST_CASE("pg_events: sample.yaml validates and the README documents every option", "[unit][config]") {

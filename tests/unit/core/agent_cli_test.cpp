@@ -158,6 +158,92 @@ TEST_CASE("agent: --once runs one round, drains, and exits 0", "[unit][agent]") 
     }
 }
 
+TEST_CASE("agent: sources runs several sources into the same sinks, each acknowledged for its own batches",
+          "[unit][agent]") {
+    TempDir dir;
+    auto p = dir.write("p.yaml", R"(pipeline: t
+sources:
+  - {plugin: counting_source, count: 30, batch_size: 7, label: a, ack_file: acks-a.txt}
+  - {plugin: counting_source, count: 50, batch_size: 7, label: b, ack_file: acks-b.txt}
+sinks:
+  - plugin: stdout_sink
+    path: out.jsonl
+)");
+    auto r = vigil::test::run(agent({"--once", "--pipeline", p.string()}));
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(r.err.find("starting: counting_source.0, counting_source.1 -> 1 sink(s)") != std::string::npos);
+    auto lines = vigil::test::read_lines(dir / "out.jsonl");
+    CHECK(lines.size() == 80);
+    auto named = [&](const std::string& prefix) {
+        return std::count_if(lines.begin(), lines.end(), [&](const std::string& l) {
+            return l.rfind("{\"name\":\"" + prefix + "-", 0) == 0;
+        });
+    };
+    CHECK(named("a") == 30);
+    CHECK(named("b") == 50);
+    for (auto [file, batches] : {std::pair{"acks-a.txt", 5u}, std::pair{"acks-b.txt", 8u}}) {
+        auto acks = vigil::test::read_lines(dir / file);
+        CHECK(acks.size() == batches);  // ceil(count / 7): each source hears of its own batches only
+        for (const auto& a : acks) {
+            CHECK(a.find("delivered") != std::string::npos);
+        }
+    }
+    auto check = vigil::test::run(agent({"--check-config", "--pipeline", p.string()}));
+    CHECK(check.code == 0);
+    CHECK(check.out.find("sources:") != std::string::npos);
+    CHECK(check.out.find("label: b") != std::string::npos);
+}
+
+TEST_CASE("agent: source and sources are one or the other, and a sources list names each instance once",
+          "[unit][agent]") {
+    SECTION("both") {
+        expect_config_error("pipeline: t\nsource: {plugin: counting_source}\nsources: [{plugin: counting_source}]\n"
+                            "sinks: [{plugin: stdout_sink}]\n",
+                            "p.yaml:3:10: error: sources: the pipeline has `source:` already");
+    }
+    SECTION("neither") {
+        expect_config_error("pipeline: t\nsinks: [{plugin: stdout_sink}]\n",
+                            "error: source: missing required option \"source\" (or \"sources\", a list)");
+    }
+    SECTION("an empty list") {
+        expect_config_error("pipeline: t\nsources: []\nsinks: [{plugin: stdout_sink}]\n",
+                            "p.yaml:2:10: error: sources: at least one source is required");
+    }
+    SECTION("one alias twice") {
+        expect_config_error("pipeline: t\nsources:\n  - {plugin: counting_source, alias: x}\n"
+                            "  - {plugin: counting_source, alias: x}\nsinks: [{plugin: stdout_sink}]\n",
+                            "p.yaml:4:38: error: sources[1].alias: instance name \"x\" is used twice");
+    }
+    SECTION("a sink among the sources") {
+        expect_config_error("pipeline: t\nsources: [{plugin: stdout_sink}]\nsinks: [{plugin: stdout_sink}]\n",
+                            "p.yaml:2:20: error: sources[0].plugin: \"stdout_sink\" is a sink plugin; a source is "
+                            "needed here");
+    }
+}
+
+TEST_CASE("agent: SIGHUP reloads each of several sources", "[unit][agent]") {
+    TempDir dir;
+    auto yaml = [](const std::string& a, const std::string& b) {
+        return "pipeline: t\nsources:\n"
+               "  - {plugin: counting_source, count: 0, batch_size: 1, interval: 5ms, label: " +
+               a + "}\n  - {plugin: counting_source, count: 0, batch_size: 1, interval: 5ms, label: " + b +
+               "}\nsinks: [{plugin: stdout_sink, path: out.jsonl}]\n";
+    };
+    auto p = dir.write("p.yaml", yaml("a1", "b1"));
+    Child child(agent({"--pipeline", p.string()}));
+    auto output_has = [&](const std::string& s) {
+        return vigil::test::read_file(dir / "out.jsonl").find(s) != std::string::npos;
+    };
+    REQUIRE(wait_until([&] { return output_has("\"a1-") && output_has("\"b1-"); }));
+    dir.write("p.yaml", yaml("a2", "b2"));
+    child.signal(SIGHUP);
+    CHECK(wait_until([&] { return output_has("\"a2-") && output_has("\"b2-"); }));
+    child.signal(SIGTERM);
+    CHECK(child.wait(std::chrono::seconds(20)) == 0);
+    CHECK(child.err().find("reload applied to counting_source.1") != std::string::npos);
+}
+
 TEST_CASE("agent: stdout_sink writes data to stdout and logs to stderr, in JSON if asked", "[unit][agent]") {
     TempDir dir;
     auto p = dir.write("p.yaml",

@@ -194,7 +194,7 @@ TEST_CASE("the pipeline file's own keys are validated with the same rules", "[un
           p + ":3:8: error: sinks: at least one sink is required\n" + p +
               ":4:16: error: max_in_flight: must be between 1 and 100000, got 0\n" + p +
               ":5:1: error: drain_timout: unknown option; did you mean \"drain_timeout\"? (allowed: "
-              "pipeline, source, sinks, max_in_flight, drain_timeout, dead_letter_file, dead_letter_max_size, "
+              "pipeline, source, sources, sinks, max_in_flight, drain_timeout, dead_letter_file, dead_letter_max_size, "
               "dead_letter_keep, buffer, log, metrics, "
               "plugin_dirs)\n" +
               p + ":6:14: error: log.level: \"loud\" is not one of: trace, debug, info, warn, error, off\n");
