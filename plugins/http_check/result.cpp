@@ -192,6 +192,7 @@ CheckRecord make_record(const Site& site, const Outcome& o, Timestamp started, d
     r.regex = site.regex_text;
     r.lag_ms = lag_ms;
     r.attempts = o.attempts;
+    r.kind = "http";
     if (!site.group.empty()) {
         r.group = site.group;
     }

@@ -52,6 +52,7 @@ struct CheckRecord {
     std::optional<std::string> response_headers;  // and its response headers, "Name: value" lines
     std::optional<std::string> location;          // where the check ran from (http_check's `location`)
     std::optional<std::string> group;             // the site's group (http_check's `group`), for the status page
+    std::optional<std::string> kind;              // what was checked: http, tcp, tls, dns, icmp (since SDK ABI 6.0)
 
     friend bool operator==(const CheckRecord&, const CheckRecord&) = default;
 };

@@ -101,6 +101,8 @@ inline constexpr std::array kRecordFields = {
                 "Where the check ran from"},
     RecordField{"group",         &CheckRecord::group,         JsonType::String,    true,  false, false, "text",
                 "The site's group (a team, a product), for filtering"},
+    RecordField{"kind",          &CheckRecord::kind,          JsonType::String,    true,  false, false, "text",
+                "What was checked: http, tcp, tls, dns or icmp; null from producers that predate it (http)"},
 };
 // clang-format on
 

@@ -48,7 +48,7 @@ struct PipelineFile {
     std::optional<telemetry::ListenAddress> metrics_listen;
     std::vector<std::unique_ptr<Section>> sources;  // `source:` (one) or `sources:` (a list)
     std::vector<std::unique_ptr<Section>> sinks;
-    bool source_list = false;                       // written as `sources:`
+    bool source_list = false;  // written as `sources:`
 };
 
 /// Loads and validates the core's keys. Plugin sections are only checked for `plugin:`.

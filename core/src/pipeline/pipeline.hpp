@@ -102,8 +102,8 @@ class Pipeline final {
     Logger log_;
 
     mutable Mutex mutex_;
-    std::condition_variable space_;    // in_flight_ dropped below the bound, or stopping
-    std::condition_variable drained_;  // in_flight_ reached zero
+    std::condition_variable space_;                       // in_flight_ dropped below the bound, or stopping
+    std::condition_variable drained_;                     // in_flight_ reached zero
     std::size_t in_flight_ VIGIL_GUARDED_BY(mutex_) = 0;  // of every source
     std::vector<std::size_t> feed_in_flight_ VIGIL_GUARDED_BY(mutex_);  // per source, by Feed::index
     std::uint64_t next_sequence_ VIGIL_GUARDED_BY(mutex_) = 1;

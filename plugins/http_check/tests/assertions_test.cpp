@@ -282,7 +282,8 @@ TEST_CASE("http_check: assertions and the excerpt in the record", "[unit]") {
     CHECK(r.attempts == 3);
     CHECK(r.body_excerpt == body);
     CHECK(r.response_headers == "Content-Type: application/json\n");
-    CHECK_FALSE(r.group);  // a site without a group: null, not ""
+    CHECK_FALSE(r.group);     // a site without a group: null, not ""
+    CHECK(r.kind == "http");  // every record says which check made it
     s.group = "payments";
     CHECK(make_record(s, o, t, 0, "id", "probe").group == "payments");
     s.group.clear();

@@ -43,8 +43,8 @@ TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them"
           "[ ] 20261202000000_create_site_state.sql\n[ ] 20261205000000_add_attempts_excerpt_location.sql\n"
           "[ ] 20261206000000_partition_metrics.sql\n[ ] 20261206000100_create_rollups.sql\n"
           "[ ] 20261206000200_add_group.sql\n[ ] 20261207000000_create_site_location_state.sql\n"
-          "[ ] 20261207000100_rollups_per_location.sql\n\n"
-          "Applied: 0\nPending: 9\n");
+          "[ ] 20261207000100_rollups_per_location.sql\n[ ] 20261207000200_add_kind.sql\n\n"
+          "Applied: 0\nPending: 10\n");
     auto up = migrate(db.url());
     INFO(up.err);
     REQUIRE(up.code == 0);
@@ -53,12 +53,12 @@ TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them"
           "applying 20261202000000_create_site_state.sql\napplying 20261205000000_add_attempts_excerpt_location.sql\n"
           "applying 20261206000000_partition_metrics.sql\napplying 20261206000100_create_rollups.sql\n"
           "applying 20261206000200_add_group.sql\napplying 20261207000000_create_site_location_state.sql\n"
-          "applying 20261207000100_rollups_per_location.sql\n"
-          "applied 9 migration(s); the database is up to date\n");
+          "applying 20261207000100_rollups_per_location.sql\napplying 20261207000200_add_kind.sql\n"
+          "applied 10 migration(s); the database is up to date\n");
     CHECK(tables(db.url()) == kAllTables);
     CHECK(pg::scalar(db.url(), "SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations") ==
           "20261128000000,20261128000100,20261202000000,20261205000000,20261206000000,20261206000100,"
-          "20261206000200,20261207000000,20261207000100");
+          "20261206000200,20261207000000,20261207000100,20261207000200");
     // dbmate's own table shape, so dbmate keeps working on the same database.
     CHECK(pg::scalar(db.url(),
                      "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
@@ -66,6 +66,9 @@ TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them"
     CHECK(migrate(db.url()).out == "the database is up to date\n");
 
     auto down = migrate(db.url(), {"--down"});
+    CHECK(down.code == 0);
+    CHECK(down.out == "rolling back 20261207000200_add_kind.sql\nrolled back 20261207000200\n");
+    down = migrate(db.url(), {"--down"});
     CHECK(down.code == 0);
     CHECK(down.out == "rolling back 20261207000100_rollups_per_location.sql\nrolled back 20261207000100\n");
     down = migrate(db.url(), {"--down"});
@@ -108,7 +111,7 @@ TEST_CASE("migrate: an existing metrics table becomes partitioned by day with ev
           "[integration]") {
     pg::TestDatabase db;
     REQUIRE(migrate(db.url()).code == 0);
-    for (int i = 0; i < 5; ++i) {  // back to before the partitioning
+    for (int i = 0; i < 6; ++i) {  // back to before the partitioning
         REQUIRE(migrate(db.url(), {"--down"}).code == 0);
     }
     // 10 days of a site every 15 minutes, one check with a far date, and a gap in the ids.
@@ -120,14 +123,15 @@ TEST_CASE("migrate: an existing metrics table becomes partitioned by day with ev
     pg::query(db.url(),
               "INSERT INTO metrics (name, url, response_time, \"timestamp\", check_id) "
               "VALUES ('old', 'https://old/', 12, '1999-12-31 23:59:59+00', 'old1')");
-    // Every column of every row (the later migration's "group" column aside: it is new).
-    auto before =
-        pg::scalar(db.url(), "SELECT md5(string_agg((to_jsonb(m) - 'group')::text, '|' ORDER BY id)) FROM metrics m");
+    // Every column of every row (the later migrations' "group" and kind columns aside: they are new).
+    auto before = pg::scalar(
+        db.url(), "SELECT md5(string_agg((to_jsonb(m) - 'group' - 'kind')::text, '|' ORDER BY id)) FROM metrics m");
     auto next_id = pg::scalar(db.url(), "SELECT max(id) + 1 FROM metrics");
     REQUIRE(migrate(db.url()).code == 0);
     CHECK(pg::scalar(db.url(), "SELECT relkind FROM pg_class WHERE relname = 'metrics'") == "p");
     CHECK(
-        pg::scalar(db.url(), "SELECT md5(string_agg((to_jsonb(m) - 'group')::text, '|' ORDER BY id)) FROM metrics m") ==
+        pg::scalar(db.url(),
+                   "SELECT md5(string_agg((to_jsonb(m) - 'group' - 'kind')::text, '|' ORDER BY id)) FROM metrics m") ==
         before);
     CHECK(pg::scalar(db.url(), "SELECT count(*) FROM metrics_default") == "0");
     CHECK(pg::scalar(db.url(), "SELECT count(*) FROM metrics_p19991231") == "1");
@@ -154,13 +158,14 @@ TEST_CASE("migrate: two agents migrating at once apply each migration once", "[i
             ++n;
         return n;
     };
-    CHECK(applied(a.out()) + applied(b.out()) == 9);
-    CHECK(pg::scalar(db.url(), "SELECT count(*) FROM schema_migrations") == "9");
+    CHECK(applied(a.out()) + applied(b.out()) == 10);
+    CHECK(pg::scalar(db.url(), "SELECT count(*) FROM schema_migrations") == "10");
 }
 
 TEST_CASE("migrate: each site's state and events become those of the location that names none", "[integration]") {
     pg::TestDatabase db;
     REQUIRE(migrate(db.url()).code == 0);
+    REQUIRE(migrate(db.url(), {"--down"}).code == 0);
     REQUIRE(migrate(db.url(), {"--down"}).code == 0);
     REQUIRE(migrate(db.url(), {"--down"}).code == 0);  // back to one state per site
     pg::query(db.url(),
@@ -190,6 +195,7 @@ TEST_CASE("migrate: each site's state and events become those of the location th
                     "previous_locations::text FROM site_events") ==
           std::vector<std::vector<std::string>>{{"site", "-", "", "{}"}});
     // Down again: the location's rows go, the site's stay as they were.
+    REQUIRE(migrate(db.url(), {"--down"}).code == 0);
     REQUIRE(migrate(db.url(), {"--down"}).code == 0);
     REQUIRE(migrate(db.url(), {"--down"}).code == 0);
     CHECK(pg::query(db.url(), "SELECT * FROM site_state ORDER BY site") == before);
@@ -222,7 +228,7 @@ TEST_CASE("migrate: the URL comes from DATABASE_URL or --database-url-file, neve
         run({vigil::test::agent_binary().string(), "migrate", "--database-url-file", file.string(), "--status"});
     INFO(from_file.err);
     CHECK(from_file.code == 0);
-    CHECK(from_file.out.find("Pending: 9") != std::string::npos);
+    CHECK(from_file.out.find("Pending: 10") != std::string::npos);
     auto from_env = run({vigil::test::agent_binary().string(), "migrate"}, {{"DATABASE_URL", db.url()}});
     INFO(from_env.err);
     CHECK(from_env.code == 0);
@@ -271,7 +277,8 @@ TEST_CASE("migrate: the metrics table the migrations create is the record's fiel
 TEST_CASE("migrate: rollups become per location and, rolled back, sum their locations again", "[integration]") {
     pg::TestDatabase db;
     REQUIRE(migrate(db.url()).code == 0);
-    REQUIRE(migrate(db.url(), {"--down"}).code == 0);
+    REQUIRE(migrate(db.url(), {"--down"}).code == 0);  // add_kind
+    REQUIRE(migrate(db.url(), {"--down"}).code == 0);  // rollups_per_location
     auto hist = [](int bucket, int n) {
         std::string h = "ARRAY[";
         for (int i = 0; i < 48; ++i) {
@@ -293,6 +300,7 @@ TEST_CASE("migrate: rollups become per location and, rolled back, sum their loca
     pg::query(db.url(), "SELECT vigil_roll_up_days('metrics', '2026-11-01')");
     CHECK(pg::query(db.url(), "SELECT location, checks, ok_checks FROM metrics_daily ORDER BY location") ==
           std::vector<std::vector<std::string>>{{"", "10", "9"}, {"us", "5", "1"}});
+    REQUIRE(migrate(db.url(), {"--down"}).code == 0);
     REQUIRE(migrate(db.url(), {"--down"}).code == 0);
     CHECK(pg::query(db.url(),
                     "SELECT checks, ok_checks, response_time_sum, response_time_min, response_time_max, "

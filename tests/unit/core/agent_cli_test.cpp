@@ -57,7 +57,7 @@ sinks:
 TEST_CASE("agent: --version prints the version and plugin ABI", "[unit][agent]") {
     auto r = vigil::test::run({vigil::test::agent_binary().string(), "--version"});
     CHECK(r.code == 0);
-    CHECK(r.out.rfind("vigil agent " VIGIL_VERSION "\nplugin ABI 5.1\nbuild gcc-", 0) == 0);
+    CHECK(r.out.rfind("vigil agent " VIGIL_VERSION "\nplugin ABI 6.0\nbuild gcc-", 0) == 0);
 }
 
 TEST_CASE("agent: a bad command line exits 64", "[unit][agent]") {
@@ -110,7 +110,7 @@ TEST_CASE("agent: each kind of bad configuration exits 78 with its own one-line 
     }
     SECTION("wrong-ABI plugin") {
         expect_config_error("pipeline: t\nsource: {plugin: counting_source}\nsinks:\n  - plugin: wrong_abi\n",
-                            "wrong_abi.so: built for plugin ABI 6, this agent provides ABI 5",
+                            "wrong_abi.so: built for plugin ABI 7, this agent provides ABI 6",
                             {"--plugin-dir", vigil::test::loader_fixture_dir().string()});
     }
     SECTION("a factory that throws") {
@@ -176,9 +176,8 @@ sinks:
     auto lines = vigil::test::read_lines(dir / "out.jsonl");
     CHECK(lines.size() == 80);
     auto named = [&](const std::string& prefix) {
-        return std::count_if(lines.begin(), lines.end(), [&](const std::string& l) {
-            return l.rfind("{\"name\":\"" + prefix + "-", 0) == 0;
-        });
+        return std::count_if(lines.begin(), lines.end(),
+                             [&](const std::string& l) { return l.rfind("{\"name\":\"" + prefix + "-", 0) == 0; });
     };
     CHECK(named("a") == 30);
     CHECK(named("b") == 50);
@@ -198,9 +197,10 @@ sinks:
 TEST_CASE("agent: source and sources are one or the other, and a sources list names each instance once",
           "[unit][agent]") {
     SECTION("both") {
-        expect_config_error("pipeline: t\nsource: {plugin: counting_source}\nsources: [{plugin: counting_source}]\n"
-                            "sinks: [{plugin: stdout_sink}]\n",
-                            "p.yaml:3:10: error: sources: the pipeline has `source:` already");
+        expect_config_error(
+            "pipeline: t\nsource: {plugin: counting_source}\nsources: [{plugin: counting_source}]\n"
+            "sinks: [{plugin: stdout_sink}]\n",
+            "p.yaml:3:10: error: sources: the pipeline has `source:` already");
     }
     SECTION("neither") {
         expect_config_error("pipeline: t\nsinks: [{plugin: stdout_sink}]\n",
@@ -211,9 +211,10 @@ TEST_CASE("agent: source and sources are one or the other, and a sources list na
                             "p.yaml:2:10: error: sources: at least one source is required");
     }
     SECTION("one alias twice") {
-        expect_config_error("pipeline: t\nsources:\n  - {plugin: counting_source, alias: x}\n"
-                            "  - {plugin: counting_source, alias: x}\nsinks: [{plugin: stdout_sink}]\n",
-                            "p.yaml:4:38: error: sources[1].alias: instance name \"x\" is used twice");
+        expect_config_error(
+            "pipeline: t\nsources:\n  - {plugin: counting_source, alias: x}\n"
+            "  - {plugin: counting_source, alias: x}\nsinks: [{plugin: stdout_sink}]\n",
+            "p.yaml:4:38: error: sources[1].alias: instance name \"x\" is used twice");
     }
     SECTION("a sink among the sources") {
         expect_config_error("pipeline: t\nsources: [{plugin: stdout_sink}]\nsinks: [{plugin: stdout_sink}]\n",

@@ -149,7 +149,8 @@ TEST_CASE("a bound value outside its limits is one located error and leaves the 
     CHECK_THAT(errors, Catch::Contains("/etc/p.yaml:2:8: error: batch: must be between 1 and 10000, got 0"));
     CHECK_THAT(errors, Catch::Contains("/etc/p.yaml:3:11: error: max_body: must be between 1B and 64MiB, got 65MiB"));
     CHECK_THAT(errors, Catch::Contains("/etc/p.yaml:4:11: error: interval: must be more than 0"));
-    CHECK_THAT(errors, Catch::Contains("/etc/p.yaml:5:10: error: refresh: must be 0 (never) or at least 1s, got 500ms"));
+    CHECK_THAT(errors,
+               Catch::Contains("/etc/p.yaml:5:10: error: refresh: must be 0 (never) or at least 1s, got 500ms"));
     CHECK_THAT(errors, Catch::Contains("/etc/p.yaml:6:9: error: linger: must be at most 1s, got 2s"));
     CHECK(s->diags.error_count() == 5);
 }

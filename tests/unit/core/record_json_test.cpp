@@ -46,6 +46,7 @@ CheckRecord full_record() {
     r.response_headers = "Content-Type: text/html\nRetry-After: 30\n";
     r.location = "eu-west-1";
     r.group = "payments";
+    r.kind = "http";
     return r;
 }
 }  // namespace
