@@ -89,7 +89,7 @@ Status HttpCheck::run(Emitter& out, const StopToken& stop, const RunOptions& opt
     // Loading a large site list leaves the heap full of freed YAML nodes; hand that memory back
     // to the system before settling into the steady state.
     ::malloc_trim(0);
-    Outbox outbox(out, {{"instance", shared_->instance}}, log_);
+    Outbox outbox(out, "http_check", {{"instance", shared_->instance}}, log_);
     if (options.once && config_.sites_topic) {
         return Status::error(
             "--once: with sites_topic the sites arrive as the group assigns them; run without "

@@ -18,11 +18,16 @@
 
 #include "assertions.hpp"
 #include "pattern.hpp"
+#include "shard.hpp"
 #include "sites_topic_config.hpp"
 #include "vigil/config.hpp"
 #include "vigil/config_map.hpp"
 
 namespace vigil::plugins::http_check {
+
+// The machinery every check plugin shares (lib/checks), used here as http_check's own.
+using checks::Shard;
+using checks::stable_hash;
 
 extern const OptionSpec kOptions[];
 extern const OptionSpec kSiteOptions[];
@@ -108,12 +113,6 @@ struct Site {
     bool operator==(const Site& other) const = default;
 };
 
-struct Shard {
-    unsigned index = 1;  // 1-based
-    unsigned count = 1;
-    bool keeps(const std::string& name) const;
-};
-
 struct Config {
     ConfigNode plugin;  // the section: the defaults of the sites a sites topic brings later
     std::vector<std::shared_ptr<const Site>> sites;  // after sharding, in file order (none with a topic)
@@ -153,9 +152,5 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags);
 /// scheme://host:port, lower case, the port made explicit (what "same origin" compares); empty
 /// when libcurl cannot parse `url`.
 std::string origin_of(const std::string& url);
-
-/// A stable 64-bit hash of a site name (FNV-1a): sharding and the first-check offset use it, so
-/// they are the same on every agent and across restarts.
-std::uint64_t stable_hash(std::string_view name);
 
 }  // namespace vigil::plugins::http_check

@@ -14,6 +14,8 @@
 
 namespace vigil::plugins::http_check {
 
+using checks::Time;
+
 /// curl_easy_reset, for a handle a Transfer configured: what the reset would leak is freed first.
 void reset_handle(CURL* easy);
 

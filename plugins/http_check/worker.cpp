@@ -16,6 +16,9 @@
 
 namespace vigil::plugins::http_check {
 
+using checks::make_check_id;
+using checks::seeded_rng;
+
 namespace {
 constexpr auto kStopPoll = std::chrono::milliseconds(100);
 constexpr int kEventsPerWait = 256;

@@ -38,6 +38,10 @@
 
 namespace vigil::plugins::http_check {
 
+using checks::FailureDigest;
+using checks::Outbox;
+using checks::Scheduler;
+
 /// What the workers of one http_check instance share.
 struct WorkerShared {
     WorkerShared(std::string instance_name, std::string agent_name, Logger logger)

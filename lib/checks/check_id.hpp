@@ -7,7 +7,7 @@
 
 #include "vigil/record.hpp"
 
-namespace vigil::plugins::http_check {
+namespace vigil::checks {
 
 /// A UUIDv7: the check's start in milliseconds, then 74 random bits. Time-ordered, so ids sort
 /// by check start, and unique across agents.
@@ -15,4 +15,4 @@ std::string make_check_id(Timestamp t, std::mt19937_64& rng);
 /// A generator whose whole state comes from std::random_device, for make_check_id.
 std::mt19937_64 seeded_rng();
 
-}  // namespace vigil::plugins::http_check
+}  // namespace vigil::checks

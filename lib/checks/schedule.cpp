@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "schedule.hpp"
 
-namespace vigil::plugins::http_check {
+namespace vigil::checks {
 
 Scheduler::SiteId Scheduler::add(Duration interval, std::uint64_t phase_hash, Time now) {
     SiteId id = next_id_++;
@@ -88,4 +88,4 @@ std::uint64_t Scheduler::skipped(SiteId id) const {
     return it == sites_.end() ? 0 : it->second.skipped;
 }
 
-}  // namespace vigil::plugins::http_check
+}  // namespace vigil::checks

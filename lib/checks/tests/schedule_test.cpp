@@ -5,11 +5,11 @@
 #include <map>
 #include <random>
 
-#include "http_check_config.hpp"
+#include "shard.hpp"
 #include "schedule.hpp"
 
 using namespace std::chrono_literals;
-using namespace vigil::plugins::http_check;
+using namespace vigil::checks;
 using vigil::Duration;
 
 TEST_CASE("schedule: 24 simulated hours of checks start exactly on the grid, no drift", "[unit]") {

@@ -6,7 +6,7 @@
 
 #include <fmt/core.h>
 
-namespace vigil::plugins::http_check {
+namespace vigil::checks {
 
 void FailureDigest::failed(const std::string& site, std::string_view url, std::string_view kind,
                            std::string_view detail, bool started_failing, Clock::time_point now) {
@@ -90,4 +90,4 @@ void FailureDigest::report_locked(Clock::time_point now) {
     examples_.clear();
 }
 
-}  // namespace vigil::plugins::http_check
+}  // namespace vigil::checks

@@ -5,7 +5,7 @@
 
 #include "check_id.hpp"
 
-using namespace vigil::plugins::http_check;
+using namespace vigil::checks;
 
 TEST_CASE("check_id: a UUIDv7 with its version and variant bits, ordered by time", "[unit]") {
     auto rng = seeded_rng();

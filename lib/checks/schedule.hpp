@@ -12,7 +12,7 @@
 
 #include "vigil/config.hpp"
 
-namespace vigil::plugins::http_check {
+namespace vigil::checks {
 
 /// Nanoseconds since the Unix epoch. The engine advances it with the monotonic clock from a
 /// wall-clock reading taken at start, so phases line up with wall time (stable across restarts)
@@ -70,4 +70,4 @@ class Scheduler {
     SiteId next_id_ = 1;
 };
 
-}  // namespace vigil::plugins::http_check
+}  // namespace vigil::checks

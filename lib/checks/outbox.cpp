@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "outbox.hpp"
+
+#include <fmt/core.h>
+
 #include "vigil/sync.hpp"
 
-namespace vigil::plugins::http_check {
+namespace vigil::checks {
 
 // Acknowledgement callbacks, which the pipeline may call after run() returned, capture only
 // process-lifetime counters.
-Outbox::Outbox(Emitter& out, const Labels& labels, Logger log)
+Outbox::Outbox(Emitter& out, std::string_view plugin, const Labels& labels, Logger log)
     : out_(out), log_(std::move(log)),
-      dropped_(counter("vigil_http_check_dropped_results_total", labels,
+      dropped_(counter(fmt::format("vigil_{}_dropped_results_total", plugin), labels,
                        "Finished checks the pipeline refused because it was stopping")),
-      delivered_(counter("vigil_http_check_delivered_results_total", labels, "Check results every sink accepted")) {
+      delivered_(counter(fmt::format("vigil_{}_delivered_results_total", plugin), labels,
+                         "Check results every sink accepted")) {
     thread_ = std::thread([this] { loop(); });
 }
 
@@ -61,4 +65,4 @@ void Outbox::loop() {
     }
 }
 
-}  // namespace vigil::plugins::http_check
+}  // namespace vigil::checks

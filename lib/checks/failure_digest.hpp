@@ -16,7 +16,7 @@
 #include "vigil/log.hpp"
 #include "vigil/sync.hpp"
 
-namespace vigil::plugins::http_check {
+namespace vigil::checks {
 
 class FailureDigest {
   public:
@@ -52,4 +52,4 @@ class FailureDigest {
     std::vector<std::string> examples_ VIGIL_GUARDED_BY(mutex_);
 };
 
-}  // namespace vigil::plugins::http_check
+}  // namespace vigil::checks

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <functional>
 
-namespace vigil::plugins::http_check {
+namespace vigil::checks {
 
 std::string make_check_id(Timestamp t, std::mt19937_64& rng) {
     auto ms = static_cast<std::uint64_t>(t.time_since_epoch().count() / 1000);
@@ -46,4 +46,4 @@ std::mt19937_64 seeded_rng() {
     return std::mt19937_64(seq);
 }
 
-}  // namespace vigil::plugins::http_check
+}  // namespace vigil::checks

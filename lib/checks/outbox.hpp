@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <deque>
 #include <mutex>
+#include <string_view>
 #include <thread>
 
 #include "vigil/log.hpp"
@@ -14,14 +15,15 @@
 #include "vigil/source.hpp"
 #include "vigil/sync.hpp"
 
-namespace vigil::plugins::http_check {
+namespace vigil::checks {
 
 class Outbox {
   public:
     /// Batches waiting for the pipeline before workers stop starting checks.
     static constexpr std::size_t kCapacity = 4;
 
-    Outbox(Emitter& out, const Labels& labels, Logger log);
+    /// Counts into vigil_<plugin>_delivered_results_total and _dropped_results_total.
+    Outbox(Emitter& out, std::string_view plugin, const Labels& labels, Logger log);
     ~Outbox();
     Outbox(const Outbox&) = delete;
     Outbox& operator=(const Outbox&) = delete;
@@ -46,4 +48,4 @@ class Outbox {
     std::thread thread_;
 };
 
-}  // namespace vigil::plugins::http_check
+}  // namespace vigil::checks
