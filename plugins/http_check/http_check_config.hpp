@@ -18,6 +18,7 @@
 
 #include "assertions.hpp"
 #include "pattern.hpp"
+#include "ip_family.hpp"
 #include "shard.hpp"
 #include "sites_topic_config.hpp"
 #include "vigil/config.hpp"
@@ -26,6 +27,7 @@
 namespace vigil::plugins::http_check {
 
 // The machinery every check plugin shares (lib/checks), used here as http_check's own.
+using checks::IpFamily;
 using checks::Shard;
 using checks::stable_hash;
 
@@ -41,7 +43,6 @@ struct StatusSet {
     bool operator==(const StatusSet&) const = default;
 };
 
-enum class IpFamily { Any, V4, V6 };
 /// `any`: one check over whichever address curl connects to; `all`: one check per address the
 /// host name resolves to (within ip_family), each its own record with its remote_ip.
 enum class IpMode { Any, All };

@@ -1,67 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-// Name resolution for `ip_mode: all`: every address of a host, found off the event loop.
-// getaddrinfo blocks, so a few threads run it and post results to an eventfd the worker's epoll
-// set watches; a worker without such a site never starts one.
+// Where a URL connects to, as curl's CONNECT_TO names it; the resolver itself is shared
+// (lib/checks/address_resolver.hpp).
 #pragma once
 
-#include <chrono>
-#include <condition_variable>
-#include <cstdint>
-#include <deque>
-#include <functional>
-#include <mutex>
 #include <string>
-#include <thread>
-#include <vector>
+#include <utility>
 
-#include "http_check_config.hpp"
-#include "vigil/sync.hpp"
+#include "address_resolver.hpp"
 
 namespace vigil::plugins::http_check {
 
-/// ip_mode: all checks at most this many of a name's addresses (the first, in the resolver's order).
-inline constexpr std::size_t kMaxAddresses = 16;
-
-struct Resolution {
-    std::uint64_t token = 0;
-    std::vector<std::string> addresses;  // numeric, in the resolver's order, no duplicates
-    std::string error;                   // why there is none ("Name or service not known")
-    double ms = 0;                       // how long resolving took
-};
-
-/// Resolves `host` to every address of `family` (getaddrinfo, TCP). Blocking.
-Resolution resolve_all(const std::string& host, IpFamily family);
-
-class Resolver {
-  public:
-    /// `threads` resolve at once at most. Throws std::runtime_error if no eventfd can be made.
-    explicit Resolver(std::size_t threads = 4);
-    ~Resolver();
-    Resolver(const Resolver&) = delete;
-    Resolver& operator=(const Resolver&) = delete;
-
-    /// Readable when results wait: watch it in epoll, then call take().
-    int fd() const { return event_fd_; }
-    void submit(std::uint64_t token, std::string host, IpFamily family);
-    /// Finished resolutions, in no particular order; clears the eventfd.
-    std::vector<Resolution> take();
-
-  private:
-    struct Request {
-        std::uint64_t token;
-        std::string host;
-        IpFamily family;
-    };
-    void loop();
-
-    int event_fd_ = -1;
-    Mutex mutex_;
-    std::condition_variable wake_;
-    std::deque<Request> requests_ VIGIL_GUARDED_BY(mutex_);
-    std::vector<Resolution> done_ VIGIL_GUARDED_BY(mutex_);
-    bool stopping_ VIGIL_GUARDED_BY(mutex_) = false;
-    std::vector<std::thread> threads_;
-};
+using checks::kMaxAddresses;
+using checks::resolve_all;
+using checks::Resolution;
+using checks::Resolver;
 
 /// The host and port a URL connects to (the port made explicit), as curl's CONNECT_TO names
 /// them: an IPv6 literal keeps its brackets. Empty host when curl cannot parse the URL.
