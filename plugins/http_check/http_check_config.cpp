@@ -15,6 +15,7 @@
 
 #include <fmt/core.h>
 
+#include "site_lists.hpp"
 #include "vigil/text.hpp"
 
 namespace vigil::plugins::http_check {
@@ -81,53 +82,20 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
 
     // Sites are read one at a time, straight from each list, so that a long sites_file is never
     // held whole in memory: validated, checked for a duplicate name, turned into a Site, dropped.
-    std::map<std::string, SourceLocation, std::less<>> seen;
     SiteCache cache;
-    std::size_t entries = 0;
-    auto process = [&](const ConfigNode& entry) {
-        ++entries;
-        auto name = entry.get_string("name");
-        auto where = entry.location_of("name");
-        auto [first, inserted] = seen.emplace(name, where);
-        if (!inserted) {
-            diags.error(where, entry.path_of("name"),
-                        fmt::format("duplicate site name \"{}\" (first at {}:{}:{})", name, first->second.file,
-                                    first->second.line, first->second.column));
-            return;
-        }
-        auto site = read_site(node, entry, diags, cache);
-        if (!site) {
-            return;
-        }
-        ++c.sites_total;
-        if (c.shard.keeps(site->name)) {
-            c.sites.push_back(std::make_shared<const Site>(std::move(*site)));
-        }
-    };
-    for (const auto& entry : node.items("sites")) {
-        process(entry);
-    }
-    if (node.has("sites_file")) {
-        auto file = node.resolve_path(node.get_string("sites_file"));
-        for_each_in_list_file(file, kSiteOptions, node.location_of("sites_file"), diags, process);
-    }
-    if (node.has("sites_env")) {
-        auto var = node.get_string("sites_env");
-        const char* value = std::getenv(var.c_str());
-        if (value == nullptr || *value == '\0') {
-            // Unset is fine beside another list (a pipeline file that takes WEBSITES when the
-            // deployment sets it); alone it leaves nothing to check.
-            if (entries == 0 && !node.has("sites_file")) {
-                diags.error(node.location_of("sites_env"), node.path_of("sites_env"),
-                            fmt::format("environment variable {} is not set", var));
+    checks::for_each_site(
+        node, kSiteOptions, diags,
+        [&](const ConfigNode& entry) {
+            auto site = read_site(node, entry, diags, cache);
+            if (!site) {
+                return;
             }
-        } else {
-            for_each_in_list(value, "$" + var, node.base_dir(), kSiteOptions, diags, process);
-        }
-    }
-    if (entries == 0 && !diags.has_errors() && !node.has("sites_topic")) {
-        diags.error(node.location(), node.path(), "no sites: set sites, sites_file, sites_env or sites_topic");
-    }
+            ++c.sites_total;
+            if (c.shard.keeps(site->name)) {
+                c.sites.push_back(std::make_shared<const Site>(std::move(*site)));
+            }
+        },
+        "sites_topic", node.has("sites_topic"));
     if (diags.error_count() > errors_before) {
         return std::nullopt;
     }

@@ -28,6 +28,7 @@ namespace vigil::plugins::http_check {
 
 // The machinery every check plugin shares (lib/checks), used here as http_check's own.
 using checks::IpFamily;
+using checks::Pattern;
 using checks::Shard;
 using checks::stable_hash;
 

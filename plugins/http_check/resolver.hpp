@@ -11,8 +11,8 @@
 namespace vigil::plugins::http_check {
 
 using checks::kMaxAddresses;
-using checks::resolve_all;
 using checks::Resolution;
+using checks::resolve_all;
 using checks::Resolver;
 
 /// The host and port a URL connects to (the port made explicit), as curl's CONNECT_TO names

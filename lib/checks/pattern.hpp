@@ -10,7 +10,7 @@
 #include <memory>
 #include <utility>
 
-namespace vigil::plugins::http_check {
+namespace vigil::checks {
 
 class Pattern {
   public:
@@ -34,4 +34,4 @@ class Pattern {
     std::shared_ptr<const re2::RE2> re_;
 };
 
-}  // namespace vigil::plugins::http_check
+}  // namespace vigil::checks
