@@ -90,4 +90,21 @@ void FailureDigest::report_locked(Clock::time_point now) {
     examples_.clear();
 }
 
+void FailingSites::note(const std::string& site, std::string_view url, bool ok, std::string_view error,
+                        std::string_view detail) {
+    if (ok) {
+        bool recovered = failing_.erase(site) > 0;
+        if (recovered) {
+            log_.debug("site=\"{}\" url={}: recovered", site, url);
+        }
+        digest_.succeeded(recovered);
+        return;
+    }
+    bool started = failing_.insert(site).second;
+    if (log_.enabled(LogLevel::Debug)) {
+        log_.debug("site=\"{}\" url={}: {}: {}", site, url, error, detail);
+    }
+    digest_.failed(site, url, error, detail, started);
+}
+
 }  // namespace vigil::checks

@@ -11,6 +11,8 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "vigil/log.hpp"
@@ -50,6 +52,23 @@ class FailureDigest {
     std::uint64_t recovered_ VIGIL_GUARDED_BY(mutex_) = 0;
     std::map<std::string, std::uint64_t, std::less<>> by_kind_ VIGIL_GUARDED_BY(mutex_);
     std::vector<std::string> examples_ VIGIL_GUARDED_BY(mutex_);
+};
+
+/// Which sites of one check loop are failing, so that the digest hears when a site starts failing
+/// or recovers; each failure also goes to the debug log (the record carries it anyway). Not
+/// thread-safe: the loop's thread owns it.
+class FailingSites {
+  public:
+    FailingSites(FailureDigest& digest, Logger& log) : digest_(digest), log_(log) {}
+    /// One finished check of `site`: ok, or failed with `error` and `detail`.
+    void note(const std::string& site, std::string_view url, bool ok, std::string_view error, std::string_view detail);
+    /// The site left the configuration.
+    void forget(const std::string& site) { failing_.erase(site); }
+
+  private:
+    FailureDigest& digest_;
+    Logger& log_;
+    std::unordered_set<std::string> failing_;
 };
 
 }  // namespace vigil::checks

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -47,7 +48,7 @@ struct Diagnostic {
 };
 
 /// Collects every problem found while validating, so the user sees all of them at once
-/// (Telegraf reports every unused field together). Not thread-safe; one per validation pass.
+/// (Telegraf reports every unused field together), each problem once. Not thread-safe; one per validation pass.
 class VIGIL_API Diagnostics {
   public:
     void error(SourceLocation where, std::string path, std::string message);
@@ -56,6 +57,7 @@ class VIGIL_API Diagnostics {
     void error(std::string message);
 
     bool has_errors() const noexcept;
+    /// Errors reported, repeats included (a caller compares counts to see whether a step failed).
     std::size_t error_count() const noexcept;
     const std::vector<Diagnostic>& entries() const noexcept { return entries_; }
 
@@ -64,7 +66,11 @@ class VIGIL_API Diagnostics {
     std::string render(std::size_t cap = 20) const;
 
   private:
-    std::vector<Diagnostic> entries_;
+    void add(Diagnostic::Severity severity, SourceLocation where, std::string path, std::string message);
+
+    std::vector<Diagnostic> entries_;  // each problem once: a repeat of one is counted, not kept
+    std::size_t errors_ = 0;
+    std::unordered_set<std::string> seen_;
 };
 
 /// A string that never prints: formatters and --check-config show `<redacted>`.

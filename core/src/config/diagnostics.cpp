@@ -25,23 +25,32 @@ std::string Diagnostic::render() const {
     return out;
 }
 
+void Diagnostics::add(Diagnostic::Severity severity, SourceLocation where, std::string path, std::string message) {
+    if (severity == Diagnostic::Severity::Error) {
+        ++errors_;
+    }
+    // The same problem found twice (a plugin-level value every site inherits) is printed once.
+    auto key = fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", static_cast<int>(severity), where.file, where.line,
+                           where.column, path, message);
+    if (!seen_.insert(std::move(key)).second) {
+        return;
+    }
+    entries_.push_back({severity, std::move(where), std::move(path), std::move(message)});
+}
+
 void Diagnostics::error(SourceLocation where, std::string path, std::string message) {
-    entries_.push_back({Diagnostic::Severity::Error, std::move(where), std::move(path), std::move(message)});
+    add(Diagnostic::Severity::Error, std::move(where), std::move(path), std::move(message));
 }
 
 void Diagnostics::warning(SourceLocation where, std::string path, std::string message) {
-    entries_.push_back({Diagnostic::Severity::Warning, std::move(where), std::move(path), std::move(message)});
+    add(Diagnostic::Severity::Warning, std::move(where), std::move(path), std::move(message));
 }
 
 void Diagnostics::error(std::string message) { error({}, {}, std::move(message)); }
 
 bool Diagnostics::has_errors() const noexcept { return error_count() > 0; }
 
-std::size_t Diagnostics::error_count() const noexcept {
-    return static_cast<std::size_t>(std::count_if(entries_.begin(), entries_.end(), [](const Diagnostic& d) {
-        return d.severity == Diagnostic::Severity::Error;
-    }));
-}
+std::size_t Diagnostics::error_count() const noexcept { return errors_; }
 
 std::string Diagnostics::render(std::size_t cap) const {
     std::vector<const Diagnostic*> sorted;

@@ -22,29 +22,6 @@ FixtureSites& fixture() {
     return f;
 }
 
-bool Capture::emit(Batch b, AckFn ack) {
-    std::lock_guard lock(mutex_);
-    for (auto& r : b.records) {
-        records_.push_back(std::move(r.check));
-    }
-    ack(AckStatus::Delivered);
-    return true;
-}
-
-std::vector<CheckRecord> Capture::all() const {
-    std::lock_guard lock(mutex_);
-    return records_;
-}
-
-std::map<std::string, CheckRecord> Capture::by_name() const {
-    std::lock_guard lock(mutex_);
-    std::map<std::string, CheckRecord> m;
-    for (const auto& r : records_) {
-        m[r.name] = r;
-    }
-    return m;
-}
-
 std::vector<CheckRecord> check_all(const std::string& yaml) {
     auto s = check_section(yaml, plugins::http_check::kOptions, PluginKind::Source);
     INFO(s->errors());

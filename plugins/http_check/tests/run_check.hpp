@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "capture.hpp"
 #include "fixture_sites.hpp"
 #include "vigil/record.hpp"
 #include "vigil/source.hpp"
@@ -19,38 +20,6 @@ namespace vigil::test {
 
 /// The fixture sites of this test process (scripts/fixture-sites), started at first use.
 FixtureSites& fixture();
-
-/// Takes every batch and acknowledges it at once.
-class Capture final : public Emitter {
-  public:
-    bool emit(Batch b, AckFn ack) override;
-    std::vector<CheckRecord> all() const;
-    std::map<std::string, CheckRecord> by_name() const;  // the last record of each site
-
-  private:
-    mutable std::mutex mutex_;
-    std::vector<CheckRecord> records_;
-};
-
-class NeverStop final : public StopToken {
-  public:
-    bool stop_requested() const override { return false; }
-    bool wait_for(Duration) const override { return false; }
-};
-
-/// Stops after `after` has passed.
-class StopAfter final : public StopToken {
-  public:
-    explicit StopAfter(Duration after) : deadline_(std::chrono::steady_clock::now() + after) {}
-    bool stop_requested() const override { return std::chrono::steady_clock::now() >= deadline_; }
-    bool wait_for(Duration d) const override {
-        std::this_thread::sleep_for(std::min<Duration>(d, deadline_ - std::chrono::steady_clock::now()));
-        return stop_requested();
-    }
-
-  private:
-    std::chrono::steady_clock::time_point deadline_;
-};
 
 /// Runs one round (--once) of http_check with `yaml` as its section: every record made.
 std::vector<CheckRecord> check_all(const std::string& yaml);

@@ -221,3 +221,17 @@ TEST_CASE("bound_problems names a key missing from the table, a key bound twice 
     CHECK(problems[3] == "nowhere is bound but not in the option table");
     CHECK(problems[4] == "path is bound twice");
 }
+
+TEST_CASE("a plugin-level value every item inherits is reported once, and still fails each item", "[unit]") {
+    auto s = section("interval: 0s\nitems:\n  - name: a\n  - name: b\n  - name: c\n    interval: 0s\n");
+    int refused = 0;
+    for (const auto& item : s->node.items("items")) {
+        Item i;
+        refused += vigil::load_bound<Item>(kItemBound, item, i, s->diags, &s->node) ? 0 : 1;
+    }
+    CHECK(refused == 3);  // each item knows it failed
+    CHECK(s->diags.error_count() == 3);
+    CHECK(s->errors() ==
+          "/etc/p.yaml:2:11: error: interval: must be more than 0\n"
+          "/etc/p.yaml:7:15: error: items[2].interval: must be more than 0\n");
+}

@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "prober.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include <fmt/core.h>
+
+#include "check_id.hpp"
+#include "vigil/text.hpp"
+
+namespace vigil::plugins::tcp_check {
+
+namespace {
+constexpr auto kStopPoll = std::chrono::milliseconds(100);
+constexpr int kEventsPerWait = 256;
+constexpr std::size_t kShownBytes = 64;  // of what was read, in an expect failure's detail
+
+double ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+bool is_numeric(const std::string& host) {
+    unsigned char buf[sizeof(in6_addr)];
+    return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+}  // namespace
+
+std::string_view to_string(Failure f) {
+    switch (f) {
+        case Failure::None: return "ok";
+        case Failure::Dns: return "dns";
+        case Failure::Connect: return "connect";
+        case Failure::Timeout: return "timeout";
+        case Failure::Expect: return "expect";
+    }
+    return "error";
+}
+
+// One check of one site, from its start to its record.
+struct Prober::Check {
+    enum class State { Resolving, Connecting, Sending, Reading };
+    std::shared_ptr<const Site> site;
+    State state = State::Resolving;
+    int fd = -1;
+    checks::Time scheduled{};
+    checks::Time started{};
+    Timestamp started_wall{};
+    Clock::time_point start{};
+    std::optional<double> dns_ms;
+    std::optional<double> connect_ms;
+    std::string address;  // numeric, once known
+    std::size_t sent = 0;
+    std::string read;
+    std::multimap<Clock::time_point, Check*>::iterator deadline;
+    std::uint64_t token = 0;  // while resolving
+};
+
+Prober::Prober(Identity id, Logger log, checks::Outbox& outbox, const StopToken& stop, bool once)
+    : id_(std::move(id)), log_(std::move(log)), outbox_(outbox), stop_(stop), once_(once), digest_(log_),
+      failing_(digest_, log_), rng_(checks::seeded_rng()), labels_{{"instance", id_.instance}},
+      overruns_(counter("vigil_tcp_check_overruns_total", labels_,
+                        "Slots skipped because the previous check of the site was still running")),
+      skipped_(counter("vigil_tcp_check_skipped_slots_total", labels_,
+                       "Slots skipped because checks started more than an interval late (the pipeline was full)")),
+      in_flight_(gauge("vigil_tcp_check_in_flight", labels_, "Checks in flight")),
+      duration_(histogram("vigil_tcp_check_duration_seconds", labels_, latency_buckets(),
+                          "Check durations (response_time)")) {
+    for (auto f : {Failure::None, Failure::Dns, Failure::Connect, Failure::Timeout, Failure::Expect}) {
+        Labels l = labels_;
+        l.emplace_back("result", std::string(to_string(f)));
+        results_[static_cast<std::size_t>(f)] = &counter("vigil_tcp_check_checks_total", l, "Checks finished, by result");
+    }
+    steady_start_ = Clock::now();
+    wall_start_ = std::chrono::duration_cast<checks::Time>(std::chrono::system_clock::now().time_since_epoch());
+    epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_ < 0) {
+        throw std::runtime_error(fmt::format("epoll_create1: {}", std::strerror(errno)));
+    }
+}
+
+Prober::~Prober() {
+    for (auto& [raw, c] : active_) {
+        if (c->fd >= 0) {
+            ::close(c->fd);
+        }
+    }
+    in_flight_.set(0);
+    ::close(epoll_);
+}
+
+void Prober::offer(const Config& config) {
+    Lock lock(offer_mutex_);
+    offered_ = config;
+}
+
+void Prober::take_offer() {
+    std::optional<Config> next;
+    {
+        Lock lock(offer_mutex_);
+        next.swap(offered_);
+    }
+    if (!next) {
+        return;
+    }
+    max_in_flight_ = next->max_concurrency;
+    batcher_.set_limits(next->batch_size, next->batch_delay);
+    sites_.apply(next->sites, now(), [this](const std::string& name) { failing_.forget(name); });
+}
+
+void Prober::run() {
+    take_offer();
+    if (once_) {
+        once_queue_ = sites_.all();
+    }
+    if (id_.location.empty()) {
+        id_.location = id_.agent;
+    }
+    epoll_event events[kEventsPerWait];
+    while (!stop_.stop_requested()) {
+        take_offer();
+        start_due();
+        if (once_ && once_queue_.empty() && active_.empty()) {
+            break;
+        }
+        int n = epoll_wait(epoll_, events, kEventsPerWait, wait_ms());
+        for (int i = 0; i < n; ++i) {
+            if (events[i].data.ptr == nullptr) {
+                resolved();
+                continue;
+            }
+            auto* c = static_cast<Check*>(events[i].data.ptr);
+            if (active_.count(c) > 0) {  // finished earlier in this round: its fd is closed
+                on_event(*c, events[i].events);
+            }
+        }
+        expire();
+        batcher_.flush(outbox_, false);
+        if (auto steady = Clock::now(); steady >= next_digest_tick_) {
+            digest_.tick(steady);
+            next_digest_tick_ = steady + std::chrono::seconds(1);
+        }
+    }
+    if (!active_.empty()) {
+        log_.info("stopping: abandoning {} checks in flight", active_.size());
+    }
+    batcher_.flush(outbox_, true);
+    digest_.flush();
+}
+
+int Prober::wait_ms() {
+    auto steady = Clock::now();
+    auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(kStopPoll);
+    if (!once_ && !outbox_.full() && active_.size() < max_in_flight_) {
+        if (auto due = sites_.scheduler().next_due()) {
+            wait = std::min(wait, *due - now());
+        }
+    }
+    if (!deadlines_.empty()) {
+        wait = std::min(wait, std::chrono::duration_cast<std::chrono::nanoseconds>(deadlines_.begin()->first - steady));
+    }
+    if (auto due = batcher_.due_in()) {
+        wait = std::min(wait, std::chrono::duration_cast<std::chrono::nanoseconds>(*due));
+    }
+    if (wait <= std::chrono::nanoseconds::zero()) {
+        return 0;
+    }
+    return static_cast<int>((wait.count() + 999'999) / 1'000'000);  // never a hair early, then spinning
+}
+
+void Prober::start_due() {
+    if (outbox_.full()) {
+        // The pipeline is behind: due checks wait rather than pile up results; slots that pass
+        // meanwhile are counted as they pass, once a second.
+        auto steady = Clock::now();
+        if (!once_ && steady >= next_skip_count_) {
+            skipped_.inc(sites_.scheduler().skip_overdue(now()));
+            next_skip_count_ = steady + std::chrono::seconds(1);
+        }
+        return;
+    }
+    while (active_.size() < max_in_flight_) {
+        checks::Time t = now();
+        if (once_) {
+            if (once_queue_.empty()) {
+                return;
+            }
+            auto site = once_queue_.back();
+            once_queue_.pop_back();
+            start(site, t);
+            continue;
+        }
+        auto slot = sites_.scheduler().pop_due(t);
+        if (!slot) {
+            return;
+        }
+        skipped_.inc(slot->skipped);
+        if (auto site = sites_.find(slot->id)) {
+            start(site, slot->scheduled);
+        }
+    }
+}
+
+void Prober::start(const std::shared_ptr<const Site>& site, checks::Time scheduled) {
+    if (running_.count(site->name) > 0) {
+        overruns_.inc();
+        return;
+    }
+    auto owned = std::make_unique<Check>();
+    Check& c = *owned;
+    c.site = site;
+    c.scheduled = scheduled;
+    c.started = now();
+    c.started_wall = std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now());
+    c.start = Clock::now();
+    c.deadline = deadlines_.emplace(c.start + site->timeout, &c);
+    running_.insert(site->name);
+    active_.emplace(&c, std::move(owned));
+    in_flight_.set(static_cast<double>(active_.size()));
+    if (is_numeric(site->target.host)) {
+        connect(c, site->target.host);
+        return;
+    }
+    if (!resolver_) {
+        try {
+            resolver_ = std::make_unique<checks::Resolver>();
+        } catch (const std::exception& e) {
+            finish(c, Failure::Dns, fmt::format("cannot start the resolver: {}", e.what()));
+            return;
+        }
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.ptr = nullptr;  // the resolver's descriptor
+        if (epoll_ctl(epoll_, EPOLL_CTL_ADD, resolver_->fd(), &ev) != 0) {
+            auto why = std::strerror(errno);
+            resolver_.reset();
+            finish(c, Failure::Dns, fmt::format("cannot watch the resolver: {}", why));
+            return;
+        }
+    }
+    c.state = Check::State::Resolving;
+    c.token = ++next_token_;
+    resolving_.emplace(c.token, &c);
+    resolver_->submit(c.token, site->target.host, site->ip_family);
+}
+
+void Prober::resolved() {
+    for (auto& r : resolver_->take()) {
+        auto it = resolving_.find(r.token);
+        if (it == resolving_.end()) {
+            continue;  // that check timed out meanwhile
+        }
+        Check& c = *it->second;
+        resolving_.erase(it);
+        c.dns_ms = r.ms;
+        if (r.addresses.empty()) {
+            finish(c, Failure::Dns, r.error);
+            continue;
+        }
+        connect(c, r.addresses.front());
+    }
+}
+
+void Prober::connect(Check& c, const std::string& address) {
+    c.address = address;
+    sockaddr_storage sa{};
+    socklen_t len = 0;
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&sa);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&sa);
+    if (inet_pton(AF_INET, address.c_str(), &v4->sin_addr) == 1) {
+        if (c.site->ip_family == IpFamily::V6) {
+            finish(c, Failure::Dns, fmt::format("{} is an IPv4 address and ip_family is ipv6", address));
+            return;
+        }
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(c.site->target.port);
+        len = sizeof(sockaddr_in);
+    } else if (inet_pton(AF_INET6, address.c_str(), &v6->sin6_addr) == 1) {
+        if (c.site->ip_family == IpFamily::V4) {
+            finish(c, Failure::Dns, fmt::format("{} is an IPv6 address and ip_family is ipv4", address));
+            return;
+        }
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(c.site->target.port);
+        len = sizeof(sockaddr_in6);
+    } else {
+        finish(c, Failure::Dns, fmt::format("\"{}\" is not an address", address));
+        return;
+    }
+    c.fd = ::socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c.fd < 0) {
+        finish(c, Failure::Connect, fmt::format("socket: {}", std::strerror(errno)));
+        return;
+    }
+    c.state = Check::State::Connecting;
+    int rc = ::connect(c.fd, reinterpret_cast<sockaddr*>(&sa), len);
+    if (rc != 0 && errno != EINPROGRESS) {
+        finish(c, Failure::Connect, std::strerror(errno));
+        return;
+    }
+    epoll_event ev{};
+    ev.events = EPOLLOUT;
+    ev.data.ptr = &c;
+    if (epoll_ctl(epoll_, EPOLL_CTL_ADD, c.fd, &ev) != 0) {
+        finish(c, Failure::Connect, fmt::format("cannot watch the socket: {}", std::strerror(errno)));
+    }
+}
+
+void Prober::on_event(Check& c, std::uint32_t events) {
+    if (c.state == Check::State::Reading && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) {
+        on_readable(c);
+    } else if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) {
+        on_writable(c);
+    }
+}
+
+void Prober::on_writable(Check& c) {
+    if (c.state == Check::State::Connecting) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+            err = errno;
+        }
+        if (err != 0) {
+            finish(c, Failure::Connect, std::strerror(err));
+            return;
+        }
+        c.connect_ms = ms_between(c.start, Clock::now()) - c.dns_ms.value_or(0);
+        c.state = c.site->send ? Check::State::Sending : Check::State::Reading;
+        if (!c.site->send) {
+            after_connect_or_send(c);
+            return;
+        }
+    }
+    if (c.state == Check::State::Sending) {
+        const std::string& data = *c.site->send;
+        while (c.sent < data.size()) {
+            auto n = ::send(c.fd, data.data() + c.sent, data.size() - c.sent, MSG_NOSIGNAL);
+            if (n < 0) {
+                if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    return;  // the socket is still watched for EPOLLOUT
+                }
+                finish(c, Failure::Connect, fmt::format("send: {}", std::strerror(errno)));
+                return;
+            }
+            c.sent += static_cast<std::size_t>(n);
+        }
+        after_connect_or_send(c);
+    }
+}
+
+// Connected, and `send` written: done, or now read until `expect` matches.
+void Prober::after_connect_or_send(Check& c) {
+    if (!c.site->expect) {
+        finish(c, Failure::None, "");
+        return;
+    }
+    c.state = Check::State::Reading;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.ptr = &c;
+    if (epoll_ctl(epoll_, EPOLL_CTL_MOD, c.fd, &ev) != 0) {
+        finish(c, Failure::Connect, fmt::format("cannot watch the socket: {}", std::strerror(errno)));
+    }
+}
+
+void Prober::on_readable(Check& c) {
+    char buf[4096];
+    for (;;) {
+        std::size_t room = static_cast<std::size_t>(c.site->max_read) - c.read.size();
+        auto n = ::recv(c.fd, buf, std::min(room, sizeof buf), 0);
+        if (n > 0) {
+            c.read.append(buf, static_cast<std::size_t>(n));
+            if (re2::RE2::PartialMatch(c.read, *c.site->expect)) {
+                finish(c, Failure::None, "");
+                return;
+            }
+            if (c.read.size() >= c.site->max_read) {
+                finish(c, Failure::Expect,
+                       fmt::format("no match for {} in the first {} bytes read: \"{}\"", *c.site->expect_text,
+                                   c.read.size(), escape_controls(c.read.substr(0, kShownBytes))));
+                return;
+            }
+            continue;
+        }
+        if (n == 0) {
+            finish(c, Failure::Expect,
+                   c.read.empty() ? fmt::format("the server closed the connection without sending anything "
+                                                "(expected {})",
+                                                *c.site->expect_text)
+                                  : fmt::format("the server closed the connection after {} bytes with no match for "
+                                                "{}: \"{}\"",
+                                                c.read.size(), *c.site->expect_text,
+                                                escape_controls(c.read.substr(0, kShownBytes))));
+            return;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            return;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        finish(c, Failure::Connect, fmt::format("recv: {}", std::strerror(errno)));
+        return;
+    }
+}
+
+void Prober::expire() {
+    auto steady = Clock::now();
+    while (!deadlines_.empty() && deadlines_.begin()->first <= steady) {
+        Check& c = *deadlines_.begin()->second;
+        const char* phase = c.state == Check::State::Resolving    ? "resolving the host"
+                            : c.state == Check::State::Connecting ? "connecting"
+                            : c.state == Check::State::Sending    ? "sending"
+                                                                  : "waiting for the expected answer";
+        finish(c, Failure::Timeout,
+               c.state == Check::State::Reading && !c.read.empty()
+                   ? fmt::format("no match for {} within {}; {} bytes read: \"{}\"", *c.site->expect_text,
+                                 format_duration(c.site->timeout), c.read.size(),
+                                 escape_controls(c.read.substr(0, kShownBytes)))
+                   : fmt::format("{} took longer than {}", phase, format_duration(c.site->timeout)));
+    }
+}
+
+void Prober::finish(Check& c, Failure failure, std::string detail) {
+    const Site& site = *c.site;
+    auto end = Clock::now();
+    CheckRecord r;
+    r.name = site.name;
+    r.url = site.url;
+    r.response_time = ms_between(c.start, end);
+    r.timestamp = c.started_wall;
+    r.check_id = checks::make_check_id(c.started_wall, rng_);
+    r.agent = id_.agent;
+    r.kind = "tcp";
+    r.location = id_.location;
+    if (!site.group.empty()) {
+        r.group = site.group;
+    }
+    r.regex = site.expect_text;
+    if (site.expect && (failure == Failure::None || failure == Failure::Expect)) {
+        r.regex_check = failure == Failure::None;
+    }
+    r.ok = failure == Failure::None;
+    if (failure != Failure::None) {
+        r.error = std::string(to_string(failure));
+        r.error_detail = std::move(detail);
+    }
+    r.dns_ms = c.dns_ms;
+    r.connect_ms = c.connect_ms;
+    if (!c.address.empty()) {
+        r.remote_ip = c.address;
+    }
+    if (site.expect) {
+        r.body_bytes = static_cast<std::int64_t>(c.read.size());
+    }
+    r.lag_ms = std::chrono::duration<double, std::milli>(c.started - c.scheduled).count();
+    r.attempts = 1;
+
+    results_[static_cast<std::size_t>(failure)]->inc();
+    duration_.observe(r.response_time / 1000.0);
+    failing_.note(site.name, site.url, failure == Failure::None, r.error.value_or(""), r.error_detail.value_or(""));
+    batcher_.add(std::move(r), outbox_);
+
+    if (c.fd >= 0) {
+        ::close(c.fd);  // leaves the epoll set with it
+    }
+    if (c.token != 0) {
+        resolving_.erase(c.token);
+    }
+    deadlines_.erase(c.deadline);
+    running_.erase(site.name);
+    active_.erase(&c);
+    in_flight_.set(static_cast<double>(active_.size()));
+}
+
+}  // namespace vigil::plugins::tcp_check

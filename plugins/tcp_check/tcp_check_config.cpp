@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "tcp_check_config.hpp"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <map>
+#include <set>
+
+#include <fmt/core.h>
+
+#include "site_lists.hpp"
+#include "vigil/text.hpp"
+
+namespace vigil::plugins::tcp_check {
+
+namespace {
+const char* const kFamilies[] = {"any", "ipv4", "ipv6", nullptr};
+}  // namespace
+
+// Options a site may set; at plugin level the same keys set the default for every site.
+#define VIGIL_TCP_CHECK_SITE_OPTIONS(DEFAULT)                                                                         \
+    {.key = "interval",                                                                                               \
+     .type = OptionType::Duration,                                                                                    \
+     .default_value = DEFAULT("30s"),                                                                                 \
+     .description = "Time between the starts of two checks of a site (fixed rate, no drift)"},                        \
+        {.key = "timeout",                                                                                            \
+         .type = OptionType::Duration,                                                                                \
+         .default_value = DEFAULT("10s"),                                                                             \
+         .description = "Limit for the whole check (resolve, connect, send, expect); past it the check is "          \
+                        "error=timeout"},                                                                             \
+        {.key = "send",                                                                                               \
+         .type = OptionType::String,                                                                                  \
+         .description = "Bytes written once connected (YAML escapes such as \\r\\n work in double quotes)"},          \
+        {.key = "expect",                                                                                             \
+         .type = OptionType::String,                                                                                  \
+         .description = "RE2 pattern searched for in the bytes read (up to max_read); no match is error=expect"},      \
+        {.key = "max_read",                                                                                           \
+         .type = OptionType::Size,                                                                                    \
+         .default_value = DEFAULT("4KiB"),                                                                            \
+         .description = "Bytes read at most while waiting for expect (1B to 1MiB)"},                                 \
+        {.key = "ip_family",                                                                                          \
+         .type = OptionType::String,                                                                                  \
+         .default_value = DEFAULT("any"),                                                                             \
+         .one_of = kFamilies,                                                                                         \
+         .description = "Resolve to any address, IPv4 only or IPv6 only (the first address is connected to)"},       \
+        {.key = "group",                                                                                              \
+         .type = OptionType::String,                                                                                  \
+         .description = "The site's group (a team, a product): the records' group"},
+
+#define VIGIL_NO_DEFAULT(x) nullptr
+#define VIGIL_DEFAULT(x) x
+
+const OptionSpec kSiteOptions[] = {
+    {.key = "name", .type = OptionType::String, .required = true, .description = "The site's name (200 characters at most)"},
+    {.key = "url", .type = OptionType::String, .required = true, .description = "tcp://host:port"},
+    VIGIL_TCP_CHECK_SITE_OPTIONS(VIGIL_NO_DEFAULT){},
+};
+
+const OptionSpec kOptions[] = {
+    {.key = "sites", .type = OptionType::List, .children = kSiteOptions, .description = "The sites, inline"},
+    {.key = "sites_file",
+     .type = OptionType::String,
+     .description = "A YAML or JSON file holding the list of sites, relative to the pipeline file"},
+    {.key = "sites_env",
+     .type = OptionType::String,
+     .description = "An environment variable holding the list of sites as JSON or YAML"},
+    {.key = "shard",
+     .type = OptionType::String,
+     .default_value = "1/1",
+     .description = "I/N: check only the sites whose name hashes to part I of N (several agents share a list)"},
+    {.key = "location",
+     .type = OptionType::String,
+     .default_value = "",
+     .description = "Where the checks run from: the records' location (default: this host's name)"},
+    {.key = "max_concurrency",
+     .type = OptionType::Int,
+     .default_value = "1000",
+     .description = "Checks in flight at most; a slot that finds no room waits (1 to 100000)"},
+    {.key = "batch_size",
+     .type = OptionType::Int,
+     .default_value = "500",
+     .description = "Records per batch handed to the pipeline (1 to 100000)"},
+    {.key = "batch_delay",
+     .type = OptionType::Duration,
+     .default_value = "50ms",
+     .description = "How long a record waits for its batch to fill"},
+    VIGIL_TCP_CHECK_SITE_OPTIONS(VIGIL_DEFAULT){},
+};
+
+namespace {
+
+const Bound<Config> kConfigBound[] = {
+    bind<&Config::shard_text>("shard"),
+    bind<&Config::location>("location"),
+    bind<&Config::max_concurrency>("max_concurrency", {.min = 1, .max = 100000}),
+    bind<&Config::batch_size>("batch_size", {.min = 1, .max = 100000}),
+    bind<&Config::batch_delay>("batch_delay"),
+};
+
+// name and url are the site's own; everything else may come from the plugin level.
+const Bound<Site> kSiteBound[] = {
+    bind<&Site::interval>("interval", {.above_zero = true}),
+    bind<&Site::timeout>("timeout", {.above_zero = true}),
+    bind<&Site::send>("send"),
+    bind<&Site::expect_text>("expect"),
+    bind<&Site::max_read>("max_read", {.min = 1, .max = 1 << 20}),
+    bind<&Site::ip_family>("ip_family"),
+    bind<&Site::group>("group"),
+};
+
+bool host_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+           c == '_';
+}
+
+}  // namespace
+
+const std::span<const Bound<Config>> kBound{kConfigBound};
+const std::span<const Bound<Site>> kBoundSite{kSiteBound};
+
+std::optional<Target> parse_target(std::string_view url, std::string& why) {
+    constexpr std::string_view kScheme = "tcp://";
+    if (url.substr(0, kScheme.size()) != kScheme) {
+        why = "must start with tcp://";
+        return std::nullopt;
+    }
+    auto rest = url.substr(kScheme.size());
+    Target t;
+    std::string_view port_text;
+    if (!rest.empty() && rest.front() == '[') {
+        auto close = rest.find(']');
+        if (close == std::string_view::npos || close + 1 >= rest.size() || rest[close + 1] != ':') {
+            why = "an IPv6 address is written [address]:port";
+            return std::nullopt;
+        }
+        t.host = std::string(rest.substr(1, close - 1));
+        in6_addr a{};
+        if (inet_pton(AF_INET6, t.host.c_str(), &a) != 1) {
+            why = fmt::format("\"{}\" is not an IPv6 address", escape_controls(t.host));
+            return std::nullopt;
+        }
+        port_text = rest.substr(close + 2);
+    } else {
+        auto colon = rest.rfind(':');
+        if (colon == std::string_view::npos) {
+            why = "needs a port: tcp://host:port";
+            return std::nullopt;
+        }
+        t.host = std::string(rest.substr(0, colon));
+        port_text = rest.substr(colon + 1);
+        bool ok = !t.host.empty() && t.host.size() <= 253;
+        for (char c : t.host) {
+            ok = ok && host_char(c);
+        }
+        if (!ok) {
+            why = fmt::format("\"{}\" is not a host name or an IPv4 address", escape_controls(t.host));
+            return std::nullopt;
+        }
+    }
+    unsigned port = 0;
+    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
+        port > 65535) {
+        why = fmt::format("\"{}\" is not a port from 1 to 65535 (and nothing may follow it)",
+                          escape_controls(std::string(port_text)));
+        return std::nullopt;
+    }
+    t.port = static_cast<std::uint16_t>(port);
+    return t;
+}
+
+namespace {
+
+// Reads one site: its own value where it sets one, else the plugin-level one. Patterns are
+// compiled once per text (sites share a handful; an RE2 costs tens of KiB).
+std::optional<Site> read_site(const ConfigNode& plugin, const ConfigNode& entry, Diagnostics& diags,
+                              std::map<std::string, Pattern, std::less<>>& patterns,
+                              std::set<std::string, std::less<>>& warned) {
+    auto before = diags.error_count();
+    Site s;
+    s.name = entry.get_string("name");
+    s.url = entry.get_string("url");
+    load_bound<Site>(kBoundSite, entry, s, diags, &plugin);
+    auto from = [&](const char* key) -> const ConfigNode& { return entry.has(key) ? entry : plugin; };
+    auto error = [&](const char* key, std::string message) {
+        diags.error(from(key).location_of(key), from(key).path_of(key), std::move(message));
+    };
+    if (auto problem = label_problem(s.name, 200)) {
+        error("name", "the site's name " + *problem);
+    }
+    if (auto problem = label_problem(s.group, 200); problem && !s.group.empty()) {
+        error("group", "the group's name " + *problem);
+    }
+    std::string why;
+    if (auto target = parse_target(s.url, why)) {
+        s.target = *target;
+    } else {
+        error("url", fmt::format("\"{}\" is not a TCP target: {}", escape_controls(s.url), why));
+    }
+    if (s.expect_text) {
+        auto& cached = patterns[*s.expect_text];
+        if (!cached) {
+            re2::RE2::Options o;
+            o.set_log_errors(false);
+            cached = Pattern(std::make_shared<re2::RE2>(*s.expect_text, o));
+        }
+        if (!cached->ok()) {
+            error("expect", fmt::format("invalid regular expression \"{}\": {}", *s.expect_text, cached->error()));
+        }
+        s.expect = cached;
+    }
+    if (s.timeout > s.interval && s.interval > Duration::zero() &&
+        warned.insert(from("timeout").path_of("timeout")).second) {
+        diags.warning(from("timeout").location_of("timeout"), from("timeout").path_of("timeout"),
+                      fmt::format("timeout {} is longer than interval {}: a slow site will skip slots",
+                                  format_duration(s.timeout), format_duration(s.interval)));
+    }
+    if (diags.error_count() > before) {
+        return std::nullopt;
+    }
+    return s;
+}
+
+}  // namespace
+
+std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
+    auto before = diags.error_count();
+    Config c;
+    load_bound(kBound, node, c, diags);
+    if (auto problem = label_problem(c.location, 200); problem && !c.location.empty()) {
+        diags.error(node.location_of("location"), node.path_of("location"), "the location's name " + *problem);
+    }
+    if (auto shard = Shard::parse(c.shard_text)) {
+        c.shard = *shard;
+    } else {
+        diags.error(node.location_of("shard"), node.path_of("shard"),
+                    fmt::format("\"{}\" is not I/N with 1 <= I <= N, e.g. 2/5", escape_controls(c.shard_text)));
+    }
+    std::map<std::string, Pattern, std::less<>> patterns;
+    std::set<std::string, std::less<>> warned;
+    checks::for_each_site(node, kSiteOptions, diags, [&](const ConfigNode& entry) {
+        auto site = read_site(node, entry, diags, patterns, warned);
+        if (!site) {
+            return;
+        }
+        ++c.sites_total;
+        if (c.shard.keeps(site->name)) {
+            c.sites.push_back(std::make_shared<const Site>(std::move(*site)));
+        }
+    });
+    if (diags.error_count() > before) {
+        return std::nullopt;
+    }
+    return c;
+}
+
+}  // namespace vigil::plugins::tcp_check
