@@ -76,6 +76,15 @@ class SiteTable {
         }
         return out;
     }
+    /// Every slot's id, in no particular order (for --once).
+    std::vector<Id> ids() const {
+        std::vector<Id> out;
+        out.reserve(sites_.size());
+        for (const auto& [id, s] : sites_) {
+            out.push_back(id);
+        }
+        return out;
+    }
     std::size_t size() const { return sites_.size(); }
     Scheduler& scheduler() { return sched_; }
 

@@ -36,7 +36,8 @@ Worker::Worker(WorkerShared& shared, Outbox& outbox, const StopToken& stop, bool
       duration_(histogram("vigil_http_check_duration_seconds", labels_, latency_buckets(),
                           "Check durations (response_time), redirects included")),
       lag_(histogram("vigil_http_check_lag_seconds", labels_, latency_buckets(),
-                     "How late checks started against their schedule")) {
+                     "How late checks started against their schedule")),
+      failing_(shared.digest, shared.log) {
     for (auto k : kErrorKindList) {
         Labels l = labels_;
         l.emplace_back("result", k == ErrorKind::None ? "ok" : std::string(to_string(k)));
@@ -86,7 +87,7 @@ std::uint64_t Worker::offer(std::vector<std::shared_ptr<const Site>> sites, std:
 void Worker::run() {
     take_offer();
     if (once_) {
-        for (const auto& [id, rt] : sites_) {
+        for (auto id : sites_.ids()) {
             once_queue_.push_back(id);
         }
     }
@@ -113,7 +114,7 @@ void Worker::run() {
         }
         collect();
         start_retries();
-        flush(false);
+        batcher_.flush(outbox_, false);
         if (auto steady = std::chrono::steady_clock::now(); steady >= next_digest_tick_) {
             shared_.digest.tick(steady);
             next_digest_tick_ = steady + std::chrono::seconds(1);
@@ -125,7 +126,7 @@ void Worker::run() {
     if (!active_.empty()) {
         shared_.log.info("stopping: abandoning {} checks in flight", active_.size());
     }
-    flush(true);
+    batcher_.flush(outbox_, true);
 }
 
 int Worker::on_socket(CURL*, curl_socket_t fd, int what, void* user, void* known) {
@@ -167,16 +168,15 @@ int Worker::wait_ms() {
         wait = std::min(wait, std::chrono::duration_cast<std::chrono::nanoseconds>(*curl_deadline_ - steady));
     }
     if (!once_ && !outbox_.full() && active_.size() < max_in_flight_) {
-        if (auto due = sched_.next_due()) {
+        if (auto due = sites_.scheduler().next_due()) {
             wait = std::min(wait, *due - now());
         }
     }
     if (!retries_.empty()) {
         wait = std::min(wait, std::chrono::duration_cast<std::chrono::nanoseconds>(retries_.begin()->first - steady));
     }
-    if (!pending_.empty()) {
-        wait = std::min(wait,
-                        std::chrono::duration_cast<std::chrono::nanoseconds>(pending_since_ + batch_delay_ - steady));
+    if (auto due = batcher_.due_in()) {
+        wait = std::min(wait, std::chrono::duration_cast<std::chrono::nanoseconds>(*due));
     }
     if (wait <= std::chrono::nanoseconds::zero()) {
         return 0;
@@ -193,52 +193,14 @@ void Worker::take_offer() {
     }
     if (next) {
         max_in_flight_ = next->max_in_flight;
-        batch_size_ = next->batch_size;
-        batch_delay_ = next->batch_delay;
-        apply(next->sites);
+        batcher_.set_limits(next->batch_size, next->batch_delay);
+        // A reload keeps the schedule of unchanged sites (lib/checks' SiteTable).
+        sites_.apply(next->sites, now(), [this](const std::string& name) { failing_.forget(name); });
         {
             Lock lock(shared_.applied_mutex);
             applied_ = next->number;
         }
         shared_.applied.notify_all();
-    }
-}
-
-// Brings the running set of sites in line with `sites`: keeps the schedule of unchanged ones.
-void Worker::apply(const std::vector<std::shared_ptr<const Site>>& sites) {
-    std::unordered_map<std::string, std::shared_ptr<const Site>> wanted;
-    for (const auto& s : sites) {
-        wanted.emplace(s->name, s);
-    }
-    for (auto it = by_name_.begin(); it != by_name_.end();) {
-        if (wanted.count(it->first) == 0) {
-            failing_.erase(it->first);
-            sched_.remove(it->second);
-            sites_.erase(it->second);
-            it = by_name_.erase(it);
-        } else {
-            ++it;
-        }
-    }
-    Time t = now();
-    for (const auto& s : sites) {
-        auto found = by_name_.find(s->name);
-        if (found != by_name_.end()) {
-            auto& current = sites_.at(found->second);
-            if (*current == *s) {
-                continue;
-            }
-            if (current->interval == s->interval) {
-                current = s;
-                continue;
-            }
-            sched_.remove(found->second);
-            sites_.erase(found->second);
-            by_name_.erase(found);
-        }
-        auto id = sched_.add(s->interval, stable_hash(s->name), t);
-        sites_[id] = s;
-        by_name_[s->name] = id;
     }
 }
 
@@ -248,7 +210,7 @@ void Worker::start_due() {
         // pass meanwhile are counted now, once a second, so an outage shows while it lasts.
         auto steady = std::chrono::steady_clock::now();
         if (!once_ && steady >= next_skip_count_) {
-            skipped_.inc(sched_.skip_overdue(now()));
+            skipped_.inc(sites_.scheduler().skip_overdue(now()));
             next_skip_count_ = steady + std::chrono::seconds(1);
         }
         return;
@@ -264,7 +226,7 @@ void Worker::start_due() {
             start(id, t, t);
             continue;
         }
-        auto slot = sched_.pop_due(t);
+        auto slot = sites_.scheduler().pop_due(t);
         if (!slot) {
             return;
         }
@@ -274,11 +236,10 @@ void Worker::start_due() {
 }
 
 void Worker::start(Scheduler::SiteId id, Time scheduled, Time t) {
-    auto it = sites_.find(id);
-    if (it == sites_.end()) {
+    auto site = sites_.find(id);
+    if (!site) {
         return;
     }
-    const auto& site = it->second;
     if (running_.count(site->name) > 0) {
         overruns_.inc();
         return;
@@ -401,15 +362,12 @@ void Worker::completed(Transfer* t, Outcome out) {
     results_[static_cast<std::size_t>(kind)]->inc();
     duration_.observe(r.response_time / 1000.0);
     lag_.observe(std::max(0.0, lag_ms) / 1000.0);
-    note(*t->site, r);
-    if (pending_.empty()) {
-        pending_since_ = std::chrono::steady_clock::now();
-    }
-    pending_.push_back(Record{std::move(r), {}});
+    // Each failure at debug level (the record carries it); the digest logs a summary at most
+    // once a minute, and hears which sites started failing or recovered.
+    failing_.note(t->site->name, t->site->shown_url, r.ok.value_or(false), r.error.value_or("error"),
+                  r.error_detail.value_or(""));
+    batcher_.add(std::move(r), outbox_);
     release(t);
-    if (pending_.size() >= batch_size_) {
-        flush(true);
-    }
 }
 
 void Worker::release(Transfer* t) {
@@ -434,38 +392,6 @@ void Worker::recycle(std::unique_ptr<Transfer> t) {
         std::string().swap(t->body);
     }
     spare_.push_back(std::move(t));
-}
-
-// Each check's failure at debug level (the record carries it); the digest logs a summary
-// at most once a minute. `failing_` knows which sites changed state.
-void Worker::note(const Site& site, const CheckRecord& r) {
-    if (r.ok.value_or(false)) {
-        bool recovered = failing_.erase(site.name) > 0;
-        if (recovered) {
-            shared_.log.debug("site=\"{}\" url={}: recovered", site.name, site.shown_url);
-        }
-        shared_.digest.succeeded(recovered);
-        return;
-    }
-    bool started = failing_.insert(site.name).second;
-    if (shared_.log.enabled(LogLevel::Debug)) {
-        shared_.log.debug("site=\"{}\" url={}: {}: {}", site.name, site.shown_url, r.error.value_or("error"),
-                          r.error_detail.value_or(""));
-    }
-    shared_.digest.failed(site.name, site.shown_url, r.error.value_or("error"), r.error_detail.value_or(""), started);
-}
-
-void Worker::flush(bool force) {
-    if (pending_.empty()) {
-        return;
-    }
-    if (!force && std::chrono::steady_clock::now() - pending_since_ < batch_delay_) {
-        return;
-    }
-    Batch b;
-    b.records = std::move(pending_);
-    pending_ = {};
-    outbox_.push(std::move(b));
 }
 
 // Workers share the gauge: each adds its own change to the instance's total.

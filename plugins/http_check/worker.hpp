@@ -28,7 +28,9 @@
 #include "outbox.hpp"
 #include "resolver.hpp"
 #include "result.hpp"
+#include "record_batcher.hpp"
 #include "schedule.hpp"
+#include "site_table.hpp"
 #include "system_calls.hpp"
 #include "transfer.hpp"
 #include "vigil/log.hpp"
@@ -87,7 +89,6 @@ class Worker {
     static int on_timer(CURLM*, long timeout_ms, void* user);
     int wait_ms();
     void take_offer();
-    void apply(const std::vector<std::shared_ptr<const Site>>& sites);
     void start_due();
     void start(Scheduler::SiteId id, Time scheduled, Time t);
     Transfer* adopt(const std::shared_ptr<const Site>& site, Time scheduled, Time t);
@@ -104,8 +105,6 @@ class Worker {
     void completed(Transfer* t, Outcome out);
     void release(Transfer* t);
     void recycle(std::unique_ptr<Transfer> t);
-    void note(const Site& site, const CheckRecord& r);
-    void flush(bool force);
     void set_in_flight(std::int64_t change);
 
     // Threads. The worker's own thread (run()) owns every member not marked otherwise, the curl
@@ -118,8 +117,6 @@ class Worker {
     const StopToken& stop_;
     bool once_;
     std::size_t max_in_flight_;
-    std::size_t batch_size_ = 500;
-    Duration batch_delay_ = std::chrono::milliseconds(50);
     Mutex offer_mutex_;
     std::optional<Offer> offered_ VIGIL_GUARDED_BY(offer_mutex_);
     std::uint64_t offers_ VIGIL_GUARDED_BY(offer_mutex_) = 0;
@@ -138,9 +135,7 @@ class Worker {
     int epoll_ = -1;
     CURLM* multi_ = nullptr;
     std::optional<std::chrono::steady_clock::time_point> curl_deadline_;
-    Scheduler sched_;
-    std::unordered_map<Scheduler::SiteId, std::shared_ptr<const Site>> sites_;
-    std::unordered_map<std::string, Scheduler::SiteId> by_name_;
+    checks::SiteTable<Site> sites_;
     std::unordered_map<std::string, int> running_;  // checks in flight by site (ip_mode: all has several)
     // Every check in flight: with curl, resolving (ip_mode: all) or waiting to retry.
     std::unordered_map<Transfer*, std::unique_ptr<Transfer>> active_;
@@ -148,14 +143,13 @@ class Worker {
     std::unique_ptr<Resolver> resolver_;  // made at the first site with ip_mode: all
     std::unordered_map<std::uint64_t, Transfer*> resolving_;
     std::uint64_t next_token_ = 0;
-    std::unordered_set<std::string> failing_;  // sites whose last check failed
+    checks::FailingSites failing_;  // which sites' last check failed
     std::chrono::steady_clock::time_point next_digest_tick_{};
     std::vector<CURL*> pool_;
     std::vector<std::unique_ptr<Transfer>> spare_;
     std::deque<Scheduler::SiteId> once_queue_;
 
-    std::vector<Record> pending_;
-    std::chrono::steady_clock::time_point pending_since_;
+    checks::RecordBatcher batcher_;
     std::chrono::steady_clock::time_point next_skip_count_{};
 };
 

@@ -77,7 +77,8 @@ Prober::Prober(Identity id, Logger log, checks::Outbox& outbox, const StopToken&
     for (auto f : {Failure::None, Failure::Dns, Failure::Connect, Failure::Timeout, Failure::Expect}) {
         Labels l = labels_;
         l.emplace_back("result", std::string(to_string(f)));
-        results_[static_cast<std::size_t>(f)] = &counter("vigil_tcp_check_checks_total", l, "Checks finished, by result");
+        results_[static_cast<std::size_t>(f)] =
+            &counter("vigil_tcp_check_checks_total", l, "Checks finished, by result");
     }
     steady_start_ = Clock::now();
     wall_start_ = std::chrono::duration_cast<checks::Time>(std::chrono::system_clock::now().time_since_epoch());

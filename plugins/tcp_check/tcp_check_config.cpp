@@ -19,40 +19,44 @@ const char* const kFamilies[] = {"any", "ipv4", "ipv6", nullptr};
 }  // namespace
 
 // Options a site may set; at plugin level the same keys set the default for every site.
-#define VIGIL_TCP_CHECK_SITE_OPTIONS(DEFAULT)                                                                         \
-    {.key = "interval",                                                                                               \
-     .type = OptionType::Duration,                                                                                    \
-     .default_value = DEFAULT("30s"),                                                                                 \
-     .description = "Time between the starts of two checks of a site (fixed rate, no drift)"},                        \
-        {.key = "timeout",                                                                                            \
-         .type = OptionType::Duration,                                                                                \
-         .default_value = DEFAULT("10s"),                                                                             \
-         .description = "Limit for the whole check (resolve, connect, send, expect); past it the check is "          \
-                        "error=timeout"},                                                                             \
-        {.key = "send",                                                                                               \
-         .type = OptionType::String,                                                                                  \
-         .description = "Bytes written once connected (YAML escapes such as \\r\\n work in double quotes)"},          \
-        {.key = "expect",                                                                                             \
-         .type = OptionType::String,                                                                                  \
-         .description = "RE2 pattern searched for in the bytes read (up to max_read); no match is error=expect"},      \
-        {.key = "max_read",                                                                                           \
-         .type = OptionType::Size,                                                                                    \
-         .default_value = DEFAULT("4KiB"),                                                                            \
-         .description = "Bytes read at most while waiting for expect (1B to 1MiB)"},                                 \
-        {.key = "ip_family",                                                                                          \
-         .type = OptionType::String,                                                                                  \
-         .default_value = DEFAULT("any"),                                                                             \
-         .one_of = kFamilies,                                                                                         \
-         .description = "Resolve to any address, IPv4 only or IPv6 only (the first address is connected to)"},       \
-        {.key = "group",                                                                                              \
-         .type = OptionType::String,                                                                                  \
+#define VIGIL_TCP_CHECK_SITE_OPTIONS(DEFAULT)                                                                     \
+    {.key = "interval",                                                                                           \
+     .type = OptionType::Duration,                                                                                \
+     .default_value = DEFAULT("30s"),                                                                             \
+     .description = "Time between the starts of two checks of a site (fixed rate, no drift)"},                    \
+        {.key = "timeout",                                                                                        \
+         .type = OptionType::Duration,                                                                            \
+         .default_value = DEFAULT("10s"),                                                                         \
+         .description =                                                                                           \
+             "Limit for the whole check (resolve, connect, send, expect); past it the check is "                  \
+             "error=timeout"},                                                                                    \
+        {.key = "send",                                                                                           \
+         .type = OptionType::String,                                                                              \
+         .description = "Bytes written once connected (YAML escapes such as \\r\\n work in double quotes)"},      \
+        {.key = "expect",                                                                                         \
+         .type = OptionType::String,                                                                              \
+         .description = "RE2 pattern searched for in the bytes read (up to max_read); no match is error=expect"}, \
+        {.key = "max_read",                                                                                       \
+         .type = OptionType::Size,                                                                                \
+         .default_value = DEFAULT("4KiB"),                                                                        \
+         .description = "Bytes read at most while waiting for expect (1B to 1MiB)"},                              \
+        {.key = "ip_family",                                                                                      \
+         .type = OptionType::String,                                                                              \
+         .default_value = DEFAULT("any"),                                                                         \
+         .one_of = kFamilies,                                                                                     \
+         .description = "Resolve to any address, IPv4 only or IPv6 only (the first address is connected to)"},    \
+        {.key = "group",                                                                                          \
+         .type = OptionType::String,                                                                              \
          .description = "The site's group (a team, a product): the records' group"},
 
 #define VIGIL_NO_DEFAULT(x) nullptr
 #define VIGIL_DEFAULT(x) x
 
 const OptionSpec kSiteOptions[] = {
-    {.key = "name", .type = OptionType::String, .required = true, .description = "The site's name (200 characters at most)"},
+    {.key = "name",
+     .type = OptionType::String,
+     .required = true,
+     .description = "The site's name (200 characters at most)"},
     {.key = "url", .type = OptionType::String, .required = true, .description = "tcp://host:port"},
     VIGIL_TCP_CHECK_SITE_OPTIONS(VIGIL_NO_DEFAULT){},
 };

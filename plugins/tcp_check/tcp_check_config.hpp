@@ -46,7 +46,7 @@ struct Site {
     Duration timeout{};
     std::optional<std::string> send;  // written once connected
     std::optional<std::string> expect_text;
-    Pattern expect;                // RE2 over the bytes read, compiled once
+    Pattern expect;                 // RE2 over the bytes read, compiled once
     std::uint64_t max_read = 4096;  // bytes read at most while expecting
     IpFamily ip_family = IpFamily::Any;
     std::string group;

@@ -113,9 +113,11 @@ TEST_CASE("tcp_check: bad options are located errors, all of them at once", "[un
 }
 
 TEST_CASE("tcp_check: a timeout longer than the interval is a warning, once", "[unit][config]") {
-    auto s = section("interval: 1s\ntimeout: 5s\nsites:\n  - {name: a, url: 'tcp://h:1'}\n  - {name: b, url: 'tcp://h:2'}\n");
+    auto s = section(
+        "interval: 1s\ntimeout: 5s\nsites:\n  - {name: a, url: 'tcp://h:1'}\n  - {name: b, url: 'tcp://h:2'}\n");
     auto c = parse_config(s->node, s->diags);
     REQUIRE(c);
-    CHECK(s->errors() == "test.yaml:3:10: warning: timeout: timeout 5s is longer than interval 1s: a slow site will "
-                         "skip slots\n");
+    CHECK(s->errors() ==
+          "test.yaml:3:10: warning: timeout: timeout 5s is longer than interval 1s: a slow site will "
+          "skip slots\n");
 }

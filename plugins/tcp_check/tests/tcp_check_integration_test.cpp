@@ -39,18 +39,18 @@ TEST_CASE("tcp_check: each way a port answers is its own result", "[integration]
     TcpFixture wrong(TcpFixture::greet_and_close("554 go away\r\n"));
     TcpFixture resets(TcpFixture::reset());
     auto closed = vigil::test::closed_port();
-    auto records = check_once(fmt::format(
-        "timeout: 1s\ngroup: infra\nsites:\n"
-        "  - {{name: open, url: '{}'}}\n"
-        "  - {{name: smtp, url: '{}', expect: '^220 '}}\n"
-        "  - {{name: redis, url: '{}', send: \"PING\\r\\n\", expect: '\\+PONG'}}\n"
-        "  - {{name: silent, url: '{}', expect: '^220 '}}\n"
-        "  - {{name: wrong, url: '{}', expect: '^220 '}}\n"
-        "  - {{name: resets, url: '{}', expect: '^220 '}}\n"
-        "  - {{name: closed, url: '{}'}}\n"
-        "  - {{name: named, url: 'tcp://localhost:{}', ip_family: ipv4, expect: '^220 '}}\n",
-        url(smtp.port()), url(smtp.port()), url(redis.port()), url(silent.port()), url(wrong.port()),
-        url(resets.port()), url(closed), smtp.port()));
+    auto records =
+        check_once(fmt::format("timeout: 1s\ngroup: infra\nsites:\n"
+                               "  - {{name: open, url: '{}'}}\n"
+                               "  - {{name: smtp, url: '{}', expect: '^220 '}}\n"
+                               "  - {{name: redis, url: '{}', send: \"PING\\r\\n\", expect: '\\+PONG'}}\n"
+                               "  - {{name: silent, url: '{}', expect: '^220 '}}\n"
+                               "  - {{name: wrong, url: '{}', expect: '^220 '}}\n"
+                               "  - {{name: resets, url: '{}', expect: '^220 '}}\n"
+                               "  - {{name: closed, url: '{}'}}\n"
+                               "  - {{name: named, url: 'tcp://localhost:{}', ip_family: ipv4, expect: '^220 '}}\n",
+                               url(smtp.port()), url(smtp.port()), url(redis.port()), url(silent.port()),
+                               url(wrong.port()), url(resets.port()), url(closed), smtp.port()));
     REQUIRE(records.size() == 8);
 
     const auto& open = records.at("open");
@@ -101,8 +101,8 @@ TEST_CASE("tcp_check: each way a port answers is its own result", "[integration]
 
 TEST_CASE("tcp_check: max_read bounds what a streaming server can make a check read", "[integration]") {
     TcpFixture stream(TcpFixture::greet_and_close(std::string(100000, 'x')));
-    auto records = check_once(fmt::format("sites:\n  - {{name: s, url: '{}', expect: '^220', max_read: 1KiB}}\n",
-                                          url(stream.port())));
+    auto records = check_once(
+        fmt::format("sites:\n  - {{name: s, url: '{}', expect: '^220', max_read: 1KiB}}\n", url(stream.port())));
     const auto& r = records.at("s");
     CHECK(r.error == "expect");
     CHECK(r.body_bytes == 1024);
