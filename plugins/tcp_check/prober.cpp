@@ -45,6 +45,27 @@ std::string_view to_string(Failure f) {
     return "error";
 }
 
+std::optional<std::pair<Failure, std::string>> judge_read(const Site& site, std::string_view read, bool closed) {
+    if (re2::RE2::PartialMatch(read, *site.expect)) {
+        return std::pair{Failure::None, std::string()};
+    }
+    auto shown = [&] { return escape_controls(read.substr(0, kShownBytes)); };
+    if (read.size() >= site.max_read) {
+        return std::pair{Failure::Expect, fmt::format("no match for {} in the first {} bytes read: \"{}\"",
+                                                      *site.expect_text, read.size(), shown())};
+    }
+    if (closed) {
+        return std::pair{Failure::Expect,
+                         read.empty() ? fmt::format("the server closed the connection without sending anything "
+                                                    "(expected {})",
+                                                    *site.expect_text)
+                                      : fmt::format("the server closed the connection after {} bytes with no match "
+                                                    "for {}: \"{}\"",
+                                                    read.size(), *site.expect_text, shown())};
+    }
+    return std::nullopt;
+}
+
 // One check of one site, from its start to its record.
 struct Prober::Check {
     enum class State { Resolving, Connecting, Sending, Reading };
@@ -378,30 +399,13 @@ void Prober::on_readable(Check& c) {
     for (;;) {
         std::size_t room = static_cast<std::size_t>(c.site->max_read) - c.read.size();
         auto n = ::recv(c.fd, buf, std::min(room, sizeof buf), 0);
-        if (n > 0) {
+        if (n >= 0) {
             c.read.append(buf, static_cast<std::size_t>(n));
-            if (re2::RE2::PartialMatch(c.read, *c.site->expect)) {
-                finish(c, Failure::None, "");
-                return;
-            }
-            if (c.read.size() >= c.site->max_read) {
-                finish(c, Failure::Expect,
-                       fmt::format("no match for {} in the first {} bytes read: \"{}\"", *c.site->expect_text,
-                                   c.read.size(), escape_controls(c.read.substr(0, kShownBytes))));
+            if (auto verdict = judge_read(*c.site, c.read, n == 0)) {
+                finish(c, verdict->first, std::move(verdict->second));
                 return;
             }
             continue;
-        }
-        if (n == 0) {
-            finish(c, Failure::Expect,
-                   c.read.empty() ? fmt::format("the server closed the connection without sending anything "
-                                                "(expected {})",
-                                                *c.site->expect_text)
-                                  : fmt::format("the server closed the connection after {} bytes with no match for "
-                                                "{}: \"{}\"",
-                                                c.read.size(), *c.site->expect_text,
-                                                escape_controls(c.read.substr(0, kShownBytes))));
-            return;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
             return;

@@ -31,6 +31,11 @@ namespace vigil::plugins::tcp_check {
 enum class Failure { None, Dns, Connect, Timeout, Expect };
 std::string_view to_string(Failure f);
 
+/// What the bytes a server sent so far say of a check with `expect`: a match (Failure::None), no
+/// match possible any more (Failure::Expect and why: max_read reached, or the server `closed`),
+/// or nullopt: read on. The detail shows the first bytes read, control characters escaped.
+std::optional<std::pair<Failure, std::string>> judge_read(const Site& site, std::string_view read, bool closed);
+
 class Prober {
   public:
     struct Identity {
