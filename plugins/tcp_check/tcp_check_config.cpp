@@ -243,16 +243,27 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
     }
     std::map<std::string, Pattern, std::less<>> patterns;
     std::set<std::string, std::less<>> warned;
-    checks::for_each_site(node, kSiteOptions, diags, [&](const ConfigNode& entry) {
-        auto site = read_site(node, entry, diags, patterns, warned);
-        if (!site) {
-            return;
-        }
-        ++c.sites_total;
-        if (c.shard.keeps(site->name)) {
-            c.sites.push_back(std::make_shared<const Site>(std::move(*site)));
-        }
-    });
+    // A sites_file may list none yet (a shipped pipeline whose TCP list the operator fills in
+    // later): that is said, not refused; with no list named at all there is nothing to check.
+    bool may_be_empty = node.has("sites_file");
+    auto entries = checks::for_each_site(
+        node, kSiteOptions, diags,
+        [&](const ConfigNode& entry) {
+            auto site = read_site(node, entry, diags, patterns, warned);
+            if (!site) {
+                return;
+            }
+            ++c.sites_total;
+            if (c.shard.keeps(site->name)) {
+                c.sites.push_back(std::make_shared<const Site>(std::move(*site)));
+            }
+        },
+        {}, may_be_empty);
+    if (entries == 0 && may_be_empty && diags.error_count() == before) {
+        diags.warning(node.location_of("sites_file"), node.path_of("sites_file"),
+                      fmt::format("\"{}\" lists no sites: this source checks nothing until a reload brings some",
+                                  node.get_string("sites_file")));
+    }
     if (diags.error_count() > before) {
         return std::nullopt;
     }

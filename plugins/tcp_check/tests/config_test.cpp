@@ -121,3 +121,17 @@ TEST_CASE("tcp_check: a timeout longer than the interval is a warning, once", "[
           "test.yaml:3:10: warning: timeout: timeout 5s is longer than interval 1s: a slow site will "
           "skip slots\n");
 }
+
+TEST_CASE("tcp_check: a sites_file that lists none yet is a warning; no list at all is an error", "[unit][config]") {
+    vigil::test::TempDir dir;
+    auto file = dir.write("tcp-sites.yaml", "# - {name: db, url: 'tcp://db:5432'}\n[]\n");
+    auto s = vigil::test::check_section("plugin: tcp_check\nsites_file: " + file.string() + "\n", kOptions,
+                                        PluginKind::Source);
+    auto c = parse_config(s->node, s->diags);
+    INFO(s->errors());
+    REQUIRE(c);
+    CHECK(c->sites.empty());
+    CHECK(s->errors() == "test.yaml:2:13: warning: sites_file: \"" + file.string() +
+                             "\" lists no sites: this source checks nothing until a reload brings some\n");
+    CHECK(parse_errors("interval: 5s\n") == "test.yaml:1:1: error: no sites: set sites, sites_file or sites_env\n");
+}
