@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// tcp_check: an example source plugin built outside Vigil's tree. Every `interval` it opens a
+// connect_check: an example source plugin built outside Vigil's tree. Every `interval` it opens a
 // TCP connection to each target and emits one check record: response_time is the connect time,
 // error is "connect" or "timeout" when it fails. Uses only the SDK (vigil/*.hpp) and POSIX.
 #include <arpa/inet.h>
@@ -173,7 +173,7 @@ std::unique_ptr<vigil::Source> make(const vigil::PluginContext& ctx, Config c) {
 }  // namespace
 
 VIGIL_PLUGIN({
-    .name = "tcp_check",
+    .name = "connect_check",
     .kind = vigil::PluginKind::Source,
     .version = "1.0.0",
     .description = "Example out-of-tree plugin: TCP connect checks",
