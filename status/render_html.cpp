@@ -26,7 +26,7 @@ form{display:flex;gap:8px;margin:16px 0}input,select,button{font:inherit;padding
 input{flex:1}button{background:#1f883d;color:#fff;border-color:#1f883d}
 table{width:100%;border-collapse:collapse;background:#fff}th,td{text-align:left;padding:8px 10px;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-size:13px;color:var(--muted);font-weight:600}td.num{font-variant-numeric:tabular-nums}
-.name{word-break:break-all}.muted{color:var(--muted)}.err{color:var(--down);font-size:13px;word-break:break-word}
+.name{word-break:break-all}.muted{color:var(--muted)}.kind{font-size:12px;color:var(--muted);border:1px solid var(--muted);border-radius:4px;padding:0 4px}.err{color:var(--down);font-size:13px;word-break:break-word}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:12px}
 .fig .k{font-size:13px;color:var(--muted)}.fig .v{font-size:22px;font-weight:600;font-variant-numeric:tabular-nums}
 .pager{display:flex;justify-content:space-between;margin-top:12px}
@@ -76,6 +76,12 @@ std::string pill(const std::string& state) {
 
 std::string site_link(const std::string& name) {
     return fmt::format("<a class=\"name\" href=\"/sites/{}\">{}</a>", url_component(name), html(name));
+}
+
+// A site that is not a website says what it is (tcp, dns...) beside its name.
+std::string kind_tag(const SiteSummary& s) {
+    return s.kind == "http" ? std::string()
+                            : fmt::format(" <span class=\"kind\" data-field=\"kind\">{}</span>", html(s.kind));
 }
 
 // 90 days, one bar each, coloured by that day's uptime.
@@ -224,7 +230,7 @@ std::string overview_html(const View& v, const SiteQuery& q, const SiteList& lis
         body += fmt::format(
             "<tr data-site=\"{}\"><td>{}{}</td><td>{}</td><td class=\"muted\">{}</td>"
             "<td class=\"num\" data-field=\"uptime_24h\">{}</td><td class=\"muted\">{}</td>",
-            html(s.name), pill(s.state), behind(s), site_link(s.name), html(s.group.value_or("")),
+            html(s.name), pill(s.state), behind(s), site_link(s.name) + kind_tag(s), html(s.group.value_or("")),
             percent(s.uptime_24h), s.last_check ? when(*s.last_check) : "—");
         if (!v.public_view) {
             body += fmt::format("<td class=\"err\">{}</td>", html(s.state == "up" ? "" : s.last_error.value_or("")));
@@ -255,6 +261,7 @@ std::string site_html(const View& v, const SiteDetail& d) {
                                   html(s.url))
                     : fmt::format("<span class=\"muted name\">{}</span>", html(s.url));
     }
+    body += fmt::format("<div class=\"muted\" data-testid=\"kind\">Check: {}</div>", html(s.kind));
     if (s.group) {
         body += fmt::format("<div class=\"muted\" data-testid=\"group\">Group: {}</div>", html(*s.group));
     }

@@ -39,6 +39,7 @@ void summary(Writer& w, const View& v, const SiteSummary& s) {
         str(w, "url", s.url);
     }
     str(w, "state", s.state);
+    str(w, "kind", s.kind);
     opt_str(w, "group", s.group);
     str(w, "since", s.since);
     opt_str(w, "cause", s.cause);

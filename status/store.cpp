@@ -37,7 +37,10 @@ const std::string kSummaryColumns = "s.site, s.url, s.state, " + iso("s.since") 
                                     iso("s.last_timestamp") +
                                     ", nullif(concat_ws(': ', s.last_error, s.last_error_detail), ''), s.site_group, "
                                     "(SELECT coalesce(jsonb_agg(n->'location'), '[]') FROM "
-                                    "jsonb_array_elements(s.locations) n)::text";
+                                    "jsonb_array_elements(s.locations) n)::text, coalesce(s.kind, 'http')";
+
+// Columns of kSummaryColumns: what a query adds after them starts here.
+constexpr int kSummaryCount = 10;
 
 void read_summary(const PGresult* r, int row, SiteSummary& s) {
     s.name = PQgetvalue(r, row, 0);
@@ -50,6 +53,7 @@ void read_summary(const PGresult* r, int row, SiteSummary& s) {
     s.group = text(r, row, 7);
     std::string error;  // a malformed list (written by hand) shows as none
     s.locations = pg::names_from_json(PQgetvalue(r, row, 8), error);
+    s.kind = PQgetvalue(r, row, 9);
 }
 
 }  // namespace
@@ -257,7 +261,7 @@ Status Store::list(const SiteQuery& q, SiteList& out) {
     for (int i = 0; i < PQntuples(r.get()); ++i) {
         SiteSummary s;
         read_summary(r.get(), i, s);
-        s.uptime_24h = number(r.get(), i, 9);
+        s.uptime_24h = number(r.get(), i, kSummaryCount);
         out.sites.push_back(std::move(s));
     }
     return Status::success();

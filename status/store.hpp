@@ -29,6 +29,7 @@ struct SiteSummary {
     std::optional<std::string> cause, last_check, last_error, group;
     std::optional<double> uptime_24h;    // 0..1; none: no check in the window
     std::vector<std::string> locations;  // the locations behind a down or degraded state
+    std::string kind = "http";           // what its checks check: http, tcp... (older rows: http)
 };
 
 /// One location's state of a site (site_location_state), "" for checks that name none.

@@ -194,15 +194,17 @@ Status Writer::connect(std::vector<std::string>* missing) {
         r.reset(PQexec(conn_.get(),
                        "SELECT to_regclass('site_state') IS NOT NULL AND to_regclass('site_events') IS NOT NULL AND "
                        "to_regclass('site_location_state') IS NOT NULL AND "
-                       "EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('site_state') AND attname = "
-                       "'site_group' AND NOT attisdropped)"));
+                       "(SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('site_state') AND attname IN "
+                       "('site_group', 'kind') AND NOT attisdropped) = 2"));
         if (!ok(r.get()) || PQgetvalue(r.get(), 0, 0)[0] != 't') {
             disconnect();
-            return Status::error(fmt::format(
-                "{}: `state:` needs the tables site_state (with site_group), site_location_state and site_events (run "
-                "`agent migrate`, or "
-                "set migrate: true)",
-                host_));
+            return Status::error(
+                fmt::format("{}: `state:` needs the tables site_state (with site_group and kind), site_location_state "
+                            "and site_events "
+                            "(run "
+                            "`agent migrate`, or "
+                            "set migrate: true)",
+                            host_));
         }
     }
     // ON COMMIT DELETE ROWS: the staging table is empty at the start of every transaction.

@@ -209,12 +209,13 @@ std::optional<ChunkResult> Writer::read_sites(const std::vector<std::string>& na
                                               std::map<std::string, Site>& sites) {
     auto list = names_literal(names);
     const char* params[] = {list.c_str()};
-    Result r(PQexecParams(conn_.get(),
-                          fmt::format("SELECT site, {}, site_group, locations::text, revision FROM site_state WHERE "
-                                      "site = ANY($1::text[]) ORDER BY site{}",
-                                      kStateColumns, lock_rows ? " FOR UPDATE" : "")
-                              .c_str(),
-                          1, nullptr, params, nullptr, nullptr, 0));
+    Result r(
+        PQexecParams(conn_.get(),
+                     fmt::format("SELECT site, {}, site_group, locations::text, revision, kind FROM site_state WHERE "
+                                 "site = ANY($1::text[]) ORDER BY site{}",
+                                 kStateColumns, lock_rows ? " FOR UPDATE" : "")
+                         .c_str(),
+                     1, nullptr, params, nullptr, nullptr, 0));
     if (!ok(r.get())) {
         return fail(lock_rows ? "SELECT ... FROM site_state FOR UPDATE" : "SELECT ... FROM site_state", r.get());
     }
@@ -226,6 +227,7 @@ std::optional<ChunkResult> Writer::read_sites(const std::vector<std::string>& na
         std::string error;
         site.locations = pg::notes_from_json(PQgetvalue(r.get(), i, 14), error);
         site.revision = std::strtoll(PQgetvalue(r.get(), i, 15), nullptr, 10);
+        site.overall.kind = text_or_null(r.get(), i, 16);
         sites.insert_or_assign(site.overall.site, std::move(site));
     }
     // The locations' states, through the view over site_state.location_states (a second read of
@@ -352,16 +354,18 @@ std::optional<ChunkResult> Writer::apply_state(const Batch& batch, std::vector<s
 
 std::optional<ChunkResult> Writer::write_sites(const std::vector<Site*>& sites, bool& conflict) {
     StateArrays a;
-    ArrayLiteral group, locations, location_states, revision;
+    ArrayLiteral group, locations, location_states, revision, kind;
     for (const auto* s : sites) {
         a.add(s->overall);
         group.add(s->overall.group);
+        kind.add(s->overall.kind);
         locations.add(pg::notes_to_json(s->locations));
         location_states.add(location_states_json(*s));
         revision.add(s->revision);
     }
     auto params = a.params();
-    params.insert(params.end(), {group.c_str(), locations.c_str(), location_states.c_str(), revision.c_str()});
+    params.insert(params.end(),
+                  {group.c_str(), locations.c_str(), location_states.c_str(), revision.c_str(), kind.c_str()});
     // One row a site, its locations' states in it: a check costs one row write however many
     // locations see the site, and the revision guards the site and its locations together.
     Result r(PQexecParams(
@@ -370,8 +374,9 @@ std::optional<ChunkResult> Writer::write_sites(const std::vector<Site*>& sites, 
                     "consecutive_failures = x.f, consecutive_successes = x.su, consecutive_slow = x.sl, "
                     "consecutive_healthy = x.h, last_check_id = x.cid, last_timestamp = x.ts, last_error = x.err, "
                     "last_error_detail = x.det, site_group = x.grp, locations = x.locs::jsonb, "
-                    "location_states = x.ls, revision = s.revision + 1, updated_at = now() "
-                    "FROM {}, $14::text[], $15::text[], $16::text[], $17::bigint[]) AS x({}, grp, locs, ls, rev) "
+                    "location_states = x.ls, kind = x.knd, revision = s.revision + 1, updated_at = now() "
+                    "FROM {}, $14::text[], $15::text[], $16::text[], $17::bigint[], $18::text[]) "
+                    "AS x({}, grp, locs, ls, rev, knd) "
                     "WHERE s.site = x.site AND s.revision = x.rev",
                     kStateUnnest, kStateAs)
             .c_str(),

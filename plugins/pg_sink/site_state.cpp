@@ -142,6 +142,7 @@ std::optional<SiteEvent> apply(SiteState& s, const CheckRecord& check, const Sta
     s.last_timestamp = check.timestamp;
     s.url = check.url;
     s.group = check.group;
+    s.kind = check.kind;
 
     bool slow_for_long = s.slow >= rules.down_after;
     std::optional<Health> to;

@@ -68,6 +68,7 @@ struct SiteState {
     std::optional<Timestamp> last_timestamp;
     std::optional<std::string> last_error, last_error_detail;
     std::optional<std::string> group;  // the latest check's `group` (site_state.site_group)
+    std::optional<std::string> kind;   // the latest check's `kind`: http, tcp... (site_state.kind)
 };
 
 /// What one check says about its site.

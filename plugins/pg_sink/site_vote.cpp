@@ -143,6 +143,7 @@ std::vector<StateEvent> apply_check(Site& site, const CheckRecord& check, const 
     if (newer(o, check)) {
         o.url = loc.url;
         o.group = loc.group;
+        o.kind = loc.kind;
         o.failures = loc.failures;
         o.successes = loc.successes;
         o.slow = loc.slow;

@@ -11,6 +11,8 @@ INSERT INTO site_state (site, url, state, since, cause, last_timestamp, last_err
    NULL, now(), NULL);
 UPDATE site_state SET site_group = CASE site WHEN 'bravo' THEN 'payments' WHEN 'alpha' THEN 'web'
                                              WHEN 'charlie' THEN 'web' END;
+-- charlie is a TCP port (tcp_check); the others hold no kind, as rows of before it: http.
+UPDATE site_state SET kind = 'tcp' WHERE site = 'charlie';
 -- 60 checks an hour; histogram: all in bucket 19 (0-based), 80.6 .. 101.6 ms; alpha's mean moves
 -- with the time of day (the chart has a shape), bravo's stays at 100 ms.
 INSERT INTO metrics_hourly

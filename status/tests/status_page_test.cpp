@@ -140,6 +140,11 @@ TEST_CASE("status page: search, state filter and paging", "[integration]") {
     REQUIRE(web["sites"].Size() == 2);
     CHECK(std::string(web["sites"][0]["name"].GetString()) == "charlie");
     CHECK(std::string(web["sites"][1]["group"].GetString()) == "web");
+    CHECK(std::string(web["sites"][0]["kind"].GetString()) == "tcp");   // charlie, a TCP port
+    CHECK(std::string(web["sites"][1]["kind"].GetString()) == "http");  // no kind stored: a website
+    CHECK_THAT(p.get("/").body, Catch::Contains("<span class=\"kind\" data-field=\"kind\">tcp</span>"));
+    CHECK(count(p.get("/").body, "data-field=\"kind\"") == 1);  // websites need no tag
+    CHECK_THAT(p.get("/sites/charlie").body, Catch::Contains("data-testid=\"kind\">Check: tcp<"));
     REQUIRE(web["groups"].Size() == 2);
     CHECK(std::string(web["groups"][0].GetString()) == "payments");
     auto grouped = p.get("/", {{"group", "payments"}});

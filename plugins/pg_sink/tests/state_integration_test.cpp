@@ -76,10 +76,12 @@ TEST_CASE("pg_sink state: three failures make one down event, two good checks on
     CHECK(pg::scalar(db.url(), "SELECT state FROM site_state WHERE site = 'shop'") == "up");
     for (int n = 2; n < 5; ++n) {
         auto c = check("shop", n, false);
-        c.group = "payments";  // the latest check's group is the site's
+        c.group = "payments";  // the latest check's group and kind are the site's
+        c.kind = "tcp";
         write_ok(*sink, vigil::Batch{0, {{c, ""}}});
     }
     CHECK(pg::scalar(db.url(), "SELECT site_group FROM site_state WHERE site = 'shop'") == "payments");
+    CHECK(pg::scalar(db.url(), "SELECT kind FROM site_state WHERE site = 'shop'") == "tcp");
     auto down =
         pg::query(db.url(), "SELECT from_state, to_state, check_id, reason, cause FROM site_events ORDER BY id");
     REQUIRE(down.size() == 1);
@@ -183,8 +185,8 @@ TEST_CASE("pg_sink state: without the tables, start says which to create", "[int
     REQUIRE_FALSE(st.ok());
     CHECK_THAT(
         st.message(),
-        Catch::Contains("`state:` needs the tables site_state (with site_group), site_location_state and site_events "
-                        "(run `agent migrate`"));
+        Catch::Contains("`state:` needs the tables site_state (with site_group and kind), site_location_state and "
+                        "site_events (run `agent migrate`"));
 }
 
 TEST_CASE("pg_sink state: a state another writer moved since this one cached it is read again, not overwritten",
