@@ -66,34 +66,34 @@ inline const OptionSpec* find_option(const OptionSpec* table, std::string_view k
 namespace detail {
 
 template <class T>
-struct member_of;
+struct MemberOf;
 template <class C, class T>
-struct member_of<T C::*> {
-    using owner = C;
-    using type = T;
+struct MemberOf<T C::*> {
+    using Owner = C;
+    using Type = T;
 };
 
 template <class T>
-struct is_optional : std::false_type {};
+struct IsStdOptional : std::false_type {};
 template <class T>
-struct is_optional<std::optional<T>> : std::true_type {};
+struct IsStdOptional<std::optional<T>> : std::true_type {};
 
 template <class T>
-struct is_duration : std::false_type {};
+struct IsChronoDuration : std::false_type {};
 template <class R, class P>
-struct is_duration<std::chrono::duration<R, P>> : std::true_type {};
+struct IsChronoDuration<std::chrono::duration<R, P>> : std::true_type {};
 
 constexpr std::uint32_t bit(OptionType t) { return 1u << static_cast<unsigned>(t); }
 
 /// The option types a member of type T can hold.
 template <class T>
 constexpr std::uint32_t accepted_types() {
-    if constexpr (is_optional<T>::value) {
+    if constexpr (IsStdOptional<T>::value) {
         return accepted_types<typename T::value_type>();
     } else if constexpr (std::is_same_v<T, std::string>) {
         return bit(OptionType::String) | bit(OptionType::Secret);
-    } else if constexpr (std::is_same_v<T, std::filesystem::path>) {
-        return bit(OptionType::String);
+    } else if constexpr (std::is_same_v<T, std::filesystem::path> || std::is_enum_v<T>) {
+        return bit(OptionType::String);  // a path to resolve; an enum of one_of's values
     } else if constexpr (std::is_same_v<T, Secret>) {
         return bit(OptionType::Secret);
     } else if constexpr (std::is_same_v<T, bool>) {
@@ -102,9 +102,7 @@ constexpr std::uint32_t accepted_types() {
         return bit(OptionType::Float);
     } else if constexpr (std::is_integral_v<T>) {
         return bit(OptionType::Int) | bit(OptionType::Size);
-    } else if constexpr (std::is_enum_v<T>) {
-        return bit(OptionType::String);
-    } else if constexpr (is_duration<T>::value) {
+    } else if constexpr (IsChronoDuration<T>::value) {
         return bit(OptionType::Duration);
     } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
         return bit(OptionType::StringList);
@@ -128,11 +126,11 @@ inline void limit_error(const ConfigNode& from, std::string_view key, const Limi
 template <class T>
 bool integer_in_limits(const ConfigNode& from, std::string_view key, const Limits& l, std::int64_t v, bool is_size,
                        Diagnostics& diags) {
-    constexpr auto type_max = static_cast<std::uint64_t>(std::numeric_limits<T>::max());
+    constexpr auto kTypeMax = static_cast<std::uint64_t>(std::numeric_limits<T>::max());
     std::int64_t lo = l.min.value_or(std::is_signed_v<T> ? std::numeric_limits<std::int64_t>::min() : 0);
-    std::int64_t hi = l.max.value_or(type_max > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
+    std::int64_t hi = l.max.value_or(kTypeMax > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
                                          ? std::numeric_limits<std::int64_t>::max()
-                                         : static_cast<std::int64_t>(type_max));
+                                         : static_cast<std::int64_t>(kTypeMax));
     if (lo < static_cast<std::int64_t>(std::numeric_limits<T>::min())) {
         lo = static_cast<std::int64_t>(std::numeric_limits<T>::min());
     }
@@ -222,7 +220,7 @@ bool read_value(const ConfigNode& from, std::string_view key, const Limits& l, T
         }
         // Validation already refused a value outside one_of; reaching here is a plugin bug.
         throw std::logic_error(fmt::format("option {}: \"{}\" is not one of its values", key, text));
-    } else if constexpr (is_duration<T>::value) {
+    } else if constexpr (IsChronoDuration<T>::value) {
         auto d = from.get_duration(key);
         if (!duration_in_limits(from, key, l, d, diags)) {
             return false;
@@ -246,10 +244,10 @@ inline bool is_set(const ConfigNode& node, const char* key) {
 }
 
 template <auto Member>
-void load_member(const Bound<typename member_of<decltype(Member)>::owner>& self, const ConfigNode& from,
-                 typename member_of<decltype(Member)>::owner& out, Diagnostics& diags) {
-    using T = typename member_of<decltype(Member)>::type;
-    if constexpr (is_optional<T>::value) {
+void load_member(const Bound<typename MemberOf<decltype(Member)>::Owner>& self, const ConfigNode& from,
+                 typename MemberOf<decltype(Member)>::Owner& out, Diagnostics& diags) {
+    using T = typename MemberOf<decltype(Member)>::Type;
+    if constexpr (IsStdOptional<T>::value) {
         // An optional member stays empty unless the option is written (or inherited).
         if (!is_set(from, self.key)) {
             return;
@@ -284,9 +282,9 @@ struct Bound {
 /// std::chrono::duration (Duration), std::vector<std::string> (StringList), a vector of string
 /// pairs (StringMap), or std::optional of any of these (left empty when the option is not set).
 template <auto Member>
-constexpr Bound<typename detail::member_of<decltype(Member)>::owner> bind(const char* key, Limits limits = {}) {
-    using T = typename detail::member_of<decltype(Member)>::type;
-    using V = typename std::conditional_t<detail::is_optional<T>::value, T, std::optional<T>>::value_type;
+constexpr Bound<typename detail::MemberOf<decltype(Member)>::Owner> bind(const char* key, Limits limits = {}) {
+    using T = typename detail::MemberOf<decltype(Member)>::Type;
+    using V = typename std::conditional_t<detail::IsStdOptional<T>::value, T, std::optional<T>>::value_type;
     return {.key = key,
             .load = &detail::load_member<Member>,
             .accepts = detail::accepted_types<T>(),
