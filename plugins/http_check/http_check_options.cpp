@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // http_check's option tables: the plugin-level options, the per-site ones (each also a plugin-level
 // default) and the nested tables (basic_auth; json and expect_headers live in assertions.cpp).
+#include "check_options.hpp"
 #include "http_check_config.hpp"
 #include "sites_topic_config.hpp"
 #include "vigil/version.hpp"
@@ -161,47 +162,23 @@ const OptionSpec kSiteOptions[] = {
 };
 
 const OptionSpec kOptions[] = {
-    {.key = "sites",
-     .type = OptionType::List,
-     .children = kSiteOptions,
-     .description = "Sites listed inline: maps with name, url and any per-site option"},
-    {.key = "sites_file",
-     .type = OptionType::String,
-     .description = "File with a list of sites: YAML, or the original project's JSON list of {name, url, regex}; "
-                    "relative to the pipeline file"},
-    {.key = "sites_env",
-     .type = OptionType::String,
-     .description = "Name of an environment variable holding that JSON list (the original project's WEBSITES)"},
-    VIGIL_HTTP_CHECK_SITE_OPTIONS(VIGIL_WITH_DEFAULT){
-        .key = "max_concurrency",
-        .type = OptionType::Int,
-        .default_value = "1000",
-        .description = "Checks in flight at most; due checks wait (their lag_ms shows it)"},
+    checks::sites_option(kSiteOptions),
+    checks::kSitesFileOption,
+    checks::kSitesEnvOption,
+    VIGIL_HTTP_CHECK_SITE_OPTIONS(VIGIL_WITH_DEFAULT) checks::kMaxConcurrencyOption,
     {.key = "workers",
      .type = OptionType::Int,
      .default_value = "0",
      .description = "Event-loop threads sharing the sites; 0 means one per CPU core"},
-    {.key = "shard",
-     .type = OptionType::String,
-     .default_value = "1/1",
-     .description =
-         "I/N: keep only the sites whose stable name hash falls in shard I of N, so N agents split one list"},
-    {.key = "batch_size",
-     .type = OptionType::Int,
-     .default_value = "500",
-     .description = "Results per batch handed to the sinks"},
-    {.key = "batch_delay",
-     .type = OptionType::Duration,
-     .default_value = "50ms",
-     .description = "A batch is handed on after this long even if not full"},
+    checks::kShardOption,
+    checks::kBatchSizeOption,
+    checks::kBatchDelayOption,
     {.key = "sites_topic",
      .type = OptionType::Map,
      .children = kSitesTopicOptions,
      .description = "Take the sites from a compacted Kafka topic, shared by the producers of one consumer group "
                     "(instead of sites, sites_file, sites_env and shard)"},
-    {.key = "location",
-     .type = OptionType::String,
-     .description = "Where the checks run from, the records' `location` (default: the host name)"},
+    checks::kLocationOption,
     {},
 };
 

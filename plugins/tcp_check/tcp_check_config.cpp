@@ -9,6 +9,7 @@
 
 #include <fmt/core.h>
 
+#include "check_options.hpp"
 #include "site_lists.hpp"
 #include "vigil/text.hpp"
 
@@ -62,33 +63,14 @@ const OptionSpec kSiteOptions[] = {
 };
 
 const OptionSpec kOptions[] = {
-    {.key = "sites", .type = OptionType::List, .children = kSiteOptions, .description = "The sites, inline"},
-    {.key = "sites_file",
-     .type = OptionType::String,
-     .description = "A YAML or JSON file holding the list of sites, relative to the pipeline file"},
-    {.key = "sites_env",
-     .type = OptionType::String,
-     .description = "An environment variable holding the list of sites as JSON or YAML"},
-    {.key = "shard",
-     .type = OptionType::String,
-     .default_value = "1/1",
-     .description = "I/N: check only the sites whose name hashes to part I of N (several agents share a list)"},
-    {.key = "location",
-     .type = OptionType::String,
-     .default_value = "",
-     .description = "Where the checks run from: the records' location (default: this host's name)"},
-    {.key = "max_concurrency",
-     .type = OptionType::Int,
-     .default_value = "1000",
-     .description = "Checks in flight at most; a slot that finds no room waits (1 to 100000)"},
-    {.key = "batch_size",
-     .type = OptionType::Int,
-     .default_value = "500",
-     .description = "Records per batch handed to the pipeline (1 to 100000)"},
-    {.key = "batch_delay",
-     .type = OptionType::Duration,
-     .default_value = "50ms",
-     .description = "How long a record waits for its batch to fill"},
+    checks::sites_option(kSiteOptions),
+    checks::kSitesFileOption,
+    checks::kSitesEnvOption,
+    checks::kShardOption,
+    checks::kLocationOption,
+    checks::kMaxConcurrencyOption,
+    checks::kBatchSizeOption,
+    checks::kBatchDelayOption,
     VIGIL_TCP_CHECK_SITE_OPTIONS(VIGIL_DEFAULT){},
 };
 

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+// The plugin-level options every check plugin has, written once for each plugin's option table:
+// where its sites come from, the shard, the location, how many checks at once and how results
+// are batched.
+#pragma once
+
+#include "vigil/config.hpp"
+
+namespace vigil::checks {
+
+/// `sites`: the inline list, each map validated against `site_table`.
+constexpr OptionSpec sites_option(const OptionSpec* site_table) {
+    return {.key = "sites",
+            .type = OptionType::List,
+            .children = site_table,
+            .description = "Sites listed inline: maps with name, url and any per-site option"};
+}
+inline constexpr OptionSpec kSitesFileOption{
+    .key = "sites_file",
+    .type = OptionType::String,
+    .description =
+        "File with a list of sites: YAML, or JSON (the original project's list of {name, url, regex}); "
+        "relative to the pipeline file"};
+inline constexpr OptionSpec kSitesEnvOption{
+    .key = "sites_env",
+    .type = OptionType::String,
+    .description = "Name of an environment variable holding such a list (the original project's WEBSITES)"};
+inline constexpr OptionSpec kShardOption{
+    .key = "shard",
+    .type = OptionType::String,
+    .default_value = "1/1",
+    .description = "I/N: keep only the sites whose stable name hash falls in shard I of N, so N agents split one list"};
+inline constexpr OptionSpec kLocationOption{
+    .key = "location",
+    .type = OptionType::String,
+    .default_value = "",
+    .description = "Where the checks run from, the records' `location` (default: the host name)"};
+inline constexpr OptionSpec kMaxConcurrencyOption{
+    .key = "max_concurrency",
+    .type = OptionType::Int,
+    .default_value = "1000",
+    .description = "Checks in flight at most (1 to 100000); due checks wait (their lag_ms shows it)"};
+inline constexpr OptionSpec kBatchSizeOption{.key = "batch_size",
+                                             .type = OptionType::Int,
+                                             .default_value = "500",
+                                             .description = "Results per batch handed to the sinks (1 to 100000)"};
+inline constexpr OptionSpec kBatchDelayOption{.key = "batch_delay",
+                                              .type = OptionType::Duration,
+                                              .default_value = "50ms",
+                                              .description = "A batch is handed on after this long even if not full"};
+
+}  // namespace vigil::checks
