@@ -137,14 +137,18 @@ TEST_CASE("tcp_check: sites are checked on their interval until stopped, and a r
     TcpCheck check(std::move(*c), "tcp_check.sched", "probe", vigil::Logger("tcp_check.sched"));
     Capture capture;
     vigil::test::StopAfter stop(1500ms);
+    // Parsed here: Catch's assertions belong on the test's thread.
+    auto next = vigil::test::check_section(yaml(fmt::format("  - {{name: b, url: '{}'}}\n", url(smtp.port()))),
+                                           kOptions, vigil::PluginKind::Source);
+    REQUIRE(next->errors().empty());
+    std::atomic<bool> reloaded{false};
     std::thread reloader([&] {
         std::this_thread::sleep_for(600ms);
-        auto next = vigil::test::check_section(yaml(fmt::format("  - {{name: b, url: '{}'}}\n", url(smtp.port()))),
-                                               kOptions, vigil::PluginKind::Source);
-        CHECK(check.reload(next->node, next->diags));
+        reloaded = check.reload(next->node, next->diags);
     });
     REQUIRE(check.run(capture, stop, vigil::RunOptions{false}).ok());
     reloader.join();
+    CHECK(reloaded);
     std::map<std::string, int> per_site;
     for (const auto& r : capture.all()) {
         ++per_site[r.name];
