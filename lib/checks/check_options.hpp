@@ -50,3 +50,8 @@ inline constexpr OptionSpec kBatchDelayOption{.key = "batch_delay",
                                               .description = "A batch is handed on after this long even if not full"};
 
 }  // namespace vigil::checks
+
+// A check plugin writes its per-site options once, as a macro taking one of these: in the site
+// table they have no default (a site inherits the plugin's value), in the plugin table they do.
+#define VIGIL_SITE_OPTION_DEFAULT(x) x
+#define VIGIL_SITE_OPTION_NO_DEFAULT(x) nullptr

@@ -149,8 +149,6 @@ const OptionSpec kBasicAuthOptions[] = {
          .default_value = DEFAULT(""),                                                                                \
          .description = "The site's group (a team, a product): the records' `group`, the status page's filter"},
 
-#define VIGIL_WITH_DEFAULT(x) x
-#define VIGIL_NO_DEFAULT(x) nullptr
 
 const OptionSpec kSiteOptions[] = {
     {.key = "name",
@@ -158,14 +156,14 @@ const OptionSpec kSiteOptions[] = {
      .required = true,
      .description = "Unique name of the site: the record's name and the Kafka key"},
     {.key = "url", .type = OptionType::String, .required = true, .description = "http:// or https:// URL to check"},
-    VIGIL_HTTP_CHECK_SITE_OPTIONS(VIGIL_NO_DEFAULT){},
+    VIGIL_HTTP_CHECK_SITE_OPTIONS(VIGIL_SITE_OPTION_NO_DEFAULT){},
 };
 
 const OptionSpec kOptions[] = {
     checks::sites_option(kSiteOptions),
     checks::kSitesFileOption,
     checks::kSitesEnvOption,
-    VIGIL_HTTP_CHECK_SITE_OPTIONS(VIGIL_WITH_DEFAULT) checks::kMaxConcurrencyOption,
+    VIGIL_HTTP_CHECK_SITE_OPTIONS(VIGIL_SITE_OPTION_DEFAULT) checks::kMaxConcurrencyOption,
     {.key = "workers",
      .type = OptionType::Int,
      .default_value = "0",

@@ -50,8 +50,6 @@ const char* const kFamilies[] = {"any", "ipv4", "ipv6", nullptr};
          .type = OptionType::String,                                                                              \
          .description = "The site's group (a team, a product): the records' group"},
 
-#define VIGIL_NO_DEFAULT(x) nullptr
-#define VIGIL_DEFAULT(x) x
 
 const OptionSpec kSiteOptions[] = {
     {.key = "name",
@@ -59,7 +57,7 @@ const OptionSpec kSiteOptions[] = {
      .required = true,
      .description = "The site's name (200 characters at most)"},
     {.key = "url", .type = OptionType::String, .required = true, .description = "tcp://host:port"},
-    VIGIL_TCP_CHECK_SITE_OPTIONS(VIGIL_NO_DEFAULT){},
+    VIGIL_TCP_CHECK_SITE_OPTIONS(VIGIL_SITE_OPTION_NO_DEFAULT){},
 };
 
 const OptionSpec kOptions[] = {
@@ -71,7 +69,7 @@ const OptionSpec kOptions[] = {
     checks::kMaxConcurrencyOption,
     checks::kBatchSizeOption,
     checks::kBatchDelayOption,
-    VIGIL_TCP_CHECK_SITE_OPTIONS(VIGIL_DEFAULT){},
+    VIGIL_TCP_CHECK_SITE_OPTIONS(VIGIL_SITE_OPTION_DEFAULT){},
 };
 
 namespace {

@@ -53,6 +53,8 @@ struct CheckRecord {
     std::optional<std::string> location;          // where the check ran from (http_check's `location`)
     std::optional<std::string> group;             // the site's group (http_check's `group`), for the status page
     std::optional<std::string> kind;              // what was checked: http, tcp, tls, dns, icmp (since SDK ABI 6.0)
+    std::optional<std::string> rcode;             // a DNS answer's response code: NOERROR, NXDOMAIN, ... (ABI 7.0)
+    std::optional<std::string> answers;           // its records of the asked type, one per line, sorted (ABI 7.0)
 
     friend bool operator==(const CheckRecord&, const CheckRecord&) = default;
 };

@@ -103,6 +103,10 @@ inline constexpr std::array kRecordFields = {
                 "The site's group (a team, a product), for filtering"},
     RecordField{"kind",          &CheckRecord::kind,          JsonType::String,    true,  false, false, "text",
                 "What was checked: http, tcp, tls, dns or icmp; null from producers that predate it (http)"},
+    RecordField{"rcode",         &CheckRecord::rcode,         JsonType::String,    true,  false, false, "text",
+                "DNS checks: the answer's response code (NOERROR, NXDOMAIN, SERVFAIL, ...); null for other kinds"},
+    RecordField{"answers",       &CheckRecord::answers,       JsonType::String,    true,  false, false, "text",
+                "DNS checks: the answer's records of the asked type in presentation form, one per line, sorted"},
 };
 // clang-format on
 

@@ -17,6 +17,15 @@ vigil::test::RunResult migrate(const std::string& url, std::vector<std::string> 
     argv.insert(argv.end(), extra.begin(), extra.end());
     return run(argv);
 }
+// Rolls migrations back until `version` is the latest applied: tests of one migration's data
+// path start from the schema before it, however many migrations come later.
+void roll_back_to(const std::string& url, std::string_view version) {
+    while (pg::scalar(url, "SELECT max(version) FROM schema_migrations") > version) {
+        auto down = migrate(url, {"--down"});
+        INFO(down.err);
+        REQUIRE(down.code == 0);
+    }
+}
 std::string tables(const std::string& url) {
     std::string out;
     // Partitions are the partitioned table's business, not a table of their own here.
@@ -43,8 +52,9 @@ TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them"
           "[ ] 20261202000000_create_site_state.sql\n[ ] 20261205000000_add_attempts_excerpt_location.sql\n"
           "[ ] 20261206000000_partition_metrics.sql\n[ ] 20261206000100_create_rollups.sql\n"
           "[ ] 20261206000200_add_group.sql\n[ ] 20261207000000_create_site_location_state.sql\n"
-          "[ ] 20261207000100_rollups_per_location.sql\n[ ] 20261207000200_add_kind.sql\n\n"
-          "Applied: 0\nPending: 10\n");
+          "[ ] 20261207000100_rollups_per_location.sql\n[ ] 20261207000200_add_kind.sql\n"
+          "[ ] 20261207000300_add_dns_fields.sql\n\n"
+          "Applied: 0\nPending: 11\n");
     auto up = migrate(db.url());
     INFO(up.err);
     REQUIRE(up.code == 0);
@@ -54,11 +64,12 @@ TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them"
           "applying 20261206000000_partition_metrics.sql\napplying 20261206000100_create_rollups.sql\n"
           "applying 20261206000200_add_group.sql\napplying 20261207000000_create_site_location_state.sql\n"
           "applying 20261207000100_rollups_per_location.sql\napplying 20261207000200_add_kind.sql\n"
-          "applied 10 migration(s); the database is up to date\n");
+          "applying 20261207000300_add_dns_fields.sql\n"
+          "applied 11 migration(s); the database is up to date\n");
     CHECK(tables(db.url()) == kAllTables);
     CHECK(pg::scalar(db.url(), "SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations") ==
           "20261128000000,20261128000100,20261202000000,20261205000000,20261206000000,20261206000100,"
-          "20261206000200,20261207000000,20261207000100,20261207000200");
+          "20261206000200,20261207000000,20261207000100,20261207000200,20261207000300");
     // dbmate's own table shape, so dbmate keeps working on the same database.
     CHECK(pg::scalar(db.url(),
                      "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
@@ -66,6 +77,9 @@ TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them"
     CHECK(migrate(db.url()).out == "the database is up to date\n");
 
     auto down = migrate(db.url(), {"--down"});
+    CHECK(down.code == 0);
+    CHECK(down.out == "rolling back 20261207000300_add_dns_fields.sql\nrolled back 20261207000300\n");
+    down = migrate(db.url(), {"--down"});
     CHECK(down.code == 0);
     CHECK(down.out == "rolling back 20261207000200_add_kind.sql\nrolled back 20261207000200\n");
     down = migrate(db.url(), {"--down"});
@@ -111,9 +125,7 @@ TEST_CASE("migrate: an existing metrics table becomes partitioned by day with ev
           "[integration]") {
     pg::TestDatabase db;
     REQUIRE(migrate(db.url()).code == 0);
-    for (int i = 0; i < 6; ++i) {  // back to before the partitioning
-        REQUIRE(migrate(db.url(), {"--down"}).code == 0);
-    }
+    roll_back_to(db.url(), "20261205000000");  // before the partitioning
     // 10 days of a site every 15 minutes, one check with a far date, and a gap in the ids.
     pg::query(db.url(),
               "INSERT INTO metrics (name, url, response_time, status_code, \"timestamp\", check_id, ok) "
@@ -123,16 +135,15 @@ TEST_CASE("migrate: an existing metrics table becomes partitioned by day with ev
     pg::query(db.url(),
               "INSERT INTO metrics (name, url, response_time, \"timestamp\", check_id) "
               "VALUES ('old', 'https://old/', 12, '1999-12-31 23:59:59+00', 'old1')");
-    // Every column of every row (the later migrations' "group" and kind columns aside: they are new).
-    auto before = pg::scalar(
-        db.url(), "SELECT md5(string_agg((to_jsonb(m) - 'group' - 'kind')::text, '|' ORDER BY id)) FROM metrics m");
+    // Every column of every row (the later migrations' columns aside: they are new).
+    constexpr const char* kRows =
+        "SELECT md5(string_agg((to_jsonb(m) - 'group' - 'kind' - 'rcode' - 'answers')::text, '|' ORDER BY id)) "
+        "FROM metrics m";
+    auto before = pg::scalar(db.url(), kRows);
     auto next_id = pg::scalar(db.url(), "SELECT max(id) + 1 FROM metrics");
     REQUIRE(migrate(db.url()).code == 0);
     CHECK(pg::scalar(db.url(), "SELECT relkind FROM pg_class WHERE relname = 'metrics'") == "p");
-    CHECK(
-        pg::scalar(db.url(),
-                   "SELECT md5(string_agg((to_jsonb(m) - 'group' - 'kind')::text, '|' ORDER BY id)) FROM metrics m") ==
-        before);
+    CHECK(pg::scalar(db.url(), kRows) == before);
     CHECK(pg::scalar(db.url(), "SELECT count(*) FROM metrics_default") == "0");
     CHECK(pg::scalar(db.url(), "SELECT count(*) FROM metrics_p19991231") == "1");
     CHECK(pg::scalar(db.url(),
@@ -158,16 +169,14 @@ TEST_CASE("migrate: two agents migrating at once apply each migration once", "[i
             ++n;
         return n;
     };
-    CHECK(applied(a.out()) + applied(b.out()) == 10);
-    CHECK(pg::scalar(db.url(), "SELECT count(*) FROM schema_migrations") == "10");
+    CHECK(applied(a.out()) + applied(b.out()) == 11);
+    CHECK(pg::scalar(db.url(), "SELECT count(*) FROM schema_migrations") == "11");
 }
 
 TEST_CASE("migrate: each site's state and events become those of the location that names none", "[integration]") {
     pg::TestDatabase db;
     REQUIRE(migrate(db.url()).code == 0);
-    REQUIRE(migrate(db.url(), {"--down"}).code == 0);
-    REQUIRE(migrate(db.url(), {"--down"}).code == 0);
-    REQUIRE(migrate(db.url(), {"--down"}).code == 0);  // back to one state per site
+    roll_back_to(db.url(), "20261206000200");  // back to one state per site
     pg::query(db.url(),
               "INSERT INTO site_state (site, url, state, since, cause, consecutive_failures, last_check_id, "
               "last_timestamp, last_error, last_error_detail) VALUES "
@@ -195,9 +204,7 @@ TEST_CASE("migrate: each site's state and events become those of the location th
                     "previous_locations::text FROM site_events") ==
           std::vector<std::vector<std::string>>{{"site", "-", "", "{}"}});
     // Down again: the location's rows go, the site's stay as they were.
-    REQUIRE(migrate(db.url(), {"--down"}).code == 0);
-    REQUIRE(migrate(db.url(), {"--down"}).code == 0);
-    REQUIRE(migrate(db.url(), {"--down"}).code == 0);
+    roll_back_to(db.url(), "20261206000200");
     CHECK(pg::query(db.url(), "SELECT * FROM site_state ORDER BY site") == before);
 }
 
@@ -228,7 +235,7 @@ TEST_CASE("migrate: the URL comes from DATABASE_URL or --database-url-file, neve
         run({vigil::test::agent_binary().string(), "migrate", "--database-url-file", file.string(), "--status"});
     INFO(from_file.err);
     CHECK(from_file.code == 0);
-    CHECK(from_file.out.find("Pending: 10") != std::string::npos);
+    CHECK(from_file.out.find("Pending: 11") != std::string::npos);
     auto from_env = run({vigil::test::agent_binary().string(), "migrate"}, {{"DATABASE_URL", db.url()}});
     INFO(from_env.err);
     CHECK(from_env.code == 0);
@@ -277,8 +284,7 @@ TEST_CASE("migrate: the metrics table the migrations create is the record's fiel
 TEST_CASE("migrate: rollups become per location and, rolled back, sum their locations again", "[integration]") {
     pg::TestDatabase db;
     REQUIRE(migrate(db.url()).code == 0);
-    REQUIRE(migrate(db.url(), {"--down"}).code == 0);  // add_kind
-    REQUIRE(migrate(db.url(), {"--down"}).code == 0);  // rollups_per_location
+    roll_back_to(db.url(), "20261207000000");  // before rollups_per_location
     auto hist = [](int bucket, int n) {
         std::string h = "ARRAY[";
         for (int i = 0; i < 48; ++i) {

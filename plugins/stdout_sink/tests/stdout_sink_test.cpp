@@ -59,9 +59,9 @@ TEST_CASE("stdout_sink: a batch becomes one compact JSON object per line", "[uni
     auto text = StdoutSink::format_batch(batch_of(2));
     CHECK(
         text ==
-        R"({"name":"site-0","url":"https://example.com/","response_time":12.5,"status_code":200,"regex":null,"regex_check":null,"timestamp":"2023-11-14T22:13:20.000001Z","check_id":"id0","agent":"","ok":null,"error":null,"error_detail":null,"dns_ms":null,"connect_ms":null,"tls_ms":null,"ttfb_ms":null,"redirects":null,"body_bytes":null,"truncated":null,"http_version":null,"remote_ip":null,"tls_not_after":null,"lag_ms":null,"attempts":null,"body_excerpt":null,"response_headers":null,"location":null,"group":null,"kind":null})"
+        R"({"name":"site-0","url":"https://example.com/","response_time":12.5,"status_code":200,"regex":null,"regex_check":null,"timestamp":"2023-11-14T22:13:20.000001Z","check_id":"id0","agent":"","ok":null,"error":null,"error_detail":null,"dns_ms":null,"connect_ms":null,"tls_ms":null,"ttfb_ms":null,"redirects":null,"body_bytes":null,"truncated":null,"http_version":null,"remote_ip":null,"tls_not_after":null,"lag_ms":null,"attempts":null,"body_excerpt":null,"response_headers":null,"location":null,"group":null,"kind":null,"rcode":null,"answers":null})"
         "\n"
-        R"({"name":"site-1","url":"https://example.com/","response_time":12.5,"status_code":200,"regex":null,"regex_check":null,"timestamp":"2023-11-14T22:13:20.000001Z","check_id":"id1","agent":"","ok":null,"error":null,"error_detail":null,"dns_ms":null,"connect_ms":null,"tls_ms":null,"ttfb_ms":null,"redirects":null,"body_bytes":null,"truncated":null,"http_version":null,"remote_ip":null,"tls_not_after":null,"lag_ms":null,"attempts":null,"body_excerpt":null,"response_headers":null,"location":null,"group":null,"kind":null})"
+        R"({"name":"site-1","url":"https://example.com/","response_time":12.5,"status_code":200,"regex":null,"regex_check":null,"timestamp":"2023-11-14T22:13:20.000001Z","check_id":"id1","agent":"","ok":null,"error":null,"error_detail":null,"dns_ms":null,"connect_ms":null,"tls_ms":null,"ttfb_ms":null,"redirects":null,"body_bytes":null,"truncated":null,"http_version":null,"remote_ip":null,"tls_not_after":null,"lag_ms":null,"attempts":null,"body_excerpt":null,"response_headers":null,"location":null,"group":null,"kind":null,"rcode":null,"answers":null})"
         "\n");
 }
 

@@ -57,7 +57,7 @@ sinks:
 TEST_CASE("agent: --version prints the version and plugin ABI", "[unit][agent]") {
     auto r = vigil::test::run({vigil::test::agent_binary().string(), "--version"});
     CHECK(r.code == 0);
-    CHECK(r.out.rfind("vigil agent " VIGIL_VERSION "\nplugin ABI 6.0\nbuild gcc-", 0) == 0);
+    CHECK(r.out.rfind("vigil agent " VIGIL_VERSION "\nplugin ABI 7.0\nbuild gcc-", 0) == 0);
 }
 
 TEST_CASE("agent: a bad command line exits 64", "[unit][agent]") {
@@ -110,7 +110,7 @@ TEST_CASE("agent: each kind of bad configuration exits 78 with its own one-line 
     }
     SECTION("wrong-ABI plugin") {
         expect_config_error("pipeline: t\nsource: {plugin: counting_source}\nsinks:\n  - plugin: wrong_abi\n",
-                            "wrong_abi.so: built for plugin ABI 7, this agent provides ABI 6",
+                            "wrong_abi.so: built for plugin ABI 8, this agent provides ABI 7",
                             {"--plugin-dir", vigil::test::loader_fixture_dir().string()});
     }
     SECTION("a factory that throws") {

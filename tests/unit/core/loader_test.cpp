@@ -73,7 +73,7 @@ TEST_CASE("loader: unresolved symbols are refused at load with an ldd hint", "[u
 
 TEST_CASE("loader: a plugin built for another ABI major is refused from its header", "[unit][loader]") {
     auto path = fixture("wrong_abi");
-    CHECK(refusal(path) == path.string() + ": built for plugin ABI 7, this agent provides ABI 6");
+    CHECK(refusal(path) == path.string() + ": built for plugin ABI 8, this agent provides ABI 7");
 }
 
 TEST_CASE("loader: a plugin with another build fingerprint is refused", "[unit][loader]") {

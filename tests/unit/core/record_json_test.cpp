@@ -47,6 +47,8 @@ CheckRecord full_record() {
     r.location = "eu-west-1";
     r.group = "payments";
     r.kind = "http";
+    r.rcode = "NOERROR";
+    r.answers = "192.0.2.1\n192.0.2.2";
     return r;
 }
 }  // namespace

@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "prober.hpp"
+
+#include <arpa/inet.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+
+#include <fmt/core.h>
+
+#include "check_id.hpp"
+#include "vigil/text.hpp"
+
+namespace vigil::plugins::dns_check {
+
+namespace {
+constexpr auto kStopPoll = std::chrono::milliseconds(100);
+// How often c-ares looks at its own timeouts: our deadlines record a timeout on time; this only
+// frees c-ares' part of a query that never got an answer.
+constexpr auto kAresTick = std::chrono::milliseconds(100);
+// c-ares' own limit sits a little past the check's, so the check's deadline is what records.
+constexpr auto kAresSlack = std::chrono::milliseconds(200);
+constexpr int kEventsPerWait = 256;
+constexpr int kReceiveBuffer = 8 << 20;
+
+double ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+void init_library() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        if (int rc = ares_library_init(ARES_LIB_INIT_ALL); rc != ARES_SUCCESS) {
+            throw std::runtime_error(fmt::format("c-ares: {}", ares_strerror(rc)));
+        }
+    });
+}
+
+// The first server c-ares asks on `channel`, for the record's remote_ip.
+std::string first_server(ares_channel channel) {
+    ares_addr_port_node* servers = nullptr;
+    std::string out;
+    if (ares_get_servers_ports(channel, &servers) == ARES_SUCCESS && servers != nullptr) {
+        char text[INET6_ADDRSTRLEN] = {};
+        if (ares_inet_ntop(servers->family, &servers->addr, text, sizeof text) != nullptr) {
+            out = text;
+        }
+    }
+    ares_free_data(servers);
+    return out;
+}
+}  // namespace
+
+// A c-ares channel: the servers of one kind of site (server, transport, timeout) and their sockets.
+struct Prober::Channel {
+    Prober* self = nullptr;
+    ares_channel ares = nullptr;
+    std::string server;  // numeric, for remote_ip
+    std::size_t pending = 0;
+    ~Channel() {
+        if (ares != nullptr) {
+            ares_destroy(ares);
+        }
+    }
+};
+
+// One check of one site, from its start to its record.
+struct Prober::Check {
+    Prober* self = nullptr;
+    std::shared_ptr<const Site> site;
+    Channel* channel = nullptr;
+    checks::Time scheduled{};
+    checks::Time started{};
+    Timestamp started_wall{};
+    Clock::time_point start{};
+    std::multimap<Clock::time_point, Check*>::iterator deadline;
+    bool recorded = false;
+    bool in_ares = false;  // c-ares holds its query and will call back
+};
+
+Prober::Prober(Identity id, Logger log, checks::Outbox& outbox, const StopToken& stop, bool once)
+    : id_(std::move(id)), log_(std::move(log)), outbox_(outbox), stop_(stop), once_(once), digest_(log_),
+      failing_(digest_, log_), rng_(checks::seeded_rng()), labels_{{"instance", id_.instance}},
+      overruns_(counter("vigil_dns_check_overruns_total", labels_,
+                        "Slots skipped because the previous check of the site was still running")),
+      skipped_(counter("vigil_dns_check_skipped_slots_total", labels_,
+                       "Slots skipped because checks started more than an interval late (the pipeline was full)")),
+      in_flight_(gauge("vigil_dns_check_in_flight", labels_, "Checks in flight")),
+      duration_(histogram("vigil_dns_check_duration_seconds", labels_, latency_buckets(),
+                          "Check durations (response_time)")) {
+    for (auto f : {Failure::None, Failure::Timeout, Failure::Connect, Failure::Malformed, Failure::Rcode,
+                   Failure::Answer, Failure::Expect}) {
+        Labels l = labels_;
+        l.emplace_back("result", std::string(to_string(f)));
+        results_[static_cast<std::size_t>(f)] =
+            &counter("vigil_dns_check_checks_total", l, "Checks finished, by result");
+    }
+    init_library();
+    steady_start_ = Clock::now();
+    wall_start_ = std::chrono::duration_cast<checks::Time>(std::chrono::system_clock::now().time_since_epoch());
+    epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_ < 0) {
+        throw std::runtime_error(fmt::format("epoll_create1: {}", std::strerror(errno)));
+    }
+}
+
+Prober::~Prober() {
+    destroying_ = true;
+    channels_.clear();  // c-ares calls back each query it held, and closes its sockets
+    in_flight_.set(0);
+    ::close(epoll_);
+}
+
+void Prober::offer(const Config& config) {
+    Lock lock(offer_mutex_);
+    offered_ = config;
+}
+
+void Prober::take_offer() {
+    std::optional<Config> next;
+    {
+        Lock lock(offer_mutex_);
+        next.swap(offered_);
+    }
+    if (!next) {
+        return;
+    }
+    max_in_flight_ = next->max_concurrency;
+    batcher_.set_limits(next->batch_size, next->batch_delay);
+    sites_.apply(next->sites, now(), [this](const std::string& name) { failing_.forget(name); });
+}
+
+void Prober::run() {
+    take_offer();
+    if (once_) {
+        once_queue_ = sites_.all();
+    }
+    if (id_.location.empty()) {
+        id_.location = id_.agent;
+    }
+    epoll_event events[kEventsPerWait];
+    while (!stop_.stop_requested()) {
+        take_offer();
+        start_due();
+        if (once_ && once_queue_.empty() && active_.empty()) {
+            break;
+        }
+        int n = epoll_wait(epoll_, events, kEventsPerWait, wait_ms());
+        for (int i = 0; i < n; ++i) {
+            int fd = events[i].data.fd;
+            auto it = sockets_.find(fd);
+            if (it == sockets_.end()) {
+                continue;  // closed by c-ares earlier in this round
+            }
+            bool in = (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0;
+            bool out = (events[i].events & EPOLLOUT) != 0;
+            ares_process_fd(it->second->ares, in ? fd : ARES_SOCKET_BAD, out ? fd : ARES_SOCKET_BAD);
+        }
+        if (auto steady = Clock::now(); steady >= next_ares_tick_) {
+            for (auto& [key, ch] : channels_) {
+                if (ch->pending > 0) {
+                    ares_process_fd(ch->ares, ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // its timeouts
+                }
+            }
+            next_ares_tick_ = steady + kAresTick;
+        }
+        expire();
+        batcher_.flush(outbox_, false);
+        if (auto steady = Clock::now(); steady >= next_digest_tick_) {
+            digest_.tick(steady);
+            next_digest_tick_ = steady + std::chrono::seconds(1);
+        }
+    }
+    if (!active_.empty()) {
+        log_.info("stopping: abandoning {} checks in flight", active_.size());
+    }
+    batcher_.flush(outbox_, true);
+    digest_.flush();
+}
+
+int Prober::wait_ms() {
+    auto steady = Clock::now();
+    auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(kStopPoll);
+    if (!once_ && !outbox_.full() && active_.size() < max_in_flight_) {
+        if (auto due = sites_.scheduler().next_due()) {
+            wait = std::min(wait, *due - now());
+        }
+    }
+    if (!deadlines_.empty()) {
+        wait = std::min(wait, std::chrono::duration_cast<std::chrono::nanoseconds>(deadlines_.begin()->first - steady));
+    }
+    if (auto due = batcher_.due_in()) {
+        wait = std::min(wait, std::chrono::duration_cast<std::chrono::nanoseconds>(*due));
+    }
+    if (wait <= std::chrono::nanoseconds::zero()) {
+        return 0;
+    }
+    return static_cast<int>((wait.count() + 999'999) / 1'000'000);  // never a hair early, then spinning
+}
+
+void Prober::start_due() {
+    if (outbox_.full()) {
+        // The pipeline is behind: due checks wait rather than pile up results; slots that pass
+        // meanwhile are counted as they pass, once a second.
+        auto steady = Clock::now();
+        if (!once_ && steady >= next_skip_count_) {
+            skipped_.inc(sites_.scheduler().skip_overdue(now()));
+            next_skip_count_ = steady + std::chrono::seconds(1);
+        }
+        return;
+    }
+    while (active_.size() < max_in_flight_) {
+        checks::Time t = now();
+        if (once_) {
+            if (once_queue_.empty()) {
+                return;
+            }
+            auto site = once_queue_.back();
+            once_queue_.pop_back();
+            start(site, t);
+            continue;
+        }
+        auto slot = sites_.scheduler().pop_due(t);
+        if (!slot) {
+            return;
+        }
+        skipped_.inc(slot->skipped);
+        if (auto site = sites_.find(slot->id)) {
+            start(site, slot->scheduled);
+        }
+    }
+}
+
+void Prober::on_socket_state(void* data, ares_socket_t fd, int readable, int writable) {
+    auto* ch = static_cast<Channel*>(data);
+    ch->self->watch(*ch, fd, readable != 0, writable != 0);
+}
+
+void Prober::watch(Channel& ch, int fd, bool readable, bool writable) {
+    if (!readable && !writable) {
+        epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);  // c-ares closes it next
+        sockets_.erase(fd);
+        return;
+    }
+    epoll_event ev{};
+    ev.events = (readable ? EPOLLIN : 0U) | (writable ? EPOLLOUT : 0U);
+    ev.data.fd = fd;
+    bool known = sockets_.count(fd) > 0;
+    if (epoll_ctl(epoll_, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) != 0) {
+        log_.warn("cannot watch a socket of c-ares: {}", std::strerror(errno));
+        return;
+    }
+    sockets_[fd] = &ch;
+}
+
+// The channel that asks `site`'s server the way the site wants it asked; made at first use.
+Prober::Channel* Prober::channel_for(const Site& site, std::string& why) {
+    const auto& t = site.target;
+    auto limit = std::chrono::duration_cast<std::chrono::milliseconds>(site.timeout + kAresSlack);
+    auto key = fmt::format("{}|{}|{}|{}", t.server, t.port, site.transport == Transport::Tcp ? "tcp" : "udp",
+                           limit.count());
+    auto& slot = channels_[key];
+    if (slot) {
+        return slot.get();
+    }
+    auto ch = std::make_unique<Channel>();
+    ch->self = this;
+    ares_options o{};
+    // NOCHECKRESP: a SERVFAIL or REFUSED answer is the check's result, not a cue to ask elsewhere.
+    o.flags = ARES_FLAG_NOCHECKRESP | (site.transport == Transport::Tcp ? ARES_FLAG_USEVC : 0);
+    o.timeout = static_cast<int>(std::min<std::int64_t>(limit.count(), 1 << 30));
+    o.tries = 1;  // one query per check: a lost answer is a timeout, as blackbox_exporter counts it
+    o.sock_state_cb = &Prober::on_socket_state;
+    o.sock_state_cb_data = ch.get();
+    // One UDP socket takes every answer to this server: hundreds arriving together overflow the
+    // default receive buffer (~200 datagrams), and an answer the kernel drops is a false timeout.
+    // The kernel caps this at net.core.rmem_max.
+    o.socket_receive_buffer_size = kReceiveBuffer;
+    int mask =
+        ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB | ARES_OPT_SOCK_RCVBUF;
+    if (int rc = ares_init_options(&ch->ares, &o, mask); rc != ARES_SUCCESS) {
+        ch->ares = nullptr;
+        why = fmt::format("cannot start c-ares: {}", ares_strerror(rc));
+        channels_.erase(key);
+        return nullptr;
+    }
+    if (!t.server.empty()) {
+        auto csv = t.server.find(':') != std::string::npos ? fmt::format("[{}]:{}", t.server, t.port)
+                                                           : fmt::format("{}:{}", t.server, t.port);
+        if (int rc = ares_set_servers_ports_csv(ch->ares, csv.c_str()); rc != ARES_SUCCESS) {
+            why = fmt::format("cannot use server {}: {}", csv, ares_strerror(rc));
+            channels_.erase(key);
+            return nullptr;
+        }
+    }
+    ch->server = first_server(ch->ares);
+    slot = std::move(ch);
+    return slot.get();
+}
+
+void Prober::start(const std::shared_ptr<const Site>& site, checks::Time scheduled) {
+    if (running_.count(site->name) > 0) {
+        overruns_.inc();
+        return;
+    }
+    auto owned = std::make_unique<Check>();
+    Check& c = *owned;
+    c.self = this;
+    c.site = site;
+    c.scheduled = scheduled;
+    c.started = now();
+    c.started_wall = std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now());
+    c.start = Clock::now();
+    c.deadline = deadlines_.emplace(c.start + site->timeout, &c);
+    running_.insert(site->name);
+    active_.emplace(&c, std::move(owned));
+    in_flight_.set(static_cast<double>(active_.size()));
+
+    std::string why;
+    c.channel = channel_for(*site, why);
+    if (c.channel == nullptr) {
+        finish(c, Failure::Connect, why);
+        return;
+    }
+    unsigned char* query = nullptr;
+    int size = 0;
+    int rc = ares_create_query(site->target.name.c_str(), 1 /* IN */, site->target.qtype, 0, site->recursion ? 1 : 0,
+                               &query, &size, 0);
+    if (rc != ARES_SUCCESS) {
+        finish(c, Failure::Malformed, fmt::format("cannot write the query: {}", ares_strerror(rc)));
+        return;
+    }
+    ++c.channel->pending;
+    c.in_ares = true;
+    ares_send(c.channel->ares, query, size, &Prober::on_answer, &c);  // may call back at once
+    ares_free_string(query);
+}
+
+void Prober::on_answer(void* arg, int status, int /*timeouts*/, unsigned char* data, int size) {
+    auto* c = static_cast<Check*>(arg);
+    c->self->answered(*c, status, data, size);
+}
+
+void Prober::answered(Check& c, int status, const unsigned char* data, int size) {
+    --c.channel->pending;
+    c.in_ares = false;
+    if (c.recorded || destroying_) {
+        abandoned_.erase(&c);  // its record was made (a timeout), or nothing is recorded any more
+        return;
+    }
+    switch (status) {
+        case ARES_SUCCESS: break;
+        case ARES_ETIMEOUT:
+            finish(c, Failure::Timeout, fmt::format("no answer within {}", format_duration(c.site->timeout)));
+            return;
+        case ARES_ECONNREFUSED:
+            finish(c, Failure::Connect, fmt::format("{} refused the query (nothing listens there)",
+                                                    c.channel->server.empty() ? "the server" : c.channel->server));
+            return;
+        case ARES_EBADRESP:
+            finish(c, Failure::Malformed, "the answer is not a DNS message (c-ares could not read it)");
+            return;
+        default: finish(c, Failure::Connect, ares_strerror(status)); return;
+    }
+    std::string why;
+    auto answer = read_answer(data, static_cast<std::size_t>(std::max(size, 0)), c.site->target.qtype, why);
+    if (!answer) {
+        finish(c, Failure::Malformed, why);
+        return;
+    }
+    auto [failure, detail] = judge(*c.site, *answer);
+    finish(c, failure, std::move(detail), &*answer);
+}
+
+void Prober::expire() {
+    auto steady = Clock::now();
+    while (!deadlines_.empty() && deadlines_.begin()->first <= steady) {
+        Check& c = *deadlines_.begin()->second;
+        finish(c, Failure::Timeout, fmt::format("no answer within {}", format_duration(c.site->timeout)));
+    }
+}
+
+void Prober::finish(Check& c, Failure failure, std::string detail, const Answer* answer) {
+    const Site& site = *c.site;
+    auto end = Clock::now();
+    CheckRecord r;
+    r.name = site.name;
+    r.url = site.url;
+    r.response_time = ms_between(c.start, end);
+    r.timestamp = c.started_wall;
+    r.check_id = checks::make_check_id(c.started_wall, rng_);
+    r.agent = id_.agent;
+    r.kind = "dns";
+    r.location = id_.location;
+    if (!site.group.empty()) {
+        r.group = site.group;
+    }
+    r.regex = site.expect_text;
+    if (site.expect && (failure == Failure::None || failure == Failure::Expect)) {
+        r.regex_check = failure == Failure::None;
+    }
+    r.ok = failure == Failure::None;
+    if (failure != Failure::None) {
+        r.error = std::string(to_string(failure));
+        r.error_detail = std::move(detail);
+    }
+    if (c.channel != nullptr && !c.channel->server.empty()) {
+        r.remote_ip = c.channel->server;
+    }
+    if (answer != nullptr) {
+        r.rcode = answer->rcode;
+        r.answers = joined(answer->records);
+    }
+    r.lag_ms = std::chrono::duration<double, std::milli>(c.started - c.scheduled).count();
+    r.attempts = 1;
+
+    results_[static_cast<std::size_t>(failure)]->inc();
+    duration_.observe(r.response_time / 1000.0);
+    failing_.note(site.name, site.url, failure == Failure::None, r.error.value_or(""), r.error_detail.value_or(""));
+    batcher_.add(std::move(r), outbox_);
+
+    c.recorded = true;
+    deadlines_.erase(c.deadline);
+    running_.erase(site.name);
+    auto it = active_.find(&c);
+    if (it != active_.end()) {
+        if (c.in_ares) {  // timed out: kept until c-ares lets go of its query
+            abandoned_.emplace(&c, std::move(it->second));
+        }
+        active_.erase(it);
+    }
+    in_flight_.set(static_cast<double>(active_.size()));
+}
+
+}  // namespace vigil::plugins::dns_check

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: Apache-2.0
+// One thread checks every site of a dns_check instance: c-ares sends the queries and reads the
+// answers (UDP, again over TCP when truncated) on sockets this thread watches with epoll; ldns
+// reads the answers (answer.hpp). One c-ares channel per server asked, and its few sockets carry
+// every query to that server: thousands of checks in flight cost a few hundred bytes each.
+#pragma once
+
+#include <ares.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "answer.hpp"
+#include "dns_check_config.hpp"
+#include "failure_digest.hpp"
+#include "outbox.hpp"
+#include "record_batcher.hpp"
+#include "site_table.hpp"
+#include "vigil/metrics.hpp"
+#include "vigil/source.hpp"
+#include "vigil/sync.hpp"
+
+namespace vigil::plugins::dns_check {
+
+class Prober {
+  public:
+    struct Identity {
+        std::string instance;
+        std::string agent;     // the record's `agent`
+        std::string location;  // the record's `location`
+    };
+    /// Throws std::runtime_error if the epoll set or c-ares cannot be set up.
+    Prober(Identity id, Logger log, checks::Outbox& outbox, const StopToken& stop, bool once);
+    ~Prober();
+    Prober(const Prober&) = delete;
+    Prober& operator=(const Prober&) = delete;
+
+    /// A new configuration (thread-safe): applied between events; unchanged sites keep their
+    /// schedule, a removed site's check in flight finishes and is still recorded.
+    void offer(const Config& config);
+    /// Checks until `stop` (or, once, until every site was checked once).
+    void run();
+
+  private:
+    struct Check;
+    struct Channel;
+    using Clock = std::chrono::steady_clock;
+
+    checks::Time now() const { return wall_start_ + (Clock::now() - steady_start_); }
+    void take_offer();
+    void start_due();
+    void start(const std::shared_ptr<const Site>& site, checks::Time scheduled);
+    Channel* channel_for(const Site& site, std::string& why);
+    void watch(Channel& ch, int fd, bool readable, bool writable);
+    void answered(Check& c, int status, const unsigned char* data, int size);
+    void expire();
+    void finish(Check& c, Failure failure, std::string detail, const Answer* answer = nullptr);
+    int wait_ms();
+
+    static void on_socket_state(void* data, ares_socket_t fd, int readable, int writable);
+    static void on_answer(void* arg, int status, int timeouts, unsigned char* data, int size);
+
+    Identity id_;
+    Logger log_;
+    checks::Outbox& outbox_;
+    const StopToken& stop_;
+    bool once_;
+
+    // Another thread (a reload) only hands over an offer, under offer_mutex_; the prober's own
+    // thread owns every other member.
+    Mutex offer_mutex_;
+    std::optional<Config> offered_ VIGIL_GUARDED_BY(offer_mutex_);
+
+    std::size_t max_in_flight_ = 1000;
+    int epoll_ = -1;
+    bool destroying_ = false;  // c-ares calls back every query as its channels go: nothing is recorded
+    Clock::time_point steady_start_;
+    checks::Time wall_start_{};
+    checks::SiteTable<Site> sites_;
+    std::unordered_set<std::string> running_;  // sites with a check in flight
+    std::unordered_map<Check*, std::unique_ptr<Check>> active_;
+    // Checks recorded (timed out) whose query c-ares still holds: freed when it calls back.
+    std::unordered_map<Check*, std::unique_ptr<Check>> abandoned_;
+    std::multimap<Clock::time_point, Check*> deadlines_;
+    std::map<std::string, std::unique_ptr<Channel>> channels_;  // by server, transport and timeout
+    std::unordered_map<int, Channel*> sockets_;                 // c-ares' sockets, watched by epoll
+    Clock::time_point next_ares_tick_{};
+    std::vector<std::shared_ptr<const Site>> once_queue_;
+    checks::FailureDigest digest_;
+    checks::FailingSites failing_;
+    Clock::time_point next_digest_tick_{};
+    Clock::time_point next_skip_count_{};
+    std::mt19937_64 rng_;
+    checks::RecordBatcher batcher_;
+
+    Labels labels_;
+    Counter& overruns_;
+    Counter& skipped_;
+    Gauge& in_flight_;
+    std::array<Counter*, 7> results_{};  // by Failure
+    Histogram& duration_;
+};
+
+}  // namespace vigil::plugins::dns_check
