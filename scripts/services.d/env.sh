@@ -26,6 +26,7 @@ export KAFKA_CLIENT_CERT_FILE='$STATE/certs/client.pem'
 export KAFKA_CLIENT_KEY_FILE='$STATE/certs/client.key'
 export ALERTMANAGER_URL='http://127.0.0.1:$AM_PORT'
 export SCHEMA_REGISTRY_URL='http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7'
+export VIGIL_DNS_SERVER='127.0.0.1:$DNS_PORT'
 EOF
 }
 
@@ -53,6 +54,12 @@ status() {
     echo "registry:   up   http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7  (pid $(registry_pid))"
   else
     echo "registry:   down"
+    rc=3
+  fi
+  if dns_pid >/dev/null && dns_ready; then
+    echo "dns:        up   127.0.0.1:$DNS_PORT (nsd, zone vigil.test)  (pid $(dns_pid))"
+  else
+    echo "dns:        down"
     rc=3
   fi
   return $rc
