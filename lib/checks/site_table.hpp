@@ -87,6 +87,7 @@ class SiteTable {
     }
     std::size_t size() const { return sites_.size(); }
     Scheduler& scheduler() { return sched_; }
+    const Scheduler& scheduler() const { return sched_; }
 
   private:
     Scheduler sched_;

@@ -138,9 +138,8 @@ std::pair<Failure, std::string> judge(const Site& site, const Answer& answer) {
                                              site.target.type, site.target.name)};
     }
     if (site.expect && !re2::RE2::PartialMatch(joined(answer.records), *site.expect)) {
-        return {Failure::Expect,
-                fmt::format("no match for {} in {} {} answers {}", *site.expect_text, site.target.name,
-                            site.target.type, listed(answer.records))};
+        return {Failure::Expect, fmt::format("no match for {} in {} {} answers {}", *site.expect_text, site.target.name,
+                                             site.target.type, listed(answer.records))};
     }
     return {Failure::None, ""};
 }

@@ -17,8 +17,8 @@
 namespace vigil::plugins::dns_check {
 
 const char* const kTypes[] = {"A", "AAAA", "CNAME", "MX", "NS", "TXT", "SOA", "CAA", "SRV", "PTR", nullptr};
-const char* const kRcodes[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
-                               "YXDOMAIN", "YXRRSET",  "NXRRSET",  "NOTAUTH",  "NOTZONE", nullptr};
+const char* const kRcodes[] = {"NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED",
+                               "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE", nullptr};
 
 namespace {
 const char* const kTransports[] = {"udp", "tcp", nullptr};
@@ -27,47 +27,52 @@ constexpr int kTypeNumbers[] = {1, 28, 5, 15, 2, 16, 6, 257, 33, 12};
 }  // namespace
 
 // Options a site may set; at plugin level the same keys set the default for every site.
-#define VIGIL_DNS_CHECK_SITE_OPTIONS(DEFAULT)                                                                      \
-    {.key = "interval",                                                                                            \
-     .type = OptionType::Duration,                                                                                 \
-     .default_value = DEFAULT("30s"),                                                                              \
-     .description = "Time between the starts of two checks of a site (fixed rate, no drift)"},                     \
-        {.key = "timeout",                                                                                         \
-         .type = OptionType::Duration,                                                                             \
-         .default_value = DEFAULT("5s"),                                                                           \
-         .description = "Limit for the query and its answer (over TCP too after a truncated one); past it the "    \
-                        "check is error=timeout"},                                                                 \
-        {.key = "rcode",                                                                                           \
-         .type = OptionType::String,                                                                               \
-         .default_value = DEFAULT("NOERROR"),                                                                      \
-         .one_of = kRcodes,                                                                                        \
-         .description = "The response code the answer must have (NXDOMAIN for a name that must not exist); "      \
-                        "another is error=rcode"},                                                                 \
-        {.key = "answers",                                                                                         \
-         .type = OptionType::StringList,                                                                           \
-         .description = "The records of the asked type the answer must hold, in presentation form (127.0.0.1, "   \
-                        "10 mail.example.com., \"v=spf1 -all\"), as a set: order does not matter, nothing more " \
-                        "or less; else error=answer"},                                                             \
-        {.key = "expect",                                                                                          \
-         .type = OptionType::String,                                                                               \
-         .description = "RE2 pattern searched for in the answers (one per line, sorted); no match is "             \
-                        "error=expect"},                                                                           \
-        {.key = "allow_empty",                                                                                     \
-         .type = OptionType::Bool,                                                                                 \
-         .default_value = DEFAULT("false"),                                                                        \
-         .description = "Whether a NOERROR answer with no record of the asked type passes (else error=answer)"},   \
-        {.key = "recursion",                                                                                       \
-         .type = OptionType::Bool,                                                                                 \
-         .default_value = DEFAULT("true"),                                                                         \
-         .description = "Ask for recursion (the RD flag); false to ask an authoritative server only what it "     \
-                        "holds"},                                                                                  \
-        {.key = "transport",                                                                                       \
-         .type = OptionType::String,                                                                               \
-         .default_value = DEFAULT("udp"),                                                                          \
-         .one_of = kTransports,                                                                                    \
-         .description = "udp (again over TCP when the answer is truncated) or tcp only"},                          \
-        {.key = "group",                                                                                           \
-         .type = OptionType::String,                                                                               \
+#define VIGIL_DNS_CHECK_SITE_OPTIONS(DEFAULT)                                                                    \
+    {.key = "interval",                                                                                          \
+     .type = OptionType::Duration,                                                                               \
+     .default_value = DEFAULT("30s"),                                                                            \
+     .description = "Time between the starts of two checks of a site (fixed rate, no drift)"},                   \
+        {.key = "timeout",                                                                                       \
+         .type = OptionType::Duration,                                                                           \
+         .default_value = DEFAULT("5s"),                                                                         \
+         .description =                                                                                          \
+             "Limit for the query and its answer (over TCP too after a truncated one); past it the "             \
+             "check is error=timeout"},                                                                          \
+        {.key = "rcode",                                                                                         \
+         .type = OptionType::String,                                                                             \
+         .default_value = DEFAULT("NOERROR"),                                                                    \
+         .one_of = kRcodes,                                                                                      \
+         .description =                                                                                          \
+             "The response code the answer must have (NXDOMAIN for a name that must not exist); "                \
+             "another is error=rcode"},                                                                          \
+        {.key = "answers",                                                                                       \
+         .type = OptionType::StringList,                                                                         \
+         .description =                                                                                          \
+             "The records of the asked type the answer must hold, in presentation form (127.0.0.1, "             \
+             "10 mail.example.com., \"v=spf1 -all\"), as a set: order does not matter, nothing more "            \
+             "or less; else error=answer"},                                                                      \
+        {.key = "expect",                                                                                        \
+         .type = OptionType::String,                                                                             \
+         .description =                                                                                          \
+             "RE2 pattern searched for in the answers (one per line, sorted); no match is "                      \
+             "error=expect"},                                                                                    \
+        {.key = "allow_empty",                                                                                   \
+         .type = OptionType::Bool,                                                                               \
+         .default_value = DEFAULT("false"),                                                                      \
+         .description = "Whether a NOERROR answer with no record of the asked type passes (else error=answer)"}, \
+        {.key = "recursion",                                                                                     \
+         .type = OptionType::Bool,                                                                               \
+         .default_value = DEFAULT("true"),                                                                       \
+         .description =                                                                                          \
+             "Ask for recursion (the RD flag); false to ask an authoritative server only what it "               \
+             "holds"},                                                                                           \
+        {.key = "transport",                                                                                     \
+         .type = OptionType::String,                                                                             \
+         .default_value = DEFAULT("udp"),                                                                        \
+         .one_of = kTransports,                                                                                  \
+         .description = "udp (again over TCP when the answer is truncated) or tcp only"},                        \
+        {.key = "group",                                                                                         \
+         .type = OptionType::String,                                                                             \
          .description = "The site's group (a team, a product): the records' group"},
 
 const OptionSpec kSiteOptions[] = {
@@ -249,9 +254,10 @@ std::optional<Target> parse_target(std::string_view url, std::string& why) {
             ++i;
         }
         if (kTypes[i] == nullptr) {
-            why = fmt::format("\"{}\" is not a type dns_check asks for; one of A, AAAA, CNAME, MX, NS, TXT, SOA, "
-                              "CAA, SRV, PTR",
-                              escape_controls(std::string(query.substr(kType.size()))));
+            why = fmt::format(
+                "\"{}\" is not a type dns_check asks for; one of A, AAAA, CNAME, MX, NS, TXT, SOA, "
+                "CAA, SRV, PTR",
+                escape_controls(std::string(query.substr(kType.size()))));
             return std::nullopt;
         }
         t.type = kTypes[i];

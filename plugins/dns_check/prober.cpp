@@ -84,15 +84,16 @@ struct Prober::Check {
 };
 
 Prober::Prober(Identity id, Logger log, checks::Outbox& outbox, const StopToken& stop, bool once)
-    : id_(std::move(id)), log_(std::move(log)), outbox_(outbox), stop_(stop), once_(once), digest_(log_),
-      failing_(digest_, log_), rng_(checks::seeded_rng()), labels_{{"instance", id_.instance}},
+    : id_(std::move(id)), log_(std::move(log)), outbox_(outbox), stop_(stop), digest_(log_), failing_(digest_, log_),
+      rng_(checks::seeded_rng()), labels_{{"instance", id_.instance}},
       overruns_(counter("vigil_dns_check_overruns_total", labels_,
                         "Slots skipped because the previous check of the site was still running")),
       skipped_(counter("vigil_dns_check_skipped_slots_total", labels_,
                        "Slots skipped because checks started more than an interval late (the pipeline was full)")),
       in_flight_(gauge("vigil_dns_check_in_flight", labels_, "Checks in flight")),
-      duration_(histogram("vigil_dns_check_duration_seconds", labels_, latency_buckets(),
-                          "Check durations (response_time)")) {
+      duration_(
+          histogram("vigil_dns_check_duration_seconds", labels_, latency_buckets(), "Check durations (response_time)")),
+      pacer_(once, skipped_) {
     for (auto f : {Failure::None, Failure::Timeout, Failure::Connect, Failure::Malformed, Failure::Rcode,
                    Failure::Answer, Failure::Expect}) {
         Labels l = labels_;
@@ -130,27 +131,33 @@ void Prober::take_offer() {
     if (!next) {
         return;
     }
-    max_in_flight_ = next->max_concurrency;
+    channel_of_.clear();  // the sites it points at may go with the old configuration
     batcher_.set_limits(next->batch_size, next->batch_delay);
-    sites_.apply(next->sites, now(), [this](const std::string& name) { failing_.forget(name); });
+    pacer_.apply(next->sites, now(), next->max_concurrency, [this](const std::string& name) { failing_.forget(name); });
 }
 
 void Prober::run() {
     take_offer();
-    if (once_) {
-        once_queue_ = sites_.all();
-    }
+    pacer_.begin();
     if (id_.location.empty()) {
         id_.location = id_.agent;
     }
     epoll_event events[kEventsPerWait];
     while (!stop_.stop_requested()) {
         take_offer();
-        start_due();
-        if (once_ && once_queue_.empty() && active_.empty()) {
+        pacer_.start_due(
+            [this] { return now(); }, outbox_.full(), [this] { return active_.size(); },
+            [this](const std::shared_ptr<const Site>& site, checks::Time scheduled) { start(site, scheduled); });
+        if (pacer_.once_started() && active_.empty()) {
             break;
         }
-        int n = epoll_wait(epoll_, events, kEventsPerWait, wait_ms());
+        auto steady = Clock::now();
+        int n = epoll_wait(
+            epoll_, events, kEventsPerWait,
+            checks::wait_ms(kStopPoll,
+                            {pacer_.due_in(now(), outbox_.full(), active_.size()),
+                             deadlines_.empty() ? std::nullopt : std::optional(deadlines_.begin()->first - steady),
+                             batcher_.due_in()}));
         for (int i = 0; i < n; ++i) {
             int fd = events[i].data.fd;
             auto it = sockets_.find(fd);
@@ -183,59 +190,6 @@ void Prober::run() {
     digest_.flush();
 }
 
-int Prober::wait_ms() {
-    auto steady = Clock::now();
-    auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(kStopPoll);
-    if (!once_ && !outbox_.full() && active_.size() < max_in_flight_) {
-        if (auto due = sites_.scheduler().next_due()) {
-            wait = std::min(wait, *due - now());
-        }
-    }
-    if (!deadlines_.empty()) {
-        wait = std::min(wait, std::chrono::duration_cast<std::chrono::nanoseconds>(deadlines_.begin()->first - steady));
-    }
-    if (auto due = batcher_.due_in()) {
-        wait = std::min(wait, std::chrono::duration_cast<std::chrono::nanoseconds>(*due));
-    }
-    if (wait <= std::chrono::nanoseconds::zero()) {
-        return 0;
-    }
-    return static_cast<int>((wait.count() + 999'999) / 1'000'000);  // never a hair early, then spinning
-}
-
-void Prober::start_due() {
-    if (outbox_.full()) {
-        // The pipeline is behind: due checks wait rather than pile up results; slots that pass
-        // meanwhile are counted as they pass, once a second.
-        auto steady = Clock::now();
-        if (!once_ && steady >= next_skip_count_) {
-            skipped_.inc(sites_.scheduler().skip_overdue(now()));
-            next_skip_count_ = steady + std::chrono::seconds(1);
-        }
-        return;
-    }
-    while (active_.size() < max_in_flight_) {
-        checks::Time t = now();
-        if (once_) {
-            if (once_queue_.empty()) {
-                return;
-            }
-            auto site = once_queue_.back();
-            once_queue_.pop_back();
-            start(site, t);
-            continue;
-        }
-        auto slot = sites_.scheduler().pop_due(t);
-        if (!slot) {
-            return;
-        }
-        skipped_.inc(slot->skipped);
-        if (auto site = sites_.find(slot->id)) {
-            start(site, slot->scheduled);
-        }
-    }
-}
-
 void Prober::on_socket_state(void* data, ares_socket_t fd, int readable, int writable) {
     auto* ch = static_cast<Channel*>(data);
     ch->self->watch(*ch, fd, readable != 0, writable != 0);
@@ -260,12 +214,16 @@ void Prober::watch(Channel& ch, int fd, bool readable, bool writable) {
 
 // The channel that asks `site`'s server the way the site wants it asked; made at first use.
 Prober::Channel* Prober::channel_for(const Site& site, std::string& why) {
+    if (auto known = channel_of_.find(&site); known != channel_of_.end()) {
+        return known->second;
+    }
     const auto& t = site.target;
     auto limit = std::chrono::duration_cast<std::chrono::milliseconds>(site.timeout + kAresSlack);
-    auto key = fmt::format("{}|{}|{}|{}", t.server, t.port, site.transport == Transport::Tcp ? "tcp" : "udp",
-                           limit.count());
+    auto key =
+        fmt::format("{}|{}|{}|{}", t.server, t.port, site.transport == Transport::Tcp ? "tcp" : "udp", limit.count());
     auto& slot = channels_[key];
     if (slot) {
+        channel_of_[&site] = slot.get();
         return slot.get();
     }
     auto ch = std::make_unique<Channel>();
@@ -281,8 +239,7 @@ Prober::Channel* Prober::channel_for(const Site& site, std::string& why) {
     // default receive buffer (~200 datagrams), and an answer the kernel drops is a false timeout.
     // The kernel caps this at net.core.rmem_max.
     o.socket_receive_buffer_size = kReceiveBuffer;
-    int mask =
-        ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB | ARES_OPT_SOCK_RCVBUF;
+    int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB | ARES_OPT_SOCK_RCVBUF;
     if (int rc = ares_init_options(&ch->ares, &o, mask); rc != ARES_SUCCESS) {
         ch->ares = nullptr;
         why = fmt::format("cannot start c-ares: {}", ares_strerror(rc));
@@ -300,6 +257,7 @@ Prober::Channel* Prober::channel_for(const Site& site, std::string& why) {
     }
     ch->server = first_server(ch->ares);
     slot = std::move(ch);
+    channel_of_[&site] = slot.get();
     return slot.get();
 }
 
@@ -359,8 +317,9 @@ void Prober::answered(Check& c, int status, const unsigned char* data, int size)
             finish(c, Failure::Timeout, fmt::format("no answer within {}", format_duration(c.site->timeout)));
             return;
         case ARES_ECONNREFUSED:
-            finish(c, Failure::Connect, fmt::format("{} refused the query (nothing listens there)",
-                                                    c.channel->server.empty() ? "the server" : c.channel->server));
+            finish(c, Failure::Connect,
+                   fmt::format("{} refused the query (nothing listens there)",
+                               c.channel->server.empty() ? "the server" : c.channel->server));
             return;
         case ARES_EBADRESP:
             finish(c, Failure::Malformed, "the answer is not a DNS message (c-ares could not read it)");

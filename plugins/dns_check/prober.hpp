@@ -24,7 +24,7 @@
 #include "failure_digest.hpp"
 #include "outbox.hpp"
 #include "record_batcher.hpp"
-#include "site_table.hpp"
+#include "pacer.hpp"
 #include "vigil/metrics.hpp"
 #include "vigil/source.hpp"
 #include "vigil/sync.hpp"
@@ -57,14 +57,12 @@ class Prober {
 
     checks::Time now() const { return wall_start_ + (Clock::now() - steady_start_); }
     void take_offer();
-    void start_due();
     void start(const std::shared_ptr<const Site>& site, checks::Time scheduled);
     Channel* channel_for(const Site& site, std::string& why);
     void watch(Channel& ch, int fd, bool readable, bool writable);
     void answered(Check& c, int status, const unsigned char* data, int size);
     void expire();
     void finish(Check& c, Failure failure, std::string detail, const Answer* answer = nullptr);
-    int wait_ms();
 
     static void on_socket_state(void* data, ares_socket_t fd, int readable, int writable);
     static void on_answer(void* arg, int status, int timeouts, unsigned char* data, int size);
@@ -73,19 +71,16 @@ class Prober {
     Logger log_;
     checks::Outbox& outbox_;
     const StopToken& stop_;
-    bool once_;
 
     // Another thread (a reload) only hands over an offer, under offer_mutex_; the prober's own
     // thread owns every other member.
     Mutex offer_mutex_;
     std::optional<Config> offered_ VIGIL_GUARDED_BY(offer_mutex_);
 
-    std::size_t max_in_flight_ = 1000;
     int epoll_ = -1;
     bool destroying_ = false;  // c-ares calls back every query as its channels go: nothing is recorded
     Clock::time_point steady_start_;
     checks::Time wall_start_{};
-    checks::SiteTable<Site> sites_;
     std::unordered_set<std::string> running_;  // sites with a check in flight
     std::unordered_map<Check*, std::unique_ptr<Check>> active_;
     // Checks recorded (timed out) whose query c-ares still holds: freed when it calls back.
@@ -93,12 +88,11 @@ class Prober {
     std::multimap<Clock::time_point, Check*> deadlines_;
     std::map<std::string, std::unique_ptr<Channel>> channels_;  // by server, transport and timeout
     std::unordered_map<int, Channel*> sockets_;                 // c-ares' sockets, watched by epoll
+    std::unordered_map<const Site*, Channel*> channel_of_;      // channels_ by site, until the next offer
     Clock::time_point next_ares_tick_{};
-    std::vector<std::shared_ptr<const Site>> once_queue_;
     checks::FailureDigest digest_;
     checks::FailingSites failing_;
     Clock::time_point next_digest_tick_{};
-    Clock::time_point next_skip_count_{};
     std::mt19937_64 rng_;
     checks::RecordBatcher batcher_;
 
@@ -108,6 +102,7 @@ class Prober {
     Gauge& in_flight_;
     std::array<Counter*, 7> results_{};  // by Failure
     Histogram& duration_;
+    checks::Pacer<Site> pacer_;  // after skipped_, which it counts into
 };
 
 }  // namespace vigil::plugins::dns_check

@@ -12,6 +12,7 @@
 #include <fmt/core.h>
 
 #include "check_id.hpp"
+#include "pacer.hpp"
 #include "vigil/sync.hpp"
 
 namespace vigil::plugins::http_check {
@@ -163,26 +164,16 @@ int Worker::on_timer(CURLM*, long timeout_ms, void* user) {
 
 int Worker::wait_ms() {
     auto steady = std::chrono::steady_clock::now();
-    auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(kStopPoll);
-    if (curl_deadline_) {
-        wait = std::min(wait, std::chrono::duration_cast<std::chrono::nanoseconds>(*curl_deadline_ - steady));
-    }
+    auto until = [&](auto at) { return std::optional<std::chrono::nanoseconds>(at - steady); };
+    std::optional<std::chrono::nanoseconds> due;
     if (!once_ && !outbox_.full() && active_.size() < max_in_flight_) {
-        if (auto due = sites_.scheduler().next_due()) {
-            wait = std::min(wait, *due - now());
+        if (auto next = sites_.scheduler().next_due()) {
+            due = *next - now();
         }
     }
-    if (!retries_.empty()) {
-        wait = std::min(wait, std::chrono::duration_cast<std::chrono::nanoseconds>(retries_.begin()->first - steady));
-    }
-    if (auto due = batcher_.due_in()) {
-        wait = std::min(wait, std::chrono::duration_cast<std::chrono::nanoseconds>(*due));
-    }
-    if (wait <= std::chrono::nanoseconds::zero()) {
-        return 0;
-    }
-    // Round up so a wake-up is never a hair early and then spins.
-    return static_cast<int>((wait.count() + 999'999) / 1'000'000);
+    return checks::wait_ms(kStopPoll,
+                           {curl_deadline_ ? until(*curl_deadline_) : std::nullopt, due,
+                            retries_.empty() ? std::nullopt : until(retries_.begin()->first), batcher_.due_in()});
 }
 
 void Worker::take_offer() {

@@ -19,7 +19,7 @@
 #include "failure_digest.hpp"
 #include "outbox.hpp"
 #include "record_batcher.hpp"
-#include "site_table.hpp"
+#include "pacer.hpp"
 #include "tcp_check_config.hpp"
 #include "vigil/metrics.hpp"
 #include "vigil/source.hpp"
@@ -61,7 +61,6 @@ class Prober {
 
     checks::Time now() const { return wall_start_ + (Clock::now() - steady_start_); }
     void take_offer();
-    void start_due();
     void start(const std::shared_ptr<const Site>& site, checks::Time scheduled);
     void connect(Check& c, const std::string& address);
     void on_event(Check& c, std::uint32_t events);
@@ -71,35 +70,29 @@ class Prober {
     void resolved();
     void expire();
     void finish(Check& c, Failure failure, std::string detail);
-    int wait_ms();
 
     Identity id_;
     Logger log_;
     checks::Outbox& outbox_;
     const StopToken& stop_;
-    bool once_;
 
     // Another thread (a reload) only hands over an offer, under offer_mutex_; the prober's own
     // thread owns every other member.
     Mutex offer_mutex_;
     std::optional<Config> offered_ VIGIL_GUARDED_BY(offer_mutex_);
 
-    std::size_t max_in_flight_ = 1000;
     int epoll_ = -1;
     Clock::time_point steady_start_;
     checks::Time wall_start_{};
-    checks::SiteTable<Site> sites_;
     std::unordered_set<std::string> running_;  // sites with a check in flight
     std::unordered_map<Check*, std::unique_ptr<Check>> active_;
     std::multimap<Clock::time_point, Check*> deadlines_;
     std::unique_ptr<checks::Resolver> resolver_;  // made at the first host name
     std::unordered_map<std::uint64_t, Check*> resolving_;
     std::uint64_t next_token_ = 0;
-    std::vector<std::shared_ptr<const Site>> once_queue_;
     checks::FailureDigest digest_;
     checks::FailingSites failing_;
     Clock::time_point next_digest_tick_{};
-    Clock::time_point next_skip_count_{};
     std::mt19937_64 rng_;
     checks::RecordBatcher batcher_;
 
@@ -109,6 +102,7 @@ class Prober {
     Gauge& in_flight_;
     std::array<Counter*, 5> results_{};  // by Failure
     Histogram& duration_;
+    checks::Pacer<Site> pacer_;  // after skipped_, which it counts into
 };
 
 }  // namespace vigil::plugins::tcp_check

@@ -50,7 +50,6 @@ const char* const kFamilies[] = {"any", "ipv4", "ipv6", nullptr};
          .type = OptionType::String,                                                                              \
          .description = "The site's group (a team, a product): the records' group"},
 
-
 const OptionSpec kSiteOptions[] = {
     {.key = "name",
      .type = OptionType::String,

@@ -64,8 +64,8 @@ TEST_CASE("dns_check: an answer's records of the asked type, in presentation for
     CHECK(txt->records == std::vector<std::string>{"\"v=spf1 -all\" \"two\""});
     auto soa = read(wire("example.com", LDNS_RR_TYPE_SOA, {"example.com. SOA ns. host. 7 3600 600 86400 300"}), 6, why);
     CHECK(soa->records == std::vector<std::string>{"ns. host. 7 3600 600 86400 300"});
-    auto srv = read(wire("_x._tcp.example.com", LDNS_RR_TYPE_SRV, {"_x._tcp.example.com. SRV 1 2 3 t.example."}),
-                    33, why);
+    auto srv =
+        read(wire("_x._tcp.example.com", LDNS_RR_TYPE_SRV, {"_x._tcp.example.com. SRV 1 2 3 t.example."}), 33, why);
     CHECK(srv->records == std::vector<std::string>{"1 2 3 t.example."});
 }
 
@@ -80,8 +80,8 @@ TEST_CASE("dns_check: what an answer can put in a record is bounded", "[unit]") 
     CHECK(a->records.size() == kMaxAnswers);
     CHECK(a->dropped == 50);
     auto long_txt = read(wire("x.example", LDNS_RR_TYPE_TXT,
-                              {"x.example. TXT \"" + std::string(250, 'a') + "\" \"" + std::string(250, 'b') +
-                               "\" \"" + std::string(250, 'c') + "\""}),
+                              {"x.example. TXT \"" + std::string(250, 'a') + "\" \"" + std::string(250, 'b') + "\" \"" +
+                               std::string(250, 'c') + "\""}),
                          16, why);
     REQUIRE(long_txt);
     CHECK(long_txt->records[0].size() == kMaxAnswerText + 3);
@@ -115,8 +115,9 @@ TEST_CASE("dns_check: a site judges the rcode, then the set, then the pattern", 
 
     Answer none{"NOERROR", {}, 0, false, false};
     auto e = asking("AAAA", 28);
-    CHECK(judge(e, none) == std::pair{Failure::Answer, std::string("no AAAA record for example.com (NOERROR with "
-                                                                   "an empty answer; allow_empty: true accepts that)")});
+    CHECK(judge(e, none) ==
+          std::pair{Failure::Answer, std::string("no AAAA record for example.com (NOERROR with "
+                                                 "an empty answer; allow_empty: true accepts that)")});
     e.allow_empty = true;
     CHECK(judge(e, none).first == Failure::None);
 

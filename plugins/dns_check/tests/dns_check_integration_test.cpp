@@ -66,7 +66,7 @@ TEST_CASE("dns_check: every record type, read from a real server's answers", "[i
     CHECK(a.location == "probe");
     CHECK(a.check_id.size() == 36);
     CHECK(a.response_time > 0);
-    CHECK_FALSE(a.regex_check);  // nothing expected
+    CHECK_FALSE(a.regex_check);                                    // nothing expected
     CHECK(records.at("chain").answers == "127.0.0.1\n127.0.0.2");  // the CNAME itself is not an A answer
     CHECK(records.at("chain").regex_check == true);
     CHECK(records.at("mx").answers == "10 mail.vigil.test.\n20 backup.vigil.test.");
@@ -79,20 +79,20 @@ TEST_CASE("dns_check: each way an answer fails is its own error kind", "[integra
     UdpResponder silent([](const std::string&) { return std::string(); });
     UdpResponder garbage([](const std::string& q) { return q.substr(0, 2) + "\x81\x80not a dns message"; });
     auto at = fmt::format("dns://127.0.0.1:{}", nsd.port());
-    auto records = check_once(fmt::format(
-        "timeout: 1s\nsites:\n"
-        "  - {{name: nx, url: '{0}/nope.vigil.test'}}\n"
-        "  - {{name: nx-expected, url: '{0}/nope.vigil.test', rcode: NXDOMAIN}}\n"
-        "  - {{name: servfail, url: '{0}/www.broken.test'}}\n"
-        "  - {{name: refused, url: '{0}/www.example.com'}}\n"
-        "  - {{name: wrong, url: '{0}/www.vigil.test', answers: [10.0.0.1]}}\n"
-        "  - {{name: empty, url: '{0}/empty.vigil.test'}}\n"
-        "  - {{name: empty-ok, url: '{0}/empty.vigil.test', allow_empty: true}}\n"
-        "  - {{name: nomatch, url: '{0}/www.vigil.test', expect: '^10\\.'}}\n"
-        "  - {{name: silent, url: 'dns://127.0.0.1:{1}/www.vigil.test'}}\n"
-        "  - {{name: garbage, url: 'dns://127.0.0.1:{2}/www.vigil.test'}}\n"
-        "  - {{name: closed, url: 'dns://127.0.0.1:{3}/www.vigil.test'}}\n",
-        at, silent.port(), garbage.port(), vigil::test::closed_udp_port()));
+    auto records =
+        check_once(fmt::format("timeout: 1s\nsites:\n"
+                               "  - {{name: nx, url: '{0}/nope.vigil.test'}}\n"
+                               "  - {{name: nx-expected, url: '{0}/nope.vigil.test', rcode: NXDOMAIN}}\n"
+                               "  - {{name: servfail, url: '{0}/www.broken.test'}}\n"
+                               "  - {{name: refused, url: '{0}/www.example.com'}}\n"
+                               "  - {{name: wrong, url: '{0}/www.vigil.test', answers: [10.0.0.1]}}\n"
+                               "  - {{name: empty, url: '{0}/empty.vigil.test'}}\n"
+                               "  - {{name: empty-ok, url: '{0}/empty.vigil.test', allow_empty: true}}\n"
+                               "  - {{name: nomatch, url: '{0}/www.vigil.test', expect: '^10\\.'}}\n"
+                               "  - {{name: silent, url: 'dns://127.0.0.1:{1}/www.vigil.test'}}\n"
+                               "  - {{name: garbage, url: 'dns://127.0.0.1:{2}/www.vigil.test'}}\n"
+                               "  - {{name: closed, url: 'dns://127.0.0.1:{3}/www.vigil.test'}}\n",
+                               at, silent.port(), garbage.port(), vigil::test::closed_udp_port()));
     REQUIRE(records.size() == 11);
 
     CHECK(records.at("nx").error == "rcode");

@@ -79,7 +79,8 @@ bool answers(std::uint16_t port) {
 Nsd::Nsd() : port_(free_port()) {
     auto zone = source_dir() / "plugins/dns_check/tests/vigil.test.zone";
     auto dir = dir_.path().string();
-    auto conf = dir_.write("nsd.conf", fmt::format(R"(server:
+    auto conf = dir_.write("nsd.conf",
+                           fmt::format(R"(server:
   ip-address: 127.0.0.1
   port: {port}
   username: ""
@@ -104,8 +105,7 @@ zone:
   name: broken.test
   zonefile: "{dir}/absent.zone"
 )",
-                                                   fmt::arg("port", port_), fmt::arg("dir", dir),
-                                                   fmt::arg("zone", zone.string())));
+                                       fmt::arg("port", port_), fmt::arg("dir", dir), fmt::arg("zone", zone.string())));
     child_ = std::make_unique<Child>(std::vector<std::string>{"/usr/sbin/nsd", "-d", "-c", conf.string()});
     if (!wait_until([&] { return answers(port_); }, std::chrono::seconds(10))) {
         throw std::runtime_error(fmt::format("nsd did not answer on 127.0.0.1:{} within 10 s: {}{}", port_,

@@ -58,8 +58,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 std::abort();  // escaped controls may grow a record 4x, never past that
             }
         }
-        for (const Site& s : {site(qtype, {}, nullptr), site(qtype, {"127.0.0.1"}, nullptr),
-                              site(qtype, {}, "(?i)mail|v=spf1")}) {
+        for (const Site& s :
+             {site(qtype, {}, nullptr), site(qtype, {"127.0.0.1"}, nullptr), site(qtype, {}, "(?i)mail|v=spf1")}) {
             auto [failure, detail] = judge(s, *answer);
             if ((failure == Failure::None) != detail.empty() || detail.find('\n') != std::string::npos) {
                 std::abort();
