@@ -11,7 +11,7 @@
 #include <fmt/core.h>
 
 #include "check_options.hpp"
-#include "site_lists.hpp"
+#include "check_config.hpp"
 #include "vigil/text.hpp"
 
 namespace vigil::plugins::dns_check {
@@ -331,45 +331,11 @@ std::optional<Site> read_site(const ConfigNode& plugin, const ConfigNode& entry,
 }  // namespace
 
 std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
-    auto before = diags.error_count();
-    Config c;
-    load_bound(kBound, node, c, diags);
-    if (auto problem = label_problem(c.location, 200); problem && !c.location.empty()) {
-        diags.error(node.location_of("location"), node.path_of("location"), "the location's name " + *problem);
-    }
-    if (auto shard = Shard::parse(c.shard_text)) {
-        c.shard = *shard;
-    } else {
-        diags.error(node.location_of("shard"), node.path_of("shard"),
-                    fmt::format("\"{}\" is not I/N with 1 <= I <= N, e.g. 2/5", escape_controls(c.shard_text)));
-    }
     std::map<std::string, Pattern, std::less<>> patterns;
     std::set<std::string, std::less<>> warned;
-    // A sites_file may list none yet (a shipped pipeline whose list the operator fills in later):
-    // that is said, not refused; with no list named at all there is nothing to check.
-    bool may_be_empty = node.has("sites_file");
-    auto entries = checks::for_each_site(
-        node, kSiteOptions, diags,
-        [&](const ConfigNode& entry) {
-            auto site = read_site(node, entry, diags, patterns, warned);
-            if (!site) {
-                return;
-            }
-            ++c.sites_total;
-            if (c.shard.keeps(site->name)) {
-                c.sites.push_back(std::make_shared<const Site>(std::move(*site)));
-            }
-        },
-        {}, may_be_empty);
-    if (entries == 0 && may_be_empty && diags.error_count() == before) {
-        diags.warning(node.location_of("sites_file"), node.path_of("sites_file"),
-                      fmt::format("\"{}\" lists no sites: this source checks nothing until a reload brings some",
-                                  node.get_string("sites_file")));
-    }
-    if (diags.error_count() > before) {
-        return std::nullopt;
-    }
-    return c;
+    return checks::read_check_config<Config>(node, diags, kBound, kSiteOptions, [&](const ConfigNode& entry) {
+        return read_site(node, entry, diags, patterns, warned);
+    });
 }
 
 }  // namespace vigil::plugins::dns_check

@@ -13,7 +13,7 @@ std::optional<Config> parse(const vigil::ConfigNode& node, vigil::Diagnostics& d
 }
 
 std::unique_ptr<vigil::Source> make(const vigil::PluginContext& ctx, Config config) {
-    return std::make_unique<TcpCheck>(std::move(config), ctx.instance, ctx.agent, ctx.logger);
+    return std::make_unique<TcpCheck>("tcp_check", std::move(config), ctx.instance, ctx.agent, ctx.logger);
 }
 
 }  // namespace

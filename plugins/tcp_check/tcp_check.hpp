@@ -1,37 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// The tcp_check source: one prober thread (prober.hpp) checks every site; one more thread (the
-// shared outbox) hands finished batches to the pipeline, so backpressure never stalls the timing
-// of checks in flight.
+// The tcp_check source: the prober (prober.hpp) on one thread, run and reloaded by the shared
+// check source (lib/checks/check_source.hpp).
 #pragma once
 
-#include <string>
-
-#include "prober.hpp"
+#include "check_source.hpp"
 #include "tcp_check_config.hpp"
-#include "vigil/log.hpp"
-#include "vigil/source.hpp"
-#include "vigil/sync.hpp"
+#include "prober.hpp"
 
 namespace vigil::plugins::tcp_check {
 
-class TcpCheck final : public Source {
-  public:
-    TcpCheck(Config config, std::string instance, std::string agent, Logger log);
-
-    Status run(Emitter& out, const StopToken& stop, const RunOptions& options) override;
-    bool supports_once() const override { return true; }
-    bool supports_reload() const override { return true; }
-    /// Validates the new options and hands them to the prober: new sites start, removed ones stop,
-    /// unchanged ones keep their schedule.
-    bool reload(const ConfigNode& config, Diagnostics& diags) override;
-
-  private:
-    std::string instance_;
-    std::string agent_;
-    Logger log_;
-    Mutex mutex_;
-    Config config_ VIGIL_GUARDED_BY(mutex_);
-    Prober* prober_ VIGIL_GUARDED_BY(mutex_) = nullptr;  // during run()
-};
+/// Made from the plugin's name, a parsed Config, the instance, the agent's name and a logger.
+using TcpCheck = checks::CheckSource<Config, Prober, &parse_config>;
 
 }  // namespace vigil::plugins::tcp_check

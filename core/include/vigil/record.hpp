@@ -55,6 +55,13 @@ struct CheckRecord {
     std::optional<std::string> kind;              // what was checked: http, tcp, tls, dns, icmp (since SDK ABI 6.0)
     std::optional<std::string> rcode;             // a DNS answer's response code: NOERROR, NXDOMAIN, ... (ABI 7.0)
     std::optional<std::string> answers;           // its records of the asked type, one per line, sorted (ABI 7.0)
+    std::optional<int> packets_sent;              // ICMP echo requests sent (ABI 7.0)
+    std::optional<int> packets_received;          // and their replies
+    std::optional<double> packet_loss;            // percent of requests unanswered
+    std::optional<double> rtt_min_ms;             // round-trip times of the replies, milliseconds
+    std::optional<double> rtt_avg_ms;
+    std::optional<double> rtt_max_ms;
+    std::optional<double> rtt_stddev_ms;
 
     friend bool operator==(const CheckRecord&, const CheckRecord&) = default;
 };

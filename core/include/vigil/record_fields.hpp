@@ -107,6 +107,20 @@ inline constexpr std::array kRecordFields = {
                 "DNS checks: the answer's response code (NOERROR, NXDOMAIN, SERVFAIL, ...); null for other kinds"},
     RecordField{"answers",       &CheckRecord::answers,       JsonType::String,    true,  false, false, "text",
                 "DNS checks: the answer's records of the asked type in presentation form, one per line, sorted"},
+    RecordField{"packets_sent",  &CheckRecord::packets_sent,  JsonType::Integer,   true,  false, false, "integer",
+                "ICMP checks: echo requests sent"},
+    RecordField{"packets_received", &CheckRecord::packets_received, JsonType::Integer, true, false, false, "integer",
+                "ICMP checks: echo replies received"},
+    RecordField{"packet_loss",   &CheckRecord::packet_loss,   JsonType::Number,    true,  false, false, "double precision",
+                "ICMP checks: percent of echo requests unanswered (0 to 100)"},
+    RecordField{"rtt_min_ms",    &CheckRecord::rtt_min_ms,    JsonType::Number,    true,  false, false, "double precision",
+                "ICMP checks: the fastest reply's round-trip time, milliseconds; null without a reply"},
+    RecordField{"rtt_avg_ms",    &CheckRecord::rtt_avg_ms,    JsonType::Number,    true,  false, false, "double precision",
+                "ICMP checks: the replies' mean round-trip time, milliseconds; null without a reply"},
+    RecordField{"rtt_max_ms",    &CheckRecord::rtt_max_ms,    JsonType::Number,    true,  false, false, "double precision",
+                "ICMP checks: the slowest reply's round-trip time, milliseconds; null without a reply"},
+    RecordField{"rtt_stddev_ms", &CheckRecord::rtt_stddev_ms, JsonType::Number,    true,  false, false, "double precision",
+                "ICMP checks: the replies' round-trip times' standard deviation, milliseconds"},
 };
 // clang-format on
 

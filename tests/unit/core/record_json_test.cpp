@@ -49,6 +49,13 @@ CheckRecord full_record() {
     r.kind = "http";
     r.rcode = "NOERROR";
     r.answers = "192.0.2.1\n192.0.2.2";
+    r.packets_sent = 3;
+    r.packets_received = 2;
+    r.packet_loss = 33.3;
+    r.rtt_min_ms = 0.1;
+    r.rtt_avg_ms = 0.2;
+    r.rtt_max_ms = 0.3;
+    r.rtt_stddev_ms = 0.08;
     return r;
 }
 }  // namespace

@@ -1,0 +1,26 @@
+-- SDK ABI 7.0's record fields for dns_check and icmp_check. DNS: the answer's response code and
+-- its records of the asked type (presentation form, one per line, sorted). ICMP: echo requests
+-- sent and replies received, the loss in percent, and the round-trip times' minimum, mean,
+-- maximum and standard deviation in milliseconds. Other kinds, and older rows, hold NULL.
+
+-- migrate:up
+ALTER TABLE metrics ADD COLUMN rcode text;
+ALTER TABLE metrics ADD COLUMN answers text;
+ALTER TABLE metrics ADD COLUMN packets_sent integer;
+ALTER TABLE metrics ADD COLUMN packets_received integer;
+ALTER TABLE metrics ADD COLUMN packet_loss double precision;
+ALTER TABLE metrics ADD COLUMN rtt_min_ms double precision;
+ALTER TABLE metrics ADD COLUMN rtt_avg_ms double precision;
+ALTER TABLE metrics ADD COLUMN rtt_max_ms double precision;
+ALTER TABLE metrics ADD COLUMN rtt_stddev_ms double precision;
+
+-- migrate:down
+ALTER TABLE metrics DROP COLUMN rtt_stddev_ms;
+ALTER TABLE metrics DROP COLUMN rtt_max_ms;
+ALTER TABLE metrics DROP COLUMN rtt_avg_ms;
+ALTER TABLE metrics DROP COLUMN rtt_min_ms;
+ALTER TABLE metrics DROP COLUMN packet_loss;
+ALTER TABLE metrics DROP COLUMN packets_received;
+ALTER TABLE metrics DROP COLUMN packets_sent;
+ALTER TABLE metrics DROP COLUMN answers;
+ALTER TABLE metrics DROP COLUMN rcode;

@@ -1,0 +1,505 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "prober.hpp"
+
+#include <arpa/inet.h>
+#include <linux/icmp.h>
+#include <netinet/icmp6.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include <fmt/core.h>
+
+#include "check_id.hpp"
+#include "packet.hpp"
+#include "vigil/text.hpp"
+
+namespace vigil::plugins::icmp_check {
+
+namespace {
+constexpr auto kStopPoll = std::chrono::milliseconds(100);
+constexpr int kEventsPerWait = 64;
+constexpr int kReceiveBuffer = 4 << 20;  // a burst of replies from thousands of hosts
+// epoll's data for the two sockets and the resolver's eventfd.
+constexpr std::uint64_t kV4 = 1, kV6 = 2, kResolver = 3;
+
+double ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+bool is_numeric(const std::string& host) {
+    unsigned char buf[sizeof(in6_addr)];
+    return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+std::uint32_t key(bool v6, std::uint16_t seq) { return (v6 ? 0x10000U : 0U) | seq; }
+
+// Only what icmp_check reads reaches a raw socket: echo replies and the errors about requests.
+void filter(int fd, bool v6) {
+    if (v6) {
+        icmp6_filter f{};
+        ICMP6_FILTER_SETBLOCKALL(&f);
+        ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &f);
+        ICMP6_FILTER_SETPASS(ICMP6_DST_UNREACH, &f);
+        ICMP6_FILTER_SETPASS(ICMP6_TIME_EXCEEDED, &f);
+        setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof f);
+    } else {
+        icmp_filter f{};
+        f.data = ~((1U << ICMP_ECHOREPLY) | (1U << ICMP_DEST_UNREACH) | (1U << ICMP_TIME_EXCEEDED));
+        setsockopt(fd, SOL_RAW, ICMP_FILTER, &f, sizeof f);
+    }
+}
+}  // namespace
+
+std::string_view to_string(Failure f) {
+    switch (f) {
+        case Failure::None: return "ok";
+        case Failure::Dns: return "dns";
+        case Failure::Send: return "send";
+        case Failure::Unreachable: return "unreachable";
+        case Failure::Timeout: return "timeout";
+        case Failure::Loss: return "loss";
+        case Failure::Rtt: return "rtt";
+    }
+    return "error";
+}
+
+RttStats rtt_stats(const std::vector<double>& rtts) {
+    RttStats s;
+    if (rtts.empty()) {
+        return s;
+    }
+    s.min = *std::min_element(rtts.begin(), rtts.end());
+    s.max = *std::max_element(rtts.begin(), rtts.end());
+    double sum = 0;
+    for (double r : rtts) {
+        sum += r;
+    }
+    s.avg = sum / static_cast<double>(rtts.size());
+    double var = 0;
+    for (double r : rtts) {
+        var += (r - s.avg) * (r - s.avg);
+    }
+    s.stddev = std::sqrt(var / static_cast<double>(rtts.size()));  // as ping's mdev: of the population
+    return s;
+}
+
+std::pair<Failure, std::string> judge(const Site& site, const Tally& t) {
+    if (t.received == 0) {
+        if (!t.unreachable.empty()) {
+            return {Failure::Unreachable, t.unreachable};
+        }
+        if (!t.send_error.empty()) {
+            return {Failure::Send, t.send_error};
+        }
+        return {Failure::Timeout,
+                fmt::format("no reply to {} echo requests within {} each", t.sent, format_duration(site.timeout))};
+    }
+    double loss = 100.0 * static_cast<double>(t.sent - t.received) / static_cast<double>(t.sent);
+    if (site.max_loss && loss > *site.max_loss) {
+        return {Failure::Loss, fmt::format("{} of {} echo requests unanswered ({:.1f}% loss, max_loss {}%)",
+                                           t.sent - t.received, t.sent, loss, *site.max_loss)};
+    }
+    auto avg = rtt_stats(t.rtts).avg;
+    if (site.max_rtt && avg > std::chrono::duration<double, std::milli>(*site.max_rtt).count()) {
+        return {Failure::Rtt,
+                fmt::format("mean round-trip time {:.3f} ms is above max_rtt {}", avg, format_duration(*site.max_rtt))};
+    }
+    return {Failure::None, ""};
+}
+
+// One check of one site, from its start to its record.
+struct Prober::Check {
+    std::shared_ptr<const Site> site;
+    bool resolving = false;
+    bool v6 = false;
+    sockaddr_storage to{};
+    socklen_t to_len = 0;
+    checks::Time scheduled{};
+    checks::Time started{};
+    Timestamp started_wall{};
+    Clock::time_point start{};
+    std::optional<double> dns_ms;
+    std::string address;  // numeric, once known
+    Tally tally;
+    std::vector<std::uint32_t> keys;  // its requests in pending_
+    std::multimap<Clock::time_point, Check*>::iterator timer;
+    std::uint64_t token = 0;  // while resolving
+};
+
+Prober::Prober(Identity id, Logger log, checks::Outbox& outbox, const StopToken& stop, bool once)
+    : id_(std::move(id)), log_(std::move(log)), outbox_(outbox), stop_(stop), digest_(log_), failing_(digest_, log_),
+      rng_(checks::seeded_rng()), labels_{{"instance", id_.instance}},
+      overruns_(counter("vigil_icmp_check_overruns_total", labels_,
+                        "Slots skipped because the previous check of the site was still running")),
+      skipped_(counter("vigil_icmp_check_skipped_slots_total", labels_,
+                       "Slots skipped because checks started more than an interval late (the pipeline was full)")),
+      replies_(counter("vigil_icmp_check_replies_total", labels_, "Echo replies received in time")),
+      requests_(counter("vigil_icmp_check_requests_total", labels_, "Echo requests sent")),
+      in_flight_(gauge("vigil_icmp_check_in_flight", labels_, "Checks in flight")),
+      rtt_(histogram("vigil_icmp_check_rtt_seconds", labels_, latency_buckets(), "Round-trip times of replies")),
+      pacer_(once, skipped_) {
+    for (auto f : {Failure::None, Failure::Dns, Failure::Send, Failure::Unreachable, Failure::Timeout, Failure::Loss,
+                   Failure::Rtt}) {
+        Labels l = labels_;
+        l.emplace_back("result", std::string(to_string(f)));
+        results_[static_cast<std::size_t>(f)] =
+            &counter("vigil_icmp_check_checks_total", l, "Checks finished, by result");
+    }
+    ident_ = static_cast<std::uint16_t>(rng_());
+    cookie_ = rng_();
+    steady_start_ = Clock::now();
+    wall_start_ = std::chrono::duration_cast<checks::Time>(std::chrono::system_clock::now().time_since_epoch());
+    epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_ < 0) {
+        throw std::runtime_error(fmt::format("epoll_create1: {}", std::strerror(errno)));
+    }
+}
+
+Prober::~Prober() {
+    for (auto* s : {&v4_, &v6_}) {
+        if (s->fd >= 0) {
+            ::close(s->fd);
+        }
+    }
+    in_flight_.set(0);
+    ::close(epoll_);
+}
+
+void Prober::offer(const Config& config) {
+    Lock lock(offer_mutex_);
+    offered_ = config;
+}
+
+void Prober::take_offer() {
+    std::optional<Config> next;
+    {
+        Lock lock(offer_mutex_);
+        next.swap(offered_);
+    }
+    if (!next) {
+        return;
+    }
+    batcher_.set_limits(next->batch_size, next->batch_delay);
+    pacer_.apply(next->sites, now(), next->max_concurrency, [this](const std::string& name) { failing_.forget(name); });
+}
+
+void Prober::run() {
+    take_offer();
+    pacer_.begin();
+    if (id_.location.empty()) {
+        id_.location = id_.agent;
+    }
+    epoll_event events[kEventsPerWait];
+    while (!stop_.stop_requested()) {
+        take_offer();
+        pacer_.start_due(
+            [this] { return now(); }, outbox_.full(), [this] { return active_.size(); },
+            [this](const std::shared_ptr<const Site>& site, checks::Time scheduled) { start(site, scheduled); });
+        if (pacer_.once_started() && active_.empty()) {
+            break;
+        }
+        auto steady = Clock::now();
+        int n = epoll_wait(
+            epoll_, events, kEventsPerWait,
+            checks::wait_ms(kStopPoll, {pacer_.due_in(now(), outbox_.full(), active_.size()),
+                                        timers_.empty() ? std::nullopt : std::optional(timers_.begin()->first - steady),
+                                        batcher_.due_in()}));
+        for (int i = 0; i < n; ++i) {
+            switch (events[i].data.u64) {
+                case kV4: receive(false); break;
+                case kV6: receive(true); break;
+                case kResolver: resolved(); break;
+                default: break;
+            }
+        }
+        on_timers();
+        batcher_.flush(outbox_, false);
+        if (auto at = Clock::now(); at >= next_digest_tick_) {
+            digest_.tick(at);
+            next_digest_tick_ = at + std::chrono::seconds(1);
+        }
+    }
+    if (!active_.empty()) {
+        log_.info("stopping: abandoning {} checks in flight", active_.size());
+    }
+    batcher_.flush(outbox_, true);
+    digest_.flush();
+}
+
+// The family's socket, opened at first use: a ping socket if this group may (no privilege
+// needed), else a raw one (CAP_NET_RAW).
+Prober::Socket& Prober::socket_for(bool v6) {
+    Socket& s = v6 ? v6_ : v4_;
+    if (s.tried) {
+        return s;
+    }
+    s.tried = true;
+    int family = v6 ? AF_INET6 : AF_INET;
+    int protocol = v6 ? static_cast<int>(IPPROTO_ICMPV6) : static_cast<int>(IPPROTO_ICMP);
+    s.fd = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    int dgram_errno = errno;
+    if (s.fd < 0) {
+        s.fd = ::socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+        s.raw = s.fd >= 0;
+        if (s.fd < 0) {
+            s.error = fmt::format(
+                "cannot open an {} socket: a ping socket is not allowed ({}: this group is outside "
+                "net.ipv4.ping_group_range) and a raw one needs CAP_NET_RAW ({})",
+                v6 ? "ICMPv6" : "ICMP", std::strerror(dgram_errno), std::strerror(errno));
+            log_.error("{}", s.error);
+            return s;
+        }
+        filter(s.fd, v6);
+    }
+    setsockopt(s.fd, SOL_SOCKET, SO_RCVBUF, &kReceiveBuffer, sizeof kReceiveBuffer);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = v6 ? kV6 : kV4;
+    if (epoll_ctl(epoll_, EPOLL_CTL_ADD, s.fd, &ev) != 0) {
+        s.error = fmt::format("cannot watch the ICMP socket: {}", std::strerror(errno));
+        ::close(s.fd);
+        s.fd = -1;
+        return s;
+    }
+    log_.info("pinging over {} {} socket", s.raw ? "a raw" : "an unprivileged", v6 ? "ICMPv6" : "ICMP");
+    return s;
+}
+
+void Prober::start(const std::shared_ptr<const Site>& site, checks::Time scheduled) {
+    if (running_.count(site->name) > 0) {
+        overruns_.inc();
+        return;
+    }
+    auto owned = std::make_unique<Check>();
+    Check& c = *owned;
+    c.site = site;
+    c.scheduled = scheduled;
+    c.started = now();
+    c.started_wall = std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now());
+    c.start = Clock::now();
+    c.timer = timers_.emplace(c.start + site->timeout, &c);  // resolving; then each request
+    running_.insert(site->name);
+    active_.emplace(&c, std::move(owned));
+    in_flight_.set(static_cast<double>(active_.size()));
+    if (is_numeric(site->host)) {
+        ping(c, site->host);
+        return;
+    }
+    if (!resolver_) {
+        try {
+            resolver_ = std::make_unique<checks::Resolver>();
+        } catch (const std::exception& e) {
+            finish(c, std::pair{Failure::Dns, fmt::format("cannot start the resolver: {}", e.what())});
+            return;
+        }
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u64 = kResolver;
+        if (epoll_ctl(epoll_, EPOLL_CTL_ADD, resolver_->fd(), &ev) != 0) {
+            auto why = std::strerror(errno);
+            resolver_.reset();
+            finish(c, std::pair{Failure::Dns, fmt::format("cannot watch the resolver: {}", why)});
+            return;
+        }
+    }
+    c.resolving = true;
+    c.token = ++next_token_;
+    resolving_.emplace(c.token, &c);
+    resolver_->submit(c.token, site->host, site->ip_family);
+}
+
+void Prober::resolved() {
+    for (auto& r : resolver_->take()) {
+        auto it = resolving_.find(r.token);
+        if (it == resolving_.end()) {
+            continue;  // that check timed out meanwhile
+        }
+        Check& c = *it->second;
+        resolving_.erase(it);
+        c.resolving = false;
+        c.dns_ms = r.ms;
+        if (r.addresses.empty()) {
+            finish(c, std::pair{Failure::Dns, r.error});
+            continue;
+        }
+        ping(c, r.addresses.front());
+    }
+}
+
+void Prober::ping(Check& c, const std::string& address) {
+    c.address = address;
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&c.to);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&c.to);
+    if (inet_pton(AF_INET, address.c_str(), &v4->sin_addr) == 1 && c.site->ip_family != IpFamily::V6) {
+        v4->sin_family = AF_INET;
+        c.to_len = sizeof(sockaddr_in);
+    } else if (inet_pton(AF_INET6, address.c_str(), &v6->sin6_addr) == 1 && c.site->ip_family != IpFamily::V4) {
+        v6->sin6_family = AF_INET6;
+        c.to_len = sizeof(sockaddr_in6);
+        c.v6 = true;
+    } else {
+        finish(c, std::pair{Failure::Dns, fmt::format("{} is not an address of ip_family {}", address,
+                                                      c.site->ip_family == IpFamily::V4 ? "ipv4" : "ipv6")});
+        return;
+    }
+    if (socket_for(c.v6).fd < 0) {
+        finish(c, std::pair{Failure::Send, socket_for(c.v6).error});
+        return;
+    }
+    send_next(c);
+}
+
+void Prober::send_next(Check& c) {
+    const Socket& s = socket_for(c.v6);
+    // A sequence number no request in flight holds (65,536 of them would all have to be waiting).
+    std::uint16_t seq = next_seq_++;
+    for (int i = 0; i < 65536 && pending_.count(key(c.v6, seq)) > 0; ++i) {
+        seq = next_seq_++;
+    }
+    auto message = echo_request(c.v6, ident_, seq, cookie_);
+    auto sent_at = Clock::now();
+    auto n = ::sendto(s.fd, message.data(), message.size(), 0, reinterpret_cast<const sockaddr*>(&c.to), c.to_len);
+    ++c.tally.sent;
+    requests_.inc();
+    if (n < 0) {
+        c.tally.send_error = std::strerror(errno);  // counted as a request lost
+    } else {
+        pending_[key(c.v6, seq)] = Pending{&c, sent_at};
+        c.keys.push_back(key(c.v6, seq));
+    }
+    timers_.erase(c.timer);
+    c.timer = c.tally.sent < c.site->packets ? timers_.emplace(sent_at + c.site->packet_interval, &c)
+                                             : timers_.emplace(sent_at + c.site->timeout, &c);
+}
+
+void Prober::receive(bool v6) {
+    const Socket& s = v6 ? v6_ : v4_;
+    char buf[2048];
+    for (;;) {
+        auto n = ::recv(s.fd, buf, sizeof buf, 0);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return;  // EAGAIN: all read; an error queue entry is not ours to read here
+        }
+        auto at = Clock::now();
+        auto reply = read_reply(v6, s.raw, std::string_view(buf, static_cast<std::size_t>(n)), cookie_);
+        // A ping socket's kernel sets the identifier itself and delivers only our replies.
+        if (!reply || (s.raw && reply->id != ident_)) {
+            continue;
+        }
+        auto it = pending_.find(key(v6, reply->seq));
+        if (it == pending_.end()) {
+            continue;  // too late (counted lost), or a duplicate
+        }
+        Check& c = *it->second.check;
+        auto sent = it->second.sent;
+        pending_.erase(it);
+        if (reply->kind == Reply::Kind::Unreachable) {
+            c.tally.unreachable = reply->why;
+        } else {
+            double ms = ms_between(sent, at);
+            if (ms <= std::chrono::duration<double, std::milli>(c.site->timeout).count()) {
+                ++c.tally.received;
+                c.tally.rtts.push_back(ms);
+                replies_.inc();
+                rtt_.observe(ms / 1000.0);
+            }
+        }
+        bool waiting = std::any_of(c.keys.begin(), c.keys.end(), [&](std::uint32_t k) {
+            auto p = pending_.find(k);
+            return p != pending_.end() && p->second.check == &c;
+        });
+        if (c.tally.sent == c.site->packets && !waiting) {
+            finish(c);  // every request answered (or refused): no need to wait for the timeout
+        }
+    }
+}
+
+void Prober::on_timers() {
+    auto steady = Clock::now();
+    while (!timers_.empty() && timers_.begin()->first <= steady) {
+        Check& c = *timers_.begin()->second;
+        if (c.resolving) {
+            finish(c, std::pair{Failure::Dns, fmt::format("resolving {} took longer than {}", c.site->host,
+                                                          format_duration(c.site->timeout))});
+        } else if (c.tally.sent < c.site->packets) {
+            send_next(c);
+        } else {
+            finish(c);
+        }
+    }
+}
+
+void Prober::finish(Check& c, std::optional<std::pair<Failure, std::string>> verdict) {
+    const Site& site = *c.site;
+    auto end = Clock::now();
+    auto stats = rtt_stats(c.tally.rtts);
+    if (!verdict) {
+        verdict = judge(site, c.tally);
+    }
+    CheckRecord r;
+    r.name = site.name;
+    r.url = site.url;
+    // The replies' mean round trip, what a ping check is graphed by; the check's own length
+    // (packets times packet_interval) says nothing of the host.
+    r.response_time = c.tally.received > 0 ? stats.avg : ms_between(c.start, end);
+    r.timestamp = c.started_wall;
+    r.check_id = checks::make_check_id(c.started_wall, rng_);
+    r.agent = id_.agent;
+    r.kind = "icmp";
+    r.location = id_.location;
+    if (!site.group.empty()) {
+        r.group = site.group;
+    }
+    r.ok = verdict->first == Failure::None;
+    if (!*r.ok) {
+        r.error = std::string(to_string(verdict->first));
+        r.error_detail = std::move(verdict->second);
+    }
+    r.dns_ms = c.dns_ms;
+    if (!c.address.empty()) {
+        r.remote_ip = c.address;
+    }
+    if (c.tally.sent > 0) {
+        double loss = 100.0 * static_cast<double>(c.tally.sent - c.tally.received) / static_cast<double>(c.tally.sent);
+        r.packets_sent = static_cast<int>(c.tally.sent);
+        r.packets_received = static_cast<int>(c.tally.received);
+        r.packet_loss = loss;
+    }
+    if (c.tally.received > 0) {
+        r.rtt_min_ms = stats.min;
+        r.rtt_avg_ms = stats.avg;
+        r.rtt_max_ms = stats.max;
+        r.rtt_stddev_ms = stats.stddev;
+    }
+    r.lag_ms = std::chrono::duration<double, std::milli>(c.started - c.scheduled).count();
+    r.attempts = 1;
+
+    results_[static_cast<std::size_t>(verdict->first)]->inc();
+    failing_.note(site.name, site.url, verdict->first == Failure::None, r.error.value_or(""),
+                  r.error_detail.value_or(""));
+    batcher_.add(std::move(r), outbox_);
+
+    for (auto k : c.keys) {
+        if (auto p = pending_.find(k); p != pending_.end() && p->second.check == &c) {
+            pending_.erase(p);
+        }
+    }
+    if (c.token != 0) {
+        resolving_.erase(c.token);
+    }
+    timers_.erase(c.timer);
+    running_.erase(site.name);
+    active_.erase(&c);
+    in_flight_.set(static_cast<double>(active_.size()));
+}
+
+}  // namespace vigil::plugins::icmp_check
