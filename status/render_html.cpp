@@ -280,6 +280,23 @@ std::string site_html(const View& v, const SiteDetail& d) {
         figure("24 hours", percent(d.h24.uptime), "uptime-24h") + figure("7 days", percent(d.d7.uptime), "uptime-7d") +
         figure("30 days", percent(d.d30.uptime), "uptime-30d") + figure("90 days", percent(d.d90.uptime), "uptime-90d");
     body += "</div><h2>Last 90 days</h2><div class=\"card\">" + uptime_bar(d.days) + "</div>";
+    if (s.kind == "dns" || s.kind == "icmp") {
+        // The figures that fit the kind: what the name resolves to, or how the host answers pings.
+        const auto& last = d.last_result;
+        body += "<h2>Last check</h2><div class=\"grid\">";
+        if (s.kind == "dns") {
+            std::string answers = last.answers.value_or("—");
+            std::replace(answers.begin(), answers.end(), '\n', ' ');
+            body += figure("Response code", last.rcode.value_or("—"), "rcode") +
+                    figure("Answers", answers.empty() ? "none" : answers, "answers");
+        } else {
+            body +=
+                figure("Packet loss", last.packet_loss ? fmt::format("{:.1f}%", *last.packet_loss) : "—",
+                       "packet-loss") +
+                figure("Round trip (mean)", last.rtt_avg_ms ? fmt::format("{:.2f} ms", *last.rtt_avg_ms) : "—", "rtt");
+        }
+        body += "</div>";
+    }
     body += "<h2>Response time</h2><div class=\"grid\">";
     body += figure("p50, 24 hours", millis(d.h24.p50), "p50-24h") +
             figure("p95, 24 hours", millis(d.h24.p95), "p95-24h") + figure("p50, 7 days", millis(d.d7.p50), "p50-7d") +

@@ -126,6 +126,13 @@ std::string site_json(const View& v, const SiteDetail& d) {
     }
     w.EndObject();
     opt_str(w, "tls_not_after", d.tls_not_after);
+    w.Key("last_result");
+    w.StartObject();
+    opt_str(w, "rcode", d.last_result.rcode);
+    opt_str(w, "answers", d.last_result.answers);
+    opt_num(w, "packet_loss", d.last_result.packet_loss);
+    opt_num(w, "rtt_avg_ms", d.last_result.rtt_avg_ms);
+    w.EndObject();
     w.Key("days");
     w.StartArray();
     for (const auto& day : d.days) {

@@ -351,6 +351,18 @@ Status Store::site(const std::string& name, SiteDetail& out, bool& found) {
     if (PQntuples(r.get()) == 1) {
         out.tls_not_after = PQgetvalue(r.get(), 0, 0);
     }
+    if (out.summary.kind == "dns" || out.summary.kind == "icmp") {
+        r = l.run(
+            "SELECT rcode, answers, packet_loss, rtt_avg_ms FROM metrics WHERE name = $1 AND \"timestamp\" > "
+            "now() - interval '3 days' ORDER BY \"timestamp\" DESC LIMIT 1",
+            {name}, st);
+        if (!st.ok()) {
+            return st;
+        }
+        if (PQntuples(r.get()) == 1) {
+            out.last_result = {text(r.get(), 0, 0), text(r.get(), 0, 1), number(r.get(), 0, 2), number(r.get(), 0, 3)};
+        }
+    }
     r = l.run("SELECT " + iso("at") +
                   ", from_state, to_state, reason, cause, location FROM site_events WHERE site = $1 ORDER BY at DESC, "
                   "id DESC LIMIT 20",

@@ -78,12 +78,19 @@ struct HourPoint {
     double uptime = 0;
 };
 
+/// What the latest check of a DNS or ICMP site measured (the figures that fit its kind).
+struct LastResult {
+    std::optional<std::string> rcode, answers;      // dns
+    std::optional<double> packet_loss, rtt_avg_ms;  // icmp
+};
+
 struct SiteDetail {
     SiteSummary summary;
     Window h24, d7, d30, d90;
     std::vector<Day> days;         // the last 90, oldest first, days without data included
     std::vector<HourPoint> hours;  // the last 7 days, hours with checks only
     std::optional<std::string> tls_not_after;
+    LastResult last_result;              // empty for http and tcp sites
     std::vector<Incident> incidents;     // newest first
     std::vector<LocationRow> locations;  // by name
 };

@@ -191,6 +191,42 @@ TEST_CASE("status page: a site's uptime, response times, 90 days, certificate an
     CHECK_THAT(p.get("/sites/alpha").body, Catch::Contains("data-testid=\"tls\">2027-03-01"));
 }
 
+TEST_CASE("status page: a DNS site shows its rcode and answers, a pinged host its loss and round trip",
+          "[integration]") {
+    Page p;
+    pg::query(
+        p.db.url(),
+        "INSERT INTO site_state (site, url, state, since, kind) VALUES "
+        "('resolver', 'dns://192.0.2.53/www.example.com', 'down', now(), 'dns'), "
+        "('gateway', 'icmp://192.0.2.1', 'up', now(), 'icmp'); "
+        "INSERT INTO metrics (name, url, response_time, \"timestamp\", check_id, ok, kind, rcode, answers) VALUES "
+        "('resolver', 'dns://192.0.2.53/www.example.com', 1, now() - interval '1 minute', 'd1', true, 'dns', "
+        "'NOERROR', '192.0.2.7'), "
+        "('resolver', 'dns://192.0.2.53/www.example.com', 1, now(), 'd2', false, 'dns', 'NOERROR', "
+        "'192.0.2.8\n192.0.2.9'); "
+        "INSERT INTO metrics (name, url, response_time, \"timestamp\", check_id, ok, kind, packets_sent, "
+        "packets_received, packet_loss, rtt_avg_ms) VALUES "
+        "('gateway', 'icmp://192.0.2.1', 0.4, now(), 'i1', true, 'icmp', 3, 2, 33.33, 0.42)");
+    auto dns = json(p.get("/api/sites/resolver"));
+    CHECK(dns["kind"] == "dns");
+    CHECK(dns["last_result"]["rcode"] == "NOERROR");
+    CHECK(dns["last_result"]["answers"] == "192.0.2.8\n192.0.2.9");  // the latest check's
+    CHECK(dns["last_result"]["packet_loss"].IsNull());
+    auto dns_html = p.get("/sites/resolver").body;
+    CHECK_THAT(dns_html, Catch::Contains("data-testid=\"rcode\">NOERROR<"));
+    CHECK_THAT(dns_html, Catch::Contains("data-testid=\"answers\">192.0.2.8 192.0.2.9<"));
+    auto ping = json(p.get("/api/sites/gateway"));
+    CHECK(ping["last_result"]["packet_loss"].GetDouble() == Approx(33.33));
+    CHECK(ping["last_result"]["rtt_avg_ms"].GetDouble() == Approx(0.42));
+    CHECK(ping["last_result"]["rcode"].IsNull());
+    auto ping_html = p.get("/sites/gateway").body;
+    CHECK_THAT(ping_html, Catch::Contains("data-testid=\"packet-loss\">33.3%<"));
+    CHECK_THAT(ping_html, Catch::Contains("data-testid=\"rtt\">0.42 ms<"));
+    // A website has no such figures.
+    CHECK(json(p.get("/api/sites/alpha"))["last_result"]["rcode"].IsNull());
+    CHECK(count(p.get("/sites/alpha").body, "Last check</h2>") == 0);
+}
+
 TEST_CASE("status page: public hides URLs and error details; unknown sites are 404", "[integration]") {
     Page p;
     for (const auto& path : {"/", "/sites/bravo", "/api/sites", "/api/sites/bravo"}) {
