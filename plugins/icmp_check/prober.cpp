@@ -16,6 +16,7 @@
 #include <fmt/core.h>
 
 #include "check_id.hpp"
+#include "host_port.hpp"
 #include "packet.hpp"
 #include "vigil/text.hpp"
 
@@ -30,11 +31,6 @@ constexpr std::uint64_t kV4 = 1, kV6 = 2, kResolver = 3;
 
 double ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
     return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-bool is_numeric(const std::string& host) {
-    unsigned char buf[sizeof(in6_addr)];
-    return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
 std::uint32_t key(bool v6, std::uint16_t seq) { return (v6 ? 0x10000U : 0U) | seq; }
@@ -287,7 +283,7 @@ void Prober::start(const std::shared_ptr<const Site>& site, checks::Time schedul
     running_.insert(site->name);
     active_.emplace(&c, std::move(owned));
     in_flight_.set(static_cast<double>(active_.size()));
-    if (is_numeric(site->host)) {
+    if (checks::is_address(site->host)) {
         ping(c, site->host);
         return;
     }

@@ -15,6 +15,7 @@
 #include <fmt/core.h>
 
 #include "check_id.hpp"
+#include "host_port.hpp"
 #include "vigil/text.hpp"
 
 namespace vigil::plugins::tcp_check {
@@ -28,10 +29,6 @@ double ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_c
     return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
-bool is_numeric(const std::string& host) {
-    unsigned char buf[sizeof(in6_addr)];
-    return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
-}
 }  // namespace
 
 std::string_view to_string(Failure f) {
@@ -200,7 +197,7 @@ void Prober::start(const std::shared_ptr<const Site>& site, checks::Time schedul
     running_.insert(site->name);
     active_.emplace(&c, std::move(owned));
     in_flight_.set(static_cast<double>(active_.size()));
-    if (is_numeric(site->target.host)) {
+    if (checks::is_address(site->target.host)) {
         connect(c, site->target.host);
         return;
     }

@@ -1,15 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tcp_check_config.hpp"
 
-#include <arpa/inet.h>
-
-#include <charconv>
 #include <map>
 #include <set>
 
 #include <fmt/core.h>
 
 #include "check_options.hpp"
+#include "host_port.hpp"
 #include "check_config.hpp"
 #include "vigil/text.hpp"
 
@@ -92,65 +90,13 @@ const Bound<Site> kSiteBound[] = {
     bind<&Site::group>("group"),
 };
 
-bool host_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-           c == '_';
-}
-
 }  // namespace
 
 const std::span<const Bound<Config>> kBound{kConfigBound};
 const std::span<const Bound<Site>> kBoundSite{kSiteBound};
 
 std::optional<Target> parse_target(std::string_view url, std::string& why) {
-    constexpr std::string_view kScheme = "tcp://";
-    if (url.substr(0, kScheme.size()) != kScheme) {
-        why = "must start with tcp://";
-        return std::nullopt;
-    }
-    auto rest = url.substr(kScheme.size());
-    Target t;
-    std::string_view port_text;
-    if (!rest.empty() && rest.front() == '[') {
-        auto close = rest.find(']');
-        if (close == std::string_view::npos || close + 1 >= rest.size() || rest[close + 1] != ':') {
-            why = "an IPv6 address is written [address]:port";
-            return std::nullopt;
-        }
-        t.host = std::string(rest.substr(1, close - 1));
-        in6_addr a{};
-        if (inet_pton(AF_INET6, t.host.c_str(), &a) != 1) {
-            why = fmt::format("\"{}\" is not an IPv6 address", escape_controls(t.host));
-            return std::nullopt;
-        }
-        port_text = rest.substr(close + 2);
-    } else {
-        auto colon = rest.rfind(':');
-        if (colon == std::string_view::npos) {
-            why = "needs a port: tcp://host:port";
-            return std::nullopt;
-        }
-        t.host = std::string(rest.substr(0, colon));
-        port_text = rest.substr(colon + 1);
-        bool ok = !t.host.empty() && t.host.size() <= 253;
-        for (char c : t.host) {
-            ok = ok && host_char(c);
-        }
-        if (!ok) {
-            why = fmt::format("\"{}\" is not a host name or an IPv4 address", escape_controls(t.host));
-            return std::nullopt;
-        }
-    }
-    unsigned port = 0;
-    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
-        port > 65535) {
-        why = fmt::format("\"{}\" is not a port from 1 to 65535 (and nothing may follow it)",
-                          escape_controls(std::string(port_text)));
-        return std::nullopt;
-    }
-    t.port = static_cast<std::uint16_t>(port);
-    return t;
+    return checks::parse_host_port(url, "tcp://", why);
 }
 
 namespace {

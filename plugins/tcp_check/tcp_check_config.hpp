@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "host_port.hpp"
 #include "ip_family.hpp"
 #include "pattern.hpp"
 #include "shard.hpp"
@@ -30,11 +31,7 @@ extern const OptionSpec kSiteOptions[];
 
 /// `tcp://host:port`, read strictly: a host name, an IPv4 address or a bracketed IPv6 one, and a
 /// port from 1 to 65535; nothing after it.
-struct Target {
-    std::string host;  // an IPv6 literal without its brackets
-    std::uint16_t port = 0;
-    bool operator==(const Target&) const = default;
-};
+using Target = checks::HostPort;
 /// The target of `url`, or why it is not one.
 std::optional<Target> parse_target(std::string_view url, std::string& why);
 

@@ -62,6 +62,10 @@ struct CheckRecord {
     std::optional<double> rtt_avg_ms;
     std::optional<double> rtt_max_ms;
     std::optional<double> rtt_stddev_ms;
+    std::optional<std::string> tls_version;  // the TLS session's protocol: TLSv1.3 (ABI 7.0)
+    std::optional<std::string> tls_cipher;   // and its cipher suite
+    std::optional<std::string> tls_issuer;   // the server certificate's issuer, one line
+    std::optional<std::string> ocsp_status;  // a stapled OCSP answer's: good, revoked or unknown
 
     friend bool operator==(const CheckRecord&, const CheckRecord&) = default;
 };

@@ -121,6 +121,14 @@ inline constexpr std::array kRecordFields = {
                 "ICMP checks: the slowest reply's round-trip time, milliseconds; null without a reply"},
     RecordField{"rtt_stddev_ms", &CheckRecord::rtt_stddev_ms, JsonType::Number,    true,  false, false, "double precision",
                 "ICMP checks: the replies' round-trip times' standard deviation, milliseconds"},
+    RecordField{"tls_version",   &CheckRecord::tls_version,   JsonType::String,    true,  false, false, "text",
+                "TLS checks: the session's protocol version (TLSv1.2, TLSv1.3)"},
+    RecordField{"tls_cipher",    &CheckRecord::tls_cipher,    JsonType::String,    true,  false, false, "text",
+                "TLS checks: the session's cipher suite"},
+    RecordField{"tls_issuer",    &CheckRecord::tls_issuer,    JsonType::String,    true,  false, false, "text",
+                "TLS checks: the server certificate's issuer, as one line (RFC 2253)"},
+    RecordField{"ocsp_status",   &CheckRecord::ocsp_status,   JsonType::String,    true,  false, false, "text",
+                "TLS checks: the stapled OCSP answer's status (good, revoked, unknown); null when none was stapled"},
 };
 // clang-format on
 

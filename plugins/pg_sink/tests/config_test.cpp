@@ -47,7 +47,7 @@ TEST_CASE("pg_sink: each refusal names the file, line, column and key", "[unit][
           "dns_ms, connect_ms, tls_ms, ttfb_ms, redirects, body_bytes, truncated, http_version, remote_ip, "
           "tls_not_after, lag_ms, attempts, body_excerpt, response_headers, location, group, kind, rcode, answers, "
           "packets_sent, packets_received, packet_loss, rtt_min_ms, rtt_avg_ms, "
-          "rtt_max_ms, rtt_stddev_ms\n"
+          "rtt_max_ms, rtt_stddev_ms, tls_version, tls_cipher, tls_issuer, ocsp_status\n"
           "test.yaml:6:3: error: columns: two fields are written to column \"url\"\n"
           "test.yaml:8:11: error: max_rows: must be between 1 and 1000000, got 0\n"
           "test.yaml:9:14: error: connections: must be between 1 and 64, got 100\n");

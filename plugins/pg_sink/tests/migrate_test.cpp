@@ -53,7 +53,7 @@ TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them"
           "[ ] 20261206000000_partition_metrics.sql\n[ ] 20261206000100_create_rollups.sql\n"
           "[ ] 20261206000200_add_group.sql\n[ ] 20261207000000_create_site_location_state.sql\n"
           "[ ] 20261207000100_rollups_per_location.sql\n[ ] 20261207000200_add_kind.sql\n"
-          "[ ] 20261207000300_add_dns_icmp_fields.sql\n\n"
+          "[ ] 20261207000300_add_check_kind_fields.sql\n\n"
           "Applied: 0\nPending: 11\n");
     auto up = migrate(db.url());
     INFO(up.err);
@@ -64,7 +64,7 @@ TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them"
           "applying 20261206000000_partition_metrics.sql\napplying 20261206000100_create_rollups.sql\n"
           "applying 20261206000200_add_group.sql\napplying 20261207000000_create_site_location_state.sql\n"
           "applying 20261207000100_rollups_per_location.sql\napplying 20261207000200_add_kind.sql\n"
-          "applying 20261207000300_add_dns_icmp_fields.sql\n"
+          "applying 20261207000300_add_check_kind_fields.sql\n"
           "applied 11 migration(s); the database is up to date\n");
     CHECK(tables(db.url()) == kAllTables);
     CHECK(pg::scalar(db.url(), "SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations") ==
@@ -78,7 +78,7 @@ TEST_CASE("migrate: up, status, down, up again, recorded as dbmate records them"
 
     auto down = migrate(db.url(), {"--down"});
     CHECK(down.code == 0);
-    CHECK(down.out == "rolling back 20261207000300_add_dns_icmp_fields.sql\nrolled back 20261207000300\n");
+    CHECK(down.out == "rolling back 20261207000300_add_check_kind_fields.sql\nrolled back 20261207000300\n");
     down = migrate(db.url(), {"--down"});
     CHECK(down.code == 0);
     CHECK(down.out == "rolling back 20261207000200_add_kind.sql\nrolled back 20261207000200\n");
@@ -138,7 +138,7 @@ TEST_CASE("migrate: an existing metrics table becomes partitioned by day with ev
     // Every column of every row (the later migrations' columns aside: they are new).
     constexpr const char* kRows =
         "SELECT md5(string_agg((to_jsonb(m) - ARRAY['group', 'kind', 'rcode', 'answers', 'packets_sent', "
-        "'packets_received', 'packet_loss', 'rtt_min_ms', 'rtt_avg_ms', 'rtt_max_ms', 'rtt_stddev_ms'])::text, '|' "
+        "'packets_received', 'packet_loss', 'rtt_min_ms', 'rtt_avg_ms', 'rtt_max_ms', 'rtt_stddev_ms', 'tls_version', 'tls_cipher', 'tls_issuer', 'ocsp_status'])::text, '|' "
         "ORDER BY id)) FROM metrics m";
     auto before = pg::scalar(db.url(), kRows);
     auto next_id = pg::scalar(db.url(), "SELECT max(id) + 1 FROM metrics");

@@ -56,6 +56,10 @@ CheckRecord full_record() {
     r.rtt_avg_ms = 0.2;
     r.rtt_max_ms = 0.3;
     r.rtt_stddev_ms = 0.08;
+    r.tls_version = "TLSv1.3";
+    r.tls_cipher = "TLS_AES_256_GCM_SHA384";
+    r.tls_issuer = "CN=Vigil test CA";
+    r.ocsp_status = "good";
     return r;
 }
 }  // namespace

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+// tls_check's options: the sites (tls://host:port or starttls://host:port and what the
+// certificate must be), the lists they come from, and the plugin-level defaults every site
+// inherits.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "host_port.hpp"
+#include "ip_family.hpp"
+#include "shard.hpp"
+#include "starttls.hpp"
+#include "vigil/config.hpp"
+#include "vigil/config_map.hpp"
+
+namespace vigil::plugins::tls_check {
+
+using checks::IpFamily;
+using checks::Shard;
+
+extern const OptionSpec kOptions[];
+extern const OptionSpec kSiteOptions[];
+
+/// `tls://host:port` (TLS from the first byte) or `starttls://host:port` (a plain-text dialogue
+/// first), read strictly.
+struct Target {
+    bool starttls = false;
+    checks::HostPort at;
+    bool operator==(const Target&) const = default;
+};
+std::optional<Target> parse_target(std::string_view url, std::string& why);
+
+enum class StarttlsOption { Auto, Smtp, Imap, Pop3, Ftp, Xmpp, Postgres };
+enum class TlsVersion { Tls10, Tls11, Tls12, Tls13 };
+
+struct Site {
+    std::string name;
+    std::string url;  // as written
+    Target target;
+    std::optional<Protocol> protocol;  // starttls:// only: the dialogue before the handshake
+    Duration interval{};
+    Duration timeout{};
+    StarttlsOption starttls = StarttlsOption::Auto;
+    std::optional<std::string> server_name;        // for SNI and the name check; default: the host
+    std::optional<std::filesystem::path> ca_file;  // default: the system's store
+    bool verify = true;
+    std::optional<Duration> min_cert_validity;
+    TlsVersion min_version = TlsVersion::Tls12;
+    IpFamily ip_family = IpFamily::Any;
+    std::string group;
+
+    /// The name the certificate must hold (and SNI sends, unless it is an address).
+    const std::string& name_to_check() const { return server_name ? *server_name : target.at.host; }
+    bool operator==(const Site&) const = default;
+};
+
+struct Config {
+    std::vector<std::shared_ptr<const Site>> sites;  // after sharding, in file order
+    std::size_t sites_total = 0;                     // before sharding
+    Shard shard;
+    std::string shard_text = "1/1";
+    std::size_t max_concurrency = 1000;
+    std::size_t batch_size = 500;
+    Duration batch_delay{};
+    std::string location;
+};
+
+extern const std::span<const Bound<Config>> kBound;
+extern const std::span<const Bound<Site>> kBoundSite;
+
+std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags);
+
+}  // namespace vigil::plugins::tls_check
