@@ -149,7 +149,6 @@ const OptionSpec kBasicAuthOptions[] = {
          .default_value = DEFAULT(""),                                                                                \
          .description = "The site's group (a team, a product): the records' `group`, the status page's filter"},
 
-
 const OptionSpec kSiteOptions[] = {
     {.key = "name",
      .type = OptionType::String,

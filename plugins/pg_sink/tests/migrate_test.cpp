@@ -138,7 +138,8 @@ TEST_CASE("migrate: an existing metrics table becomes partitioned by day with ev
     // Every column of every row (the later migrations' columns aside: they are new).
     constexpr const char* kRows =
         "SELECT md5(string_agg((to_jsonb(m) - ARRAY['group', 'kind', 'rcode', 'answers', 'packets_sent', "
-        "'packets_received', 'packet_loss', 'rtt_min_ms', 'rtt_avg_ms', 'rtt_max_ms', 'rtt_stddev_ms', 'tls_version', 'tls_cipher', 'tls_issuer', 'ocsp_status'])::text, '|' "
+        "'packets_received', 'packet_loss', 'rtt_min_ms', 'rtt_avg_ms', 'rtt_max_ms', 'rtt_stddev_ms', 'tls_version', "
+        "'tls_cipher', 'tls_issuer', 'ocsp_status'])::text, '|' "
         "ORDER BY id)) FROM metrics m";
     auto before = pg::scalar(db.url(), kRows);
     auto next_id = pg::scalar(db.url(), "SELECT max(id) + 1 FROM metrics");
