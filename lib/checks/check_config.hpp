@@ -7,15 +7,43 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
+#include <vector>
 
 #include <fmt/core.h>
 
+#include "shard.hpp"
 #include "site_lists.hpp"
 #include "vigil/config.hpp"
 #include "vigil/config_map.hpp"
 #include "vigil/text.hpp"
 
 namespace vigil::checks {
+
+/// A check plugin's configuration: its sites and the plugin-level options of
+/// VIGIL_CHECK_PLUGIN_OPTIONS.
+template <class Site>
+struct CheckConfig {
+    std::vector<std::shared_ptr<const Site>> sites;  // after sharding, in file order
+    std::size_t sites_total = 0;                     // before sharding
+    Shard shard;
+    std::string shard_text = "1/1";
+    std::size_t max_concurrency = 1000;
+    std::size_t batch_size = 500;
+    Duration batch_delay{};
+    std::string location;  // the records' `location`; empty: the agent's host name
+};
+
+/// The plugin-level options of VIGIL_CHECK_PLUGIN_OPTIONS bound to the members every check
+/// plugin's Config has.
+template <class Config>
+inline const Bound<Config> kPluginBound[] = {
+    bind<&Config::shard_text>("shard"),
+    bind<&Config::location>("location"),
+    bind<&Config::max_concurrency>("max_concurrency", {.min = 1, .max = 100000}),
+    bind<&Config::batch_size>("batch_size", {.min = 1, .max = 100000}),
+    bind<&Config::batch_delay>("batch_delay"),
+};
 
 /// `Config` needs `sites` (shared pointers to its Site), `sites_total`, `shard`, `shard_text` and
 /// `location`; `read_site(entry)` returns a site or nullopt (having said why in `diags`).

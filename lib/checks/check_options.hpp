@@ -51,6 +51,13 @@ inline constexpr OptionSpec kBatchDelayOption{.key = "batch_delay",
 
 }  // namespace vigil::checks
 
+// The plugin-level options of a check plugin whose sites take `site_table`, in the order every
+// such plugin's table lists them (its per-site defaults follow).
+#define VIGIL_CHECK_PLUGIN_OPTIONS(site_table)                                                                \
+    vigil::checks::sites_option(site_table), vigil::checks::kSitesFileOption, vigil::checks::kSitesEnvOption, \
+        vigil::checks::kShardOption, vigil::checks::kLocationOption, vigil::checks::kMaxConcurrencyOption,    \
+        vigil::checks::kBatchSizeOption, vigil::checks::kBatchDelayOption
+
 // A check plugin writes its per-site options once, as a macro taking one of these: in the site
 // table they have no default (a site inherits the plugin's value), in the plugin table they do.
 #define VIGIL_SITE_OPTION_DEFAULT(x) x

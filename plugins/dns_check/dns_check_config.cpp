@@ -88,26 +88,11 @@ const OptionSpec kSiteOptions[] = {
 };
 
 const OptionSpec kOptions[] = {
-    checks::sites_option(kSiteOptions),
-    checks::kSitesFileOption,
-    checks::kSitesEnvOption,
-    checks::kShardOption,
-    checks::kLocationOption,
-    checks::kMaxConcurrencyOption,
-    checks::kBatchSizeOption,
-    checks::kBatchDelayOption,
+    VIGIL_CHECK_PLUGIN_OPTIONS(kSiteOptions),
     VIGIL_DNS_CHECK_SITE_OPTIONS(VIGIL_SITE_OPTION_DEFAULT){},
 };
 
 namespace {
-
-const Bound<Config> kConfigBound[] = {
-    bind<&Config::shard_text>("shard"),
-    bind<&Config::location>("location"),
-    bind<&Config::max_concurrency>("max_concurrency", {.min = 1, .max = 100000}),
-    bind<&Config::batch_size>("batch_size", {.min = 1, .max = 100000}),
-    bind<&Config::batch_delay>("batch_delay"),
-};
 
 // name and url are the site's own; everything else may come from the plugin level.
 const Bound<Site> kSiteBound[] = {
@@ -209,7 +194,7 @@ std::optional<std::string> server_problem(std::string_view authority, Target& t)
 
 }  // namespace
 
-const std::span<const Bound<Config>> kBound{kConfigBound};
+const std::span<const Bound<Config>> kBound{checks::kPluginBound<Config>};
 const std::span<const Bound<Site>> kBoundSite{kSiteBound};
 
 std::optional<Target> parse_target(std::string_view url, std::string& why) {

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "check_config.hpp"
 #include "host_port.hpp"
 #include "ip_family.hpp"
 #include "pattern.hpp"
@@ -52,16 +53,7 @@ struct Site {
     bool operator==(const Site&) const = default;
 };
 
-struct Config {
-    std::vector<std::shared_ptr<const Site>> sites;  // after sharding, in file order
-    std::size_t sites_total = 0;                     // before sharding
-    Shard shard;
-    std::string shard_text = "1/1";
-    std::size_t max_concurrency = 1000;
-    std::size_t batch_size = 500;
-    Duration batch_delay{};
-    std::string location;  // the records' `location`; empty: the agent's host name
-};
+using Config = checks::CheckConfig<Site>;
 
 /// Which option fills which member: the plugin's and a site's (a site's own value, else the
 /// plugin-level one).

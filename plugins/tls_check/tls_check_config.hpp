@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "check_config.hpp"
 #include "host_port.hpp"
 #include "ip_family.hpp"
 #include "shard.hpp"
@@ -61,16 +62,7 @@ struct Site {
     bool operator==(const Site&) const = default;
 };
 
-struct Config {
-    std::vector<std::shared_ptr<const Site>> sites;  // after sharding, in file order
-    std::size_t sites_total = 0;                     // before sharding
-    Shard shard;
-    std::string shard_text = "1/1";
-    std::size_t max_concurrency = 1000;
-    std::size_t batch_size = 500;
-    Duration batch_delay{};
-    std::string location;
-};
+using Config = checks::CheckConfig<Site>;
 
 extern const std::span<const Bound<Config>> kBound;
 extern const std::span<const Bound<Site>> kBoundSite;
