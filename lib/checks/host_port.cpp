@@ -18,10 +18,12 @@ bool host_char(char c) {
 }
 }  // namespace
 
-bool is_address(const std::string& host) {
+bool is_address_of(int family, const std::string& text) {
     unsigned char buf[sizeof(in6_addr)];
-    return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+    return text.find('\0') == std::string::npos && inet_pton(family, text.c_str(), buf) == 1;
 }
+
+bool is_address(const std::string& host) { return is_address_of(AF_INET, host) || is_address_of(AF_INET6, host); }
 
 std::optional<HostPort> parse_host_port(std::string_view url, std::string_view scheme, std::string& why) {
     if (url.substr(0, scheme.size()) != scheme) {
@@ -38,8 +40,7 @@ std::optional<HostPort> parse_host_port(std::string_view url, std::string_view s
             return std::nullopt;
         }
         t.host = std::string(rest.substr(1, close - 1));
-        in6_addr a{};
-        if (inet_pton(AF_INET6, t.host.c_str(), &a) != 1) {
+        if (!is_address_of(AF_INET6, t.host)) {
             why = fmt::format("\"{}\" is not an IPv6 address", escape_controls(t.host));
             return std::nullopt;
         }

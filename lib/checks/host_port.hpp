@@ -21,5 +21,8 @@ std::optional<HostPort> parse_host_port(std::string_view url, std::string_view s
 
 /// Whether `host` is an IPv4 or IPv6 address rather than a name.
 bool is_address(const std::string& host);
+/// Whether `text` is, as a whole, an address of `family` (AF_INET or AF_INET6). inet_pton reads
+/// a C string: a NUL byte inside `text` would hide whatever follows it, so it is refused here.
+bool is_address_of(int family, const std::string& text);
 
 }  // namespace vigil::checks

@@ -11,6 +11,7 @@
 #include <fmt/core.h>
 
 #include "check_options.hpp"
+#include "host_port.hpp"
 #include "check_config.hpp"
 #include "vigil/text.hpp"
 
@@ -138,6 +139,9 @@ std::optional<std::string> name_problem(std::string_view name) {
             return fmt::format("a label of the name is longer than {} characters", kMaxLabel);
         }
     }
+    if (label == 0) {
+        return "the name has an empty label (two dots in a row, or a leading dot)";  // "a.." ends so
+    }
     return std::nullopt;
 }
 
@@ -169,8 +173,7 @@ std::optional<std::string> server_problem(std::string_view authority, Target& t)
         }
         has_port = !rest.empty();
         port_text = has_port ? rest.substr(1) : rest;
-        in6_addr a{};
-        if (inet_pton(AF_INET6, t.server.c_str(), &a) != 1) {
+        if (!checks::is_address_of(AF_INET6, t.server)) {
             return fmt::format("\"{}\" is not an IPv6 address", escape_controls(t.server));
         }
     } else {
@@ -178,8 +181,7 @@ std::optional<std::string> server_problem(std::string_view authority, Target& t)
         t.server = std::string(authority.substr(0, colon));
         has_port = colon != std::string_view::npos;
         port_text = has_port ? authority.substr(colon + 1) : std::string_view();
-        in_addr a{};
-        if (inet_pton(AF_INET, t.server.c_str(), &a) != 1) {
+        if (!checks::is_address_of(AF_INET, t.server)) {
             return fmt::format(
                 "the server \"{}\" is not an IPv4 address or a bracketed IPv6 one (a resolver is named by "
                 "address; leave it out for the system's: dns:///name)",

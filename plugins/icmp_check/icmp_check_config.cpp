@@ -9,6 +9,7 @@
 
 #include "check_config.hpp"
 #include "check_options.hpp"
+#include "host_port.hpp"
 #include "vigil/text.hpp"
 
 namespace vigil::plugins::icmp_check {
@@ -103,15 +104,13 @@ std::optional<std::string> parse_target(std::string_view url, std::string& why) 
             return std::nullopt;
         }
         host = host.substr(1, host.size() - 2);
-        unsigned char buf[16];
-        if (inet_pton(AF_INET6, host.c_str(), buf) != 1) {
+        if (!checks::is_address_of(AF_INET6, host)) {
             why = fmt::format("\"{}\" is not an IPv6 address", escape_controls(host));
             return std::nullopt;
         }
         return host;
     }
-    unsigned char buf[16];
-    if (inet_pton(AF_INET6, host.c_str(), buf) == 1) {
+    if (checks::is_address_of(AF_INET6, host)) {
         return host;
     }
     bool ok = !host.empty() && host.size() <= 253;

@@ -12,6 +12,11 @@ using namespace vigil::plugins::dns_check;
 using vigil::PluginKind;
 
 namespace {
+// A literal with a NUL inside, whole (its terminator left out).
+template <std::size_t N>
+std::string with_nul(const char (&text)[N]) {
+    return std::string(text, N - 1);
+}
 std::unique_ptr<vigil::test::CheckedSection> section(const std::string& yaml) {
     return vigil::test::check_section("plugin: dns_check\n" + yaml, kOptions, PluginKind::Source);
 }
@@ -71,6 +76,7 @@ TEST_CASE("dns_check: targets are dns://[server[:port]]/name[?type=T] and nothin
         {"dns://[nope]/example.com", "\"nope\" is not an IPv6 address"},
         {"dns:///exa mple.com", "the name holds ' ': only letters, digits, '-', '_' and '*' are allowed"},
         {"dns:///a..b", "the name has an empty label (two dots in a row, or a leading dot)"},
+        {"dns:///a..", "the name has an empty label (two dots in a row, or a leading dot)"},
         {"dns:///ex\nample", "the name holds '\\n': only letters, digits, '-', '_' and '*' are allowed"},
         {"dns:///example.com?class=CH", "the only query parameter is type=, e.g. ?type=MX"},
         {"dns:///example.com?type=AXFR",
@@ -83,6 +89,11 @@ TEST_CASE("dns_check: targets are dns://[server[:port]]/name[?type=T] and nothin
         CHECK(why == want);
     }
     why.clear();
+    // inet_pton reads a C string: a NUL would hide what follows it.
+    CHECK_FALSE(parse_target(with_nul("dns://192.0.2.1\0junk/x"), why));
+    CHECK(why.find("is not an IPv4 address") != std::string::npos);
+    CHECK_FALSE(parse_target(with_nul("dns://[::1\0@x]/x"), why));
+    CHECK(why.find("is not an IPv6 address") != std::string::npos);
     CHECK_FALSE(parse_target("dns:///" + std::string(64, 'a') + ".example", why));
     CHECK(why == "a label of the name is longer than 63 characters");
     CHECK_FALSE(parse_target("dns:///" + std::string(254, 'a'), why));

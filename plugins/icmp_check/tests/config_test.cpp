@@ -12,6 +12,11 @@ using namespace vigil::plugins::icmp_check;
 using vigil::PluginKind;
 
 namespace {
+// A literal with a NUL inside, whole (its terminator left out).
+template <std::size_t N>
+std::string with_nul(const char (&text)[N]) {
+    return std::string(text, N - 1);
+}
 std::unique_ptr<vigil::test::CheckedSection> section(const std::string& yaml) {
     return vigil::test::check_section("plugin: icmp_check\n" + yaml, kOptions, PluginKind::Source);
 }
@@ -67,6 +72,8 @@ TEST_CASE("icmp_check: targets are icmp://host and nothing else", "[unit][config
         {"icmp://[::1", "an IPv6 address is written [address] (and nothing may follow it)"},
         {"icmp://[nope]", "\"nope\" is not an IPv6 address"},
     };
+    CHECK_FALSE(parse_target(with_nul("icmp://[::1\0@x]"), why));  // a NUL hid the rest from inet_pton
+    CHECK_FALSE(parse_target(with_nul("icmp://::1\0@x"), why));
     for (const auto& [url, want] : bad) {
         INFO(url);
         why.clear();

@@ -12,6 +12,11 @@ using namespace vigil::plugins::tcp_check;
 using vigil::PluginKind;
 
 namespace {
+// A literal with a NUL inside, whole (its terminator left out).
+template <std::size_t N>
+std::string with_nul(const char (&text)[N]) {
+    return std::string(text, N - 1);
+}
 std::unique_ptr<vigil::test::CheckedSection> section(const std::string& yaml) {
     return vigil::test::check_section("plugin: tcp_check\n" + yaml, kOptions, PluginKind::Source);
 }
@@ -62,6 +67,7 @@ TEST_CASE("tcp_check: targets are tcp://host:port and nothing else", "[unit][con
         {"tcp://[not-v6]:80", "\"not-v6\" is not an IPv6 address"},
         {"tcp://ho\nst:80", "\"ho\\nst\" is not a host name or an IPv4 address"},
     };
+    CHECK_FALSE(parse_target(with_nul("tcp://[::1\0@x]:80"), why));  // a NUL hid the rest from inet_pton
     for (const auto& [url, want] : bad) {
         INFO(url);
         why.clear();
