@@ -308,8 +308,7 @@ TEST_CASE("migrate: rollups become per location and, rolled back, sum their loca
     pg::query(db.url(), "SELECT vigil_roll_up_days('metrics', '2026-11-01')");
     CHECK(pg::query(db.url(), "SELECT location, checks, ok_checks FROM metrics_daily ORDER BY location") ==
           std::vector<std::vector<std::string>>{{"", "10", "9"}, {"us", "5", "1"}});
-    REQUIRE(migrate(db.url(), {"--down"}).code == 0);
-    REQUIRE(migrate(db.url(), {"--down"}).code == 0);
+    roll_back_to(db.url(), "20261207000000");  // rollups_per_location rolled back
     CHECK(pg::query(db.url(),
                     "SELECT checks, ok_checks, response_time_sum, response_time_min, response_time_max, "
                     "histogram[18], histogram[21] FROM metrics_hourly") ==
