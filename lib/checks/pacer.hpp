@@ -35,6 +35,11 @@ inline int wait_ms(std::chrono::milliseconds cap,
     return static_cast<int>((wait.count() + 999'999) / 1'000'000);
 }
 
+/// Milliseconds from `a` to `b`, as records give their timings.
+inline double ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
 /// Not thread-safe: the loop's thread owns it.
 template <class Site>
 class Pacer {

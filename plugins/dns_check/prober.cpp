@@ -28,10 +28,6 @@ constexpr auto kAresSlack = std::chrono::milliseconds(200);
 constexpr int kEventsPerWait = 256;
 constexpr int kReceiveBuffer = 8 << 20;
 
-double ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
-    return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
 void init_library() {
     static std::once_flag once;
     std::call_once(once, [] {
@@ -117,17 +113,10 @@ Prober::~Prober() {
     ::close(epoll_);
 }
 
-void Prober::offer(const Config& config) {
-    Lock lock(offer_mutex_);
-    offered_ = config;
-}
+void Prober::offer(const Config& config) { offered_.put(config); }
 
 void Prober::take_offer() {
-    std::optional<Config> next;
-    {
-        Lock lock(offer_mutex_);
-        next.swap(offered_);
-    }
+    auto next = offered_.take();
     if (!next) {
         return;
     }
@@ -350,7 +339,7 @@ void Prober::finish(Check& c, Failure failure, std::string detail, const Answer*
     CheckRecord r;
     r.name = site.name;
     r.url = site.url;
-    r.response_time = ms_between(c.start, end);
+    r.response_time = checks::ms_between(c.start, end);
     r.timestamp = c.started_wall;
     r.check_id = checks::make_check_id(c.started_wall, rng_);
     r.agent = id_.agent;

@@ -22,6 +22,7 @@
 #include "answer.hpp"
 #include "dns_check_config.hpp"
 #include "failure_digest.hpp"
+#include "mailbox.hpp"
 #include "outbox.hpp"
 #include "record_batcher.hpp"
 #include "pacer.hpp"
@@ -72,10 +73,9 @@ class Prober {
     checks::Outbox& outbox_;
     const StopToken& stop_;
 
-    // Another thread (a reload) only hands over an offer, under offer_mutex_; the prober's own
-    // thread owns every other member.
-    Mutex offer_mutex_;
-    std::optional<Config> offered_ VIGIL_GUARDED_BY(offer_mutex_);
+    // Another thread (a reload) only hands over an offer; the prober's own thread owns every
+    // other member.
+    checks::Mailbox<Config> offered_;
 
     int epoll_ = -1;
     bool destroying_ = false;  // c-ares calls back every query as its channels go: nothing is recorded

@@ -29,10 +29,6 @@ constexpr int kReceiveBuffer = 4 << 20;  // a burst of replies from thousands of
 // epoll's data for the two sockets and the resolver's eventfd.
 constexpr std::uint64_t kV4 = 1, kV6 = 2, kResolver = 3;
 
-double ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
-    return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
 std::uint32_t key(bool v6, std::uint16_t seq) { return (v6 ? 0x10000U : 0U) | seq; }
 
 // Only what icmp_check reads reaches a raw socket: echo replies and the errors about requests.
@@ -167,17 +163,10 @@ Prober::~Prober() {
     ::close(epoll_);
 }
 
-void Prober::offer(const Config& config) {
-    Lock lock(offer_mutex_);
-    offered_ = config;
-}
+void Prober::offer(const Config& config) { offered_.put(config); }
 
 void Prober::take_offer() {
-    std::optional<Config> next;
-    {
-        Lock lock(offer_mutex_);
-        next.swap(offered_);
-    }
+    auto next = offered_.take();
     if (!next) {
         return;
     }
@@ -401,7 +390,7 @@ void Prober::receive(bool v6) {
         if (reply->kind == Reply::Kind::Unreachable) {
             c.tally.unreachable = reply->why;
         } else {
-            double ms = ms_between(sent, at);
+            double ms = checks::ms_between(sent, at);
             if (ms <= std::chrono::duration<double, std::milli>(c.site->timeout).count()) {
                 ++c.tally.received;
                 c.tally.rtts.push_back(ms);
@@ -446,7 +435,7 @@ void Prober::finish(Check& c, std::optional<std::pair<Failure, std::string>> ver
     r.url = site.url;
     // The replies' mean round trip, what a ping check is graphed by; the check's own length
     // (packets times packet_interval) says nothing of the host.
-    r.response_time = c.tally.received > 0 ? stats.avg : ms_between(c.start, end);
+    r.response_time = c.tally.received > 0 ? stats.avg : checks::ms_between(c.start, end);
     r.timestamp = c.started_wall;
     r.check_id = checks::make_check_id(c.started_wall, rng_);
     r.agent = id_.agent;

@@ -25,10 +25,6 @@ constexpr auto kStopPoll = std::chrono::milliseconds(100);
 constexpr int kEventsPerWait = 256;
 constexpr std::size_t kShownBytes = 64;  // of what was read, in an expect failure's detail
 
-double ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
-    return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
 }  // namespace
 
 std::string_view to_string(Failure f) {
@@ -117,17 +113,10 @@ Prober::~Prober() {
     ::close(epoll_);
 }
 
-void Prober::offer(const Config& config) {
-    Lock lock(offer_mutex_);
-    offered_ = config;
-}
+void Prober::offer(const Config& config) { offered_.put(config); }
 
 void Prober::take_offer() {
-    std::optional<Config> next;
-    {
-        Lock lock(offer_mutex_);
-        next.swap(offered_);
-    }
+    auto next = offered_.take();
     if (!next) {
         return;
     }
@@ -305,7 +294,7 @@ void Prober::on_writable(Check& c) {
             finish(c, Failure::Connect, std::strerror(err));
             return;
         }
-        c.connect_ms = ms_between(c.start, Clock::now()) - c.dns_ms.value_or(0);
+        c.connect_ms = checks::ms_between(c.start, Clock::now()) - c.dns_ms.value_or(0);
         c.state = c.site->send ? Check::State::Sending : Check::State::Reading;
         if (!c.site->send) {
             after_connect_or_send(c);
@@ -391,7 +380,7 @@ void Prober::finish(Check& c, Failure failure, std::string detail) {
     CheckRecord r;
     r.name = site.name;
     r.url = site.url;
-    r.response_time = ms_between(c.start, end);
+    r.response_time = checks::ms_between(c.start, end);
     r.timestamp = c.started_wall;
     r.check_id = checks::make_check_id(c.started_wall, rng_);
     r.agent = id_.agent;

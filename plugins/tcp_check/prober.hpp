@@ -17,6 +17,7 @@
 
 #include "address_resolver.hpp"
 #include "failure_digest.hpp"
+#include "mailbox.hpp"
 #include "outbox.hpp"
 #include "record_batcher.hpp"
 #include "pacer.hpp"
@@ -76,10 +77,9 @@ class Prober {
     checks::Outbox& outbox_;
     const StopToken& stop_;
 
-    // Another thread (a reload) only hands over an offer, under offer_mutex_; the prober's own
-    // thread owns every other member.
-    Mutex offer_mutex_;
-    std::optional<Config> offered_ VIGIL_GUARDED_BY(offer_mutex_);
+    // Another thread (a reload) only hands over an offer; the prober's own thread owns every
+    // other member.
+    checks::Mailbox<Config> offered_;
 
     int epoll_ = -1;
     Clock::time_point steady_start_;

@@ -32,10 +32,6 @@ namespace {
 constexpr auto kStopPoll = std::chrono::milliseconds(100);
 constexpr int kEventsPerWait = 256;
 
-double ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
-    return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
 }  // namespace
 
 std::string_view to_string(Failure f) {
@@ -235,17 +231,10 @@ Prober::~Prober() {
     ::close(epoll_);
 }
 
-void Prober::offer(const Config& config) {
-    Lock lock(offer_mutex_);
-    offered_ = config;
-}
+void Prober::offer(const Config& config) { offered_.put(config); }
 
 void Prober::take_offer() {
-    std::optional<Config> next;
-    {
-        Lock lock(offer_mutex_);
-        next.swap(offered_);
-    }
+    auto next = offered_.take();
     if (!next) {
         return;
     }
@@ -445,7 +434,7 @@ void Prober::connected(Check& c) {
         finish(c, Failure::Connect, std::strerror(err));
         return;
     }
-    c.connect_ms = ms_between(c.start, Clock::now()) - c.dns_ms.value_or(0);
+    c.connect_ms = checks::ms_between(c.start, Clock::now()) - c.dns_ms.value_or(0);
     if (!c.site->protocol) {
         start_tls(c);
         return;
@@ -592,7 +581,7 @@ void Prober::handshake(Check& c) {
 }
 
 void Prober::handshaken(Check& c) {
-    c.tls_ms = ms_between(c.handshake_start, Clock::now());
+    c.tls_ms = checks::ms_between(c.handshake_start, Clock::now());
     c.version = SSL_get_version(c.ssl);
     if (const SSL_CIPHER* cipher = SSL_get_current_cipher(c.ssl)) {
         c.cipher = SSL_CIPHER_get_name(cipher);
@@ -631,7 +620,7 @@ void Prober::finish(Check& c, Failure failure, std::string detail) {
     CheckRecord r;
     r.name = site.name;
     r.url = site.url;
-    r.response_time = ms_between(c.start, end);
+    r.response_time = checks::ms_between(c.start, end);
     r.timestamp = c.started_wall;
     r.check_id = checks::make_check_id(c.started_wall, rng_);
     r.agent = id_.agent;
