@@ -12,8 +12,10 @@
 
 #include <fmt/core.h>
 
+#include "check_kind.hpp"
 #include "shard.hpp"
 #include "site_lists.hpp"
+#include "sites_topic_config.hpp"
 #include "vigil/config.hpp"
 #include "vigil/config_map.hpp"
 #include "vigil/text.hpp"
@@ -24,7 +26,8 @@ namespace vigil::checks {
 /// VIGIL_CHECK_PLUGIN_OPTIONS.
 template <class Site>
 struct CheckConfig {
-    std::vector<std::shared_ptr<const Site>> sites;  // after sharding, in file order
+    ConfigNode plugin;  // the section: the defaults of the sites a sites topic brings later
+    std::vector<std::shared_ptr<const Site>> sites;  // after sharding, in file order (a topic's: as it brings them)
     std::size_t sites_total = 0;                     // before sharding
     Shard shard;
     std::string shard_text = "1/1";
@@ -32,6 +35,7 @@ struct CheckConfig {
     std::size_t batch_size = 500;
     Duration batch_delay{};
     std::string location;  // the records' `location`; empty: the agent's host name
+    std::optional<SitesTopicConfig> sites_topic;
 };
 
 /// The plugin-level options of VIGIL_CHECK_PLUGIN_OPTIONS bound to the members every check
@@ -45,14 +49,13 @@ inline const Bound<Config> kPluginBound[] = {
     bind<&Config::batch_delay>("batch_delay"),
 };
 
-/// `Config` needs `sites` (shared pointers to its Site), `sites_total`, `shard`, `shard_text` and
-/// `location`; `read_site(entry)` returns a site or nullopt (having said why in `diags`).
-template <class Config, class ReadSite>
+/// `Config` is a CheckConfig of `Kind`'s sites, perhaps with more members that `bound` fills.
+template <class Config, class Site>
 std::optional<Config> read_check_config(const ConfigNode& node, Diagnostics& diags,
-                                        std::span<const Bound<Config>> bound, const OptionSpec* site_table,
-                                        ReadSite read_site) {
+                                        std::span<const Bound<Config>> bound, const CheckKind<Site>& kind) {
     auto before = diags.error_count();
     Config c;
+    c.plugin = node;
     load_bound(bound, node, c, diags);
     if (auto problem = label_problem(c.location, 200); problem && !c.location.empty()) {
         diags.error(node.location_of("location"), node.path_of("location"), "the location's name " + *problem);
@@ -63,23 +66,34 @@ std::optional<Config> read_check_config(const ConfigNode& node, Diagnostics& dia
         diags.error(node.location_of("shard"), node.path_of("shard"),
                     fmt::format("\"{}\" is not I/N with 1 <= I <= N, e.g. 2/5", escape_controls(c.shard_text)));
     }
+    if (node.has("sites_topic")) {
+        for (const char* other : {"sites", "sites_file", "sites_env", "shard"}) {
+            if (node.has(other)) {
+                diags.error(node.location_of(other), node.path_of(other),
+                            "sites come from sites_topic here: the group shares them out, so no other list "
+                            "nor shard goes with it");
+            }
+        }
+        c.sites_topic = read_sites_topic(node.child("sites_topic"), kind.kind, kind.restricted, diags);
+        return diags.error_count() > before ? std::nullopt : std::optional<Config>(std::move(c));
+    }
+    auto read_site = kind.make_reader();
     // A sites_file may list none yet (a shipped pipeline whose list the operator fills in later):
     // that is said, not refused; with no list named at all there is nothing to check.
     bool may_be_empty = node.has("sites_file");
     auto entries = for_each_site(
-        node, site_table, diags,
+        node, kind.site_table, diags,
         [&](const ConfigNode& entry) {
-            auto site = read_site(entry);
+            auto site = read_site(node, entry, diags);
             if (!site) {
                 return;
             }
             ++c.sites_total;
             if (c.shard.keeps(site->name)) {
-                using Site = typename std::decay_t<decltype(*site)>;
                 c.sites.push_back(std::make_shared<const Site>(std::move(*site)));
             }
         },
-        {}, may_be_empty);
+        "sites_topic", may_be_empty);
     if (entries == 0 && may_be_empty && diags.error_count() == before) {
         diags.warning(node.location_of("sites_file"), node.path_of("sites_file"),
                       fmt::format("\"{}\" lists no sites: this source checks nothing until a reload brings some",

@@ -4,6 +4,7 @@
 // are batched.
 #pragma once
 
+#include "sites_topic_config.hpp"
 #include "vigil/config.hpp"
 
 namespace vigil::checks {
@@ -25,6 +26,17 @@ inline constexpr OptionSpec kSitesEnvOption{
     .key = "sites_env",
     .type = OptionType::String,
     .description = "Name of an environment variable holding such a list (the original project's WEBSITES)"};
+/// `sites_topic` for a kind whose sites have no option a message needs allowing but ca_file.
+inline constexpr OptionSpec kSitesTopicOptions[] = {
+    VIGIL_SITES_TOPIC_OPTIONS("ca_file, where the kind has it (tls_check); tcp, dns and icmp sites have none"),
+    {},
+};
+inline constexpr OptionSpec kSitesTopicOption{
+    .key = "sites_topic",
+    .type = OptionType::Map,
+    .children = kSitesTopicOptions,
+    .description = "Take the sites from a compacted Kafka topic, shared by the producers of one consumer group "
+                   "(instead of sites, sites_file, sites_env and shard); it may hold sites of every kind"};
 inline constexpr OptionSpec kShardOption{
     .key = "shard",
     .type = OptionType::String,
@@ -55,7 +67,7 @@ inline constexpr OptionSpec kBatchDelayOption{.key = "batch_delay",
 // such plugin's table lists them (its per-site defaults follow).
 #define VIGIL_CHECK_PLUGIN_OPTIONS(site_table)                                                                \
     vigil::checks::sites_option(site_table), vigil::checks::kSitesFileOption, vigil::checks::kSitesEnvOption, \
-        vigil::checks::kShardOption, vigil::checks::kLocationOption, vigil::checks::kMaxConcurrencyOption,    \
+        vigil::checks::kSitesTopicOption, vigil::checks::kShardOption, vigil::checks::kLocationOption, vigil::checks::kMaxConcurrencyOption,    \
         vigil::checks::kBatchSizeOption, vigil::checks::kBatchDelayOption
 
 // A check plugin writes its per-site options once, as a macro taking one of these: in the site

@@ -3,15 +3,22 @@
 // icmp_check): one more thread, the shared outbox, hands finished batches to the pipeline, so
 // backpressure never stalls the timing of checks in flight. A reload validates the new options
 // and hands them to the prober: new sites start, removed ones stop, unchanged ones keep their
-// schedule.
+// schedule. With sites_topic, the sites of the kind come from the topic as the group assigns them.
 #pragma once
 
+#include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include <fmt/core.h>
 
+#include "check_kind.hpp"
+#include "kafka_client.hpp"
 #include "outbox.hpp"
+#include "sites_topic.hpp"
 #include "vigil/config.hpp"
 #include "vigil/log.hpp"
 #include "vigil/source.hpp"
@@ -20,15 +27,39 @@
 namespace vigil::checks {
 
 /// `Prober` is made from {instance, agent, location}, a logger, the outbox, the stop token and
-/// whether to check once; it takes configurations with offer() and checks in run().
+/// whether to check once; it takes configurations with offer() (returning the offer's number,
+/// for offers().wait_applied) and checks in run().
 template <class Config, class Prober, std::optional<Config> (*Parse)(const ConfigNode&, Diagnostics&)>
 class CheckSource final : public Source {
   public:
-    CheckSource(std::string plugin, Config config, std::string instance, std::string agent, Logger log)
-        : plugin_(std::move(plugin)), instance_(std::move(instance)), agent_(std::move(agent)), log_(std::move(log)),
-          config_(std::move(config)) {}
+    using Site = std::remove_const_t<typename decltype(Config::sites)::value_type::element_type>;
+
+    CheckSource(const CheckKind<Site>& kind, Config config, std::string instance, std::string agent, Logger log)
+        : kind_(kind), plugin_(kind.plugin), instance_(std::move(instance)), agent_(std::move(agent)),
+          log_(std::move(log)), config_(std::move(config)) {}
+
+    /// With sites_topic: the brokers answer and the topic exists (--check-config --with-environment).
+    Status healthcheck() override {
+        Lock lock(mutex_);
+        if (!config_.sites_topic) {
+            return Status::success();
+        }
+        auto st = plugins::kafka::probe(config_.sites_topic->connection, config_.sites_topic->topic, log_);
+        if (!st.ok() && st.message().find("does not exist") != std::string::npos) {
+            return Status::error("sites_topic: " + st.message() + "; `agent sites import` or `add` creates it");
+        }
+        return st.ok() ? st : Status::error("sites_topic: " + st.message());
+    }
 
     Status run(Emitter& out, const StopToken& stop, const RunOptions& options) override {
+        {
+            Lock lock(mutex_);
+            if (options.once && config_.sites_topic) {
+                return Status::error(
+                    "--once: with sites_topic the sites arrive as the group assigns them; run without "
+                    "--once, or list the sites in a file");
+            }
+        }
         Outbox outbox(out, plugin_, {{"instance", instance_}}, log_);
         std::optional<Prober> prober;
         {
@@ -47,10 +78,20 @@ class CheckSource final : public Source {
                                               : "",
                       config_.max_concurrency);
         }
+        if (auto st = start_topic(); !st.ok()) {
+            Lock lock(mutex_);
+            prober_ = nullptr;
+            return st;
+        }
         prober->run();
         {
             Lock lock(mutex_);
             prober_ = nullptr;
+        }
+        prober->offers().close();  // a revoke waiting for the prober need not
+        {
+            Lock lock(topic_mutex_);
+            topic_.reset();  // leaves the group: the others take its sites over at once
         }
         outbox.close();
         return Status::success();
@@ -69,15 +110,85 @@ class CheckSource final : public Source {
             log_.warn("reload: a change of location takes effect at restart");
             next->location = config_.location;
         }
-        log_.info("reload: {} sites", next->sites.size());
+        if (next->sites_topic.has_value() != config_.sites_topic.has_value() ||
+            (next->sites_topic && (next->sites_topic->topic != config_.sites_topic->topic ||
+                                   next->sites_topic->group != config_.sites_topic->group ||
+                                   next->sites_topic->consumer != config_.sites_topic->consumer))) {
+            log_.warn("reload: a change of sites_topic takes effect at restart");
+            next->sites_topic = config_.sites_topic;
+        }
+        if (config_.sites_topic) {
+            next->sites = config_.sites;  // the topic's, until it reads them again with the new defaults
+        } else {
+            log_.info("reload: {} sites", next->sites.size());
+        }
         config_ = std::move(*next);
         if (prober_ != nullptr) {
             prober_->offer(config_);
+        }
+        auto plugin = config_.plugin;
+        lock.unlock();
+        Lock topic_lock(topic_mutex_);
+        if (topic_) {
+            topic_->reload(plugin);
         }
         return true;
     }
 
   private:
+    Status start_topic() {
+        std::optional<SitesTopicConfig> topic;
+        ConfigNode plugin;
+        {
+            Lock lock(mutex_);
+            topic = config_.sites_topic;
+            plugin = config_.plugin;
+        }
+        if (!topic) {
+            return Status::success();
+        }
+        Lock topic_lock(topic_mutex_);
+        const auto& kind = kind_;
+        auto policy = topic->policy;
+        topic_ = std::make_unique<SitesTopic<Site>>(
+            *topic, SitesTopicBase::Kind{std::string(kind.plugin), std::string(kind.kind)}, kind.site_table, plugin,
+            [&kind, policy] {
+                return [&kind, policy, read = kind.make_reader()](const ConfigNode& section, const ConfigNode& entry,
+                                                                  Diagnostics& diags) -> std::optional<Site> {
+                    if (!allowed_by(policy, kind.restricted, entry, diags)) {
+                        return std::nullopt;
+                    }
+                    return read(section, entry, diags);
+                };
+            },
+            instance_, log_,
+            [this](std::vector<std::shared_ptr<const Site>> sites, bool wait) { publish(std::move(sites), wait); });
+        auto st = topic_->start();
+        if (!st.ok()) {
+            topic_.reset();
+        }
+        return st;
+    }
+
+    // From the sites topic: the whole set of the kind's sites; with `wait`, returns once the
+    // prober applied it (2 s at most), so a revoked partition's sites have stopped.
+    void publish(std::vector<std::shared_ptr<const Site>> sites, bool wait) {
+        Lock lock(mutex_);
+        config_.sites = std::move(sites);
+        if (prober_ == nullptr) {
+            return;
+        }
+        auto number = prober_->offer(config_);
+        auto& offers = prober_->offers();
+        lock.unlock();
+        // The prober outlives this wait: run() closes its offers, then ends the topic (joining
+        // this thread), and only then lets the prober go.
+        if (wait && !offers.wait_applied(number, std::chrono::seconds(2))) {
+            log_.warn("sites topic: the checks took more than 2 s to stop the sites of a revoked partition");
+        }
+    }
+
+    const CheckKind<Site>& kind_;
     std::string plugin_;
     std::string instance_;
     std::string agent_;
@@ -85,6 +196,8 @@ class CheckSource final : public Source {
     Mutex mutex_;
     Config config_ VIGIL_GUARDED_BY(mutex_);
     Prober* prober_ VIGIL_GUARDED_BY(mutex_) = nullptr;  // during run()
+    Mutex topic_mutex_;  // guards topic_ (not its calls back into publish)
+    std::unique_ptr<SitesTopic<Site>> topic_ VIGIL_GUARDED_BY(topic_mutex_);  // with sites_topic: during run()
 };
 
 }  // namespace vigil::checks

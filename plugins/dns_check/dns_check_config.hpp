@@ -74,6 +74,9 @@ using Config = checks::CheckConfig<Site>;
 extern const std::span<const Bound<Config>> kBound;
 extern const std::span<const Bound<Site>> kBoundSite;
 
+/// The kind for the shared machinery: names, site table, the site reader.
+extern const checks::CheckKind<Site> kKind;
+
 /// Reads a validated node into a Config; every error goes to `diags` with its location, and
 /// then the result is nullopt.
 std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags);

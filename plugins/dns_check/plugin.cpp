@@ -2,6 +2,7 @@
 // dns_check: DNS answers checked on a fixed schedule: the response code, the records of the asked
 // type (a set, or RE2 over them) and the response time.
 #include "dns_check.hpp"
+#include "sites_command.hpp"
 #include "vigil/plugin.hpp"
 
 namespace {
@@ -13,7 +14,7 @@ std::optional<Config> parse(const vigil::ConfigNode& node, vigil::Diagnostics& d
 }
 
 std::unique_ptr<vigil::Source> make(const vigil::PluginContext& ctx, Config config) {
-    return std::make_unique<DnsCheck>("dns_check", std::move(config), ctx.instance, ctx.agent, ctx.logger);
+    return std::make_unique<DnsCheck>(kKind, std::move(config), ctx.instance, ctx.agent, ctx.logger);
 }
 
 }  // namespace
@@ -26,4 +27,5 @@ VIGIL_PLUGIN({
     .stability = vigil::Stability::Alpha,
     .options = kOptions,
     .make_source = &vigil::typed_factory<vigil::Source, parse, make>,
+    .commands = vigil::checks::kSitesCommands<Site, kKind>,
 })

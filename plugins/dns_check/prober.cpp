@@ -113,16 +113,14 @@ Prober::~Prober() {
     ::close(epoll_);
 }
 
-void Prober::offer(const Config& config) { offered_.put(config); }
+std::uint64_t Prober::offer(const Config& config) { return offered_.put(config); }
 
 void Prober::take_offer() {
-    auto next = offered_.take();
-    if (!next) {
-        return;
-    }
-    channel_of_.clear();  // the sites it points at may go with the old configuration
-    batcher_.set_limits(next->batch_size, next->batch_delay);
-    pacer_.apply(next->sites, now(), next->max_concurrency, [this](const std::string& name) { failing_.forget(name); });
+    offered_.apply([this](const Config& next) {
+        channel_of_.clear();  // the sites it points at may go with the old configuration
+        batcher_.set_limits(next.batch_size, next.batch_delay);
+        pacer_.apply(next.sites, now(), next.max_concurrency, [this](const std::string& name) { failing_.forget(name); });
+    });
 }
 
 void Prober::run() {

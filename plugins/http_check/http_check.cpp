@@ -11,7 +11,6 @@
 #include <fmt/core.h>
 
 #include "kafka_client.hpp"
-#include "sites_topic.hpp"
 #include "worker.hpp"
 #include "vigil/sync.hpp"
 
@@ -118,10 +117,18 @@ Status HttpCheck::run(Emitter& out, const StopToken& stop, const RunOptions& opt
     }
     if (config_.sites_topic) {
         Lock topic_lock(topic_mutex_);
-        sites_topic_ = std::make_unique<SitesTopic>(*config_.sites_topic, config_.plugin, shared_->instance, log_,
-                                                    [this](std::vector<std::shared_ptr<const Site>> sites, bool wait) {
-                                                        publish_sites(std::move(sites), wait);
-                                                    });
+        auto policy = config_.sites_topic->policy;
+        sites_topic_ = std::make_unique<checks::SitesTopic<Site>>(
+            *config_.sites_topic, checks::SitesTopicBase::Kind{"http_check", "http"}, kSiteOptions, config_.plugin,
+            [policy] {
+                // A fresh cache at each reload: the defaults its patterns and warnings came from changed.
+                return [policy, cache = std::make_shared<SiteCache>()](const ConfigNode& plugin, const ConfigNode& entry,
+                                                                       Diagnostics& diags) {
+                    return read_site(plugin, entry, diags, *cache, &policy);
+                };
+            },
+            shared_->instance, log_,
+            [this](std::vector<std::shared_ptr<const Site>> sites, bool wait) { publish_sites(std::move(sites), wait); });
         if (auto st = sites_topic_->start(); !st.ok()) {
             sites_topic_.reset();
             Lock lock(reload_mutex_);

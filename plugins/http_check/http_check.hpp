@@ -12,6 +12,7 @@
 
 #include "http_check_config.hpp"
 #include "vigil/log.hpp"
+#include "sites_topic.hpp"
 #include "vigil/source.hpp"
 #include "vigil/sync.hpp"
 
@@ -19,7 +20,6 @@ namespace vigil::plugins::http_check {
 
 class Worker;
 struct WorkerShared;
-class SitesTopic;
 
 class HttpCheck final : public Source {
   public:
@@ -52,7 +52,7 @@ class HttpCheck final : public Source {
     std::vector<std::uint64_t> offered_ VIGIL_GUARDED_BY(reload_mutex_);            // each worker's last offer number
     bool running_ VIGIL_GUARDED_BY(reload_mutex_) = false;                          // workers_ are running their loops
     Mutex topic_mutex_;  // guards sites_topic_ (not its calls back into offer)
-    std::unique_ptr<SitesTopic> sites_topic_ VIGIL_GUARDED_BY(topic_mutex_);  // with sites_topic: during run()
+    std::unique_ptr<checks::SitesTopic<Site>> sites_topic_ VIGIL_GUARDED_BY(topic_mutex_);  // with sites_topic: during run()
 };
 
 }  // namespace vigil::plugins::http_check

@@ -67,7 +67,7 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
                             "nor shard goes with it");
             }
         }
-        c.sites_topic = read_sites_topic(node.child("sites_topic"), "vigil-http_check", diags);
+        c.sites_topic = checks::read_sites_topic(node.child("sites_topic"), "http", kTopicRestricted, diags);
     }
     auto shard = Shard::parse(node.get_string("shard"));
     if (!shard) {

@@ -31,10 +31,18 @@ using checks::IpFamily;
 using checks::Pattern;
 using checks::Shard;
 using checks::stable_hash;
+using checks::SitesTopicConfig;
+using checks::TopicPolicy;
 
 extern const OptionSpec kOptions[];
 extern const OptionSpec kSiteOptions[];
 extern const OptionSpec kBasicAuthOptions[];
+extern const OptionSpec kSitesTopicOptions[];
+
+/// Options a sites-topic message may set only when `sites_topic.allow` lists them: they name the
+/// producer's files or choose where its requests leave from and go through.
+inline constexpr const char* kTopicRestricted[] = {"ca_file",  "client_cert_file", "client_key_file", "proxy",
+                                                   "no_proxy", "interface",        "source_address"};
 
 /// Accepted status codes: inclusive ranges.
 struct StatusSet {
@@ -145,6 +153,15 @@ struct SiteCache {
 /// `topic` is set for a site from the sites topic: what its message may set and inherit.
 std::optional<Site> read_site(const ConfigNode& plugin, const ConfigNode& entry, Diagnostics& diags, SiteCache& cache,
                               const TopicPolicy* topic = nullptr);
+
+/// One sites-topic message's value read as a site (checks::read_topic_entry) under `policy`:
+/// nullptr and the first error's line when it is not one.
+struct TopicSite {
+    std::shared_ptr<const Site> site;
+    std::string error;
+};
+TopicSite read_topic_site(const ConfigNode& plugin, const std::string& key, const std::string& json,
+                          const std::string& where, const TopicPolicy& policy, SiteCache& cache);
 
 /// Builds the configuration from a validated node: every site from every list, plugin-level
 /// defaults applied, regexes compiled, URLs parsed, duplicate names refused. All problems go to

@@ -21,6 +21,16 @@ const OptionSpec kBasicAuthOptions[] = {
     {},
 };
 
+const OptionSpec kSitesTopicOptions[] = {
+    VIGIL_SITES_TOPIC_OPTIONS("ca_file, client_cert_file, client_key_file, proxy, no_proxy, interface, "
+                              "source_address"),
+    {.key = "inherit_credentials",
+     .type = OptionType::Bool,
+     .default_value = "false",
+     .description = "Topic sites use the plugin-level basic_auth, bearer_token, client certificate and headers"},
+    {},
+};
+
 // Options a site may set; at plugin level the same keys set the default for every site.
 #define VIGIL_HTTP_CHECK_SITE_OPTIONS(DEFAULT)                                                                        \
     {.key = "regex",                                                                                                  \

@@ -4,6 +4,7 @@
 
 #include "http_check.hpp"
 #include "sites_command.hpp"
+#include "http_check_config.hpp"
 #include "vigil/plugin.hpp"
 
 namespace {
@@ -19,6 +20,52 @@ std::optional<Config> parse(const vigil::ConfigNode& node, vigil::Diagnostics& d
     }
     return parse_config(node, diags);
 }
+
+// A secret written out in the definition (not a ${VAR} reference, which is published as that
+// text): everyone who can read the topic could read it.
+bool literal_secret(const vigil::ConfigNode& node, const char* key) {
+    if (!node.has(key)) {
+        return false;
+    }
+    auto value = node.get_secret(key).reveal();
+    bool reference =
+        value.size() > 3 && value.rfind("${", 0) == 0 && value.back() == '}' && value.find('}') == value.size() - 1;
+    return !value.empty() && !reference;
+}
+
+bool read_for_topic(const vigil::ConfigNode& section, const vigil::ConfigNode& entry,
+                    const vigil::checks::TopicPolicy& policy, bool allow_secrets, vigil::Diagnostics& diags) {
+    if (!allow_secrets) {
+        for (auto [node, key] : {std::pair{entry, "bearer_token"}, std::pair{entry.child("basic_auth"), "password"}}) {
+            if (literal_secret(node, key)) {
+                diags.error(node.location_of(key), node.path_of(key),
+                            "a secret in a site definition is readable by everyone who can read the topic: "
+                            "pass --allow-secrets to publish it anyway, or let the producers use their own "
+                            "(sites_topic.inherit_credentials)");
+                return false;
+            }
+        }
+    }
+    static SiteCache cache;  // one command per process: patterns compiled once across the list
+    return read_site(section, entry, diags, cache, &policy).has_value();
+}
+
+int sites(const vigil::CommandContext& ctx, const vigil::ConfigNode& section, vigil::Diagnostics& diags) {
+    return vigil::checks::sites_command(ctx, section, diags,
+                                        {.kind = "http",
+                                         .site_table = kSiteOptions,
+                                         .restricted = kTopicRestricted,
+                                         .read = &read_for_topic,
+                                         .self = &sites});
+}
+
+const vigil::PluginCommand kCommands[] = {
+    {.name = "sites",
+     .usage = vigil::checks::kSitesUsage,
+     .description = "Edit and read the sites topic of the pipeline's sites_topic (sites of every kind)",
+     .run = &sites},
+    {},
+};
 
 std::unique_ptr<vigil::Source> make(const vigil::PluginContext& ctx, Config config) {
     return std::make_unique<HttpCheck>(std::move(config), ctx.instance, ctx.agent, ctx.logger);

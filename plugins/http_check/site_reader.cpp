@@ -2,6 +2,7 @@
 // One site read from its entry, the plugin-level values as defaults: every option's own checks,
 // each problem a located diagnostic.
 #include "http_check_config.hpp"
+#include "sites_topic.hpp"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -434,6 +435,23 @@ class SiteReader {
 std::optional<Site> read_site(const ConfigNode& plugin, const ConfigNode& entry, Diagnostics& diags, SiteCache& cache,
                               const TopicPolicy* topic) {
     return SiteReader(plugin, entry, diags, cache, topic).read();
+}
+
+TopicSite read_topic_site(const ConfigNode& plugin, const std::string& key, const std::string& json,
+                          const std::string& where, const TopicPolicy& policy, SiteCache& cache) {
+    TopicSite out;
+    auto problem = checks::read_topic_entry(key, json, where, kSiteOptions, [&](const ConfigNode& entry, Diagnostics& d) {
+        auto site = read_site(plugin, entry, d, cache, &policy);
+        if (site) {
+            out.site = std::make_shared<const Site>(std::move(*site));
+        }
+        return site.has_value();
+    });
+    if (problem) {
+        out.site = nullptr;
+        out.error = std::move(*problem);
+    }
+    return out;
 }
 
 }  // namespace vigil::plugins::http_check

@@ -168,13 +168,24 @@ std::optional<Site> read_site(const ConfigNode& plugin, const ConfigNode& entry,
     return s;
 }
 
+checks::ReadSite<Site> make_site_reader() {
+    // Shared by every site read: patterns compiled once per text, one warning per setting.
+    auto warned = std::make_shared<std::set<std::string, std::less<>>>();
+    return [warned](const ConfigNode& plugin, const ConfigNode& entry, Diagnostics& diags) {
+        return read_site(plugin, entry, diags, *warned);
+    };
+}
+
 }  // namespace
 
+const checks::CheckKind<Site> kKind{.plugin = "icmp_check",
+                                    .kind = "icmp",
+                                    .site_table = kSiteOptions,
+                                    .restricted = {},
+                                    .make_reader = &make_site_reader};
+
 std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
-    std::set<std::string, std::less<>> warned;
-    return checks::read_check_config<Config>(node, diags, kBound, kSiteOptions, [&](const ConfigNode& entry) {
-        return read_site(node, entry, diags, warned);
-    });
+    return checks::read_check_config<Config>(node, diags, kBound, kKind);
 }
 
 }  // namespace vigil::plugins::icmp_check

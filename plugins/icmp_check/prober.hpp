@@ -72,7 +72,8 @@ class Prober {
 
     /// A new configuration (thread-safe): applied between events; unchanged sites keep their
     /// schedule, a removed site's check in flight finishes and is still recorded.
-    void offer(const Config& config);
+    std::uint64_t offer(const Config& config);  // the offer's number, for offers().wait_applied
+    checks::Mailbox<Config>& offers() { return offered_; }
     /// Checks until `stop` (or, once, until every site was checked once).
     void run();
 

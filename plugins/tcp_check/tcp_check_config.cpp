@@ -2,6 +2,7 @@
 #include "tcp_check_config.hpp"
 
 #include <map>
+#include <memory>
 #include <set>
 
 #include <fmt/core.h>
@@ -136,14 +137,25 @@ std::optional<Site> read_site(const ConfigNode& plugin, const ConfigNode& entry,
     return s;
 }
 
+checks::ReadSite<Site> make_site_reader() {
+    // Shared by every site read: patterns compiled once per text, one warning per setting.
+    auto patterns = std::make_shared<std::map<std::string, Pattern, std::less<>>>();
+    auto warned = std::make_shared<std::set<std::string, std::less<>>>();
+    return [patterns, warned](const ConfigNode& plugin, const ConfigNode& entry, Diagnostics& diags) {
+        return read_site(plugin, entry, diags, *patterns, *warned);
+    };
+}
+
 }  // namespace
 
+const checks::CheckKind<Site> kKind{.plugin = "tcp_check",
+                                    .kind = "tcp",
+                                    .site_table = kSiteOptions,
+                                    .restricted = {},
+                                    .make_reader = &make_site_reader};
+
 std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
-    std::map<std::string, Pattern, std::less<>> patterns;
-    std::set<std::string, std::less<>> warned;
-    return checks::read_check_config<Config>(node, diags, kBound, kSiteOptions, [&](const ConfigNode& entry) {
-        return read_site(node, entry, diags, patterns, warned);
-    });
+    return checks::read_check_config<Config>(node, diags, kBound, kKind);
 }
 
 }  // namespace vigil::plugins::tcp_check

@@ -2,6 +2,7 @@
 // tls_check: TLS endpoints checked on a fixed schedule, directly or after STARTTLS: the chain, the
 // name, the expiry, the protocol version and cipher, a stapled OCSP answer.
 #include "tls_check.hpp"
+#include "sites_command.hpp"
 #include "vigil/plugin.hpp"
 
 namespace {
@@ -13,7 +14,7 @@ std::optional<Config> parse(const vigil::ConfigNode& node, vigil::Diagnostics& d
 }
 
 std::unique_ptr<vigil::Source> make(const vigil::PluginContext& ctx, Config config) {
-    return std::make_unique<TlsCheck>("tls_check", std::move(config), ctx.instance, ctx.agent, ctx.logger);
+    return std::make_unique<TlsCheck>(kKind, std::move(config), ctx.instance, ctx.agent, ctx.logger);
 }
 
 }  // namespace
@@ -27,4 +28,5 @@ VIGIL_PLUGIN({
     .stability = vigil::Stability::Alpha,
     .options = kOptions,
     .make_source = &vigil::typed_factory<vigil::Source, parse, make>,
+    .commands = vigil::checks::kSitesCommands<Site, kKind>,
 })

@@ -67,6 +67,14 @@ using Config = checks::CheckConfig<Site>;
 extern const std::span<const Bound<Config>> kBound;
 extern const std::span<const Bound<Site>> kBoundSite;
 
+/// What a sites-topic message may set only when sites_topic.allow lists it: a file of the producer's.
+inline constexpr const char* kTopicRestricted[] = {"ca_file"};
+
+/// The kind for the shared machinery: names, site table, the site reader.
+extern const checks::CheckKind<Site> kKind;
+
+/// Reads a validated node into a Config; every error goes to `diags` with its location, and then
+/// the result is nullopt.
 std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags);
 
 }  // namespace vigil::plugins::tls_check

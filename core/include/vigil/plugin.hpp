@@ -89,6 +89,8 @@ std::unique_ptr<Base> typed_factory(const PluginContext& ctx, const ConfigNode& 
     }
 }
 
+struct CommandPeer;
+
 /// What a plugin command is given. Valid during the call.
 struct CommandContext {
     std::vector<std::string> args;  // the words after the command's name
@@ -97,6 +99,12 @@ struct CommandContext {
     Logger logger;                  // the instance's logger (stderr, the pipeline's log settings)
     std::ostream* out = nullptr;    // where the command's results go (standard output)
     std::ostream* err = nullptr;    // where its usage and one-line errors go (standard error)
+    // Since ABI 7.1. The pipeline's other sections whose plugin offers this command, sources
+    // first: a command may hand them what is theirs (agent sites: the sites of their kind).
+    std::vector<CommandPeer> peers;
+    // Since ABI 7.1. Called by a peer's command, with the part of the work that is this plugin's;
+    // such a call hands nothing on.
+    bool delegated = false;
 };
 
 /// `agent <name> ARGS... --pipeline FILE`: a command a plugin offers against a pipeline file that
@@ -104,6 +112,15 @@ struct CommandContext {
 /// returns the agent's exit code: 0, 1 (runtime), 64 (usage) or 78 (configuration). Errors about
 /// the section or a file it reads go to `diags` (located); the agent prints them.
 using CommandFn = int (*)(const CommandContext&, const ConfigNode& section, Diagnostics& diags);
+
+/// Another section offering the same command.
+struct CommandPeer {
+    std::string plugin;    // its plugin's name, e.g. tcp_check
+    std::string instance;  // its instance name
+    const ConfigNode* section = nullptr;
+    CommandFn run = nullptr;
+};
+
 struct PluginCommand {
     const char* name = nullptr;  // [a-z][a-z0-9_-]*; nullptr ends the table
     const char* usage = "";      // the arguments, one line: "import FILE | add NAME URL ... | list"

@@ -300,6 +300,17 @@ int run_command(const Options& o, const std::string& command, const std::vector<
             }
             CommandContext ctx;
             ctx.args = args;
+            for (const Section* other : sections) {
+                if (other == s) {
+                    continue;
+                }
+                for (const PluginCommand* o = commands_of(*other->plugin->descriptor); o != nullptr && o->name != nullptr;
+                     ++o) {
+                    if (command == o->name) {
+                        ctx.peers.push_back({other->plugin->descriptor->name, other->instance, &other->node, o->run});
+                    }
+                }
+            }
             ctx.agent = host_name();
             ctx.instance = s->instance;
             ctx.logger = make_context(*file, *s, ctx.agent).logger;

@@ -24,7 +24,7 @@ std::map<std::string, vigil::CheckRecord> check_once(const std::string& yaml) {
     INFO(s->errors());
     auto c = parse_config(s->node, s->diags);
     REQUIRE(c);
-    DnsCheck check("dns_check", std::move(*c), "dns_check.test", "probe", vigil::Logger("dns_check.test"));
+    DnsCheck check(kKind, std::move(*c), "dns_check.test", "probe", vigil::Logger("dns_check.test"));
     Capture capture;
     vigil::test::NeverStop never;
     REQUIRE(check.run(capture, never, vigil::RunOptions{true}).ok());

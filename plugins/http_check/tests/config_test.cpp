@@ -347,5 +347,5 @@ TEST_CASE("http_check: every bound option is in the table, once, with a type its
     CHECK(vigil::bound_problems<Config>(kOptions, kBound).empty());
     CHECK(vigil::bound_problems<Site>(kSiteOptions, kBoundSite).empty());
     CHECK(vigil::bound_problems<Site>(kOptions, kBoundSite).empty());
-    CHECK(vigil::bound_problems<SitesTopicConfig>(kSitesTopicOptions, kBoundSitesTopicConfig).empty());
+    CHECK(vigil::bound_problems<SitesTopicConfig>(kSitesTopicOptions, vigil::checks::kBoundSitesTopicConfig).empty());
 }

@@ -91,7 +91,7 @@ TEST_CASE("agent sites: a bad list publishes nothing; import, add, list and remo
     REQUIRE(imported.code == 0);
     CHECK(imported.err.find("created topic " + t.topic + " (4 partitions, cleanup.policy=compact)") !=
           std::string::npos);
-    CHECK(imported.err.find("published 2 site(s) to topic " + t.topic) != std::string::npos);
+    CHECK(imported.err.find("published 2 http site(s) to topic " + t.topic) != std::string::npos);
     auto listed = t.sites({"list"});
     CHECK(listed.code == 0);
     CHECK(listed.out == "{\"name\":\"alpha\",\"url\":\"" + f.url("/ok") + "\",\"regex\":\"Vigil\"}\n" +

@@ -23,7 +23,7 @@ std::map<std::string, vigil::CheckRecord> check_once(const std::string& yaml) {
     INFO(s->errors());
     auto c = parse_config(s->node, s->diags);
     REQUIRE(c);
-    IcmpCheck check("icmp_check", std::move(*c), "icmp_check.test", "probe", vigil::Logger("icmp_check.test"));
+    IcmpCheck check(kKind, std::move(*c), "icmp_check.test", "probe", vigil::Logger("icmp_check.test"));
     Capture capture;
     vigil::test::NeverStop never;
     REQUIRE(check.run(capture, never, vigil::RunOptions{true}).ok());

@@ -24,7 +24,7 @@ std::map<std::string, vigil::CheckRecord> check_once(const std::string& yaml) {
     INFO(s->errors());
     auto c = parse_config(s->node, s->diags);
     REQUIRE(c);
-    TcpCheck check("tcp_check", std::move(*c), "tcp_check.test", "probe", vigil::Logger("tcp_check.test"));
+    TcpCheck check(kKind, std::move(*c), "tcp_check.test", "probe", vigil::Logger("tcp_check.test"));
     Capture capture;
     vigil::test::NeverStop never;
     REQUIRE(check.run(capture, never, vigil::RunOptions{true}).ok());
@@ -134,7 +134,7 @@ TEST_CASE("tcp_check: sites are checked on their interval until stopped, and a r
     auto s = vigil::test::check_section(yaml(""), kOptions, vigil::PluginKind::Source);
     auto c = parse_config(s->node, s->diags);
     REQUIRE(c);
-    TcpCheck check("tcp_check", std::move(*c), "tcp_check.sched", "probe", vigil::Logger("tcp_check.sched"));
+    TcpCheck check(kKind, std::move(*c), "tcp_check.sched", "probe", vigil::Logger("tcp_check.sched"));
     Capture capture;
     vigil::test::StopAfter stop(1500ms);
     // Parsed here: Catch's assertions belong on the test's thread.

@@ -50,7 +50,7 @@ std::map<std::string, vigil::CheckRecord> check_once(const std::string& yaml) {
     INFO(s->errors());
     auto c = parse_config(s->node, s->diags);
     REQUIRE(c);
-    TlsCheck check("tls_check", std::move(*c), "tls_check.test", "probe", vigil::Logger("tls_check.test"));
+    TlsCheck check(kKind, std::move(*c), "tls_check.test", "probe", vigil::Logger("tls_check.test"));
     Capture capture;
     vigil::test::NeverStop never;
     REQUIRE(check.run(capture, never, vigil::RunOptions{true}).ok());

@@ -2,11 +2,16 @@
 #include "sites_topic_config.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include <fmt/core.h>
 #include <fmt/format.h>
 
-namespace vigil::plugins::http_check {
+#include "untrusted_json.hpp"
+
+namespace vigil::checks {
+
+namespace kafka = plugins::kafka;
 
 namespace {
 // What reading the site list depends on, so the pass-through map may not change it.
@@ -21,39 +26,6 @@ const kafka::OwnedProperty kOwned[] = {
 };
 }  // namespace
 
-const OptionSpec kSitesTopicOptions[] = {
-    {.key = "topic",
-     .type = OptionType::String,
-     .required = true,
-     .description = "Compacted topic of site definitions: key = site name, value = its options as JSON"},
-    {.key = "group",
-     .type = OptionType::String,
-     .required = true,
-     .description = "Consumer group of the producers that share the sites; one group per location"},
-    VIGIL_KAFKA_CONNECTION_OPTIONS{
-        .key = "session_timeout",
-        .type = OptionType::Duration,
-        .default_value = "10s",
-        .description = "How long a silent producer keeps its sites before the group hands them to the others"},
-    {.key = "allow",
-     .type = OptionType::StringList,
-     .description = "Options a message may set beyond the safe ones: ca_file, client_cert_file, client_key_file, "
-                    "proxy, no_proxy, interface, source_address (default: none)"},
-    {.key = "inherit_credentials",
-     .type = OptionType::Bool,
-     .default_value = "false",
-     .description = "Topic sites use the plugin-level basic_auth, bearer_token, client certificate and headers"},
-    {.key = "partitions",
-     .type = OptionType::Int,
-     .default_value = "12",
-     .description = "Partitions of the topic when `agent sites` creates it (the most producers that share work)"},
-    {.key = "replication_factor",
-     .type = OptionType::Int,
-     .default_value = "-1",
-     .description = "Replicas of the topic when `agent sites` creates it; -1 is the brokers' default"},
-    {},
-};
-
 namespace {
 const Bound<SitesTopicConfig> kBoundOptions[] = {
     bind<&SitesTopicConfig::topic>("topic"),
@@ -64,10 +36,11 @@ const Bound<SitesTopicConfig> kBoundOptions[] = {
 }  // namespace
 const std::span<const Bound<SitesTopicConfig>> kBoundSitesTopicConfig{kBoundOptions};
 
-std::optional<SitesTopicConfig> read_sites_topic(const ConfigNode& node, const std::string& client_id,
-                                                 Diagnostics& diags) {
+std::optional<SitesTopicConfig> read_sites_topic(const ConfigNode& node, std::string_view kind,
+                                                 std::span<const char* const> restricted, Diagnostics& diags) {
     std::size_t before = diags.error_count();
     SitesTopicConfig c;
+    c.kind = kind;
     load_bound(kBoundSitesTopicConfig, node, c, diags);
     if (!kafka::valid_topic_name(c.topic)) {
         diags.error(node.location_of("topic"), node.path_of("topic"),
@@ -83,19 +56,24 @@ std::optional<SitesTopicConfig> read_sites_topic(const ConfigNode& node, const s
                     "must be -1 (the brokers' default) or between 1 and 100");
     }
     for (const auto& key : node.get_string_list("allow")) {
-        if (std::find_if(std::begin(kTopicRestricted), std::end(kTopicRestricted),
-                         [&](const char* k) { return key == k; }) == std::end(kTopicRestricted)) {
+        if (std::find_if(restricted.begin(), restricted.end(), [&](const char* k) { return key == k; }) ==
+            restricted.end()) {
             diags.error(node.location_of("allow"), node.path_of("allow"),
-                        fmt::format("\"{}\" is not one of the options a message needs allowing: {}", key,
-                                    fmt::join(kTopicRestricted, ", ")));
+                        restricted.empty()
+                            ? fmt::format("\"{}\": a {} site has no option a message needs allowing", key, kind)
+                            : fmt::format("\"{}\" is not one of the options a message needs allowing: {}", key,
+                                          fmt::join(restricted, ", ")));
         }
         c.policy.allow.insert(key);
     }
-    c.policy.inherit_credentials = node.get_bool("inherit_credentials");
+    c.policy.inherit_credentials = node.has("inherit_credentials") && node.get_bool("inherit_credentials");
     kafka::read_connection(node, c.connection, diags);
     c.consumer = c.connection;
     // Nothing is committed: each assigned partition is read from its start ("earliest").
-    kafka::add_group_member(c.consumer, client_id, c.group, "earliest", session);
+    // Each kind its own group: members of one group share partitions, and a tcp_check given a
+    // partition would pass over the http sites in it.
+    kafka::add_group_member(c.consumer, fmt::format("vigil-{}_check", kind), fmt::format("{}.{}", c.group, kind),
+                            "earliest", session);
     c.consumer.insert(c.consumer.end(), {{"enable.partition.eof", "true"},
                                          // Sticky: when a producer joins or leaves, only the partitions that must
                                          // move do, so the others' sites keep being checked through a rebalance.
@@ -108,4 +86,39 @@ std::optional<SitesTopicConfig> read_sites_topic(const ConfigNode& node, const s
     return c;
 }
 
-}  // namespace vigil::plugins::http_check
+
+std::string kind_of_url(std::string_view url) {
+    auto end = url.find("://");
+    if (end == std::string_view::npos || end > 16) {
+        return {};
+    }
+    std::string scheme;
+    for (char ch : url.substr(0, end)) {
+        scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
+    if (scheme == "http" || scheme == "https") {
+        return "http";
+    }
+    if (scheme == "starttls") {
+        return "tls";
+    }
+    if (scheme == "tcp" || scheme == "tls" || scheme == "dns" || scheme == "icmp") {
+        return scheme;
+    }
+    return {};
+}
+
+std::string kind_of_message(std::string_view text) {
+    rapidjson::Document doc;
+    // A site's definition is small: a message far larger, or deeper, is no site of any kind.
+    if (json::parse(text, doc, {.max_bytes = std::size_t{1} << 20, .max_depth = 16}) || !doc.IsObject()) {
+        return {};
+    }
+    auto url = doc.FindMember("url");
+    if (url == doc.MemberEnd() || !url->value.IsString()) {
+        return {};
+    }
+    return kind_of_url({url->value.GetString(), url->value.GetStringLength()});
+}
+
+}  // namespace vigil::checks

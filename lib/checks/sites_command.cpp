@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <set>
 #include <ostream>
 #include <sstream>
 
@@ -14,22 +15,16 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "http_check_config.hpp"
 #include "kafka_client.hpp"
 #include "kafka_errors.hpp"
-#include "sites_topic_config.hpp"
+#include "untrusted_json.hpp"
+#include "vigil/text.hpp"
 
-namespace vigil::plugins::http_check {
-
-const PluginCommand kCommands[] = {
-    {.name = "sites",
-     .usage = "import FILE | add NAME URL [KEY=VALUE...] | remove NAME... | list [--allow-secrets]",
-     .description = "Edit and read the sites topic of the pipeline's sites_topic",
-     .run = &sites_command},
-    {},
-};
+namespace vigil::checks {
 
 namespace {
+
+namespace kafka = plugins::kafka;
 
 constexpr int kOk = 0, kRuntime = 1, kUsage = 64, kConfig = 78;
 constexpr auto kTimeout = std::chrono::seconds(30);
@@ -37,12 +32,15 @@ constexpr auto kTimeout = std::chrono::seconds(30);
 const char* const kUsageText =
     "usage: agent sites import FILE | add NAME URL [KEY=VALUE...] | remove NAME... | list --pipeline FILE\n"
     "  import FILE      publish every site of FILE (YAML or JSON list, as sites_file); adds or replaces;\n"
-    "                   values are published as written (${VAR} stays that text, no *_file is read)\n"
+    "                   values are published as written (${VAR} stays that text, no *_file is read);\n"
+    "                   each site is validated by the pipeline's plugin of its kind (https:// by\n"
+    "                   http_check, tcp:// by tcp_check, ...), and nothing is published on any error\n"
     "  add NAME URL     publish one site; KEY=VALUE sets a site option, VALUE in YAML (interval=5s,\n"
     "                   json='[{pointer: /status, equals: UP}]')\n"
     "  remove NAME...   remove sites (a tombstone each)\n"
     "  list             print each site of the topic as one JSON line\n"
-    "  --allow-secrets  publish a bearer_token or basic_auth password written in the definition\n";
+    "  --allow-secrets  publish a bearer_token or basic_auth password written in the definition\n"
+    "  --dry-run        validate import or add, publish nothing\n";
 
 struct Definition {
     std::string name;
@@ -56,57 +54,109 @@ std::string json_string(const std::string& s) {
     return buf.GetString();
 }
 
-// A secret written out in the file (not a ${VAR} reference, which is published as that text):
-// everyone who can read the topic could read it.
-bool literal_secret(const ConfigNode& node, const char* key) {
-    if (!node.has(key)) {
-        return false;
-    }
-    auto value = node.get_secret(key).reveal();
-    bool reference =
-        value.size() > 3 && value.rfind("${", 0) == 0 && value.back() == '}' && value.find('}') == value.size() - 1;
-    return !value.empty() && !reference;
+// One entry of a list as the first pass sees it (free-form, nothing validated): its name and the
+// kind of check its url names.
+struct Surveyed {
+    std::string path;  // "[3]"
+    std::string name;
+    std::string url;
+    std::string kind;  // empty: no url, or not of a kind Vigil checks
+    SourceLocation name_at, url_at;
+    std::string name_path, url_path;
+};
+
+std::vector<Surveyed> survey(const std::string& text, const std::string& name) {
+    std::vector<Surveyed> out;
+    Diagnostics ignored;  // the validating pass reports them
+    for_each_in_data_list(text, name, nullptr, ignored, [&](const ConfigNode& entry) {
+        Surveyed e{.path = entry.path(),
+                   .name_at = entry.location_of("name"),
+                   .url_at = entry.location_of("url"),
+                   .name_path = entry.path_of("name"),
+                   .url_path = entry.path_of("url")};
+        rapidjson::Document doc;
+        if (!json::parse(entry.to_json(), doc) && doc.IsObject()) {
+            auto text_of = [&](const char* key) {
+                auto m = doc.FindMember(key);
+                return m != doc.MemberEnd() && m->value.IsString()
+                           ? std::string(m->value.GetString(), m->value.GetStringLength())
+                           : std::string();
+            };
+            e.name = text_of("name");
+            e.url = text_of("url");
+            e.kind = kind_of_url(e.url);
+        }
+        out.push_back(std::move(e));
+    });
+    return out;
 }
 
-// Every site of `text` validated and read as the producers will read it (as data: no ${VAR}
-// from this shell's environment, no file named); nothing on any error.
+// "[3].url" -> "[3]"; a problem of the whole list -> "".
+std::string entry_of(const std::string& path) {
+    return path.starts_with('[') ? path.substr(0, path.find(']') + 1) : std::string();
+}
+
+// The sites of `text` that are this plugin's, validated and read as the producers will read them
+// (as data: no ${VAR} from this shell's environment, no file named). `mine` are their entry
+// paths; `whole` also reports the problems of the list itself. Nothing on any error.
 std::optional<std::vector<Definition>> definitions(const std::string& text, const std::string& name,
                                                    const ConfigNode& section, const SitesTopicConfig& config,
-                                                   bool allow_secrets, Diagnostics& diags) {
+                                                   const SitesCommandKind& kind, const std::set<std::string>& mine,
+                                                   bool whole, bool allow_secrets, Diagnostics& diags) {
     std::vector<Definition> out;
-    std::map<std::string, SourceLocation> seen;
-    SiteCache cache;
-    std::size_t before = diags.error_count();
-    for_each_in_data_list(text, name, kSiteOptions, diags, [&](const ConfigNode& entry) {
-        auto site = entry.get_string("name");
-        auto where = entry.location_of("name");
-        if (auto [first, fresh] = seen.emplace(site, where); !fresh) {
-            diags.error(where, entry.path_of("name"),
-                        fmt::format("duplicate site name \"{}\" (first at {}:{})", site, first->second.line,
-                                    first->second.column));
-            return;
-        }
-        if (!allow_secrets) {
-            for (auto [node, key] :
-                 {std::pair{entry, "bearer_token"}, std::pair{entry.child("basic_auth"), "password"}}) {
-                if (literal_secret(node, key)) {
-                    diags.error(node.location_of(key), node.path_of(key),
-                                "a secret in a site definition is readable by everyone who can read the topic: "
-                                "pass --allow-secrets to publish it anyway, or let the producers use their own "
-                                "(sites_topic.inherit_credentials)");
-                    return;
-                }
-            }
-        }
-        if (read_site(section, entry, diags, cache, &config.policy)) {
-            out.push_back({site, entry.to_json()});
+    Diagnostics all;
+    for_each_in_data_list(text, name, kind.site_table, all, [&](const ConfigNode& entry) {
+        if (mine.count(entry.path()) > 0 && kind.read(section, entry, config.policy, allow_secrets, all)) {
+            out.push_back({entry.get_string("name"), entry.to_json()});
         }
     });
+    // Another kind's entries fail this kind's table: those problems are not this plugin's to say.
+    std::size_t before = diags.error_count();
+    for (const auto& d : all.entries()) {
+        auto entry = entry_of(d.path);
+        if (entry.empty() ? whole : mine.count(entry) > 0) {
+            if (d.severity == Diagnostic::Severity::Error) {
+                diags.error(d.location, d.path, d.message);
+            } else {
+                diags.warning(d.location, d.path, d.message);
+            }
+        }
+    }
     if (diags.error_count() > before) {
         return std::nullopt;
     }
     return out;
 }
+
+const CommandPeer* peer_of_kind(const CommandContext& ctx, const std::string& kind) {
+    for (const auto& p : ctx.peers) {
+        if (p.plugin == kind + "_check") {
+            return &p;
+        }
+    }
+    return nullptr;
+}
+
+// The same command for a peer, with only its own part to do.
+int hand_to(const CommandContext& ctx, const CommandPeer& peer, std::vector<std::string> args, Diagnostics& diags) {
+    CommandContext next;
+    next.args = std::move(args);
+    next.agent = ctx.agent;
+    next.instance = peer.instance;
+    next.logger = ctx.logger;
+    next.out = ctx.out;
+    next.err = ctx.err;
+    next.delegated = true;
+    return peer.run(next, *peer.section, diags);
+}
+
+// Where a section's sites_topic is: brokers and topic (two plugins may share it, or not).
+std::string topic_key(const ConfigNode& section) {
+    auto t = section.child("sites_topic");
+    return t.get_string("brokers") + "|" + t.get_string("topic");
+}
+
+constexpr const char* kSchemes = "http://, https://, tcp://, tls://, starttls://, dns:// or icmp://";
 
 class Topic {
   public:
@@ -315,12 +365,15 @@ std::optional<std::string> add_text(const std::vector<std::string>& args, std::o
 
 }  // namespace
 
-int sites_command(const CommandContext& ctx, const ConfigNode& section, Diagnostics& diags) {
+int sites_command(const CommandContext& ctx, const ConfigNode& section, Diagnostics& diags,
+                  const SitesCommandKind& kind) {
     std::vector<std::string> args;
-    bool allow_secrets = false;
+    bool allow_secrets = false, dry_run = false;
+    std::vector<std::string> flags;
     for (const auto& a : ctx.args) {
-        if (a == "--allow-secrets") {
-            allow_secrets = true;
+        if (a == "--allow-secrets" || a == "--dry-run") {
+            (a == "--dry-run" ? dry_run : allow_secrets) = true;
+            flags.push_back(a);
         } else {
             args.push_back(a);
         }
@@ -332,16 +385,37 @@ int sites_command(const CommandContext& ctx, const ConfigNode& section, Diagnost
         *ctx.err << kUsageText;
         return kUsage;
     }
+    std::string plugin = fmt::format("{}_check", kind.kind);
     if (!section.has("sites_topic")) {
+        // A peer with a sites topic takes the command; this plugin's sites, if any, come back here
+        // and are refused with the error below.
+        for (std::size_t i = 0; i < ctx.peers.size() && !ctx.delegated; ++i) {
+            if (ctx.peers[i].section->has("sites_topic")) {
+                CommandContext next = ctx;
+                next.peers.erase(next.peers.begin() + static_cast<std::ptrdiff_t>(i));
+                next.peers.push_back({plugin, ctx.instance, &section, kind.self});
+                return ctx.peers[i].run(next, *ctx.peers[i].section, diags);
+            }
+        }
         diags.error(section.location(), section.path(),
-                    "agent sites edits the sites topic, and this http_check has no sites_topic");
+                    fmt::format("agent sites edits the sites topic, and this {} has no sites_topic", plugin));
         return kConfig;
     }
-    auto config = read_sites_topic(section.child("sites_topic"), "vigil-sites-cli", diags);
+    auto config = read_sites_topic(section.child("sites_topic"), kind.kind, kind.restricted, diags);
     if (!config) {
         return kConfig;
     }
     Topic topic(*config, ctx);
+    // Peers whose topic is another than this one (list and remove visit each topic once).
+    std::vector<const CommandPeer*> elsewhere;
+    if (!ctx.delegated) {
+        std::set<std::string> seen{topic_key(section)};
+        for (const auto& p : ctx.peers) {
+            if (p.section->has("sites_topic") && seen.insert(topic_key(*p.section)).second) {
+                elsewhere.push_back(&p);
+            }
+        }
+    }
     if (verb == "list") {
         auto sites = topic.read_all();
         if (!sites) {
@@ -351,47 +425,134 @@ int sites_command(const CommandContext& ctx, const ConfigNode& section, Diagnost
             *ctx.out << json << '\n';
         }
         *ctx.err << fmt::format("{} site(s) in topic {}\n", sites->size(), config->topic);
+        for (const auto* p : elsewhere) {
+            if (int code = hand_to(ctx, *p, args, diags); code != kOk) {
+                return code;
+            }
+        }
         return kOk;
     }
-    std::vector<Definition> defs;
     if (verb == "remove") {
+        std::vector<Definition> defs;
         for (std::size_t i = 1; i < args.size(); ++i) {
             defs.push_back({args[i], ""});
         }
-    } else {
-        std::string text, name;
-        if (verb == "import") {
-            std::ifstream in(args[1]);
-            if (!in) {
-                *ctx.err << fmt::format("agent sites import: error: cannot read {}: {}\n", args[1],
-                                        std::strerror(errno));
-                return kUsage;
-            }
-            std::ostringstream all;
-            all << in.rdbuf();
-            text = all.str();
-            name = args[1];
-        } else {
-            auto one = add_text(args, *ctx.err);
-            if (!one) {
-                return kUsage;
-            }
-            text = *one;
-            name = "agent sites add";
+        if (!topic.ensure() || !topic.publish(defs)) {
+            return kRuntime;
         }
-        auto read = definitions(text, name, section, *config, allow_secrets, diags);
-        if (!read) {
-            *ctx.err << "agent sites: nothing published\n";
+        *ctx.err << fmt::format("removed {} site(s) from topic {}\n", defs.size(), config->topic);
+        for (const auto* p : elsewhere) {
+            if (int code = hand_to(ctx, *p, ctx.args, diags); code != kOk) {
+                return code;
+            }
+        }
+        return kOk;
+    }
+
+    std::string text, name;
+    if (verb == "import") {
+        std::ifstream in(args[1]);
+        if (!in) {
+            *ctx.err << fmt::format("agent sites import: error: cannot read {}: {}\n", args[1], std::strerror(errno));
+            return kUsage;
+        }
+        std::ostringstream all;
+        all << in.rdbuf();
+        text = all.str();
+        name = args[1];
+    } else {
+        auto url_kind = kind_of_url(args[2]);
+        if (!url_kind.empty() && url_kind != kind.kind && !ctx.delegated) {
+            if (const auto* p = peer_of_kind(ctx, url_kind)) {
+                return hand_to(ctx, *p, ctx.args, diags);
+            }
+            *ctx.err << fmt::format("agent sites add: error: {} is a {} site, and this pipeline has no {}_check to "
+                                    "take it\n",
+                                    args[2], url_kind, url_kind);
             return kConfig;
         }
-        defs = std::move(*read);
+        auto one = add_text(args, *ctx.err);
+        if (!one) {
+            return kUsage;
+        }
+        text = *one;
+        name = "agent sites add";
     }
-    if (!topic.ensure() || !topic.publish(defs)) {
-        return kRuntime;
+
+    // Which entries are whose: this plugin validates its own kind (and, when it leads, an entry
+    // without a url, so that the missing url is said); each other kind goes to its plugin.
+    auto entries = survey(text, name);
+    std::set<std::string> mine;
+    std::map<std::string, std::vector<const Surveyed*>> others;
+    std::size_t before = diags.error_count();
+    std::map<std::string, const Surveyed*> names;
+    for (const auto& e : entries) {
+        if (e.kind == kind.kind || (e.url.empty() && !ctx.delegated)) {
+            mine.insert(e.path);
+        } else if (ctx.delegated) {
+            continue;
+        } else if (e.kind.empty()) {
+            diags.error(e.url_at, e.url_path,
+                        fmt::format("\"{}\" names no kind of check: the url starts with {}", escape_controls(e.url),
+                                    kSchemes));
+        } else {
+            others[e.kind].push_back(&e);
+        }
+        if (!ctx.delegated && !e.name.empty()) {
+            if (auto [first, fresh] = names.emplace(e.name, &e); !fresh) {
+                diags.error(e.name_at, e.name_path,
+                            fmt::format("duplicate site name \"{}\" (first at {}:{})", e.name,
+                                        first->second->name_at.line, first->second->name_at.column));
+            }
+        }
     }
-    *ctx.err << fmt::format("{} {} site(s) {} topic {}\n", verb == "remove" ? "removed" : "published", defs.size(),
-                            verb == "remove" ? "from" : "to", config->topic);
+    std::vector<std::pair<const CommandPeer*, std::size_t>> helpers;
+    std::vector<std::string> peer_args{"import", name};
+    peer_args.insert(peer_args.end(), flags.begin(), flags.end());
+    for (const auto& [other, list] : others) {
+        const auto* p = peer_of_kind(ctx, other);
+        if (p == nullptr) {
+            for (const auto* e : list) {
+                diags.error(e->url_at, e->url_path,
+                            fmt::format("a {} site, and this pipeline has no {}_check to take it", other, other));
+            }
+            continue;
+        }
+        helpers.emplace_back(p, list.size());
+    }
+    auto defs = definitions(text, name, section, *config, kind, mine, !ctx.delegated, allow_secrets, diags);
+    // Every other kind validated by its plugin before anything is published.
+    bool valid = defs.has_value() && diags.error_count() == before;
+    for (const auto& [p, count] : helpers) {
+        auto dry = peer_args;
+        if (!dry_run) {
+            dry.push_back("--dry-run");
+        }
+        valid = hand_to(ctx, *p, dry, diags) == kOk && valid;
+    }
+    if (!valid) {
+        if (!ctx.delegated) {
+            *ctx.err << "agent sites: nothing published\n";
+        }
+        return kConfig;
+    }
+    if (dry_run) {
+        *ctx.err << fmt::format("{} {} site(s) valid{}\n", defs->size(), kind.kind,
+                                ctx.delegated ? "" : ", nothing published (--dry-run)");
+        return kOk;
+    }
+    if (!defs->empty()) {
+        if (!topic.ensure() || !topic.publish(*defs)) {
+            return kRuntime;
+        }
+        *ctx.err << fmt::format("published {} {} site(s) to topic {}\n", defs->size(), kind.kind, config->topic);
+    }
+    for (const auto& [p, count] : helpers) {
+        if (int code = hand_to(ctx, *p, peer_args, diags); code != kOk) {
+            return code;
+        }
+    }
     return kOk;
 }
 
-}  // namespace vigil::plugins::http_check
+}  // namespace vigil::checks

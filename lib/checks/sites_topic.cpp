@@ -6,36 +6,40 @@
 
 #include <fmt/core.h>
 
-namespace vigil::plugins::http_check {
+namespace vigil::checks {
+
+namespace kafka = plugins::kafka;
 
 namespace {
-SitesTopic& self(rd_kafka_t* rk) { return *static_cast<SitesTopic*>(kafka::events_of(rk).owner); }
+SitesTopicBase& self(rd_kafka_t* rk) { return *static_cast<SitesTopicBase*>(kafka::events_of(rk).owner); }
 
 struct ListDeleter {
     void operator()(rd_kafka_topic_partition_list_t* l) const { rd_kafka_topic_partition_list_destroy(l); }
 };
 }  // namespace
 
-SitesTopic::SitesTopic(SitesTopicConfig config, ConfigNode plugin, std::string instance, Logger log, Publish publish)
-    : config_(std::move(config)), instance_(std::move(instance)), log_(std::move(log)), publish_(std::move(publish)),
-      events_(log_, kafka::property(config_.consumer, "bootstrap.servers")), plugin_(std::move(plugin)),
-      rejected_(counter("vigil_http_check_sites_topic_rejected_total", {{"instance", instance_}},
+SitesTopicBase::SitesTopicBase(SitesTopicConfig config, Kind kind, std::string instance, Logger log)
+    : config_(std::move(config)), kind_(std::move(kind)), instance_(std::move(instance)), log_(std::move(log)),
+      events_(log_, kafka::property(config_.consumer, "bootstrap.servers")),
+      rejected_(counter(fmt::format("vigil_{}_sites_topic_rejected_total", kind_.plugin), {{"instance", instance_}},
                         "Messages of the sites topic that are not a valid site (logged, skipped)")),
-      sites_gauge_(gauge("vigil_http_check_sites", {{"instance", instance_}},
+      sites_gauge_(gauge(fmt::format("vigil_{}_sites", kind_.plugin), {{"instance", instance_}},
                          "Sites this instance checks (from its share of the sites topic)")),
-      partitions_gauge_(gauge("vigil_http_check_sites_topic_partitions", {{"instance", instance_}},
+      partitions_gauge_(gauge(fmt::format("vigil_{}_sites_topic_partitions", kind_.plugin), {{"instance", instance_}},
                               "Partitions of the sites topic assigned to this producer")) {
     events_.owner = this;
 }
 
-SitesTopic::~SitesTopic() {
+SitesTopicBase::~SitesTopicBase() { stop(); }
+
+void SitesTopicBase::stop() {
     stopping_ = true;
     if (thread_.joinable()) {
         thread_.join();
     }
 }
 
-Status SitesTopic::start() {
+Status SitesTopicBase::start() {
     auto props = config_.consumer;
     // A topic made after the producers started is found within seconds, not librdkafka's 5 min.
     props.insert(props.begin(), {"topic.metadata.refresh.interval.ms", "5000"});
@@ -59,18 +63,15 @@ Status SitesTopic::start() {
         return Status::error(
             fmt::format("sites_topic: cannot subscribe to {}: {}", config_.topic, rd_kafka_err2str(err)));
     }
-    log_.info("sites from topic {} as a member of group {}", config_.topic, config_.group);
+    log_.info("{} sites from topic {} as a member of group {}.{}", kind_.kind, config_.topic, config_.group, kind_.kind);
     thread_ = std::thread([this] { loop(); });
     return Status::success();
 }
 
-void SitesTopic::reload(ConfigNode plugin) {
-    Lock lock(mutex_);
-    plugin_ = std::move(plugin);
-    cache_ = SiteCache{};
+void SitesTopicBase::reread() {
     std::size_t dropped = 0;
     for (auto it = sites_.begin(); it != sites_.end();) {
-        if (auto site = read(it->first, it->second.json, fmt::format("{} (reload)", it->first))) {
+        if (auto site = read_logged(it->first, it->second.json, fmt::format("{} (reload)", it->first))) {
             it->second.site = std::move(site);
             ++it;
         } else {
@@ -84,7 +85,7 @@ void SitesTopic::reload(ConfigNode plugin) {
     publish(false);
 }
 
-void SitesTopic::loop() {
+void SitesTopicBase::loop() {
     while (!stopping_) {
         rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), 100);
         if (m != nullptr) {
@@ -114,7 +115,7 @@ void SitesTopic::loop() {
     consumer_.reset();
 }
 
-void SitesTopic::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
+void SitesTopicBase::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
     bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(consumer_.get()), "COOPERATIVE") == 0;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         Lock lock(mutex_);
@@ -168,7 +169,7 @@ void SitesTopic::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
     }
 }
 
-void SitesTopic::on_message(const rd_kafka_message_t& m) {
+void SitesTopicBase::on_message(const rd_kafka_message_t& m) {
     if (m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         Lock lock(mutex_);
         if (loading_.erase(m.partition) > 0) {
@@ -198,39 +199,50 @@ void SitesTopic::on_message(const rd_kafka_message_t& m) {
         return;
     }
     std::string json(static_cast<const char*>(m.payload), m.len);
-    if (auto site = read(key, json, where)) {
+    auto kind = kind_of_message(json);
+    if (!kind.empty() && kind != kind_.kind) {
+        // Another kind's site (its plugin takes it); a site that changed kind leaves this one.
+        auto it = sites_.find(key);
+        if (it != sites_.end() && it->second.partition == m.partition) {
+            sites_.erase(it);
+            changed_ = true;
+        }
+        return;
+    }
+    if (auto site = read_logged(key, json, where)) {
         auto& e = sites_[key];
-        changed_ = changed_ || !e.site || !(*e.site == *site);
+        changed_ = changed_ || !e.site || !same(e.site.get(), site.get());
         e = Entry{m.partition, std::move(json), std::move(site)};
     }
 }
 
 // A definition as a site of a file: the same options and checks, plugin-level defaults applied.
-std::shared_ptr<const Site> SitesTopic::read(const std::string& key, const std::string& json,
-                                             const std::string& where) {
-    auto read = read_topic_site(plugin_, key, json, where, config_.policy, cache_);
-    if (!read.site) {
-        reject(where, read.error);
+SitesTopicBase::Any SitesTopicBase::read_logged(const std::string& key, const std::string& json,
+                                                const std::string& where) {
+    std::string error;
+    auto site = read(key, json, where, error);
+    if (!site) {
+        reject(where, error);
         if (sites_.count(key) > 0) {
             log_.warn("sites topic: site \"{}\" keeps its previous definition", key);
         }
     }
-    return read.site;
+    return site;
 }
 
-TopicSite read_topic_site(const ConfigNode& plugin, const std::string& key, const std::string& json,
-                          const std::string& where, const TopicPolicy& policy, SiteCache& cache) {
-    TopicSite out;
+std::optional<std::string> read_topic_entry(const std::string& key, const std::string& json, const std::string& where,
+                                            const OptionSpec* site_table,
+                                            const std::function<bool(const ConfigNode& entry, Diagnostics&)>& read_site) {
     auto first = json.find_first_not_of(" \t\r\n");
     if (first == std::string::npos || json[first] != '{') {
-        out.error = "the value is not a JSON object of site options";
-        return out;
+        return "the value is not a JSON object of site options";
     }
     Diagnostics diags;
     std::size_t entries = 0;
+    bool read = false;
     // The message is data (for_each_in_data_list): no ${VAR} from the producer's environment, no
-    // file of the producer's named by it; the policy decides what else it may set and inherit.
-    for_each_in_data_list("[" + json + "]", where, kSiteOptions, diags, [&](const ConfigNode& entry) {
+    // file of the producer's named by it; the plugin's policy decides what else it may set.
+    for_each_in_data_list("[" + json + "]", where, site_table, diags, [&](const ConfigNode& entry) {
         if (++entries > 1) {
             diags.error(entry.location(), entry.path(), "a message holds one site");
             return;
@@ -241,21 +253,16 @@ TopicSite read_topic_site(const ConfigNode& plugin, const std::string& key, cons
                 fmt::format("name \"{}\" differs from the message's key \"{}\"", entry.get_string("name"), key));
             return;
         }
-        if (auto site = read_site(plugin, entry, diags, cache, &policy)) {
-            out.site = std::make_shared<const Site>(std::move(*site));
-        }
+        read = read_site(entry, diags);
     });
-    if (diags.has_errors()) {
-        out.site = nullptr;
+    if (read && !diags.has_errors()) {
+        return std::nullopt;
     }
-    if (!out.site) {
-        auto text = diags.render();
-        out.error = text.empty() ? "not a site definition" : text.substr(0, text.find('\n'));
-    }
-    return out;
+    auto text = diags.render();
+    return text.empty() ? "not a site definition" : text.substr(0, text.find('\n'));
 }
 
-void SitesTopic::reject(const std::string& where, const std::string& why) {
+void SitesTopicBase::reject(const std::string& where, const std::string& why) {
     rejected_.inc();
     if (rejected_log_.complain()) {
         log_.warn("sites topic: skipped the message at {}: {}{}", where, why,
@@ -264,9 +271,8 @@ void SitesTopic::reject(const std::string& where, const std::string& why) {
     }
 }
 
-// mutex_ held.
-void SitesTopic::publish(bool wait) {
-    std::vector<std::shared_ptr<const Site>> sites;
+void SitesTopicBase::publish(bool wait) {
+    std::vector<Any> sites;
     sites.reserve(sites_.size());
     for (const auto& [name, e] : sites_) {
         sites.push_back(e.site);
@@ -274,7 +280,7 @@ void SitesTopic::publish(bool wait) {
     sites_gauge_.set(static_cast<double>(sites.size()));
     changed_ = false;
     published_at_ = std::chrono::steady_clock::now();
-    publish_(std::move(sites), wait);
+    deliver(std::move(sites), wait);
 }
 
-}  // namespace vigil::plugins::http_check
+}  // namespace vigil::checks
