@@ -537,8 +537,13 @@ int sites_command(const CommandContext& ctx, const ConfigNode& section, Diagnost
         return kConfig;
     }
     if (dry_run) {
-        *ctx.err << fmt::format("{} {} site(s) valid{}\n", defs->size(), kind.kind,
-                                ctx.delegated ? "" : ", nothing published (--dry-run)");
+        if (!ctx.delegated) {  // the peers validated theirs quietly: one summary here
+            std::string counts = fmt::format("{} {}", defs->size(), kind.kind);
+            for (const auto& [p, count] : helpers) {
+                counts += fmt::format(", {} {}", count, p->plugin.substr(0, p->plugin.find('_')));
+            }
+            *ctx.err << fmt::format("valid: {} site(s); nothing published (--dry-run)\n", counts);
+        }
         return kOk;
     }
     if (!defs->empty()) {

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Producers that share a sites topic as one consumer group, one of them SIGKILLed: its sites
 // are checked again by the others within the session timeout and two intervals, no slot of any
-// site is checked by two producers, and the survivors share the work evenly.
+// site is checked by two producers, and the survivors share the work evenly. The topic holds
+// websites, TCP ports and DNS names: each producer runs http_check, tcp_check and dns_check on it,
+// and every kind fails over alike (each kind is its own group, <group>.<kind>).
 #include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -21,7 +24,12 @@ using vigil::test::Child;
 
 namespace {
 
-constexpr int kSites = 300;
+constexpr int kHttpSites = 300;
+// Enough that the killed producer surely holds some of each kind: 12 partitions, 4 each, so it
+// holds none of 24 with odds (2/3)^24, about 6 in 100,000.
+constexpr int kTcpSites = 24;
+constexpr int kDnsSites = 24;
+constexpr int kSites = kHttpSites + kTcpSites + kDnsSites;
 constexpr int kProducers = 3;
 
 struct Check {
@@ -75,21 +83,26 @@ TEST_CASE(
     vigil::test::FixtureSites fixture;
     vigil::test::TempDir dir;
     auto topic = kt::unique("fault-sites"), group = kt::unique("fault-producers");
+    const char* dns_server = std::getenv("VIGIL_DNS_SERVER");
+    std::string dns = "dns://" + std::string(dns_server != nullptr ? dns_server : "127.0.0.1:15353") + "/www.vigil.test";
     std::string list = "[";
     for (int i = 0; i < kSites; ++i) {
+        auto url = i < kHttpSites               ? fixture.url("/ok")
+                   : i < kHttpSites + kTcpSites ? "tcp://127.0.0.1:" + std::to_string(fixture.http)
+                                                : dns;
         list += (i > 0 ? ",\n" : "") + std::string("{\"name\": \"site-") + std::to_string(i) + "\", \"url\": \"" +
-                fixture.url("/ok") + "\"}";
+                url + "\"}";
     }
     auto sites = dir.write("sites.json", list + "]\n");
     auto pipeline = [&](int p) {
+        std::string text = "pipeline: producer\nsources:\n";
+        for (const char* plugin : {"http_check", "tcp_check", "dns_check"}) {
+            text += std::string("  - plugin: ") + plugin + "\n    interval: 1s\n    timeout: 900ms\n    location: p" +
+                    std::to_string(p) + "\n    sites_topic:\n      topic: " + topic + "\n      group: " + group +
+                    "\n      brokers: " + kt::plaintext_brokers() + "\n      session_timeout: 10s\n      partitions: 12\n";
+        }
         return dir.write("p" + std::to_string(p) + ".yaml",
-                         "pipeline: producer\nsource:\n  plugin: http_check\n  interval: 1s\n  timeout: 900ms\n"
-                         "  location: p" +
-                             std::to_string(p) + "\n  sites_topic:\n    topic: " + topic + "\n    group: " + group +
-                             "\n    brokers: " + kt::plaintext_brokers() +
-                             "\n    session_timeout: 10s\n    partitions: 12\n"
-                             "sinks: [{plugin: stdout_sink, path: out" +
-                             std::to_string(p) + ".jsonl}]\n");
+                         text + "sinks: [{plugin: stdout_sink, path: out" + std::to_string(p) + ".jsonl}]\n");
     };
     std::vector<std::filesystem::path> files;
     for (int p = 0; p < kProducers; ++p) {
@@ -132,6 +145,17 @@ TEST_CASE(
         }
     }
     REQUIRE(orphans.size() > 50);
+    // Of every kind.
+    auto orphans_in = [&](int from, int to) {
+        return std::count_if(orphans.begin(), orphans.end(), [&](const std::string& site) {
+            int i = std::stoi(site.substr(5));
+            return i >= from && i < to;
+        });
+    };
+    INFO("orphans: " << orphans_in(0, kHttpSites) << " http, " << orphans_in(kHttpSites, kHttpSites + kTcpSites)
+                     << " tcp, " << orphans_in(kHttpSites + kTcpSites, kSites) << " dns");
+    REQUIRE(orphans_in(kHttpSites, kHttpSites + kTcpSites) > 0);
+    REQUIRE(orphans_in(kHttpSites + kTcpSites, kSites) > 0);
     // Every orphan checked again by a survivor.
     vigil::Timestamp all_moved{};
     REQUIRE(vigil::test::wait_until(
@@ -195,4 +219,6 @@ TEST_CASE(
     CHECK(static_cast<double>(high - low) <= 0.2 * static_cast<double>(high));  // within ±20% of each other
     // The dead producer's partitions went to the others only once its session had expired.
     CHECK(producers[0]->err().find("sites topic " + topic + ": assigned") != std::string::npos);
+    CHECK(producers[0]->err().find("tcp sites from topic " + topic + " as a member of group " + group + ".tcp") !=
+          std::string::npos);
 }
