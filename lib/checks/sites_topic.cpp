@@ -199,8 +199,16 @@ void SitesTopicBase::on_message(const rd_kafka_message_t& m) {
         return;
     }
     std::string json(static_cast<const char*>(m.payload), m.len);
-    auto kind = kind_of_message(json);
-    if (!kind.empty() && kind != kind_.kind) {
+    std::string why;
+    auto kind = kind_of_message(json, &why);
+    if (kind.empty()) {
+        reject(where, why);
+        if (sites_.count(key) > 0) {
+            log_.warn("sites topic: site \"{}\" keeps its previous definition", key);
+        }
+        return;
+    }
+    if (kind != kind_.kind) {
         // Another kind's site (its plugin takes it); a site that changed kind leaves this one.
         auto it = sites_.find(key);
         if (it != sites_.end() && it->second.partition == m.partition) {

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "untrusted_json.hpp"
+#include "vigil/text.hpp"
 
 namespace vigil::checks {
 
@@ -108,17 +109,30 @@ std::string kind_of_url(std::string_view url) {
     return {};
 }
 
-std::string kind_of_message(std::string_view text) {
+std::string kind_of_message(std::string_view text, std::string* why) {
+    auto fail = [&](std::string reason) {
+        if (why != nullptr) {
+            *why = std::move(reason);
+        }
+        return std::string();
+    };
     rapidjson::Document doc;
     // A site's definition is small: a message far larger, or deeper, is no site of any kind.
     if (json::parse(text, doc, {.max_bytes = std::size_t{1} << 20, .max_depth = 16}) || !doc.IsObject()) {
-        return {};
+        return fail("the value is not a JSON object of site options");
     }
     auto url = doc.FindMember("url");
     if (url == doc.MemberEnd() || !url->value.IsString()) {
-        return {};
+        return fail("the site has no url (a string)");
     }
-    return kind_of_url({url->value.GetString(), url->value.GetStringLength()});
+    std::string_view value{url->value.GetString(), url->value.GetStringLength()};
+    auto kind = kind_of_url(value);
+    if (kind.empty()) {
+        return fail(fmt::format("url \"{}\" names no kind of check (http://, https://, tcp://, tls://, starttls://, "
+                                "dns://, icmp://)",
+                                escape_controls(value.substr(0, 200))));
+    }
+    return kind;
 }
 
 }  // namespace vigil::checks

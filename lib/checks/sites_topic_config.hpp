@@ -50,9 +50,10 @@ std::optional<SitesTopicConfig> read_sites_topic(const ConfigNode& node, std::st
 /// starttls://), dns, icmp; empty for any other. Scheme letters in either case.
 std::string kind_of_url(std::string_view url);
 
-/// The kind of the site a sites-topic message defines, from its `url`: empty when the message is
-/// not a JSON object with a string `url` of a known scheme (every plugin then refuses it).
-std::string kind_of_message(std::string_view json);
+/// The kind of the site a sites-topic message defines, from its `url`: empty, and `why` says why,
+/// when the message is not a JSON object with a string `url` of a known scheme (every plugin
+/// refuses it: a message is JSON, as `agent sites` writes it).
+std::string kind_of_message(std::string_view json, std::string* why = nullptr);
 
 }  // namespace vigil::checks
 

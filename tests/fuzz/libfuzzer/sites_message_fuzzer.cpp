@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // libFuzzer: any bytes as the value of a sites-topic message. http_check reads it as data (no
 // interpolation, no file named) and as a site with the plugin-level defaults and the strict
-// topic policy. Nothing may crash or throw; a refused message always says why.
+// topic policy; every check plugin first asks which kind of site it is (kind_of_message). Nothing
+// may crash or throw; a refused message always says why, and a message read as an http site is
+// one of the http kind.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -42,6 +44,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::abort();  // a message is refused with a reason, never thrown out of the reader
     }
     if (!read.site && read.error.empty()) {
+        std::abort();
+    }
+    std::string kind;
+    try {
+        kind = vigil::checks::kind_of_message(json);
+    } catch (...) {
+        std::abort();
+    }
+    // A JSON message http_check would take is of the http kind, so the other plugins pass over it
+    // (duplicate "url" keys are refused by the reader, so both read the same url). A message that
+    // is not JSON (YAML's flow style) is refused by every plugin before the reader sees it.
+    if (read.site && !kind.empty() && kind != "http") {
         std::abort();
     }
     return 0;
