@@ -4,6 +4,9 @@
 // TCP, silence, garbage and a closed port; each failure its own error kind and a detail that says why.
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <thread>
+
 #include <fmt/core.h>
 
 #include "capture.hpp"
@@ -78,6 +81,12 @@ TEST_CASE("dns_check: each way an answer fails is its own error kind", "[integra
     Nsd nsd;
     UdpResponder silent([](const std::string&) { return std::string(); });
     UdpResponder garbage([](const std::string& q) { return q.substr(0, 2) + "\x81\x80not a dns message"; });
+    // nsd's own answer, 400 ms late: within a 1 s timeout a slow answer, past a 200 ms one none.
+    auto late = [&](const std::string& q) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(400));
+        return vigil::test::ask_udp(nsd.port(), q);
+    };
+    UdpResponder slow(late), too_slow(late);
     auto at = fmt::format("dns://127.0.0.1:{}", nsd.port());
     auto records =
         check_once(fmt::format("timeout: 1s\nsites:\n"
@@ -91,9 +100,12 @@ TEST_CASE("dns_check: each way an answer fails is its own error kind", "[integra
                                "  - {{name: nomatch, url: '{0}/www.vigil.test', expect: '^10\\.'}}\n"
                                "  - {{name: silent, url: 'dns://127.0.0.1:{1}/www.vigil.test'}}\n"
                                "  - {{name: garbage, url: 'dns://127.0.0.1:{2}/www.vigil.test'}}\n"
-                               "  - {{name: closed, url: 'dns://127.0.0.1:{3}/www.vigil.test'}}\n",
-                               at, silent.port(), garbage.port(), vigil::test::closed_udp_port()));
-    REQUIRE(records.size() == 11);
+                               "  - {{name: closed, url: 'dns://127.0.0.1:{3}/www.vigil.test'}}\n"
+                               "  - {{name: slow, url: 'dns://127.0.0.1:{4}/www.vigil.test'}}\n"
+                               "  - {{name: too-slow, url: 'dns://127.0.0.1:{5}/www.vigil.test', timeout: 200ms}}\n",
+                               at, silent.port(), garbage.port(), vigil::test::closed_udp_port(), slow.port(),
+                               too_slow.port()));
+    REQUIRE(records.size() == 13);
 
     CHECK(records.at("nx").error == "rcode");
     CHECK(records.at("nx").rcode == "NXDOMAIN");
@@ -123,6 +135,13 @@ TEST_CASE("dns_check: each way an answer fails is its own error kind", "[integra
     // c-ares drops an answer that does not repeat the question (it may be spoofed): no answer came.
     CHECK(records.at("garbage").error == "timeout");
     CHECK(records.at("closed").error == "connect");
+
+    const auto& slowly = records.at("slow");
+    CHECK(slowly.ok == true);
+    CHECK(slowly.response_time >= 400);
+    CHECK(slowly.answers == "127.0.0.1\n127.0.0.2");
+    CHECK(records.at("too-slow").error == "timeout");
+    CHECK(records.at("too-slow").error_detail == "no answer within 200ms");
 }
 
 TEST_CASE("dns_check: a thousand queries in flight from one thread and one socket", "[integration]") {

@@ -152,6 +152,28 @@ UdpResponder::~UdpResponder() {
     ::close(fd_);
 }
 
+std::string ask_udp(std::uint16_t port, const std::string& query) {
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    std::string out;
+    if (::sendto(fd, query.data(), query.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) ==
+        static_cast<ssize_t>(query.size())) {
+        pollfd p{fd, POLLIN, 0};
+        char buf[4096];
+        if (::poll(&p, 1, 2000) == 1) {
+            auto n = ::recv(fd, buf, sizeof buf, 0);
+            if (n > 0) {
+                out.assign(buf, static_cast<std::size_t>(n));
+            }
+        }
+    }
+    ::close(fd);
+    return out;
+}
+
 std::uint16_t closed_udp_port() {
     int fd = bound_socket(SOCK_DGRAM, 0);
     auto port = port_of(fd);

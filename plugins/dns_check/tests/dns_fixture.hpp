@@ -2,7 +2,7 @@
 // Real DNS servers on 127.0.0.1 for dns_check's tests: Debian's nsd serving the fixture zone
 // (vigil.test: answers, NXDOMAIN, a truncated answer; broken.test: SERVFAIL; any other name:
 // REFUSED), and a UDP responder of our own for what nsd never does (silence, bytes that are no
-// DNS message).
+// DNS message, an answer that comes late).
 #pragma once
 
 #include <atomic>
@@ -48,6 +48,10 @@ class UdpResponder {
     std::atomic<bool> stop_{false};
     std::thread thread_;
 };
+
+/// `query` sent to 127.0.0.1:`port` over UDP and its answer (empty if none within 2 s): a
+/// UdpResponder that relays to nsd, later than nsd would answer.
+std::string ask_udp(std::uint16_t port, const std::string& query);
 
 /// A UDP port on 127.0.0.1 where nothing listens (the kernel answers "port unreachable").
 std::uint16_t closed_udp_port();
