@@ -19,14 +19,15 @@ namespace vigil::checks {
 /// Reads one entry (a map validated against the site table) as a site, with `plugin` (the
 /// section) giving what it does not set; nullopt once it said why in `diags`, located.
 template <class Site>
-using ReadSite = std::function<std::optional<Site>(const ConfigNode& plugin, const ConfigNode& entry, Diagnostics& diags)>;
+using ReadSite =
+    std::function<std::optional<Site>(const ConfigNode& plugin, const ConfigNode& entry, Diagnostics& diags)>;
 
 template <class Site>
 struct CheckKind {
     std::string_view plugin;  // tcp_check: metric names, logs
     std::string_view kind;    // tcp: the records' kind, the URL schemes it takes (kind_of_url)
     const OptionSpec* site_table = nullptr;
-    std::span<const char* const> restricted;  // what a sites-topic message may set only if allowed
+    std::span<const char* const> restricted;    // what a sites-topic message may set only if allowed
     ReadSite<Site> (*make_reader)() = nullptr;  // a reader with fresh caches (compiled patterns, warnings)
 };
 

@@ -35,8 +35,9 @@ inline constexpr OptionSpec kSitesTopicOption{
     .key = "sites_topic",
     .type = OptionType::Map,
     .children = kSitesTopicOptions,
-    .description = "Take the sites from a compacted Kafka topic, shared by the producers of one consumer group "
-                   "(instead of sites, sites_file, sites_env and shard); it may hold sites of every kind"};
+    .description =
+        "Take the sites from a compacted Kafka topic, shared by the producers of one consumer group "
+        "(instead of sites, sites_file, sites_env and shard); it may hold sites of every kind"};
 inline constexpr OptionSpec kShardOption{
     .key = "shard",
     .type = OptionType::String,
@@ -67,8 +68,8 @@ inline constexpr OptionSpec kBatchDelayOption{.key = "batch_delay",
 // such plugin's table lists them (its per-site defaults follow).
 #define VIGIL_CHECK_PLUGIN_OPTIONS(site_table)                                                                \
     vigil::checks::sites_option(site_table), vigil::checks::kSitesFileOption, vigil::checks::kSitesEnvOption, \
-        vigil::checks::kSitesTopicOption, vigil::checks::kShardOption, vigil::checks::kLocationOption, vigil::checks::kMaxConcurrencyOption,    \
-        vigil::checks::kBatchSizeOption, vigil::checks::kBatchDelayOption
+        vigil::checks::kSitesTopicOption, vigil::checks::kShardOption, vigil::checks::kLocationOption,        \
+        vigil::checks::kMaxConcurrencyOption, vigil::checks::kBatchSizeOption, vigil::checks::kBatchDelayOption
 
 // A check plugin writes its per-site options once, as a macro taking one of these: in the site
 // table they have no default (a site inherits the plugin's value), in the plugin table they do.

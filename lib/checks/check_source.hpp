@@ -196,7 +196,7 @@ class CheckSource final : public Source {
     Mutex mutex_;
     Config config_ VIGIL_GUARDED_BY(mutex_);
     Prober* prober_ VIGIL_GUARDED_BY(mutex_) = nullptr;  // during run()
-    Mutex topic_mutex_;  // guards topic_ (not its calls back into publish)
+    Mutex topic_mutex_;                                  // guards topic_ (not its calls back into publish)
     std::unique_ptr<SitesTopic<Site>> topic_ VIGIL_GUARDED_BY(topic_mutex_);  // with sites_topic: during run()
 };
 

@@ -466,9 +466,10 @@ int sites_command(const CommandContext& ctx, const ConfigNode& section, Diagnost
             if (const auto* p = peer_of_kind(ctx, url_kind)) {
                 return hand_to(ctx, *p, ctx.args, diags);
             }
-            *ctx.err << fmt::format("agent sites add: error: {} is a {} site, and this pipeline has no {}_check to "
-                                    "take it\n",
-                                    args[2], url_kind, url_kind);
+            *ctx.err << fmt::format(
+                "agent sites add: error: {} is a {} site, and this pipeline has no {}_check to "
+                "take it\n",
+                args[2], url_kind, url_kind);
             return kConfig;
         }
         auto one = add_text(args, *ctx.err);
@@ -492,9 +493,9 @@ int sites_command(const CommandContext& ctx, const ConfigNode& section, Diagnost
         } else if (ctx.delegated) {
             continue;
         } else if (e.kind.empty()) {
-            diags.error(e.url_at, e.url_path,
-                        fmt::format("\"{}\" names no kind of check: the url starts with {}", escape_controls(e.url),
-                                    kSchemes));
+            diags.error(
+                e.url_at, e.url_path,
+                fmt::format("\"{}\" names no kind of check: the url starts with {}", escape_controls(e.url), kSchemes));
         } else {
             others[e.kind].push_back(&e);
         }

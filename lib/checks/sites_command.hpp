@@ -40,16 +40,17 @@ inline constexpr const char* kSitesUsage =
 /// refused unless sites_topic.allow lists them).
 template <class Site, const CheckKind<Site>& Kind>
 int sites_command_of(const CommandContext& ctx, const ConfigNode& section, Diagnostics& diags) {
-    return sites_command(ctx, section, diags,
-                         {.kind = Kind.kind,
-                          .site_table = Kind.site_table,
-                          .restricted = Kind.restricted,
-                          .read = [](const ConfigNode& plugin, const ConfigNode& entry, const TopicPolicy& policy, bool,
-                                     Diagnostics& d) {
-                              static const auto read = Kind.make_reader();  // one command per process
-                              return allowed_by(policy, Kind.restricted, entry, d) && read(plugin, entry, d).has_value();
-                          },
-                          .self = &sites_command_of<Site, Kind>});
+    return sites_command(
+        ctx, section, diags,
+        {.kind = Kind.kind,
+         .site_table = Kind.site_table,
+         .restricted = Kind.restricted,
+         .read =
+             [](const ConfigNode& plugin, const ConfigNode& entry, const TopicPolicy& policy, bool, Diagnostics& d) {
+                 static const auto read = Kind.make_reader();  // one command per process
+                 return allowed_by(policy, Kind.restricted, entry, d) && read(plugin, entry, d).has_value();
+             },
+         .self = &sites_command_of<Site, Kind>});
 }
 
 /// The command table of a check plugin of `Kind`: `agent sites`.

@@ -63,7 +63,8 @@ Status SitesTopicBase::start() {
         return Status::error(
             fmt::format("sites_topic: cannot subscribe to {}: {}", config_.topic, rd_kafka_err2str(err)));
     }
-    log_.info("{} sites from topic {} as a member of group {}.{}", kind_.kind, config_.topic, config_.group, kind_.kind);
+    log_.info("{} sites from topic {} as a member of group {}.{}", kind_.kind, config_.topic, config_.group,
+              kind_.kind);
     thread_ = std::thread([this] { loop(); });
     return Status::success();
 }
@@ -238,9 +239,9 @@ SitesTopicBase::Any SitesTopicBase::read_logged(const std::string& key, const st
     return site;
 }
 
-std::optional<std::string> read_topic_entry(const std::string& key, const std::string& json, const std::string& where,
-                                            const OptionSpec* site_table,
-                                            const std::function<bool(const ConfigNode& entry, Diagnostics&)>& read_site) {
+std::optional<std::string> read_topic_entry(
+    const std::string& key, const std::string& json, const std::string& where, const OptionSpec* site_table,
+    const std::function<bool(const ConfigNode& entry, Diagnostics&)>& read_site) {
     auto first = json.find_first_not_of(" \t\r\n");
     if (first == std::string::npos || json[first] != '{') {
         return "the value is not a JSON object of site options";

@@ -35,9 +35,9 @@ namespace vigil::checks {
 /// `key` must be the site's name, `where` names the message (topic/partition/offset) in errors.
 /// `read_site` turns the validated entry into a site (false: it said why in `diags`). The first
 /// error's line when it is not a site.
-std::optional<std::string> read_topic_entry(const std::string& key, const std::string& json, const std::string& where,
-                                            const OptionSpec* site_table,
-                                            const std::function<bool(const ConfigNode& entry, Diagnostics&)>& read_site);
+std::optional<std::string> read_topic_entry(
+    const std::string& key, const std::string& json, const std::string& where, const OptionSpec* site_table,
+    const std::function<bool(const ConfigNode& entry, Diagnostics&)>& read_site);
 
 /// The Kafka side, whatever the kind of site: the group member, rebalances, the messages.
 class SitesTopicBase {
@@ -60,8 +60,8 @@ class SitesTopicBase {
   protected:
     using Any = std::shared_ptr<const void>;
     /// One definition read as a site of this kind, or nullptr with `error` set.
-    virtual Any read(const std::string& key, const std::string& json, const std::string& where,
-                     std::string& error) VIGIL_REQUIRES(mutex_) = 0;
+    virtual Any read(const std::string& key, const std::string& json, const std::string& where, std::string& error)
+        VIGIL_REQUIRES(mutex_) = 0;
     virtual bool same(const void* a, const void* b) const = 0;
     /// The whole set after a change; `wait`: return only once the checks have applied it.
     virtual void deliver(std::vector<Any> sites, bool wait) VIGIL_REQUIRES(mutex_) = 0;
@@ -79,8 +79,7 @@ class SitesTopicBase {
     void loop();
     void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
     void on_message(const rd_kafka_message_t& m);
-    Any read_logged(const std::string& key, const std::string& json, const std::string& where)
-        VIGIL_REQUIRES(mutex_);
+    Any read_logged(const std::string& key, const std::string& json, const std::string& where) VIGIL_REQUIRES(mutex_);
     void reject(const std::string& where, const std::string& why) VIGIL_REQUIRES(mutex_);
     void publish(bool wait) VIGIL_REQUIRES(mutex_);
 
@@ -111,8 +110,8 @@ class SitesTopic final : public SitesTopicBase {
   public:
     /// Reads one entry (a validated map) as a site, with `plugin` (the section) giving what it
     /// does not set; nullopt once it said why in `diags`.
-    using ReadSite = std::function<std::optional<Site>(const ConfigNode& plugin, const ConfigNode& entry,
-                                                       Diagnostics& diags)>;
+    using ReadSite =
+        std::function<std::optional<Site>(const ConfigNode& plugin, const ConfigNode& entry, Diagnostics& diags)>;
     /// A fresh reader (its caches empty), made again at each reload.
     using MakeReader = std::function<ReadSite()>;
     /// Receives the whole set of sites after each change. `wait` asks it to return only once the

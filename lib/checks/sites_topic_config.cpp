@@ -87,7 +87,6 @@ std::optional<SitesTopicConfig> read_sites_topic(const ConfigNode& node, std::st
     return c;
 }
 
-
 std::string kind_of_url(std::string_view url) {
     auto end = url.find("://");
     if (end == std::string_view::npos || end > 16) {
@@ -128,9 +127,10 @@ std::string kind_of_message(std::string_view text, std::string* why) {
     std::string_view value{url->value.GetString(), url->value.GetStringLength()};
     auto kind = kind_of_url(value);
     if (kind.empty()) {
-        return fail(fmt::format("url \"{}\" names no kind of check (http://, https://, tcp://, tls://, starttls://, "
-                                "dns://, icmp://)",
-                                escape_controls(value.substr(0, 200))));
+        return fail(
+            fmt::format("url \"{}\" names no kind of check (http://, https://, tcp://, tls://, starttls://, "
+                        "dns://, icmp://)",
+                        escape_controls(value.substr(0, 200))));
     }
     return kind;
 }

@@ -28,11 +28,11 @@ struct TopicPolicy {
 
 struct SitesTopicConfig {
     std::string topic;
-    std::string group;       // as written; the consumer group is `<group>.<kind>`
-    std::string kind;        // the plugin's kind of check: http, tcp, tls, dns, icmp
+    std::string group;  // as written; the consumer group is `<group>.<kind>`
+    std::string kind;   // the plugin's kind of check: http, tcp, tls, dns, icmp
     Duration session_timeout{};
-    int partitions = 12;           // when `agent sites` creates the topic
-    int replication_factor = -1;   // -1: the brokers' default.replication.factor
+    int partitions = 12;                    // when `agent sites` creates the topic
+    int replication_factor = -1;            // -1: the brokers' default.replication.factor
     plugins::kafka::Properties connection;  // brokers and security only (for `agent sites`)
     plugins::kafka::Properties consumer;    // the producers' group member
     TopicPolicy policy;
@@ -64,18 +64,20 @@ std::string kind_of_message(std::string_view json, std::string* why = nullptr);
     {.key = "topic",                                                                                                   \
      .type = OptionType::String,                                                                                       \
      .required = true,                                                                                                 \
-     .description = "Compacted topic of site definitions: key = site name, value = its options as JSON; "             \
-                    "it may hold sites of every kind, this plugin takes those of its own"},                            \
+     .description =                                                                                                    \
+         "Compacted topic of site definitions: key = site name, value = its options as JSON; "                         \
+         "it may hold sites of every kind, this plugin takes those of its own"},                                       \
         {.key = "group",                                                                                               \
          .type = OptionType::String,                                                                                   \
          .required = true,                                                                                             \
-         .description = "Consumer group of the producers that share the sites, one per location; the group's "         \
-                        "name in Kafka is <group>.<kind> (e.g. paris.tcp), so each kind is shared out apart"},         \
+         .description =                                                                                                \
+             "Consumer group of the producers that share the sites, one per location; the group's "                    \
+             "name in Kafka is <group>.<kind> (e.g. paris.tcp), so each kind is shared out apart"},                    \
         VIGIL_KAFKA_CONNECTION_OPTIONS{                                                                                \
             .key = "session_timeout",                                                                                  \
             .type = OptionType::Duration,                                                                              \
             .default_value = "10s",                                                                                    \
-            .description = "How long a silent producer keeps its sites before the group hands them to the others"},   \
+            .description = "How long a silent producer keeps its sites before the group hands them to the others"},    \
         {.key = "allow",                                                                                               \
          .type = OptionType::StringList,                                                                               \
          .description = "Options a message may set beyond the safe ones: " restricted " (default: none)"},             \

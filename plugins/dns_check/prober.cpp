@@ -119,7 +119,8 @@ void Prober::take_offer() {
     offered_.apply([this](const Config& next) {
         channel_of_.clear();  // the sites it points at may go with the old configuration
         batcher_.set_limits(next.batch_size, next.batch_delay);
-        pacer_.apply(next.sites, now(), next.max_concurrency, [this](const std::string& name) { failing_.forget(name); });
+        pacer_.apply(next.sites, now(), next.max_concurrency,
+                     [this](const std::string& name) { failing_.forget(name); });
     });
 }
 

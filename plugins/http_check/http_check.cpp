@@ -122,13 +122,15 @@ Status HttpCheck::run(Emitter& out, const StopToken& stop, const RunOptions& opt
             *config_.sites_topic, checks::SitesTopicBase::Kind{"http_check", "http"}, kSiteOptions, config_.plugin,
             [policy] {
                 // A fresh cache at each reload: the defaults its patterns and warnings came from changed.
-                return [policy, cache = std::make_shared<SiteCache>()](const ConfigNode& plugin, const ConfigNode& entry,
-                                                                       Diagnostics& diags) {
+                return [policy, cache = std::make_shared<SiteCache>()](const ConfigNode& plugin,
+                                                                       const ConfigNode& entry, Diagnostics& diags) {
                     return read_site(plugin, entry, diags, *cache, &policy);
                 };
             },
             shared_->instance, log_,
-            [this](std::vector<std::shared_ptr<const Site>> sites, bool wait) { publish_sites(std::move(sites), wait); });
+            [this](std::vector<std::shared_ptr<const Site>> sites, bool wait) {
+                publish_sites(std::move(sites), wait);
+            });
         if (auto st = sites_topic_->start(); !st.ok()) {
             sites_topic_.reset();
             Lock lock(reload_mutex_);

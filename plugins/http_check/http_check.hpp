@@ -52,7 +52,8 @@ class HttpCheck final : public Source {
     std::vector<std::uint64_t> offered_ VIGIL_GUARDED_BY(reload_mutex_);            // each worker's last offer number
     bool running_ VIGIL_GUARDED_BY(reload_mutex_) = false;                          // workers_ are running their loops
     Mutex topic_mutex_;  // guards sites_topic_ (not its calls back into offer)
-    std::unique_ptr<checks::SitesTopic<Site>> sites_topic_ VIGIL_GUARDED_BY(topic_mutex_);  // with sites_topic: during run()
+    std::unique_ptr<checks::SitesTopic<Site>> sites_topic_
+        VIGIL_GUARDED_BY(topic_mutex_);  // with sites_topic: during run()
 };
 
 }  // namespace vigil::plugins::http_check

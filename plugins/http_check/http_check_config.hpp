@@ -30,8 +30,8 @@ namespace vigil::plugins::http_check {
 using checks::IpFamily;
 using checks::Pattern;
 using checks::Shard;
-using checks::stable_hash;
 using checks::SitesTopicConfig;
+using checks::stable_hash;
 using checks::TopicPolicy;
 
 extern const OptionSpec kOptions[];

@@ -440,13 +440,14 @@ std::optional<Site> read_site(const ConfigNode& plugin, const ConfigNode& entry,
 TopicSite read_topic_site(const ConfigNode& plugin, const std::string& key, const std::string& json,
                           const std::string& where, const TopicPolicy& policy, SiteCache& cache) {
     TopicSite out;
-    auto problem = checks::read_topic_entry(key, json, where, kSiteOptions, [&](const ConfigNode& entry, Diagnostics& d) {
-        auto site = read_site(plugin, entry, d, cache, &policy);
-        if (site) {
-            out.site = std::make_shared<const Site>(std::move(*site));
-        }
-        return site.has_value();
-    });
+    auto problem =
+        checks::read_topic_entry(key, json, where, kSiteOptions, [&](const ConfigNode& entry, Diagnostics& d) {
+            auto site = read_site(plugin, entry, d, cache, &policy);
+            if (site) {
+                out.site = std::make_shared<const Site>(std::move(*site));
+            }
+            return site.has_value();
+        });
     if (problem) {
         out.site = nullptr;
         out.error = std::move(*problem);

@@ -168,7 +168,8 @@ std::uint64_t Prober::offer(const Config& config) { return offered_.put(config);
 void Prober::take_offer() {
     offered_.apply([this](const Config& next) {
         batcher_.set_limits(next.batch_size, next.batch_delay);
-        pacer_.apply(next.sites, now(), next.max_concurrency, [this](const std::string& name) { failing_.forget(name); });
+        pacer_.apply(next.sites, now(), next.max_concurrency,
+                     [this](const std::string& name) { failing_.forget(name); });
     });
 }
 

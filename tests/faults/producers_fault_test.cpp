@@ -84,14 +84,15 @@ TEST_CASE(
     vigil::test::TempDir dir;
     auto topic = kt::unique("fault-sites"), group = kt::unique("fault-producers");
     const char* dns_server = std::getenv("VIGIL_DNS_SERVER");
-    std::string dns = "dns://" + std::string(dns_server != nullptr ? dns_server : "127.0.0.1:15353") + "/www.vigil.test";
+    std::string dns =
+        "dns://" + std::string(dns_server != nullptr ? dns_server : "127.0.0.1:15353") + "/www.vigil.test";
     std::string list = "[";
     for (int i = 0; i < kSites; ++i) {
         auto url = i < kHttpSites               ? fixture.url("/ok")
                    : i < kHttpSites + kTcpSites ? "tcp://127.0.0.1:" + std::to_string(fixture.http)
                                                 : dns;
-        list += (i > 0 ? ",\n" : "") + std::string("{\"name\": \"site-") + std::to_string(i) + "\", \"url\": \"" +
-                url + "\"}";
+        list += (i > 0 ? ",\n" : "") + std::string("{\"name\": \"site-") + std::to_string(i) + "\", \"url\": \"" + url +
+                "\"}";
     }
     auto sites = dir.write("sites.json", list + "]\n");
     auto pipeline = [&](int p) {
@@ -99,7 +100,8 @@ TEST_CASE(
         for (const char* plugin : {"http_check", "tcp_check", "dns_check"}) {
             text += std::string("  - plugin: ") + plugin + "\n    interval: 1s\n    timeout: 900ms\n    location: p" +
                     std::to_string(p) + "\n    sites_topic:\n      topic: " + topic + "\n      group: " + group +
-                    "\n      brokers: " + kt::plaintext_brokers() + "\n      session_timeout: 10s\n      partitions: 12\n";
+                    "\n      brokers: " + kt::plaintext_brokers() +
+                    "\n      session_timeout: 10s\n      partitions: 12\n";
         }
         return dir.write("p" + std::to_string(p) + ".yaml",
                          text + "sinks: [{plugin: stdout_sink, path: out" + std::to_string(p) + ".jsonl}]\n");

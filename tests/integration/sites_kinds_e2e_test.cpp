@@ -35,8 +35,9 @@ struct Producer {
     std::filesystem::path pipeline(const std::string& file, const std::vector<std::string>& plugins) {
         std::string text = "pipeline: producer\nsources:\n";
         for (const auto& p : plugins) {
-            text += "  - plugin: " + p + "\n    interval: 1s\n    timeout: 900ms\n    sites_topic:\n      topic: " +
-                    topic + "\n      group: " + group + "\n      brokers: " + kt::plaintext_brokers() +
+            text += "  - plugin: " + p +
+                    "\n    interval: 1s\n    timeout: 900ms\n    sites_topic:\n      topic: " + topic +
+                    "\n      group: " + group + "\n      brokers: " + kt::plaintext_brokers() +
                     "\n      session_timeout: 6s\n      partitions: 4\n";
         }
         text += "sinks: [{plugin: stdout_sink, path: out.jsonl}]\nmetrics: {listen: \"127.0.0.1:0\"}\n";
@@ -53,7 +54,8 @@ struct Producer {
         std::map<std::string, std::set<std::string>> out;
         for (const auto& line : vigil::test::read_lines(dir / "out.jsonl")) {
             if (auto r = vigil::decode_json(line)) {
-                out[r.record->name].insert(r.record->kind.value_or("http") + (r.record->ok.value_or(false) ? "" : " failed"));
+                out[r.record->name].insert(r.record->kind.value_or("http") +
+                                           (r.record->ok.value_or(false) ? "" : " failed"));
             }
         }
         return out;

@@ -304,8 +304,8 @@ int run_command(const Options& o, const std::string& command, const std::vector<
                 if (other == s) {
                     continue;
                 }
-                for (const PluginCommand* o = commands_of(*other->plugin->descriptor); o != nullptr && o->name != nullptr;
-                     ++o) {
+                for (const PluginCommand* o = commands_of(*other->plugin->descriptor);
+                     o != nullptr && o->name != nullptr; ++o) {
                     if (command == o->name) {
                         ctx.peers.push_back({other->plugin->descriptor->name, other->instance, &other->node, o->run});
                     }

@@ -41,8 +41,9 @@ TEST_CASE("kind_of_message: a JSON object's url, or why there is none", "[unit]"
     CHECK(kind_of_message(R"({"name": "a", "url": 7})", &why).empty());
     CHECK(why == "the site has no url (a string)");
     CHECK(kind_of_message(R"({"name": "a", "url": "gopher://h/\n"})", &why).empty());
-    CHECK(why == "url \"gopher://h/\\n\" names no kind of check (http://, https://, tcp://, tls://, starttls://, "
-                 "dns://, icmp://)");
+    CHECK(why ==
+          "url \"gopher://h/\\n\" names no kind of check (http://, https://, tcp://, tls://, starttls://, "
+          "dns://, icmp://)");
     // Deeper than any site: refused before anything recurses.
     CHECK(kind_of_message(std::string(100000, '[') + std::string(100000, ']'), &why).empty());
     CHECK(kind_of_message(R"({"a": [[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]], "url": "tcp://h:1"})").empty());
@@ -59,8 +60,8 @@ TEST_CASE("read_topic_entry: one site whose name is the key, read as data", "[un
         seen = entry.get_string("url");
         return true;
     };
-    CHECK_FALSE(vigil::checks::read_topic_entry("a", R"({"name": "a", "url": "tcp://${HOME}:1"})", "t/0/1", table,
-                                                read));
+    CHECK_FALSE(
+        vigil::checks::read_topic_entry("a", R"({"name": "a", "url": "tcp://${HOME}:1"})", "t/0/1", table, read));
     CHECK(seen == "tcp://${HOME}:1");  // never interpolated
     auto other = vigil::checks::read_topic_entry("b", R"({"name": "a", "url": "tcp://h:1"})", "t/0/2", table, read);
     REQUIRE(other);
@@ -68,8 +69,8 @@ TEST_CASE("read_topic_entry: one site whose name is the key, read as data", "[un
     CHECK(other->find("error: [0].name: name \"a\" differs from the message's key \"b\"") != std::string::npos);
     CHECK(vigil::checks::read_topic_entry("a", "[1]", "t/0/3", table, read) ==
           "the value is not a JSON object of site options");
-    auto unknown = vigil::checks::read_topic_entry("a", R"({"name": "a", "url": "tcp://h:1", "send": "x"})", "t/0/4",
-                                                   table, read);
+    auto unknown =
+        vigil::checks::read_topic_entry("a", R"({"name": "a", "url": "tcp://h:1", "send": "x"})", "t/0/4", table, read);
     REQUIRE(unknown);
     CHECK(unknown->find("[0].send: unknown option") != std::string::npos);
 }

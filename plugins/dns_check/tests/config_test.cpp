@@ -139,7 +139,8 @@ TEST_CASE("dns_check: bad options are located errors, all of them at once", "[un
           "answers and expect need rcode NOERROR\n");
     CHECK(parse_errors("timeout: 0s\nsites: [{name: a, url: 'dns:///x'}]\n") ==
           "test.yaml:2:10: error: timeout: must be more than 0\n");
-    CHECK(parse_errors("sites: []\n") == "test.yaml:1:1: error: no sites: set sites, sites_file, sites_env or sites_topic\n");
+    CHECK(parse_errors("sites: []\n") ==
+          "test.yaml:1:1: error: no sites: set sites, sites_file, sites_env or sites_topic\n");
     auto s = section("rcode: NOPE\nsites: [{name: a, url: 'dns:///x'}]\n");
     CHECK(s->errors().find("test.yaml:2:8: error: rcode:") == 0);
 }

@@ -88,23 +88,22 @@ TEST_CASE("dns_check: each way an answer fails is its own error kind", "[integra
     };
     UdpResponder slow(late), too_slow(late);
     auto at = fmt::format("dns://127.0.0.1:{}", nsd.port());
-    auto records =
-        check_once(fmt::format("timeout: 1s\nsites:\n"
-                               "  - {{name: nx, url: '{0}/nope.vigil.test'}}\n"
-                               "  - {{name: nx-expected, url: '{0}/nope.vigil.test', rcode: NXDOMAIN}}\n"
-                               "  - {{name: servfail, url: '{0}/www.broken.test'}}\n"
-                               "  - {{name: refused, url: '{0}/www.example.com'}}\n"
-                               "  - {{name: wrong, url: '{0}/www.vigil.test', answers: [10.0.0.1]}}\n"
-                               "  - {{name: empty, url: '{0}/empty.vigil.test'}}\n"
-                               "  - {{name: empty-ok, url: '{0}/empty.vigil.test', allow_empty: true}}\n"
-                               "  - {{name: nomatch, url: '{0}/www.vigil.test', expect: '^10\\.'}}\n"
-                               "  - {{name: silent, url: 'dns://127.0.0.1:{1}/www.vigil.test'}}\n"
-                               "  - {{name: garbage, url: 'dns://127.0.0.1:{2}/www.vigil.test'}}\n"
-                               "  - {{name: closed, url: 'dns://127.0.0.1:{3}/www.vigil.test'}}\n"
-                               "  - {{name: slow, url: 'dns://127.0.0.1:{4}/www.vigil.test'}}\n"
-                               "  - {{name: too-slow, url: 'dns://127.0.0.1:{5}/www.vigil.test', timeout: 200ms}}\n",
-                               at, silent.port(), garbage.port(), vigil::test::closed_udp_port(), slow.port(),
-                               too_slow.port()));
+    auto records = check_once(
+        fmt::format("timeout: 1s\nsites:\n"
+                    "  - {{name: nx, url: '{0}/nope.vigil.test'}}\n"
+                    "  - {{name: nx-expected, url: '{0}/nope.vigil.test', rcode: NXDOMAIN}}\n"
+                    "  - {{name: servfail, url: '{0}/www.broken.test'}}\n"
+                    "  - {{name: refused, url: '{0}/www.example.com'}}\n"
+                    "  - {{name: wrong, url: '{0}/www.vigil.test', answers: [10.0.0.1]}}\n"
+                    "  - {{name: empty, url: '{0}/empty.vigil.test'}}\n"
+                    "  - {{name: empty-ok, url: '{0}/empty.vigil.test', allow_empty: true}}\n"
+                    "  - {{name: nomatch, url: '{0}/www.vigil.test', expect: '^10\\.'}}\n"
+                    "  - {{name: silent, url: 'dns://127.0.0.1:{1}/www.vigil.test'}}\n"
+                    "  - {{name: garbage, url: 'dns://127.0.0.1:{2}/www.vigil.test'}}\n"
+                    "  - {{name: closed, url: 'dns://127.0.0.1:{3}/www.vigil.test'}}\n"
+                    "  - {{name: slow, url: 'dns://127.0.0.1:{4}/www.vigil.test'}}\n"
+                    "  - {{name: too-slow, url: 'dns://127.0.0.1:{5}/www.vigil.test', timeout: 200ms}}\n",
+                    at, silent.port(), garbage.port(), vigil::test::closed_udp_port(), slow.port(), too_slow.port()));
     REQUIRE(records.size() == 13);
 
     CHECK(records.at("nx").error == "rcode");

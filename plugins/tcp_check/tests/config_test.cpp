@@ -113,7 +113,8 @@ TEST_CASE("tcp_check: bad options are located errors, all of them at once", "[un
     CHECK(parse_errors("max_read: 2MiB\ntimeout: 0s\nsites: [{name: a, url: 'tcp://h:1'}]\n") ==
           "test.yaml:2:11: error: max_read: must be between 1B and 1MiB, got 2MiB\n"
           "test.yaml:3:10: error: timeout: must be more than 0\n");
-    CHECK(parse_errors("sites: []\n") == "test.yaml:1:1: error: no sites: set sites, sites_file, sites_env or sites_topic\n");
+    CHECK(parse_errors("sites: []\n") ==
+          "test.yaml:1:1: error: no sites: set sites, sites_file, sites_env or sites_topic\n");
     CHECK(parse_errors("sites: [{name: \"a\\tb\", url: 'tcp://h:1'}]\n").find("sites[0].name: the site's name") !=
           std::string::npos);
 }
@@ -139,5 +140,6 @@ TEST_CASE("tcp_check: a sites_file that lists none yet is a warning; no list at 
     CHECK(c->sites.empty());
     CHECK(s->errors() == "test.yaml:2:13: warning: sites_file: \"" + file.string() +
                              "\" lists no sites: this source checks nothing until a reload brings some\n");
-    CHECK(parse_errors("interval: 5s\n") == "test.yaml:1:1: error: no sites: set sites, sites_file, sites_env or sites_topic\n");
+    CHECK(parse_errors("interval: 5s\n") ==
+          "test.yaml:1:1: error: no sites: set sites, sites_file, sites_env or sites_topic\n");
 }
