@@ -40,11 +40,15 @@ class CheckSource final : public Source {
 
     /// With sites_topic: the brokers answer and the topic exists (--check-config --with-environment).
     Status healthcheck() override {
-        Lock lock(mutex_);
-        if (!config_.sites_topic) {
+        std::optional<SitesTopicConfig> topic;
+        {
+            Lock lock(mutex_);
+            topic = config_.sites_topic;
+        }
+        if (!topic) {
             return Status::success();
         }
-        auto st = plugins::kafka::probe(config_.sites_topic->connection, config_.sites_topic->topic, log_);
+        auto st = plugins::kafka::probe(topic->connection, topic->topic, log_);  // seconds, without the lock
         if (!st.ok() && st.message().find("does not exist") != std::string::npos) {
             return Status::error("sites_topic: " + st.message() + "; `agent sites import` or `add` creates it");
         }

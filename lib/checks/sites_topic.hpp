@@ -139,13 +139,15 @@ class SitesTopic final : public SitesTopicBase {
     Any read(const std::string& key, const std::string& json, const std::string& where, std::string& error) override
         VIGIL_REQUIRES(mutex_) {
         std::shared_ptr<const Site> site;
-        auto problem = read_topic_entry(key, json, where, site_table_, [&](const ConfigNode& entry, Diagnostics& d) {
-            auto s = reader_(plugin_, entry, d);
-            if (s) {
-                site = std::make_shared<const Site>(std::move(*s));
-            }
-            return s.has_value();
-        });
+        // Called within read_topic_entry, under the lock this function holds.
+        auto problem = read_topic_entry(key, json, where, site_table_,
+                                        [&](const ConfigNode& entry, Diagnostics& d) VIGIL_REQUIRES(mutex_) {
+                                            auto s = reader_(plugin_, entry, d);
+                                            if (s) {
+                                                site = std::make_shared<const Site>(std::move(*s));
+                                            }
+                                            return s.has_value();
+                                        });
         if (problem) {
             error = std::move(*problem);
             return nullptr;
