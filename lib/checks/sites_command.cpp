@@ -77,10 +77,9 @@ std::vector<Surveyed> survey(const std::string& text, const std::string& name) {
         rapidjson::Document doc;
         if (!json::parse(entry.to_json(), doc) && doc.IsObject()) {
             auto text_of = [&](const char* key) {
-                auto m = doc.FindMember(key);
-                return m != doc.MemberEnd() && m->value.IsString()
-                           ? std::string(m->value.GetString(), m->value.GetStringLength())
-                           : std::string();
+                const rapidjson::Value* v = doc.HasMember(key) ? &doc[key] : nullptr;
+                return v != nullptr && v->IsString() ? std::string(v->GetString(), v->GetStringLength())
+                                                     : std::string();
             };
             e.name = text_of("name");
             e.url = text_of("url");
@@ -393,7 +392,7 @@ int sites_command(const CommandContext& ctx, const ConfigNode& section, Diagnost
             if (ctx.peers[i].section->has("sites_topic")) {
                 CommandContext next = ctx;
                 next.peers.erase(next.peers.begin() + static_cast<std::ptrdiff_t>(i));
-                next.peers.push_back({plugin, ctx.instance, &section, kind.self});
+                next.peers.emplace_back(CommandPeer{plugin, ctx.instance, &section, kind.self});
                 return ctx.peers[i].run(next, *ctx.peers[i].section, diags);
             }
         }
@@ -527,7 +526,7 @@ int sites_command(const CommandContext& ctx, const ConfigNode& section, Diagnost
     for (const auto& [p, count] : helpers) {
         auto dry = peer_args;
         if (!dry_run) {
-            dry.push_back("--dry-run");
+            dry.emplace_back("--dry-run");
         }
         valid = hand_to(ctx, *p, dry, diags) == kOk && valid;
     }

@@ -120,11 +120,11 @@ std::string kind_of_message(std::string_view text, std::string* why) {
     if (json::parse(text, doc, {.max_bytes = std::size_t{1} << 20, .max_depth = 16}) || !doc.IsObject()) {
         return fail("the value is not a JSON object of site options");
     }
-    auto url = doc.FindMember("url");
-    if (url == doc.MemberEnd() || !url->value.IsString()) {
+    if (!doc.HasMember("url") || !doc["url"].IsString()) {
         return fail("the site has no url (a string)");
     }
-    std::string_view value{url->value.GetString(), url->value.GetStringLength()};
+    const auto& url = doc["url"];
+    std::string_view value{url.GetString(), url.GetStringLength()};
     auto kind = kind_of_url(value);
     if (kind.empty()) {
         return fail(
