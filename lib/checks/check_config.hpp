@@ -67,13 +67,7 @@ std::optional<Config> read_check_config(const ConfigNode& node, Diagnostics& dia
                     fmt::format("\"{}\" is not I/N with 1 <= I <= N, e.g. 2/5", escape_controls(c.shard_text)));
     }
     if (node.has("sites_topic")) {
-        for (const char* other : {"sites", "sites_file", "sites_env", "shard"}) {
-            if (node.has(other)) {
-                diags.error(node.location_of(other), node.path_of(other),
-                            "sites come from sites_topic here: the group shares them out, so no other list "
-                            "nor shard goes with it");
-            }
-        }
+        refuse_lists_beside_topic(node, diags);
         c.sites_topic = read_sites_topic(node.child("sites_topic"), kind.kind, kind.restricted, diags);
         return diags.error_count() > before ? std::nullopt : std::optional<Config>(std::move(c));
     }

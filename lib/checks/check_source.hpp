@@ -114,10 +114,7 @@ class CheckSource final : public Source {
             log_.warn("reload: a change of location takes effect at restart");
             next->location = config_.location;
         }
-        if (next->sites_topic.has_value() != config_.sites_topic.has_value() ||
-            (next->sites_topic && (next->sites_topic->topic != config_.sites_topic->topic ||
-                                   next->sites_topic->group != config_.sites_topic->group ||
-                                   next->sites_topic->consumer != config_.sites_topic->consumer))) {
+        if (topic_membership_changed(config_.sites_topic, next->sites_topic)) {
             log_.warn("reload: a change of sites_topic takes effect at restart");
             next->sites_topic = config_.sites_topic;
         }

@@ -87,6 +87,23 @@ std::optional<SitesTopicConfig> read_sites_topic(const ConfigNode& node, std::st
     return c;
 }
 
+void refuse_lists_beside_topic(const ConfigNode& node, Diagnostics& diags) {
+    for (const char* other : {"sites", "sites_file", "sites_env", "shard"}) {
+        if (node.has(other)) {
+            diags.error(node.location_of(other), node.path_of(other),
+                        "sites come from sites_topic here: the group shares them out, so no other list "
+                        "nor shard goes with it");
+        }
+    }
+}
+
+bool topic_membership_changed(const std::optional<SitesTopicConfig>& before,
+                              const std::optional<SitesTopicConfig>& after) {
+    return before.has_value() != after.has_value() ||
+           (after &&
+            (after->topic != before->topic || after->group != before->group || after->consumer != before->consumer));
+}
+
 std::string kind_of_url(std::string_view url) {
     auto end = url.find("://");
     if (end == std::string_view::npos || end > 16) {

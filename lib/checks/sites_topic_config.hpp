@@ -46,6 +46,15 @@ extern const std::span<const Bound<SitesTopicConfig>> kBoundSitesTopicConfig;
 std::optional<SitesTopicConfig> read_sites_topic(const ConfigNode& node, std::string_view kind,
                                                  std::span<const char* const> restricted, Diagnostics& diags);
 
+/// With `sites_topic` in a check plugin's section `node`, the group shares the sites out: an
+/// error at each other list (sites, sites_file, sites_env) and at `shard`.
+void refuse_lists_beside_topic(const ConfigNode& node, Diagnostics& diags);
+
+/// Whether a reload changed what the producer's group membership depends on (the topic, the
+/// group, the consumer's properties, or having a topic at all): such a change waits for a restart.
+bool topic_membership_changed(const std::optional<SitesTopicConfig>& before,
+                              const std::optional<SitesTopicConfig>& after);
+
 /// The kind of check a URL's scheme names: http (http://, https://), tcp, tls (tls://,
 /// starttls://), dns, icmp; empty for any other. Scheme letters in either case.
 std::string kind_of_url(std::string_view url);

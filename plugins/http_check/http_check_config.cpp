@@ -60,13 +60,7 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags) {
         diags.error(node.location_of("location"), node.path_of("location"), "the location's name " + *problem);
     }
     if (node.has("sites_topic")) {
-        for (const char* other : {"sites", "sites_file", "sites_env", "shard"}) {
-            if (node.has(other)) {
-                diags.error(node.location_of(other), node.path_of(other),
-                            "sites come from sites_topic here: the group shares them out, so no other list "
-                            "nor shard goes with it");
-            }
-        }
+        checks::refuse_lists_beside_topic(node, diags);
         c.sites_topic = checks::read_sites_topic(node.child("sites_topic"), "http", kTopicRestricted, diags);
     }
     auto shard = Shard::parse(node.get_string("shard"));
