@@ -2,7 +2,8 @@
 // One sites topic holding sites of several kinds, against the real broker and DNS server of
 // scripts/services: `agent sites import` has each site validated by the pipeline's plugin of its
 // kind (a bad one anywhere publishes nothing), and one producer running http_check, tcp_check and
-// dns_check on the same topic checks each site with the plugin of its kind, none rejected.
+// dns_check on the same topic checks each site with the plugin of its kind, none rejected; a
+// SIGHUP reads the topic's sites again with the new plugin-level defaults.
 #include <catch2/catch.hpp>
 
 #include <csignal>
@@ -30,13 +31,15 @@ struct Producer {
     std::string group = kt::unique("kinds");
     vigil::test::TempDir dir;
 
-    // A pipeline with the check plugins `plugins` (each `plugin` or `plugin|extra yaml`), all on
-    // the one topic.
+    // A pipeline with the check plugins `plugins` (each `plugin`, or `plugin|key: value` for one
+    // more plugin-level option), all on the one topic.
     std::filesystem::path pipeline(const std::string& file, const std::vector<std::string>& plugins) {
         std::string text = "pipeline: producer\nsources:\n";
-        for (const auto& p : plugins) {
-            text += "  - plugin: " + p +
-                    "\n    interval: 1s\n    timeout: 900ms\n    sites_topic:\n      topic: " + topic +
+        for (const auto& spec : plugins) {
+            auto bar = spec.find('|');
+            text += "  - plugin: " + spec.substr(0, bar) + "\n" +
+                    (bar == std::string::npos ? "" : "    " + spec.substr(bar + 1) + "\n") +
+                    "    interval: 1s\n    timeout: 900ms\n    sites_topic:\n      topic: " + topic +
                     "\n      group: " + group + "\n      brokers: " + kt::plaintext_brokers() +
                     "\n      session_timeout: 6s\n      partitions: 4\n";
         }
@@ -148,6 +151,22 @@ TEST_CASE("sites topic of several kinds: each validated by its kind's plugin, ea
     CHECK(vigil::test::metric_value(page, "vigil_dns_check_sites{instance=\"dns_check.2\"}") == 1);
     CHECK(producer.err().find("tcp sites from topic " + p.topic + " as a member of group " + p.group + ".tcp") !=
           std::string::npos);
+
+    // SIGHUP with a new plugin-level default: every topic site of that kind read again with it.
+    p.pipeline("producer.yaml", {"http_check", "tcp_check|group: ops", "dns_check"});
+    auto reloaded_at = std::chrono::system_clock::now();
+    producer.signal(SIGHUP);
+    REQUIRE(vigil::test::wait_until(
+        [&] {
+            for (const auto& line : vigil::test::read_lines(p.dir / "out.jsonl")) {
+                if (auto r = vigil::decode_json(line);
+                    r && r.record->name == "port" && r.record->timestamp > reloaded_at + 1s) {
+                    return r.record->group == "ops";
+                }
+            }
+            return false;
+        },
+        20s));
 
     // Removed, whatever its kind: no check of it later than two intervals on.
     REQUIRE(p.sites(all, {"remove", "port"}).code == 0);
