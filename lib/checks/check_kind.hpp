@@ -46,4 +46,15 @@ inline bool allowed_by(const TopicPolicy& policy, std::span<const char* const> r
     return ok;
 }
 
+/// One sites-topic entry read as a site of `kind` by `read` (one of kind.make_reader()'s): an
+/// option the policy does not allow refuses it first.
+template <class Site>
+std::optional<Site> read_topic_site(const CheckKind<Site>& kind, const ReadSite<Site>& read, const TopicPolicy& policy,
+                                    const ConfigNode& plugin, const ConfigNode& entry, Diagnostics& diags) {
+    if (!allowed_by(policy, kind.restricted, entry, diags)) {
+        return std::nullopt;
+    }
+    return read(plugin, entry, diags);
+}
+
 }  // namespace vigil::checks

@@ -156,10 +156,7 @@ class CheckSource final : public Source {
             [&kind, policy] {
                 return [&kind, policy, read = kind.make_reader()](const ConfigNode& section, const ConfigNode& entry,
                                                                   Diagnostics& diags) -> std::optional<Site> {
-                    if (!allowed_by(policy, kind.restricted, entry, diags)) {
-                        return std::nullopt;
-                    }
-                    return read(section, entry, diags);
+                    return read_topic_site(kind, read, policy, section, entry, diags);
                 };
             },
             instance_, log_,

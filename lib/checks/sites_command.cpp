@@ -155,8 +155,6 @@ std::string topic_key(const ConfigNode& section) {
     return t.get_string("brokers") + "|" + t.get_string("topic");
 }
 
-constexpr const char* kSchemes = "http://, https://, tcp://, tls://, starttls://, dns:// or icmp://";
-
 class Topic {
   public:
     Topic(const SitesTopicConfig& config, const CommandContext& ctx)
@@ -492,9 +490,7 @@ int sites_command(const CommandContext& ctx, const ConfigNode& section, Diagnost
         } else if (ctx.delegated) {
             continue;
         } else if (e.kind.empty()) {
-            diags.error(
-                e.url_at, e.url_path,
-                fmt::format("\"{}\" names no kind of check: the url starts with {}", escape_controls(e.url), kSchemes));
+            diags.error(e.url_at, e.url_path, no_kind_reason(e.url));
         } else {
             others[e.kind].push_back(&e);
         }
@@ -506,7 +502,12 @@ int sites_command(const CommandContext& ctx, const ConfigNode& section, Diagnost
             }
         }
     }
-    std::vector<std::pair<const CommandPeer*, std::size_t>> helpers;
+    struct Helper {
+        std::string kind;
+        const CommandPeer* peer;
+        std::size_t count;
+    };
+    std::vector<Helper> helpers;
     std::vector<std::string> peer_args{"import", name};
     peer_args.insert(peer_args.end(), flags.begin(), flags.end());
     for (const auto& [other, list] : others) {
@@ -518,17 +519,17 @@ int sites_command(const CommandContext& ctx, const ConfigNode& section, Diagnost
             }
             continue;
         }
-        helpers.emplace_back(p, list.size());
+        helpers.push_back({other, p, list.size()});
     }
     auto defs = definitions(text, name, section, *config, kind, mine, !ctx.delegated, allow_secrets, diags);
     // Every other kind validated by its plugin before anything is published.
     bool valid = defs.has_value() && diags.error_count() == before;
-    for (const auto& [p, count] : helpers) {
+    for (const auto& h : helpers) {
         auto dry = peer_args;
         if (!dry_run) {
             dry.emplace_back("--dry-run");
         }
-        valid = hand_to(ctx, *p, dry, diags) == kOk && valid;
+        valid = hand_to(ctx, *h.peer, dry, diags) == kOk && valid;
     }
     if (!valid) {
         if (!ctx.delegated) {
@@ -539,8 +540,8 @@ int sites_command(const CommandContext& ctx, const ConfigNode& section, Diagnost
     if (dry_run) {
         if (!ctx.delegated) {  // the peers validated theirs quietly: one summary here
             std::string counts = fmt::format("{} {}", defs->size(), kind.kind);
-            for (const auto& [p, count] : helpers) {
-                counts += fmt::format(", {} {}", count, p->plugin.substr(0, p->plugin.find('_')));
+            for (const auto& h : helpers) {
+                counts += fmt::format(", {} {}", h.count, h.kind);
             }
             *ctx.err << fmt::format("valid: {} site(s); nothing published (--dry-run)\n", counts);
         }
@@ -552,8 +553,8 @@ int sites_command(const CommandContext& ctx, const ConfigNode& section, Diagnost
         }
         *ctx.err << fmt::format("published {} {} site(s) to topic {}\n", defs->size(), kind.kind, config->topic);
     }
-    for (const auto& [p, count] : helpers) {
-        if (int code = hand_to(ctx, *p, peer_args, diags); code != kOk) {
+    for (const auto& h : helpers) {
+        if (int code = hand_to(ctx, *h.peer, peer_args, diags); code != kOk) {
             return code;
         }
     }

@@ -48,7 +48,7 @@ int sites_command_of(const CommandContext& ctx, const ConfigNode& section, Diagn
          .read =
              [](const ConfigNode& plugin, const ConfigNode& entry, const TopicPolicy& policy, bool, Diagnostics& d) {
                  static const auto read = Kind.make_reader();  // one command per process
-                 return allowed_by(policy, Kind.restricted, entry, d) && read(plugin, entry, d).has_value();
+                 return read_topic_site(Kind, read, policy, plugin, entry, d).has_value();
              },
          .self = &sites_command_of<Site, Kind>});
 }

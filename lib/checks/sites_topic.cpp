@@ -192,30 +192,19 @@ void SitesTopicBase::on_message(const rd_kafka_message_t& m) {
     }
     std::string key(static_cast<const char*>(m.key), m.key_len);
     if (m.payload == nullptr) {  // a tombstone: the site is removed
-        auto it = sites_.find(key);
-        if (it != sites_.end() && it->second.partition == m.partition) {
-            sites_.erase(it);
-            changed_ = true;
-        }
+        forget(key, m.partition);
         return;
     }
     std::string json(static_cast<const char*>(m.payload), m.len);
     std::string why;
     auto kind = kind_of_message(json, &why);
     if (kind.empty()) {
-        reject(where, why);
-        if (sites_.count(key) > 0) {
-            log_.warn("sites topic: site \"{}\" keeps its previous definition", key);
-        }
+        refuse(key, where, why);
         return;
     }
     if (kind != kind_.kind) {
         // Another kind's site (its plugin takes it); a site that changed kind leaves this one.
-        auto it = sites_.find(key);
-        if (it != sites_.end() && it->second.partition == m.partition) {
-            sites_.erase(it);
-            changed_ = true;
-        }
+        forget(key, m.partition);
         return;
     }
     if (auto site = read_logged(key, json, where)) {
@@ -231,12 +220,26 @@ SitesTopicBase::Any SitesTopicBase::read_logged(const std::string& key, const st
     std::string error;
     auto site = read(key, json, where, error);
     if (!site) {
-        reject(where, error);
-        if (sites_.count(key) > 0) {
-            log_.warn("sites topic: site \"{}\" keeps its previous definition", key);
-        }
+        refuse(key, where, error);
     }
     return site;
+}
+
+// A tombstone, or the site's message now of another kind: it leaves this plugin, unless the
+// definition held came from another partition.
+void SitesTopicBase::forget(const std::string& key, std::int32_t partition) {
+    auto it = sites_.find(key);
+    if (it != sites_.end() && it->second.partition == partition) {
+        sites_.erase(it);
+        changed_ = true;
+    }
+}
+
+void SitesTopicBase::refuse(const std::string& key, const std::string& where, const std::string& why) {
+    reject(where, why);
+    if (sites_.count(key) > 0) {
+        log_.warn("sites topic: site \"{}\" keeps its previous definition", key);
+    }
 }
 
 std::optional<std::string> read_topic_entry(

@@ -81,6 +81,9 @@ class SitesTopicBase {
     void on_message(const rd_kafka_message_t& m);
     Any read_logged(const std::string& key, const std::string& json, const std::string& where) VIGIL_REQUIRES(mutex_);
     void reject(const std::string& where, const std::string& why) VIGIL_REQUIRES(mutex_);
+    // reject(), and a site already held keeps its previous definition (said in the log).
+    void refuse(const std::string& key, const std::string& where, const std::string& why) VIGIL_REQUIRES(mutex_);
+    void forget(const std::string& key, std::int32_t partition) VIGIL_REQUIRES(mutex_);
     void publish(bool wait) VIGIL_REQUIRES(mutex_);
 
     SitesTopicConfig config_;

@@ -125,6 +125,12 @@ std::string kind_of_url(std::string_view url) {
     return {};
 }
 
+std::string no_kind_reason(std::string_view url) {
+    return fmt::format(
+        "\"{}\" names no kind of check (http://, https://, tcp://, tls://, starttls://, dns://, icmp://)",
+        escape_controls(url.substr(0, 200)));
+}
+
 std::string kind_of_message(std::string_view text, std::string* why) {
     auto fail = [&](std::string reason) {
         if (why != nullptr) {
@@ -144,10 +150,7 @@ std::string kind_of_message(std::string_view text, std::string* why) {
     std::string_view value{url.GetString(), url.GetStringLength()};
     auto kind = kind_of_url(value);
     if (kind.empty()) {
-        return fail(
-            fmt::format("url \"{}\" names no kind of check (http://, https://, tcp://, tls://, starttls://, "
-                        "dns://, icmp://)",
-                        escape_controls(value.substr(0, 200))));
+        return fail("url " + no_kind_reason(value));
     }
     return kind;
 }

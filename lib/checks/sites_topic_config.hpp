@@ -59,6 +59,10 @@ bool topic_membership_changed(const std::optional<SitesTopicConfig>& before,
 /// starttls://), dns, icmp; empty for any other. Scheme letters in either case.
 std::string kind_of_url(std::string_view url);
 
+/// Why `url` is no site of any kind: `"ftp://x/" names no kind of check (http://, ...)`, the url
+/// escaped and cut at 200 characters.
+std::string no_kind_reason(std::string_view url);
+
 /// The kind of the site a sites-topic message defines, from its `url`: empty, and `why` says why,
 /// when the message is not a JSON object with a string `url` of a known scheme (every plugin
 /// refuses it: a message is JSON, as `agent sites` writes it).

@@ -6,6 +6,7 @@
 #include "plugin_config.hpp"
 #include "prober.hpp"
 #include "support.hpp"
+#include "sites_topic.hpp"
 #include "tls_check_config.hpp"
 #include "vigil/config_map.hpp"
 
@@ -99,4 +100,23 @@ TEST_CASE("tls_check: a certificate is judged trusted first, then not revoked, t
     s.verify = false;  // recorded, not judged: the OCSP answer still counts
     CHECK(judge_certificate(s, facts, now).first == Failure::Revoked);
     CHECK(judge_certificate(s, CertFacts{}, now).second == "the server sent no certificate");
+}
+
+TEST_CASE("tls_check: a sites-topic message may name a CA file of the producer's only when allowed", "[unit][config]") {
+    auto s = section("sites_topic: {topic: t, group: g, brokers: '127.0.0.1:1'}\n");
+    REQUIRE(s->errors() == "");
+    auto read = kKind.make_reader();
+    auto attempt = [&](const vigil::checks::TopicPolicy& policy) {
+        return vigil::checks::read_topic_entry(
+            "mail",
+            R"({"name": "mail", "url": "tls://127.0.0.1:465", "ca_file": "/etc/ssl/certs/ca-certificates.crt"})",
+            "t/0/7", kSiteOptions, [&](const vigil::ConfigNode& entry, vigil::Diagnostics& d) {
+                return vigil::checks::read_topic_site(kKind, read, policy, s->node, entry, d).has_value();
+            });
+    };
+    auto refused = attempt({});
+    REQUIRE(refused);
+    CHECK(refused->find("[0].ca_file: a sites-topic message may not set ca_file unless sites_topic.allow lists it") !=
+          std::string::npos);
+    CHECK_FALSE(attempt({.allow = {"ca_file"}}));
 }
