@@ -12,6 +12,7 @@
 #include <fmt/core.h>
 
 #include "check_options.hpp"
+#include "retries.hpp"
 #include "host_port.hpp"
 #include "check_config.hpp"
 #include "vigil/text.hpp"
@@ -40,13 +41,14 @@ constexpr int kTypeNumbers[] = {1, 28, 5, 15, 2, 16, 6, 257, 33, 12};
          .description =                                                                                          \
              "Limit for the query and its answer (over TCP too after a truncated one); past it the "             \
              "check is error=timeout"},                                                                          \
-        {.key = "rcode",                                                                                         \
-         .type = OptionType::String,                                                                             \
-         .default_value = DEFAULT("NOERROR"),                                                                    \
-         .one_of = kRcodes,                                                                                      \
-         .description =                                                                                          \
-             "The response code the answer must have (NXDOMAIN for a name that must not exist); "                \
-             "another is error=rcode"},                                                                          \
+        VIGIL_RETRY_SITE_OPTIONS(DEFAULT){                                                                       \
+            .key = "rcode",                                                                                      \
+            .type = OptionType::String,                                                                          \
+            .default_value = DEFAULT("NOERROR"),                                                                 \
+            .one_of = kRcodes,                                                                                   \
+            .description =                                                                                       \
+                "The response code the answer must have (NXDOMAIN for a name that must not exist); "             \
+                "another is error=rcode"},                                                                       \
         {.key = "answers",                                                                                       \
          .type = OptionType::StringList,                                                                         \
          .description =                                                                                          \
@@ -100,6 +102,8 @@ namespace {
 const Bound<Site> kSiteBound[] = {
     bind<&Site::interval>("interval", {.above_zero = true}),
     bind<&Site::timeout>("timeout", {.above_zero = true}),
+    bind<&Site::retries>("retries", {.min = 0, .max = 10}),
+    bind<&Site::retry_delay>("retry_delay"),
     bind<&Site::rcode>("rcode"),
     bind<&Site::answers>("answers"),
     bind<&Site::expect_text>("expect"),

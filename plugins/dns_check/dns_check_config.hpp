@@ -54,6 +54,8 @@ struct Site {
     Target target;
     Duration interval{};
     Duration timeout{};
+    int retries = 0;                   // attempts after a failed one
+    Duration retry_delay{};            // between a failed attempt and the next
     std::string rcode = "NOERROR";     // expected
     std::vector<std::string> answers;  // expected, as a set; empty: any
     std::optional<std::string> expect_text;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
+#include <unordered_set>
 
 #include <fmt/core.h>
 
@@ -58,6 +59,7 @@ struct Prober::Channel {
     ares_channel ares = nullptr;
     std::string server;  // numeric, for remote_ip
     std::size_t pending = 0;
+    std::unordered_set<std::uint16_t> ids;  // of the queries c-ares holds
     ~Channel() {
         if (ares != nullptr) {
             ares_destroy(ares);
@@ -70,13 +72,12 @@ struct Prober::Check {
     Prober* self = nullptr;
     std::shared_ptr<const Site> site;
     Channel* channel = nullptr;
-    checks::Time scheduled{};
-    checks::Time started{};
-    Timestamp started_wall{};
-    Clock::time_point start{};
+    checks::Attempt attempt;
+    Clock::time_point start{};  // of this attempt
     std::multimap<Clock::time_point, Check*>::iterator deadline;
-    bool recorded = false;
+    bool ended = false;    // recorded, or gone to retry: a late answer from c-ares is dropped
     bool in_ares = false;  // c-ares holds its query and will call back
+    std::uint16_t id = 0;  // the query's, unique on its channel while c-ares holds it
 };
 
 Prober::Prober(Identity id, Logger log, checks::Outbox& outbox, const StopToken& stop, bool once)
@@ -133,19 +134,21 @@ void Prober::run() {
     epoll_event events[kEventsPerWait];
     while (!stop_.stop_requested()) {
         take_offer();
-        pacer_.start_due(
-            [this] { return now(); }, outbox_.full(), [this] { return active_.size(); },
-            [this](const std::shared_ptr<const Site>& site, checks::Time scheduled) { start(site, scheduled); });
-        if (pacer_.once_started() && active_.empty()) {
+        retries_.start_due([this](const auto& site, const checks::Attempt& a) { start(site, a); });
+        pacer_.start_due([this] { return now(); }, outbox_.full(), [this] { return in_flight(); },
+                         [this](const std::shared_ptr<const Site>& site, checks::Time scheduled) {
+                             start(site, checks::Attempt::first(scheduled, now()));
+                         });
+        if (pacer_.once_started() && in_flight() == 0) {
             break;
         }
         auto steady = Clock::now();
         int n = epoll_wait(
             epoll_, events, kEventsPerWait,
             checks::wait_ms(kStopPoll,
-                            {pacer_.due_in(now(), outbox_.full(), active_.size()),
+                            {pacer_.due_in(now(), outbox_.full(), in_flight()),
                              deadlines_.empty() ? std::nullopt : std::optional(deadlines_.begin()->first - steady),
-                             batcher_.due_in()}));
+                             retries_.due_in(), batcher_.due_in()}));
         for (int i = 0; i < n; ++i) {
             int fd = events[i].data.fd;
             auto it = sockets_.find(fd);
@@ -171,8 +174,8 @@ void Prober::run() {
             next_digest_tick_ = steady + std::chrono::seconds(1);
         }
     }
-    if (!active_.empty()) {
-        log_.info("stopping: abandoning {} checks in flight", active_.size());
+    if (in_flight() > 0) {
+        log_.info("stopping: abandoning {} checks in flight", in_flight());
     }
     batcher_.flush(outbox_, true);
     digest_.flush();
@@ -249,8 +252,8 @@ Prober::Channel* Prober::channel_for(const Site& site, std::string& why) {
     return slot.get();
 }
 
-void Prober::start(const std::shared_ptr<const Site>& site, checks::Time scheduled) {
-    if (running_.count(site->name) > 0) {
+void Prober::start(const std::shared_ptr<const Site>& site, const checks::Attempt& attempt) {
+    if (attempt.number == 1 && !running_.insert(site->name).second) {  // a retry's site is running
         overruns_.inc();
         return;
     }
@@ -258,14 +261,11 @@ void Prober::start(const std::shared_ptr<const Site>& site, checks::Time schedul
     Check& c = *owned;
     c.self = this;
     c.site = site;
-    c.scheduled = scheduled;
-    c.started = now();
-    c.started_wall = std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now());
+    c.attempt = attempt;
     c.start = Clock::now();
     c.deadline = deadlines_.emplace(c.start + site->timeout, &c);
-    running_.insert(site->name);
     active_.emplace(&c, std::move(owned));
-    in_flight_.set(static_cast<double>(active_.size()));
+    in_flight_.set(static_cast<double>(in_flight()));
 
     std::string why;
     c.channel = channel_for(*site, why);
@@ -273,11 +273,25 @@ void Prober::start(const std::shared_ptr<const Site>& site, checks::Time schedul
         finish(c, Failure::Connect, why);
         return;
     }
+    // c-ares 1.18's ares_send keeps the id the query carries, and gives an answer to the first
+    // query it holds with that id and question: each query gets a random id of its own, unique
+    // on the channel. With one id for all, a retry sent while c-ares still held the timed-out
+    // attempt had its answer taken by that attempt, and an off-path forger needed only the port.
+    if (c.channel->ids.size() > 0xffff) {
+        finish(c, Failure::Connect, "65,536 queries to this server are in flight already (a DNS id has 16 bits)");
+        return;
+    }
+    std::uint16_t id = 0;
+    do {
+        id = static_cast<std::uint16_t>(rng_());
+    } while (!c.channel->ids.insert(id).second);
+    c.id = id;
     unsigned char* query = nullptr;
     int size = 0;
-    int rc = ares_create_query(site->target.name.c_str(), 1 /* IN */, site->target.qtype, 0, site->recursion ? 1 : 0,
+    int rc = ares_create_query(site->target.name.c_str(), 1 /* IN */, site->target.qtype, id, site->recursion ? 1 : 0,
                                &query, &size, 0);
     if (rc != ARES_SUCCESS) {
+        c.channel->ids.erase(id);
         finish(c, Failure::Malformed, fmt::format("cannot write the query: {}", ares_strerror(rc)));
         return;
     }
@@ -294,9 +308,10 @@ void Prober::on_answer(void* arg, int status, int /*timeouts*/, unsigned char* d
 
 void Prober::answered(Check& c, int status, const unsigned char* data, int size) {
     --c.channel->pending;
+    c.channel->ids.erase(c.id);
     c.in_ares = false;
-    if (c.recorded || destroying_) {
-        abandoned_.erase(&c);  // its record was made (a timeout), or nothing is recorded any more
+    if (c.ended || destroying_) {
+        abandoned_.erase(&c);  // it ended (a timeout), or nothing is recorded any more
         return;
     }
     switch (status) {
@@ -335,12 +350,15 @@ void Prober::expire() {
 void Prober::finish(Check& c, Failure failure, std::string detail, const Answer* answer) {
     const Site& site = *c.site;
     auto end = Clock::now();
+    if (retries_.again(c.site, c.attempt, failure != Failure::None, stop_.stop_requested())) {
+        end_attempt(c);
+        return;
+    }
     CheckRecord r;
     r.name = site.name;
     r.url = site.url;
     r.response_time = checks::ms_between(c.start, end);
-    r.timestamp = c.started_wall;
-    r.check_id = checks::make_check_id(c.started_wall, rng_);
+    c.attempt.stamp(r, rng_);
     r.agent = id_.agent;
     r.kind = "dns";
     r.location = id_.location;
@@ -363,17 +381,18 @@ void Prober::finish(Check& c, Failure failure, std::string detail, const Answer*
         r.rcode = answer->rcode;
         r.answers = joined(answer->records);
     }
-    r.lag_ms = std::chrono::duration<double, std::milli>(c.started - c.scheduled).count();
-    r.attempts = 1;
 
     results_[static_cast<std::size_t>(failure)]->inc();
     duration_.observe(r.response_time / 1000.0);
     failing_.note(site.name, site.url, failure == Failure::None, r.error.value_or(""), r.error_detail.value_or(""));
     batcher_.add(std::move(r), outbox_);
-
-    c.recorded = true;
-    deadlines_.erase(c.deadline);
     running_.erase(site.name);
+    end_attempt(c);
+}
+
+void Prober::end_attempt(Check& c) {
+    c.ended = true;
+    deadlines_.erase(c.deadline);
     auto it = active_.find(&c);
     if (it != active_.end()) {
         if (c.in_ares) {  // timed out: kept until c-ares lets go of its query
@@ -381,7 +400,7 @@ void Prober::finish(Check& c, Failure failure, std::string detail, const Answer*
         }
         active_.erase(it);
     }
-    in_flight_.set(static_cast<double>(active_.size()));
+    in_flight_.set(static_cast<double>(in_flight()));
 }
 
 }  // namespace vigil::plugins::dns_check

@@ -26,6 +26,7 @@
 #include "outbox.hpp"
 #include "record_batcher.hpp"
 #include "pacer.hpp"
+#include "retries.hpp"
 #include "vigil/metrics.hpp"
 #include "vigil/source.hpp"
 #include "vigil/sync.hpp"
@@ -59,12 +60,15 @@ class Prober {
 
     checks::Time now() const { return wall_start_ + (Clock::now() - steady_start_); }
     void take_offer();
-    void start(const std::shared_ptr<const Site>& site, checks::Time scheduled);
+    void start(const std::shared_ptr<const Site>& site, const checks::Attempt& attempt);
     Channel* channel_for(const Site& site, std::string& why);
     void watch(Channel& ch, int fd, bool readable, bool writable);
     void answered(Check& c, int status, const unsigned char* data, int size);
     void expire();
+    // Records the check, or makes it wait to retry.
     void finish(Check& c, Failure failure, std::string detail, const Answer* answer = nullptr);
+    void end_attempt(Check& c);
+    std::size_t in_flight() const { return active_.size() + retries_.size(); }
 
     static void on_socket_state(void* data, ares_socket_t fd, int readable, int writable);
     static void on_answer(void* arg, int status, int timeouts, unsigned char* data, int size);
@@ -104,6 +108,7 @@ class Prober {
     std::array<Counter*, 7> results_{};  // by Failure
     Histogram& duration_;
     checks::Pacer<Site> pacer_;  // after skipped_, which it counts into
+    checks::Retries<Site> retries_;
 };
 
 }  // namespace vigil::plugins::dns_check

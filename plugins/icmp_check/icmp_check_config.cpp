@@ -9,6 +9,7 @@
 
 #include "check_config.hpp"
 #include "check_options.hpp"
+#include "retries.hpp"
 #include "host_port.hpp"
 #include "vigil/text.hpp"
 
@@ -36,11 +37,12 @@ const char* const kFamilies[] = {"any", "ipv4", "ipv6", nullptr};
          .type = OptionType::Duration,                                                                   \
          .default_value = DEFAULT("1s"),                                                                 \
          .description = "How long a reply may take; a later one counts as lost"},                        \
-        {.key = "max_loss",                                                                              \
-         .type = OptionType::Float,                                                                      \
-         .description =                                                                                  \
-             "Percent of requests that may go unanswered (0 to 100); above it the check is "             \
-             "error=loss. Unset: one reply is enough"},                                                  \
+        VIGIL_RETRY_SITE_OPTIONS(DEFAULT){                                                               \
+            .key = "max_loss",                                                                           \
+            .type = OptionType::Float,                                                                   \
+            .description =                                                                               \
+                "Percent of requests that may go unanswered (0 to 100); above it the check is "          \
+                "error=loss. Unset: one reply is enough"},                                               \
         {.key = "max_rtt",                                                                               \
          .type = OptionType::Duration,                                                                   \
          .description = "The replies' mean round-trip time at most; above it the check is error=rtt"},   \
@@ -73,6 +75,8 @@ namespace {
 const Bound<Site> kSiteBound[] = {
     bind<&Site::interval>("interval", {.above_zero = true}),
     bind<&Site::timeout>("timeout", {.above_zero = true}),
+    bind<&Site::retries>("retries", {.min = 0, .max = 10}),
+    bind<&Site::retry_delay>("retry_delay"),
     bind<&Site::packets>("packets", {.min = 1, .max = 100}),
     bind<&Site::packet_interval>("packet_interval", {.at_least = std::chrono::milliseconds(10)}),
     bind<&Site::max_loss>("max_loss"),

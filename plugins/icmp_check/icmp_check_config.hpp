@@ -37,6 +37,8 @@ struct Site {
     std::string host;  // an IPv6 literal without brackets
     Duration interval{};
     Duration timeout{};               // for each reply
+    int retries = 0;                  // attempts after a failed one
+    Duration retry_delay{};           // between a failed attempt and the next
     std::int64_t packets = 3;         // echo requests per check
     Duration packet_interval{};       // between two of them
     std::optional<double> max_loss;   // percent; unset: one reply is enough

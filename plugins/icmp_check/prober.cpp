@@ -112,10 +112,8 @@ struct Prober::Check {
     bool v6 = false;
     sockaddr_storage to{};
     socklen_t to_len = 0;
-    checks::Time scheduled{};
-    checks::Time started{};
-    Timestamp started_wall{};
-    Clock::time_point start{};
+    checks::Attempt attempt;
+    Clock::time_point start{};  // of this attempt
     std::optional<double> dns_ms;
     std::string address;  // numeric, once known
     Tally tally;
@@ -182,18 +180,20 @@ void Prober::run() {
     epoll_event events[kEventsPerWait];
     while (!stop_.stop_requested()) {
         take_offer();
-        pacer_.start_due(
-            [this] { return now(); }, outbox_.full(), [this] { return active_.size(); },
-            [this](const std::shared_ptr<const Site>& site, checks::Time scheduled) { start(site, scheduled); });
-        if (pacer_.once_started() && active_.empty()) {
+        retries_.start_due([this](const auto& site, const checks::Attempt& a) { start(site, a); });
+        pacer_.start_due([this] { return now(); }, outbox_.full(), [this] { return in_flight(); },
+                         [this](const std::shared_ptr<const Site>& site, checks::Time scheduled) {
+                             start(site, checks::Attempt::first(scheduled, now()));
+                         });
+        if (pacer_.once_started() && in_flight() == 0) {
             break;
         }
         auto steady = Clock::now();
         int n = epoll_wait(
             epoll_, events, kEventsPerWait,
-            checks::wait_ms(kStopPoll, {pacer_.due_in(now(), outbox_.full(), active_.size()),
+            checks::wait_ms(kStopPoll, {pacer_.due_in(now(), outbox_.full(), in_flight()),
                                         timers_.empty() ? std::nullopt : std::optional(timers_.begin()->first - steady),
-                                        batcher_.due_in()}));
+                                        retries_.due_in(), batcher_.due_in()}));
         for (int i = 0; i < n; ++i) {
             switch (events[i].data.u64) {
                 case kV4: receive(false); break;
@@ -209,8 +209,8 @@ void Prober::run() {
             next_digest_tick_ = at + std::chrono::seconds(1);
         }
     }
-    if (!active_.empty()) {
-        log_.info("stopping: abandoning {} checks in flight", active_.size());
+    if (in_flight() > 0) {
+        log_.info("stopping: abandoning {} checks in flight", in_flight());
     }
     batcher_.flush(outbox_, true);
     digest_.flush();
@@ -255,22 +255,19 @@ Prober::Socket& Prober::socket_for(bool v6) {
     return s;
 }
 
-void Prober::start(const std::shared_ptr<const Site>& site, checks::Time scheduled) {
-    if (running_.count(site->name) > 0) {
+void Prober::start(const std::shared_ptr<const Site>& site, const checks::Attempt& attempt) {
+    if (attempt.number == 1 && !running_.insert(site->name).second) {  // a retry's site is running
         overruns_.inc();
         return;
     }
     auto owned = std::make_unique<Check>();
     Check& c = *owned;
     c.site = site;
-    c.scheduled = scheduled;
-    c.started = now();
-    c.started_wall = std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now());
+    c.attempt = attempt;
     c.start = Clock::now();
     c.timer = timers_.emplace(c.start + site->timeout, &c);  // resolving; then each request
-    running_.insert(site->name);
     active_.emplace(&c, std::move(owned));
-    in_flight_.set(static_cast<double>(active_.size()));
+    in_flight_.set(static_cast<double>(in_flight()));
     if (checks::is_address(site->host)) {
         ping(c, site->host);
         return;
@@ -429,14 +426,17 @@ void Prober::finish(Check& c, std::optional<std::pair<Failure, std::string>> ver
     if (!verdict) {
         verdict = judge(site, c.tally);
     }
+    if (retries_.again(c.site, c.attempt, verdict->first != Failure::None, stop_.stop_requested())) {
+        end_attempt(c);
+        return;
+    }
     CheckRecord r;
     r.name = site.name;
     r.url = site.url;
     // The replies' mean round trip, what a ping check is graphed by; the check's own length
     // (packets times packet_interval) says nothing of the host.
     r.response_time = c.tally.received > 0 ? stats.avg : checks::ms_between(c.start, end);
-    r.timestamp = c.started_wall;
-    r.check_id = checks::make_check_id(c.started_wall, rng_);
+    c.attempt.stamp(r, rng_);
     r.agent = id_.agent;
     r.kind = "icmp";
     r.location = id_.location;
@@ -464,14 +464,16 @@ void Prober::finish(Check& c, std::optional<std::pair<Failure, std::string>> ver
         r.rtt_max_ms = stats.max;
         r.rtt_stddev_ms = stats.stddev;
     }
-    r.lag_ms = std::chrono::duration<double, std::milli>(c.started - c.scheduled).count();
-    r.attempts = 1;
 
     results_[static_cast<std::size_t>(verdict->first)]->inc();
     failing_.note(site.name, site.url, verdict->first == Failure::None, r.error.value_or(""),
                   r.error_detail.value_or(""));
     batcher_.add(std::move(r), outbox_);
+    running_.erase(site.name);
+    end_attempt(c);
+}
 
+void Prober::end_attempt(Check& c) {
     for (auto k : c.keys) {
         if (auto p = pending_.find(k); p != pending_.end() && p->second.check == &c) {
             pending_.erase(p);
@@ -481,9 +483,8 @@ void Prober::finish(Check& c, std::optional<std::pair<Failure, std::string>> ver
         resolving_.erase(c.token);
     }
     timers_.erase(c.timer);
-    running_.erase(site.name);
     active_.erase(&c);
-    in_flight_.set(static_cast<double>(active_.size()));
+    in_flight_.set(static_cast<double>(in_flight()));
 }
 
 }  // namespace vigil::plugins::icmp_check

@@ -28,6 +28,7 @@
 #include "icmp_check_config.hpp"
 #include "outbox.hpp"
 #include "pacer.hpp"
+#include "retries.hpp"
 #include "record_batcher.hpp"
 #include "vigil/metrics.hpp"
 #include "vigil/source.hpp"
@@ -89,7 +90,7 @@ class Prober {
 
     checks::Time now() const { return wall_start_ + (Clock::now() - steady_start_); }
     void take_offer();
-    void start(const std::shared_ptr<const Site>& site, checks::Time scheduled);
+    void start(const std::shared_ptr<const Site>& site, const checks::Attempt& attempt);
     Socket& socket_for(bool v6);
     void ping(Check& c, const std::string& address);
     void send_next(Check& c);
@@ -97,6 +98,8 @@ class Prober {
     void resolved();
     void on_timers();
     void finish(Check& c, std::optional<std::pair<Failure, std::string>> verdict = std::nullopt);
+    void end_attempt(Check& c);
+    std::size_t in_flight() const { return active_.size() + retries_.size(); }
 
     Identity id_;
     Logger log_;
@@ -140,6 +143,7 @@ class Prober {
     std::array<Counter*, 7> results_{};  // by Failure
     Histogram& rtt_;
     checks::Pacer<Site> pacer_;  // after skipped_, which it counts into
+    checks::Retries<Site> retries_;
 };
 
 }  // namespace vigil::plugins::icmp_check

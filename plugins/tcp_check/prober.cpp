@@ -65,10 +65,8 @@ struct Prober::Check {
     std::shared_ptr<const Site> site;
     State state = State::Resolving;
     int fd = -1;
-    checks::Time scheduled{};
-    checks::Time started{};
-    Timestamp started_wall{};
-    Clock::time_point start{};
+    checks::Attempt attempt;
+    Clock::time_point start{};  // of this attempt
     std::optional<double> dns_ms;
     std::optional<double> connect_ms;
     std::string address;  // numeric, once known
@@ -132,19 +130,21 @@ void Prober::run() {
     epoll_event events[kEventsPerWait];
     while (!stop_.stop_requested()) {
         take_offer();
-        pacer_.start_due(
-            [this] { return now(); }, outbox_.full(), [this] { return active_.size(); },
-            [this](const std::shared_ptr<const Site>& site, checks::Time scheduled) { start(site, scheduled); });
-        if (pacer_.once_started() && active_.empty()) {
+        retries_.start_due([this](const auto& site, const checks::Attempt& a) { start(site, a); });
+        pacer_.start_due([this] { return now(); }, outbox_.full(), [this] { return in_flight(); },
+                         [this](const std::shared_ptr<const Site>& site, checks::Time scheduled) {
+                             start(site, checks::Attempt::first(scheduled, now()));
+                         });
+        if (pacer_.once_started() && in_flight() == 0) {
             break;
         }
         auto steady = Clock::now();
         int n = epoll_wait(
             epoll_, events, kEventsPerWait,
             checks::wait_ms(kStopPoll,
-                            {pacer_.due_in(now(), outbox_.full(), active_.size()),
+                            {pacer_.due_in(now(), outbox_.full(), in_flight()),
                              deadlines_.empty() ? std::nullopt : std::optional(deadlines_.begin()->first - steady),
-                             batcher_.due_in()}));
+                             retries_.due_in(), batcher_.due_in()}));
         for (int i = 0; i < n; ++i) {
             if (events[i].data.ptr == nullptr) {
                 resolved();
@@ -162,29 +162,26 @@ void Prober::run() {
             next_digest_tick_ = steady + std::chrono::seconds(1);
         }
     }
-    if (!active_.empty()) {
-        log_.info("stopping: abandoning {} checks in flight", active_.size());
+    if (in_flight() > 0) {
+        log_.info("stopping: abandoning {} checks in flight", in_flight());
     }
     batcher_.flush(outbox_, true);
     digest_.flush();
 }
 
-void Prober::start(const std::shared_ptr<const Site>& site, checks::Time scheduled) {
-    if (running_.count(site->name) > 0) {
+void Prober::start(const std::shared_ptr<const Site>& site, const checks::Attempt& attempt) {
+    if (attempt.number == 1 && !running_.insert(site->name).second) {  // a retry's site is running
         overruns_.inc();
         return;
     }
     auto owned = std::make_unique<Check>();
     Check& c = *owned;
     c.site = site;
-    c.scheduled = scheduled;
-    c.started = now();
-    c.started_wall = std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now());
+    c.attempt = attempt;
     c.start = Clock::now();
     c.deadline = deadlines_.emplace(c.start + site->timeout, &c);
-    running_.insert(site->name);
     active_.emplace(&c, std::move(owned));
-    in_flight_.set(static_cast<double>(active_.size()));
+    in_flight_.set(static_cast<double>(in_flight()));
     if (checks::is_address(site->target.host)) {
         connect(c, site->target.host);
         return;
@@ -376,12 +373,15 @@ void Prober::expire() {
 void Prober::finish(Check& c, Failure failure, std::string detail) {
     const Site& site = *c.site;
     auto end = Clock::now();
+    if (retries_.again(c.site, c.attempt, failure != Failure::None, stop_.stop_requested())) {
+        end_attempt(c);
+        return;
+    }
     CheckRecord r;
     r.name = site.name;
     r.url = site.url;
     r.response_time = checks::ms_between(c.start, end);
-    r.timestamp = c.started_wall;
-    r.check_id = checks::make_check_id(c.started_wall, rng_);
+    c.attempt.stamp(r, rng_);
     r.agent = id_.agent;
     r.kind = "tcp";
     r.location = id_.location;
@@ -405,14 +405,16 @@ void Prober::finish(Check& c, Failure failure, std::string detail) {
     if (site.expect) {
         r.body_bytes = static_cast<std::int64_t>(c.read.size());
     }
-    r.lag_ms = std::chrono::duration<double, std::milli>(c.started - c.scheduled).count();
-    r.attempts = 1;
 
     results_[static_cast<std::size_t>(failure)]->inc();
     duration_.observe(r.response_time / 1000.0);
     failing_.note(site.name, site.url, failure == Failure::None, r.error.value_or(""), r.error_detail.value_or(""));
     batcher_.add(std::move(r), outbox_);
+    running_.erase(site.name);
+    end_attempt(c);
+}
 
+void Prober::end_attempt(Check& c) {
     if (c.fd >= 0) {
         ::close(c.fd);  // leaves the epoll set with it
     }
@@ -420,9 +422,8 @@ void Prober::finish(Check& c, Failure failure, std::string detail) {
         resolving_.erase(c.token);
     }
     deadlines_.erase(c.deadline);
-    running_.erase(site.name);
     active_.erase(&c);
-    in_flight_.set(static_cast<double>(active_.size()));
+    in_flight_.set(static_cast<double>(in_flight()));
 }
 
 }  // namespace vigil::plugins::tcp_check

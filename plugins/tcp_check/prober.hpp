@@ -21,6 +21,7 @@
 #include "outbox.hpp"
 #include "record_batcher.hpp"
 #include "pacer.hpp"
+#include "retries.hpp"
 #include "tcp_check_config.hpp"
 #include "vigil/metrics.hpp"
 #include "vigil/source.hpp"
@@ -63,7 +64,7 @@ class Prober {
 
     checks::Time now() const { return wall_start_ + (Clock::now() - steady_start_); }
     void take_offer();
-    void start(const std::shared_ptr<const Site>& site, checks::Time scheduled);
+    void start(const std::shared_ptr<const Site>& site, const checks::Attempt& attempt);
     void connect(Check& c, const std::string& address);
     void on_event(Check& c, std::uint32_t events);
     void on_writable(Check& c);
@@ -71,7 +72,9 @@ class Prober {
     void after_connect_or_send(Check& c);
     void resolved();
     void expire();
-    void finish(Check& c, Failure failure, std::string detail);
+    void finish(Check& c, Failure failure, std::string detail);  // records, or retries
+    void end_attempt(Check& c);
+    std::size_t in_flight() const { return active_.size() + retries_.size(); }
 
     Identity id_;
     Logger log_;
@@ -104,6 +107,7 @@ class Prober {
     std::array<Counter*, 5> results_{};  // by Failure
     Histogram& duration_;
     checks::Pacer<Site> pacer_;  // after skipped_, which it counts into
+    checks::Retries<Site> retries_;
 };
 
 }  // namespace vigil::plugins::tcp_check

@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 
 #include "check_options.hpp"
+#include "retries.hpp"
 #include "host_port.hpp"
 #include "check_config.hpp"
 #include "vigil/text.hpp"
@@ -30,9 +31,10 @@ const char* const kFamilies[] = {"any", "ipv4", "ipv6", nullptr};
          .description =                                                                                           \
              "Limit for the whole check (resolve, connect, send, expect); past it the check is "                  \
              "error=timeout"},                                                                                    \
-        {.key = "send",                                                                                           \
-         .type = OptionType::String,                                                                              \
-         .description = "Bytes written once connected (YAML escapes such as \\r\\n work in double quotes)"},      \
+        VIGIL_RETRY_SITE_OPTIONS(DEFAULT){                                                                        \
+            .key = "send",                                                                                        \
+            .type = OptionType::String,                                                                           \
+            .description = "Bytes written once connected (YAML escapes such as \\r\\n work in double quotes)"},   \
         {.key = "expect",                                                                                         \
          .type = OptionType::String,                                                                              \
          .description = "RE2 pattern searched for in the bytes read (up to max_read); no match is error=expect"}, \
@@ -69,6 +71,8 @@ namespace {
 const Bound<Site> kSiteBound[] = {
     bind<&Site::interval>("interval", {.above_zero = true}),
     bind<&Site::timeout>("timeout", {.above_zero = true}),
+    bind<&Site::retries>("retries", {.min = 0, .max = 10}),
+    bind<&Site::retry_delay>("retry_delay"),
     bind<&Site::send>("send"),
     bind<&Site::expect_text>("expect"),
     bind<&Site::max_read>("max_read", {.min = 1, .max = 1 << 20}),

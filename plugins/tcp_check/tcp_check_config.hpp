@@ -42,6 +42,8 @@ struct Site {
     Target target;
     Duration interval{};
     Duration timeout{};
+    int retries = 0;                  // attempts after a failed one
+    Duration retry_delay{};           // between a failed attempt and the next
     std::optional<std::string> send;  // written once connected
     std::optional<std::string> expect_text;
     Pattern expect;                 // RE2 over the bytes read, compiled once

@@ -22,6 +22,7 @@
 #include "outbox.hpp"
 #include "record_batcher.hpp"
 #include "pacer.hpp"
+#include "retries.hpp"
 #include "tls_check_config.hpp"
 #include "vigil/metrics.hpp"
 #include "vigil/source.hpp"
@@ -71,7 +72,7 @@ class Prober {
 
     checks::Time now() const { return wall_start_ + (Clock::now() - steady_start_); }
     void take_offer();
-    void start(const std::shared_ptr<const Site>& site, checks::Time scheduled);
+    void start(const std::shared_ptr<const Site>& site, const checks::Attempt& attempt);
     void connect(Check& c, const std::string& address);
     void on_event(Check& c, std::uint32_t events);
     void connected(Check& c);
@@ -85,6 +86,8 @@ class Prober {
     void resolved();
     void expire();
     void finish(Check& c, Failure failure, std::string detail);
+    void end_attempt(Check& c);
+    std::size_t in_flight() const { return active_.size() + retries_.size(); }
 
     Identity id_;
     Logger log_;
@@ -118,6 +121,7 @@ class Prober {
     std::array<Counter*, 9> results_{};  // by Failure
     Histogram& duration_;
     checks::Pacer<Site> pacer_;  // after skipped_, which it counts into
+    checks::Retries<Site> retries_;
 };
 
 }  // namespace vigil::plugins::tls_check

@@ -7,6 +7,7 @@
 
 #include "check_config.hpp"
 #include "check_options.hpp"
+#include "retries.hpp"
 #include "vigil/text.hpp"
 
 namespace vigil::plugins::tls_check {
@@ -28,13 +29,14 @@ const char* const kVersions[] = {"tls1.0", "tls1.1", "tls1.2", "tls1.3", nullptr
          .description =                                                                                            \
              "Limit for the whole check (resolve, connect, STARTTLS, handshake); past it the check "               \
              "is error=timeout"},                                                                                  \
-        {.key = "starttls",                                                                                        \
-         .type = OptionType::String,                                                                               \
-         .default_value = DEFAULT("auto"),                                                                         \
-         .one_of = kStarttlsNames,                                                                                 \
-         .description =                                                                                            \
-             "starttls:// only: the dialogue before the handshake; auto goes by the port (25 and "                 \
-             "587 smtp, 143 imap, 110 pop3, 21 ftp, 5222 xmpp, 5432 postgres)"},                                   \
+        VIGIL_RETRY_SITE_OPTIONS(DEFAULT){                                                                         \
+            .key = "starttls",                                                                                     \
+            .type = OptionType::String,                                                                            \
+            .default_value = DEFAULT("auto"),                                                                      \
+            .one_of = kStarttlsNames,                                                                              \
+            .description =                                                                                         \
+                "starttls:// only: the dialogue before the handshake; auto goes by the port (25 and "              \
+                "587 smtp, 143 imap, 110 pop3, 21 ftp, 5222 xmpp, 5432 postgres)"},                                \
         {.key = "server_name",                                                                                     \
          .type = OptionType::String,                                                                               \
          .description = "The name sent as SNI and that the certificate must hold (default: the URL's host)"},      \
@@ -86,6 +88,8 @@ namespace {
 const Bound<Site> kSiteBound[] = {
     bind<&Site::interval>("interval", {.above_zero = true}),
     bind<&Site::timeout>("timeout", {.above_zero = true}),
+    bind<&Site::retries>("retries", {.min = 0, .max = 10}),
+    bind<&Site::retry_delay>("retry_delay"),
     bind<&Site::starttls>("starttls"),
     bind<&Site::server_name>("server_name"),
     bind<&Site::ca_file>("ca_file"),

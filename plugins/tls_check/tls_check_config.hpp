@@ -48,6 +48,8 @@ struct Site {
     std::optional<Protocol> protocol;  // starttls:// only: the dialogue before the handshake
     Duration interval{};
     Duration timeout{};
+    int retries = 0;         // attempts after a failed one
+    Duration retry_delay{};  // between a failed attempt and the next
     StarttlsOption starttls = StarttlsOption::Auto;
     std::optional<std::string> server_name;        // for SNI and the name check; default: the host
     std::optional<std::filesystem::path> ca_file;  // default: the system's store

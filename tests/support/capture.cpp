@@ -17,13 +17,17 @@ std::vector<CheckRecord> Capture::all() const {
     return records_;
 }
 
-std::map<std::string, CheckRecord> Capture::by_name() const {
-    std::lock_guard lock(mutex_);
+std::map<std::string, CheckRecord> by_name(const std::vector<CheckRecord>& records) {
     std::map<std::string, CheckRecord> m;
-    for (const auto& r : records_) {
+    for (const auto& r : records) {
         m[r.name] = r;
     }
     return m;
+}
+
+std::map<std::string, CheckRecord> Capture::by_name() const {
+    std::lock_guard lock(mutex_);
+    return vigil::test::by_name(records_);
 }
 
 }  // namespace vigil::test

@@ -16,6 +16,9 @@
 
 namespace vigil::test {
 
+/// The last record of each site in `records`.
+std::map<std::string, CheckRecord> by_name(const std::vector<CheckRecord>& records);
+
 /// Takes every batch and acknowledges it at once.
 class Capture final : public Emitter {
   public:

@@ -4,6 +4,7 @@
 // TCP, silence, garbage and a closed port; each failure its own error kind and a detail that says why.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -21,8 +22,8 @@ using vigil::test::UdpResponder;
 using namespace vigil::plugins::dns_check;
 
 namespace {
-// One round (--once) of dns_check with `yaml` as its section: the record of each site.
-std::map<std::string, vigil::CheckRecord> check_once(const std::string& yaml) {
+// One round (--once) of dns_check with `yaml` as its section: every record.
+std::vector<vigil::CheckRecord> run_once(const std::string& yaml) {
     auto s = vigil::test::check_section("plugin: dns_check\n" + yaml, kOptions, vigil::PluginKind::Source);
     INFO(s->errors());
     auto c = parse_config(s->node, s->diags);
@@ -31,7 +32,12 @@ std::map<std::string, vigil::CheckRecord> check_once(const std::string& yaml) {
     Capture capture;
     vigil::test::NeverStop never;
     REQUIRE(check.run(capture, never, vigil::RunOptions{true}).ok());
-    return capture.by_name();
+    return capture.all();
+}
+
+// The same round: the record of each site.
+std::map<std::string, vigil::CheckRecord> check_once(const std::string& yaml) {
+    return vigil::test::by_name(run_once(yaml));
 }
 }  // namespace
 
@@ -156,4 +162,34 @@ TEST_CASE("dns_check: a thousand queries in flight from one thread and one socke
         ok += r.ok == true ? 1 : 0;
     }
     CHECK(ok == 1000);
+}
+
+TEST_CASE("dns_check: a lost answer is asked again; only the last attempt is recorded, with the attempts it took",
+          "[integration]") {
+    Nsd nsd;
+    // Drops the first query (a lost datagram), relays the next ones to nsd. The retry goes while
+    // c-ares still holds the lost query (retry_delay is shorter than c-ares' own limit): its answer
+    // must reach the retry, which it did not while every query went out with id 0.
+    std::atomic<int> queries{0};
+    UdpResponder lossy(
+        [&](const std::string& q) { return queries++ == 0 ? std::string() : vigil::test::ask_udp(nsd.port(), q); });
+    UdpResponder silent([](const std::string&) { return std::string(); });
+    auto all =
+        run_once(fmt::format("timeout: 300ms\nretry_delay: 100ms\nsites:\n"
+                             "  - {{name: lossy, url: 'dns://127.0.0.1:{}/www.vigil.test', retries: 1}}\n"
+                             "  - {{name: silent, url: 'dns://127.0.0.1:{}/www.vigil.test', retries: 2}}\n"
+                             "  - {{name: nx, url: 'dns://127.0.0.1:{}/nope.vigil.test', retries: 1}}\n",
+                             lossy.port(), silent.port(), nsd.port()));
+    REQUIRE(all.size() == 3);  // one record per check, whatever its attempts
+    auto records = vigil::test::by_name(all);
+    INFO(records.at("lossy").error_detail.value_or(""));
+    CHECK(records.at("lossy").ok == true);
+    CHECK(records.at("lossy").attempts == 2);
+    CHECK(records.at("lossy").answers == "127.0.0.1\n127.0.0.2");
+    CHECK(queries.load() == 2);
+    CHECK(records.at("silent").error == "timeout");
+    CHECK(records.at("silent").attempts == 3);
+    // A wrong answer is retried as well: the record is the last attempt's.
+    CHECK(records.at("nx").error == "rcode");
+    CHECK(records.at("nx").attempts == 2);
 }

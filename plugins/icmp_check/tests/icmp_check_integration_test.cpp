@@ -18,7 +18,8 @@ using vigil::test::Capture;
 using vigil::test::run;
 
 namespace {
-std::map<std::string, vigil::CheckRecord> check_once(const std::string& yaml) {
+// One round (--once) of icmp_check with `yaml` as its section: every record.
+std::vector<vigil::CheckRecord> run_once(const std::string& yaml) {
     auto s = vigil::test::check_section("plugin: icmp_check\n" + yaml, kOptions, vigil::PluginKind::Source);
     INFO(s->errors());
     auto c = parse_config(s->node, s->diags);
@@ -27,7 +28,12 @@ std::map<std::string, vigil::CheckRecord> check_once(const std::string& yaml) {
     Capture capture;
     vigil::test::NeverStop never;
     REQUIRE(check.run(capture, never, vigil::RunOptions{true}).ok());
-    return capture.by_name();
+    return capture.all();
+}
+
+// The same round: the record of each site.
+std::map<std::string, vigil::CheckRecord> check_once(const std::string& yaml) {
+    return vigil::test::by_name(run_once(yaml));
 }
 
 void sh(const std::vector<std::string>& argv) {
@@ -74,7 +80,7 @@ class Netns {
 TEST_CASE("icmp_check: loopback answers over IPv4 and IPv6, by address and by name", "[integration]") {
     auto records = check_once(
         "packets: 3\npacket_interval: 20ms\ntimeout: 1s\ngroup: net\nsites:\n"
-        "  - {name: v4, url: 'icmp://127.0.0.1'}\n"
+        "  - {name: v4, url: 'icmp://127.0.0.1', retries: 2}\n"
         "  - {name: v4-other, url: 'icmp://127.0.0.53', packets: 1}\n"
         "  - {name: v6, url: 'icmp://[::1]', max_loss: 0}\n"
         "  - {name: named, url: 'icmp://localhost', ip_family: ipv4}\n"
@@ -93,6 +99,7 @@ TEST_CASE("icmp_check: loopback answers over IPv4 and IPv6, by address and by na
     CHECK(v4.response_time == v4.rtt_avg_ms);
     CHECK(v4.remote_ip == "127.0.0.1");
     CHECK(v4.group == "net");
+    CHECK(v4.attempts == 1);  // passed at once: no retry
     CHECK_FALSE(v4.status_code);
     CHECK(records.at("v4-other").packets_sent == 1);
     CHECK(records.at("v4-other").ok == true);
@@ -125,6 +132,13 @@ TEST_CASE("icmp_check: a host in a namespace answers, then stays silent, then is
     CHECK(silent.packets_received == 0);
     CHECK(silent.packet_loss == 100.0);
     CHECK_FALSE(silent.rtt_avg_ms);
+
+    // Retried while silent: one record, the last attempt's, with the attempts it took.
+    auto retried = run_once("retries: 2\nretry_delay: 50ms\n" + yaml);
+    REQUIRE(retried.size() == 1);
+    CHECK(retried[0].error == "timeout");
+    CHECK(retried[0].attempts == 3);
+    CHECK(retried[0].packets_sent == 2);  // the last attempt's own count
 
     ns.drop();
     auto gone = check_once(yaml).at("h");

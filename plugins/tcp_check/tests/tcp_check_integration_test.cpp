@@ -3,6 +3,9 @@
 // silence, a reset, a closed port; each failure its own error kind and a detail that says why.
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <chrono>
+
 #include <fmt/core.h>
 
 #include "capture.hpp"
@@ -18,8 +21,8 @@ using namespace vigil::plugins::tcp_check;
 namespace {
 std::string url(std::uint16_t port) { return fmt::format("tcp://127.0.0.1:{}", port); }
 
-// One round (--once) of tcp_check with `yaml` as its section: the record of each site.
-std::map<std::string, vigil::CheckRecord> check_once(const std::string& yaml) {
+// One round (--once) of tcp_check with `yaml` as its section: every record.
+std::vector<vigil::CheckRecord> run_once(const std::string& yaml) {
     auto s = vigil::test::check_section("plugin: tcp_check\n" + yaml, kOptions, vigil::PluginKind::Source);
     INFO(s->errors());
     auto c = parse_config(s->node, s->diags);
@@ -28,7 +31,12 @@ std::map<std::string, vigil::CheckRecord> check_once(const std::string& yaml) {
     Capture capture;
     vigil::test::NeverStop never;
     REQUIRE(check.run(capture, never, vigil::RunOptions{true}).ok());
-    return capture.by_name();
+    return capture.all();
+}
+
+// The same round: the record of each site.
+std::map<std::string, vigil::CheckRecord> check_once(const std::string& yaml) {
+    return vigil::test::by_name(run_once(yaml));
 }
 }  // namespace
 
@@ -158,4 +166,35 @@ TEST_CASE("tcp_check: sites are checked on their interval until stopped, and a r
     CHECK(per_site["a"] >= 6);  // 1.5 s at 200 ms
     CHECK(per_site["a"] <= 8);
     CHECK(per_site["b"] >= 3);  // from the reload on
+}
+
+TEST_CASE("tcp_check: a failed attempt is retried; only the last one is recorded, with the attempts it took",
+          "[integration]") {
+    // Busy at the first connection, ready at the next: a server restarting.
+    std::atomic<int> connections{0};
+    TcpFixture flaky([&](int fd, TcpFixture& f) {
+        auto greet = TcpFixture::greet_and_close(connections++ == 0 ? "421 busy\r\n" : "220 ready\r\n");
+        greet(fd, f);
+    });
+    TcpFixture ready(TcpFixture::greet_and_close("220 ready\r\n"));
+    auto closed = vigil::test::closed_port();
+    auto started = std::chrono::steady_clock::now();
+    auto wall = std::chrono::system_clock::now();
+    auto all = run_once(fmt::format("timeout: 1s\nexpect: '^220 '\nretry_delay: 300ms\nsites:\n"
+                                    "  - {{name: flaky, url: '{}', retries: 2}}\n"
+                                    "  - {{name: down, url: '{}', retries: 2}}\n"
+                                    "  - {{name: once, url: '{}'}}\n",
+                                    url(flaky.port()), url(closed), url(ready.port())));
+    auto took = std::chrono::steady_clock::now() - started;
+    REQUIRE(all.size() == 3);  // one record per check, whatever its attempts
+    auto records = vigil::test::by_name(all);
+    CHECK(records.at("flaky").ok == true);
+    CHECK(records.at("flaky").attempts == 2);
+    CHECK(flaky.accepted() == 2);
+    CHECK(records.at("flaky").timestamp < wall + 250ms);  // the first attempt's start, not the retry's
+    CHECK(records.at("down").ok == false);
+    CHECK(records.at("down").error == "connect");
+    CHECK(records.at("down").attempts == 3);
+    CHECK(records.at("once").attempts == 1);
+    CHECK(took >= 600ms);  // two retry delays before the last attempt of `down`
 }

@@ -35,7 +35,7 @@ struct Fixture {
         REQUIRE(d.IsObject());
         ca_file = d["ca_file"].GetString();
         for (const char* kind : {"good", "expired", "wronghost", "selfsigned", "expiring", "smtp", "smtp-plain", "imap",
-                                 "pop3", "ftp", "xmpp", "postgres", "postgres-no", "silent"}) {
+                                 "pop3", "ftp", "xmpp", "postgres", "postgres-no", "silent", "flaky"}) {
             REQUIRE(d["ports"].HasMember(kind));
             ports[kind] = d["ports"][kind].GetInt();
         }
@@ -45,7 +45,8 @@ struct Fixture {
     }
 };
 
-std::map<std::string, vigil::CheckRecord> check_once(const std::string& yaml) {
+// One round (--once) of tls_check with `yaml` as its section: every record.
+std::vector<vigil::CheckRecord> run_once(const std::string& yaml) {
     auto s = vigil::test::check_section("plugin: tls_check\n" + yaml, kOptions, vigil::PluginKind::Source);
     INFO(s->errors());
     auto c = parse_config(s->node, s->diags);
@@ -54,7 +55,12 @@ std::map<std::string, vigil::CheckRecord> check_once(const std::string& yaml) {
     Capture capture;
     vigil::test::NeverStop never;
     REQUIRE(check.run(capture, never, vigil::RunOptions{true}).ok());
-    return capture.by_name();
+    return capture.all();
+}
+
+// The same round: the record of each site.
+std::map<std::string, vigil::CheckRecord> check_once(const std::string& yaml) {
+    return vigil::test::by_name(run_once(yaml));
 }
 }  // namespace
 
@@ -134,4 +140,24 @@ TEST_CASE("tls_check: STARTTLS in SMTP, IMAP, POP3, FTP, XMPP and PostgreSQL", "
     CHECK(records.at("postgres-no").error_detail == "the server does not do TLS (it answered N to SSLRequest)");
     CHECK(records.at("not-smtp").error == "timeout");
     CHECK(records.at("not-smtp").error_detail == "the STARTTLS dialogue took longer than 1s");
+}
+
+TEST_CASE("tls_check: a failed attempt is retried; only the last one is recorded, with the attempts it took",
+          "[integration]") {
+    Fixture f;
+    auto all =
+        run_once(fmt::format("timeout: 5s\nca_file: {}\nserver_name: localhost\nretry_delay: 100ms\nsites:\n"
+                             "  - {{name: flaky, url: '{}', retries: 1}}\n"
+                             "  - {{name: expired, url: '{}', retries: 2}}\n"
+                             "  - {{name: good, url: '{}', retries: 2}}\n",
+                             f.ca_file, f.url("flaky"), f.url("expired"), f.url("good")));
+    REQUIRE(all.size() == 3);  // one record per check, whatever its attempts
+    auto records = vigil::test::by_name(all);
+    INFO(records.at("flaky").error_detail.value_or(""));
+    CHECK(records.at("flaky").ok == true);  // closed before the handshake, then served
+    CHECK(records.at("flaky").attempts == 2);
+    CHECK(records.at("flaky").tls_version == "TLSv1.3");
+    CHECK(records.at("expired").error == "certificate");
+    CHECK(records.at("expired").attempts == 3);
+    CHECK(records.at("good").attempts == 1);
 }
