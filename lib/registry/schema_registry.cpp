@@ -34,6 +34,12 @@ const OptionSpec kSinkOptions[] = {
      .type = OptionType::String,
      .default_value = "",
      .description = "Subject the record's schema is registered under; empty means <topic>-value"},
+    {.key = "kind_subjects",
+     .type = OptionType::Bool,
+     .default_value = "true",
+     .description = "Also register each kind's own schema (http, tcp, tls, dns, icmp) under "
+                    "<topic>-vigil.check.<kind> and tag that kind's records with it; false: every record carries "
+                    "the schema of subject"},
     {.key = "wire_format",
      .type = OptionType::String,
      .default_value = "confluent",
@@ -71,6 +77,7 @@ std::optional<Options> read_options(const ConfigNode& node, Diagnostics& diags) 
     for (const auto* spec = node.table(); spec != nullptr && spec->key != nullptr; ++spec) {
         if (std::string_view(spec->key) == "wire_format") {
             o.subject = node.get_string("subject");
+            o.kind_subjects = node.get_bool("kind_subjects");
             o.wire_format = node.get_string("wire_format") == "header" ? WireFormat::Header : WireFormat::Confluent;
         }
     }

@@ -28,7 +28,8 @@ inline constexpr const char* kSchemaIdHeader = "vigil.schema.id";
 struct Options {
     std::string url;  // the API's base, e.g. http://127.0.0.1:18081/apis/ccompat/v7 (no trailing /)
     http::PostOptions http;
-    std::string subject;  // kafka_sink: "" means <topic>-value
+    std::string subject;        // kafka_sink: "" means <topic>-value
+    bool kind_subjects = true;  // kafka_sink: each kind's own schema too, under <topic>-vigil.check.<kind>
     WireFormat wire_format = WireFormat::Confluent;
     SourceLocation where;  // of the block, for errors found at run time
     std::string path;

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "kafka_sink.hpp"
 
+#include <algorithm>
+
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 #include "kafka_errors.hpp"
+#include "vigil/record_fields.hpp"
 #include "vigil/redact.hpp"
 #include "vigil/sync.hpp"
 
@@ -37,7 +41,14 @@ KafkaSink::KafkaSink(Config config, std::string instance, Logger log)
     events_.owner = this;
     if (config_.schema_registry) {
         registry_ = std::make_unique<registry::Client>(*config_.schema_registry);
-        schema_ = record_json_schema();
+        const auto& o = *config_.schema_registry;
+        schemas_.push_back({o.subject, record_json_schema()});
+        if (o.kind_subjects) {
+            // Confluent's TopicRecordNameStrategy: <topic>-<record name>, the schema's title.
+            for (const auto& [kind, bit] : kRecordKinds) {
+                schemas_.push_back({fmt::format("{}-vigil.check.{}", config_.topic, kind), *record_json_schema(kind)});
+            }
+        }
     }
 }
 
@@ -84,7 +95,7 @@ Status KafkaSink::preflight() {
         return Status::success();
     }
     auto st = ensure_schema();
-    if (st.ok() || schema_id_ > 0) {
+    if (st.ok() || registered()) {
         return Status::success();
     }
     const auto& o = registry_->options();
@@ -97,23 +108,47 @@ Status KafkaSink::preflight() {
     return Status::success();
 }
 
+bool KafkaSink::registered() const {
+    return std::all_of(schemas_.begin(), schemas_.end(), [](const Schema& s) { return s.id > 0; });
+}
+
+const KafkaSink::Schema& KafkaSink::schema_of(const CheckRecord& r) const {
+    if (schemas_.size() > 1 && r.kind) {
+        for (std::size_t i = 0; i < kRecordKinds.size(); ++i) {
+            if (kRecordKinds[i].first == *r.kind) {
+                return schemas_[i + 1];
+            }
+        }
+    }
+    return schemas_.front();
+}
+
 Status KafkaSink::ensure_schema() {
-    if (!registry_ || schema_id_ > 0) {
+    if (!registry_) {
         return Status::success();
     }
-    const auto& subject = registry_->options().subject;
-    auto r = registry_->register_schema(subject, schema_);
-    if (r.id > 0) {
-        schema_id_ = r.id;
-        schema_id_text_ = std::to_string(r.id);
-        refused_ = false;
-        log_.info("the record's schema is id {} under subject {} of {}", r.id, subject,
-                  redact_url(registry_->options().url));
-        return Status::success();
+    std::vector<std::string> registered;
+    for (auto& schema : schemas_) {
+        if (schema.id > 0) {
+            continue;
+        }
+        auto r = registry_->register_schema(schema.subject, schema.text);
+        if (r.id <= 0) {
+            refused_ = r.refused;  // the ones registered so far keep their ids; the next call goes on
+            return Status::error(
+                r.refused ? fmt::format("subject {} refused the record's schema: {}", schema.subject, r.error)
+                          : fmt::format("schema registry for subject {}: {}", schema.subject, r.error));
+        }
+        schema.id = r.id;
+        schema.id_text = std::to_string(r.id);
+        registered.push_back(fmt::format("{} (id {})", schema.subject, r.id));
     }
-    refused_ = r.refused;
-    return Status::error(r.refused ? fmt::format("subject {} refused the record's schema: {}", subject, r.error)
-                                   : fmt::format("schema registry for subject {}: {}", subject, r.error));
+    refused_ = false;
+    if (!registered.empty()) {
+        log_.info("the record's schema{} registered under {} of {}", registered.size() > 1 ? "s are" : " is",
+                  fmt::join(registered, ", "), redact_url(registry_->options().url));
+    }
+    return Status::success();
 }
 
 Status KafkaSink::start() {
@@ -142,8 +177,9 @@ void KafkaSink::produce_pending(const Batch& batch) {
         // The schema describes check records: an event (the alerts pipeline) goes untagged.
         const auto& event = batch.records[i].event;
         bool tagged = registry_ && !event;
+        const Schema* schema = tagged ? &schema_of(rec) : nullptr;
         if (tagged && registry_->options().wire_format == registry::WireFormat::Confluent) {
-            registry::frame(static_cast<std::uint32_t>(schema_id_), {}, payload);
+            registry::frame(static_cast<std::uint32_t>(schema->id), {}, payload);
         }
         if (event) {
             payload = encode_event_json(*event);
@@ -154,8 +190,8 @@ void KafkaSink::produce_pending(const Batch& batch) {
         rd_kafka_headers_t* headers = nullptr;
         if (tagged && registry_->options().wire_format == registry::WireFormat::Header) {
             headers = rd_kafka_headers_new(1);
-            rd_kafka_header_add(headers, registry::kSchemaIdHeader, -1, schema_id_text_.data(),
-                                static_cast<ssize_t>(schema_id_text_.size()));
+            rd_kafka_header_add(headers, registry::kSchemaIdHeader, -1, schema->id_text.data(),
+                                static_cast<ssize_t>(schema->id_text.size()));
         }
         auto err = rd_kafka_producev(producer_.get(), RD_KAFKA_V_TOPIC(config_.topic.c_str()),
                                      RD_KAFKA_V_KEY(key.empty() ? nullptr : const_cast<char*>(key.data()), key.size()),

@@ -82,10 +82,17 @@ class KafkaSink final : public Sink {
     kafka::ClientEvents events_;
     kafka::Client producer_;
     std::unique_ptr<registry::Client> registry_;  // with schema_registry
-    std::string schema_;                          // the record's JSON Schema, as registered
-    std::int32_t schema_id_ = 0;                  // 0 until registered
-    std::string schema_id_text_;                  // the id as the header carries it
-    bool refused_ = false;                        // the registry's last answer was a refusal
+    // The schema of every record, then (kind_subjects) each kind's own, in kRecordKinds' order.
+    struct Schema {
+        std::string subject;
+        std::string text;     // as registered
+        std::int32_t id = 0;  // 0 until registered
+        std::string id_text;  // the id as the header carries it
+    };
+    std::vector<Schema> schemas_;
+    bool registered() const;
+    const Schema& schema_of(const CheckRecord& r) const;  // its kind's, else the one of every record
+    bool refused_ = false;                                // the registry's last answer was a refusal
     Current cur_;
     std::uint32_t next_generation_ = 1;
     std::atomic<bool> interrupted_{false};

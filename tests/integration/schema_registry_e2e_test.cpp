@@ -6,6 +6,8 @@
 // messages goes to the dead-letter topic with reasons.
 #include <catch2/catch.hpp>
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <map>
 
@@ -288,4 +290,127 @@ TEST_CASE("hostile: poison pills through validate: true are dead-lettered once a
     REQUIRE(second->wait(90s) == 0);
     CHECK(vigil::test::read_lines(again / "out.jsonl").empty());
     CHECK(kt::read_all(topic + ".dlq", 3).size() == 3);
+}
+
+TEST_CASE(
+    "schema registry: each kind's records carry their kind's own schema; a DNS record claiming an HTTP "
+    "status is dead-lettered",
+    "[integration]") {
+    auto topic = kt::unique("schema-kinds");
+    kt::create_topic(topic, 1);
+    auto sink = make_sink("brokers: " + kt::plaintext_brokers() + "\ntopic: " + topic + "\nschema_registry: {url: \"" +
+                          registry_url() + "\"}\n");
+    REQUIRE(sink->preflight().ok());
+    REQUIRE(sink->start().ok());
+    auto batch = records(4, "k");  // k-site-0: no kind (a plugin of someone's, an older producer)
+    batch.records[1].check.kind = "http";
+    batch.records[2].check.kind = "dns";
+    batch.records[2].check.status_code.reset();
+    batch.records[2].check.rcode = "NOERROR";
+    batch.records[2].check.answers = "192.0.2.1";
+    batch.records[3].check.kind = "icmp";
+    batch.records[3].check.status_code.reset();
+    batch.records[3].check.packet_loss = 0.0;
+    REQUIRE(sink->write(std::move(batch)).kind == vigil::WriteResult::Kind::Accepted);  // offsets 0-3
+    sink->stop();
+    std::map<std::string, int> id_of = {{"k-site-0", latest_id(topic + "-value")},
+                                        {"k-site-1", latest_id(topic + "-vigil.check.http")},
+                                        {"k-site-2", latest_id(topic + "-vigil.check.dns")},
+                                        {"k-site-3", latest_id(topic + "-vigil.check.icmp")}};
+    for (const auto& kind : {"tcp", "tls"}) {
+        CHECK(latest_id(topic + "-vigil.check." + kind) > 0);  // every kind registered at start
+    }
+    auto written = kt::read_all(topic, 4);
+    REQUIRE(written.size() == 4);
+    for (const auto& m : written) {
+        INFO(m.key);
+        auto u = vigil::registry::unframe(m.value);
+        REQUIRE(u.id);
+        CHECK(static_cast<int>(*u.id) == id_of.at(m.key));
+    }
+    CHECK(id_of["k-site-2"] != id_of["k-site-0"]);
+    std::string forged;
+    vigil::registry::frame(static_cast<std::uint32_t>(id_of["k-site-2"]),
+                           R"({"name":"f","url":"dns://ns/a","response_time":1,"status_code":200,"regex":null,)"
+                           R"("regex_check":null,"timestamp":"2026-01-01T00:00:00Z","kind":"dns"})",
+                           forged);
+    kt::produce(topic, {{"forged", forged, 0}});  // offset 4
+    vigil::test::TempDir dir;
+    auto agent = read_once(dir, topic);
+    REQUIRE(agent->wait(90s) == 0);
+    INFO(agent->err());
+    CHECK(vigil::test::read_lines(dir / "out.jsonl").size() == 4);  // each kind valid against its own schema
+    auto dead = kt::read_all(topic + ".dlq", 1);
+    REQUIRE(dead.size() == 1);
+    CHECK(dead[0].key == "forged");
+    CHECK(dead[0].headers.at("vigil.reason") == "does not match schema " + std::to_string(id_of["k-site-2"]) +
+                                                    ": type at /status_code (schema #/properties/status_code)");
+
+    // kind_subjects: false: one schema for every record, as before kinds had their own.
+    auto single = kt::unique("schema-one");
+    kt::create_topic(single, 1);
+    auto one = make_sink("brokers: " + kt::plaintext_brokers() + "\ntopic: " + single + "\nschema_registry: {url: \"" +
+                         registry_url() + "\", kind_subjects: false}\n");
+    REQUIRE(one->start().ok());
+    auto dns = records(1, "o");
+    dns.records[0].check.kind = "dns";
+    REQUIRE(one->write(std::move(dns)).kind == vigil::WriteResult::Kind::Accepted);
+    one->stop();
+    auto plain = kt::read_all(single, 1);
+    REQUIRE(plain.size() == 1);
+    CHECK(vigil::registry::unframe(plain[0].value).id == static_cast<std::uint32_t>(latest_id(single + "-value")));
+}
+
+namespace {
+// The record's schema as the release before held it: without its newest field.
+std::string schema_without(const std::string& field) {
+    rapidjson::Document d;
+    d.Parse(vigil::record_json_schema().c_str());
+    d["properties"].RemoveMember(field.c_str());
+    rapidjson::StringBuffer schema;
+    rapidjson::Writer<rapidjson::StringBuffer> w(schema);
+    d.Accept(w);
+    rapidjson::StringBuffer body;
+    rapidjson::Writer<rapidjson::StringBuffer> b(body);
+    b.StartObject();
+    b.Key("schemaType");
+    b.String("JSON");
+    b.Key("schema");
+    b.String(schema.GetString(), schema.GetSize());
+    b.EndObject();
+    return body.GetString();
+}
+
+// kafka_sink with a registry against `topic`: what starting it says.
+vigil::Status start_sink(const std::string& topic) {
+    auto sink = make_sink("brokers: " + kt::plaintext_brokers() + "\ntopic: " + topic + "\nschema_registry: {url: \"" +
+                          registry_url() + "\", kind_subjects: false}\n");
+    auto st = sink->start();
+    sink->stop();
+    return st;
+}
+}  // namespace
+
+TEST_CASE(
+    "schema registry: a release that adds a field is accepted under FORWARD_TRANSITIVE and refused under "
+    "BACKWARD, as kafka_sink's README says",
+    "[integration]") {
+    for (const std::string rule : {"FORWARD_TRANSITIVE", "BACKWARD"}) {
+        INFO(rule);
+        auto topic = kt::unique("schema-evolve");
+        auto subject = topic + "-value";
+        REQUIRE(registry_call("PUT", "/config/" + subject, R"({"compatibility":")" + rule + R"("})").code == 0);
+        auto previous = registry_call("POST", "/subjects/" + subject + "/versions", schema_without("ocsp_status"));
+        INFO(previous.out);
+        REQUIRE(previous.out.find("\"id\"") != std::string::npos);
+        auto st = start_sink(topic);
+        if (rule == "BACKWARD") {
+            // An added property narrows an open content model: a reader with the new schema might
+            // meet old data whose unknown ocsp_status had another type.
+            CHECK_THAT(st.message(), Catch::Contains("OBJECT_TYPE_PROPERTY_SCHEMAS_NARROWED"));
+        } else {
+            CHECK(st.message() == "");
+            CHECK(st.ok());
+        }
+    }
 }

@@ -154,6 +154,11 @@ VIGIL_API EventDecodeResult decode_event_json(std::string_view json);
 /// `agent schema` prints it, schemas/check-record.json holds it, kafka_sink registers it. The
 /// original seven fields are required; additional properties are allowed.
 VIGIL_API std::string record_json_schema();
+/// One kind's own schema (http, tcp, tls, dns, icmp; nullopt for another): the fields that kind
+/// fills, and of the original seven those it leaves null typed as null; `kind` required and
+/// fixed; titled vigil.check.<kind>. kafka_sink registers it under <topic>-vigil.check.<kind>
+/// and tags that kind's records with it; schemas/check-record-<kind>.json holds it (since 7.2).
+VIGIL_API std::optional<std::string> record_json_schema(std::string_view kind);
 
 /// "2026-11-28T01:02:03.123456Z": ISO-8601, UTC, always six fractional digits.
 VIGIL_API std::string format_timestamp(Timestamp t);

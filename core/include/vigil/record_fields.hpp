@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 
 #include "vigil/record.hpp"
@@ -29,6 +30,13 @@ using FieldMember =
                  std::optional<std::int64_t> CheckRecord::*, std::optional<bool> CheckRecord::*,
                  Timestamp CheckRecord::*, std::optional<Timestamp> CheckRecord::*>;
 
+/// The kinds of check Vigil's plugins make, as a set: which kinds' records may carry a field.
+enum RecordKind : unsigned { kHttp = 1U, kTcp = 2U, kTls = 4U, kDns = 8U, kIcmp = 16U };
+inline constexpr unsigned kEveryKind = kHttp | kTcp | kTls | kDns | kIcmp;
+/// Each kind's name, as the record's `kind` says it, with its bit.
+inline constexpr std::array<std::pair<std::string_view, RecordKind>, 5> kRecordKinds = {
+    {{"http", kHttp}, {"tcp", kTcp}, {"tls", kTls}, {"dns", kDns}, {"icmp", kIcmp}}};
+
 struct RecordField {
     std::string_view name;         // JSON key, and the column's default name
     FieldMember member;            // where CheckRecord holds it
@@ -38,6 +46,9 @@ struct RecordField {
     bool empty_as_null;            // an empty string is stored as SQL NULL (agent: older producers had none)
     std::string_view column_type;  // as format_type() names it in the `metrics` table
     std::string_view description;  // one line, for the record's JSON Schema (schemas/check-record.json)
+    // The kinds whose records may set it: each kind's own schema (schemas/check-record-<kind>.json)
+    // lists only these, and types a field of the original seven that the kind leaves null as null.
+    unsigned kinds = kEveryKind;
 };
 
 // clang-format off
@@ -52,11 +63,11 @@ inline constexpr std::array kRecordFields = {
     RecordField{"response_time", &CheckRecord::response_time, JsonType::Number,    false, true,  false, "double precision",
                 "Total time of the check in milliseconds, redirects included"},
     RecordField{"status_code",   &CheckRecord::status_code,   JsonType::Integer,   true,  true,  false, "integer",
-                "Final HTTP status; null when no response arrived"},
+                "Final HTTP status; null when no response arrived", kHttp},
     RecordField{"regex",         &CheckRecord::regex,         JsonType::String,    true,  true,  false, "text",
-                "RE2 pattern searched for in the body; null when none"},
+                "RE2 pattern searched for in the body; null when none", kHttp | kTcp | kDns},
     RecordField{"regex_check",   &CheckRecord::regex_check,   JsonType::Boolean,   true,  true,  false, "boolean",
-                "Whether the body matched regex; null without a regex or a complete body"},
+                "Whether the body matched regex; null without a regex or a complete body", kHttp | kTcp | kDns},
     RecordField{"timestamp",     &CheckRecord::timestamp,     JsonType::Timestamp, false, true,  false, "timestamp with time zone",
                 "When the check started: ISO-8601, UTC, microseconds"},
     RecordField{"check_id",      &CheckRecord::check_id,      JsonType::String,    false, false, false, "text",
@@ -70,33 +81,33 @@ inline constexpr std::array kRecordFields = {
     RecordField{"error_detail",  &CheckRecord::error_detail,  JsonType::String,    true,  false, false, "text",
                 "One line saying what failed"},
     RecordField{"dns_ms",        &CheckRecord::dns_ms,        JsonType::Number,    true,  false, false, "double precision",
-                "Name resolution of the final request, milliseconds"},
+                "Name resolution of the final request, milliseconds", kHttp | kTcp | kTls | kIcmp},
     RecordField{"connect_ms",    &CheckRecord::connect_ms,    JsonType::Number,    true,  false, false, "double precision",
-                "TCP connect of the final request, milliseconds"},
+                "TCP connect of the final request, milliseconds", kHttp | kTcp | kTls},
     RecordField{"tls_ms",        &CheckRecord::tls_ms,        JsonType::Number,    true,  false, false, "double precision",
-                "TLS handshake of the final request, milliseconds"},
+                "TLS handshake of the final request, milliseconds", kHttp | kTls},
     RecordField{"ttfb_ms",       &CheckRecord::ttfb_ms,       JsonType::Number,    true,  false, false, "double precision",
-                "From the request sent to its first response byte, milliseconds"},
+                "From the request sent to its first response byte, milliseconds", kHttp},
     RecordField{"redirects",     &CheckRecord::redirects,     JsonType::Integer,   true,  false, false, "integer",
-                "Redirects followed"},
+                "Redirects followed", kHttp},
     RecordField{"body_bytes",    &CheckRecord::body_bytes,    JsonType::Integer,   true,  false, false, "bigint",
-                "Body bytes read (after decoding)"},
+                "Body bytes read (after decoding)", kHttp | kTcp},
     RecordField{"truncated",     &CheckRecord::truncated,     JsonType::Boolean,   true,  false, false, "boolean",
-                "The body was cut at max_body"},
+                "The body was cut at max_body", kHttp},
     RecordField{"http_version",  &CheckRecord::http_version,  JsonType::String,    true,  false, false, "text",
-                "HTTP version of the answer: 1.0, 1.1, 2 or 3"},
+                "HTTP version of the answer: 1.0, 1.1, 2 or 3", kHttp},
     RecordField{"remote_ip",     &CheckRecord::remote_ip,     JsonType::String,    true,  false, false, "text",
                 "Address connected to"},
     RecordField{"tls_not_after", &CheckRecord::tls_not_after, JsonType::Timestamp, true,  false, false, "timestamp with time zone",
-                "When the server certificate expires (https): ISO-8601, UTC"},
+                "When the server certificate expires (https): ISO-8601, UTC", kHttp | kTls},
     RecordField{"lag_ms",        &CheckRecord::lag_ms,        JsonType::Number,    true,  false, false, "double precision",
                 "How late the check started against its schedule, milliseconds"},
     RecordField{"attempts",      &CheckRecord::attempts,      JsonType::Integer,   true,  false, false, "integer",
                 "Attempts the check took (retries); 1 without a retry"},
     RecordField{"body_excerpt",  &CheckRecord::body_excerpt,  JsonType::String,    true,  false, false, "text",
-                "A failed check's first 1 KiB of body (opt-in)"},
+                "A failed check's first 1 KiB of body (opt-in)", kHttp},
     RecordField{"response_headers", &CheckRecord::response_headers, JsonType::String, true, false, false, "text",
-                "A failed check's response headers as Name: value lines (opt-in)"},
+                "A failed check's response headers as Name: value lines (opt-in)", kHttp},
     RecordField{"location",      &CheckRecord::location,      JsonType::String,    true,  false, false, "text",
                 "Where the check ran from"},
     RecordField{"group",         &CheckRecord::group,         JsonType::String,    true,  false, false, "text",
@@ -104,31 +115,31 @@ inline constexpr std::array kRecordFields = {
     RecordField{"kind",          &CheckRecord::kind,          JsonType::String,    true,  false, false, "text",
                 "What was checked: http, tcp, tls, dns or icmp; null from producers that predate it (http)"},
     RecordField{"rcode",         &CheckRecord::rcode,         JsonType::String,    true,  false, false, "text",
-                "DNS checks: the answer's response code (NOERROR, NXDOMAIN, SERVFAIL, ...); null for other kinds"},
+                "DNS checks: the answer's response code (NOERROR, NXDOMAIN, SERVFAIL, ...); null for other kinds", kDns},
     RecordField{"answers",       &CheckRecord::answers,       JsonType::String,    true,  false, false, "text",
-                "DNS checks: the answer's records of the asked type in presentation form, one per line, sorted"},
+                "DNS checks: the answer's records of the asked type in presentation form, one per line, sorted", kDns},
     RecordField{"packets_sent",  &CheckRecord::packets_sent,  JsonType::Integer,   true,  false, false, "integer",
-                "ICMP checks: echo requests sent"},
+                "ICMP checks: echo requests sent", kIcmp},
     RecordField{"packets_received", &CheckRecord::packets_received, JsonType::Integer, true, false, false, "integer",
-                "ICMP checks: echo replies received"},
+                "ICMP checks: echo replies received", kIcmp},
     RecordField{"packet_loss",   &CheckRecord::packet_loss,   JsonType::Number,    true,  false, false, "double precision",
-                "ICMP checks: percent of echo requests unanswered (0 to 100)"},
+                "ICMP checks: percent of echo requests unanswered (0 to 100)", kIcmp},
     RecordField{"rtt_min_ms",    &CheckRecord::rtt_min_ms,    JsonType::Number,    true,  false, false, "double precision",
-                "ICMP checks: the fastest reply's round-trip time, milliseconds; null without a reply"},
+                "ICMP checks: the fastest reply's round-trip time, milliseconds; null without a reply", kIcmp},
     RecordField{"rtt_avg_ms",    &CheckRecord::rtt_avg_ms,    JsonType::Number,    true,  false, false, "double precision",
-                "ICMP checks: the replies' mean round-trip time, milliseconds; null without a reply"},
+                "ICMP checks: the replies' mean round-trip time, milliseconds; null without a reply", kIcmp},
     RecordField{"rtt_max_ms",    &CheckRecord::rtt_max_ms,    JsonType::Number,    true,  false, false, "double precision",
-                "ICMP checks: the slowest reply's round-trip time, milliseconds; null without a reply"},
+                "ICMP checks: the slowest reply's round-trip time, milliseconds; null without a reply", kIcmp},
     RecordField{"rtt_stddev_ms", &CheckRecord::rtt_stddev_ms, JsonType::Number,    true,  false, false, "double precision",
-                "ICMP checks: the replies' round-trip times' standard deviation, milliseconds"},
+                "ICMP checks: the replies' round-trip times' standard deviation, milliseconds", kIcmp},
     RecordField{"tls_version",   &CheckRecord::tls_version,   JsonType::String,    true,  false, false, "text",
-                "TLS checks: the session's protocol version (TLSv1.2, TLSv1.3)"},
+                "TLS checks: the session's protocol version (TLSv1.2, TLSv1.3)", kTls},
     RecordField{"tls_cipher",    &CheckRecord::tls_cipher,    JsonType::String,    true,  false, false, "text",
-                "TLS checks: the session's cipher suite"},
+                "TLS checks: the session's cipher suite", kTls},
     RecordField{"tls_issuer",    &CheckRecord::tls_issuer,    JsonType::String,    true,  false, false, "text",
-                "TLS checks: the server certificate's issuer, as one line (RFC 2253)"},
+                "TLS checks: the server certificate's issuer, as one line (RFC 2253)", kTls},
     RecordField{"ocsp_status",   &CheckRecord::ocsp_status,   JsonType::String,    true,  false, false, "text",
-                "TLS checks: the stapled OCSP answer's status (good, revoked, unknown); null when none was stapled"},
+                "TLS checks: the stapled OCSP answer's status (good, revoked, unknown); null when none was stapled", kTls},
 };
 // clang-format on
 
@@ -170,7 +181,8 @@ constexpr bool agrees(const RecordField& f) {
                             : std::is_same_v<T, Timestamp> ? JsonType::Timestamp
                                                            : JsonType::Integer;
             return f.json == want && f.nullable == IsOptional<Member>::value &&
-                   (!f.empty_as_null || std::is_same_v<Member, std::string>);
+                   (!f.empty_as_null || std::is_same_v<Member, std::string>) &&
+                   (f.kinds == kEveryKind || f.nullable);  // another kind's record leaves it null
         },
         f.member);
 }

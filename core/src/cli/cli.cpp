@@ -105,6 +105,12 @@ int run(int argc, char** argv) {
     migrate->add_flag("--down", mo.down, "Roll back the most recently applied migration")->excludes(status);
     auto* schema = cli.add_subcommand(
         "schema", "Print the check record's JSON Schema (draft-07), as schemas/check-record.json holds it");
+    std::string schema_kind;
+    schema
+        ->add_option("--kind", schema_kind,
+                     "One kind's own schema (http, tcp, tls, dns, icmp), as schemas/check-record-KIND.json holds it")
+        ->type_name("KIND")
+        ->check(CLI::IsMember({"http", "tcp", "tls", "dns", "icmp"}));
     bool version = false;
     cli.add_flag("-V,--version", version, "Print the version and plugin ABI, then exit");
     try {
@@ -119,7 +125,7 @@ int run(int argc, char** argv) {
         return run_migrate(mo);
     }
     if (schema->parsed()) {
-        std::cout << record_json_schema() << std::flush;
+        std::cout << (schema_kind.empty() ? record_json_schema() : *record_json_schema(schema_kind)) << std::flush;
         return app::kExitOk;
     }
     if (version) {

@@ -4,6 +4,12 @@
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <fmt/core.h>
+
 #include "vigil/record.hpp"
 #include "vigil/record_fields.hpp"
 
@@ -22,7 +28,14 @@ const char* json_schema_type(JsonType t) {
 }
 }  // namespace
 
-std::string record_json_schema() {
+namespace {
+void string(rapidjson::PrettyWriter<rapidjson::StringBuffer>& w, std::string_view s) {
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+// `bit` 0: the schema of every record; else one kind's: its own fields, and of the original
+// seven those it leaves null typed as null.
+std::string make_schema(std::string_view kind, unsigned bit) {
     rapidjson::StringBuffer buf;
     rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
     w.SetIndent(' ', 2);
@@ -30,25 +43,44 @@ std::string record_json_schema() {
     w.Key("$schema");
     w.String("http://json-schema.org/draft-07/schema#");
     w.Key("$id");
-    w.String("urn:vigil:check-record");
+    string(w, bit == 0 ? std::string("urn:vigil:check-record") : fmt::format("urn:vigil:check-record:{}", kind));
     w.Key("title");
-    w.String("Vigil check record");
+    // A kind's title is its record name, as Confluent's TopicRecordNameStrategy names subjects.
+    string(w, bit == 0 ? std::string("Vigil check record") : fmt::format("vigil.check.{}", kind));
     w.Key("description");
-    w.String(
-        "One website check: one Kafka message, one row of the metrics table. The original project's "
-        "seven fields are required; the others may be absent (older producers) and more may come, "
-        "so consumers ignore fields they do not know.");
+    string(w, bit == 0
+                  ? std::string("One website check: one Kafka message, one row of the metrics table. The original "
+                                "project's seven fields are required; the others may be absent (older producers) "
+                                "and more may come, so consumers ignore fields they do not know.")
+                  : fmt::format("One {} check: one Kafka message, one row of the metrics table. The original "
+                                "project's seven fields and the kind are required; the others may be absent "
+                                "(older producers) and more may come, so consumers ignore fields they do not know.",
+                                kind));
     w.Key("type");
     w.String("object");
     w.Key("properties");
     w.StartObject();
     for (const auto& f : kRecordFields) {
-        w.Key(f.name.data(), static_cast<rapidjson::SizeType>(f.name.size()));
+        bool own = bit == 0 || (f.kinds & bit) != 0;
+        if (!own && !f.required) {
+            continue;  // another kind's: not this kind's schema's business
+        }
+        string(w, f.name);
         w.StartObject();
         w.Key("description");
-        w.String(f.description.data(), static_cast<rapidjson::SizeType>(f.description.size()));
+        string(w, !own                           ? fmt::format("Always null for {} checks", kind)
+                  : bit != 0 && f.name == "kind" ? fmt::format("What was checked: {}", kind)
+                                                 : std::string(f.description));
         w.Key("type");
-        if (f.nullable) {
+        if (!own) {
+            w.String("null");
+        } else if (bit != 0 && f.name == "kind") {
+            w.String("string");
+            w.Key("enum");
+            w.StartArray();
+            string(w, kind);
+            w.EndArray();
+        } else if (f.nullable) {
             w.StartArray();
             w.String(json_schema_type(f.json));
             w.String("null");
@@ -62,8 +94,8 @@ std::string record_json_schema() {
     w.Key("required");
     w.StartArray();
     for (const auto& f : kRecordFields) {
-        if (f.required) {
-            w.String(f.name.data(), static_cast<rapidjson::SizeType>(f.name.size()));
+        if (f.required || (bit != 0 && f.name == "kind")) {
+            string(w, f.name);
         }
     }
     w.EndArray();
@@ -71,6 +103,18 @@ std::string record_json_schema() {
     w.Bool(true);
     w.EndObject();
     return std::string(buf.GetString(), buf.GetSize()) + "\n";
+}
+}  // namespace
+
+std::string record_json_schema() { return make_schema({}, 0); }
+
+std::optional<std::string> record_json_schema(std::string_view kind) {
+    for (const auto& [name, bit] : kRecordKinds) {
+        if (name == kind) {
+            return make_schema(name, bit);
+        }
+    }
+    return std::nullopt;
 }
 
 }  // namespace vigil

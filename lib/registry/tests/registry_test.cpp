@@ -6,11 +6,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <random>
+#include <type_traits>
+#include <variant>
 
 #include "plugin_config.hpp"
 #include "schema_registry.hpp"
 #include "support.hpp"
 #include "vigil/record.hpp"
+#include "vigil/record_fields.hpp"
 
 using namespace vigil::registry;
 
@@ -152,4 +155,77 @@ TEST_CASE("registry: a schema of the wrong shape is refused before RapidJSON com
         INFO(e.path());
         Validator::compile(vigil::test::read_file(e.path()), error);  // refused or compiled: no crash
     }
+}
+
+namespace {
+// A record as the plugin of `bit`'s kind writes it: every field that kind fills given a value.
+vigil::CheckRecord record_of_kind(std::string_view kind, unsigned bit) {
+    vigil::CheckRecord r;
+    r.name = "site";
+    r.url = std::string(kind) + "://site.example/";
+    r.response_time = 3.5;
+    r.agent = "probe";
+    r.check_id = "id";
+    r.kind = std::string(kind);
+    for (const auto& f : vigil::kRecordFields) {
+        if ((f.kinds & bit) == 0 || f.kinds == vigil::kEveryKind) {
+            continue;
+        }
+        std::visit(
+            [&](auto m) {
+                using Member = std::remove_reference_t<decltype(r.*m)>;
+                if constexpr (std::is_same_v<Member, std::optional<std::string>>) {
+                    r.*m = "text";
+                } else if constexpr (std::is_same_v<Member, std::optional<double>>) {
+                    r.*m = 1.5;
+                } else if constexpr (std::is_same_v<Member, std::optional<int>> ||
+                                     std::is_same_v<Member, std::optional<std::int64_t>>) {
+                    r.*m = 7;
+                } else if constexpr (std::is_same_v<Member, std::optional<bool>>) {
+                    r.*m = true;
+                } else if constexpr (std::is_same_v<Member, std::optional<vigil::Timestamp>>) {
+                    r.*m = vigil::Timestamp{};
+                }
+            },
+            f.member);
+    }
+    return r;
+}
+}  // namespace
+
+TEST_CASE("registry: each kind's schema takes that kind's records and refuses another kind's", "[unit]") {
+    for (const auto& [kind, bit] : vigil::kRecordKinds) {
+        INFO(kind);
+        std::string error;
+        auto v = Validator::compile(*vigil::record_json_schema(kind), error);
+        INFO(error);
+        REQUIRE(v);
+        auto own = record_of_kind(kind, bit);
+        CHECK(v->check(vigil::encode_json(own)) == std::nullopt);
+        // The schema of every record takes it too.
+        CHECK(record_validator()->check(vigil::encode_json(own)) == std::nullopt);
+        for (const auto& [other, other_bit] : vigil::kRecordKinds) {
+            if (other != kind) {
+                INFO(other);
+                CHECK(v->check(vigil::encode_json(record_of_kind(other, other_bit))).has_value());
+                auto relabelled = own;
+                relabelled.kind = std::string(other);
+                CHECK(v->check(vigil::encode_json(relabelled)).value_or("valid") ==
+                      "enum at /kind (schema #/properties/kind)");
+            }
+        }
+        auto no_kind = own;
+        no_kind.kind.reset();
+        CHECK(v->check(vigil::encode_json(no_kind)).value_or("valid") == "type at /kind (schema #/properties/kind)");
+    }
+    std::string error;
+    auto dns = Validator::compile(*vigil::record_json_schema("dns"), error);
+    REQUIRE(dns);
+    // A DNS check claiming an HTTP status: the dns schema says status_code is always null.
+    CHECK(dns->check(R"({"name":"a","url":"dns://ns/a","response_time":1,"status_code":200,"regex":null,)"
+                     R"("regex_check":null,"timestamp":"t","kind":"dns","rcode":"NOERROR"})")
+              .value_or("valid") == "type at /status_code (schema #/properties/status_code)");
+    CHECK(dns->check(R"({"name":"a","url":"dns://ns/a","response_time":1,"status_code":null,"regex":null,)"
+                     R"("regex_check":null,"timestamp":"t","kind":"dns","rcode":7})")
+              .value_or("valid") == "type at /rcode (schema #/properties/rcode)");
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <catch2/catch.hpp>
 
+#include <fmt/core.h>
 #include <rapidjson/document.h>
 
 #include <map>
@@ -379,4 +380,35 @@ TEST_CASE("record schema: schemas/check-record.json is the schema made from the 
     auto agent = vigil::test::run({vigil::test::agent_binary().string(), "schema"});
     CHECK(agent.code == 0);
     CHECK(agent.out == file);
+}
+
+TEST_CASE("record schema: each kind's own schema is in schemas/, with the fields that kind fills", "[unit]") {
+    for (const auto& [kind, bit] : vigil::kRecordKinds) {
+        INFO(kind);
+        // Regenerate with `build/bin/agent schema --kind KIND > schemas/check-record-KIND.json`.
+        auto file =
+            vigil::test::read_file(vigil::test::source_dir() / fmt::format("schemas/check-record-{}.json", kind));
+        CHECK(file == vigil::record_json_schema(kind));
+        auto agent = vigil::test::run({vigil::test::agent_binary().string(), "schema", "--kind", std::string(kind)});
+        CHECK(agent.out == file);
+        rapidjson::Document d;
+        d.Parse(file.c_str());
+        REQUIRE(d.IsObject());
+        CHECK(std::string(d["title"].GetString()) == fmt::format("vigil.check.{}", kind));
+        for (const auto& f : vigil::kRecordFields) {
+            INFO(f.name);
+            bool listed = d["properties"].HasMember(f.name.data());
+            CHECK(listed == ((f.kinds & bit) != 0 || f.required));
+            if (listed && (f.kinds & bit) == 0) {
+                // one of the seven without meaning here
+                CHECK(std::string(d["properties"][f.name.data()]["type"].GetString()) == "null");
+            }
+        }
+        CHECK(std::string(d["properties"]["kind"]["enum"][0].GetString()) == kind);
+        CHECK(d["required"].Size() == 8);  // the original seven, and the kind
+    }
+    CHECK_FALSE(vigil::record_json_schema("smtp"));
+    auto refused = vigil::test::run({vigil::test::agent_binary().string(), "schema", "--kind", "smtp"});
+    CHECK(refused.code == 64);
+    CHECK(refused.err == "agent: error: --kind: smtp not in {http,tcp,tls,dns,icmp} (see agent --help)\n");
 }
