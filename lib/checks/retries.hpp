@@ -54,33 +54,30 @@ struct Attempt {
     }
 };
 
-/// Not thread-safe: the prober's thread owns it. `Site` has `retries` and `retry_delay`.
-template <class Site>
-class Retries {
+/// Whether an attempt that ended goes again: it failed, the site allows another (`number` is
+/// 1 for the first attempt) and the loop is not stopping.
+inline bool retry_left(int number, int retries, bool failed, bool stopping) {
+    return failed && !stopping && number <= retries;
+}
+
+/// Checks waiting for their retry_delay to pass, soonest first. Not thread-safe: the loop's
+/// thread owns it. http_check keeps its transfers here (a curl handle is kept across attempts);
+/// the other check plugins keep what a new attempt starts from (Retries, below).
+template <class Item>
+class RetryQueue {
   public:
-    using SitePtr = std::shared_ptr<const Site>;
     using Clock = std::chrono::steady_clock;
 
-    /// After an attempt of `site` ended: whether it goes again (it failed, the site allows
-    /// another and the prober is not stopping); if so it is kept until its retry_delay passed.
-    bool again(const SitePtr& site, const Attempt& attempt, bool failed, bool stopping) {
-        if (!failed || stopping || attempt.number > site->retries) {
-            return false;
-        }
-        Attempt next = attempt;
-        ++next.number;
-        waiting_.emplace(Clock::now() + site->retry_delay, std::pair{site, next});
-        return true;
-    }
+    void wait(Duration delay, Item item) { waiting_.emplace(Clock::now() + delay, std::move(item)); }
 
-    /// Hands each retry whose delay passed to `start(site, attempt)`.
+    /// Hands each item whose delay passed to `start(item)`.
     template <class Start>
     void start_due(Start start) {
         auto now = Clock::now();
         while (!waiting_.empty() && waiting_.begin()->first <= now) {
-            auto [site, attempt] = std::move(waiting_.begin()->second);
+            Item item = std::move(waiting_.begin()->second);
             waiting_.erase(waiting_.begin());
-            start(site, attempt);
+            start(std::move(item));
         }
     }
 
@@ -96,7 +93,38 @@ class Retries {
     std::size_t size() const { return waiting_.size(); }
 
   private:
-    std::multimap<Clock::time_point, std::pair<SitePtr, Attempt>> waiting_;
+    std::multimap<Clock::time_point, Item> waiting_;
+};
+
+/// For a loop that starts each attempt afresh from its site. `Site` has `retries` and
+/// `retry_delay`.
+template <class Site>
+class Retries {
+  public:
+    using SitePtr = std::shared_ptr<const Site>;
+
+    /// After an attempt of `site` ended: whether it goes again; if so it waits its retry_delay.
+    bool again(const SitePtr& site, const Attempt& attempt, bool failed, bool stopping) {
+        if (!retry_left(attempt.number, site->retries, failed, stopping)) {
+            return false;
+        }
+        Attempt next = attempt;
+        ++next.number;
+        queue_.wait(site->retry_delay, std::pair{site, next});
+        return true;
+    }
+
+    /// Hands each retry whose delay passed to `start(site, attempt)`.
+    template <class Start>
+    void start_due(Start start) {
+        queue_.start_due([&](std::pair<SitePtr, Attempt> due) { start(due.first, due.second); });
+    }
+
+    std::optional<std::chrono::nanoseconds> due_in() const { return queue_.due_in(); }
+    std::size_t size() const { return queue_.size(); }
+
+  private:
+    RetryQueue<std::pair<SitePtr, Attempt>> queue_;
 };
 
 }  // namespace vigil::checks

@@ -3,6 +3,7 @@
 // default) and the nested tables (basic_auth; json and expect_headers live in assertions.cpp).
 #include "check_options.hpp"
 #include "http_check_config.hpp"
+#include "retries.hpp"
 #include "sites_topic_config.hpp"
 #include "vigil/version.hpp"
 
@@ -142,18 +143,11 @@ const OptionSpec kSitesTopicOptions[] = {
          .default_value = DEFAULT("any"),                                                                             \
          .one_of = kIpModes,                                                                                          \
          .description = "any: one check; all: one check, and one record, per address the host resolves to"},          \
-        {.key = "retries",                                                                                            \
-         .type = OptionType::Int,                                                                                     \
-         .default_value = DEFAULT("0"),                                                                               \
-         .description = "Attempts after a failed one before the check counts as failed (0 to 10)"},                   \
-        {.key = "retry_delay",                                                                                        \
-         .type = OptionType::Duration,                                                                                \
-         .default_value = DEFAULT("1s"),                                                                              \
-         .description = "Pause between a failed attempt and the next"},                                               \
-        {.key = "body_excerpt",                                                                                       \
-         .type = OptionType::Bool,                                                                                    \
-         .default_value = DEFAULT("false"),                                                                           \
-         .description = "A failed check's record keeps the first 1KiB of the body and the response headers"},         \
+        VIGIL_RETRY_SITE_OPTIONS(DEFAULT){                                                                            \
+            .key = "body_excerpt",                                                                                    \
+            .type = OptionType::Bool,                                                                                 \
+            .default_value = DEFAULT("false"),                                                                        \
+            .description = "A failed check's record keeps the first 1KiB of the body and the response headers"},      \
         {.key = "group",                                                                                              \
          .type = OptionType::String,                                                                                  \
          .default_value = DEFAULT(""),                                                                                \

@@ -171,9 +171,8 @@ int Worker::wait_ms() {
             due = *next - now();
         }
     }
-    return checks::wait_ms(kStopPoll,
-                           {curl_deadline_ ? until(*curl_deadline_) : std::nullopt, due,
-                            retries_.empty() ? std::nullopt : until(retries_.begin()->first), batcher_.due_in()});
+    return checks::wait_ms(
+        kStopPoll, {curl_deadline_ ? until(*curl_deadline_) : std::nullopt, due, retries_.due_in(), batcher_.due_in()});
 }
 
 void Worker::take_offer() {
@@ -295,16 +294,13 @@ bool Worker::add(Transfer* t) {
 }
 
 void Worker::start_retries() {
-    auto steady = std::chrono::steady_clock::now();
-    while (!retries_.empty() && retries_.begin()->first <= steady) {
-        Transfer* t = retries_.begin()->second;
-        retries_.erase(retries_.begin());
+    retries_.start_due([this](Transfer* t) {
         if (t->site->ip_mode == IpMode::All && t->connect_to.empty()) {
             resolve(t);  // the name did not resolve: try that again
         } else {
             launch(t);
         }
-    }
+    });
 }
 
 void Worker::collect() {
@@ -340,14 +336,14 @@ void Worker::completed(Transfer* t, Outcome out) {
     CheckRecord r =
         make_record(*t->site, out, t->started_wall, lag_ms, make_check_id(t->started_wall, rng_), shared_.agent, &kind);
     r.location = shared_.location;
-    if (kind != ErrorKind::None && t->attempt <= t->site->retries && !stop_.stop_requested()) {
+    if (checks::retry_left(t->attempt, t->site->retries, kind != ErrorKind::None, stop_.stop_requested())) {
         if (t->easy != nullptr) {
             curl_multi_remove_handle(multi_, t->easy);
             reset_handle(t->easy);
         }
         ++t->attempt;
         t->rearm();
-        retries_.emplace(std::chrono::steady_clock::now() + t->site->retry_delay, t);
+        retries_.wait(t->site->retry_delay, t);
         return;
     }
     results_[static_cast<std::size_t>(kind)]->inc();

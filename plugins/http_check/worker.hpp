@@ -28,6 +28,7 @@
 #include "outbox.hpp"
 #include "resolver.hpp"
 #include "result.hpp"
+#include "retries.hpp"
 #include "record_batcher.hpp"
 #include "schedule.hpp"
 #include "site_table.hpp"
@@ -139,7 +140,7 @@ class Worker {
     std::unordered_map<std::string, int> running_;  // checks in flight by site (ip_mode: all has several)
     // Every check in flight: with curl, resolving (ip_mode: all) or waiting to retry.
     std::unordered_map<Transfer*, std::unique_ptr<Transfer>> active_;
-    std::multimap<std::chrono::steady_clock::time_point, Transfer*> retries_;
+    checks::RetryQueue<Transfer*> retries_;
     std::unique_ptr<Resolver> resolver_;  // made at the first site with ip_mode: all
     std::unordered_map<std::uint64_t, Transfer*> resolving_;
     std::uint64_t next_token_ = 0;
