@@ -311,7 +311,7 @@ TEST_CASE(
     batch.records[3].check.kind = "icmp";
     batch.records[3].check.status_code.reset();
     batch.records[3].check.packet_loss = 0.0;
-    REQUIRE(sink->write(std::move(batch)).kind == vigil::WriteResult::Kind::Accepted);  // offsets 0-3
+    REQUIRE(sink->write(batch).kind == vigil::WriteResult::Kind::Accepted);  // offsets 0-3
     sink->stop();
     std::map<std::string, int> id_of = {{"k-site-0", latest_id(topic + "-value")},
                                         {"k-site-1", latest_id(topic + "-vigil.check.http")},
@@ -354,7 +354,7 @@ TEST_CASE(
     REQUIRE(one->start().ok());
     auto dns = records(1, "o");
     dns.records[0].check.kind = "dns";
-    REQUIRE(one->write(std::move(dns)).kind == vigil::WriteResult::Kind::Accepted);
+    REQUIRE(one->write(dns).kind == vigil::WriteResult::Kind::Accepted);
     one->stop();
     auto plain = kt::read_all(single, 1);
     REQUIRE(plain.size() == 1);

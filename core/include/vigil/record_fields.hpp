@@ -180,9 +180,9 @@ constexpr bool agrees(const RecordField& f) {
                             : std::is_same_v<T, bool>      ? JsonType::Boolean
                             : std::is_same_v<T, Timestamp> ? JsonType::Timestamp
                                                            : JsonType::Integer;
-            return f.json == want && f.nullable == IsOptional<Member>::value &&
-                   (!f.empty_as_null || std::is_same_v<Member, std::string>) &&
-                   (f.kinds == kEveryKind || f.nullable);  // another kind's record leaves it null
+            bool empty_as_null_ok = !f.empty_as_null || std::is_same_v<Member, std::string>;
+            bool kinds_ok = f.kinds == kEveryKind || f.nullable;  // another kind's record leaves it null
+            return f.json == want && f.nullable == IsOptional<Member>::value && empty_as_null_ok && kinds_ok;
         },
         f.member);
 }

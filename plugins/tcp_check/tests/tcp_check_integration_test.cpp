@@ -180,11 +180,12 @@ TEST_CASE("tcp_check: a failed attempt is retried; only the last one is recorded
     auto closed = vigil::test::closed_port();
     auto started = std::chrono::steady_clock::now();
     auto wall = std::chrono::system_clock::now();
-    auto all = run_once(fmt::format("timeout: 1s\nexpect: '^220 '\nretry_delay: 300ms\nsites:\n"
-                                    "  - {{name: flaky, url: '{}', retries: 2}}\n"
-                                    "  - {{name: down, url: '{}', retries: 2}}\n"
-                                    "  - {{name: once, url: '{}'}}\n",
-                                    url(flaky.port()), url(closed), url(ready.port())));
+    auto all =
+        run_once(fmt::format("timeout: 1s\nexpect: '^220 '\nretry_delay: 300ms\nsites:\n"
+                             "  - {{name: flaky, url: '{}', retries: 2}}\n"
+                             "  - {{name: down, url: '{}', retries: 2}}\n"
+                             "  - {{name: once, url: '{}'}}\n",
+                             url(flaky.port()), url(closed), url(ready.port())));
     auto took = std::chrono::steady_clock::now() - started;
     REQUIRE(all.size() == 3);  // one record per check, whatever its attempts
     auto records = vigil::test::by_name(all);
