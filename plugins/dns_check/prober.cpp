@@ -57,8 +57,7 @@ std::string first_server(ares_channel channel) {
 struct Prober::Channel {
     Prober* self = nullptr;
     ares_channel ares = nullptr;
-    std::string server;  // numeric, for remote_ip
-    std::size_t pending = 0;
+    std::string server;                     // numeric, for remote_ip
     std::unordered_set<std::uint16_t> ids;  // of the queries c-ares holds
     ~Channel() {
         if (ares != nullptr) {
@@ -161,7 +160,7 @@ void Prober::run() {
         }
         if (auto steady = Clock::now(); steady >= next_ares_tick_) {
             for (auto& [key, ch] : channels_) {
-                if (ch->pending > 0) {
+                if (!ch->ids.empty()) {
                     ares_process_fd(ch->ares, ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // its timeouts
                 }
             }
@@ -295,7 +294,6 @@ void Prober::start(const std::shared_ptr<const Site>& site, const checks::Attemp
         finish(c, Failure::Malformed, fmt::format("cannot write the query: {}", ares_strerror(rc)));
         return;
     }
-    ++c.channel->pending;
     c.in_ares = true;
     ares_send(c.channel->ares, query, size, &Prober::on_answer, &c);  // may call back at once
     ares_free_string(query);
@@ -307,7 +305,6 @@ void Prober::on_answer(void* arg, int status, int /*timeouts*/, unsigned char* d
 }
 
 void Prober::answered(Check& c, int status, const unsigned char* data, int size) {
-    --c.channel->pending;
     c.channel->ids.erase(c.id);
     c.in_ares = false;
     if (c.ended || destroying_) {

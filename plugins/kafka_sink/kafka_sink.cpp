@@ -114,10 +114,8 @@ bool KafkaSink::registered() const {
 
 const KafkaSink::Schema& KafkaSink::schema_of(const CheckRecord& r) const {
     if (schemas_.size() > 1 && r.kind) {
-        for (std::size_t i = 0; i < kRecordKinds.size(); ++i) {
-            if (kRecordKinds[i].first == *r.kind) {
-                return schemas_[i + 1];
-            }
+        if (auto i = record_kind_index(*r.kind)) {
+            return schemas_[*i + 1];
         }
     }
     return schemas_.front();

@@ -156,6 +156,16 @@ constexpr std::optional<std::size_t> record_field_index(std::string_view name) {
     return std::nullopt;
 }
 
+/// The index of the kind named `kind` in kRecordKinds, if it is one of them.
+constexpr std::optional<std::size_t> record_kind_index(std::string_view kind) {
+    for (std::size_t i = 0; i < kRecordKinds.size(); ++i) {
+        if (kRecordKinds[i].first == kind) {
+            return i;
+        }
+    }
+    return std::nullopt;
+}
+
 namespace detail {
 template <typename T>
 struct IsOptional : std::false_type {};

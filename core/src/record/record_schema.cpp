@@ -62,19 +62,20 @@ std::string make_schema(std::string_view kind, unsigned bit) {
     w.StartObject();
     for (const auto& f : kRecordFields) {
         bool own = bit == 0 || (f.kinds & bit) != 0;
+        bool fixed_kind = bit != 0 && f.name == "kind";  // a kind's schema: kind is that one
         if (!own && !f.required) {
             continue;  // another kind's: not this kind's schema's business
         }
         string(w, f.name);
         w.StartObject();
         w.Key("description");
-        string(w, !own                           ? fmt::format("Always null for {} checks", kind)
-                  : bit != 0 && f.name == "kind" ? fmt::format("What was checked: {}", kind)
-                                                 : std::string(f.description));
+        string(w, !own         ? fmt::format("Always null for {} checks", kind)
+                  : fixed_kind ? fmt::format("What was checked: {}", kind)
+                               : std::string(f.description));
         w.Key("type");
         if (!own) {
             w.String("null");
-        } else if (bit != 0 && f.name == "kind") {
+        } else if (fixed_kind) {
             w.String("string");
             w.Key("enum");
             w.StartArray();
@@ -109,10 +110,8 @@ std::string make_schema(std::string_view kind, unsigned bit) {
 std::string record_json_schema() { return make_schema({}, 0); }
 
 std::optional<std::string> record_json_schema(std::string_view kind) {
-    for (const auto& [name, bit] : kRecordKinds) {
-        if (name == kind) {
-            return make_schema(name, bit);
-        }
+    if (auto i = record_kind_index(kind)) {
+        return make_schema(kRecordKinds[*i].first, kRecordKinds[*i].second);
     }
     return std::nullopt;
 }
