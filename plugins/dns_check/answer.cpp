@@ -3,6 +3,8 @@
 
 #include "ldns.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <memory>
 
@@ -13,8 +15,8 @@
 namespace vigil::plugins::dns_check {
 
 namespace {
-struct PacketFree {
-    void operator()(ldns_pkt* p) const { ldns_pkt_free(p); }
+struct RrFree {
+    void operator()(ldns_rr* rr) const { ldns_rr_free(rr); }
 };
 struct CharFree {
     void operator()(char* s) const { free(s); }  // NOLINT(cppcoreguidelines-no-malloc): ldns allocates with malloc
@@ -32,6 +34,19 @@ std::string rcode_name(unsigned rcode) {
 
 // One record's data as zone files and dig write it: its fields, space-separated.
 std::string presentation(const ldns_rr* rr) {
+    // An address, the answer most checks get, written without ldns' buffers (as ldns writes it).
+    if (const ldns_rdf* rdf = ldns_rr_rd_count(rr) == 1 ? ldns_rr_rdf(rr, 0) : nullptr; rdf != nullptr) {
+        auto type = ldns_rdf_get_type(rdf);
+        const std::uint8_t* b = ldns_rdf_data(rdf);
+        if (type == LDNS_RDF_TYPE_A && ldns_rdf_size(rdf) == 4) {
+            return fmt::format("{}.{}.{}.{}", b[0], b[1], b[2], b[3]);  // glibc's inet_ntop goes through sprintf
+        }
+        char text[INET6_ADDRSTRLEN] = {};
+        if (type == LDNS_RDF_TYPE_AAAA && ldns_rdf_size(rdf) == 16 &&
+            inet_ntop(AF_INET6, b, text, sizeof text) != nullptr) {
+            return text;
+        }
+    }
     std::string out;
     for (std::size_t i = 0; i < ldns_rr_rd_count(rr); ++i) {
         std::unique_ptr<char, CharFree> field(ldns_rdf2str(ldns_rr_rdf(rr, i)));
@@ -63,34 +78,54 @@ std::string_view to_string(Failure f) {
 }
 
 std::optional<Answer> read_answer(const std::uint8_t* data, std::size_t size, int qtype, std::string& why) {
-    ldns_pkt* raw = nullptr;
-    auto status = ldns_wire2pkt(&raw, data, size);
-    std::unique_ptr<ldns_pkt, PacketFree> pkt(raw);
-    if (status != LDNS_STATUS_OK || !pkt) {
+    // ldns reads the header, the question and the answer section one record at a time; the
+    // authority and additional sections say nothing a check judges and are not read: building
+    // the whole packet (ldns_wire2pkt) cost a quarter of a check's CPU, five records where two matter.
+    auto not_dns = [&](ldns_status status) {
         why = fmt::format("the answer ({} bytes) is not a DNS message: {}", size, ldns_get_errorstr_by_id(status));
         return std::nullopt;
+    };
+    if (size < LDNS_HEADER_SIZE) {
+        return not_dns(LDNS_STATUS_WIRE_INCOMPLETE_HEADER);
     }
-    if (!ldns_pkt_qr(pkt.get())) {
+    if (LDNS_QR_WIRE(data) == 0) {
         why = "the answer is a query (its QR flag is not set)";
         return std::nullopt;
     }
     Answer a;
-    a.rcode = rcode_name(static_cast<unsigned>(ldns_pkt_get_rcode(pkt.get())));
-    a.truncated = ldns_pkt_tc(pkt.get());
-    a.authoritative = ldns_pkt_aa(pkt.get());
-    const ldns_rr_list* records = ldns_pkt_answer(pkt.get());
-    std::size_t n = records == nullptr ? 0 : ldns_rr_list_rr_count(records);
-    for (std::size_t i = 0; i < n; ++i) {
-        const ldns_rr* rr = ldns_rr_list_rr(records, i);
+    a.rcode = rcode_name(LDNS_RCODE_WIRE(data));
+    a.truncated = LDNS_TC_WIRE(data) != 0;
+    a.authoritative = LDNS_AA_WIRE(data) != 0;
+    std::size_t pos = LDNS_HEADER_SIZE;
+    auto next = [&](ldns_pkt_section section, ldns_status incomplete) -> std::unique_ptr<ldns_rr, RrFree> {
+        ldns_rr* raw = nullptr;
+        auto status = ldns_wire2rr(&raw, data, size, &pos, section);
+        std::unique_ptr<ldns_rr, RrFree> rr(raw);
+        if (status != LDNS_STATUS_OK) {
+            not_dns(status == LDNS_STATUS_PACKET_OVERFLOW ? incomplete : status);
+            rr.reset();
+        }
+        return rr;
+    };
+    for (unsigned i = 0, n = LDNS_QDCOUNT(data); i < n; ++i) {
+        if (!next(LDNS_SECTION_QUESTION, LDNS_STATUS_WIRE_INCOMPLETE_QUESTION)) {
+            return std::nullopt;
+        }
+    }
+    for (unsigned i = 0, n = LDNS_ANCOUNT(data); i < n; ++i) {
+        auto rr = next(LDNS_SECTION_ANSWER, LDNS_STATUS_WIRE_INCOMPLETE_ANSWER);
+        if (!rr) {
+            return std::nullopt;
+        }
         // Only the asked type: an A question's CNAME chain leads to the answer, it is not one.
-        if (static_cast<int>(ldns_rr_get_type(rr)) != qtype) {
+        if (static_cast<int>(ldns_rr_get_type(rr.get())) != qtype) {
             continue;
         }
         if (a.records.size() == kMaxAnswers) {
             ++a.dropped;
             continue;
         }
-        a.records.push_back(presentation(rr));
+        a.records.push_back(presentation(rr.get()));
     }
     std::sort(a.records.begin(), a.records.end());
     a.records.erase(std::unique(a.records.begin(), a.records.end()), a.records.end());

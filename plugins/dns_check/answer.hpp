@@ -30,8 +30,9 @@ struct Answer {
     bool authoritative = false;
 };
 
-/// Reads the wire form of an answer to a question of type `qtype`; nullopt and `why` when it is
-/// not a DNS message.
+/// Reads the wire form of an answer to a question of type `qtype` (its header, question and
+/// answer section; the sections after those are not read); nullopt and `why` when it is not a
+/// DNS message.
 std::optional<Answer> read_answer(const std::uint8_t* data, std::size_t size, int qtype, std::string& why);
 
 /// The records one per line: the record's `answers` and what `expect` is matched against.

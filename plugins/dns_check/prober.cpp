@@ -57,6 +57,7 @@ std::string first_server(ares_channel channel) {
 struct Prober::Channel {
     Prober* self = nullptr;
     ares_channel ares = nullptr;
+    std::string asked;                      // the server as sites write it: channels_' key holds a view of it
     std::string server;                     // numeric, for remote_ip
     std::unordered_set<std::uint16_t> ids;  // of the queries c-ares holds
     ~Channel() {
@@ -117,7 +118,6 @@ std::uint64_t Prober::offer(const Config& config) { return offered_.put(config);
 
 void Prober::take_offer() {
     offered_.apply([this](const Config& next) {
-        channel_of_.clear();  // the sites it points at may go with the old configuration
         batcher_.set_limits(next.batch_size, next.batch_delay);
         pacer_.apply(next.sites, now(), next.max_concurrency,
                      [this](const std::string& name) { failing_.forget(name); });
@@ -204,20 +204,15 @@ void Prober::watch(Channel& ch, int fd, bool readable, bool writable) {
 
 // The channel that asks `site`'s server the way the site wants it asked; made at first use.
 Prober::Channel* Prober::channel_for(const Site& site, std::string& why) {
-    if (auto known = channel_of_.find(&site); known != channel_of_.end()) {
-        return known->second;
-    }
     const auto& t = site.target;
     auto limit = std::chrono::duration_cast<std::chrono::milliseconds>(site.timeout + kAresSlack);
-    auto key =
-        fmt::format("{}|{}|{}|{}", t.server, t.port, site.transport == Transport::Tcp ? "tcp" : "udp", limit.count());
-    auto& slot = channels_[key];
-    if (slot) {
-        channel_of_[&site] = slot.get();
-        return slot.get();
+    if (auto known = channels_.find(ChannelKey{t.server, t.port, site.transport, limit.count()});
+        known != channels_.end()) {
+        return known->second.get();
     }
     auto ch = std::make_unique<Channel>();
     ch->self = this;
+    ch->asked = t.server;
     ares_options o{};
     // NOCHECKRESP: a SERVFAIL or REFUSED answer is the check's result, not a cue to ask elsewhere.
     o.flags = ARES_FLAG_NOCHECKRESP | (site.transport == Transport::Tcp ? ARES_FLAG_USEVC : 0);
@@ -233,7 +228,6 @@ Prober::Channel* Prober::channel_for(const Site& site, std::string& why) {
     if (int rc = ares_init_options(&ch->ares, &o, mask); rc != ARES_SUCCESS) {
         ch->ares = nullptr;
         why = fmt::format("cannot start c-ares: {}", ares_strerror(rc));
-        channels_.erase(key);
         return nullptr;
     }
     if (!t.server.empty()) {
@@ -241,14 +235,13 @@ Prober::Channel* Prober::channel_for(const Site& site, std::string& why) {
                                                            : fmt::format("{}:{}", t.server, t.port);
         if (int rc = ares_set_servers_ports_csv(ch->ares, csv.c_str()); rc != ARES_SUCCESS) {
             why = fmt::format("cannot use server {}: {}", csv, ares_strerror(rc));
-            channels_.erase(key);
             return nullptr;
         }
     }
     ch->server = first_server(ch->ares);
-    slot = std::move(ch);
-    channel_of_[&site] = slot.get();
-    return slot.get();
+    auto* made = ch.get();
+    channels_.emplace(ChannelKey{made->asked, t.port, site.transport, limit.count()}, std::move(ch));
+    return made;
 }
 
 void Prober::start(const std::shared_ptr<const Site>& site, const checks::Attempt& attempt) {

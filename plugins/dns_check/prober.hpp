@@ -15,6 +15,8 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -86,14 +88,15 @@ class Prober {
     bool destroying_ = false;  // c-ares calls back every query as its channels go: nothing is recorded
     Clock::time_point steady_start_;
     checks::Time wall_start_{};
-    std::unordered_set<std::string> running_;  // sites with a check in flight
+    std::unordered_set<std::string_view> running_;  // sites with a check in flight (the check holds the name)
     std::unordered_map<Check*, std::unique_ptr<Check>> active_;
     // Checks recorded (timed out) whose query c-ares still holds: freed when it calls back.
     std::unordered_map<Check*, std::unique_ptr<Check>> abandoned_;
     std::multimap<Clock::time_point, Check*> deadlines_;
-    std::map<std::string, std::unique_ptr<Channel>> channels_;  // by server, transport and timeout
-    std::unordered_map<int, Channel*> sockets_;                 // c-ares' sockets, watched by epoll
-    std::unordered_map<const Site*, Channel*> channel_of_;      // channels_ by site, until the next offer
+    // By server, port, transport and timeout in ms; the server's text is the channel's own.
+    using ChannelKey = std::tuple<std::string_view, std::uint16_t, Transport, std::int64_t>;
+    std::map<ChannelKey, std::unique_ptr<Channel>> channels_;
+    std::unordered_map<int, Channel*> sockets_;  // c-ares' sockets, watched by epoll
     Clock::time_point next_ares_tick_{};
     checks::FailureDigest digest_;
     checks::FailingSites failing_;
