@@ -100,6 +100,24 @@ TEST_CASE("dns_check: bytes that are no DNS answer say so", "[unit]") {
     CHECK(odd->rcode == "RCODE12");
 }
 
+TEST_CASE("dns_check: only the header, question and answer section are read", "[unit]") {
+    // An authority record announced and cut off: ldns_wire2pkt refuses the packet, the answer
+    // section before it still says everything a check judges.
+    auto bytes = wire("www.example.com", LDNS_RR_TYPE_A, {"www.example.com. A 192.0.2.1"});
+    bytes[9] = 1;  // NSCOUNT
+    std::string why;
+    auto a = read(bytes, 1, why);
+    REQUIRE(a);
+    CHECK(a->records == std::vector<std::string>{"192.0.2.1"});
+    // A cut in the answer section is still no DNS message.
+    auto cut = wire("www.example.com", LDNS_RR_TYPE_A, {"www.example.com. A 192.0.2.1"});
+    cut.resize(cut.size() - 2);
+    CHECK_FALSE(read(cut, 1, why));
+    CHECK(why.find("is not a DNS message") != std::string::npos);
+    auto v6 = read(wire("x.example", LDNS_RR_TYPE_AAAA, {"x.example. AAAA 2001:db8::1"}), 28, why);
+    CHECK(v6->records == std::vector<std::string>{"2001:db8::1"});
+}
+
 TEST_CASE("dns_check: a site judges the rcode, then the set, then the pattern", "[unit]") {
     Answer two{"NOERROR", {"192.0.2.1", "192.0.2.2"}, 0, false, false};
     auto s = asking("A", 1);
