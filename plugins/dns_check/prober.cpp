@@ -14,19 +14,16 @@
 
 #include <fmt/core.h>
 
-#include "check_id.hpp"
 #include "vigil/text.hpp"
 
 namespace vigil::plugins::dns_check {
 
 namespace {
-constexpr auto kStopPoll = std::chrono::milliseconds(100);
 // How often c-ares looks at its own timeouts: our deadlines record a timeout on time; this only
 // frees c-ares' part of a query that never got an answer.
 constexpr auto kAresTick = std::chrono::milliseconds(100);
 // c-ares' own limit sits a little past the check's, so the check's deadline is what records.
 constexpr auto kAresSlack = std::chrono::milliseconds(200);
-constexpr int kEventsPerWait = 256;
 constexpr int kReceiveBuffer = 8 << 20;
 
 void init_library() {
@@ -81,103 +78,50 @@ struct Prober::Check {
 };
 
 Prober::Prober(Identity id, Logger log, checks::Outbox& outbox, const StopToken& stop, bool once)
-    : id_(std::move(id)), log_(std::move(log)), outbox_(outbox), stop_(stop), digest_(log_), failing_(digest_, log_),
-      rng_(checks::seeded_rng()), labels_{{"instance", id_.instance}},
-      overruns_(counter("vigil_dns_check_overruns_total", labels_,
-                        "Slots skipped because the previous check of the site was still running")),
-      skipped_(counter("vigil_dns_check_skipped_slots_total", labels_,
-                       "Slots skipped because checks started more than an interval late (the pipeline was full)")),
-      in_flight_(gauge("vigil_dns_check_in_flight", labels_, "Checks in flight")),
-      duration_(
-          histogram("vigil_dns_check_duration_seconds", labels_, latency_buckets(), "Check durations (response_time)")),
-      pacer_(once, skipped_) {
-    for (auto f : {Failure::None, Failure::Timeout, Failure::Connect, Failure::Malformed, Failure::Rcode,
-                   Failure::Answer, Failure::Expect}) {
-        Labels l = labels_;
-        l.emplace_back("result", std::string(to_string(f)));
-        results_[static_cast<std::size_t>(f)] =
-            &counter("vigil_dns_check_checks_total", l, "Checks finished, by result");
-    }
+    : ProbeLoop("dns",
+                {to_string(Failure::None), to_string(Failure::Timeout), to_string(Failure::Connect),
+                 to_string(Failure::Malformed), to_string(Failure::Rcode), to_string(Failure::Answer),
+                 to_string(Failure::Expect)},
+                std::move(id), std::move(log), outbox, stop, once),
+      duration_(histogram(metric("duration_seconds"), labels_, latency_buckets(), "Check durations (response_time)")) {
     init_library();
-    steady_start_ = Clock::now();
-    wall_start_ = std::chrono::duration_cast<checks::Time>(std::chrono::system_clock::now().time_since_epoch());
-    epoll_ = epoll_create1(EPOLL_CLOEXEC);
-    if (epoll_ < 0) {
-        throw std::runtime_error(fmt::format("epoll_create1: {}", std::strerror(errno)));
-    }
 }
 
 Prober::~Prober() {
     destroying_ = true;
     channels_.clear();  // c-ares calls back each query it held, and closes its sockets
-    in_flight_.set(0);
-    ::close(epoll_);
 }
 
-std::uint64_t Prober::offer(const Config& config) { return offered_.put(config); }
-
-void Prober::take_offer() {
-    offered_.apply([this](const Config& next) {
-        batcher_.set_limits(next.batch_size, next.batch_delay);
-        pacer_.apply(next.sites, now(), next.max_concurrency,
-                     [this](const std::string& name) { failing_.forget(name); });
-    });
+void Prober::on_event(const epoll_event& event) {
+    int fd = event.data.fd;
+    auto it = sockets_.find(fd);
+    if (it == sockets_.end()) {
+        return;  // closed by c-ares earlier in this round
+    }
+    bool in = (event.events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0;
+    bool out = (event.events & EPOLLOUT) != 0;
+    ares_process_fd(it->second->ares, in ? fd : ARES_SOCKET_BAD, out ? fd : ARES_SOCKET_BAD);
 }
 
-void Prober::run() {
-    take_offer();
-    pacer_.begin();
-    if (id_.location.empty()) {
-        id_.location = id_.agent;
-    }
-    epoll_event events[kEventsPerWait];
-    while (!stop_.stop_requested()) {
-        take_offer();
-        retries_.start_due([this](const auto& site, const checks::Attempt& a) { start(site, a); });
-        pacer_.start_due([this] { return now(); }, outbox_.full(), [this] { return in_flight(); },
-                         [this](const std::shared_ptr<const Site>& site, checks::Time scheduled) {
-                             start(site, checks::Attempt::first(scheduled, now()));
-                         });
-        if (pacer_.once_started() && in_flight() == 0) {
-            break;
-        }
-        auto steady = Clock::now();
-        int n = epoll_wait(
-            epoll_, events, kEventsPerWait,
-            checks::wait_ms(kStopPoll,
-                            {pacer_.due_in(now(), outbox_.full(), in_flight()),
-                             deadlines_.empty() ? std::nullopt : std::optional(deadlines_.begin()->first - steady),
-                             retries_.due_in(), batcher_.due_in()}));
-        for (int i = 0; i < n; ++i) {
-            int fd = events[i].data.fd;
-            auto it = sockets_.find(fd);
-            if (it == sockets_.end()) {
-                continue;  // closed by c-ares earlier in this round
+void Prober::after_events() {
+    auto steady = Clock::now();
+    if (steady >= next_ares_tick_) {
+        for (auto& [key, ch] : channels_) {
+            if (!ch->ids.empty()) {
+                ares_process_fd(ch->ares, ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // its timeouts
             }
-            bool in = (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0;
-            bool out = (events[i].events & EPOLLOUT) != 0;
-            ares_process_fd(it->second->ares, in ? fd : ARES_SOCKET_BAD, out ? fd : ARES_SOCKET_BAD);
         }
-        if (auto steady = Clock::now(); steady >= next_ares_tick_) {
-            for (auto& [key, ch] : channels_) {
-                if (!ch->ids.empty()) {
-                    ares_process_fd(ch->ares, ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // its timeouts
-                }
-            }
-            next_ares_tick_ = steady + kAresTick;
-        }
-        expire();
-        batcher_.flush(outbox_, false);
-        if (auto steady = Clock::now(); steady >= next_digest_tick_) {
-            digest_.tick(steady);
-            next_digest_tick_ = steady + std::chrono::seconds(1);
-        }
+        next_ares_tick_ = steady + kAresTick;
     }
-    if (in_flight() > 0) {
-        log_.info("stopping: abandoning {} checks in flight", in_flight());
+    steady = Clock::now();
+    while (!deadlines_.empty() && deadlines_.begin()->first <= steady) {
+        Check& c = *deadlines_.begin()->second;
+        finish(c, Failure::Timeout, fmt::format("no answer within {}", format_duration(c.site->timeout)));
     }
-    batcher_.flush(outbox_, true);
-    digest_.flush();
+}
+
+std::optional<Prober::Clock::time_point> Prober::next_deadline() const {
+    return deadlines_.empty() ? std::nullopt : std::optional(deadlines_.begin()->first);
 }
 
 void Prober::on_socket_state(void* data, ares_socket_t fd, int readable, int writable) {
@@ -245,8 +189,7 @@ Prober::Channel* Prober::channel_for(const Site& site, std::string& why) {
 }
 
 void Prober::start(const std::shared_ptr<const Site>& site, const checks::Attempt& attempt) {
-    if (attempt.number == 1 && !running_.insert(site->name).second) {  // a retry's site is running
-        overruns_.inc();
+    if (!begin_attempt(*site, attempt)) {
         return;
     }
     auto owned = std::make_unique<Check>();
@@ -257,7 +200,7 @@ void Prober::start(const std::shared_ptr<const Site>& site, const checks::Attemp
     c.start = Clock::now();
     c.deadline = deadlines_.emplace(c.start + site->timeout, &c);
     active_.emplace(&c, std::move(owned));
-    in_flight_.set(static_cast<double>(in_flight()));
+    count_in_flight();
 
     std::string why;
     c.channel = channel_for(*site, why);
@@ -329,32 +272,14 @@ void Prober::answered(Check& c, int status, const unsigned char* data, int size)
     finish(c, failure, std::move(detail), &*answer);
 }
 
-void Prober::expire() {
-    auto steady = Clock::now();
-    while (!deadlines_.empty() && deadlines_.begin()->first <= steady) {
-        Check& c = *deadlines_.begin()->second;
-        finish(c, Failure::Timeout, fmt::format("no answer within {}", format_duration(c.site->timeout)));
-    }
-}
-
 void Prober::finish(Check& c, Failure failure, std::string detail, const Answer* answer) {
     const Site& site = *c.site;
     auto end = Clock::now();
-    if (retries_.again(c.site, c.attempt, failure != Failure::None, stop_.stop_requested())) {
+    if (retry(c.site, c.attempt, failure != Failure::None)) {
         end_attempt(c);
         return;
     }
-    CheckRecord r;
-    r.name = site.name;
-    r.url = site.url;
-    r.response_time = checks::ms_between(c.start, end);
-    c.attempt.stamp(r, rng_);
-    r.agent = id_.agent;
-    r.kind = "dns";
-    r.location = id_.location;
-    if (!site.group.empty()) {
-        r.group = site.group;
-    }
+    auto r = record_of(site, c.attempt, checks::ms_between(c.start, end));
     r.regex = site.expect_text;
     if (site.expect && (failure == Failure::None || failure == Failure::Expect)) {
         r.regex_check = failure == Failure::None;
@@ -372,11 +297,8 @@ void Prober::finish(Check& c, Failure failure, std::string detail, const Answer*
         r.answers = joined(answer->records);
     }
 
-    results_[static_cast<std::size_t>(failure)]->inc();
     duration_.observe(r.response_time / 1000.0);
-    failing_.note(site.name, site.url, failure == Failure::None, r.error.value_or(""), r.error_detail.value_or(""));
-    batcher_.add(std::move(r), outbox_);
-    running_.erase(site.name);
+    emit(std::move(r), site, static_cast<std::size_t>(failure));
     end_attempt(c);
 }
 
@@ -390,7 +312,7 @@ void Prober::end_attempt(Check& c) {
         }
         active_.erase(it);
     }
-    in_flight_.set(static_cast<double>(in_flight()));
+    count_in_flight();
 }
 
 }  // namespace vigil::plugins::dns_check

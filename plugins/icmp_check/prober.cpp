@@ -15,7 +15,6 @@
 
 #include <fmt/core.h>
 
-#include "check_id.hpp"
 #include "host_port.hpp"
 #include "packet.hpp"
 #include "vigil/text.hpp"
@@ -23,8 +22,6 @@
 namespace vigil::plugins::icmp_check {
 
 namespace {
-constexpr auto kStopPoll = std::chrono::milliseconds(100);
-constexpr int kEventsPerWait = 64;
 constexpr int kReceiveBuffer = 4 << 20;  // a burst of replies from thousands of hosts
 // epoll's data for the two sockets and the resolver's eventfd.
 constexpr std::uint64_t kV4 = 1, kV6 = 2, kResolver = 3;
@@ -123,32 +120,16 @@ struct Prober::Check {
 };
 
 Prober::Prober(Identity id, Logger log, checks::Outbox& outbox, const StopToken& stop, bool once)
-    : id_(std::move(id)), log_(std::move(log)), outbox_(outbox), stop_(stop), digest_(log_), failing_(digest_, log_),
-      rng_(checks::seeded_rng()), labels_{{"instance", id_.instance}},
-      overruns_(counter("vigil_icmp_check_overruns_total", labels_,
-                        "Slots skipped because the previous check of the site was still running")),
-      skipped_(counter("vigil_icmp_check_skipped_slots_total", labels_,
-                       "Slots skipped because checks started more than an interval late (the pipeline was full)")),
-      replies_(counter("vigil_icmp_check_replies_total", labels_, "Echo replies received in time")),
-      requests_(counter("vigil_icmp_check_requests_total", labels_, "Echo requests sent")),
-      in_flight_(gauge("vigil_icmp_check_in_flight", labels_, "Checks in flight")),
-      rtt_(histogram("vigil_icmp_check_rtt_seconds", labels_, latency_buckets(), "Round-trip times of replies")),
-      pacer_(once, skipped_) {
-    for (auto f : {Failure::None, Failure::Dns, Failure::Send, Failure::Unreachable, Failure::Timeout, Failure::Loss,
-                   Failure::Rtt}) {
-        Labels l = labels_;
-        l.emplace_back("result", std::string(to_string(f)));
-        results_[static_cast<std::size_t>(f)] =
-            &counter("vigil_icmp_check_checks_total", l, "Checks finished, by result");
-    }
+    : ProbeLoop("icmp",
+                {to_string(Failure::None), to_string(Failure::Dns), to_string(Failure::Send),
+                 to_string(Failure::Unreachable), to_string(Failure::Timeout), to_string(Failure::Loss),
+                 to_string(Failure::Rtt)},
+                std::move(id), std::move(log), outbox, stop, once),
+      replies_(counter(metric("replies_total"), labels_, "Echo replies received in time")),
+      requests_(counter(metric("requests_total"), labels_, "Echo requests sent")),
+      rtt_(histogram(metric("rtt_seconds"), labels_, latency_buckets(), "Round-trip times of replies")) {
     ident_ = static_cast<std::uint16_t>(rng_());
     cookie_ = rng_();
-    steady_start_ = Clock::now();
-    wall_start_ = std::chrono::duration_cast<checks::Time>(std::chrono::system_clock::now().time_since_epoch());
-    epoll_ = epoll_create1(EPOLL_CLOEXEC);
-    if (epoll_ < 0) {
-        throw std::runtime_error(fmt::format("epoll_create1: {}", std::strerror(errno)));
-    }
 }
 
 Prober::~Prober() {
@@ -157,67 +138,31 @@ Prober::~Prober() {
             ::close(s->fd);
         }
     }
-    in_flight_.set(0);
-    ::close(epoll_);
 }
 
-std::uint64_t Prober::offer(const Config& config) { return offered_.put(config); }
-
-void Prober::take_offer() {
-    offered_.apply([this](const Config& next) {
-        batcher_.set_limits(next.batch_size, next.batch_delay);
-        pacer_.apply(next.sites, now(), next.max_concurrency,
-                     [this](const std::string& name) { failing_.forget(name); });
-    });
-}
-
-void Prober::run() {
-    take_offer();
-    pacer_.begin();
-    if (id_.location.empty()) {
-        id_.location = id_.agent;
-    }
-    epoll_event events[kEventsPerWait];
-    while (!stop_.stop_requested()) {
-        take_offer();
-        retries_.start_due([this](const auto& site, const checks::Attempt& a) { start(site, a); });
-        pacer_.start_due([this] { return now(); }, outbox_.full(), [this] { return in_flight(); },
-                         [this](const std::shared_ptr<const Site>& site, checks::Time scheduled) {
-                             start(site, checks::Attempt::first(scheduled, now()));
-                         });
-        if (pacer_.once_started() && in_flight() == 0) {
+void Prober::on_event(const epoll_event& event) {
+    switch (event.data.u64) {
+        case kV4: receive(false); break;
+        case kV6: receive(true); break;
+        case kResolver:
+            lookups_.take([this](Check& c, const checks::Resolution& r) {
+                c.resolving = false;
+                c.dns_ms = r.ms;
+                if (r.addresses.empty()) {
+                    finish(c, std::pair{Failure::Dns, r.error});
+                } else {
+                    ping(c, r.addresses.front());
+                }
+            });
             break;
-        }
-        auto steady = Clock::now();
-        int n = epoll_wait(
-            epoll_, events, kEventsPerWait,
-            checks::wait_ms(kStopPoll, {pacer_.due_in(now(), outbox_.full(), in_flight()),
-                                        timers_.empty() ? std::nullopt : std::optional(timers_.begin()->first - steady),
-                                        retries_.due_in(), batcher_.due_in()}));
-        for (int i = 0; i < n; ++i) {
-            switch (events[i].data.u64) {
-                case kV4: receive(false); break;
-                case kV6: receive(true); break;
-                case kResolver: resolved(); break;
-                default: break;
-            }
-        }
-        on_timers();
-        batcher_.flush(outbox_, false);
-        if (auto at = Clock::now(); at >= next_digest_tick_) {
-            digest_.tick(at);
-            next_digest_tick_ = at + std::chrono::seconds(1);
-        }
+        default: break;
     }
-    if (in_flight() > 0) {
-        log_.info("stopping: abandoning {} checks in flight", in_flight());
-    }
-    batcher_.flush(outbox_, true);
-    digest_.flush();
 }
 
-// The family's socket, opened at first use: a ping socket if this group may (no privilege
-// needed), else a raw one (CAP_NET_RAW).
+std::optional<Prober::Clock::time_point> Prober::next_deadline() const {
+    return timers_.empty() ? std::nullopt : std::optional(timers_.begin()->first);
+}
+
 Prober::Socket& Prober::socket_for(bool v6) {
     Socket& s = v6 ? v6_ : v4_;
     if (s.tried) {
@@ -256,8 +201,7 @@ Prober::Socket& Prober::socket_for(bool v6) {
 }
 
 void Prober::start(const std::shared_ptr<const Site>& site, const checks::Attempt& attempt) {
-    if (attempt.number == 1 && !running_.insert(site->name).second) {  // a retry's site is running
-        overruns_.inc();
+    if (!begin_attempt(*site, attempt)) {
         return;
     }
     auto owned = std::make_unique<Check>();
@@ -267,49 +211,15 @@ void Prober::start(const std::shared_ptr<const Site>& site, const checks::Attemp
     c.start = Clock::now();
     c.timer = timers_.emplace(c.start + site->timeout, &c);  // resolving; then each request
     active_.emplace(&c, std::move(owned));
-    in_flight_.set(static_cast<double>(in_flight()));
+    count_in_flight();
     if (checks::is_address(site->host)) {
         ping(c, site->host);
         return;
     }
-    if (!resolver_) {
-        try {
-            resolver_ = std::make_unique<checks::Resolver>();
-        } catch (const std::exception& e) {
-            finish(c, std::pair{Failure::Dns, fmt::format("cannot start the resolver: {}", e.what())});
-            return;
-        }
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.u64 = kResolver;
-        if (epoll_ctl(epoll_, EPOLL_CTL_ADD, resolver_->fd(), &ev) != 0) {
-            auto why = std::strerror(errno);
-            resolver_.reset();
-            finish(c, std::pair{Failure::Dns, fmt::format("cannot watch the resolver: {}", why)});
-            return;
-        }
-    }
     c.resolving = true;
-    c.token = ++next_token_;
-    resolving_.emplace(c.token, &c);
-    resolver_->submit(c.token, site->host, site->ip_family);
-}
-
-void Prober::resolved() {
-    for (auto& r : resolver_->take()) {
-        auto it = resolving_.find(r.token);
-        if (it == resolving_.end()) {
-            continue;  // that check timed out meanwhile
-        }
-        Check& c = *it->second;
-        resolving_.erase(it);
-        c.resolving = false;
-        c.dns_ms = r.ms;
-        if (r.addresses.empty()) {
-            finish(c, std::pair{Failure::Dns, r.error});
-            continue;
-        }
-        ping(c, r.addresses.front());
+    std::string why;
+    if (!lookups_.submit(epoll_, epoll_data_t{.u64 = kResolver}, c, site->host, site->ip_family, why)) {
+        finish(c, std::pair{Failure::Dns, why});
     }
 }
 
@@ -404,7 +314,7 @@ void Prober::receive(bool v6) {
     }
 }
 
-void Prober::on_timers() {
+void Prober::after_events() {
     auto steady = Clock::now();
     while (!timers_.empty() && timers_.begin()->first <= steady) {
         Check& c = *timers_.begin()->second;
@@ -426,23 +336,13 @@ void Prober::finish(Check& c, std::optional<std::pair<Failure, std::string>> ver
     if (!verdict) {
         verdict = judge(site, c.tally);
     }
-    if (retries_.again(c.site, c.attempt, verdict->first != Failure::None, stop_.stop_requested())) {
+    if (retry(c.site, c.attempt, verdict->first != Failure::None)) {
         end_attempt(c);
         return;
     }
-    CheckRecord r;
-    r.name = site.name;
-    r.url = site.url;
     // The replies' mean round trip, what a ping check is graphed by; the check's own length
     // (packets times packet_interval) says nothing of the host.
-    r.response_time = c.tally.received > 0 ? stats.avg : checks::ms_between(c.start, end);
-    c.attempt.stamp(r, rng_);
-    r.agent = id_.agent;
-    r.kind = "icmp";
-    r.location = id_.location;
-    if (!site.group.empty()) {
-        r.group = site.group;
-    }
+    auto r = record_of(site, c.attempt, c.tally.received > 0 ? stats.avg : checks::ms_between(c.start, end));
     r.ok = verdict->first == Failure::None;
     if (!*r.ok) {
         r.error = std::string(to_string(verdict->first));
@@ -465,11 +365,7 @@ void Prober::finish(Check& c, std::optional<std::pair<Failure, std::string>> ver
         r.rtt_stddev_ms = stats.stddev;
     }
 
-    results_[static_cast<std::size_t>(verdict->first)]->inc();
-    failing_.note(site.name, site.url, verdict->first == Failure::None, r.error.value_or(""),
-                  r.error_detail.value_or(""));
-    batcher_.add(std::move(r), outbox_);
-    running_.erase(site.name);
+    emit(std::move(r), site, static_cast<std::size_t>(verdict->first));
     end_attempt(c);
 }
 
@@ -479,12 +375,10 @@ void Prober::end_attempt(Check& c) {
             pending_.erase(p);
         }
     }
-    if (c.token != 0) {
-        resolving_.erase(c.token);
-    }
+    lookups_.cancel(c);
     timers_.erase(c.timer);
     active_.erase(&c);
-    in_flight_.set(static_cast<double>(in_flight()));
+    count_in_flight();
 }
 
 }  // namespace vigil::plugins::icmp_check

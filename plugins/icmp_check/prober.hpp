@@ -16,23 +16,14 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
-#include "address_resolver.hpp"
-#include "failure_digest.hpp"
-#include "mailbox.hpp"
+#include "lookups.hpp"
+#include "probe_loop.hpp"
 #include "icmp_check_config.hpp"
-#include "outbox.hpp"
-#include "pacer.hpp"
-#include "retries.hpp"
-#include "record_batcher.hpp"
 #include "vigil/metrics.hpp"
-#include "vigil/source.hpp"
-#include "vigil/sync.hpp"
 
 namespace vigil::plugins::icmp_check {
 
@@ -58,25 +49,13 @@ struct Tally {
 /// reply at all: unreachable, send or timeout; else loss above max_loss, then a mean above max_rtt.
 std::pair<Failure, std::string> judge(const Site& site, const Tally& t);
 
-class Prober {
+class Prober : public checks::ProbeLoop<Site> {
   public:
-    struct Identity {
-        std::string instance;
-        std::string agent;     // the record's `agent`
-        std::string location;  // the record's `location`
-    };
     /// Throws std::runtime_error if the epoll set cannot be made.
     Prober(Identity id, Logger log, checks::Outbox& outbox, const StopToken& stop, bool once);
-    ~Prober();
+    ~Prober() override;
     Prober(const Prober&) = delete;
     Prober& operator=(const Prober&) = delete;
-
-    /// A new configuration (thread-safe): applied between events; unchanged sites keep their
-    /// schedule, a removed site's check in flight finishes and is still recorded.
-    std::uint64_t offer(const Config& config);  // the offer's number, for offers().wait_applied
-    checks::Mailbox<Config>& offers() { return offered_; }
-    /// Checks until `stop` (or, once, until every site was checked once).
-    void run();
 
   private:
     struct Check;
@@ -86,38 +65,24 @@ class Prober {
         bool tried = false;
         std::string error;  // why it could not be opened
     };
-    using Clock = std::chrono::steady_clock;
 
-    checks::Time now() const { return wall_start_ + (Clock::now() - steady_start_); }
-    void take_offer();
-    void start(const std::shared_ptr<const Site>& site, const checks::Attempt& attempt);
+    void start(const std::shared_ptr<const Site>& site, const checks::Attempt& attempt) override;
+    void on_event(const epoll_event& event) override;
+    void after_events() override;  // each check's next request, or its end
+    std::optional<Clock::time_point> next_deadline() const override;
+    std::size_t attempts() const override { return active_.size(); }
+
     Socket& socket_for(bool v6);
     void ping(Check& c, const std::string& address);
     void send_next(Check& c);
     void receive(bool v6);
-    void resolved();
-    void on_timers();
     void finish(Check& c, std::optional<std::pair<Failure, std::string>> verdict = std::nullopt);
     void end_attempt(Check& c);
-    std::size_t in_flight() const { return active_.size() + retries_.size(); }
 
-    Identity id_;
-    Logger log_;
-    checks::Outbox& outbox_;
-    const StopToken& stop_;
-
-    // Another thread (a reload) only hands over an offer; the prober's own thread owns every
-    // other member.
-    checks::Mailbox<Config> offered_;
-
-    int epoll_ = -1;
     Socket v4_, v6_;
     std::uint16_t ident_ = 0;  // the echo identifier on raw sockets
     std::uint16_t next_seq_ = 0;
     std::uint64_t cookie_ = 0;
-    Clock::time_point steady_start_;
-    checks::Time wall_start_{};
-    std::unordered_set<std::string> running_;  // sites with a check in flight
     std::unordered_map<Check*, std::unique_ptr<Check>> active_;
     struct Pending {
         Check* check;
@@ -125,25 +90,10 @@ class Prober {
     };
     std::unordered_map<std::uint32_t, Pending> pending_;  // by family << 16 | sequence
     std::multimap<Clock::time_point, Check*> timers_;     // a check's next request, or its end
-    std::unique_ptr<checks::Resolver> resolver_;          // made at the first host name
-    std::unordered_map<std::uint64_t, Check*> resolving_;
-    std::uint64_t next_token_ = 0;
-    checks::FailureDigest digest_;
-    checks::FailingSites failing_;
-    Clock::time_point next_digest_tick_{};
-    std::mt19937_64 rng_;
-    checks::RecordBatcher batcher_;
-
-    Labels labels_;
-    Counter& overruns_;
-    Counter& skipped_;
+    checks::Lookups<Check> lookups_;
     Counter& replies_;
     Counter& requests_;
-    Gauge& in_flight_;
-    std::array<Counter*, 7> results_{};  // by Failure
     Histogram& rtt_;
-    checks::Pacer<Site> pacer_;  // after skipped_, which it counts into
-    checks::Retries<Site> retries_;
 };
 
 }  // namespace vigil::plugins::icmp_check

@@ -22,17 +22,10 @@
 
 #include <fmt/core.h>
 
-#include "check_id.hpp"
 #include "host_port.hpp"
 #include "vigil/text.hpp"
 
 namespace vigil::plugins::tls_check {
-
-namespace {
-constexpr auto kStopPoll = std::chrono::milliseconds(100);
-constexpr int kEventsPerWait = 256;
-
-}  // namespace
 
 std::string_view to_string(Failure f) {
     switch (f) {
@@ -190,30 +183,12 @@ struct Prober::Check {
 };
 
 Prober::Prober(Identity id, Logger log, checks::Outbox& outbox, const StopToken& stop, bool once)
-    : id_(std::move(id)), log_(std::move(log)), outbox_(outbox), stop_(stop), digest_(log_), failing_(digest_, log_),
-      rng_(checks::seeded_rng()), labels_{{"instance", id_.instance}},
-      overruns_(counter("vigil_tls_check_overruns_total", labels_,
-                        "Slots skipped because the previous check of the site was still running")),
-      skipped_(counter("vigil_tls_check_skipped_slots_total", labels_,
-                       "Slots skipped because checks started more than an interval late (the pipeline was full)")),
-      in_flight_(gauge("vigil_tls_check_in_flight", labels_, "Checks in flight")),
-      duration_(
-          histogram("vigil_tls_check_duration_seconds", labels_, latency_buckets(), "Check durations (response_time)")),
-      pacer_(once, skipped_) {
-    for (auto f : {Failure::None, Failure::Dns, Failure::Connect, Failure::Timeout, Failure::Starttls, Failure::Tls,
-                   Failure::Certificate, Failure::Expiring, Failure::Revoked}) {
-        Labels l = labels_;
-        l.emplace_back("result", std::string(to_string(f)));
-        results_[static_cast<std::size_t>(f)] =
-            &counter("vigil_tls_check_checks_total", l, "Checks finished, by result");
-    }
-    steady_start_ = Clock::now();
-    wall_start_ = std::chrono::duration_cast<checks::Time>(std::chrono::system_clock::now().time_since_epoch());
-    epoll_ = epoll_create1(EPOLL_CLOEXEC);
-    if (epoll_ < 0) {
-        throw std::runtime_error(fmt::format("epoll_create1: {}", std::strerror(errno)));
-    }
-}
+    : ProbeLoop("tls",
+                {to_string(Failure::None), to_string(Failure::Dns), to_string(Failure::Connect),
+                 to_string(Failure::Timeout), to_string(Failure::Starttls), to_string(Failure::Tls),
+                 to_string(Failure::Certificate), to_string(Failure::Expiring), to_string(Failure::Revoked)},
+                std::move(id), std::move(log), outbox, stop, once),
+      duration_(histogram(metric("duration_seconds"), labels_, latency_buckets(), "Check durations (response_time)")) {}
 
 Prober::~Prober() {
     for (auto& [raw, c] : active_) {
@@ -225,72 +200,54 @@ Prober::~Prober() {
     for (auto& [key, ctx] : contexts_) {
         SSL_CTX_free(ctx);
     }
-    in_flight_.set(0);
-    ::close(epoll_);
-}
-
-std::uint64_t Prober::offer(const Config& config) { return offered_.put(config); }
-
-void Prober::take_offer() {
-    offered_.apply([this](const Config& next) {
-        batcher_.set_limits(next.batch_size, next.batch_delay);
-        pacer_.apply(next.sites, now(), next.max_concurrency,
-                     [this](const std::string& name) { failing_.forget(name); });
-    });
 }
 
 void Prober::run() {
     SigpipeBlocked quiet;
-    take_offer();
-    pacer_.begin();
-    if (id_.location.empty()) {
-        id_.location = id_.agent;
-    }
-    epoll_event events[kEventsPerWait];
-    while (!stop_.stop_requested()) {
-        take_offer();
-        retries_.start_due([this](const auto& site, const checks::Attempt& a) { start(site, a); });
-        pacer_.start_due([this] { return now(); }, outbox_.full(), [this] { return in_flight(); },
-                         [this](const std::shared_ptr<const Site>& site, checks::Time scheduled) {
-                             start(site, checks::Attempt::first(scheduled, now()));
-                         });
-        if (pacer_.once_started() && in_flight() == 0) {
-            break;
-        }
-        auto steady = Clock::now();
-        int n = epoll_wait(
-            epoll_, events, kEventsPerWait,
-            checks::wait_ms(kStopPoll,
-                            {pacer_.due_in(now(), outbox_.full(), in_flight()),
-                             deadlines_.empty() ? std::nullopt : std::optional(deadlines_.begin()->first - steady),
-                             retries_.due_in(), batcher_.due_in()}));
-        for (int i = 0; i < n; ++i) {
-            if (events[i].data.ptr == nullptr) {
-                resolved();
-                continue;
+    ProbeLoop::run();
+}
+
+void Prober::on_event(const epoll_event& event) {
+    if (event.data.ptr == nullptr) {
+        lookups_.take([this](Check& c, const checks::Resolution& r) {
+            c.dns_ms = r.ms;
+            if (r.addresses.empty()) {
+                finish(c, Failure::Dns, r.error);
+            } else {
+                connect(c, r.addresses.front());
             }
-            auto* c = static_cast<Check*>(events[i].data.ptr);
-            if (active_.count(c) > 0) {  // finished earlier in this round: its fd is closed
-                on_event(*c, events[i].events);
+        });
+        return;
+    }
+    auto* check = static_cast<Check*>(event.data.ptr);
+    if (active_.count(check) == 0) {
+        return;  // finished earlier in this round: its fd is closed
+    }
+    Check& c = *check;
+    switch (c.state) {
+        case Check::State::Connecting:
+            if ((event.events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) {
+                connected(c);
             }
-        }
-        expire();
-        batcher_.flush(outbox_, false);
-        if (auto steady = Clock::now(); steady >= next_digest_tick_) {
-            digest_.tick(steady);
-            next_digest_tick_ = steady + std::chrono::seconds(1);
-        }
+            return;
+        case Check::State::Dialogue:
+            if (c.sent < c.out.size()) {
+                write_pending(c);
+            } else {
+                read_dialogue(c);
+            }
+            return;
+        case Check::State::Handshaking: handshake(c); return;
+        case Check::State::Resolving: return;
     }
-    if (in_flight() > 0) {
-        log_.info("stopping: abandoning {} checks in flight", in_flight());
-    }
-    batcher_.flush(outbox_, true);
-    digest_.flush();
+}
+
+std::optional<Prober::Clock::time_point> Prober::next_deadline() const {
+    return deadlines_.empty() ? std::nullopt : std::optional(deadlines_.begin()->first);
 }
 
 void Prober::start(const std::shared_ptr<const Site>& site, const checks::Attempt& attempt) {
-    if (attempt.number == 1 && !running_.insert(site->name).second) {  // a retry's site is running
-        overruns_.inc();
+    if (!begin_attempt(*site, attempt)) {
         return;
     }
     auto owned = std::make_unique<Check>();
@@ -300,48 +257,15 @@ void Prober::start(const std::shared_ptr<const Site>& site, const checks::Attemp
     c.start = Clock::now();
     c.deadline = deadlines_.emplace(c.start + site->timeout, &c);
     active_.emplace(&c, std::move(owned));
-    in_flight_.set(static_cast<double>(in_flight()));
+    count_in_flight();
     if (checks::is_address(site->target.at.host)) {
         connect(c, site->target.at.host);
         return;
     }
-    if (!resolver_) {
-        try {
-            resolver_ = std::make_unique<checks::Resolver>();
-        } catch (const std::exception& e) {
-            finish(c, Failure::Dns, fmt::format("cannot start the resolver: {}", e.what()));
-            return;
-        }
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.ptr = nullptr;  // the resolver's descriptor
-        if (epoll_ctl(epoll_, EPOLL_CTL_ADD, resolver_->fd(), &ev) != 0) {
-            auto why = std::strerror(errno);
-            resolver_.reset();
-            finish(c, Failure::Dns, fmt::format("cannot watch the resolver: {}", why));
-            return;
-        }
-    }
     c.state = Check::State::Resolving;
-    c.token = ++next_token_;
-    resolving_.emplace(c.token, &c);
-    resolver_->submit(c.token, site->target.at.host, site->ip_family);
-}
-
-void Prober::resolved() {
-    for (auto& r : resolver_->take()) {
-        auto it = resolving_.find(r.token);
-        if (it == resolving_.end()) {
-            continue;  // that check timed out meanwhile
-        }
-        Check& c = *it->second;
-        resolving_.erase(it);
-        c.dns_ms = r.ms;
-        if (r.addresses.empty()) {
-            finish(c, Failure::Dns, r.error);
-            continue;
-        }
-        connect(c, r.addresses.front());
+    std::string why;
+    if (!lookups_.submit(epoll_, epoll_data_t{.ptr = nullptr}, c, site->target.at.host, site->ip_family, why)) {
+        finish(c, Failure::Dns, why);
     }
 }
 
@@ -387,25 +311,6 @@ void Prober::connect(Check& c, const std::string& address) {
     ev.data.ptr = &c;
     if (epoll_ctl(epoll_, EPOLL_CTL_ADD, c.fd, &ev) != 0) {
         finish(c, Failure::Connect, fmt::format("cannot watch the socket: {}", std::strerror(errno)));
-    }
-}
-
-void Prober::on_event(Check& c, std::uint32_t events) {
-    switch (c.state) {
-        case Check::State::Connecting:
-            if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) {
-                connected(c);
-            }
-            return;
-        case Check::State::Dialogue:
-            if (c.sent < c.out.size()) {
-                write_pending(c);
-            } else {
-                read_dialogue(c);
-            }
-            return;
-        case Check::State::Handshaking: handshake(c); return;
-        case Check::State::Resolving: return;
     }
 }
 
@@ -598,7 +503,7 @@ void Prober::handshaken(Check& c) {
     finish(c, failure, std::move(detail));
 }
 
-void Prober::expire() {
+void Prober::after_events() {
     auto steady = Clock::now();
     while (!deadlines_.empty() && deadlines_.begin()->first <= steady) {
         Check& c = *deadlines_.begin()->second;
@@ -613,21 +518,11 @@ void Prober::expire() {
 void Prober::finish(Check& c, Failure failure, std::string detail) {
     const Site& site = *c.site;
     auto end = Clock::now();
-    if (retries_.again(c.site, c.attempt, failure != Failure::None, stop_.stop_requested())) {
+    if (retry(c.site, c.attempt, failure != Failure::None)) {
         end_attempt(c);
         return;
     }
-    CheckRecord r;
-    r.name = site.name;
-    r.url = site.url;
-    r.response_time = checks::ms_between(c.start, end);
-    c.attempt.stamp(r, rng_);
-    r.agent = id_.agent;
-    r.kind = "tls";
-    r.location = id_.location;
-    if (!site.group.empty()) {
-        r.group = site.group;
-    }
+    auto r = record_of(site, c.attempt, checks::ms_between(c.start, end));
     r.ok = failure == Failure::None;
     if (failure != Failure::None) {
         r.error = std::string(to_string(failure));
@@ -645,11 +540,8 @@ void Prober::finish(Check& c, Failure failure, std::string detail) {
     r.tls_issuer = c.issuer;
     r.ocsp_status = c.facts.ocsp;
 
-    results_[static_cast<std::size_t>(failure)]->inc();
     duration_.observe(r.response_time / 1000.0);
-    failing_.note(site.name, site.url, failure == Failure::None, r.error.value_or(""), r.error_detail.value_or(""));
-    batcher_.add(std::move(r), outbox_);
-    running_.erase(site.name);
+    emit(std::move(r), site, static_cast<std::size_t>(failure));
     end_attempt(c);
 }
 
@@ -657,12 +549,10 @@ void Prober::end_attempt(Check& c) {
     if (c.fd >= 0) {
         ::close(c.fd);  // leaves the epoll set with it
     }
-    if (c.token != 0) {
-        resolving_.erase(c.token);
-    }
+    lookups_.cancel(c);
     deadlines_.erase(c.deadline);
     active_.erase(&c);
-    in_flight_.set(static_cast<double>(in_flight()));
+    count_in_flight();
 }
 
 }  // namespace vigil::plugins::tls_check
