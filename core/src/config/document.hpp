@@ -6,7 +6,9 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include <yaml-cpp/yaml.h>
 
@@ -29,9 +31,21 @@ struct Document {
     bool data = false;
 };
 
+// A map's keys in order, made once per node: each option of each site looked up by a walk of
+// yaml-cpp's map (an iterator that copies two nodes per step) was 40% of reading a site list.
+struct KeyIndex {
+    struct Key {
+        std::string key;
+        YAML::Node key_node, value;
+    };
+    std::vector<Key> keys;  // in file order: never sorted, as assigning a YAML::Node rewrites the node it refers to
+    std::vector<std::uint32_t> sorted;  // into keys, by key then file order (of equal keys the first wins)
+};
+
 struct ConfigNodeImpl {
     std::shared_ptr<const Document> doc;
     YAML::Node node;  // the map; unused when !present
+    std::shared_ptr<const KeyIndex> index;  // of `node` when it is a map (set_node)
     bool present = false;
     std::string path;
     SourceLocation location;
@@ -44,6 +58,9 @@ struct ConfigNodeImpl {
 }  // namespace vigil::detail
 
 namespace vigil::config {
+
+/// Makes `node` the node of `impl`, with its key index when it is a map.
+void set_node(detail::ConfigNodeImpl& impl, const YAML::Node& node);
 
 /// yaml-cpp marks are 0-based; ours are 1-based. A null mark maps to `fallback`.
 SourceLocation locate(const detail::Document& doc, const YAML::Mark& mark, const SourceLocation& fallback = {});

@@ -97,7 +97,7 @@ void each_node(const std::shared_ptr<const detail::Document>& doc, const YAML::N
                const std::function<void(const ConfigNode&)>& each) {
     auto impl = std::make_shared<detail::ConfigNodeImpl>();
     impl->doc = doc;
-    impl->node = item;
+    config::set_node(*impl, item);
     impl->present = true;
     impl->path = fmt::format("[{}]", index);
     impl->location = config::locate(*doc, item.Mark(), {name, 1, 1});
