@@ -114,8 +114,8 @@ class ProbeLoop {
     /// Throws std::runtime_error if the epoll set cannot be made.
     ProbeLoop(std::string_view kind, std::initializer_list<std::string_view> results, Identity id, Logger log,
               Outbox& outbox, const StopToken& stop, bool once)
-        : id_(std::move(id)), log_(std::move(log)), outbox_(outbox), stop_(stop), rng_(seeded_rng()),
-          labels_{{"instance", id_.instance}}, kind_(kind), digest_(log_), failing_(digest_, log_),
+        : id_(std::move(id)), log_(std::move(log)), outbox_(outbox), stop_(stop),
+          rng_(seeded_rng()), labels_{{"instance", id_.instance}}, kind_(kind), digest_(log_), failing_(digest_, log_),
           overruns_(counter(metric("overruns_total"), labels_,
                             "Slots skipped because the previous check of the site was still running")),
           skipped_(counter(metric("skipped_slots_total"), labels_,

@@ -120,11 +120,11 @@ struct Prober::Check {
 };
 
 Prober::Prober(Identity id, Logger log, checks::Outbox& outbox, const StopToken& stop, bool once)
-    : ProbeLoop("icmp",
-                {to_string(Failure::None), to_string(Failure::Dns), to_string(Failure::Send),
-                 to_string(Failure::Unreachable), to_string(Failure::Timeout), to_string(Failure::Loss),
-                 to_string(Failure::Rtt)},
-                std::move(id), std::move(log), outbox, stop, once),
+    : ProbeLoop(
+          "icmp",
+          {to_string(Failure::None), to_string(Failure::Dns), to_string(Failure::Send), to_string(Failure::Unreachable),
+           to_string(Failure::Timeout), to_string(Failure::Loss), to_string(Failure::Rtt)},
+          std::move(id), std::move(log), outbox, stop, once),
       replies_(counter(metric("replies_total"), labels_, "Echo replies received in time")),
       requests_(counter(metric("requests_total"), labels_, "Echo requests sent")),
       rtt_(histogram(metric("rtt_seconds"), labels_, latency_buckets(), "Round-trip times of replies")) {

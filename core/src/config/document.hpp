@@ -44,7 +44,7 @@ struct KeyIndex {
 
 struct ConfigNodeImpl {
     std::shared_ptr<const Document> doc;
-    YAML::Node node;  // the map; unused when !present
+    YAML::Node node;                        // the map; unused when !present
     std::shared_ptr<const KeyIndex> index;  // of `node` when it is a map (set_node)
     bool present = false;
     std::string path;
