@@ -20,7 +20,7 @@
 
 namespace vigil::checks {
 
-/// `Check` has a `std::uint64_t token` (0: no lookup).
+/// `Check` has a `std::uint64_t token` (0: no lookup) and a `std::optional<double> dns_ms`.
 template <typename Check>
 class Lookups {
   public:
@@ -71,6 +71,20 @@ class Lookups {
             waiting_.erase(it);
             done(c, r);
         }
+    }
+
+    /// take() for checks that go on to the first address: `dns_ms` set, then reached(check,
+    /// address), or failed(check, why) when the name has no address.
+    template <typename Reached, typename Failed>
+    void take_first(Reached&& reached, Failed&& failed) {
+        take([&](Check& c, const Resolution& r) {
+            c.dns_ms = r.ms;
+            if (r.addresses.empty()) {
+                failed(c, r.error);
+            } else {
+                reached(c, r.addresses.front());
+            }
+        });
     }
 
   private:

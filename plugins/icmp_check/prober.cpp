@@ -145,15 +145,15 @@ void Prober::on_event(const epoll_event& event) {
         case kV4: receive(false); break;
         case kV6: receive(true); break;
         case kResolver:
-            lookups_.take([this](Check& c, const checks::Resolution& r) {
-                c.resolving = false;
-                c.dns_ms = r.ms;
-                if (r.addresses.empty()) {
-                    finish(c, std::pair{Failure::Dns, r.error});
-                } else {
-                    ping(c, r.addresses.front());
-                }
-            });
+            lookups_.take_first(
+                [this](Check& c, const std::string& address) {
+                    c.resolving = false;
+                    ping(c, address);
+                },
+                [this](Check& c, const std::string& why) {
+                    c.resolving = false;
+                    finish(c, std::pair{Failure::Dns, why});
+                });
             break;
         default: break;
     }

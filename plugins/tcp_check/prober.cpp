@@ -90,14 +90,8 @@ Prober::~Prober() {
 
 void Prober::on_event(const epoll_event& event) {
     if (event.data.ptr == nullptr) {
-        lookups_.take([this](Check& c, const checks::Resolution& r) {
-            c.dns_ms = r.ms;
-            if (r.addresses.empty()) {
-                finish(c, Failure::Dns, r.error);
-            } else {
-                connect(c, r.addresses.front());
-            }
-        });
+        lookups_.take_first([this](Check& c, const std::string& address) { connect(c, address); },
+                            [this](Check& c, const std::string& why) { finish(c, Failure::Dns, why); });
         return;
     }
     auto* c = static_cast<Check*>(event.data.ptr);
