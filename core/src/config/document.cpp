@@ -148,8 +148,7 @@ std::vector<ConfigNode> raw_items(const ConfigNode& parent, std::string_view key
 
 const OptionSpec* find_option(const OptionSpec* table, std::string_view key) {
     for (const OptionSpec* o = table; o != nullptr && o->key != nullptr; ++o) {
-        // The first letter before the whole key: each comparison took a strlen of the table's key.
-        if (!key.empty() && o->key[0] == key[0] && key == o->key) {
+        if (key == o->key) {
             return o;
         }
     }
