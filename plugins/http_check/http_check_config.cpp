@@ -20,21 +20,27 @@
 
 namespace vigil::plugins::http_check {
 
+std::string origin_of(CURLU* parsed) {
+    std::string out;
+    char *scheme = nullptr, *host = nullptr, *port = nullptr;
+    curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0);
+    curl_url_get(parsed, CURLUPART_HOST, &host, 0);
+    curl_url_get(parsed, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+    if (scheme != nullptr && host != nullptr && port != nullptr) {
+        out = fmt::format("{}://{}:{}", scheme, host, port);
+        std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    return out;
+}
+
 std::string origin_of(const std::string& url) {
     CURLU* u = curl_url();
     std::string out;
     if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
-        char *scheme = nullptr, *host = nullptr, *port = nullptr;
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-        curl_url_get(u, CURLUPART_HOST, &host, 0);
-        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
-        if (scheme != nullptr && host != nullptr && port != nullptr) {
-            out = fmt::format("{}://{}:{}", scheme, host, port);
-            std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-        }
-        curl_free(scheme);
-        curl_free(host);
-        curl_free(port);
+        out = origin_of(u);
     }
     curl_url_cleanup(u);
     return out;

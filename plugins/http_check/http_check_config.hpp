@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include <curl/curl.h>
 #include <re2/re2.h>
 
 #include "assertions.hpp"
@@ -141,11 +142,22 @@ struct Config {
 extern const std::span<const Bound<Config>> kBound;
 extern const std::span<const Bound<Site>> kBoundSite;
 
-/// What reading many sites shares: compiled patterns (one RE2 per distinct pattern) and the
-/// warnings already given (one per setting, not one per site).
+/// The options that make a site itself rather than how it is checked: a site that sets no other
+/// starts from SiteCache::base.
+inline constexpr const char* kIdentityKeys[] = {"name", "url", "regex", "regex_absent"};
+
+/// What reading many sites shares: compiled patterns (one RE2 per distinct pattern), the
+/// warnings already given (one per setting, not one per site), and the plugin-level values read
+/// once.
 struct SiteCache {
     std::map<std::string, std::shared_ptr<const re2::RE2>> regexes;
     std::set<std::string> warned;
+    // Every option but kIdentityKeys' from the plugin level, read and checked once: a list of a
+    // million sites that set only those keys costs one read of the defaults, not a million.
+    // Unset until first needed; nullptr when the plugin level has an error (each site read
+    // whole then reports it where it is, as before).
+    std::optional<std::shared_ptr<const Site>> base;
+    std::vector<Diagnostic> base_warnings;  // given once, by the first site that uses the base
 };
 
 /// Reads one site entry, validated against kSiteOptions, with `plugin` (the section) giving the
@@ -171,5 +183,7 @@ std::optional<Config> parse_config(const ConfigNode& node, Diagnostics& diags);
 /// scheme://host:port, lower case, the port made explicit (what "same origin" compares); empty
 /// when libcurl cannot parse `url`.
 std::string origin_of(const std::string& url);
+/// The same of a URL libcurl has parsed already.
+std::string origin_of(CURLU* parsed);
 
 }  // namespace vigil::plugins::http_check

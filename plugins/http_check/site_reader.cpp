@@ -157,10 +157,12 @@ class SiteReader {
   public:
     SiteReader(const ConfigNode& plugin, const ConfigNode& site, Diagnostics& diags, SiteCache& cache,
                const TopicPolicy* topic)
-        : plugin_(plugin), site_(site), diags_(diags), warned_(cache.warned), regexes_(cache.regexes), topic_(topic) {}
+        : plugin_(plugin), site_(site), diags_(diags), cache_(cache), warned_(cache.warned), regexes_(cache.regexes),
+          topic_(topic) {}
 
     std::optional<Site> read() {
-        Site s;
+        const Site* base = topic_ == nullptr && sets_identity_only() ? base_site() : nullptr;
+        Site s = base != nullptr ? *base : Site{};
         if (topic_ != nullptr) {
             for (const char* key : kTopicRestricted) {
                 if (site_.has(key) && topic_->allow.count(key) == 0) {
@@ -176,11 +178,21 @@ class SiteReader {
             error("name", "the site's name " + *problem);
         }
         s.url = site_.get_string("url");
-        check_url(s.url);
+        s.origin = check_url(s.url);
         s.shown_url = redact_url(s.url);
-        s.origin = origin_of(s.url);
         compile("regex", s.regex_text, s.regex);
         compile("regex_absent", s.regex_absent_text, s.regex_absent);
+        if (base == nullptr) {
+            read_profile(s);
+        }
+        if (failed_) {
+            return std::nullopt;
+        }
+        return s;
+    }
+
+    /// Every option but the identity's, each from the site or else the plugin level.
+    void read_profile(Site& s) {
         if (!load_bound<Site>(kSiteBound, site_, s, diags_, &plugin_)) {
             failed_ = true;
         }
@@ -257,13 +269,43 @@ class SiteReader {
         if (auto problem = label_problem(s.group, 200); problem && !s.group.empty()) {
             error("group", "the group's name " + *problem);
         }
-        if (failed_) {
-            return std::nullopt;
-        }
-        return s;
     }
 
+    bool failed() const { return failed_; }
+
   private:
+    bool sets_identity_only() const {
+        std::size_t own = 0;
+        for (const char* key : kIdentityKeys) {
+            own += site_.has(key) ? 1 : 0;
+        }
+        return own == site_.key_count();
+    }
+
+    // The plugin-level profile, read once (SiteCache::base), its warnings given with the first
+    // site that uses it.
+    const Site* base_site() {
+        if (!cache_.base) {
+            Diagnostics scratch;
+            SiteCache cache;
+            ConfigNode none;
+            SiteReader reader(plugin_, none, scratch, cache, nullptr);
+            Site base;
+            reader.read_profile(base);
+            cache_.base = reader.failed() ? nullptr : std::make_shared<const Site>(std::move(base));
+            for (const auto& d : scratch.entries()) {
+                if (d.severity == Diagnostic::Severity::Warning && !reader.failed()) {
+                    cache_.base_warnings.push_back(d);
+                }
+            }
+        }
+        for (const auto& w : cache_.base_warnings) {
+            diags_.warning(w.location, w.path, w.message);  // a site read whole repeats it: counted once
+        }
+        cache_.base_warnings.clear();
+        return cache_.base->get();
+    }
+
     const ConfigNode& from(const char* key) const { return site_.has(key) ? site_ : plugin_; }
     // A credential's source: a topic site inherits none unless sites_topic says so (its URL is
     // whatever the message says, and would receive them).
@@ -404,8 +446,10 @@ class SiteReader {
         failed_ = true;
     }
 
-    void check_url(const std::string& url) {
+    // The URL's origin (origin_of), from the one parse that also checks it.
+    std::string check_url(const std::string& url) {
         CURLU* u = curl_url();
+        std::string origin;
         CURLUcode rc = curl_url_set(u, CURLUPART_URL, url.c_str(), 0);
         if (rc != CURLUE_OK) {
             error("url", fmt::format("invalid URL \"{}\": {}", redact_url(url), curl_url_strerror(rc)));
@@ -417,13 +461,16 @@ class SiteReader {
             if (sc != "http" && sc != "https") {
                 error("url", fmt::format("URL \"{}\" is not http:// or https://", redact_url(url)));
             }
+            origin = origin_of(u);
         }
         curl_url_cleanup(u);
+        return origin;
     }
 
     const ConfigNode& plugin_;
     const ConfigNode& site_;
     Diagnostics& diags_;
+    SiteCache& cache_;
     std::set<std::string>& warned_;  // one warning per setting, not one per site sharing it
     std::map<std::string, std::shared_ptr<const re2::RE2>>& regexes_;
     const TopicPolicy* topic_;

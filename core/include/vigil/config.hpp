@@ -160,6 +160,8 @@ class VIGIL_API ConfigNode {
     const OptionSpec* table() const;
 
     bool has(std::string_view key) const;
+    /// How many keys this node's map holds (0 when the node is absent or not a map).
+    std::size_t key_count() const;
     /// Location of `key`'s value, or of this node when the key is absent.
     SourceLocation location_of(std::string_view key) const;
     /// `path().key`, for messages.

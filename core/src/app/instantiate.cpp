@@ -34,7 +34,7 @@ void bind_section(Section& s, PluginKind want, const OptionSpec* reserved, const
                   loader::Registry& registry, Diagnostics& diags) {
     const ConfigNode& raw = s.node;
     const auto& impl = raw.impl();
-    if (!impl.present || !impl.node.IsMap()) {
+    if (!impl.present || !impl.node.is_map()) {
         diags.error(raw.location(), raw.path(), "expected a map with a `plugin:` key");
         return;
     }

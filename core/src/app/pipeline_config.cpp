@@ -318,7 +318,7 @@ std::unique_ptr<PipelineFile> load_pipeline_file(const std::filesystem::path& pa
     } else if (root.has("sources")) {
         file->source_list = true;
         auto items = config::raw_items(root, "sources");
-        if (items.empty() && config::raw_child(root, "sources").impl().node.IsSequence()) {
+        if (items.empty() && config::raw_child(root, "sources").impl().node.is_sequence()) {
             diags.error(root.location_of("sources"), "sources", "at least one source is required");
         }
         for (auto& item : items) {
@@ -331,7 +331,7 @@ std::unique_ptr<PipelineFile> load_pipeline_file(const std::filesystem::path& pa
     }
     if (root.has("sinks")) {
         auto items = config::raw_items(root, "sinks");
-        if (items.empty() && config::raw_child(root, "sinks").impl().node.IsSequence()) {
+        if (items.empty() && config::raw_child(root, "sinks").impl().node.is_sequence()) {
             diags.error(root.location_of("sinks"), "sinks", "at least one sink is required");
         }
         for (auto& item : items) {

@@ -15,7 +15,9 @@ namespace {
 const detail::ConfigNodeImpl& empty_impl() {
     static const auto* impl = [] {
         auto* i = new detail::ConfigNodeImpl();
-        i->doc = std::make_shared<detail::Document>();
+        auto doc = std::make_shared<detail::Document>();
+        doc->source = std::make_shared<const detail::Source>();
+        i->doc = std::move(doc);
         return i;
     }();
     return *impl;
@@ -27,14 +29,14 @@ ConfigNode::ConfigNode(std::shared_ptr<const detail::ConfigNodeImpl> impl) : imp
 
 const std::string& ConfigNode::path() const { return impl_->path; }
 const SourceLocation& ConfigNode::location() const { return impl_->location; }
-const std::filesystem::path& ConfigNode::base_dir() const { return impl_->doc->base_dir; }
+const std::filesystem::path& ConfigNode::base_dir() const { return impl_->doc->source->base_dir; }
 const OptionSpec* ConfigNode::table() const { return impl_->table; }
 
 namespace {
 
 struct Found {
     const OptionSpec* spec = nullptr;
-    YAML::Node value;
+    config::Value value;
     bool present = false;
     SourceLocation location;
 };
@@ -83,6 +85,8 @@ std::optional<std::string> scalar(const detail::ConfigNodeImpl& impl, std::strin
 }  // namespace
 
 bool ConfigNode::has(std::string_view key) const { return config::find_entry(*impl_, key).has_value(); }
+
+std::size_t ConfigNode::key_count() const { return impl_->present ? impl_->node.size() : 0; }
 
 SourceLocation ConfigNode::location_of(std::string_view key) const {
     auto entry = config::find_entry(*impl_, key);
@@ -160,12 +164,12 @@ Secret ConfigNode::get_secret(std::string_view key) const {
     if (!file) {
         return Secret(s.value_or(""));
     }
-    if (impl_->doc->data) {  // validation refused it already
+    if (impl_->doc->source->data) {  // validation refused it already
         throw std::logic_error(impl_->path + ": a message may not name a file");
     }
     std::string error;
     auto path = config::scalar_text(*impl_->doc, file->value, error);
-    auto content = path ? config::read_secret_file(impl_->doc->base_dir, *path, error) : std::nullopt;
+    auto content = path ? config::read_secret_file(impl_->doc->source->base_dir, *path, error) : std::nullopt;
     if (!content) {
         throw std::logic_error(error);
     }
@@ -178,7 +182,7 @@ std::vector<std::string> ConfigNode::get_string_list(std::string_view key) const
     if (!f.present) {
         return out;
     }
-    for (const auto& item : f.value) {
+    for (auto item : f.value.items()) {
         std::string error;
         auto s = config::scalar_text(*impl_->doc, item, error);
         if (!s) {
@@ -195,25 +199,21 @@ std::vector<std::pair<std::string, std::string>> ConfigNode::get_string_map(std:
     if (!f.present) {
         return out;
     }
-    for (auto it = f.value.begin(); it != f.value.end(); ++it) {
+    for (auto [k, v] : f.value.entries()) {
         std::string error;
-        auto s = config::scalar_text(*impl_->doc, it->second, error);
+        auto s = config::scalar_text(*impl_->doc, v, error);
         if (!s) {
             throw std::logic_error(error);
         }
-        out.emplace_back(it->first.Scalar(), std::move(*s));
+        out.emplace_back(std::string(k.scalar()), std::move(*s));
     }
     return out;
 }
 
 SourceLocation ConfigNode::location_of_entry(std::string_view key, std::string_view entry) const {
     auto f = lookup(*impl_, key, OptionType::StringMap);
-    if (f.present && f.value.IsMap()) {
-        for (auto it = f.value.begin(); it != f.value.end(); ++it) {
-            if (it->first.Scalar() == entry) {
-                return config::locate(*impl_->doc, it->first.Mark(), f.location);
-            }
-        }
+    if (f.present && f.value.is_map()) {
+        return config::locate(*impl_->doc, f.value.find_key(entry), f.location);
     }
     return f.location;
 }
@@ -239,7 +239,7 @@ std::filesystem::path ConfigNode::resolve_path(const std::string& path) const {
     if (path.empty() || p.is_absolute()) {
         return p;
     }
-    return impl_->doc->base_dir / p;
+    return impl_->doc->source->base_dir / p;
 }
 
 }  // namespace vigil

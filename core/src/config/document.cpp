@@ -8,30 +8,35 @@
 #include <sstream>
 
 #include <fmt/core.h>
+#include <yaml-cpp/yaml.h>
 
 #include "config/document.hpp"
 
 namespace vigil::config {
 
-SourceLocation locate(const detail::Document& doc, const YAML::Mark& mark, const SourceLocation& fallback) {
-    if (mark.is_null() || mark.line < 0) {
-        return fallback.file.empty() ? SourceLocation{doc.file, 0, 0} : fallback;
+SourceLocation locate(const detail::Document& doc, const Value& value, const SourceLocation& fallback) {
+    if (value.line() == 0) {
+        return fallback.file.empty() ? SourceLocation{doc.file(), 0, 0} : fallback;
     }
-    return {doc.file, mark.line + 1 + doc.line_offset, mark.column + 1 + (mark.line == 0 ? doc.column_offset : 0)};
+    return {doc.file(), static_cast<int>(value.line()), static_cast<int>(value.column())};
 }
 
 std::shared_ptr<const detail::Document> load_string(const std::string& text, std::string name,
                                                     std::filesystem::path base_dir, Environment env, Diagnostics& diags,
                                                     bool data) {
     auto doc = std::make_shared<detail::Document>();
-    doc->data = data;
-    doc->file = std::move(name);
-    doc->base_dir = std::move(base_dir);
-    doc->env = std::move(env);
+    doc->source = std::make_shared<const detail::Source>(
+        detail::Source{std::move(name), std::move(base_dir), std::move(env), data});
     try {
-        doc->root = YAML::Load(text);
+        doc->tree = from_yaml(YAML::Load(text), text.size());
+    } catch (const TooLarge& e) {
+        diags.error({doc->file(), static_cast<int>(e.line), static_cast<int>(e.column)}, {},
+                    "invalid YAML: " + e.reason);
+        return nullptr;
     } catch (const YAML::Exception& e) {
-        diags.error(locate(*doc, e.mark), {}, "invalid YAML: " + e.msg);
+        int line = e.mark.is_null() || e.mark.line < 0 ? 0 : e.mark.line + 1;
+        int column = line == 0 ? 0 : e.mark.column + 1;
+        diags.error({doc->file(), line, column}, {}, "invalid YAML: " + e.msg);
         return nullptr;
     }
     return doc;
@@ -50,31 +55,12 @@ std::shared_ptr<const detail::Document> load_file(const std::filesystem::path& p
     return load_string(text.str(), path.string(), base, std::move(env), diags);
 }
 
-void set_node(detail::ConfigNodeImpl& impl, const YAML::Node& node) {
-    impl.node = node;
-    impl.index = nullptr;
-    if (!node.IsMap()) {
-        return;
-    }
-    auto index = std::make_shared<detail::KeyIndex>();
-    index->keys.reserve(node.size());
-    for (auto it = node.begin(); it != node.end(); ++it) {
-        if (it->first.IsScalar()) {
-            index->keys.push_back({it->first.Scalar(), it->first, it->second});
-            index->sorted.push_back(static_cast<std::uint32_t>(index->sorted.size()));
-        }
-    }
-    const auto& keys = index->keys;
-    std::stable_sort(index->sorted.begin(), index->sorted.end(),
-                     [&](std::uint32_t a, std::uint32_t b) { return keys[a].key < keys[b].key; });
-    impl.index = std::move(index);
-}
-
 ConfigNode root_node(std::shared_ptr<const detail::Document> doc, const OptionSpec* table) {
     auto impl = std::make_shared<detail::ConfigNodeImpl>();
-    set_node(*impl, doc->root);
-    impl->present = doc->root.IsDefined() && !doc->root.IsNull();
-    impl->location = locate(*doc, doc->root.Mark(), {doc->file, 1, 1});
+    auto root = doc->tree.root();
+    impl->node = root;
+    impl->present = root.defined() && !root.is_null();
+    impl->location = locate(*doc, root, {doc->file(), 1, 1});
     impl->table = table;
     impl->doc = std::move(doc);
     return ConfigNode(std::move(impl));
@@ -99,17 +85,15 @@ std::string join_path(const std::string& parent, std::string_view key) {
 }
 
 std::optional<Entry> find_entry(const detail::ConfigNodeImpl& impl, std::string_view key) {
-    if (!impl.present || !impl.index) {
+    if (!impl.present) {
         return std::nullopt;
     }
-    const auto& index = *impl.index;
-    auto it = std::lower_bound(index.sorted.begin(), index.sorted.end(), key,
-                               [&](std::uint32_t k, std::string_view want) { return index.keys[k].key < want; });
-    if (it == index.sorted.end() || index.keys[*it].key != key) {
+    auto k = impl.node.find_key(key);
+    if (!k.defined()) {
         return std::nullopt;
     }
-    const auto& found = index.keys[*it];
-    return Entry{found.value, locate(*impl.doc, found.value.Mark(), locate(*impl.doc, found.key_node.Mark()))};
+    auto value = impl.node.find(key);
+    return Entry{value, locate(*impl.doc, value, locate(*impl.doc, k))};
 }
 
 ConfigNode raw_child(const ConfigNode& parent, std::string_view key) {
@@ -119,8 +103,8 @@ ConfigNode raw_child(const ConfigNode& parent, std::string_view key) {
     impl->path = join_path(p.path, key);
     impl->location = p.location;
     if (auto entry = find_entry(p, key)) {
-        set_node(*impl, entry->value);
-        impl->present = !entry->value.IsNull();
+        impl->node = entry->value;
+        impl->present = !entry->value.is_null();
         impl->location = entry->location;
     }
     return ConfigNode(std::move(impl));
@@ -130,17 +114,17 @@ std::vector<ConfigNode> raw_items(const ConfigNode& parent, std::string_view key
     std::vector<ConfigNode> out;
     auto list = raw_child(parent, key);
     const auto& l = list.impl();
-    if (!l.present || !l.node.IsSequence()) {
+    if (!l.present || !l.node.is_sequence()) {
         return out;
     }
     std::size_t i = 0;
-    for (const auto& item : l.node) {
+    for (auto item : l.node.items()) {
         auto impl = std::make_shared<detail::ConfigNodeImpl>();
         impl->doc = l.doc;
-        set_node(*impl, static_cast<const YAML::Node&>(item));
+        impl->node = item;
         impl->present = true;
         impl->path = fmt::format("{}[{}]", l.path, i++);
-        impl->location = locate(*l.doc, item.Mark(), l.location);
+        impl->location = locate(*l.doc, item, l.location);
         out.emplace_back(std::move(impl));
     }
     return out;
@@ -155,16 +139,17 @@ const OptionSpec* find_option(const OptionSpec* table, std::string_view key) {
     return nullptr;
 }
 
-std::optional<std::string> scalar_text(const detail::Document& doc, const YAML::Node& value, std::string& error) {
-    if (!value.IsScalar()) {
-        error = value.IsNull() ? "expected a value, got null"
-                               : (value.IsMap() ? "expected a scalar, got a map" : "expected a scalar, got a list");
+std::optional<std::string> scalar_text(const detail::Document& doc, const Value& value, std::string& error) {
+    if (!value.is_scalar()) {
+        error = !value.defined() || value.is_null()
+                    ? "expected a value, got null"
+                    : (value.is_map() ? "expected a scalar, got a map" : "expected a scalar, got a list");
         return std::nullopt;
     }
-    if (doc.data) {
-        return value.Scalar();
+    if (doc.source->data) {
+        return std::string(value.scalar());
     }
-    return interpolate(value.Scalar(), doc.env, error);
+    return interpolate(value.scalar(), doc.source->env, error);
 }
 
 }  // namespace vigil::config

@@ -10,42 +10,32 @@
 #include <string>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
-
 #include "config/interpolate.hpp"
+#include "config/tree.hpp"
 #include "vigil/config.hpp"
 
 namespace vigil::detail {
 
-struct Document {
+// What every document read from one text shares: a site list's elements each get a Document of
+// their own (so a site's node never holds the whole list), not a copy of the environment each.
+struct Source {
     std::string file;  // as the user named it, for messages
     std::filesystem::path base_dir;
-    YAML::Node root;
     config::Environment env;
-    // Where this text starts inside `file` (0 for a whole file): set when one element of a
-    // larger JSON list is parsed alone, so its marks still give the file's line and column.
-    int line_offset = 0;
-    int column_offset = 0;
     // Someone else's text (a Kafka message), not the operator's: its values are taken literally
     // (no ${VAR} from the agent's environment) and it may name no file for the agent to read.
     bool data = false;
 };
 
-// A map's keys in order, made once per node: each option of each site looked up by a walk of
-// yaml-cpp's map (an iterator that copies two nodes per step) was 40% of reading a site list.
-struct KeyIndex {
-    struct Key {
-        std::string key;
-        YAML::Node key_node, value;
-    };
-    std::vector<Key> keys;  // in file order: never sorted, as assigning a YAML::Node rewrites the node it refers to
-    std::vector<std::uint32_t> sorted;  // into keys, by key then file order (of equal keys the first wins)
+struct Document {
+    std::shared_ptr<const Source> source;
+    config::Tree tree;  // Values point into it: a Document does not move once built
+    const std::string& file() const { return source->file; }
 };
 
 struct ConfigNodeImpl {
     std::shared_ptr<const Document> doc;
-    YAML::Node node;                        // the map; unused when !present
-    std::shared_ptr<const KeyIndex> index;  // of `node` when it is a map (set_node)
+    config::Value node;  // the map; unused when !present
     bool present = false;
     std::string path;
     SourceLocation location;
@@ -59,11 +49,8 @@ struct ConfigNodeImpl {
 
 namespace vigil::config {
 
-/// Makes `node` the node of `impl`, with its key index when it is a map.
-void set_node(detail::ConfigNodeImpl& impl, const YAML::Node& node);
-
-/// yaml-cpp marks are 0-based; ours are 1-based. A null mark maps to `fallback`.
-SourceLocation locate(const detail::Document& doc, const YAML::Mark& mark, const SourceLocation& fallback = {});
+/// Where `value` is in its document's file; `fallback` when the value has no place (a null).
+SourceLocation locate(const detail::Document& doc, const Value& value, const SourceLocation& fallback = {});
 
 /// Reads and parses a YAML file. On an I/O or syntax error returns nullptr and records one
 /// located diagnostic.
@@ -98,7 +85,7 @@ std::string join_path(const std::string& parent, std::string_view key);
 /// The value stored under `key` in a node's map, and where it is (the key's place when the value
 /// carries no mark, as for `key:` with nothing after it).
 struct Entry {
-    YAML::Node value;
+    Value value;
     SourceLocation location;
 };
 /// nullopt when the key is absent or the node is not a map.
@@ -109,7 +96,7 @@ const OptionSpec* find_option(const OptionSpec* table, std::string_view key);
 
 /// The scalar at `value`, interpolated. nullopt with `error` set when the value is not a scalar
 /// or interpolation fails.
-std::optional<std::string> scalar_text(const detail::Document& doc, const YAML::Node& value, std::string& error);
+std::optional<std::string> scalar_text(const detail::Document& doc, const Value& value, std::string& error);
 
 }  // namespace vigil::config
 

@@ -28,25 +28,26 @@ bool looks_secret(std::string_view key) {
 
 namespace {
 
-void emit_raw(YAML::Emitter& out, const detail::Document& doc, const YAML::Node& node, bool redact) {
-    if (node.IsMap()) {
+void emit_raw(YAML::Emitter& out, const detail::Document& doc, const Value& node, bool redact) {
+    if (node.is_map()) {
         out << YAML::BeginMap;
-        for (auto it = node.begin(); it != node.end(); ++it) {
-            out << YAML::Key << it->first.Scalar() << YAML::Value;
-            emit_raw(out, doc, it->second, redact || looks_secret(it->first.Scalar()));
+        for (auto [k, v] : node.entries()) {
+            std::string key(k.scalar());
+            out << YAML::Key << key << YAML::Value;
+            emit_raw(out, doc, v, redact || looks_secret(key));
         }
         out << YAML::EndMap;
-    } else if (node.IsSequence()) {
+    } else if (node.is_sequence()) {
         out << YAML::BeginSeq;
-        for (const auto& item : node) {
+        for (auto item : node.items()) {
             emit_raw(out, doc, item, redact);
         }
         out << YAML::EndSeq;
-    } else if (node.IsScalar()) {
+    } else if (node.is_scalar()) {
         std::string error;
         auto text = scalar_text(doc, node, error);
         // A URL keeps its shape but loses its password and secret query values.
-        out << (redact ? std::string(Secret::kRedacted) : redact_url(text.value_or(node.Scalar())));
+        out << (redact ? std::string(Secret::kRedacted) : redact_url(text.value_or(std::string(node.scalar()))));
     } else {
         out << YAML::Null;
     }

@@ -14,34 +14,34 @@ namespace {
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
-void text(Writer& w, const detail::Document& doc, const YAML::Node& v) {
+void text(Writer& w, const detail::Document& doc, const config::Value& v) {
     std::string error;
     auto s = config::scalar_text(doc, v, error).value_or("");
     w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
-void write_value(Writer& w, const detail::Document& doc, const OptionSpec* spec, const YAML::Node& v);
+void write_value(Writer& w, const detail::Document& doc, const OptionSpec* spec, const config::Value& v);
 
 // A map: declared keys typed by `table`, in file order; with no table, every scalar as text.
-void write_map(Writer& w, const detail::Document& doc, const OptionSpec* table, const YAML::Node& map) {
+void write_map(Writer& w, const detail::Document& doc, const OptionSpec* table, const config::Value& map) {
     w.StartObject();
-    if (map.IsMap()) {
-        for (const auto& kv : map) {
-            auto key = kv.first.as<std::string>("");
+    if (map.is_map()) {
+        for (auto [k, v] : map.entries()) {
+            auto key = k.scalar();
             w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-            write_value(w, doc, table == nullptr ? nullptr : config::find_option(table, key), kv.second);
+            write_value(w, doc, table == nullptr ? nullptr : config::find_option(table, key), v);
         }
     }
     w.EndObject();
 }
 
-void write_value(Writer& w, const detail::Document& doc, const OptionSpec* spec, const YAML::Node& v) {
+void write_value(Writer& w, const detail::Document& doc, const OptionSpec* spec, const config::Value& v) {
     if (spec == nullptr) {  // a `*_file` secret, or a free-form map's content
-        if (v.IsMap()) {
+        if (v.is_map()) {
             write_map(w, doc, nullptr, v);
-        } else if (v.IsSequence()) {
+        } else if (v.is_sequence()) {
             w.StartArray();
-            for (const auto& item : v) {
+            for (auto item : v.items()) {
                 write_value(w, doc, nullptr, item);
             }
             w.EndArray();
@@ -75,7 +75,7 @@ void write_value(Writer& w, const detail::Document& doc, const OptionSpec* spec,
         }
         case OptionType::StringList:
             w.StartArray();
-            for (const auto& item : v) {
+            for (auto item : v.items()) {
                 text(w, doc, item);
             }
             w.EndArray();
@@ -84,7 +84,7 @@ void write_value(Writer& w, const detail::Document& doc, const OptionSpec* spec,
         case OptionType::Map: write_map(w, doc, spec->children, v); return;
         case OptionType::List:
             w.StartArray();
-            for (const auto& item : v) {
+            for (auto item : v.items()) {
                 write_map(w, doc, spec->children, item);
             }
             w.EndArray();
@@ -101,7 +101,7 @@ void write_value(Writer& w, const detail::Document& doc, const OptionSpec* spec,
 std::string ConfigNode::to_json() const {
     rapidjson::StringBuffer buf;
     Writer w(buf);
-    write_map(w, *impl_->doc, impl_->table, impl_->present ? impl_->node : YAML::Node());
+    write_map(w, *impl_->doc, impl_->table, impl_->present ? impl_->node : config::Value());
     return std::string(buf.GetString(), buf.GetSize());
 }
 

@@ -4,8 +4,6 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
-#include <map>
-#include <set>
 
 #include <fmt/core.h>
 
@@ -58,53 +56,54 @@ class Validator {
   public:
     Validator(const Document& doc, Diagnostics& diags) : doc_(doc), diags_(diags) {}
 
-    void map(const YAML::Node& node, const OptionSpec* table, const std::string& path, const SourceLocation& where) {
-        if (!node.IsMap()) {
-            diags_.error(where, path, node.IsNull() ? "expected a map, got nothing" : "expected a map");
+    void map(Value node, const OptionSpec* table, const std::string& path, const SourceLocation& where) {
+        if (!node.is_map()) {
+            diags_.error(where, path, node.is_null() ? "expected a map, got nothing" : "expected a map");
             return;
         }
-        std::map<std::string, SourceLocation, std::less<>> seen;
-        for (auto it = node.begin(); it != node.end(); ++it) {
-            auto key_loc = locate(doc_, it->first.Mark(), where);
-            if (!it->first.IsScalar()) {
+        for (auto [k, v] : node.entries()) {
+            auto key_loc = locate(doc_, k, where);
+            if (!k.is_scalar()) {
                 diags_.error(key_loc, path, "keys must be strings");
                 continue;
             }
-            const std::string& key = it->first.Scalar();
-            auto [first, inserted] = seen.emplace(key, key_loc);
-            if (!inserted) {
+            std::string_view key = k.scalar();
+            if (auto first = node.find_key(key); first != k) {  // find_key gives the first in file order
                 diags_.error(key_loc, join_path(path, key),
-                             fmt::format("duplicate key \"{}\" (first at {}:{})", key, first->second.line,
-                                         first->second.column));
+                             fmt::format("duplicate key \"{}\" (first at {}:{})", key, first.line(), first.column()));
                 continue;
             }
             if (table == nullptr) {
-                free_form(it->second, join_path(path, key), key_loc);
+                free_form(v, join_path(path, key), key_loc);
                 continue;
             }
             const OptionSpec* spec = find_option(table, key);
             if (spec == nullptr && key.size() > 5 && key.ends_with("_file")) {
-                const OptionSpec* base = find_option(table, std::string_view(key).substr(0, key.size() - 5));
+                const OptionSpec* base = find_option(table, key.substr(0, key.size() - 5));
                 if (base != nullptr && base->type == OptionType::Secret) {
-                    secret_file(it->second, join_path(path, key), locate(doc_, it->second.Mark(), key_loc));
+                    secret_file(v, join_path(path, key), locate(doc_, v, key_loc));
                     continue;
                 }
             }
             if (spec == nullptr) {
-                unknown(key, table, join_path(path, key), key_loc);
+                unknown(std::string(key), table, join_path(path, key), key_loc);
                 continue;
             }
-            value(*spec, it->second, join_path(path, key), locate(doc_, it->second.Mark(), key_loc));
+            value(*spec, v, join_path(path, key), locate(doc_, v, key_loc));
         }
         for (const OptionSpec* o = table; o != nullptr && o->key != nullptr; ++o) {
-            bool present = seen.count(o->key) > 0;
+            if (!o->required && o->type != OptionType::Secret) {
+                continue;  // nothing to check; a site list asks this of every option of every site
+            }
+            bool present = node.find_key(o->key).defined();
             if (o->type == OptionType::Secret) {
-                bool via_file = seen.count(std::string(o->key) + "_file") > 0;
-                if (present && via_file) {
-                    diags_.error(seen[std::string(o->key) + "_file"], join_path(path, std::string(o->key) + "_file"),
+                auto file_key = std::string(o->key) + "_file";
+                auto via_file = node.find_key(file_key);
+                if (present && via_file.defined()) {
+                    diags_.error(locate(doc_, via_file, where), join_path(path, file_key),
                                  fmt::format("set \"{0}\" or \"{0}_file\", not both", o->key));
                 }
-                present = present || via_file;
+                present = present || via_file.defined();
             }
             if (o->required && !present) {
                 diags_.error(where, path, fmt::format("missing required option \"{}\" ({})", o->key, o->description));
@@ -123,7 +122,7 @@ class Validator {
         diags_.error(where, path, message);
     }
 
-    std::optional<std::string> text(const YAML::Node& v, const std::string& path, const SourceLocation& where) {
+    std::optional<std::string> text(const Value& v, const std::string& path, const SourceLocation& where) {
         std::string error;
         auto s = scalar_text(doc_, v, error);
         if (!s) {
@@ -132,8 +131,8 @@ class Validator {
         return s;
     }
 
-    void secret_file(const YAML::Node& v, const std::string& path, const SourceLocation& where) {
-        if (doc_.data) {
+    void secret_file(const Value& v, const std::string& path, const SourceLocation& where) {
+        if (doc_.source->data) {
             diags_.error(where, path, "names a file, which a message may not: it is data, not the agent's config");
             return;
         }
@@ -142,25 +141,25 @@ class Validator {
             return;
         }
         std::string error;
-        if (!read_secret_file(doc_.base_dir, *s, error)) {
+        if (!read_secret_file(doc_.source->base_dir, *s, error)) {
             diags_.error(where, path, error);
         }
     }
 
-    void free_form(const YAML::Node& v, const std::string& path, const SourceLocation& where) {
-        if (v.IsMap()) {
+    void free_form(const Value& v, const std::string& path, const SourceLocation& where) {
+        if (v.is_map()) {
             map(v, nullptr, path, where);
-        } else if (v.IsSequence()) {
+        } else if (v.is_sequence()) {
             std::size_t i = 0;
-            for (const auto& item : v) {
-                free_form(item, fmt::format("{}[{}]", path, i++), locate(doc_, item.Mark(), where));
+            for (auto item : v.items()) {
+                free_form(item, fmt::format("{}[{}]", path, i++), locate(doc_, item, where));
             }
-        } else if (v.IsScalar()) {
+        } else if (v.is_scalar()) {
             text(v, path, where);
         }
     }
 
-    void value(const OptionSpec& spec, const YAML::Node& v, const std::string& path, const SourceLocation& where) {
+    void value(const OptionSpec& spec, const Value& v, const std::string& path, const SourceLocation& where) {
         auto expect = [&](std::string_view what, const std::string& got) {
             diags_.error(where, path, fmt::format("expected {}, got \"{}\"", what, got));
         };
@@ -168,7 +167,7 @@ class Validator {
             case OptionType::Map:
                 if (spec.children == nullptr) {
                     // Validated elsewhere against a table known later (a plugin's section).
-                    if (!v.IsMap()) {
+                    if (!v.is_map()) {
                         diags_.error(where, path, "expected a map");
                     }
                     return;
@@ -176,16 +175,16 @@ class Validator {
                 map(v, spec.children, path, where);
                 return;
             case OptionType::List: {
-                if (!v.IsSequence()) {
+                if (!v.is_sequence()) {
                     diags_.error(where, path, "expected a list of maps");
                     return;
                 }
                 std::size_t i = 0;
-                for (const auto& item : v) {
+                for (auto item : v.items()) {
                     auto item_path = fmt::format("{}[{}]", path, i++);
-                    auto item_loc = locate(doc_, item.Mark(), where);
+                    auto item_loc = locate(doc_, item, where);
                     if (spec.children == nullptr) {
-                        if (!item.IsMap()) {
+                        if (!item.is_map()) {
                             diags_.error(item_loc, item_path, "expected a map");
                         }
                         continue;
@@ -195,26 +194,25 @@ class Validator {
                 return;
             }
             case OptionType::StringList: {
-                if (!v.IsSequence()) {
+                if (!v.is_sequence()) {
                     diags_.error(where, path, "expected a list of strings, e.g. [a, b]");
                     return;
                 }
                 std::size_t i = 0;
-                for (const auto& item : v) {
-                    text(item, fmt::format("{}[{}]", path, i++), locate(doc_, item.Mark(), where));
+                for (auto item : v.items()) {
+                    text(item, fmt::format("{}[{}]", path, i++), locate(doc_, item, where));
                 }
                 return;
             }
             case OptionType::StringMap: {
-                if (!v.IsMap()) {
+                if (!v.is_map()) {
                     diags_.error(where, path, "expected a map of strings");
                     return;
                 }
                 map(v, nullptr, path, where);
-                for (auto it = v.begin(); it != v.end(); ++it) {
-                    if (!it->second.IsScalar()) {
-                        diags_.error(locate(doc_, it->second.Mark(), where), join_path(path, it->first.Scalar()),
-                                     "expected a string");
+                for (auto [key, item] : v.entries()) {
+                    if (!item.is_scalar()) {
+                        diags_.error(locate(doc_, item, where), join_path(path, key.scalar()), "expected a string");
                     }
                 }
                 return;
@@ -289,7 +287,7 @@ void validate(const ConfigNode& node, Diagnostics& diags) {
     const auto& impl = node.impl();
     Validator v(*impl.doc, diags);
     if (!impl.present) {
-        v.map(YAML::Node(YAML::NodeType::Map), impl.table, impl.path, impl.location);
+        v.map(Tree::empty_map().root(), impl.table, impl.path, impl.location);
         return;
     }
     v.map(impl.node, impl.table, impl.path, impl.location);

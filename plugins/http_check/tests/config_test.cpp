@@ -349,3 +349,49 @@ TEST_CASE("http_check: every bound option is in the table, once, with a type its
     CHECK(vigil::bound_problems<Site>(kOptions, kBoundSite).empty());
     CHECK(vigil::bound_problems<SitesTopicConfig>(kSitesTopicOptions, vigil::checks::kBoundSitesTopicConfig).empty());
 }
+
+TEST_CASE("http_check: a site that sets only its identity starts from the plugin level read once", "[unit][config]") {
+    // Site a takes the shared base (name, url, regex only); b sets one more option and is read
+    // whole. Both must come out as if read whole, and the plugin-level warning is given once.
+    auto p = parse(R"(plugin: http_check
+interval: 5s
+timeout: 4s
+verify_tls: false
+headers: {X-Probe: vigil}
+expect_status: [2xx]
+sites:
+  - {name: a, url: "https://a.example/", regex: "A+"}
+  - {name: b, url: "https://a.example/", regex: "A+", group: g}
+  - {name: c, url: "http://c.example:8080/", regex_absent: "down"}
+)");
+    REQUIRE(p.errors() ==
+            "p.yaml:4:13: warning: verify_tls: certificates and host names are not verified: a check passes against "
+            "any server that answers in the site's name (prefer ca_file for a private CA)\n");
+    REQUIRE(p.config);
+    auto a = *p.config->sites[0];
+    const auto& b = *p.config->sites[1];
+    const auto& c = *p.config->sites[2];
+    CHECK(a.interval == std::chrono::seconds(5));
+    CHECK_FALSE(a.verify_tls);
+    CHECK(a.headers == b.headers);
+    CHECK(a.expect_status.to_string() == "200-299");
+    CHECK(a.regex == b.regex);  // one compiled pattern
+    CHECK(c.origin == "http://c.example:8080");
+    CHECK(c.regex_absent_text == "down");
+    a.name = "b";
+    a.group = "g";
+    CHECK(a == b);  // the base plus a's identity is exactly what reading b whole gave
+}
+
+TEST_CASE("http_check: a plugin-level error is reported by every site read whole, not hidden by the base",
+          "[unit][config]") {
+    auto p = parse(R"(plugin: http_check
+expect_status: ["999"]
+sites:
+  - {name: a, url: "https://a.example/"}
+)");
+    CHECK(p.errors() ==
+          "p.yaml:2:16: error: expect_status: \"999\" is not a status code (100-599), a range such as 200-299, or a "
+          "class such as 2xx\n");
+    CHECK_FALSE(p.config);
+}

@@ -2,6 +2,7 @@
 // Validation of plugin sections against option tables: every message exact, with file:line:col.
 #include <catch2/catch.hpp>
 
+#include <fmt/core.h>
 #include <yaml-cpp/yaml.h>
 
 #include "app/pipeline_config.hpp"
@@ -223,4 +224,63 @@ TEST_CASE("a JSON site list cut inside a UTF-8 sequence is a located error, read
         CHECK(diags.render().rfind("sites.json:1:", 0) == 0);
         CHECK(diags.render().find("invalid JSON: Invalid encoding in string.") != std::string::npos);
     }
+}
+
+TEST_CASE("a JSON site list is read without yaml-cpp: values as written, each problem at its line and column",
+          "[unit][config]") {
+    const OptionSpec table[] = {
+        {.key = "name", .type = OptionType::String, .required = true, .description = "Site name"},
+        {.key = "url", .type = OptionType::String, .required = true, .description = "URL"},
+        {.key = "weight", .type = OptionType::Float, .description = "w"},
+        {.key = "on", .type = OptionType::Bool, .description = "on"},
+        {.key = "tags", .type = OptionType::StringList, .description = "tags"},
+        {.key = "headers", .type = OptionType::StringMap, .description = "headers"},
+        {},
+    };
+    std::string text =
+        "[\n  {\"name\": \"a\", \"url\": \"http://a/\", \"weight\": 1.50e1, \"on\": true,\n"
+        "   \"tags\": [\"x\", \"y\\u00e9\"], \"headers\": {\"X-A\": \"1\"}},\n"
+        "  {\"name\": \"b\", \"name\": \"c\", \"url\": null},\n"
+        "  7,\n"
+        "  {\"url\": \"http://d/\", \"weight\": \"heavy\"}\n]";
+    vigil::Diagnostics diags;
+    std::vector<std::string> seen;
+    vigil::for_each_in_list(text, "sites.json", ".", table, diags, [&](const vigil::ConfigNode& n) {
+        seen.push_back(n.get_string("name") + " " + n.get_string("url") + " " +
+                       fmt::format("{}", n.get_float("weight")) + " " + (n.get_bool("on") ? "on" : "off") + " " +
+                       n.get_string_list("tags").at(1) + " " + n.get_string_map("headers").at(0).second + " " +
+                       n.to_json());
+        auto at = [](const vigil::SourceLocation& l) { return fmt::format("{}:{}:{}", l.file, l.line, l.column); };
+        CHECK(at(n.location_of("weight")) == "sites.json:2:47");
+        CHECK(at(n.location_of("on")) == "sites.json:2:61");
+        CHECK(at(n.location_of_entry("headers", "X-A")) == "sites.json:3:42");
+    });
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0] ==
+          "a http://a/ 15 on y\xc3\xa9 1 "
+          "{\"name\":\"a\",\"url\":\"http://a/\",\"weight\":15.0,\"on\":true,\"tags\":[\"x\",\"y\xc3\xa9\"],"
+          "\"headers\":{\"X-A\":\"1\"}}");
+    CHECK(diags.render() ==
+          "sites.json:4:17: error: [1].name: duplicate key \"name\" (first at 4:4)\n"
+          "sites.json:4:37: error: [1].url: expected a value, got null\n"
+          "sites.json:5:3: error: [2]: expected a map\n"
+          "sites.json:6:3: error: [3]: missing required option \"name\" (Site name)\n"
+          "sites.json:6:34: error: [3].weight: expected a number, got \"heavy\"\n");
+}
+
+TEST_CASE("YAML aliases can neither recurse nor multiply the tree beyond its text", "[unit][config]") {
+    auto cycle = check_section("plugin: x\nbrokers: &b [*b]\n", kOptions, PluginKind::Sink, "", "c.yaml");
+    CHECK(cycle->errors().find("invalid YAML: nesting deeper than 256 levels (or an alias inside its own anchor)") !=
+          std::string::npos);
+    std::string laughs = "plugin: x\nbrokers: b\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+    for (int i = 1; i < 7; ++i) {
+        laughs += fmt::format("a{0}: &a{0} [", i);
+        for (int j = 0; j < 10; ++j) {
+            laughs += fmt::format("{}*a{}", j == 0 ? "" : ", ", i - 1);
+        }
+        laughs += "]\n";
+    }
+    auto many = check_section(laughs, kOptions, PluginKind::Sink, "", "l.yaml");
+    CHECK(many->errors().find("invalid YAML: aliases expand to more nodes than the text could hold") !=
+          std::string::npos);
 }
