@@ -2,8 +2,9 @@
 #include "site_lists.hpp"
 
 #include <cstdlib>
-#include <map>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include <fmt/core.h>
 
@@ -12,17 +13,28 @@ namespace vigil::checks {
 std::size_t for_each_site(const ConfigNode& node, const OptionSpec* site_table, Diagnostics& diags,
                           const std::function<void(const ConfigNode& entry)>& each, std::string_view other,
                           bool may_be_empty) {
-    std::map<std::string, SourceLocation, std::less<>> seen;
+    // Where each name was first seen: a million sites hold a million names here while the list
+    // loads, so a place is its list's number and line:column, not a copy of the file's name.
+    struct Place {
+        std::uint32_t list;
+        int line, column;
+    };
+    std::unordered_map<std::string, Place> seen;
+    std::vector<std::string> lists;
     std::size_t entries = 0;
     auto process = [&](const ConfigNode& entry) {
         ++entries;
         auto name = entry.get_string("name");
         auto where = entry.location_of("name");
-        auto [first, inserted] = seen.emplace(name, where);
+        if (lists.empty() || lists.back() != where.file) {
+            lists.push_back(where.file);
+        }
+        auto [first, inserted] = seen.try_emplace(
+            std::move(name), Place{static_cast<std::uint32_t>(lists.size() - 1), where.line, where.column});
         if (!inserted) {
             diags.error(where, entry.path_of("name"),
-                        fmt::format("duplicate site name \"{}\" (first at {}:{}:{})", name, first->second.file,
-                                    first->second.line, first->second.column));
+                        fmt::format("duplicate site name \"{}\" (first at {}:{}:{})", first->first,
+                                    lists[first->second.list], first->second.line, first->second.column));
             return;
         }
         each(entry);

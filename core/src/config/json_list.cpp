@@ -142,7 +142,7 @@ class ElementReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Ele
         if (builder_.depth() != 0) {
             return true;
         }
-        auto doc = std::make_shared<detail::Document>();
+        auto doc = spare_ ? std::move(spare_) : std::make_shared<detail::Document>();
         doc->source = source_;
         doc->tree = builder_.take();
         auto root = doc->tree.root();
@@ -152,6 +152,10 @@ class ElementReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Ele
             each_node(doc, root, index_, table_, diags_, each_);
         }
         ++index_;
+        if (doc.use_count() == 1) {  // nobody kept the element's node: its storage serves the next
+            builder_.recycle(std::move(doc->tree));
+            spare_ = std::move(doc);
+        }
         return true;
     }
 
@@ -163,6 +167,7 @@ class ElementReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Ele
     Diagnostics& diags_;
     const std::function<void(const ConfigNode&)>& each_;
     config::TreeBuilder builder_;
+    std::shared_ptr<detail::Document> spare_;
     bool in_array_ = false;
     std::size_t index_ = 0;
     std::uint32_t line_ = 0, column_ = 0;

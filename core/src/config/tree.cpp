@@ -135,6 +135,15 @@ void TreeBuilder::end() {
     tree_.sorted_.insert(tree_.sorted_.end(), order_.begin(), order_.end());
 }
 
+void TreeBuilder::recycle(Tree&& spent) {
+    tree_ = std::move(spent);
+    tree_.text_.clear();
+    tree_.nodes_.clear();
+    tree_.kids_.clear();
+    tree_.sorted_.clear();
+    tree_.root_ = 0;
+}
+
 Tree TreeBuilder::take() {
     Tree out = std::move(tree_);
     tree_ = Tree();

@@ -141,6 +141,9 @@ class TreeBuilder {
     std::size_t depth() const { return open_.size(); }
     /// The tree built so far (all begun nodes ended), the builder left empty for the next one.
     Tree take();
+    /// Builds the next tree in `spent`'s storage (emptied, its capacity kept): a list of a
+    /// million small elements then allocates for the first few only.
+    void recycle(Tree&& spent);
 
   private:
     std::uint32_t add(Value::Kind kind, std::uint32_t line, std::uint32_t column);
