@@ -8,7 +8,6 @@
 #pragma once
 
 #include <cstdint>
-#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -75,11 +74,9 @@ class Value {
 template <class T>
 class ValueRange {
   public:
-    class iterator {
+    class Iterator {
       public:
-        using value_type = T;
-        using difference_type = std::ptrdiff_t;
-        iterator(const Value* v, std::size_t i) : v_(v), i_(i) {}
+        Iterator(const Value* v, std::size_t i) : v_(v), i_(i) {}
         T operator*() const {
             if constexpr (std::is_same_v<T, Value>) {
                 return v_->item(i_);
@@ -87,16 +84,16 @@ class ValueRange {
                 return {v_->key_at(i_), v_->value_at(i_)};
             }
         }
-        iterator& operator++() { return ++i_, *this; }
-        bool operator==(const iterator& o) const { return i_ == o.i_; }
+        Iterator& operator++() { return ++i_, *this; }
+        bool operator==(const Iterator& o) const { return i_ == o.i_; }
 
       private:
         const Value* v_;
         std::size_t i_;
     };
     explicit ValueRange(const Value& v) : v_(v) {}
-    iterator begin() const { return {&v_, 0}; }
-    iterator end() const { return {&v_, v_.size()}; }
+    Iterator begin() const { return {&v_, 0}; }
+    Iterator end() const { return {&v_, v_.size()}; }
 
   private:
     Value v_;
