@@ -15,9 +15,7 @@
 #include <utility>
 #include <vector>
 
-namespace YAML {
-class Node;
-}
+#include <yaml-cpp/node/node.h>
 
 namespace vigil::config {
 
