@@ -205,9 +205,9 @@ class VIGIL_API ConfigNode {
 /// reads as is), each validated against `table` exactly as the pipeline file is. A map with
 /// validation errors is reported in `diags` and not passed to `each`. `name` is what messages
 /// call the text ("sites.json", "$WEBSITES"); relative paths inside resolve against `base_dir`.
-/// Paths are "[0]", "[1]"... A JSON array is streamed: one element is parsed at a time, so a list
-/// of 100,000 sites never exists as one parsed tree. The node passed to `each` is valid only
-/// during the call.
+/// Paths are "[0]", "[1]"... A JSON array is streamed: each element is built from RapidJSON's
+/// events into a small tree of its own (yaml-cpp is not involved), so a list of a million sites
+/// never exists as one parsed tree. The node passed to `each` is valid only during the call.
 VIGIL_API void for_each_in_list(const std::string& text, const std::string& name, const std::filesystem::path& base_dir,
                                 const OptionSpec* table, Diagnostics& diags,
                                 const std::function<void(const ConfigNode&)>& each);

@@ -57,7 +57,7 @@ sinks:
 TEST_CASE("agent: --version prints the version and plugin ABI", "[unit][agent]") {
     auto r = vigil::test::run({vigil::test::agent_binary().string(), "--version"});
     CHECK(r.code == 0);
-    CHECK(r.out.rfind("vigil agent " VIGIL_VERSION "\nplugin ABI 7.2\nbuild gcc-", 0) == 0);
+    CHECK(r.out.rfind("vigil agent " VIGIL_VERSION "\nplugin ABI 7.3\nbuild gcc-", 0) == 0);
 }
 
 TEST_CASE("agent: a bad command line exits 64", "[unit][agent]") {
