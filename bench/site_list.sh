@@ -63,7 +63,8 @@ steady_rss() {  # steady_rss PIPELINE: starts the agent, waits for the schedule,
   PIDS+=("$pid")
   deadline=$(( $(date +%s) + 300 ))
   until grep -q "\] checking [0-9]* sites" "$WORK/agent.log"; do
-    (( $(date +%s) < deadline )) || { echo "not checking within 300 s" >&2; tail "$WORK/agent.log" >&2; exit 1; }
+    # This runs in a subshell (read < <(...)): the EXIT trap's PIDS never sees $pid, so stop it here.
+    (( $(date +%s) < deadline )) || { echo "not checking within 300 s" >&2; tail "$WORK/agent.log" >&2; kill "$pid"; exit 1; }
     sleep 0.05
   done
   local first
