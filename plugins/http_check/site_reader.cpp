@@ -293,9 +293,11 @@ class SiteReader {
             Site base;
             reader.read_profile(base);
             cache_.base = reader.failed() ? nullptr : std::make_shared<const Site>(std::move(base));
-            for (const auto& d : scratch.entries()) {
-                if (d.severity == Diagnostic::Severity::Warning && !reader.failed()) {
-                    cache_.base_warnings.push_back(d);
+            if (!reader.failed()) {
+                for (const auto& d : scratch.entries()) {
+                    if (d.severity == Diagnostic::Severity::Warning) {
+                        cache_.base_warnings.push_back(d);
+                    }
                 }
             }
         }

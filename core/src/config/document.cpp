@@ -88,11 +88,11 @@ std::optional<Entry> find_entry(const detail::ConfigNodeImpl& impl, std::string_
     if (!impl.present) {
         return std::nullopt;
     }
-    auto k = impl.node.find_key(key);
-    if (!k.defined()) {
+    auto found = impl.node.find(key);
+    if (!found) {
         return std::nullopt;
     }
-    auto value = impl.node.find(key);
+    auto [k, value] = *found;
     return Entry{value, locate(*impl.doc, value, locate(*impl.doc, k))};
 }
 

@@ -57,9 +57,12 @@ std::optional<std::size_t> Value::entry_of(std::string_view key) const {
     return *it;
 }
 
-Value Value::find(std::string_view key) const {
+std::optional<std::pair<Value, Value>> Value::find(std::string_view key) const {
     auto i = entry_of(key);
-    return i ? value_at(*i) : Value();
+    if (!i) {
+        return std::nullopt;
+    }
+    return std::pair{key_at(*i), value_at(*i)};
 }
 
 Value Value::find_key(std::string_view key) const {

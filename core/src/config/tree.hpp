@@ -49,9 +49,10 @@ class Value {
     Value value_at(std::size_t i) const;
     /// A list's i-th item.
     Value item(std::size_t i) const;
-    /// The value of the first entry whose key is the scalar `key`; undefined when none or not a map.
-    Value find(std::string_view key) const;
-    /// The key node of that entry (for a location when the value has none).
+    /// The first entry whose key is the scalar `key`: its key node (for a location when the
+    /// value has none) and its value; nullopt when none or not a map.
+    std::optional<std::pair<Value, Value>> find(std::string_view key) const;
+    /// That entry's key node alone; undefined when none.
     Value find_key(std::string_view key) const;
 
     /// 1-based; 0 when the node has no place in the text (yaml-cpp gives none to some nulls).
